@@ -1,0 +1,87 @@
+"""The database of a service: async engine, sessions, and the edge that owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+# Explicit constraint names, so Alembic migrations are reproducible.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """Metadata for one service's tables, with our constraint naming convention."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The URL with the asyncpg driver, whether it was written `postgresql://` or not."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    raise ValueError("database URL must start with postgresql://")
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The same database as a plain `postgresql://` DSN, for asyncpg and psql."""
+    return "postgresql://" + sqlalchemy_url(url).removeprefix("postgresql+asyncpg://")
+
+
+class Database:
+    """One service's engine and session factory; created in the lifespan, disposed on shutdown."""
+
+    def __init__(self, url: str, *, application_name: str, pool_size: int = 10) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            sqlalchemy_url(url),
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            pool_timeout=10,
+            connect_args={
+                "timeout": 5,
+                "command_timeout": 30,
+                "server_settings": {"application_name": application_name},
+            },
+        )
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session whose work is committed when the block ends, or rolled back if it raises."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database: Database = request.app.state.database
+    async with database.transaction() as session:
+        yield session
+
+
+# scope="function" commits before the response is sent, so a failed commit is an error answer.
+DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]

@@ -1,0 +1,128 @@
+"""One error hierarchy for every service: each error carries its HTTP status and a stable code."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class FinhubError(Exception):
+    """Base of every error we raise on purpose; rendered as `{"code", "message", ...extra}`."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body of the answer."""
+        return {"code": self.code, "message": self.message, **self.extra}
+
+
+class BadRequest(FinhubError):
+    status_code = 400
+    code = "bad_request"
+
+
+class Unauthorized(FinhubError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(FinhubError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(FinhubError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(FinhubError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(FinhubError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnprocessableEntity(FinhubError):
+    status_code = 422
+    code = "validation_error"
+
+
+class TooManyRequests(FinhubError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_seconds: int, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ServiceUnavailable(FinhubError):
+    status_code = 503
+    code = "service_unavailable"
+
+
+class ProviderError(FinhubError):
+    """A call to Stripe or Pluggy failed after our retries; the caller sees a 502."""
+
+    status_code = 502
+    code = "provider_error"
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider's circuit is open or it keeps timing out; the caller may retry later."""
+
+    status_code = 503
+    code = "provider_unavailable"
+
+
+def _headers_for(error: FinhubError) -> dict[str, str] | None:
+    if isinstance(error, TooManyRequests):
+        return {"Retry-After": str(error.retry_after_seconds)}
+    return None
+
+
+async def _finhub_error_handler(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, FinhubError)
+    return JSONResponse(error.to_body(), status_code=error.status_code, headers=_headers_for(error))
+
+
+async def _validation_error_handler(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    body = {
+        "code": UnprocessableEntity.code,
+        "message": "The request is not valid; see detail.",
+        "detail": jsonable_encoder(error.errors()),
+    }
+    return JSONResponse(body, status_code=422)
+
+
+async def _http_error_handler(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return JSONResponse(
+        {"code": code, "message": str(error.detail)},
+        status_code=error.status_code,
+        headers=error.headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render our errors, validation errors and routing errors as `{"code", "message"}` JSON."""
+    app.add_exception_handler(FinhubError, _finhub_error_handler)
+    app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error_handler)

@@ -1,0 +1,85 @@
+"""Settings from environment variables and a `.env` file; the environment always wins."""
+
+from __future__ import annotations
+
+from typing import Literal, Self, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+# Values that .env.example ships; a production service refuses them.
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "dev-only", "example")
+
+
+class MissingSettingError(SystemExit):
+    """Raised at start-up when a required setting is absent; its message is one line."""
+
+
+class ServiceSettings(BaseSettings):
+    """What every service reads; each service subclasses it with its own fields."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    environment: Environment = Field("development", validation_alias="ENVIRONMENT")
+    log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+    log_json: bool = Field(True, validation_alias="LOG_JSON")
+    amqp_url: SecretStr = Field(
+        SecretStr("amqp://finhub:finhub@127.0.0.1:5672/finhub"), validation_alias="AMQP_URL"
+    )
+    consumer_prefetch: int = Field(16, ge=1, le=1000, validation_alias="CONSUMER_PREFETCH")
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Self:
+        if self.environment != "production":
+            return self
+        for name, value in self:
+            if isinstance(value, SecretStr) and _looks_like_placeholder(value):
+                raise ValueError(f"{name} still holds a development placeholder")
+        return self
+
+
+class TokenVerificationSettings(ServiceSettings):
+    """Services that accept the access tokens billing issues."""
+
+    jwt_public_key: SecretStr = Field(validation_alias="JWT_PUBLIC_KEY")
+    jwt_issuer: str = Field("finhub-billing", validation_alias="JWT_ISSUER")
+    jwt_audience: str = Field("finhub", validation_alias="JWT_AUDIENCE")
+
+    @property
+    def jwt_public_key_pem(self) -> str:
+        """The PEM text, whether the variable held real newlines or `\\n` escapes."""
+        return self.jwt_public_key.get_secret_value().replace("\\n", "\n")
+
+
+def _looks_like_placeholder(value: SecretStr) -> bool:
+    text = value.get_secret_value().lower()
+    return any(marker in text for marker in PLACEHOLDER_MARKERS)
+
+
+def split_secrets(value: SecretStr) -> list[str]:
+    """A comma-separated list of secrets (for rotation), without blanks."""
+    return [part.strip() for part in value.get_secret_value().split(",") if part.strip()]
+
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+
+def load_settings(settings_class: type[SettingsT], service: str) -> SettingsT:
+    """Read the settings, or stop the process with a one-line reason naming what is wrong."""
+    try:
+        return settings_class()
+    except ValidationError as error:
+        problems = "; ".join(_describe(problem) for problem in error.errors())
+        raise MissingSettingError(f"{service} refuses to start: {problems}") from None
+
+
+def _describe(problem: object) -> str:
+    assert isinstance(problem, dict)
+    where = ".".join(str(part) for part in problem.get("loc", ())) or "settings"
+    if problem.get("type") == "missing":
+        return f"{where} is not set"
+    return f"{where}: {problem.get('msg', 'invalid')}"
