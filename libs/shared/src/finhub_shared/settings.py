@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal, Self, TypeVar
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,12 +27,15 @@ class ServiceSettings(BaseSettings):
     )
 
     environment: Environment = Field("development", validation_alias="ENVIRONMENT")
+    port: int = Field(8000, ge=1, le=65535)
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(True, validation_alias="LOG_JSON")
     amqp_url: SecretStr = Field(
         SecretStr("amqp://finhub:finhub@127.0.0.1:5672/finhub"), validation_alias="AMQP_URL"
     )
     consumer_prefetch: int = Field(16, ge=1, le=1000, validation_alias="CONSUMER_PREFETCH")
+    # The worker process serves its own /metrics (consumers, outbox backlog); 0 turns it off.
+    worker_metrics_port: int = Field(0, ge=0, le=65535, validation_alias="WORKER_METRICS_PORT")
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Self:
@@ -58,6 +63,11 @@ class TokenVerificationSettings(ServiceSettings):
 def _looks_like_placeholder(value: SecretStr) -> bool:
     text = value.get_secret_value().lower()
     return any(marker in text for marker in PLACEHOLDER_MARKERS)
+
+
+def read_variable(name: str) -> str | None:
+    """One variable from the environment, else from `.env`, for tools that need no full settings."""
+    return os.environ.get(name) or dotenv_values(".env").get(name)
 
 
 def split_secrets(value: SecretStr) -> list[str]:

@@ -1,0 +1,69 @@
+# Finance Hub: `make run` starts everything, `make test` runs every test. `make help` lists the rest.
+# Variables set in your environment always win: nothing here overrides them, and the services
+# read .env only for what the environment does not set.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON_FOR_VENV ?= python3
+UV_PYTHON_DOWNLOADS ?= never
+export UV_PYTHON_DOWNLOADS
+
+SERVICES := gateway billing banking
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint format migrate db infra health bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON_FOR_VENV) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+# Reinstall only when the lock or a package definition changed.
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml libs/shared/pyproject.toml services/*/pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON_FOR_VENV)
+	@touch $@
+
+.env: | $(VENV)/.installed
+	$(BIN)/python scripts/make_env.py
+
+infra: ## Make sure PostgreSQL and RabbitMQ are running, with Finance Hub's vhosts
+	bash scripts/infra.sh
+
+db: $(VENV)/.installed .env infra ## Create each service's PostgreSQL role and database
+	$(BIN)/finhub-provision
+
+migrate: db ## Apply every service's migrations
+	@for service in $(SERVICES); do $(BIN)/finhub-$$service migrate || exit 1; done
+
+run: migrate ## Start every service, worker and the provider sandbox (Ctrl-C stops them all)
+	$(BIN)/honcho start --env /dev/null --procfile Procfile
+
+test: $(VENV)/.installed .env infra ## Run the whole test suite against real PostgreSQL and RabbitMQ
+	$(BIN)/finhub-provision --with-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(VENV)/.installed ## Rewrite the code in the project's format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+health: $(VENV)/.installed ## Ask every running service's /readyz and print a table
+	$(BIN)/python scripts/health.py
+
+bench: $(VENV)/.installed .env infra ## Run the benchmarks under bench/
+	$(BIN)/finhub-provision --with-test
+	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean: ## Remove the virtual environments and caches
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

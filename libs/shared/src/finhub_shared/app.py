@@ -1,0 +1,65 @@
+"""The FastAPI app factory every service uses: logging, database, auth, errors, health, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+
+import aio_pika
+from fastapi import APIRouter, FastAPI
+
+from finhub_shared.auth import TokenVerifier
+from finhub_shared.db import Database
+from finhub_shared.errors import install_error_handlers
+from finhub_shared.logging import configure_logging
+from finhub_shared.observability import install_observability
+from finhub_shared.settings import ServiceSettings, TokenVerificationSettings
+
+ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+async def ping_broker(amqp_url: str, connect_timeout: float = 2.0) -> None:
+    """Raise if RabbitMQ does not accept an AMQP connection."""
+    connection = await aio_pika.connect(amqp_url, timeout=connect_timeout)
+    await connection.close()
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    settings: ServiceSettings,
+    database_url: str,
+    routers: Sequence[APIRouter] = (),
+    extra_lifespan: ExtraLifespan | None = None,
+) -> FastAPI:
+    """A service's app with everything shared wired in; `extra_lifespan` adds its own resources."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(service, settings.log_level, json=settings.log_json)
+        app.state.settings = settings
+        app.state.database = Database(database_url, application_name=f"{service}-api")
+        if isinstance(settings, TokenVerificationSettings):
+            app.state.token_verifier = TokenVerifier(
+                settings.jwt_public_key_pem, settings.jwt_issuer, settings.jwt_audience
+            )
+        try:
+            async with extra_lifespan(app) if extra_lifespan else nullcontext():
+                yield
+        finally:
+            await app.state.database.dispose()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    install_error_handlers(app)
+
+    async def check_database() -> None:
+        await app.state.database.ping()
+
+    async def check_broker() -> None:
+        await ping_broker(settings.amqp_url.get_secret_value())
+
+    install_observability(app, {"database": check_database, "broker": check_broker})
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,160 @@
+"""HTTP plumbing every service shares: correlation ids, request metrics, health and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from finhub_shared.correlation import correlation_scope
+from finhub_shared.logging import get_logger
+from finhub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+CORRELATION_HEADER = "X-Correlation-ID"
+_INCOMING_CORRELATION_HEADERS = ("x-correlation-id", "x-request-id")
+# Anything else (too long, spaces, quotes, newlines) could forge or break log lines.
+_SANE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED_ROUTE = "unmatched"
+
+DEFAULT_READINESS_TIMEOUT = 2.0
+
+log = get_logger(__name__)
+
+
+def _incoming_correlation_id(scope: Scope) -> str | None:
+    headers = Headers(scope=scope)
+    for name in _INCOMING_CORRELATION_HEADERS:
+        value = headers.get(name)
+        if value is not None and _SANE_CORRELATION_ID.fullmatch(value):
+            return value
+    return None
+
+
+class CorrelationIdMiddleware:
+    """Run each request in a correlation scope (the caller's id if sane) and echo the id back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with correlation_scope(_incoming_correlation_id(scope)) as correlation_id:
+
+            async def send_with_correlation_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
+                await send(message)
+
+            await self.app(scope, receive, send_with_correlation_id)
+
+
+def _route_template(scope: Scope) -> str:
+    # The router leaves the matched route in the scope; its template keeps label values bounded.
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return template if isinstance(template, str) else UNMATCHED_ROUTE
+
+
+class MetricsMiddleware:
+    """Count requests and time them by method, route template and status."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500  # what the client gets if the app raises before answering
+        started = time.perf_counter()
+
+        async def send_recording_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_recording_status)
+        finally:
+            method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
+            route = _route_template(scope)
+            HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+            HTTP_LATENCY.labels(method=method, route=route).observe(time.perf_counter() - started)
+
+
+async def _check_outcome(name: str, check: ReadinessCheck, time_limit: float) -> str:
+    try:
+        async with asyncio.timeout(time_limit):
+            await check()
+    except TimeoutError:
+        log.warning("readiness_check_timed_out", check=name, time_limit_seconds=time_limit)
+        return f"unreachable: no answer within {time_limit:g}s"
+    except Exception as error:
+        # The log line (redacted) keeps the detail; the answer names only the kind of failure,
+        # because exception texts can hold connection URLs.
+        log.warning(
+            "readiness_check_failed", check=name, error_type=type(error).__name__, error=str(error)
+        )
+        return f"unreachable: {type(error).__name__}"
+    return "ok"
+
+
+def health_router(
+    checks: Mapping[str, ReadinessCheck], *, timeout: float = DEFAULT_READINESS_TIMEOUT
+) -> APIRouter:
+    """GET /healthz (alive), /readyz (every check passes within `timeout`), /metrics."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        outcomes = await asyncio.gather(
+            *(_check_outcome(name, check, timeout) for name, check in checks.items())
+        )
+        results = dict(zip(checks, outcomes, strict=True))
+        failing = [name for name, outcome in results.items() if outcome != "ok"]
+        if not failing:
+            return JSONResponse({"status": "ready", "checks": results})
+        body = {
+            "status": "unavailable",
+            "code": "not_ready",
+            "message": f"Not ready: {', '.join(failing)} unreachable.",
+            "checks": results,
+        }
+        return JSONResponse(body, status_code=503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def install_observability(
+    app: FastAPI,
+    checks: Mapping[str, ReadinessCheck],
+    *,
+    readiness_timeout: float = DEFAULT_READINESS_TIMEOUT,
+) -> None:
+    """Add correlation ids, request metrics and the health/readiness/metrics routes to `app`."""
+    app.add_middleware(MetricsMiddleware)
+    # Added last, so outermost: everything inside, metrics included, sees the correlation id.
+    app.add_middleware(CorrelationIdMiddleware)
+    app.include_router(health_router(checks, timeout=readiness_timeout))

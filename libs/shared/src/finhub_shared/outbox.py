@@ -1,0 +1,212 @@
+"""The transactional outbox: messages written with the business change, published by a relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import structlog
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from finhub_shared import metrics
+from finhub_shared.correlation import current_correlation_id
+from finhub_shared.db import Database
+from finhub_shared.events import EXCHANGE, EventEnvelope, utcnow
+
+log = structlog.get_logger(__name__)
+
+
+class OutboxMessageMixin:
+    """Columns of a service's `outbox_messages` table; the service declares it on its own Base."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255))
+    exchange: Mapped[str] = mapped_column(String(255), server_default=EXCHANGE)
+    routing_key: Mapped[str] = mapped_column(String(255))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    correlation_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[Index, ...]:
+        # The relay only reads unpublished rows: a partial index keeps that query cheap
+        # however many published rows the table holds.
+        return (
+            Index(
+                "ix_outbox_messages_unpublished",
+                "id",
+                postgresql_where=text("published_at IS NULL"),
+            ),
+        )
+
+
+class ConfirmingPublisher(Protocol):
+    """What the relay needs from the bus publisher."""
+
+    async def publish(
+        self,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str,
+        correlation_id: str | None = None,
+        exchange: str = EXCHANGE,
+    ) -> None: ...
+
+
+async def enqueue(
+    session: AsyncSession, outbox_model: type[OutboxMessageMixin], envelope: EventEnvelope
+) -> None:
+    """Add `envelope` to the outbox; it is published only if the surrounding transaction commits."""
+    await session.execute(
+        insert(outbox_model).values(
+            message_id=envelope.id,
+            exchange=EXCHANGE,
+            routing_key=envelope.routing_key,
+            body=envelope.model_dump_json().encode(),
+            correlation_id=current_correlation_id(),
+        )
+    )
+
+
+class OutboxRelay:
+    """Publishes unpublished outbox rows in id order, with confirms, and marks them sent."""
+
+    def __init__(
+        self,
+        database: Database,
+        outbox_model: type[OutboxMessageMixin],
+        publisher: ConfirmingPublisher,
+        *,
+        batch_size: int = 200,
+        idle_seconds: float = 0.2,
+        retry_seconds: float = 2.0,
+    ) -> None:
+        self._database = database
+        self._model = outbox_model
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._idle_seconds = idle_seconds
+        self._retry_seconds = retry_seconds
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Relay until `stop()` is called; a broker outage only delays publishing."""
+        log.info("outbox_relay_started")
+        while not self._stopping.is_set():
+            published, failed = await self.relay_batch()
+            await self.record_backlog()
+            if failed:
+                await self._sleep(self._retry_seconds)
+            elif published < self._batch_size:
+                await self._sleep(self._idle_seconds)
+        log.info("outbox_relay_stopped")
+
+    def stop(self) -> None:
+        """Let `run()` return after the batch in flight."""
+        self._stopping.set()
+
+    async def relay_batch(self) -> tuple[int, bool]:
+        """Publish one batch; returns how many were published and whether a publish failed."""
+        async with self._database.transaction() as session:
+            rows = await self._lock_unpublished(session)
+            results = await asyncio.gather(
+                *(self._publish(row) for row in rows), return_exceptions=True
+            )
+            published_ids = [row.id for row, error in zip(rows, results, strict=True) if not error]
+            for row, error in zip(rows, results, strict=True):
+                if isinstance(error, BaseException):
+                    await self._record_failure(session, row.id, error)
+            if published_ids:
+                await session.execute(
+                    update(self._model)
+                    .where(self._model.id.in_(published_ids))
+                    .values(published_at=utcnow())
+                )
+        metrics.OUTBOX_PUBLISHED.inc(len(published_ids))
+        return len(published_ids), len(published_ids) < len(rows)
+
+    async def record_backlog(self) -> None:
+        """Update the backlog gauges: unpublished rows and the age of the oldest one."""
+        model = self._model
+        async with self._database.sessions() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(model.created_at)).where(
+                        model.published_at.is_(None)
+                    )
+                )
+            ).one()
+        metrics.OUTBOX_BACKLOG.set(count)
+        metrics.OUTBOX_OLDEST_AGE.set((utcnow() - oldest).total_seconds() if oldest else 0)
+
+    async def _lock_unpublished(self, session: AsyncSession) -> list[OutboxMessageMixin]:
+        # SKIP LOCKED lets several relays share the table without publishing a row twice at once.
+        statement = (
+            select(self._model)
+            .where(self._model.published_at.is_(None))
+            .order_by(self._model.id)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await session.scalars(statement)).all())
+
+    async def _publish(self, row: OutboxMessageMixin) -> None:
+        await self._publisher.publish(
+            row.routing_key,
+            row.body,
+            message_id=row.message_id,
+            correlation_id=row.correlation_id,
+            exchange=row.exchange,
+        )
+
+    async def _record_failure(
+        self, session: AsyncSession, row_id: int, error: BaseException
+    ) -> None:
+        log.warning("outbox_publish_failed", outbox_id=row_id, error=type(error).__name__)
+        await session.execute(
+            update(self._model)
+            .where(self._model.id == row_id)
+            .values(attempts=self._model.attempts + 1, last_error=type(error).__name__)
+        )
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+
+async def prune_published(
+    database: Database, outbox_model: type[OutboxMessageMixin], older_than: timedelta
+) -> int:
+    """Delete rows published more than `older_than` ago; returns how many."""
+    cutoff = utcnow() - older_than
+    async with database.transaction() as session:
+        result = await session.execute(
+            delete(outbox_model).where(outbox_model.published_at < cutoff)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,104 @@
+"""A service's worker process: bus consumers, the outbox relay and periodic jobs, until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+from prometheus_client import start_http_server
+
+from finhub_shared.bus import Consumer, ConsumerQueue, Publisher
+from finhub_shared.db import Database
+from finhub_shared.inbox import HandlerRegistry, InboxEventMixin, inbox_dispatcher
+from finhub_shared.logging import configure_logging
+from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay
+from finhub_shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A queue this service consumes, and the handlers of the events it carries."""
+
+    queue: ConsumerQueue
+    registry: HandlerRegistry
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work repeated every `every_seconds` (dunning, trial expiry, retention...)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[Database], Awaitable[None]]
+
+
+async def run_worker(
+    *,
+    service: str,
+    settings: ServiceSettings,
+    database_url: str,
+    outbox_model: type[OutboxMessageMixin],
+    inbox_model: type[InboxEventMixin] | None = None,
+    subscriptions: Sequence[Subscription] = (),
+    jobs: Sequence[PeriodicJob] = (),
+) -> None:
+    """Run until SIGINT or SIGTERM, then stop taking messages and finish what is in flight."""
+    configure_logging(service, settings.log_level, json=settings.log_json)
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port)
+    amqp_url = settings.amqp_url.get_secret_value()
+    database = Database(database_url, application_name=f"{service}-worker")
+    publisher = Publisher(amqp_url)
+    await publisher.connect()
+    relay = OutboxRelay(database, outbox_model, publisher)
+    consumers = [
+        Consumer(
+            amqp_url,
+            subscription.queue,
+            inbox_dispatcher(database, inbox_model, subscription.queue.name, subscription.registry),
+            prefetch=settings.consumer_prefetch,
+        )
+        for subscription in subscriptions
+        if inbox_model is not None
+    ]
+    for consumer in consumers:
+        await consumer.start()
+    tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+    tasks += [asyncio.create_task(_repeat(job, database), name=job.name) for job in jobs]
+    log.info("worker_started", consumers=[s.queue.name for s in subscriptions])
+    await _wait_for_stop_signal()
+    log.info("worker_stopping")
+    for consumer in consumers:
+        await consumer.stop()
+    relay.stop()
+    for task in tasks[1:]:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await publisher.close()
+    await database.dispose()
+    log.info("worker_stopped")
+
+
+async def _repeat(job: PeriodicJob, database: Database) -> None:
+    while True:
+        try:
+            await job.run(database)
+        except Exception:
+            # A failing job must not take the consumers down with it; it runs again next time.
+            log.exception("periodic_job_failed", job=job.name)
+        await asyncio.sleep(job.every_seconds)
+
+
+async def _wait_for_stop_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

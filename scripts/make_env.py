@@ -1,0 +1,57 @@
+"""Write `.env` from `.env.example` on first use, with a fresh development secret for each placeholder.
+
+An existing `.env` is left alone, so secrets stay stable across runs.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from finhub_shared.auth import generate_signing_keypair
+
+
+def fresh_secrets() -> dict[str, str]:
+    """A development value for every secret that .env.example leaves as a placeholder."""
+    private_pem, public_pem = generate_signing_keypair()
+    return {
+        "JWT_PRIVATE_KEY": _one_line(private_pem),
+        "JWT_PUBLIC_KEY": _one_line(public_pem),
+        "ADMIN_TOKEN": secrets.token_urlsafe(32),
+        "STRIPE_API_KEY": "sk_test_" + secrets.token_urlsafe(24),
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(32),
+        "PLUGGY_CLIENT_SECRET": secrets.token_urlsafe(32),
+        "PLUGGY_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+        "MFA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    }
+
+
+def _one_line(pem: str) -> str:
+    return '"' + pem.strip().replace("\n", "\\n") + '"'
+
+
+def render(example: str, values: dict[str, str]) -> str:
+    """The example file with each placeholder variable replaced by its fresh value."""
+    lines = []
+    for line in example.splitlines():
+        name, _, value = line.partition("=")
+        if name in values and "change-me" in value:
+            line = f"{name}={values[name]}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def main(root: Path) -> None:
+    target = root / ".env"
+    if target.exists():
+        return
+    target.write_text(render((root / ".env.example").read_text(), fresh_secrets()))
+    target.chmod(0o600)
+    print(f"wrote {target} with fresh development secrets")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd())

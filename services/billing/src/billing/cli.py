@@ -1,0 +1,19 @@
+"""`finhub-billing`: serve the API, run the worker, migrate the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from billing import consumer
+from billing.config import get_settings
+from finhub_shared.cli import ServiceCommands, service_cli
+
+app = service_cli(
+    ServiceCommands(
+        name="billing",
+        app_factory="billing.main:create_app",
+        settings=get_settings,
+        service_dir=Path(__file__).resolve().parents[2],
+        worker=consumer.run,
+    )
+)

@@ -1,0 +1,16 @@
+"""The gateway's table base and its outbox table."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from finhub_shared.db import new_metadata
+from finhub_shared.outbox import OutboxMessageMixin
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class OutboxMessage(OutboxMessageMixin, Base):
+    pass
