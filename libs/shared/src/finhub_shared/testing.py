@@ -1,12 +1,22 @@
-"""Helpers for the services' test suites: a migrated test database and clean tables per test."""
+"""Pytest fixtures shared by every service's tests: a migrated database, clean tables, the app.
+
+A service's tests/conftest.py defines a session fixture `service` returning its ServiceUnderTest;
+the root conftest.py loads this module as a plugin.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+import os
+from collections.abc import AsyncIterator, Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import pytest_asyncio
 from alembic import command
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy import MetaData, text
 
 from finhub_shared.cli import alembic_config
@@ -34,3 +44,55 @@ async def truncate_tables(
     if names:
         async with database.transaction() as session:
             await session.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+
+
+@dataclass(frozen=True)
+class ServiceUnderTest:
+    """What the shared fixtures need to know about the service a test directory belongs to."""
+
+    service_dir: Path
+    url_variable: str
+    metadata: MetaData
+    app_factory: Callable[[], FastAPI]
+    keep_tables: Collection[str] = ()
+
+    @property
+    def database_url(self) -> str:
+        """The service's test database (the root conftest points the variable at it)."""
+        return os.environ[self.url_variable]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def migrated_database(service: ServiceUnderTest) -> str:
+    """The service's test database, rebuilt from its migrations once per run."""
+    admin_url = os.environ["POSTGRES_ADMIN_URL"]
+    await migrate_fresh(service.service_dir, service.database_url, admin_url)
+    return service.database_url
+
+
+@pytest_asyncio.fixture
+async def database(service: ServiceUnderTest, migrated_database: str) -> AsyncIterator[Database]:
+    """The service's database with empty tables (reference data kept)."""
+    database = Database(migrated_database, application_name="tests", pool_size=5)
+    await truncate_tables(database, service.metadata, service.keep_tables)
+    yield database
+    await database.dispose()
+
+
+@pytest_asyncio.fixture
+async def app(
+    service: ServiceUnderTest,
+    database: Database,  # noqa: ARG001 - requested so the app starts on clean tables
+) -> AsyncIterator[FastAPI]:
+    """The service's app, started with its lifespan, on clean tables."""
+    application = service.app_factory()
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest_asyncio.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
