@@ -40,6 +40,10 @@ def service_cli(commands: ServiceCommands) -> typer.Typer:
     """A Typer app with the standard commands of `commands`; a service may add its own."""
     app = typer.Typer(help=f"Finance Hub {commands.name}", no_args_is_help=True)
 
+    @app.callback()
+    def main() -> None:
+        """Keep every command a subcommand, even for a service that has only `serve`."""
+
     @app.command()
     def serve(
         host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 in a container)."),

@@ -93,6 +93,8 @@ class ProviderUnavailable(ProviderError):
 def _headers_for(error: FinhubError) -> dict[str, str] | None:
     if isinstance(error, TooManyRequests):
         return {"Retry-After": str(error.retry_after_seconds)}
+    if isinstance(error, Unauthorized):
+        return {"WWW-Authenticate": "Bearer"}
     return None
 
 
