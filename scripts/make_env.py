@@ -1,4 +1,4 @@
-"""Write `.env` from `.env.example` on first use, with a fresh development secret for each placeholder.
+"""Write `.env` from `.env.example` on first use, with a fresh development secret per placeholder.
 
 An existing `.env` is left alone, so secrets stay stable across runs.
 """
