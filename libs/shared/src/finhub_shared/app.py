@@ -32,8 +32,13 @@ def create_service_app(
     database_url: str,
     routers: Sequence[APIRouter] = (),
     extra_lifespan: ExtraLifespan | None = None,
+    ready_needs_broker: bool = True,
 ) -> FastAPI:
-    """A service's app with everything shared wired in; `extra_lifespan` adds its own resources."""
+    """A service's app with everything shared wired in; `extra_lifespan` adds its own resources.
+
+    `ready_needs_broker=False` is for a service that keeps accepting work while the broker is
+    down (the gateway stores webhooks in its outbox), so an outage must not take it out of rotation.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,7 +64,10 @@ def create_service_app(
     async def check_broker() -> None:
         await ping_broker(settings.amqp_url.get_secret_value())
 
-    install_observability(app, {"database": check_database, "broker": check_broker})
+    checks = {"database": check_database}
+    if ready_needs_broker:
+        checks["broker"] = check_broker
+    install_observability(app, checks)
     for router in routers:
         app.include_router(router)
     return app

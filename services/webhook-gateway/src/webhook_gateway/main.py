@@ -16,4 +16,5 @@ def create_app() -> FastAPI:
         title="Finance Hub webhook gateway",
         settings=settings,
         database_url=settings.database_url.get_secret_value(),
+        ready_needs_broker=False,
     )
