@@ -11,6 +11,8 @@ from finhub_shared.errors import install_error_handlers
 from finhub_shared.logging import configure_logging
 from finhub_shared.observability import install_observability
 from provider_sandbox.config import get_settings
+from provider_sandbox.pluggy import routes as pluggy_routes
+from provider_sandbox.stripe import routes as stripe_routes
 
 
 def create_app() -> FastAPI:
@@ -28,4 +30,6 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     install_observability(app, {})
+    app.include_router(stripe_routes.router)
+    app.include_router(pluggy_routes.router, prefix="/pluggy")
     return app

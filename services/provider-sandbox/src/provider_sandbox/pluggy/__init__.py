@@ -1,0 +1,1 @@
+"""The Pluggy stand-in of the provider sandbox."""

@@ -1,0 +1,5 @@
+"""Pluggy API routes of the sandbox."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

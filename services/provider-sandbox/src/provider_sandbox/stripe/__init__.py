@@ -1,0 +1,1 @@
+"""The Stripe stand-in of the provider sandbox."""

@@ -1,0 +1,5 @@
+"""Stripe API routes of the sandbox."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
