@@ -90,6 +90,18 @@ class ProviderUnavailable(ProviderError):
     code = "provider_unavailable"
 
 
+def error_responses(*error_types: type[FinhubError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for a route: each status with the codes it may carry."""
+    statuses = sorted({error.status_code for error in error_types})
+    return {
+        status: {
+            "description": "code: "
+            + ", ".join(error.code for error in error_types if error.status_code == status)
+        }
+        for status in statuses
+    }
+
+
 def _headers_for(error: FinhubError) -> dict[str, str] | None:
     if isinstance(error, TooManyRequests):
         return {"Retry-After": str(error.retry_after_seconds)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -65,6 +66,10 @@ class OutboxMessageMixin:
         )
 
 
+# Called in the relay's transaction with the message ids just confirmed (e.g. to mark them sent).
+PublishedHook = Callable[[AsyncSession, list[str]], Awaitable[None]]
+
+
 class ConfirmingPublisher(Protocol):
     """What the relay needs from the bus publisher."""
 
@@ -106,8 +111,10 @@ class OutboxRelay:
         batch_size: int = 200,
         idle_seconds: float = 0.2,
         retry_seconds: float = 2.0,
+        on_published: PublishedHook | None = None,
     ) -> None:
         self._database = database
+        self._on_published = on_published
         self._model = outbox_model
         self._publisher = publisher
         self._batch_size = batch_size
@@ -138,18 +145,20 @@ class OutboxRelay:
             results = await asyncio.gather(
                 *(self._publish(row) for row in rows), return_exceptions=True
             )
-            published_ids = [row.id for row, error in zip(rows, results, strict=True) if not error]
+            published = [row for row, error in zip(rows, results, strict=True) if not error]
             for row, error in zip(rows, results, strict=True):
                 if isinstance(error, BaseException):
                     await self._record_failure(session, row.id, error)
-            if published_ids:
+            if published:
                 await session.execute(
                     update(self._model)
-                    .where(self._model.id.in_(published_ids))
+                    .where(self._model.id.in_([row.id for row in published]))
                     .values(published_at=utcnow())
                 )
-        metrics.OUTBOX_PUBLISHED.inc(len(published_ids))
-        return len(published_ids), len(published_ids) < len(rows)
+            if published and self._on_published:
+                await self._on_published(session, [row.message_id for row in published])
+        metrics.OUTBOX_PUBLISHED.inc(len(published))
+        return len(published), len(published) < len(rows)
 
     async def record_backlog(self) -> None:
         """Update the backlog gauges: unpublished rows and the age of the oldest one."""

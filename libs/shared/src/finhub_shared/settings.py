@@ -7,7 +7,7 @@ from typing import Literal, Self, TypeVar
 
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 Environment = Literal["development", "test", "production"]
 
@@ -85,6 +85,8 @@ def load_settings(settings_class: type[SettingsT], service: str) -> SettingsT:
     except ValidationError as error:
         problems = "; ".join(_describe(problem) for problem in error.errors())
         raise MissingSettingError(f"{service} refuses to start: {problems}") from None
+    except SettingsError as error:
+        raise MissingSettingError(f"{service} refuses to start: {error}") from None
 
 
 def _describe(problem: object) -> str:

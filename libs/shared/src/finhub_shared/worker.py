@@ -15,7 +15,7 @@ from finhub_shared.bus import Consumer, ConsumerQueue, Publisher
 from finhub_shared.db import Database
 from finhub_shared.inbox import HandlerRegistry, InboxEventMixin, inbox_dispatcher
 from finhub_shared.logging import configure_logging
-from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay
+from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay, PublishedHook
 from finhub_shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -47,6 +47,7 @@ async def run_worker(
     inbox_model: type[InboxEventMixin] | None = None,
     subscriptions: Sequence[Subscription] = (),
     jobs: Sequence[PeriodicJob] = (),
+    on_published: PublishedHook | None = None,
 ) -> None:
     """Run until SIGINT or SIGTERM, then stop taking messages and finish what is in flight."""
     configure_logging(service, settings.log_level, json=settings.log_json)
@@ -56,7 +57,7 @@ async def run_worker(
     database = Database(database_url, application_name=f"{service}-worker")
     publisher = Publisher(amqp_url)
     await publisher.connect()
-    relay = OutboxRelay(database, outbox_model, publisher)
+    relay = OutboxRelay(database, outbox_model, publisher, on_published=on_published)
     consumers = [
         Consumer(
             amqp_url,

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
-from finhub_shared.settings import ServiceSettings, load_settings
+from finhub_shared.settings import ServiceSettings, load_settings, split_secrets
+
+Network = IPv4Network | IPv6Network
 
 
 class GatewaySettings(ServiceSettings):
@@ -14,10 +19,51 @@ class GatewaySettings(ServiceSettings):
 
     port: int = Field(8000, validation_alias="GATEWAY_PORT")
     database_url: SecretStr = Field(validation_alias="GATEWAY_DATABASE_URL")
+    admin_token: SecretStr = Field(validation_alias="ADMIN_TOKEN")
+
     stripe_webhook_secret: SecretStr = Field(validation_alias="STRIPE_WEBHOOK_SECRET")
+    stripe_tolerance_seconds: int = Field(
+        300, ge=1, validation_alias="STRIPE_WEBHOOK_TOLERANCE_SECONDS"
+    )
+
     pluggy_webhook_secret: SecretStr = Field(validation_alias="PLUGGY_WEBHOOK_SECRET")
     pluggy_client_id: str = Field(validation_alias="PLUGGY_CLIENT_ID")
-    admin_token: SecretStr = Field(validation_alias="ADMIN_TOKEN")
+    pluggy_client_secret: SecretStr | None = Field(None, validation_alias="PLUGGY_CLIENT_SECRET")
+    pluggy_api_url: str = Field("https://api.pluggy.ai", validation_alias="PLUGGY_API_URL")
+    public_webhook_base_url: str = Field(
+        "http://127.0.0.1:8000", validation_alias="PUBLIC_WEBHOOK_BASE_URL"
+    )
+    # Empty: Pluggy deliveries are accepted from any address (the secret header still applies).
+    pluggy_allowed_networks: Annotated[list[Network], NoDecode] = Field(
+        default_factory=list, validation_alias="PLUGGY_WEBHOOK_ALLOWED_CIDRS"
+    )
+    # X-Forwarded-For is believed only when the direct peer is one of these proxies.
+    trusted_proxy_networks: Annotated[list[Network], NoDecode] = Field(
+        default_factory=list, validation_alias="TRUSTED_PROXY_CIDRS"
+    )
+
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, validation_alias="WEBHOOK_MAX_BODY_BYTES")
+    rate_limit_per_source: int = Field(
+        60_000, ge=1, validation_alias="WEBHOOK_RATE_LIMIT_PER_SOURCE_PER_MINUTE"
+    )
+    rate_limit_per_type: int = Field(
+        30_000, ge=1, validation_alias="WEBHOOK_RATE_LIMIT_PER_TYPE_PER_MINUTE"
+    )
+    retention_days: int = Field(90, ge=1, validation_alias="WEBHOOK_RETENTION_DAYS")
+
+    @field_validator("pluggy_allowed_networks", "trusted_proxy_networks", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("stripe_webhook_secret", "pluggy_webhook_secret")
+    @classmethod
+    def _at_least_one_secret(cls, value: SecretStr) -> SecretStr:
+        if not split_secrets(value):
+            raise ValueError("must hold at least one secret")
+        return value
 
 
 @lru_cache

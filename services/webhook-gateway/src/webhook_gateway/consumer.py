@@ -1,18 +1,42 @@
-"""The gateway's worker: relays stored webhooks from its outbox to the bus."""
+"""The gateway's worker: relays stored webhooks from its outbox to the bus, and prunes old ones."""
 
 from __future__ import annotations
 
-from finhub_shared.worker import run_worker
+from datetime import timedelta
+
+import structlog
+
+from finhub_shared.db import Database
+from finhub_shared.events import utcnow
+from finhub_shared.outbox import prune_published
+from finhub_shared.worker import PeriodicJob, run_worker
 from webhook_gateway.config import get_settings
 from webhook_gateway.database import OutboxMessage
+from webhook_gateway.webhooks import repository
+
+log = structlog.get_logger(__name__)
+
+# Published outbox rows are kept a little while for inspection; the events table keeps the rest.
+OUTBOX_KEEP = timedelta(days=7)
+
+
+async def prune_old_events(database: Database) -> None:
+    """Delete events older than the retention setting, and published outbox rows."""
+    cutoff = utcnow() - timedelta(days=get_settings().retention_days)
+    async with database.transaction() as session:
+        events = await repository.delete_received_before(session, cutoff)
+    rows = await prune_published(database, OutboxMessage, OUTBOX_KEEP)
+    log.info("webhooks_pruned", events=events, outbox_rows=rows)
 
 
 async def run() -> None:
-    """Run the outbox relay until stopped."""
+    """Run the outbox relay and the retention job until stopped."""
     settings = get_settings()
     await run_worker(
         service="webhook-gateway",
         settings=settings,
         database_url=settings.database_url.get_secret_value(),
         outbox_model=OutboxMessage,
+        jobs=[PeriodicJob("prune-old-events", every_seconds=3600, run=prune_old_events)],
+        on_published=repository.mark_published,
     )

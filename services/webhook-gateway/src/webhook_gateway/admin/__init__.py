@@ -1,0 +1,1 @@
+"""Operator endpoints: inspect stored webhook events and replay them to the bus."""

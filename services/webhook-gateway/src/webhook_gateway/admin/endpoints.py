@@ -1,0 +1,86 @@
+"""GET /admin/events, GET /admin/events/{id}, and replays; all need the ADMIN_TOKEN bearer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from finhub_shared.db import DbSession
+from finhub_shared.errors import error_responses
+from webhook_gateway.admin import service
+from webhook_gateway.admin.dependencies import AdminTokenRequired, require_admin
+from webhook_gateway.admin.schemas import (
+    EventFilter,
+    EventPage,
+    ReplayResult,
+    StoredEventDetail,
+    StoredEventSummary,
+)
+from webhook_gateway.webhooks import repository
+
+router = APIRouter(
+    prefix="/admin/events",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses=error_responses(AdminTokenRequired),
+)
+
+
+@router.get("", responses=error_responses(service.InvalidCursor))
+async def list_events(
+    session: DbSession,
+    source: Literal["stripe", "pluggy"] | None = None,
+    event_type: Annotated[str | None, Query(alias="type", max_length=255)] = None,
+    status: Literal["queued", "published", "ignored"] | None = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> EventPage:
+    """Stored events, newest first, filtered and paginated."""
+    filters = EventFilter(
+        source=source,
+        type=event_type,
+        status=status,
+        received_from=received_from,
+        received_to=received_to,
+    )
+    before = service.decode_cursor(cursor) if cursor else None
+    events = await repository.page(
+        session, service.matching(filters), limit=limit + 1, before=before
+    )
+    has_more = len(events) > limit
+    events = events[:limit]
+    return EventPage(
+        items=[StoredEventSummary.model_validate(event) for event in events],
+        next_cursor=service.encode_cursor(events[-1]) if has_more else None,
+    )
+
+
+@router.get("/{stored_id}", responses=error_responses(service.EventNotFound))
+async def get_event(session: DbSession, stored_id: uuid.UUID) -> StoredEventDetail:
+    """One stored event with its headers and its body as received."""
+    event = await service.get_event(session, stored_id)
+    return StoredEventDetail.model_validate(
+        {
+            **StoredEventSummary.model_validate(event).model_dump(),
+            "headers": event.headers,
+            "body": event.raw_body.decode("utf-8", errors="replace"),
+        }
+    )
+
+
+@router.post("/{stored_id}/replay", responses=error_responses(service.EventNotFound))
+async def replay_event(session: DbSession, stored_id: uuid.UUID) -> ReplayResult:
+    """Publish one stored event to the bus again."""
+    event = await service.get_event(session, stored_id)
+    return ReplayResult(replayed=await service.replay(session, [event]))
+
+
+@router.post("/replay", responses=error_responses(service.ReplayTooLarge))
+async def replay_events(session: DbSession, filters: EventFilter) -> ReplayResult:
+    """Publish every stored event matching the filter to the bus again."""
+    return ReplayResult(replayed=await service.replay_matching(session, filters))

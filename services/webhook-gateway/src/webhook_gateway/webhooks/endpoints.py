@@ -1,0 +1,93 @@
+"""POST /webhooks/stripe and /webhooks/pluggy: thin — read the body, run the checks, answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import structlog
+from fastapi import APIRouter, Request
+
+from finhub_shared.errors import FinhubError, error_responses
+from webhook_gateway.webhooks import errors
+from webhook_gateway.webhooks.metrics import (
+    WEBHOOKS_ACCEPTED,
+    WEBHOOKS_DUPLICATES,
+    WEBHOOKS_IGNORED,
+    WEBHOOKS_REJECTED,
+)
+from webhook_gateway.webhooks.schemas import Receipt
+from webhook_gateway.webhooks.service import Delivery, Gate, receive_pluggy, receive_stripe
+
+log = structlog.get_logger(__name__)
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+Receiver = Callable[[Gate, Delivery], Awaitable[Receipt]]
+
+
+@router.post(
+    "/stripe",
+    responses=error_responses(
+        errors.WebhookPayloadTooLarge,
+        errors.InvalidSignature,
+        errors.WebhookRateLimited,
+        errors.StorageUnavailable,
+    ),
+)
+async def stripe_webhook(request: Request) -> Receipt:
+    """A Stripe event, signed with one of STRIPE_WEBHOOK_SECRET's secrets."""
+    return await _receive(request, "stripe", receive_stripe)
+
+
+@router.post(
+    "/pluggy",
+    responses=error_responses(
+        errors.WebhookUnauthorized,
+        errors.SourceNotAllowed,
+        errors.WebhookPayloadTooLarge,
+        errors.MalformedEvent,
+        errors.WebhookRateLimited,
+        errors.StorageUnavailable,
+    ),
+)
+async def pluggy_webhook(request: Request) -> Receipt:
+    """A Pluggy event, carrying the X-Webhook-Secret header we registered with Pluggy."""
+    return await _receive(request, "pluggy", receive_pluggy)
+
+
+async def _receive(request: Request, source: str, receive: Receiver) -> Receipt:
+    gate: Gate = request.app.state.gate
+    try:
+        delivery = Delivery(
+            body=await _read_body(request, gate.settings.max_body_bytes),
+            headers=dict(request.headers.items()),
+            peer=request.client.host if request.client else None,
+        )
+        receipt = await receive(gate, delivery)
+    except FinhubError as error:
+        WEBHOOKS_REJECTED.labels(source, error.code).inc()
+        log.warning("webhook_rejected", source=source, code=error.code)
+        raise
+    _count(source, receipt)
+    return receipt
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise errors.WebhookPayloadTooLarge(f"The body is larger than {limit} bytes.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise errors.WebhookPayloadTooLarge(f"The body is larger than {limit} bytes.")
+    return bytes(body)
+
+
+def _count(source: str, receipt: Receipt) -> None:
+    if receipt.duplicate:
+        WEBHOOKS_DUPLICATES.labels(source).inc()
+    elif receipt.ignored:
+        WEBHOOKS_IGNORED.labels(source).inc()
+    else:
+        WEBHOOKS_ACCEPTED.labels(source).inc()

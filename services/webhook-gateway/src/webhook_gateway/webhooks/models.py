@@ -1,0 +1,38 @@
+"""The stored webhook deliveries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webhook_gateway.database import Base
+
+
+class WebhookEvent(Base):
+    """A provider event as it arrived (raw body, headers minus secrets) and what became of it."""
+
+    __tablename__ = "webhook_events"
+    # event_id first, so the relay can mark rows published by event id alone.
+    __table_args__ = (
+        UniqueConstraint("event_id", "source"),
+        Index("ix_webhook_events_received_at", "received_at"),
+        Index("ix_webhook_events_source_type_received", "source", "event_type", "received_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(255))
+    event_type: Mapped[str] = mapped_column(String(255))
+    # queued (waiting in the outbox), published (confirmed by the broker) or ignored (unknown type)
+    status: Mapped[str] = mapped_column(String(20))
+    raw_body: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    company_id: Mapped[uuid.UUID | None]
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,246 @@
+"""Turning a raw delivery into a stored event, one check at a time, in the order the issue fixes."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from finhub_shared.correlation import current_correlation_id
+from finhub_shared.events import SCHEMA_VERSION, routing_key, utcnow
+from finhub_shared.settings import split_secrets
+from webhook_gateway.config import GatewaySettings
+from webhook_gateway.webhooks.catalog import PLUGGY_EVENT_FIELDS, STRIPE_EVENT_OBJECTS
+from webhook_gateway.webhooks.errors import MalformedEvent, WebhookRateLimited, WebhookUnauthorized
+from webhook_gateway.webhooks.rate_limit import WebhookRateLimiter
+from webhook_gateway.webhooks.schemas import Receipt
+from webhook_gateway.webhooks.store import EventStatus, EventStore, IncomingEvent
+from webhook_gateway.webhooks.verification import (
+    verify_pluggy_secret,
+    verify_pluggy_source,
+    verify_stripe_signature,
+)
+
+MAX_IDENTIFIER_LENGTH = 255
+
+# Headers never stored: they authenticate the delivery and are useless (or dangerous) later.
+SECRET_HEADERS = frozenset(
+    {"stripe-signature", "x-webhook-secret", "authorization", "cookie", "x-api-key"}
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One HTTP delivery as the endpoint received it."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    peer: str | None
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the checks need: settings, storage and the rate limiter of this process."""
+
+    settings: GatewaySettings
+    store: EventStore
+    limiter: WebhookRateLimiter
+
+
+async def receive_stripe(gate: Gate, delivery: Delivery) -> Receipt:
+    """Signature, age, structure, duplicate, type, rate limit, content; then store and queue."""
+    settings = gate.settings
+    verify_stripe_signature(
+        delivery.body,
+        delivery.headers.get("stripe-signature"),
+        split_secrets(settings.stripe_webhook_secret),
+        settings.stripe_tolerance_seconds,
+        time.time(),
+    )
+    event = _json_object(delivery.body)
+    _require_stripe_structure(event)
+    event_type = event["type"]
+    expected_object = STRIPE_EVENT_OBJECTS.get(event_type)
+    if expected_object is not None and event["data"]["object"].get("object") != expected_object:
+        raise MalformedEvent(f"A {event_type} event must carry a {expected_object}.")
+    return await _store(
+        gate,
+        delivery,
+        source="stripe",
+        event_id=event["id"],
+        event_type=event_type,
+        known=expected_object is not None,
+        company_id=_uuid_or_none(event["data"]["object"].get("metadata", {}), "company_id"),
+        occurred_at=datetime.fromtimestamp(event["created"], UTC),
+    )
+
+
+async def receive_pluggy(gate: Gate, delivery: Delivery) -> Receipt:
+    """Source address, secret header, structure, client id; then duplicate, rate limit, store."""
+    settings = gate.settings
+    verify_pluggy_source(
+        delivery.peer,
+        delivery.headers.get("x-forwarded-for"),
+        settings.pluggy_allowed_networks,
+        settings.trusted_proxy_networks,
+    )
+    verify_pluggy_secret(delivery.headers, split_secrets(settings.pluggy_webhook_secret))
+    event = _json_object(delivery.body)
+    _require_pluggy_structure(event)
+    if "clientId" in event and event["clientId"] != settings.pluggy_client_id:
+        raise WebhookUnauthorized("The event belongs to another Pluggy application.")
+    event_type = event["event"]
+    return await _store(
+        gate,
+        delivery,
+        source="pluggy",
+        event_id=event["eventId"],
+        event_type=event_type,
+        known=event_type in PLUGGY_EVENT_FIELDS,
+        company_id=_uuid_or_none(event, "clientUserId"),
+        occurred_at=None,
+    )
+
+
+async def _store(
+    gate: Gate,
+    delivery: Delivery,
+    *,
+    source: str,
+    event_id: str,
+    event_type: str,
+    known: bool,
+    company_id: uuid.UUID | None,
+    occurred_at: datetime | None,
+) -> Receipt:
+    if known:
+        retry_after = await gate.limiter.admit(source, event_type)
+        if retry_after is not None:
+            # A redelivery of a stored event is answered as such, whatever the load.
+            if await gate.store.exists(source, event_id):
+                return Receipt(duplicate=True)
+            raise WebhookRateLimited(
+                "Too many deliveries; retry later.", retry_after_seconds=retry_after
+            )
+    received_at = utcnow()
+    status: EventStatus = "queued" if known else "ignored"
+    event = IncomingEvent(
+        source=source,
+        event_id=event_id,
+        event_type=event_type,
+        status=status,
+        raw_body=delivery.body,
+        headers=_storable_headers(delivery.headers),
+        company_id=company_id,
+        occurred_at=occurred_at or received_at,
+        received_at=received_at,
+        routing_key=routing_key(source, event_type),
+        envelope=envelope_json(
+            source=source,
+            event_id=event_id,
+            event_type=event_type,
+            occurred_at=occurred_at or received_at,
+            received_at=received_at,
+            company_id=company_id,
+            raw_body=delivery.body,
+        ),
+        correlation_id=current_correlation_id(),
+    )
+    is_new = await gate.store.save(event)
+    return Receipt(duplicate=not is_new, ignored=is_new and not known)
+
+
+def envelope_json(
+    *,
+    source: str,
+    event_id: str,
+    event_type: str,
+    occurred_at: datetime,
+    received_at: datetime,
+    company_id: uuid.UUID | None,
+    raw_body: bytes,
+) -> bytes:
+    """The bus envelope (DESIGN.md) of a provider event, with its payload as `data` byte for byte.
+
+    Splicing the raw body in (instead of parsing and re-serialising it) keeps the payload
+    untouched and costs nothing on the hot path; the body was already checked to be a JSON object.
+    """
+    head = {
+        "id": event_id,
+        "source": source,
+        "type": event_type,
+        "occurred_at": occurred_at.isoformat(),
+        "received_at": received_at.isoformat(),
+        "company_id": str(company_id) if company_id else None,
+        "schema_version": SCHEMA_VERSION,
+    }
+    return json.dumps(head, separators=(",", ":"))[:-1].encode() + b',"data":' + raw_body + b"}"
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise MalformedEvent("The body is not JSON.") from None
+    if not isinstance(parsed, dict):
+        raise MalformedEvent("The body is not a JSON object.")
+    return parsed
+
+
+def _require_stripe_structure(event: dict[str, Any]) -> None:
+    data = event.get("data")
+    problems = [
+        event.get("object") != "event" and "object must be 'event'",
+        not _identifier(event.get("id"), "evt_") and "id must be an evt_ id",
+        not _identifier(event.get("type")) and "type is missing",
+        not _is_int(event.get("created")) and "created must be a Unix time",
+        not (isinstance(data, dict) and isinstance(data.get("object"), dict))
+        and "data.object must be an object",
+    ]
+    _raise_if_any(problems)
+
+
+def _require_pluggy_structure(event: dict[str, Any]) -> None:
+    problems: list[str | bool] = [
+        not _identifier(event.get("event")) and "event is missing",
+        not _identifier(event.get("eventId")) and "eventId is missing",
+    ]
+    for field in PLUGGY_EVENT_FIELDS.get(str(event.get("event")), ()):
+        if event.get(field) in (None, "", []):
+            problems.append(f"{field} is missing")
+    _raise_if_any(problems)
+
+
+def _raise_if_any(problems: list[str | bool]) -> None:
+    found = [problem for problem in problems if isinstance(problem, str)]
+    if found:
+        raise MalformedEvent("The event is malformed: " + "; ".join(found) + ".")
+
+
+def _identifier(value: object, prefix: str = "") -> bool:
+    """A non-empty string that fits its column (255 characters), starting with `prefix`."""
+    return (
+        isinstance(value, str)
+        and len(prefix) < len(value) <= MAX_IDENTIFIER_LENGTH
+        and value.startswith(prefix)
+    )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _uuid_or_none(container: object, key: str) -> uuid.UUID | None:
+    value = container.get(key) if isinstance(container, dict) else None
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _storable_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if name.lower() not in SECRET_HEADERS}

@@ -1,0 +1,168 @@
+"""Durable storage on the hot path: each event row and its outbox row in one statement, with the
+inserts of concurrent requests grouped into one transaction (one commit, one fsync, many events)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+import structlog
+
+from webhook_gateway.webhooks.errors import StorageUnavailable
+
+log = structlog.get_logger(__name__)
+
+EventStatus = Literal["queued", "ignored"]
+
+# Pluggy gives up after 5 s: past this, answer 503 (the provider retries) rather than time out.
+STORE_TIMEOUT_SECONDS = 3.0
+
+# Plain asyncpg here: one round trip per batch, no ORM work per row. The event row and its outbox
+# row are written together, so an event is never stored without being queued for the bus.
+_INSERT_BATCH = """
+WITH incoming AS (
+    SELECT *
+    FROM unnest(
+        $1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::text[],
+        $8::uuid[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::bytea[], $13::text[]
+    ) AS t(id, source, event_id, event_type, status, raw_body, headers, company_id,
+           occurred_at, received_at, routing_key, envelope, correlation_id)
+), stored AS (
+    INSERT INTO webhook_events (id, source, event_id, event_type, status, raw_body, headers,
+                                company_id, occurred_at, received_at)
+    SELECT id, source, event_id, event_type, status, raw_body, headers::jsonb, company_id,
+           occurred_at, received_at
+    FROM incoming
+    ON CONFLICT (event_id, source) DO NOTHING
+    RETURNING id, status
+), queued AS (
+    INSERT INTO outbox_messages (message_id, routing_key, body, correlation_id)
+    SELECT incoming.event_id, incoming.routing_key, incoming.envelope, incoming.correlation_id
+    FROM stored JOIN incoming USING (id)
+    WHERE stored.status = 'queued'
+)
+SELECT id FROM stored
+"""
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """A verified delivery, ready to be stored (and, when queued, published as `envelope`)."""
+
+    source: str
+    event_id: str
+    event_type: str
+    status: EventStatus
+    raw_body: bytes
+    headers: dict[str, str]
+    company_id: uuid.UUID | None
+    occurred_at: datetime
+    received_at: datetime
+    routing_key: str
+    envelope: bytes
+    correlation_id: str | None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What makes two deliveries the same event."""
+        return (self.source, self.event_id)
+
+
+@dataclass
+class _Pending:
+    event: IncomingEvent
+    stored: asyncio.Future[bool]
+
+
+class EventStore:
+    """Stores events durably; `save` returns only after the commit, True for a new event."""
+
+    def __init__(self, pool: asyncpg.Pool, *, writers: int = 2, max_batch: int = 256) -> None:
+        self._pool = pool
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._writers = [asyncio.create_task(self._write_forever()) for _ in range(writers)]
+
+    async def save(self, event: IncomingEvent) -> bool:
+        """Store `event` with its outbox row; False when it was already stored (a redelivery)."""
+        stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(event, stored))
+        return await stored
+
+    async def exists(self, source: str, event_id: str) -> bool:
+        """Whether this event was stored before."""
+        query = "SELECT 1 FROM webhook_events WHERE event_id = $1 AND source = $2"
+        return await self._pool.fetchval(query, event_id, source) is not None
+
+    async def close(self) -> None:
+        """Stop the writers once every waiting event has been written."""
+        await self._queue.join()
+        for writer in self._writers:
+            writer.cancel()
+        await asyncio.gather(*self._writers, return_exceptions=True)
+
+    async def _write_forever(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._write(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        first_of_each: dict[tuple[str, str], _Pending] = {}
+        for pending in batch:
+            first_of_each.setdefault(pending.event.key, pending)
+        rows = [pending.event for pending in first_of_each.values()]
+        try:
+            records = await self._pool.fetch(
+                _INSERT_BATCH, *_columns(rows), timeout=STORE_TIMEOUT_SECONDS
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+            log.error("webhook_store_failed", error=type(error).__name__, batch=len(batch))
+            for pending in batch:
+                _settle(pending.stored, error=StorageUnavailable("The event could not be stored."))
+            return
+        inserted = {record["id"] for record in records}
+        new_keys = {row.key for row in rows if row.id in inserted}
+        for pending in batch:
+            is_new = pending is first_of_each[pending.event.key] and pending.event.key in new_keys
+            _settle(pending.stored, result=is_new)
+
+
+def _columns(rows: list[IncomingEvent]) -> list[list[Any]]:
+    return [
+        [row.id for row in rows],
+        [row.source for row in rows],
+        [row.event_id for row in rows],
+        [row.event_type for row in rows],
+        [row.status for row in rows],
+        [row.raw_body for row in rows],
+        [json.dumps(row.headers) for row in rows],
+        [row.company_id for row in rows],
+        [row.occurred_at for row in rows],
+        [row.received_at for row in rows],
+        [row.routing_key for row in rows],
+        [row.envelope for row in rows],
+        [row.correlation_id for row in rows],
+    ]
+
+
+def _settle(
+    future: asyncio.Future[bool], *, result: bool = False, error: BaseException | None = None
+) -> None:
+    if future.done():  # the request was cancelled (client went away)
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
