@@ -251,6 +251,22 @@ def _level_number(level: str) -> int:
         raise ValueError(f"unknown log level {level!r}") from None
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stdout` is when a line is logged, not when logging was set up,
+    so output redirected later (a test's capture, a supervisor's reopened pipe) still gets it."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
+
+
 def configure_logging(
     service: str, level: str = "INFO", *, json: bool = True, stream: TextIO | None = None
 ) -> None:
@@ -272,7 +288,7 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(stream or sys.stdout)
+    handler = logging.StreamHandler(stream) if stream else _StdoutHandler()
     handler.name = _HANDLER_NAME
     handler.setFormatter(_formatter(service, json=json))
 
