@@ -14,7 +14,8 @@ BODY_MARKER = "customer-name-Maria-da-Silva-4111"
 
 @pytest.mark.asyncio
 async def test_accepted_and_refused_deliveries_leave_no_secret_in_the_logs(
-    capfd: pytest.CaptureFixture[str], client: httpx.AsyncClient  # capture first, then start
+    capfd: pytest.CaptureFixture[str],
+    client: httpx.AsyncClient,  # capture first, then start
 ) -> None:
     stripe_body, stripe_headers = signed(
         stripe_event(data_object={"object": "invoice", "id": "in_1", "description": BODY_MARKER})

@@ -33,6 +33,16 @@ async def get(session: AsyncSession, stored_id: uuid.UUID) -> WebhookEvent | Non
     return await session.get(WebhookEvent, stored_id)
 
 
+async def find(session: AsyncSession, reference: str) -> WebhookEvent | None:
+    """A stored event by its own id or by the provider's event id (evt_..., a Pluggy eventId)."""
+    try:
+        return await get(session, uuid.UUID(reference))
+    except ValueError:
+        pass
+    statement = select(WebhookEvent).where(WebhookEvent.event_id == reference).limit(1)
+    return (await session.scalars(statement)).one_or_none()
+
+
 def matching(
     *,
     source: str | None = None,

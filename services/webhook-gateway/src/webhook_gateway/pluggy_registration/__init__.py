@@ -1,0 +1,1 @@
+"""Our webhook registered at Pluggy (`POST /webhooks`, event `all`, with the secret header)."""

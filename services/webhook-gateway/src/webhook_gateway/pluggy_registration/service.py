@@ -1,0 +1,97 @@
+"""Register, list and rotate our webhook at Pluggy.
+
+Pluggy sends the custom headers of a webhook created through its API on every delivery; that
+header is how the gateway knows a delivery is Pluggy's. Rotating: put the new secret first in
+PLUGGY_WEBHOOK_SECRET (keeping the old one after it), deploy, run `rotate`, then drop the old one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from finhub_shared.errors import ProviderError
+from finhub_shared.provider_client import (
+    PLUGGY_RATE_LIMITS,
+    ProviderClient,
+    raise_for_provider_status,
+)
+from finhub_shared.settings import split_secrets
+from webhook_gateway.config import GatewaySettings
+from webhook_gateway.webhooks.verification import PLUGGY_SECRET_HEADER
+
+PROVIDER = "pluggy"
+
+
+@dataclass(frozen=True)
+class RegisteredWebhook:
+    """A webhook as Pluggy lists it (Pluggy never shows its headers back)."""
+
+    id: str
+    url: str
+    event: str
+    disabled_at: str | None
+
+
+class MissingPluggyCredentials(ProviderError):
+    status_code = 400
+    code = "pluggy_credentials_missing"
+
+
+def our_webhook_url(settings: GatewaySettings) -> str:
+    """Where Pluggy must send deliveries: the gateway's public Pluggy endpoint."""
+    return settings.public_webhook_base_url.rstrip("/") + "/webhooks/pluggy"
+
+
+async def open_pluggy(settings: GatewaySettings, **client_options: Any) -> ProviderClient:
+    """A Pluggy client authenticated with an API key from `POST /auth`."""
+    if settings.pluggy_client_secret is None:
+        raise MissingPluggyCredentials("PLUGGY_CLIENT_SECRET is not set.")
+    credentials = {
+        "clientId": settings.pluggy_client_id,
+        "clientSecret": settings.pluggy_client_secret.get_secret_value(),
+    }
+    async with ProviderClient(PROVIDER, settings.pluggy_api_url, **client_options) as anonymous:
+        response = await anonymous.post("/auth", json=credentials)
+    raise_for_provider_status(response, provider=PROVIDER)
+    return ProviderClient(
+        PROVIDER,
+        settings.pluggy_api_url,
+        rate_limits=PLUGGY_RATE_LIMITS,
+        headers={"X-API-KEY": response.json()["apiKey"]},
+        **client_options,
+    )
+
+
+async def list_webhooks(pluggy: ProviderClient) -> list[RegisteredWebhook]:
+    """Every webhook registered for our Pluggy application."""
+    response = await pluggy.get("/webhooks")
+    raise_for_provider_status(response, provider=PROVIDER)
+    return [_webhook(item) for item in response.json().get("results", [])]
+
+
+async def register(pluggy: ProviderClient, settings: GatewaySettings) -> RegisteredWebhook:
+    """Make sure our URL receives every event with the current secret header (idempotent)."""
+    url = our_webhook_url(settings)
+    body = {"url": url, "event": "all", "headers": _secret_header(settings)}
+    existing = [hook for hook in await list_webhooks(pluggy) if hook.url == url]
+    if existing:
+        response = await pluggy.patch(f"/webhooks/{existing[0].id}", json=body | {"enabled": True})
+    else:
+        response = await pluggy.post("/webhooks", json=body)
+    raise_for_provider_status(response, provider=PROVIDER)
+    return _webhook(response.json())
+
+
+def _secret_header(settings: GatewaySettings) -> dict[str, str]:
+    current = split_secrets(settings.pluggy_webhook_secret)[0]
+    return {PLUGGY_SECRET_HEADER: current}
+
+
+def _webhook(item: dict[str, Any]) -> RegisteredWebhook:
+    return RegisteredWebhook(
+        id=str(item["id"]),
+        url=str(item["url"]),
+        event=str(item["event"]),
+        disabled_at=item.get("disabledAt"),
+    )
