@@ -16,10 +16,10 @@ export UV_PYTHON_DOWNLOADS
 SERVICES := gateway billing banking
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format migrate db infra health bench clean
+.PHONY: help run test lint format migrate db infra health bench clean retry-webhook pluggy-webhooks
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(UV):
 	$(PYTHON_FOR_VENV) -m venv .tools
@@ -64,6 +64,13 @@ health: $(VENV)/.installed ## Ask every running service's /readyz and print a ta
 bench: $(VENV)/.installed .env infra ## Run the benchmarks under bench/
 	$(BIN)/finhub-provision --with-test
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+retry-webhook: $(VENV)/.installed .env ## Publish a stored webhook again: make retry-webhook ID=evt_...
+	@test -n "$(ID)" || { echo "usage: make retry-webhook ID=<stored id or provider event id>"; exit 2; }
+	$(BIN)/finhub-gateway replay "$(ID)"
+
+pluggy-webhooks: $(VENV)/.installed .env ## Our Pluggy webhook: make pluggy-webhooks [ACTION=list|register|rotate]
+	$(BIN)/finhub-gateway pluggy-webhooks $(or $(ACTION),list)
 
 clean: ## Remove the virtual environments and caches
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

@@ -55,7 +55,7 @@ class CorrelationIdMiddleware:
 
             async def send_with_correlation_id(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
+                    MutableHeaders(scope=message).append(CORRELATION_HEADER, correlation_id)
                 await send(message)
 
             await self.app(scope, receive, send_with_correlation_id)

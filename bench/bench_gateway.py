@@ -1,0 +1,276 @@
+"""Webhook gateway throughput: signed Stripe deliveries through the real path (verify, store,
+queue, relay to RabbitMQ) against a bare FastAPI endpoint that only reads the body, in one run,
+same uvicorn settings (one worker), load from wrk on loopback.
+
+    make bench            # or: .venv/bin/python bench/bench_gateway.py [--runs 3 --seconds 20]
+
+Needs wrk (Debian: apt-get install wrk), PostgreSQL and RabbitMQ (make infra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import stripe
+
+from finhub_shared.db import asyncpg_dsn
+from finhub_shared.provisioning import database_url_for_tests
+from finhub_shared.settings import read_variable
+from finhub_shared.testing import migrate_fresh
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+GATEWAY_PORT, BARE_PORT = 18000, 18001
+CONNECTIONS, THREADS = 64, 2
+
+
+@dataclass(frozen=True)
+class Result:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+
+def bench_environment() -> dict[str, str]:
+    """A scratch database and the test vhost, so a bench never touches development data."""
+    database = database_url_for_tests(
+        read_variable("GATEWAY_DATABASE_URL")
+        or "postgresql://finhub_gateway:finhub_gateway@127.0.0.1:5432/finhub_gateway"
+    ).replace("_test", "_bench")
+    amqp = urlsplit(read_variable("AMQP_URL") or "amqp://finhub:finhub@127.0.0.1:5672/finhub")
+    return {
+        **os.environ,
+        "ENVIRONMENT": "development",
+        "LOG_LEVEL": "WARNING",
+        "GATEWAY_DATABASE_URL": database,
+        "POSTGRES_ADMIN_URL": read_variable("POSTGRES_ADMIN_URL")
+        or "postgresql://postgres@127.0.0.1:5432/postgres",
+        "AMQP_URL": amqp._replace(path=amqp.path + "_test").geturl(),
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(16),
+        "PLUGGY_WEBHOOK_SECRET": secrets.token_hex(16),
+        "PLUGGY_CLIENT_ID": "bench",
+        "ADMIN_TOKEN": secrets.token_hex(16),
+        # Generous limits: the bench measures the path, not the limiter's refusals.
+        "WEBHOOK_RATE_LIMIT_PER_SOURCE_PER_MINUTE": "100000000",
+        "WEBHOOK_RATE_LIMIT_PER_TYPE_PER_MINUTE": "100000000",
+    }
+
+
+def invoice_event() -> dict[str, object]:
+    """An `invoice.paid` event of about 3 KB, shaped like Stripe's."""
+    lines = [
+        {
+            "id": f"il_{uuid.uuid4().hex[:24]}",
+            "object": "line_item",
+            "amount": 7900,
+            "currency": "brl",
+            "description": "1 x Finance Hub Professional (at R$ 79.00 / month)",
+            "period": {"start": 1764374400, "end": 1767052800},
+            "pricing": {"price_details": {"price": "price_professional_monthly"}},
+        }
+        for _ in range(4)
+    ]
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": int(time.time()),
+        "type": "invoice.paid",
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "data": {
+            "object": {
+                "id": f"in_{uuid.uuid4().hex[:24]}",
+                "object": "invoice",
+                "amount_due": 7900,
+                "amount_paid": 7900,
+                "currency": "brl",
+                "customer": "cus_T4bench",
+                "status": "paid",
+                "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1/test_" + "x" * 40,
+                "invoice_pdf": "https://pay.stripe.com/invoice/acct_1/test_" + "y" * 40 + "/pdf",
+                "lines": {"object": "list", "data": lines, "has_more": False},
+                "parent": {
+                    "type": "subscription_details",
+                    "subscription_details": {
+                        "subscription": "sub_1bench",
+                        "metadata": {"company_id": str(uuid.uuid4()), "plan_id": "professional"},
+                    },
+                },
+            }
+        },
+    }
+
+
+def write_deliveries(path: Path, count: int, secret: str) -> None:
+    """`count` distinct, freshly signed deliveries, one per line."""
+    with path.open("w") as out:
+        for _ in range(count):
+            body = json.dumps(invoice_event(), separators=(",", ":"))
+            signature = stripe.WebhookSignature.generate_signature_header(body, secret)
+            out.write(f"{signature}\t{body}\n")
+
+
+def wrk(port: int, deliveries: Path, seconds: int) -> Result:
+    environment = {**os.environ, "WRK_REQUESTS": str(deliveries), "WRK_THREADS": str(THREADS)}
+    command = [
+        "wrk",
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / "wrk_signed.lua"),
+        f"http://127.0.0.1:{port}",
+    ]
+    output = subprocess.run(command, env=environment, capture_output=True, text=True, check=True)
+    summary = json.loads(output.stdout.strip().splitlines()[-1])
+    return Result(
+        requests_per_second=summary["requests"] / (summary["duration_us"] / 1e6),
+        p50_ms=summary["p50_us"] / 1000,
+        p99_ms=summary["p99_us"] / 1000,
+        non_2xx=summary["non_2xx"],
+        socket_errors=summary["socket_errors"],
+    )
+
+
+def start(command: list[str], environment: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("ab")
+    return subprocess.Popen(command, cwd=log.parent, env=environment, stdout=handle, stderr=handle)
+
+
+def wait_healthy(port: int, within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing healthy on port {port} after {within} s")
+
+
+async def outbox_backlog(database_url: str) -> int:
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT count(*) FROM outbox_messages WHERE published_at IS NULL"
+            )
+        )
+    finally:
+        await connection.close()
+
+
+def median(results: list[Result], field: str) -> float:
+    return float(statistics.median(getattr(result, field) for result in results))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=20)
+    options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench_gateway needs wrk: apt-get install wrk")
+    environment = bench_environment()
+    database_url = environment["GATEWAY_DATABASE_URL"]
+    asyncio.run(
+        migrate_fresh(
+            ROOT / "services" / "webhook-gateway", database_url, environment["POSTGRES_ADMIN_URL"]
+        )
+    )
+    work = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    bare_requests = work / "bare.tsv"
+    write_deliveries(bare_requests, 20_000, environment["STRIPE_WEBHOOK_SECRET"])
+    uvicorn_bare = [
+        str(BIN / "uvicorn"),
+        "bench_bare_app:app",
+        "--port",
+        str(BARE_PORT),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    shutil.copy(ROOT / "bench" / "bare_app.py", work / "bench_bare_app.py")
+    bare_env = {**environment, "PYTHONPATH": str(work)}
+    gateway_results: list[Result] = []
+    bare_results: list[Result] = []
+    backlogs: list[tuple[int, int]] = []
+    with ExitStack() as processes:
+        for command, env, log in (
+            (
+                [str(BIN / "finhub-gateway"), "serve", "--port", str(GATEWAY_PORT)],
+                environment,
+                "gateway.log",
+            ),
+            ([str(BIN / "finhub-gateway"), "worker"], environment, "worker.log"),
+            (uvicorn_bare, bare_env, "bare.log"),
+        ):
+            process = start(command, env, work / log)
+            processes.callback(process.wait, 30)
+            processes.callback(process.terminate)
+        wait_healthy(GATEWAY_PORT)
+        wait_healthy(BARE_PORT)
+        for run in range(1, options.runs + 1):
+            bare_results.append(wrk(BARE_PORT, bare_requests, options.seconds))
+            gateway_requests = work / f"gateway-{run}.tsv"
+            write_deliveries(
+                gateway_requests, 6_000 * options.seconds, environment["STRIPE_WEBHOOK_SECRET"]
+            )
+            gateway_results.append(wrk(GATEWAY_PORT, gateway_requests, options.seconds))
+            at_end = asyncio.run(outbox_backlog(database_url))
+            time.sleep(5)
+            backlogs.append((at_end, asyncio.run(outbox_backlog(database_url))))
+            gateway_requests.unlink()
+            print(
+                f"run {run}: bare {bare_results[-1]}\n       gateway {gateway_results[-1]}"
+                f"\n       outbox backlog at end {backlogs[-1][0]}, 5 s later {backlogs[-1][1]}"
+            )
+    report(bare_results, gateway_results, backlogs, options)
+
+
+def report(
+    bare: list[Result],
+    gateway: list[Result],
+    backlogs: list[tuple[int, int]],
+    options: argparse.Namespace,
+) -> None:
+    print(f"\n{options.runs} runs of {options.seconds} s, {CONNECTIONS} connections, 1 worker")
+    print(f"{'':<26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    for name, results in (("bare endpoint (median)", bare), ("gateway (median)", gateway)):
+        rate = median(results, "requests_per_second")
+        p50, p99 = median(results, "p50_ms"), median(results, "p99_ms")
+        refused = sum(result.non_2xx for result in results)
+        print(f"{name:<26}{rate:>10.0f}{p50:>10.1f}{p99:>10.1f}{refused:>10}")
+    ratio = median(gateway, "requests_per_second") / median(bare, "requests_per_second")
+    print(f"gateway / bare throughput: {ratio:.1%}")
+    print(
+        "outbox backlog at end of each run → 5 s later: "
+        + ", ".join(f"{end} → {later}" for end, later in backlogs)
+    )
+
+
+if __name__ == "__main__":
+    main()
