@@ -42,7 +42,9 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(service, settings.log_level, json=settings.log_json)
+        configure_logging(
+            service, settings.log_level, json=settings.log_json, access_log=settings.log_access
+        )
         app.state.settings = settings
         app.state.database = Database(database_url, application_name=f"{service}-api")
         if isinstance(settings, TokenVerificationSettings):

@@ -268,7 +268,12 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(
-    service: str, level: str = "INFO", *, json: bool = True, stream: TextIO | None = None
+    service: str,
+    level: str = "INFO",
+    *,
+    json: bool = True,
+    stream: TextIO | None = None,
+    access_log: bool = False,
 ) -> None:
     """Send every log line (structlog and stdlib) through redaction to `stream` (stdout).
 
@@ -303,6 +308,8 @@ def configure_logging(
         library_logger = logging.getLogger(name)
         library_logger.handlers.clear()
         library_logger.propagate = True
+    # One line per request costs the hot paths dearly; the metrics already count every request.
+    logging.getLogger("uvicorn.access").setLevel(logging.INFO if access_log else logging.WARNING)
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -30,6 +30,7 @@ class ServiceSettings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(True, validation_alias="LOG_JSON")
+    log_access: bool = Field(False, validation_alias="LOG_ACCESS")
     amqp_url: SecretStr = Field(
         SecretStr("amqp://finhub:finhub@127.0.0.1:5672/finhub"), validation_alias="AMQP_URL"
     )
