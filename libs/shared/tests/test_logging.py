@@ -372,7 +372,7 @@ def test_uvicorn_lines_are_redacted_even_after_uvicorn_set_up_its_own_handlers(
     # uvicorn configures its loggers before the app's lifespan runs configure_logging.
     logging.config.dictConfig(LOGGING_CONFIG)
     capture = LogCapture(io.StringIO())
-    configure_logging("banking", stream=capture.stream)
+    configure_logging("banking", stream=capture.stream, access_log=True)
 
     logging.getLogger("uvicorn.access").info(
         '%s - "%s %s HTTP/%s" %d',
