@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 
@@ -17,6 +18,11 @@ class SandboxSettings(ServiceSettings):
     pluggy_client_id: str = Field(validation_alias="PLUGGY_CLIENT_ID")
     pluggy_client_secret: SecretStr = Field(validation_alias="PLUGGY_CLIENT_SECRET")
     gateway_url: str = Field("http://127.0.0.1:8000", validation_alias="PUBLIC_WEBHOOK_BASE_URL")
+    # Base of the hosted pages (checkout, invoices, portal) as a browser reaches the sandbox;
+    # defaults to http://127.0.0.1:<port>.
+    public_url: str | None = Field(None, validation_alias="SANDBOX_PUBLIC_URL")
+    # Optional JSON file of objects to start with: {"stripe": {"objects": [...]}, "pluggy": ...}.
+    seed_file: Path | None = Field(None, validation_alias="SANDBOX_SEED_FILE")
 
 
 @lru_cache

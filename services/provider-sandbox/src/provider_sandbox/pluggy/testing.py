@@ -1,0 +1,161 @@
+"""Drive the sandbox's Pluggy half in process, for tests (ours, and services' that call Pluggy).
+
+`running_pluggy()` starts the whole sandbox app with its clock frozen, an API key, and a webhook
+registered for every event (with a secret header); every webhook is caught at the HTTP boundary
+by a `Receiver` instead of leaving the process. `Pluggy` is a client with helpers to connect
+items and move time, and `reset()` to start over between tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from provider_sandbox.config import get_settings
+from provider_sandbox.main import create_app
+
+BASE_URL = "http://127.0.0.1:8010/pluggy"
+HOOK_URL = "http://gateway.test/webhooks/pluggy"
+HOOK_SECRET = "hook-secret-registered-with-pluggy"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery as the receiver saw it."""
+
+    url: str
+    headers: httpx.Headers
+    payload: dict[str, Any]
+
+
+@dataclass
+class Receiver:
+    """Every URL the sandbox posts webhooks to; answers 200."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        payload = json.loads(request.content)
+        self.deliveries.append(Delivery(str(request.url), request.headers, payload))
+        return httpx.Response(200)
+
+
+@dataclass
+class Pluggy:
+    """A client of the sandbox's Pluggy API with a valid API key, and its control API."""
+
+    app: FastAPI
+    http: httpx.AsyncClient
+    receiver: Receiver
+
+    async def authenticate(self) -> None:
+        """Get a new API key (one lasts two hours of sandbox time) for every later call."""
+        settings = get_settings()
+        credentials = {
+            "clientId": settings.pluggy_client_id,
+            "clientSecret": settings.pluggy_client_secret.get_secret_value(),
+        }
+        response = await self.http.post("/auth", json=credentials)
+        assert response.status_code == 200, response.text
+        self.http.headers["X-API-KEY"] = response.json()["apiKey"]
+
+    async def advance(self, **delta: float) -> None:
+        """Move the sandbox clock (`seconds=`, `minutes=`, ...) and wait for the webhooks sent.
+
+        Renews the API key afterwards, as a client would once its key expired.
+        """
+        response = await self.http.post("/_sandbox/advance", json=delta)
+        assert response.status_code == 200, response.text
+        await self.app.state.webhooks.drain()
+        await self.authenticate()
+
+    async def events(self, url: str = HOOK_URL) -> list[dict[str, Any]]:
+        """The payloads delivered to `url` so far, in delivery order."""
+        await self.app.state.webhooks.drain()
+        return [d.payload for d in self.receiver.deliveries if d.url == url]
+
+    async def event_names(self, url: str = HOOK_URL) -> list[str]:
+        """The event names delivered to `url` so far."""
+        return [payload["event"] for payload in await self.events(url)]
+
+    async def create_item(self, user: str = "user-ok", connector_id: int = 0, **extra: Any) -> str:
+        """A new item's id (its execution has only started)."""
+        parameters = {"user": user, "password": "password-ok", **extra.pop("parameters", {})}
+        body = {"connectorId": connector_id, "parameters": parameters, **extra}
+        response = await self.http.post("/items", json=body)
+        assert response.status_code == 200, response.text
+        item_id: str = response.json()["id"]
+        return item_id
+
+    async def connect(self, user: str = "user-ok", connector_id: int = 0) -> dict[str, Any]:
+        """A new item, run to the end of its first execution."""
+        item_id = await self.create_item(user, connector_id)
+        await self.advance(minutes=1)
+        return await self.item(item_id)
+
+    async def item(self, item_id: str) -> dict[str, Any]:
+        """GET /items/{id}."""
+        response = await self.http.get(f"/items/{item_id}")
+        assert response.status_code == 200, response.text
+        item: dict[str, Any] = response.json()
+        return item
+
+    async def accounts(self, item_id: str) -> list[dict[str, Any]]:
+        """GET /accounts?itemId= results."""
+        response = await self.http.get("/accounts", params={"itemId": item_id})
+        assert response.status_code == 200, response.text
+        results: list[dict[str, Any]] = response.json()["results"]
+        return results
+
+    async def checking_account_id(self, item_id: str) -> str:
+        """The id of the item's checking account."""
+        accounts = await self.accounts(item_id)
+        account_id: str = next(a["id"] for a in accounts if a["subtype"] == "CHECKING_ACCOUNT")
+        return account_id
+
+    async def all_transactions(self, query: str) -> tuple[list[dict[str, Any]], int]:
+        """Follow `/v2/transactions{query}` and each `next` to the end: results, page count."""
+        results: list[dict[str, Any]] = []
+        pages = 0
+        next_query: str | None = query
+        while next_query:
+            response = await self.http.get(f"/v2/transactions{next_query}")
+            assert response.status_code == 200, response.text
+            body = response.json()
+            results.extend(body["results"])
+            pages += 1
+            next_query = body["next"]
+        return results, pages
+
+    async def reset(self) -> None:
+        """Start over: a fresh sandbox, frozen clock, new API key, the catch-all webhook."""
+        await self.app.state.webhooks.drain()
+        assert (await self.http.post("/_sandbox/reset")).status_code == 200
+        assert (await self.http.post("/_sandbox/clock", json={"frozen": True})).status_code == 200
+        self.receiver.deliveries.clear()
+        await self.authenticate()
+        hook = {"url": HOOK_URL, "event": "all", "headers": {"X-Webhook-Secret": HOOK_SECRET}}
+        assert (await self.http.post("/webhooks", json=hook)).status_code == 201
+
+
+@asynccontextmanager
+async def running_pluggy() -> AsyncIterator[Pluggy]:
+    """The sandbox app in process, ready as `Pluggy.reset()` leaves it; `reset()` between tests.
+
+    One app serves many tests: building a FastAPI app's routes takes longer than a test.
+    """
+    receiver = Receiver()
+    app = create_app(webhook_transport=httpx.MockTransport(receiver.handle))
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+            pluggy = Pluggy(app, http, receiver)
+            await pluggy.reset()
+            yield pluggy

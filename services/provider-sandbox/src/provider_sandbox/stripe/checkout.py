@@ -1,0 +1,264 @@
+"""Checkout sessions in subscription mode, and what paying one creates."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from provider_sandbox.stripe.api import Call, filter_by, require_api_key
+from provider_sandbox.stripe.customers import create_customer, live_customer
+from provider_sandbox.stripe.errors import invalid_param, invalid_state, parameter_missing
+from provider_sandbox.stripe.events import emit
+from provider_sandbox.stripe.forms import (
+    Params,
+    merge_metadata,
+    optional_bool,
+    optional_dict,
+    optional_int,
+    optional_list,
+    optional_str,
+    required_str,
+)
+from provider_sandbox.stripe.ids import new_id, random_token
+from provider_sandbox.stripe.invoices import attempt_payment, create_invoice, finalize_invoice
+from provider_sandbox.stripe.payments import (
+    attach_card,
+    authentication_failed,
+    card_by_number,
+    decline_error,
+)
+from provider_sandbox.stripe.state import (
+    CheckoutExtras,
+    RequestInfo,
+    StripeObject,
+    StripeState,
+    snapshot,
+)
+from provider_sandbox.stripe.subscriptions import (
+    create_subscription,
+    emit_updated,
+    first_invoice_lines,
+)
+
+router = APIRouter(dependencies=[Depends(require_api_key)])
+
+SESSION_LIFETIME_SECONDS = 24 * 3600
+SESSION_ID_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
+
+
+def create_session(state: StripeState, params: Params) -> StripeObject:
+    """An open subscription-mode session whose URL is the sandbox's hosted page."""
+    mode = required_str(params, "mode")
+    if mode != "subscription":
+        raise invalid_param("mode", "The sandbox supports Checkout only with mode=subscription.")
+    line_items = _line_items(state, params)
+    customer_id = optional_str(params, "customer")
+    if customer_id is not None:
+        live_customer(state, customer_id, param="customer")
+    subscription_data = optional_dict(params, "subscription_data") or {}
+    trial_days = optional_int(subscription_data, "trial_period_days")
+    subtotal = sum(item["amount_subtotal"] for item in line_items)
+    now = state.now()
+    session_id = f"cs_test_{random_token(58)}"
+    session: StripeObject = {
+        "id": session_id,
+        "object": "checkout.session",
+        "after_expiration": None,
+        "allow_promotion_codes": optional_bool(params, "allow_promotion_codes"),
+        "amount_subtotal": subtotal,
+        "amount_total": 0 if trial_days else subtotal,
+        "automatic_tax": {"enabled": False, "liability": None, "status": None},
+        "billing_address_collection": optional_str(params, "billing_address_collection"),
+        "cancel_url": optional_str(params, "cancel_url"),
+        "client_reference_id": optional_str(params, "client_reference_id"),
+        "created": now,
+        "currency": "brl",
+        "customer": customer_id,
+        "customer_creation": None,
+        "customer_details": None,
+        "customer_email": optional_str(params, "customer_email"),
+        "expires_at": optional_int(params, "expires_at") or now + SESSION_LIFETIME_SECONDS,
+        "invoice": None,
+        "livemode": False,
+        "locale": optional_str(params, "locale"),
+        "metadata": merge_metadata({}, optional_dict(params, "metadata")),
+        "mode": mode,
+        "payment_intent": None,
+        "payment_method_collection": optional_str(params, "payment_method_collection") or "always",
+        "payment_method_types": ["card"],
+        "payment_status": "unpaid",
+        "status": "open",
+        "subscription": None,
+        "success_url": optional_str(params, "success_url"),
+        "ui_mode": "hosted_page",
+        "url": f"{state.public_url}/checkout/{session_id}",
+    }
+    state.add(session)
+    state.checkout_extras[session_id] = CheckoutExtras(
+        line_items=line_items,
+        subscription_metadata=merge_metadata({}, optional_dict(subscription_data, "metadata")),
+        trial_period_days=trial_days,
+    )
+    return session
+
+
+def _line_items(state: StripeState, params: Params) -> list[StripeObject]:
+    requested = optional_list(params, "line_items")
+    if not requested:
+        raise parameter_missing("line_items")
+    items = []
+    for index, entry in enumerate(requested):
+        param = f"line_items[{index}][price]"
+        if not isinstance(entry, dict) or not entry.get("price"):
+            raise parameter_missing(param)
+        price = state.get(str(entry["price"]), "price", param)
+        if price["type"] != "recurring":
+            raise invalid_param(param, "In subscription mode every price must be recurring.")
+        quantity = optional_int(entry, "quantity") or 1
+        product = state.objects[price["product"]]
+        items.append(
+            {
+                "id": new_id("li"),
+                "object": "item",
+                "amount_discount": 0,
+                "amount_subtotal": price["unit_amount"] * quantity,
+                "amount_tax": 0,
+                "amount_total": price["unit_amount"] * quantity,
+                "currency": "brl",
+                "description": product["name"],
+                "price": snapshot(price),
+                "quantity": quantity,
+            }
+        )
+    return items
+
+
+def open_session(state: StripeState, session_id: str) -> StripeObject:
+    """A session the customer can still pay, or Stripe's 400."""
+    session = state.get(session_id, "checkout.session")
+    if session["status"] != "open":
+        raise invalid_state(f"This Checkout Session is no longer active ({session['status']}).")
+    return session
+
+
+def complete_checkout(
+    state: StripeState,
+    session_id: str,
+    card_number: str,
+    request: RequestInfo,
+    *,
+    authenticated: bool = True,
+    email: str | None = None,
+) -> StripeObject:
+    """Pay an open session with a test card: subscription, invoice, payment, and their events.
+
+    A declined card (or failed 3-D Secure) raises Stripe's 402 and leaves the session open,
+    as on Stripe's own page, where the customer may try another card.
+    """
+    session = open_session(state, session_id)
+    extras = state.checkout_extras[session_id]
+    card = card_by_number(card_number)
+    if card.on_session == "decline":
+        raise decline_error(card)
+    if card.on_session == "authenticate" and not authenticated:
+        raise authentication_failed()
+    customer = _customer_for(state, session, email, request)
+    payment_method = attach_card(state, card, customer, request)
+    subscription = create_subscription(
+        state,
+        customer["id"],
+        [(item["price"], item["quantity"]) for item in extras.line_items],
+        metadata=extras.subscription_metadata,
+        payment_method_id=payment_method["id"],
+        trial_days=extras.trial_period_days,
+        request=request,
+    )
+    before = snapshot(subscription)
+    lines = first_invoice_lines(subscription)
+    invoice = create_invoice(state, subscription, lines, "subscription_create", request)
+    subscription["latest_invoice"] = invoice["id"]
+    finalize_invoice(state, invoice, request)
+    if invoice["status"] == "open":
+        attempt_payment(state, invoice, payment_method["id"], "succeed", request)
+        subscription["status"] = "active"
+    emit_updated(state, subscription, before, request)
+    session.update(
+        status="complete",
+        payment_status="paid" if invoice["amount_due"] else "no_payment_required",
+        customer=customer["id"],
+        customer_details={
+            "address": None,
+            "email": customer.get("email"),
+            "name": customer.get("name"),
+            "phone": None,
+            "tax_exempt": "none",
+            "tax_ids": [],
+        },
+        subscription=subscription["id"],
+        invoice=invoice["id"],
+    )
+    emit(state, "checkout.session.completed", session, request)
+    return session
+
+
+def _customer_for(
+    state: StripeState, session: StripeObject, email: str | None, request: RequestInfo
+) -> StripeObject:
+    if session["customer"] is not None:
+        return live_customer(state, session["customer"])
+    return create_customer(state, {"email": session["customer_email"] or email}, request)
+
+
+def expire_session(state: StripeState, session: StripeObject, request: RequestInfo) -> None:
+    """Open → expired; emits `checkout.session.expired`."""
+    session.update(status="expired", url=None)
+    emit(state, "checkout.session.expired", session, request)
+
+
+def success_redirect(session: StripeObject) -> str | None:
+    """Where the customer goes after paying (`{CHECKOUT_SESSION_ID}` filled in)."""
+    url: str | None = session["success_url"]
+    return url.replace(SESSION_ID_PLACEHOLDER, session["id"]) if url else None
+
+
+@router.post("/v1/checkout/sessions")
+async def create(call: Call) -> JSONResponse:
+    """Create a Checkout session (subscription mode)."""
+    return call.respond(create_session(call.state, call.params))
+
+
+@router.get("/v1/checkout/sessions")
+async def list_sessions(call: Call) -> JSONResponse:
+    """Sessions newest first, optionally of one `customer`, `subscription` or `status`."""
+    sessions = filter_by(
+        call.state.of_type("checkout.session"), call.params, "customer", "subscription", "status"
+    )
+    return call.respond_list(sessions, "/v1/checkout/sessions")
+
+
+@router.get("/v1/checkout/sessions/{session_id}")
+async def retrieve(session_id: str, call: Call) -> JSONResponse:
+    """One session (`expand[]=line_items` adds its items)."""
+    session = call.state.get(session_id, "checkout.session")
+    if "line_items" in optional_list(call.params, "expand"):
+        items = call.state.checkout_extras[session_id].line_items
+        url = f"/v1/checkout/sessions/{session_id}/line_items"
+        listed = {"object": "list", "data": items, "has_more": False, "url": url}
+        session = {**session, "line_items": listed}
+    return call.respond(session)
+
+
+@router.get("/v1/checkout/sessions/{session_id}/line_items")
+async def list_line_items(session_id: str, call: Call) -> JSONResponse:
+    """A session's line items."""
+    call.state.get(session_id, "checkout.session")
+    items = call.state.checkout_extras[session_id].line_items
+    return call.respond_list(items, f"/v1/checkout/sessions/{session_id}/line_items")
+
+
+@router.post("/v1/checkout/sessions/{session_id}/expire")
+async def expire(session_id: str, call: Call) -> JSONResponse:
+    """Expire an open session."""
+    session = open_session(call.state, session_id)
+    expire_session(call.state, session, call.request)
+    return call.respond(session)

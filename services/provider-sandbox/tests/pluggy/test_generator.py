@@ -1,0 +1,75 @@
+"""The transaction generator: deterministic per account; 100,000 transactions in bounded memory."""
+
+from __future__ import annotations
+
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
+
+import pytest
+
+from provider_sandbox.pluggy.testing import Pluggy
+from provider_sandbox.pluggy.transactions.catalog import BANKS
+from provider_sandbox.pluggy.transactions.generator import Holder
+from provider_sandbox.pluggy.transactions.ledger import Ledger
+from provider_sandbox.pluggy.transactions.listing import Filters, cursor_page, encode_cursor
+
+HOLDER = Holder("Ana Beatriz Oliveira", "529.982.247-25", "CPF", BANKS[0], "0001", "12345-6")
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+HUNDRED_THOUSAND = 100_000
+
+
+def _ledger(account_id: str, count: int) -> Ledger:
+    ledger = Ledger(account_id, "CHECKING", HOLDER, 500_000)
+    ledger.add_batch(count, NOW, NOW - timedelta(days=365))
+    return ledger
+
+
+def test_same_account_always_gets_the_same_transactions() -> None:
+    first, second, other = _ledger("acct-1", 300), _ledger("acct-1", 300), _ledger("acct-2", 300)
+
+    transactions = [first.transaction(i) for i in range(300)]
+
+    assert transactions == [second.transaction(i) for i in range(300)]
+    assert transactions != [other.transaction(i) for i in range(300)]
+    assert len({t["description"] for t in transactions}) > 20
+
+
+def test_a_hundred_thousand_transactions_are_paged_in_bounded_memory() -> None:
+    tracemalloc.start()
+    try:
+        ledger = _ledger("acct-big", HUNDRED_THOUSAND)
+        _, built_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        # Pages from the middle and from the end, each dropped before the next, as a client does.
+        seen = 0
+        for start in (HUNDRED_THOUSAND // 2, HUNDRED_THOUSAND - 3_001):
+            cursor: str | None = encode_cursor(ledger, start)
+            for _ in range(3):
+                page = cursor_page(ledger, Filters(), cursor)
+                seen += len(page["results"])
+                cursor = parse_qs(page["next"][1:])["after"][0] if page["next"] else None
+        _, paging_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert ledger.size == HUNDRED_THOUSAND
+    assert seen == 3_000 + 3_000
+    # Holding 100,000 transactions as dicts would take hundreds of megabytes.
+    assert built_peak < 2_000_000
+    assert paging_peak < 8_000_000
+
+
+@pytest.mark.asyncio
+async def test_perf_user_pages_a_hundred_thousand_transactions_over_http(pluggy: Pluggy) -> None:
+    item = await pluggy.connect("user-ok-perf-500")
+    account_id = await pluggy.checking_account_id(item["id"])
+
+    results, pages = await pluggy.all_transactions(f"?accountId={account_id}")
+
+    ids = [transaction["id"] for transaction in results]
+    assert len(ids) == HUNDRED_THOUSAND
+    assert len(set(ids)) == HUNDRED_THOUSAND
+    assert pages == HUNDRED_THOUSAND // 500
+    dates = [transaction["date"] for transaction in results]
+    assert dates == sorted(dates)
