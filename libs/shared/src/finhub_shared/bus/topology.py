@@ -71,9 +71,7 @@ async def declare_exchange(channel: AbstractChannel) -> AbstractExchange:
 async def declare_consumer_queue(channel: AbstractChannel, queue: ConsumerQueue) -> AbstractQueue:
     """Declare the queue with its bindings, its retry tiers and its DLQ; return the main queue."""
     await declare_exchange(channel)
-    await channel.declare_queue(
-        dead_letter_queue_name(queue.name), durable=True, arguments=_QUORUM
-    )
+    await channel.declare_queue(dead_letter_queue_name(queue.name), durable=True, arguments=_QUORUM)
     for delay in queue.retry_delays_seconds:
         await channel.declare_queue(
             retry_queue_name(queue.name, delay),

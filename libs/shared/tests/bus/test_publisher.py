@@ -1,0 +1,150 @@
+"""Publishing: the contract's message properties, routing by binding key, confirms and failures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import uuid
+from collections.abc import Awaitable, Callable
+
+import pytest
+from aio_pika import DeliveryMode, Message
+from aio_pika.abc import AbstractChannel
+from prometheus_client import REGISTRY
+
+from finhub_shared.bus import ConsumerQueue, Publisher, PublishError, declare_consumer_queue
+from finhub_shared.correlation import correlation_scope
+from finhub_shared.events import new_event
+
+NewQueue = Callable[..., ConsumerQueue]
+ReadyCount = Callable[[str], Awaitable[int]]
+
+
+@pytest.mark.asyncio
+async def test_envelope_arrives_with_the_contract_properties_where_its_key_is_bound(
+    publisher: Publisher, new_queue: NewQueue, channel: AbstractChannel
+) -> None:
+    queue = new_queue("banking.{name}.invoice.*")
+    main = await declare_consumer_queue(channel, queue)
+    paid = new_event("banking", f"{queue.name}.invoice.paid", {"amount_cents": 1500})
+    unbound = new_event("banking", f"{queue.name}.customer.created", {})
+
+    with correlation_scope("corr-roundtrip"):
+        await publisher.publish_envelope(paid)
+        await publisher.publish_envelope(unbound)
+
+    message = await main.get(timeout=5)
+    await message.ack()
+    assert message.delivery_mode == DeliveryMode.PERSISTENT
+    assert message.message_id == paid.id
+    assert message.content_type == "application/json"
+    assert message.correlation_id == "corr-roundtrip"
+    assert json.loads(message.body)["data"] == {"amount_cents": 1500}
+    assert message.routing_key == f"banking.{queue.name}.invoice.paid"
+    assert await main.get(fail=False) is None
+
+
+@pytest.mark.asyncio
+async def test_an_explicit_correlation_id_wins_over_the_current_one(
+    publisher: Publisher, new_queue: NewQueue, channel: AbstractChannel
+) -> None:
+    queue = new_queue()
+    main = await declare_consumer_queue(channel, queue)
+
+    with correlation_scope("the-current-one"):
+        await publisher.publish(
+            f"{queue.name}.x", b"{}", message_id="m-1", correlation_id="the-explicit-one"
+        )
+
+    message = await main.get(timeout=5)
+    await message.ack()
+    assert message.correlation_id == "the-explicit-one"
+
+
+@pytest.mark.asyncio
+async def test_publish_returns_once_the_queue_holds_the_message(
+    publisher: Publisher, new_queue: NewQueue, channel: AbstractChannel, ready_count: ReadyCount
+) -> None:
+    queue = new_queue()
+    await declare_consumer_queue(channel, queue)
+    confirmed_before = REGISTRY.get_sample_value("bus_publish_seconds_count") or 0
+
+    for number in range(1, 4):
+        await publisher.publish(f"{queue.name}.x", b"{}", message_id=f"m-{number}")
+        assert await ready_count(queue.name) == number
+
+    assert REGISTRY.get_sample_value("bus_publish_seconds_count") == confirmed_before + 3
+
+
+@pytest.mark.asyncio
+async def test_a_nacked_message_raises_publish_error(
+    publisher: Publisher, new_queue: NewQueue, channel: AbstractChannel
+) -> None:
+    full_queue = new_queue().name
+    await channel.declare_queue(
+        full_queue,
+        durable=True,
+        arguments={"x-max-length": 1, "x-overflow": "reject-publish"},
+    )
+    await publisher.send_to_queue(full_queue, Message(b"first", message_id="first"))
+
+    with pytest.raises(PublishError, match="second"):
+        await publisher.send_to_queue(full_queue, Message(b"second", message_id="second"))
+
+
+@pytest.mark.asyncio
+async def test_sending_to_a_queue_that_does_not_exist_raises_publish_error(
+    publisher: Publisher,
+) -> None:
+    missing = f"test-bus.missing.{uuid.uuid4().hex}"
+
+    with pytest.raises(PublishError, match="no queue"):
+        await publisher.send_to_queue(missing, Message(b"{}", message_id="lost"))
+
+
+@pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="needs rabbitmqctl on this machine")
+@pytest.mark.asyncio
+async def test_the_publisher_reconnects_by_itself_after_the_broker_drops_it(
+    amqp_url: str, new_queue: NewQueue, channel: AbstractChannel, ready_count: ReadyCount
+) -> None:
+    queue = new_queue()
+    await declare_consumer_queue(channel, queue)
+    name = f"bus tests {uuid.uuid4().hex}"
+    publisher = Publisher(amqp_url, name=name, confirm_timeout_seconds=1)
+    await publisher.connect()
+    try:
+        await _broker_closes_connection(name)
+        await _publish_when_reconnected(publisher, f"{queue.name}.x")
+    finally:
+        await publisher.close()
+
+    assert await ready_count(queue.name) == 1
+
+
+async def _broker_closes_connection(connection_name: str) -> None:
+    listing = await _rabbitmqctl(
+        "list_connections", "--no-table-headers", "pid", "client_properties"
+    )
+    pids = [line.split("\t")[0] for line in listing.splitlines() if connection_name in line]
+    assert len(pids) == 1
+    await _rabbitmqctl("close_connection", pids[0], "bus test drops the connection")
+
+
+async def _publish_when_reconnected(publisher: Publisher, routing_key: str) -> None:
+    async with asyncio.timeout(15):
+        while True:
+            try:
+                await publisher.publish(routing_key, b"{}", message_id="after-reconnect")
+                return
+            except PublishError:
+                await asyncio.sleep(0.2)
+
+
+async def _rabbitmqctl(*arguments: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", "-q", *arguments, stdout=asyncio.subprocess.PIPE
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0
+    return output.decode()
