@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,8 @@ import uvicorn
 from alembic import command
 from alembic.config import Config
 
+from finhub_shared.bus import dead_letters
+from finhub_shared.bus.topology import dead_letter_queue_name
 from finhub_shared.settings import ServiceSettings
 
 
@@ -25,6 +27,7 @@ class ServiceCommands:
     settings: Callable[[], ServiceSettings]
     service_dir: Path | None = None
     worker: Callable[[], Coroutine[Any, Any, None]] | None = None
+    queues: Sequence[str] = ()
 
 
 def alembic_config(service_dir: Path, database_url: str | None = None) -> Config:
@@ -79,4 +82,73 @@ def service_cli(commands: ServiceCommands) -> typer.Typer:
             """Apply the database migrations up to `revision`."""
             command.upgrade(alembic_config(service_dir), revision)
 
+    if commands.queues:
+        app.add_typer(_dead_letter_cli(commands), name="dlq")
     return app
+
+
+def _dead_letter_cli(commands: ServiceCommands) -> typer.Typer:
+    """`dlq list|show|replay|drop`: the messages parked after every retry failed."""
+    dlq = typer.Typer(help="Dead-letter queues of this service's consumers.", no_args_is_help=True)
+    queue_argument = typer.Argument(help=f"One of: {', '.join(commands.queues)}")
+
+    def amqp_url() -> str:
+        return commands.settings().amqp_url.get_secret_value()
+
+    def checked(queue: str) -> str:
+        if queue not in commands.queues:
+            raise typer.BadParameter(f"{queue} is not one of {', '.join(commands.queues)}")
+        return queue
+
+    @dlq.command("list")
+    def list_queues() -> None:
+        """How many messages each dead-letter queue holds."""
+        counts = asyncio.run(dead_letters.list_dead_letter_queues(amqp_url(), commands.queues))
+        for queue in commands.queues:
+            name = dead_letter_queue_name(queue)
+            typer.echo(f"{name:<40} {counts.get(name, 0):>8}")
+
+    @dlq.command()
+    def show(queue: str = queue_argument, limit: int = typer.Option(10, min=1)) -> None:
+        """The first parked messages, left in place."""
+        name = dead_letter_queue_name(checked(queue))
+        for letter in asyncio.run(dead_letters.peek(amqp_url(), name, limit)):
+            body = letter.body[:300].decode(errors="replace")
+            typer.echo(
+                f"{letter.message_id}  attempts={letter.attempts}  reason={letter.reason}"
+                f"  last_error={letter.last_error}\n    {body}"
+            )
+
+    @dlq.command("replay")
+    def replay_letters(
+        queue: str = queue_argument,
+        message_id: str | None = typer.Option(None, help="Only this message."),
+        limit: int | None = typer.Option(None, min=1),
+    ) -> None:
+        """Send parked messages back to their queue for a fresh round of attempts."""
+        checked(queue)
+        moved = asyncio.run(
+            dead_letters.replay(
+                amqp_url(),
+                dead_letter_queue_name(queue),
+                queue,
+                message_id=message_id,
+                limit=limit,
+            )
+        )
+        typer.echo(f"replayed {moved} message(s) to {queue}")
+
+    @dlq.command()
+    def drop(
+        queue: str = queue_argument,
+        message_id: str | None = typer.Option(None, help="Only this message."),
+        yes: bool = typer.Option(False, "--yes", help="Really delete them."),
+    ) -> None:
+        """Delete parked messages for good."""
+        name = dead_letter_queue_name(checked(queue))
+        if not yes:
+            raise typer.BadParameter("dropping deletes messages for good: add --yes")
+        dropped = asyncio.run(dead_letters.drop(amqp_url(), name, message_id=message_id))
+        typer.echo(f"dropped {dropped} message(s) from {name}")
+
+    return dlq
