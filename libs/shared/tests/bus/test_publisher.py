@@ -32,7 +32,8 @@ async def test_envelope_arrives_with_the_contract_properties_where_its_key_is_bo
 
     with correlation_scope("corr-roundtrip"):
         await publisher.publish_envelope(paid)
-        await publisher.publish_envelope(unbound)
+        with pytest.raises(PublishError, match="no queue is bound"):
+            await publisher.publish_envelope(unbound)
 
     message = await main.get(timeout=5)
     await message.ack()
@@ -101,6 +102,16 @@ async def test_sending_to_a_queue_that_does_not_exist_raises_publish_error(
 
     with pytest.raises(PublishError, match="no queue"):
         await publisher.send_to_queue(missing, Message(b"{}", message_id="lost"))
+
+
+@pytest.mark.asyncio
+async def test_an_event_no_queue_is_bound_for_raises_so_the_outbox_keeps_it(
+    publisher: Publisher,
+) -> None:
+    with pytest.raises(PublishError, match="no queue is bound"):
+        await publisher.publish(
+            f"billing.nobody-listens-{uuid.uuid4().hex}", b"{}", message_id="kept"
+        )
 
 
 @pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="needs rabbitmqctl on this machine")

@@ -130,6 +130,16 @@ async def test_two_relays_share_the_table_without_publishing_a_row_twice(
 
 
 @pytest.mark.asyncio
+async def test_an_event_no_consumer_has_bound_yet_stays_in_the_outbox(
+    database: Database, publisher: Publisher, event_type: str
+) -> None:
+    await enqueue_events(database, event_type, 2)  # nothing bound to this event type
+
+    assert await OutboxRelay(database, OutboxMessage, publisher).relay_batch() == (0, True)
+    assert await unpublished_count(database) == 2
+
+
+@pytest.mark.asyncio
 async def test_a_failed_publish_keeps_the_row_for_the_next_attempt(
     database: Database, probe_queue: AbstractQueue, event_type: str
 ) -> None:
@@ -149,7 +159,7 @@ async def test_a_failed_publish_keeps_the_row_for_the_next_attempt(
 
 @pytest.mark.asyncio
 async def test_backlog_gauges_show_unpublished_rows_and_their_age(
-    database: Database, publisher: Publisher, event_type: str
+    database: Database, publisher: Publisher, probe_queue: AbstractQueue, event_type: str
 ) -> None:
     await enqueue_events(database, event_type, 3)
     async with database.transaction() as session:
@@ -170,7 +180,7 @@ async def test_backlog_gauges_show_unpublished_rows_and_their_age(
 
 @pytest.mark.asyncio
 async def test_prune_deletes_only_rows_published_long_ago(
-    database: Database, publisher: Publisher, event_type: str
+    database: Database, publisher: Publisher, probe_queue: AbstractQueue, event_type: str
 ) -> None:
     await enqueue_events(database, event_type, 4)
     await OutboxRelay(database, OutboxMessage, publisher).relay_batch()

@@ -93,8 +93,9 @@ class Publisher:
     ) -> None:
         """Publish a persistent JSON message and wait for the broker's confirm.
 
-        The correlation id defaults to the current one. A message no queue is bound for is
-        dropped by the broker, as topic routing intends; that is logged, not raised.
+        The correlation id defaults to the current one. A message no queue is bound for raises
+        PublishError: every event we publish has a consumer, so an unbound routing key means that
+        consumer has not declared its queue yet, and the outbox must keep the message until it has.
         """
         message = Message(
             body,
@@ -105,7 +106,7 @@ class Publisher:
             headers=dict(headers or {}),
             timestamp=utcnow(),
         )
-        await self._publish_confirmed(exchange, routing_key, message, must_route=False)
+        await self._publish_confirmed(exchange, routing_key, message)
 
     async def publish_envelope(
         self, envelope: EventEnvelope, correlation_id: str | None = None
@@ -123,10 +124,10 @@ class Publisher:
 
         Raises PublishError when the queue does not exist, since the message would be lost.
         """
-        await self._publish_confirmed("", queue_name, message, must_route=True)
+        await self._publish_confirmed("", queue_name, message)
 
     async def _publish_confirmed(
-        self, exchange_name: str, routing_key: str, message: Message, *, must_route: bool
+        self, exchange_name: str, routing_key: str, message: Message
     ) -> None:
         channel = self._require_channel()
         where = f"{exchange_name or '(default exchange)'} / {routing_key}"
@@ -146,9 +147,7 @@ class Publisher:
                 f"message {message.message_id} to {where} failed: {type(error).__name__}"
             ) from error
         if not isinstance(confirmation, Basic.Ack):
-            if must_route:
-                raise PublishError(f"message {message.message_id}: no queue {routing_key}")
-            log.warning("bus_publish_unroutable", routing_key=routing_key, exchange=exchange_name)
+            raise PublishError(f"message {message.message_id} to {where}: no queue is bound")
         PUBLISH_LATENCY.observe(time.perf_counter() - started)
 
     def _require_channel(self) -> AbstractRobustChannel:
