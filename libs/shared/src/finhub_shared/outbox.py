@@ -128,7 +128,7 @@ class OutboxRelay:
         while not self._stopping.is_set():
             published, failed = await self.relay_batch()
             await self.record_backlog()
-            if failed:
+            if failed and not published:
                 await self._sleep(self._retry_seconds)
             elif published < self._batch_size:
                 await self._sleep(self._idle_seconds)
@@ -176,10 +176,11 @@ class OutboxRelay:
 
     async def _lock_unpublished(self, session: AsyncSession) -> list[OutboxMessageMixin]:
         # SKIP LOCKED lets several relays share the table without publishing a row twice at once.
+        # Rows that failed before go last, so one that cannot be published holds up no other.
         statement = (
             select(self._model)
             .where(self._model.published_at.is_(None))
-            .order_by(self._model.id)
+            .order_by(self._model.attempts, self._model.id)
             .limit(self._batch_size)
             .with_for_update(skip_locked=True)
         )

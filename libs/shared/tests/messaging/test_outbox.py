@@ -140,6 +140,24 @@ async def test_an_event_no_consumer_has_bound_yet_stays_in_the_outbox(
 
 
 @pytest.mark.asyncio
+async def test_a_message_that_cannot_be_published_does_not_hold_up_the_others(
+    database: Database, publisher: Publisher, probe_queue: AbstractQueue, event_type: str
+) -> None:
+    await enqueue_events(database, "nobody-listens.created", 1)
+    ids = await enqueue_events(database, event_type, 30)
+    relay = OutboxRelay(database, OutboxMessage, publisher, batch_size=10, retry_seconds=30)
+    task = asyncio.create_task(relay.run())
+    try:
+        received = await received_ids(probe_queue, 30, within=10)
+    finally:
+        relay.stop()
+        await task
+
+    assert sorted(received) == sorted(ids)
+    assert await unpublished_count(database) == 1
+
+
+@pytest.mark.asyncio
 async def test_a_failed_publish_keeps_the_row_for_the_next_attempt(
     database: Database, probe_queue: AbstractQueue, event_type: str
 ) -> None:
