@@ -24,6 +24,11 @@ class SandboxSettings(ServiceSettings):
     # Optional JSON file of objects to start with: {"stripe": {"objects": [...]}, "pluggy": ...}.
     seed_file: Path | None = Field(None, validation_alias="SANDBOX_SEED_FILE")
 
+    @property
+    def base_url(self) -> str:
+        """Where a browser (or a service) reaches the sandbox, without a trailing slash."""
+        return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
+
 
 @lru_cache
 def get_settings() -> SandboxSettings:

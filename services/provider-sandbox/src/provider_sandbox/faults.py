@@ -195,7 +195,7 @@ class FaultInjectionMiddleware:
         if scope["type"] != "http":
             return None
         path: str = scope["path"]
-        if path.startswith(CONTROL_PREFIX):
+        if CONTROL_PREFIX in path:  # /_sandbox/... and /pluggy/_sandbox/...
             return None
         return next((each for each in self.scopes if path.startswith(each.prefix)), None)
 

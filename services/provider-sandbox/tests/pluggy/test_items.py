@@ -285,3 +285,14 @@ async def test_connect_token_webhook_url_gets_the_items_events_without_custom_he
     assert {d.payload["itemId"] for d in to_widget} == {created.json()["id"]}
     assert {d.payload["clientUserId"] for d in to_widget} == {"c-9"}
     assert {d.payload["triggeredBy"] for d in to_widget} == {"USER"}
+
+
+async def test_the_shared_control_advance_moves_the_pluggy_clock_too(pluggy: Pluggy) -> None:
+    item_id = await _waiting_for_token(pluggy)
+
+    response = await pluggy.http.post("http://127.0.0.1:8010/_sandbox/advance", json={"minutes": 6})
+    await pluggy.app.state.webhooks.drain()
+
+    assert response.status_code == 200
+    assert response.json()["results"]["pluggy"]["actionsRun"] >= 1
+    assert (await pluggy.item(item_id))["executionStatus"] == "USER_INPUT_TIMEOUT"

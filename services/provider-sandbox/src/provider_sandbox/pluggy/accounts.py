@@ -97,7 +97,11 @@ def _new_account(
     now = sandbox.now()
     seed = _number(account_id, "balance")
     is_card = plan.kind == "CREDIT_CARD"
-    number = f"xxxx{seed % 10000:04d}" if is_card else f"{holder.branch}/{holder.account_number}"
+    number = {
+        "CHECKING": f"{holder.branch}/{holder.account_number}",
+        "SAVINGS": f"{holder.branch}/{seed % 90000 + 10000:05d}-{seed % 10}",
+        "CREDIT_CARD": f"xxxx{seed % 10000:04d}",
+    }[plan.kind]
     account = Account(
         id=account_id,
         item_id=item.id,
@@ -130,26 +134,27 @@ def collect_transactions(
             continue
         count = _new_transaction_count(ledger, now, login)
         if count:
-            first_date = ledger.batches[-1].created_at if ledger.batches else now - HISTORY
-            ledger.add_batch(count, now, first_date)
+            ledger.add_batch(count, now, ledger.last_created_at or now - HISTORY)
             added.append(NewTransactions(account, now, count))
-        account.balance_cents = _balance_cents(account, ledger)
-        account.updated_at = now
+        refresh_balance(account, ledger, now)
     return added
 
 
 def _new_transaction_count(ledger: Ledger, now: datetime, login: SandboxLogin) -> int:
-    if not ledger.batches:
+    if ledger.last_created_at is None:
         return BASE_COUNTS[ledger.kind] * login.perf_multiplier
-    days = (now - ledger.batches[-1].created_at) // timedelta(days=1)
+    days = (now - ledger.last_created_at) // timedelta(days=1)
     return min(days, MAX_CATCH_UP_DAYS) * DAILY_COUNTS[ledger.kind]
 
 
-def _balance_cents(account: Account, ledger: Ledger) -> int:
+def refresh_balance(account: Account, ledger: Ledger, now: datetime) -> None:
+    """Bring the account's balance in line with its transactions."""
     if account.type == "BANK":
-        return ledger.balance_cents
-    # The open bill: a share of the limit that moves with the number of purchases.
-    return (ledger.size * 7919) % (account.credit_limit_cents // 2 or 1)
+        account.balance_cents = ledger.balance_cents
+    else:
+        # The open bill: a share of the limit that moves with the number of purchases.
+        account.balance_cents = (ledger.size * 7919) % (account.credit_limit_cents // 2 or 1)
+    account.updated_at = now
 
 
 @router.get("/accounts")

@@ -23,8 +23,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 
-from provider_sandbox.pluggy import consents
+from provider_sandbox.pluggy import accounts, consents
 from provider_sandbox.pluggy.bodies import CamelModel
+from provider_sandbox.pluggy.clock import iso
 from provider_sandbox.pluggy.errors import PluggyError, new_router, not_found
 from provider_sandbox.pluggy.items import lifecycle
 from provider_sandbox.pluggy.lifespan import restart_sandbox
@@ -133,20 +134,15 @@ async def add_transactions(item_id: str, body: NewTransactions, sandbox: Sandbox
     """New transactions, dated up to now, in the item's accounts; sends transactions/created."""
     item = sandbox.item(item_id)
     now = sandbox.now()
-    added: dict[str, list[str]] = {}
     item.triggered_by = "SYNC"
+    added: dict[str, int] = {}
     for account in _target_accounts(sandbox, item, body.account_id):
         ledger = sandbox.ledgers[account.id]
-        numbers = ledger.add_batch(body.count, now, ledger.batches[-1].created_at)
-        if account.type == "BANK":
-            account.balance_cents = ledger.balance_cents
-        account.updated_at = now
-        added[account.id] = [
-            ledger.transaction_id(numbers.start),
-            ledger.transaction_id(numbers[-1]),
-        ]
+        ledger.add_batch(body.count, now, ledger.last_created_at or now)
+        accounts.refresh_balance(account, ledger, now)
+        added[account.id] = body.count
         lifecycle.announce_new_transactions(sandbox, item, account, now)
-    return {"firstAndLastIds": added}
+    return {"createdAtFrom": iso(now), "added": added}
 
 
 def _chosen(ledger: Ledger, change: TransactionChange) -> list[int]:

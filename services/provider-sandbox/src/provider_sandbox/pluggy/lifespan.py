@@ -21,7 +21,7 @@ def _start_sandbox(app: FastAPI) -> PluggySandbox:
     sandbox = new_sandbox(
         client_id=settings.pluggy_client_id,
         client_secret=settings.pluggy_client_secret.get_secret_value(),
-        public_url=f"http://127.0.0.1:{settings.port}{MOUNT_PATH}",
+        public_url=f"{settings.base_url}{MOUNT_PATH}",
         dispatcher=app.state.webhooks,
     )
     app.state.pluggy = sandbox

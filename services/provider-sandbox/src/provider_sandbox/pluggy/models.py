@@ -106,7 +106,7 @@ class Account:
 
     def as_json(self, *, reduced: bool = False) -> dict[str, Any]:
         """The account in Pluggy's shape; `reduced` (connect tokens) leaves out the owner."""
-        body: dict[str, Any] = {
+        return {
             "id": self.id,
             "itemId": self.item_id,
             "type": self.type,
@@ -123,7 +123,6 @@ class Account:
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
         }
-        return body
 
     def _bank_data(self) -> dict[str, Any]:
         return {

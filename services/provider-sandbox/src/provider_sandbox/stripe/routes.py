@@ -67,7 +67,7 @@ def install(app: FastAPI, settings: SandboxSettings) -> None:
         webhook_url=f"{settings.gateway_url.rstrip('/')}/webhooks/stripe",
         webhook_secret=split_secrets(settings.stripe_webhook_secret)[0],
         webhooks=webhooks,
-        public_url=(settings.public_url or f"http://127.0.0.1:{settings.port}").rstrip("/"),
+        public_url=settings.base_url,
     )
     catalog.seed_catalog(state)
     if settings.seed_file is not None:

@@ -9,7 +9,8 @@ PIX) ends the intent with TEMPO_EXPIRADO_AUTORIZACAO and the request returns to 
   on its date; request COMPLETED once none is left.
 - Automatic PIX: authorized → request AUTHORIZED; the first payment and each one the client
   schedules are paid on their dates.
-Scheduled and automatic payments are paid at 12:00 UTC (09:00 in Brasília) of their date.
+Scheduled and automatic payments are paid at 12:00 UTC (09:00 in Brasília) of their date;
+an Automatic PIX first payment without a date is paid at once.
 """
 
 from __future__ import annotations
@@ -257,7 +258,9 @@ def _plan_automatic_payment(
         payment.attempts.append(_attempt(payment, "COMPLETED", now))
         _emit_automatic(sandbox, "automatic_pix_payment/completed", request, payment)
 
-    moment = max(payment_moment(payment.payment_date), sandbox.now() + SETTLEMENT_STEP)
+    now = sandbox.now()
+    due_today = payment.payment_date <= now.date()
+    moment = now + SETTLEMENT_STEP if due_today else payment_moment(payment.payment_date)
     sandbox.timeline.at(moment, pay)
 
 

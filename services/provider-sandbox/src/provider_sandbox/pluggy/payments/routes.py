@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Response
-from pydantic import Field
+from pydantic import Field, PlainSerializer
 
 from provider_sandbox.pluggy.auth import ApiCaller, caller
 from provider_sandbox.pluggy.bodies import CamelModel
@@ -30,6 +30,9 @@ from provider_sandbox.pluggy.state import PluggySandbox, get_sandbox
 
 router = new_router(tags=["Pluggy payments"])
 Sandbox = Annotated[PluggySandbox, Depends(get_sandbox)]
+
+# Money is Decimal inside; Pluggy's JSON has plain numbers (BRL, two decimals).
+Amount = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 AUTOMATIC_PIX_MIN_DAYS_AHEAD = 2
 AUTOMATIC_PIX_MAX_DAYS_AHEAD = 10
@@ -67,7 +70,7 @@ class CallbackUrls(CamelModel):
 
 
 class CreatePaymentRequest(CamelModel):
-    amount: Decimal = Field(gt=0, decimal_places=2)
+    amount: Amount = Field(gt=0, decimal_places=2)
     description: str | None = None
     recipient_id: str | None = Field(None, alias="recipientId")
     customer_id: str | None = Field(None, alias="customerId")
@@ -79,14 +82,14 @@ class CreatePaymentRequest(CamelModel):
 
 
 class UpdatePaymentRequest(CamelModel):
-    amount: Decimal | None = Field(None, gt=0, decimal_places=2)
+    amount: Amount | None = Field(None, gt=0, decimal_places=2)
     description: str | None = None
     recipient_id: str | None = Field(None, alias="recipientId")
     callback_urls: CallbackUrls | None = Field(None, alias="callbackUrls")
 
 
 class FirstPayment(CamelModel):
-    amount: Decimal = Field(gt=0, decimal_places=2)
+    amount: Amount = Field(gt=0, decimal_places=2)
     day: date | None = Field(None, alias="date")
     description: str | None = None
 
@@ -95,9 +98,9 @@ class CreateAutomaticPixRequest(CamelModel):
     recipient_id: str = Field(alias="recipientId")
     interval: Literal["WEEKLY", "MONTHLY", "QUARTERLY", "SEMESTER", "YEARLY"]
     start_date: date = Field(alias="startDate")
-    fixed_amount: Decimal | None = Field(None, alias="fixedAmount", gt=0)
-    minimum_variable_amount: Decimal | None = Field(None, alias="minimumVariableAmount", ge=0)
-    maximum_variable_amount: Decimal | None = Field(None, alias="maximumVariableAmount", gt=0)
+    fixed_amount: Amount | None = Field(None, alias="fixedAmount", gt=0)
+    minimum_variable_amount: Amount | None = Field(None, alias="minimumVariableAmount", ge=0)
+    maximum_variable_amount: Amount | None = Field(None, alias="maximumVariableAmount", gt=0)
     description: str | None = None
     expires_at: str | None = Field(None, alias="expiresAt")
     is_retry_accepted: bool = Field(False, alias="isRetryAccepted")
@@ -108,7 +111,7 @@ class CreateAutomaticPixRequest(CamelModel):
 
 
 class ScheduleAutomaticPixPayment(CamelModel):
-    amount: Decimal = Field(gt=0, decimal_places=2)
+    amount: Amount = Field(gt=0, decimal_places=2)
     day: date = Field(alias="date")
     description: str | None = None
     client_payment_id: str | None = Field(None, alias="clientPaymentId")

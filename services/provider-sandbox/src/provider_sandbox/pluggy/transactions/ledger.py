@@ -95,6 +95,11 @@ class Ledger:
         return self.batches[-1].end if self.batches else 0
 
     @property
+    def last_created_at(self) -> datetime | None:
+        """When the newest batch arrived; None before the first sync."""
+        return self.batches[-1].created_at if self.batches else None
+
+    @property
     def balance_cents(self) -> int:
         """The balance after the last transaction (bank accounts)."""
         if self._balances:
