@@ -26,11 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import aio_pika
 import asyncpg
 import httpx
 import stripe
 
+from finhub_shared.bus import declare_exchange
 from finhub_shared.db import asyncpg_dsn
+from finhub_shared.events import EXCHANGE
 from finhub_shared.provisioning import database_url_for_tests
 from finhub_shared.settings import read_variable
 from finhub_shared.testing import migrate_fresh
@@ -39,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 GATEWAY_PORT, BARE_PORT = 18000, 18001
 CONNECTIONS, THREADS = 64, 2
+SINK_QUEUE = "bench.gateway.sink"
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class Result:
 
 
 def bench_environment() -> dict[str, str]:
-    """A scratch database and the test vhost, so a bench never touches development data."""
+    """A scratch database and vhost, so a bench never touches development or test data."""
     database = database_url_for_tests(
         read_variable("GATEWAY_DATABASE_URL")
         or "postgresql://finhub_gateway:finhub_gateway@127.0.0.1:5432/finhub_gateway"
@@ -64,7 +68,7 @@ def bench_environment() -> dict[str, str]:
         "GATEWAY_DATABASE_URL": database,
         "POSTGRES_ADMIN_URL": read_variable("POSTGRES_ADMIN_URL")
         or "postgresql://postgres@127.0.0.1:5432/postgres",
-        "AMQP_URL": amqp._replace(path=amqp.path + "_test").geturl(),
+        "AMQP_URL": amqp._replace(path=amqp.path + "_bench").geturl(),
         "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(16),
         "PLUGGY_WEBHOOK_SECRET": secrets.token_hex(16),
         "PLUGGY_CLIENT_ID": "bench",
@@ -171,6 +175,23 @@ def wait_healthy(port: int, within: float = 30) -> None:
     raise SystemExit(f"nothing healthy on port {port} after {within} s")
 
 
+async def declare_sink(amqp_url: str) -> None:
+    """A bounded queue bound to `stripe.#`: the relay's publishes must be routable to count."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection, connection.channel() as channel:
+        await declare_exchange(channel)
+        sink = await channel.declare_queue(
+            SINK_QUEUE, arguments={"x-max-length": 1000, "x-overflow": "drop-head"}
+        )
+        await sink.bind(EXCHANGE, routing_key="stripe.#")
+
+
+async def delete_sink(amqp_url: str) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection, connection.channel() as channel:
+        await channel.queue_delete(SINK_QUEUE)
+
+
 async def outbox_backlog(database_url: str) -> int:
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
@@ -201,6 +222,7 @@ def main() -> None:
             ROOT / "services" / "webhook-gateway", database_url, environment["POSTGRES_ADMIN_URL"]
         )
     )
+    asyncio.run(declare_sink(environment["AMQP_URL"]))
     work = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     bare_requests = work / "bare.tsv"
     write_deliveries(bare_requests, 20_000, environment["STRIPE_WEBHOOK_SECRET"])
@@ -248,6 +270,7 @@ def main() -> None:
                 f"run {run}: bare {bare_results[-1]}\n       gateway {gateway_results[-1]}"
                 f"\n       outbox backlog at end {backlogs[-1][0]}, 5 s later {backlogs[-1][1]}"
             )
+    asyncio.run(delete_sink(environment["AMQP_URL"]))
     report(bare_results, gateway_results, backlogs, options)
 
 

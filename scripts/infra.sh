@@ -60,9 +60,9 @@ wait_for PostgreSQL $PG_HOST $PG_PORT 60
 wait_for RabbitMQ $AMQP_HOST $AMQP_PORT 90
 rabbitmqctl_ await_startup >/dev/null
 
-# The development vhost and its twin for the test suite, both owned by the same user.
+# The development vhost and its twins for the test suite and the benchmarks, one user for all.
 rabbitmqctl_ list_users | grep -q "^$AMQP_USER\b" || rabbitmqctl_ add_user "$AMQP_USER" "$AMQP_PASSWORD" >/dev/null
-for vhost in "$AMQP_VHOST" "${AMQP_VHOST}_test"; do
+for vhost in "$AMQP_VHOST" "${AMQP_VHOST}_test" "${AMQP_VHOST}_bench"; do
   rabbitmqctl_ add_vhost "$vhost" >/dev/null 2>&1 || true
   rabbitmqctl_ set_permissions -p "$vhost" "$AMQP_USER" ".*" ".*" ".*" >/dev/null
 done

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Row,
     String,
     Text,
     delete,
@@ -65,6 +66,9 @@ class OutboxMessageMixin:
             ),
         )
 
+
+# id, message_id, exchange, routing_key, body, correlation_id
+_PendingRow = Row[int, str, str, str, bytes, str | None]
 
 # Called in the relay's transaction with the message ids just confirmed (e.g. to mark them sent).
 PublishedHook = Callable[[AsyncSession, list[str]], Awaitable[None]]
@@ -174,19 +178,28 @@ class OutboxRelay:
         metrics.OUTBOX_BACKLOG.set(count)
         metrics.OUTBOX_OLDEST_AGE.set((utcnow() - oldest).total_seconds() if oldest else 0)
 
-    async def _lock_unpublished(self, session: AsyncSession) -> list[OutboxMessageMixin]:
+    async def _lock_unpublished(self, session: AsyncSession) -> Sequence[_PendingRow]:
         # SKIP LOCKED lets several relays share the table without publishing a row twice at once.
         # Rows that failed before go last, so one that cannot be published holds up no other.
+        model = self._model
         statement = (
-            select(self._model)
-            .where(self._model.published_at.is_(None))
-            .order_by(self._model.attempts, self._model.id)
+            # Plain columns, not ORM objects: the relay is a hot loop and needs no identity map.
+            select(
+                model.id,
+                model.message_id,
+                model.exchange,
+                model.routing_key,
+                model.body,
+                model.correlation_id,
+            )
+            .where(model.published_at.is_(None))
+            .order_by(model.attempts, model.id)
             .limit(self._batch_size)
             .with_for_update(skip_locked=True)
         )
-        return list((await session.scalars(statement)).all())
+        return (await session.execute(statement)).all()
 
-    async def _publish(self, row: OutboxMessageMixin) -> None:
+    async def _publish(self, row: _PendingRow) -> None:
         await self._publisher.publish(
             row.routing_key,
             row.body,
