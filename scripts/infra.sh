@@ -66,4 +66,4 @@ for vhost in "$AMQP_VHOST" "${AMQP_VHOST}_test" "${AMQP_VHOST}_bench"; do
   rabbitmqctl_ add_vhost "$vhost" >/dev/null 2>&1 || true
   rabbitmqctl_ set_permissions -p "$vhost" "$AMQP_USER" ".*" ".*" ".*" >/dev/null
 done
-echo "infra: PostgreSQL and RabbitMQ are up (vhosts $AMQP_VHOST, ${AMQP_VHOST}_test)"
+echo "infra: PostgreSQL and RabbitMQ are up (vhosts $AMQP_VHOST, ${AMQP_VHOST}_test, ${AMQP_VHOST}_bench)"
