@@ -120,9 +120,16 @@ async def _validation_error_handler(_: Request, error: Exception) -> JSONRespons
     body = {
         "code": UnprocessableEntity.code,
         "message": "The request is not valid; see detail.",
-        "detail": jsonable_encoder(error.errors()),
+        "detail": [_without_input(problem) for problem in error.errors()],
     }
     return JSONResponse(body, status_code=422)
+
+
+def _without_input(problem: Any) -> Any:
+    # The rejected input can be the whole body, password included: never send it back.
+    return jsonable_encoder(
+        {key: value for key, value in problem.items() if key not in {"input", "ctx", "url"}}
+    )
 
 
 async def _http_error_handler(_: Request, error: Exception) -> JSONResponse:

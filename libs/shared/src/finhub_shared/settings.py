@@ -22,8 +22,14 @@ class MissingSettingError(SystemExit):
 class ServiceSettings(BaseSettings):
     """What every service reads; each service subclasses it with its own fields."""
 
+    # An empty variable (`SANDBOX_SEED_FILE=` in .env) means "not set": its default applies,
+    # and a required secret left empty stops the service like a missing one.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        populate_by_name=True,
     )
 
     environment: Environment = Field("development", validation_alias="ENVIRONMENT")
