@@ -16,7 +16,8 @@ export UV_PYTHON_DOWNLOADS
 SERVICES := gateway billing banking
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format migrate db infra health bench clean retry-webhook pluggy-webhooks
+.PHONY: help run test lint format migrate db infra health bench clean retry-webhook pluggy-webhooks \
+	check-stripe dlq
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -71,6 +72,17 @@ retry-webhook: $(VENV)/.installed .env ## Publish a stored webhook again: make r
 
 pluggy-webhooks: $(VENV)/.installed .env ## Our Pluggy webhook: make pluggy-webhooks [ACTION=list|register|rotate]
 	$(BIN)/finhub-gateway pluggy-webhooks $(or $(ACTION),list)
+
+check-stripe: $(VENV)/.installed .env ## Stripe key mode, reachability, webhook endpoint and prices
+	$(BIN)/finhub-billing check-stripe
+
+dlq: $(VENV)/.installed .env ## Dead letters: make dlq [ACTION=show|replay|drop QUEUE=billing.stripe [ID=...]]
+	@if [ -z "$(ACTION)" ] || [ "$(ACTION)" = list ]; then \
+	  for service in billing banking; do $(BIN)/finhub-$$service dlq list || exit 1; done; \
+	else \
+	  test -n "$(QUEUE)" || { echo "usage: make dlq ACTION=$(ACTION) QUEUE=<billing.stripe|banking.pluggy|...>"; exit 2; }; \
+	  $(BIN)/finhub-$(firstword $(subst ., ,$(QUEUE))) dlq $(ACTION) $(QUEUE) $(if $(ID),--message-id $(ID)) $(if $(filter drop,$(ACTION)),--yes); \
+	fi
 
 clean: ## Remove the virtual environments and caches
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

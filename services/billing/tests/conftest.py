@@ -1,10 +1,24 @@
+import os
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import respx
 
-from billing.database import Base
+import billing.consumer  # noqa: F401 - registers every Stripe and usage handler
+from billing.database import InboxEvent
 from billing.main import create_app
+from billing.models import Base
+from billing.registries import stripe_events
+from finhub_shared.db import Database
+from finhub_shared.inbox import inbox_dispatcher
 from finhub_shared.testing import ServiceUnderTest
+
+from .stripe_fake import FakeStripe
+from .stripe_objects import envelope
+
+Deliver = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 @pytest.fixture(scope="session")
@@ -14,4 +28,23 @@ def service() -> ServiceUnderTest:
         url_variable="BILLING_DATABASE_URL",
         metadata=Base.metadata,
         app_factory=create_app,
+        keep_tables=("plans",),
     )
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    """Stripe's API at STRIPE_API_BASE, faked at the HTTP boundary."""
+    with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
+        yield FakeStripe(router)
+
+
+@pytest.fixture
+def deliver(database: Database) -> Deliver:
+    """Deliver a Stripe event as the worker does: through the inbox, in one transaction."""
+    dispatch = inbox_dispatcher(database, InboxEvent, "billing.stripe", stripe_events)
+
+    async def deliver_event(stripe_event: dict[str, Any]) -> None:
+        await dispatch(envelope(stripe_event))
+
+    return deliver_event

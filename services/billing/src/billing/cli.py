@@ -1,12 +1,18 @@
-"""`finhub-billing`: serve the API, run the worker, migrate the database."""
+"""`finhub-billing`: serve the API, run the worker, migrate the database, and ops commands."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 
-from billing import consumer
+import typer
+
+from billing import consumer, ops
 from billing.config import get_settings
+from billing.stripe_api import open_stripe_client
 from finhub_shared.cli import ServiceCommands, service_cli
+from finhub_shared.db import Database
 
 app = service_cli(
     ServiceCommands(
@@ -15,5 +21,49 @@ app = service_cli(
         settings=get_settings,
         service_dir=Path(__file__).resolve().parents[2],
         worker=consumer.run,
+        queues=[subscription.queue.name for subscription in consumer.SUBSCRIPTIONS],
     )
 )
+
+
+@app.command("company-state")
+def company_state(
+    company: str = typer.Argument(help="The company's id, or the email of one of its users."),
+) -> None:
+    """Print a company's billing state as JSON: subscription, entitlements, dunning, history."""
+    state = asyncio.run(_company_state(company))
+    if state is None:
+        typer.echo(f"No company {company!r}.", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(state, indent=2, default=str))
+
+
+async def _company_state(reference: str) -> dict[str, object] | None:
+    settings = get_settings()
+    database = Database(settings.database_url.get_secret_value(), application_name="billing-cli")
+    try:
+        async with database.sessions() as session:
+            company = await ops.find_company(session, reference)
+            return await ops.company_state(session, company) if company else None
+    finally:
+        await database.dispose()
+
+
+@app.command("check-stripe")
+def check_stripe() -> None:
+    """Check Stripe's setup: key mode, reachability, webhook endpoint, plan prices."""
+    checks = asyncio.run(_check_stripe())
+    for check in checks:
+        typer.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    if not all(check.ok for check in checks):
+        raise typer.Exit(1)
+
+
+async def _check_stripe() -> list[ops.Check]:
+    settings = get_settings()
+    database = Database(settings.database_url.get_secret_value(), application_name="billing-cli")
+    try:
+        async with open_stripe_client(settings) as client, database.sessions() as session:
+            return await ops.check_stripe(settings, client, session)
+    finally:
+        await database.dispose()

@@ -17,6 +17,61 @@ class BillingSettings(TokenVerificationSettings):
     jwt_private_key: SecretStr = Field(validation_alias="JWT_PRIVATE_KEY")
     stripe_api_key: SecretStr = Field(validation_alias="STRIPE_API_KEY")
     stripe_api_base: str = Field("https://api.stripe.com", validation_alias="STRIPE_API_BASE")
+    # StripeClient makes a single attempt unless told otherwise; retries reuse the idempotency key.
+    stripe_max_network_retries: int = Field(
+        2, ge=0, le=5, validation_alias="STRIPE_MAX_NETWORK_RETRIES"
+    )
+    stripe_timeout_seconds: float = Field(
+        20.0, gt=0, le=80, validation_alias="STRIPE_TIMEOUT_SECONDS"
+    )
+    # Where Stripe should deliver webhooks; `check-stripe` looks for an endpoint on this base.
+    public_webhook_base_url: str = Field(
+        "http://127.0.0.1:8000", validation_alias="PUBLIC_WEBHOOK_BASE_URL"
+    )
+
+    access_token_ttl_seconds: int = Field(
+        900, ge=60, le=86_400, validation_alias="BILLING_ACCESS_TOKEN_TTL_SECONDS"
+    )
+    refresh_token_ttl_days: int = Field(
+        30, ge=1, le=365, validation_alias="BILLING_REFRESH_TOKEN_TTL_DAYS"
+    )
+    # Failed log-ins allowed per email within the window before answering 429.
+    login_max_failures: int = Field(5, ge=1, le=100, validation_alias="BILLING_LOGIN_MAX_FAILURES")
+    login_window_seconds: int = Field(
+        900, ge=10, le=86_400, validation_alias="BILLING_LOGIN_WINDOW_SECONDS"
+    )
+
+    trial_days: int = Field(14, ge=0, le=365, validation_alias="BILLING_TRIAL_DAYS")
+    # The plan whose limits a company has during its trial.
+    trial_plan: str = Field("professional", validation_alias="BILLING_TRIAL_PLAN")
+
+    checkout_success_url: str = Field(
+        "http://localhost:3000/billing/success?session_id={CHECKOUT_SESSION_ID}",
+        validation_alias="BILLING_CHECKOUT_SUCCESS_URL",
+    )
+    checkout_cancel_url: str = Field(
+        "http://localhost:3000/billing/cancelled", validation_alias="BILLING_CHECKOUT_CANCEL_URL"
+    )
+    portal_return_url: str = Field(
+        "http://localhost:3000/settings/billing", validation_alias="BILLING_PORTAL_RETURN_URL"
+    )
+    # Refund a charge as soon as its issuer reports it as fraud, before it becomes a dispute.
+    auto_refund_fraud_warnings: bool = Field(
+        False, validation_alias="BILLING_AUTO_REFUND_FRAUD_WARNINGS"
+    )
+    # How often the worker runs the trial, dunning and refund jobs.
+    jobs_interval_seconds: float = Field(
+        60.0, gt=0, le=3600, validation_alias="BILLING_JOBS_INTERVAL_SECONDS"
+    )
+    # How often the notification stream looks for new notifications.
+    notification_poll_seconds: float = Field(
+        2.0, gt=0, le=60, validation_alias="BILLING_NOTIFICATION_POLL_SECONDS"
+    )
+
+    @property
+    def jwt_private_key_pem(self) -> str:
+        """The PEM text, whether the variable held real newlines or `\\n` escapes."""
+        return self.jwt_private_key.get_secret_value().replace("\\n", "\n")
 
 
 @lru_cache

@@ -1,16 +1,25 @@
-"""Billing's worker: consumes Stripe and banking events, relays its outbox."""
+"""Billing's worker: consumes Stripe and banking events, runs its schedulers, relays its outbox."""
 
 from __future__ import annotations
 
+# Every handlers module, imported so that it registers on the registries.
+import billing.checkout.handlers
+import billing.customers.handlers
+import billing.disputes.handlers
+import billing.fraud.handlers
+import billing.invoices.handlers
+import billing.payments.handlers
+import billing.subscriptions.handlers
+import billing.usage.handlers  # noqa: F401
 from billing.config import get_settings
 from billing.database import InboxEvent, OutboxMessage
+from billing.dunning.jobs import dunning_job
+from billing.fraud.jobs import fraud_refunds_job
+from billing.registries import stripe_events, usage_events
+from billing.stripe_api import open_stripe_client
+from billing.subscriptions.jobs import trials_job
 from finhub_shared.bus import ConsumerQueue
-from finhub_shared.inbox import HandlerRegistry
 from finhub_shared.worker import Subscription, run_worker
-
-# Each domain's handlers.py registers on these; import them below so the registries are complete.
-stripe_events = HandlerRegistry()
-usage_events = HandlerRegistry()
 
 SUBSCRIPTIONS = (
     Subscription(ConsumerQueue("billing.stripe", ("stripe.#",)), stripe_events),
@@ -19,13 +28,20 @@ SUBSCRIPTIONS = (
 
 
 async def run() -> None:
-    """Run billing's consumers and outbox relay until stopped."""
+    """Run billing's consumers, schedulers and outbox relay until stopped."""
     settings = get_settings()
-    await run_worker(
-        service="billing",
-        settings=settings,
-        database_url=settings.database_url.get_secret_value(),
-        inbox_model=InboxEvent,
-        outbox_model=OutboxMessage,
-        subscriptions=SUBSCRIPTIONS,
-    )
+    async with open_stripe_client(settings) as stripe_client:
+        every = settings.jobs_interval_seconds
+        await run_worker(
+            service="billing",
+            settings=settings,
+            database_url=settings.database_url.get_secret_value(),
+            inbox_model=InboxEvent,
+            outbox_model=OutboxMessage,
+            subscriptions=SUBSCRIPTIONS,
+            jobs=(
+                trials_job(every),
+                dunning_job(stripe_client, every),
+                fraud_refunds_job(stripe_client, every),
+            ),
+        )

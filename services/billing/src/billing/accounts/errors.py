@@ -1,0 +1,25 @@
+"""Errors of registration and log-in."""
+
+from __future__ import annotations
+
+from finhub_shared.errors import Conflict, TooManyRequests, Unauthorized, UnprocessableEntity
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+
+
+class InvalidRefreshToken(Unauthorized):
+    code = "invalid_refresh_token"
+
+
+class TooManyLoginAttempts(TooManyRequests):
+    code = "too_many_login_attempts"
+
+
+class WeakPassword(UnprocessableEntity):
+    code = "weak_password"

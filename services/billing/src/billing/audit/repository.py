@@ -1,0 +1,22 @@
+"""Queries of the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.audit.models import AuditEntry
+
+
+async def latest(session: AsyncSession, company_id: UUID, limit: int) -> Sequence[AuditEntry]:
+    """The company's newest audit entries, newest first."""
+    statement = (
+        select(AuditEntry)
+        .where(AuditEntry.company_id == company_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return (await session.execute(statement)).scalars().all()

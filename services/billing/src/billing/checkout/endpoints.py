@@ -1,0 +1,91 @@
+"""Checkout, the customer portal, cancelling and changing plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from billing.checkout import service
+from billing.checkout.schemas import (
+    CancelRequest,
+    ChangePlanRequest,
+    CheckoutOut,
+    CheckoutRequest,
+    PortalOut,
+)
+from billing.dependencies import Settings
+from billing.stripe_api import StripeApi
+from billing.subscriptions.schemas import SubscriptionOut
+from billing.subscriptions.summary import subscription_of
+from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.db import DbSession
+
+router = APIRouter(prefix="/api/payments", tags=["checkout"])
+
+STRIPE_ERRORS: dict[int | str, dict[str, Any]] = {
+    502: {"description": "provider_error"},
+    503: {"description": "provider_unavailable"},
+}
+
+
+@router.post(
+    "/checkout/",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        400: {"description": "invalid_plan"},
+        409: {"description": "subscription_already_active"},
+        **STRIPE_ERRORS,
+    },
+)
+async def checkout(
+    form: CheckoutRequest,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    stripe_client: StripeApi,
+    settings: Settings,
+) -> CheckoutOut:
+    """Start a Stripe Checkout for a plan; the subscription starts when Stripe confirms payment."""
+    return await service.start_checkout(session, stripe_client, principal, form, settings)
+
+
+@router.post("/portal/", responses={409: {"description": "no_billing_account"}, **STRIPE_ERRORS})
+async def portal(
+    session: DbSession, principal: CurrentPrincipal, stripe_client: StripeApi, settings: Settings
+) -> PortalOut:
+    """A link to Stripe's customer portal (cards, invoices)."""
+    return await service.open_portal(session, stripe_client, principal, settings)
+
+
+@router.post(
+    "/subscription/cancel/",
+    responses={409: {"description": "no_active_subscription"}, **STRIPE_ERRORS},
+)
+async def cancel_subscription(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    stripe_client: StripeApi,
+    form: CancelRequest | None = None,
+) -> SubscriptionOut:
+    """Cancel at the end of the paid period (default) or now."""
+    await service.cancel(session, stripe_client, principal, form or CancelRequest())
+    return await subscription_of(session, principal.company_id)
+
+
+@router.post(
+    "/subscription/change-plan/",
+    responses={
+        400: {"description": "invalid_plan"},
+        409: {"description": "no_active_subscription or plan_unchanged"},
+        **STRIPE_ERRORS,
+    },
+)
+async def change_plan(
+    form: ChangePlanRequest,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    stripe_client: StripeApi,
+) -> SubscriptionOut:
+    """Upgrade or downgrade; Stripe prorates the difference."""
+    await service.change_plan(session, stripe_client, principal, form)
+    return await subscription_of(session, principal.company_id)

@@ -1,0 +1,98 @@
+"""What Stripe's checkout.session.* events do: the subscription starts once the payment is in."""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing import stripe_payloads as stripe
+from billing.audit import service as audit
+from billing.notifications.service import notify
+from billing.payments import service as payments
+from billing.subscriptions import service as subscriptions
+from billing.subscriptions.models import Subscription
+
+log = structlog.get_logger(__name__)
+
+PAID = ("paid", "no_payment_required")
+
+
+async def _locked(
+    session: AsyncSession, event: stripe.StripeEvent, checkout: stripe.CheckoutSession
+) -> Subscription | None:
+    subscription = await subscriptions.lock_for_stripe(
+        session,
+        metadata=checkout.metadata,
+        customer_id=checkout.customer,
+        stripe_subscription_id=checkout.subscription,
+    )
+    if subscription is None or checkout.mode not in (None, "subscription"):
+        log.warning("stripe_event_unmatched", stripe_event=event.id, event_type=event.type)
+        return None
+    return subscription
+
+
+async def checkout_completed(
+    session: AsyncSession, event: stripe.StripeEvent, checkout: stripe.CheckoutSession
+) -> None:
+    """completed / async_payment_succeeded: the subscription is active once paid."""
+    subscription = await _locked(session, event, checkout)
+    if subscription is None:
+        return
+    paid = checkout.payment_status in PAID
+    status = payments.SUCCEEDED if paid else payments.PROCESSING
+    await payments.record_for_checkout(
+        session, subscription.company_id, checkout, status, event.created_at
+    )
+    was = subscription.status
+    await subscriptions.activate_from_checkout(
+        session,
+        subscription,
+        checkout,
+        version=event.created_at,
+        actor=audit.event_actor("stripe", event.id),
+    )
+    await subscriptions.notify_if_started(session, subscription, was)
+
+
+async def checkout_payment_failed(
+    session: AsyncSession, event: stripe.StripeEvent, checkout: stripe.CheckoutSession
+) -> None:
+    """async_payment_failed: the delayed payment (boleto, debit) did not go through."""
+    subscription = await _locked(session, event, checkout)
+    if subscription is None:
+        return
+    await payments.record_for_checkout(
+        session, subscription.company_id, checkout, payments.FAILED, event.created_at
+    )
+    await audit.record(
+        session,
+        subscription.company_id,
+        actor=audit.event_actor("stripe", event.id),
+        action="checkout_payment_failed",
+        after={"checkout_session_id": checkout.id},
+    )
+    await notify(
+        session,
+        subscription.company_id,
+        "payment_failed",
+        "Payment failed",
+        "The payment for your subscription did not go through; please try again.",
+        {"checkout_session_id": checkout.id},
+    )
+
+
+async def checkout_expired(
+    session: AsyncSession, event: stripe.StripeEvent, checkout: stripe.CheckoutSession
+) -> None:
+    """expired: the checkout was abandoned; nothing changes but the audit log."""
+    subscription = await _locked(session, event, checkout)
+    if subscription is None:
+        return
+    await audit.record(
+        session,
+        subscription.company_id,
+        actor=audit.event_actor("stripe", event.id),
+        action="checkout_expired",
+        after={"checkout_session_id": checkout.id},
+    )

@@ -1,0 +1,32 @@
+"""What billing's endpoints take from the running app: its settings, database and token issuer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from billing.config import BillingSettings
+from finhub_shared.auth import TokenIssuer
+from finhub_shared.db import Database
+
+
+def _settings(request: Request) -> BillingSettings:
+    settings = request.app.state.settings
+    assert isinstance(settings, BillingSettings)
+    return settings
+
+
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def _token_issuer(request: Request) -> TokenIssuer:
+    issuer: TokenIssuer = request.app.state.token_issuer
+    return issuer
+
+
+Settings = Annotated[BillingSettings, Depends(_settings)]
+DatabaseDep = Annotated[Database, Depends(_database)]
+Issuer = Annotated[TokenIssuer, Depends(_token_issuer)]

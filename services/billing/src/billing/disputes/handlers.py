@@ -1,0 +1,21 @@
+"""Stripe charge.dispute.* events."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.disputes import service
+from billing.registries import stripe_events
+from billing.stripe_payloads import Dispute, parse_event
+from finhub_shared.events import EventEnvelope
+
+
+@stripe_events.on(
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+)
+async def on_dispute(session: AsyncSession, envelope: EventEnvelope) -> None:
+    await service.dispute_changed(session, *parse_event(envelope, Dispute))

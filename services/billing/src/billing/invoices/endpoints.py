@@ -1,0 +1,34 @@
+"""The company's invoices."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from billing.invoices import repository
+from billing.invoices.schemas import InvoiceOut
+from billing.pagination import Page, PageQuery, fetch_page
+from finhub_shared.auth import CurrentPrincipal, ensure_owned
+from finhub_shared.db import DbSession
+
+router = APIRouter(prefix="/api/payments/invoices", tags=["invoices"])
+
+
+@router.get("/")
+async def list_invoices(
+    session: DbSession, principal: CurrentPrincipal, page: PageQuery
+) -> Page[InvoiceOut]:
+    """Invoices, newest first, with links to Stripe's hosted page and PDF."""
+    rows, total = await fetch_page(session, repository.newest_first(principal), page)
+    items = [InvoiceOut.model_validate(row) for row in rows]
+    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+
+
+@router.get("/{invoice_id}", responses={404: {"description": "not_found"}})
+async def get_invoice(
+    session: DbSession, principal: CurrentPrincipal, invoice_id: UUID
+) -> InvoiceOut:
+    """One invoice."""
+    invoice = ensure_owned(await repository.get(session, invoice_id), principal, "invoice")
+    return InvoiceOut.model_validate(invoice)

@@ -1,0 +1,197 @@
+"""Invoices, and what their events do: renewal when paid, dunning when not, 3-D Secure requests.
+
+Every handler here holds the company's subscription row lock for the whole transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing import stripe_payloads as stripe
+from billing.audit.service import event_actor
+from billing.invoices import repository
+from billing.invoices.models import Invoice
+from billing.notifications.service import notify
+from billing.payments import service as payments
+from billing.subscriptions import service as subscriptions
+from billing.subscriptions.models import Subscription
+
+log = structlog.get_logger(__name__)
+
+# Statuses an invoice never leaves (an uncollectible invoice may still be paid).
+FINAL = frozenset({"paid", "void"})
+
+
+async def record(
+    session: AsyncSession, company_id: UUID, invoice: stripe.Invoice, version: datetime
+) -> Invoice | None:
+    """Our copy of the invoice, unless what we hold is newer or final."""
+    if invoice.id is None or invoice.status is None:
+        return None
+    existing = await repository.by_stripe_id(session, invoice.id)
+    if existing is None:
+        existing = Invoice(company_id=company_id, stripe_invoice_id=invoice.id, synced_at=version)
+        session.add(existing)
+    elif version < existing.synced_at or (existing.status in FINAL and invoice.status not in FINAL):
+        return existing
+    period = invoice.service_period
+    existing.stripe_subscription_id = invoice.subscription_id
+    existing.number = invoice.number
+    existing.status = invoice.status
+    existing.billing_reason = invoice.billing_reason
+    existing.amount_due_cents = invoice.amount_due
+    existing.amount_paid_cents = invoice.amount_paid
+    existing.currency = invoice.currency.upper()
+    existing.hosted_invoice_url = invoice.hosted_invoice_url
+    existing.invoice_pdf_url = invoice.invoice_pdf
+    existing.period_start = stripe.from_timestamp(period.start) if period else None
+    existing.period_end = stripe.from_timestamp(period.end) if period else None
+    existing.stripe_created_at = stripe.from_timestamp(invoice.created) or version
+    existing.synced_at = version
+    await session.flush()
+    return existing
+
+
+async def _locked_subscription(
+    session: AsyncSession, event: stripe.StripeEvent, invoice: stripe.Invoice
+) -> Subscription | None:
+    subscription = await subscriptions.lock_for_stripe(
+        session,
+        metadata=invoice.subscription_metadata,
+        customer_id=invoice.customer,
+        stripe_subscription_id=invoice.subscription_id,
+    )
+    if subscription is None:
+        log.warning("stripe_event_unmatched", stripe_event=event.id, event_type=event.type)
+    return subscription
+
+
+async def invoice_changed(
+    session: AsyncSession, event: stripe.StripeEvent, invoice: stripe.Invoice
+) -> None:
+    """invoice.created / finalized / voided / marked_uncollectible / updated: keep our copy."""
+    subscription = await _locked_subscription(session, event, invoice)
+    if subscription is not None:
+        await record(session, subscription.company_id, invoice, event.created_at)
+
+
+async def invoice_paid(
+    session: AsyncSession, event: stripe.StripeEvent, invoice: stripe.Invoice
+) -> None:
+    """invoice.paid / invoice.payment_succeeded: period renewed, payment recorded, dunning over."""
+    subscription = await _locked_subscription(session, event, invoice)
+    if subscription is None:
+        return
+    version = event.created_at
+    was = subscription.status
+    await record(session, subscription.company_id, invoice, version)
+    await payments.record_for_invoice(
+        session, subscription.company_id, invoice, payments.SUCCEEDED, version
+    )
+    recovered = await subscriptions.renew_from_invoice(
+        session, subscription, invoice, version=version, actor=event_actor("stripe", event.id)
+    )
+    await subscriptions.notify_if_started(session, subscription, was)
+    if recovered:
+        await notify(
+            session,
+            subscription.company_id,
+            "payment_recovered",
+            "Payment received",
+            "Your payment went through and your subscription is active again.",
+            {"invoice_id": invoice.id},
+        )
+
+
+async def invoice_payment_failed(
+    session: AsyncSession, event: stripe.StripeEvent, invoice: stripe.Invoice
+) -> None:
+    """invoice.payment_failed: failed payment recorded; a renewal goes past due and into dunning."""
+    subscription = await _locked_subscription(session, event, invoice)
+    if subscription is None:
+        return
+    version = event.created_at
+    stored = await record(session, subscription.company_id, invoice, version)
+    await payments.record_for_invoice(
+        session,
+        subscription.company_id,
+        invoice,
+        payments.FAILED,
+        version,
+        failure_message="The card was not charged.",
+    )
+    dunning_started = await subscriptions.fail_from_invoice(
+        session,
+        subscription,
+        invoice,
+        invoice_status=stored.status if stored else None,
+        version=version,
+        actor=event_actor("stripe", event.id),
+    )
+    if dunning_started or invoice.billing_reason == "subscription_create":
+        await notify(
+            session,
+            subscription.company_id,
+            "payment_failed",
+            "Payment failed",
+            "We could not charge your card. Update your payment method to keep your plan.",
+            {"invoice_id": invoice.id, "hosted_invoice_url": invoice.hosted_invoice_url},
+        )
+
+
+async def invoice_action_required(
+    session: AsyncSession, event: stripe.StripeEvent, invoice: stripe.Invoice
+) -> None:
+    """invoice.payment_action_required: the user must confirm the payment (3-D Secure)."""
+    subscription = await _locked_subscription(session, event, invoice)
+    if subscription is None:
+        return
+    stored = await record(session, subscription.company_id, invoice, event.created_at)
+    if stored is None or stored.status in FINAL:
+        return
+    await ask_for_action(session, subscription, stored, actor=event_actor("stripe", event.id))
+
+
+async def ask_for_action(
+    session: AsyncSession, subscription: Subscription, invoice: Invoice, *, actor: str
+) -> None:
+    """Show the action on the subscription and notify the user, once per invoice."""
+    action = subscription.action_required
+    if action is not None and action.get("invoice_id") == invoice.stripe_invoice_id:
+        return
+    await subscriptions.require_action(
+        session,
+        subscription,
+        invoice_id=invoice.stripe_invoice_id,
+        hosted_invoice_url=invoice.hosted_invoice_url,
+        actor=actor,
+    )
+    await notify(
+        session,
+        subscription.company_id,
+        "payment_action_required",
+        "Confirm your payment",
+        "Your bank asks you to confirm this payment. Open the invoice to complete it.",
+        {"invoice_id": invoice.stripe_invoice_id, "hosted_invoice_url": invoice.hosted_invoice_url},
+    )
+
+
+async def invoice_upcoming(
+    session: AsyncSession, event: stripe.StripeEvent, invoice: stripe.Invoice
+) -> None:
+    """invoice.upcoming: tell the company a renewal is coming (the invoice does not exist yet)."""
+    subscription = await _locked_subscription(session, event, invoice)
+    if subscription is None or subscription.status != subscriptions.ACTIVE:
+        return
+    await notify(
+        session,
+        subscription.company_id,
+        "renewal_upcoming",
+        "Your subscription renews soon",
+        f"Your next invoice will be {invoice.amount_due / 100:.2f} {invoice.currency.upper()}.",
+        {"amount_due_cents": invoice.amount_due, "currency": invoice.currency.upper()},
+    )

@@ -1,0 +1,38 @@
+"""Every table of billing, imported so that `Base.metadata` is complete (Alembic, tests)."""
+
+from billing.accounts.models import Company, LoginFailure, RefreshToken, User
+from billing.audit.models import AuditEntry
+from billing.customers.models import PaymentMethod, StripeCustomer
+from billing.database import Base, InboxEvent, OutboxMessage
+from billing.disputes.models import Dispute
+from billing.dunning.models import DunningSchedule
+from billing.fraud.models import FraudWarning
+from billing.invoices.models import Invoice
+from billing.notifications.models import Notification
+from billing.payments.models import Payment, Refund
+from billing.plans.models import Plan
+from billing.subscriptions.models import Subscription
+from billing.usage.models import Usage
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Company",
+    "Dispute",
+    "DunningSchedule",
+    "FraudWarning",
+    "InboxEvent",
+    "Invoice",
+    "LoginFailure",
+    "Notification",
+    "OutboxMessage",
+    "Payment",
+    "PaymentMethod",
+    "Plan",
+    "RefreshToken",
+    "Refund",
+    "StripeCustomer",
+    "Subscription",
+    "Usage",
+    "User",
+]

@@ -1,0 +1,65 @@
+"""Notifications: the list, marking one read, and the live stream."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+
+from billing.dependencies import DatabaseDep, Settings
+from billing.notifications import repository, service
+from billing.notifications.schemas import NotificationOut
+from billing.notifications.stream import notification_events
+from billing.pagination import Page, PageQuery, fetch_page
+from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.db import DbSession
+from finhub_shared.events import utcnow
+
+router = APIRouter(prefix="/api/notifications", tags=["notifications"])
+
+
+@router.get("/")
+async def list_notifications(
+    session: DbSession, principal: CurrentPrincipal, page: PageQuery, unread_only: bool = False
+) -> Page[NotificationOut]:
+    """The company's notifications, newest first."""
+    statement = repository.newest_first(principal, unread_only)
+    rows, total = await fetch_page(session, statement, page)
+    items = [NotificationOut.model_validate(row) for row in rows]
+    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+
+
+@router.post("/{notification_id}/read")
+async def mark_read(
+    session: DbSession, principal: CurrentPrincipal, notification_id: int
+) -> NotificationOut:
+    """Mark a notification as read."""
+    notification = await service.mark_read(session, principal, notification_id, utcnow())
+    return NotificationOut.model_validate(notification)
+
+
+@router.get("/stream", response_class=StreamingResponse)
+async def stream_notifications(
+    request: Request,
+    principal: CurrentPrincipal,
+    database: DatabaseDep,
+    settings: Settings,
+    last_event_id: Annotated[int | None, Header()] = None,
+) -> StreamingResponse:
+    """New notifications as Server-Sent Events; `Last-Event-ID` resumes after a reconnect."""
+    if last_event_id is None:
+        async with database.sessions() as session:
+            last_event_id = await repository.last_id(session, principal)
+    events = notification_events(
+        database,
+        principal,
+        last_event_id,
+        settings.notification_poll_seconds,
+        request.is_disconnected,
+    )
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,52 @@
+"""Page-numbered lists, newest first, for every history endpoint."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+ItemT = TypeVar("ItemT")
+RowT = TypeVar("RowT")
+
+
+class PageRequest(BaseModel):
+    page: int
+    page_size: int
+
+    @property
+    def offset(self) -> int:
+        """Rows before this page."""
+        return (self.page - 1) * self.page_size
+
+
+def _page_request(
+    page: Annotated[int, Query(ge=1, description="1 is the newest page")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> PageRequest:
+    return PageRequest(page=page, page_size=page_size)
+
+
+PageQuery = Annotated[PageRequest, Depends(_page_request)]
+
+
+class Page(BaseModel, Generic[ItemT]):
+    items: list[ItemT]
+    total: int
+    page: int
+    page_size: int
+
+
+async def fetch_page(
+    session: AsyncSession, statement: Select[RowT], request: PageRequest
+) -> tuple[list[RowT], int]:
+    """One page of the (already ordered) statement's rows, and how many rows there are in all."""
+    count_statement: Select[Any] = select(func.count()).select_from(
+        statement.order_by(None).subquery()
+    )
+    total = (await session.execute(count_statement)).scalar_one()
+    rows = await session.execute(statement.limit(request.page_size).offset(request.offset))
+    return list(rows.scalars().all()), int(total)

@@ -1,0 +1,37 @@
+"""The company's payment history."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from billing.pagination import Page, PageQuery, fetch_page
+from billing.payments import repository
+from billing.payments.schemas import PaymentDetail, PaymentOut, RefundOut
+from finhub_shared.auth import CurrentPrincipal, ensure_owned
+from finhub_shared.db import DbSession
+
+router = APIRouter(prefix="/api/payments/payments", tags=["payments"])
+
+
+@router.get("/")
+async def list_payments(
+    session: DbSession, principal: CurrentPrincipal, page: PageQuery
+) -> Page[PaymentOut]:
+    """Payments, newest first."""
+    rows, total = await fetch_page(session, repository.newest_first(principal), page)
+    items = [PaymentOut.model_validate(row) for row in rows]
+    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+
+
+@router.get("/{payment_id}", responses={404: {"description": "not_found"}})
+async def get_payment(
+    session: DbSession, principal: CurrentPrincipal, payment_id: UUID
+) -> PaymentDetail:
+    """One payment with its refunds."""
+    payment = ensure_owned(await repository.get(session, payment_id), principal, "payment")
+    refunds = [
+        RefundOut.model_validate(r) for r in await repository.refunds_of(session, payment.id)
+    ]
+    return PaymentDetail(**PaymentOut.model_validate(payment).model_dump(), refunds=refunds)

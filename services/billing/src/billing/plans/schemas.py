@@ -1,0 +1,34 @@
+"""API shapes of plans: amounts in integer centavos."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+BillingPeriod = Literal["monthly", "yearly"]
+
+
+class Limits(BaseModel):
+    """What a plan allows; None means unlimited."""
+
+    bank_accounts: int | None
+    transactions_per_month: int | None
+    ai_insights: bool
+
+
+class Prices(BaseModel):
+    monthly_cents: int
+    yearly_cents: int
+
+
+class PlanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    slug: str
+    name: str
+    currency: str
+    prices: Prices
+    limits: Limits
+    features: list[str]

@@ -1,0 +1,64 @@
+"""Billing's Stripe client: one per process, async calls only, failures turned into our errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Annotated, Any
+
+import stripe
+import structlog
+from fastapi import Depends, Request
+
+from billing.config import BillingSettings
+from finhub_shared.errors import ProviderError, ProviderUnavailable
+
+log = structlog.get_logger(__name__)
+
+
+@asynccontextmanager
+async def open_stripe_client(settings: BillingSettings) -> AsyncIterator[stripe.StripeClient]:
+    """A Stripe client aimed at STRIPE_API_BASE (the sandbox in development); closed on exit."""
+    http_client = stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds)
+    client = stripe.StripeClient(
+        settings.stripe_api_key.get_secret_value(),
+        base_addresses={"api": settings.stripe_api_base},
+        http_client=http_client,
+        max_network_retries=settings.stripe_max_network_retries,
+    )
+    try:
+        yield client
+    finally:
+        await http_client.close_async()  # type: ignore[no-untyped-call]  # untyped in stripe 16.1
+
+
+@contextmanager
+def stripe_errors(action: str) -> Iterator[None]:
+    """Turn a failed Stripe call into a 502/503 naming `action`, logging Stripe's own details."""
+    try:
+        yield
+    except stripe.APIConnectionError:
+        log.warning("stripe_unreachable", action=action)
+        raise ProviderUnavailable(f"Stripe could not be reached to {action}.") from None
+    except stripe.StripeError as error:
+        log.warning(
+            "stripe_call_failed",
+            action=action,
+            http_status=error.http_status,
+            stripe_code=error.code,
+            request_id=error.request_id,
+        )
+        raise ProviderError(f"Stripe refused to {action}.") from None
+
+
+def as_dict(stripe_object: stripe.StripeObject) -> dict[str, Any]:
+    """A Stripe object as the plain JSON it came from (stripe objects are not dicts)."""
+    return stripe_object.to_dict()
+
+
+def _stripe_from_app(request: Request) -> stripe.StripeClient:
+    client: stripe.StripeClient = request.app.state.stripe
+    return client
+
+
+StripeApi = Annotated[stripe.StripeClient, Depends(_stripe_from_app)]

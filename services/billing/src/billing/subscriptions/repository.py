@@ -1,0 +1,70 @@
+"""Queries of subscriptions; `lock_*` take the row lock every change of billing state holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.customers.models import StripeCustomer
+from billing.subscriptions.models import Subscription
+
+
+async def get_for_company(session: AsyncSession, company_id: UUID) -> Subscription | None:
+    """The company's subscription, unlocked (for reading)."""
+    statement = select(Subscription).where(Subscription.company_id == company_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def lock_for_company(session: AsyncSession, company_id: UUID) -> Subscription | None:
+    """The company's subscription, locked until the transaction ends (concurrent changes wait)."""
+    statement = (
+        select(Subscription)
+        .where(Subscription.company_id == company_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def company_for_stripe_customer(session: AsyncSession, customer_id: str) -> UUID | None:
+    """The company a Stripe customer belongs to, if it is one of ours."""
+    statement = select(StripeCustomer.company_id).where(
+        StripeCustomer.stripe_customer_id == customer_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def company_for_stripe_subscription(
+    session: AsyncSession, stripe_subscription_id: str
+) -> UUID | None:
+    """The company whose subscription this Stripe subscription is."""
+    statement = select(Subscription.company_id).where(
+        Subscription.stripe_subscription_id == stripe_subscription_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def trials_needing_attention(
+    session: AsyncSession, now: datetime, notice_before: timedelta, limit: int
+) -> Sequence[UUID]:
+    """Companies on trial whose trial is over, or ends soon and who have not been told yet."""
+    statement = (
+        select(Subscription.company_id)
+        .where(
+            Subscription.status == "trial",
+            or_(
+                Subscription.trial_ends_at <= now,
+                and_(
+                    Subscription.trial_ends_at <= now + notice_before,
+                    Subscription.trial_notice_sent_at.is_(None),
+                ),
+            ),
+        )
+        .order_by(Subscription.trial_ends_at)
+        .limit(limit)
+    )
+    return (await session.execute(statement)).scalars().all()

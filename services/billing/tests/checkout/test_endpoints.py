@@ -1,0 +1,303 @@
+"""Checkout, portal, cancel and change of plan through the API, with Stripe faked over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from billing.plans.models import Plan
+from finhub_shared.db import Database
+
+from ..conftest import Deliver
+from ..helpers import bearer, entitlement_snapshots, register
+from ..scenario import T0, Company, checked_out_company
+from ..stripe_fake import FakeStripe
+from ..stripe_objects import event
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_checkout_creates_the_customer_then_a_subscription_session(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe
+) -> None:
+    body = await register(client)
+    company_id = body["company"]["id"]
+
+    response = await client.post(
+        "/api/payments/checkout/",
+        json={"plan_id": 3, "billing_period": "yearly"},
+        headers=bearer(body["access_token"]),
+    )
+
+    assert response.status_code == 201
+    answer = response.json()
+    assert answer["session_id"].startswith("cs_test_")
+    assert answer["checkout_url"].startswith("https://checkout.stripe.test/")
+    [customer] = fake_stripe.calls("POST", "/v1/customers")
+    assert customer["email"] == body["user"]["email"]
+    assert customer["metadata[company_id]"] == company_id
+    [checkout] = fake_stripe.calls("POST", "/v1/checkout/sessions")
+    assert checkout["mode"] == "subscription"
+    assert checkout["customer"].startswith("cus_")
+    assert checkout["line_items[0][price]"] == "price_enterprise_yearly"
+    assert checkout["client_reference_id"] == company_id
+    for prefix in ("metadata", "subscription_data[metadata]"):
+        assert checkout[f"{prefix}[company_id]"] == company_id
+        assert checkout[f"{prefix}[plan_id]"] == "3"
+        assert checkout[f"{prefix}[billing_period]"] == "yearly"
+
+
+async def test_the_customer_is_created_once_per_company_with_an_idempotency_key(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe
+) -> None:
+    body = await register(client)
+    form = {"plan_id": 2, "billing_period": "monthly"}
+
+    for _ in range(2):
+        response = await client.post(
+            "/api/payments/checkout/", json=form, headers=bearer(body["access_token"])
+        )
+        assert response.status_code == 201
+
+    customer_calls = [r for r in fake_stripe.router.calls if r.request.url.path == "/v1/customers"]
+    assert len(customer_calls) == 1
+    key = customer_calls[0].request.headers["Idempotency-Key"]
+    assert key == f"customer-{body['company']['id']}"
+    customers = {c["customer"] for c in fake_stripe.calls("POST", "/v1/checkout/sessions")}
+    assert len(customers) == 1
+
+
+async def test_a_lost_answer_from_stripe_does_not_make_a_second_customer(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe
+) -> None:
+    body = await register(client)
+    fake_stripe.fail("POST", "/v1/checkout/sessions", status=500, times=3)
+    form = {"plan_id": 2, "billing_period": "monthly"}
+
+    failed = await client.post(
+        "/api/payments/checkout/", json=form, headers=bearer(body["access_token"])
+    )
+    retried = await client.post(
+        "/api/payments/checkout/", json=form, headers=bearer(body["access_token"])
+    )
+
+    assert failed.status_code == 502
+    assert failed.json()["code"] == "provider_error"
+    assert retried.status_code == 201
+    created = {c["customer"] for c in fake_stripe.calls("POST", "/v1/checkout/sessions")}
+    assert len(created) == 1
+
+
+@pytest.mark.parametrize("plan_id", [99, 1])
+async def test_an_unknown_or_withdrawn_plan_is_refused(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, database: Database, plan_id: int
+) -> None:
+    body = await register(client)
+    async with database.transaction() as session:
+        await session.execute(update(Plan).where(Plan.id == 1).values(is_active=False))
+    try:
+        response = await client.post(
+            "/api/payments/checkout/",
+            json={"plan_id": plan_id, "billing_period": "monthly"},
+            headers=bearer(body["access_token"]),
+        )
+    finally:
+        async with database.transaction() as session:
+            await session.execute(update(Plan).where(Plan.id == 1).values(is_active=True))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_plan"
+    assert fake_stripe.calls("POST", "/v1/checkout/sessions") == []
+
+
+async def test_a_bad_billing_period_is_refused(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe
+) -> None:
+    body = await register(client)
+
+    response = await client.post(
+        "/api/payments/checkout/",
+        json={"plan_id": 2, "billing_period": "weekly"},
+        headers=bearer(body["access_token"]),
+    )
+
+    assert response.status_code == 422
+
+
+async def test_a_plan_without_a_stripe_price_is_a_provider_error(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe
+) -> None:
+    body = await register(client)
+    fake_stripe.missing_lookup_keys.add("starter_monthly")
+
+    response = await client.post(
+        "/api/payments/checkout/",
+        json={"plan_id": 1, "billing_period": "monthly"},
+        headers=bearer(body["access_token"]),
+    )
+
+    assert response.status_code == 502
+    assert response.json()["code"] == "stripe_price_missing"
+
+
+async def test_a_company_with_an_active_subscription_cannot_check_out_again(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+) -> None:
+    company = await checked_out_company(client, fake_stripe)
+    await deliver(company.checkout_completed())
+
+    response = await client.post(
+        "/api/payments/checkout/",
+        json={"plan_id": 3, "billing_period": "monthly"},
+        headers=company.headers,
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "subscription_already_active"
+
+
+async def test_the_portal_needs_a_billing_account(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe
+) -> None:
+    body = await register(client)
+
+    response = await client.post("/api/payments/portal/", headers=bearer(body["access_token"]))
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "no_billing_account"
+
+
+async def test_the_portal_opens_for_the_companys_customer(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe
+) -> None:
+    company = await checked_out_company(client, fake_stripe)
+
+    response = await client.post("/api/payments/portal/", headers=company.headers)
+
+    assert response.status_code == 200
+    assert response.json()["url"].startswith("https://billing.stripe.test/")
+    [portal] = fake_stripe.calls("POST", "/v1/billing_portal/sessions")
+    assert portal["customer"] == company.customer_id
+    assert portal["return_url"] == "http://localhost:3000/settings/billing"
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/api/payments/subscription/cancel/", {"when": "now"}),
+        ("/api/payments/subscription/change-plan/", {"plan_id": 3, "billing_period": "monthly"}),
+    ],
+)
+async def test_without_a_subscription_there_is_nothing_to_change(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, path: str, form: dict[str, object]
+) -> None:
+    body = await register(client)
+
+    response = await client.post(path, json=form, headers=bearer(body["access_token"]))
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "no_active_subscription"
+
+
+async def _active_company(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+) -> Company:
+    company = await checked_out_company(client, fake_stripe)
+    stripe_subscription = company.subscription()
+    fake_stripe.add_subscription(stripe_subscription)
+    await deliver(event("customer.subscription.created", stripe_subscription, created=T0))
+    await deliver(company.checkout_completed(created=T0 + 1))
+    return company
+
+
+async def test_cancel_at_period_end(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+) -> None:
+    company = await _active_company(client, fake_stripe, deliver)
+
+    response = await client.post(
+        "/api/payments/subscription/cancel/", json={}, headers=company.headers
+    )
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "active"
+    assert response.json()["cancel_at_period_end"] is True
+    [update_call] = fake_stripe.calls("POST", f"/v1/subscriptions/{company.subscription_id}")
+    assert update_call["cancel_at_period_end"] == "true"
+
+
+async def test_cancel_now_drops_the_plan(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+) -> None:
+    company = await _active_company(client, fake_stripe, deliver)
+
+    response = await client.post(
+        "/api/payments/subscription/cancel/", json={"when": "now"}, headers=company.headers
+    )
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    assert response.json()["plan"] is None
+    assert fake_stripe.calls("DELETE", f"/v1/subscriptions/{company.subscription_id}")
+    last = (await entitlement_snapshots(database, company.company_id))[-1]
+    assert (last["status"], last["plan"]) == ("cancelled", None)
+    assert last["limits"]["bank_accounts"] == 0
+
+
+async def test_change_plan_goes_through_stripe_with_proration(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+) -> None:
+    company = await _active_company(client, fake_stripe, deliver)
+
+    response = await client.post(
+        "/api/payments/subscription/change-plan/",
+        json={"plan_id": 3, "billing_period": "monthly"},
+        headers=company.headers,
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["plan"]["slug"] == "enterprise"
+    [change] = fake_stripe.calls("POST", f"/v1/subscriptions/{company.subscription_id}")
+    assert change["items[0][id]"] == f"si_{company.subscription_id}"
+    assert change["items[0][price]"] == "price_enterprise_monthly"
+    assert change["proration_behavior"] == "create_prorations"
+    assert change["metadata[plan_id]"] == "3"
+    last = (await entitlement_snapshots(database, company.company_id))[-1]
+    assert last["plan"] == "enterprise"
+    assert last["limits"]["bank_accounts"] is None
+
+
+async def test_changing_to_the_same_plan_is_refused(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+) -> None:
+    company = await _active_company(client, fake_stripe, deliver)
+
+    response = await client.post(
+        "/api/payments/subscription/change-plan/",
+        json={"plan_id": 2, "billing_period": "monthly"},
+        headers=company.headers,
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "plan_unchanged"
+
+
+async def test_concurrent_checkouts_of_one_company_make_one_customer(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe
+) -> None:
+    body = await register(client)
+    form = {"plan_id": 2, "billing_period": "monthly"}
+
+    responses = await asyncio.gather(
+        *(
+            client.post("/api/payments/checkout/", json=form, headers=bearer(body["access_token"]))
+            for _ in range(3)
+        )
+    )
+
+    assert [response.status_code for response in responses] == [201, 201, 201]
+    customers = {c["customer"] for c in fake_stripe.calls("POST", "/v1/checkout/sessions")}
+    assert len(customers) == 1

@@ -1,0 +1,133 @@
+"""The dunning schedule under a controlled clock: reminders on days 3, 7, 14, then cancellation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from billing.config import get_settings
+from billing.dunning.jobs import run_dunning
+from billing.dunning.models import DunningSchedule
+from billing.stripe_api import open_stripe_client
+from finhub_shared.db import Database
+
+from ..conftest import Deliver
+from ..helpers import entitlement_snapshots, notification_kinds, subscription_of
+from ..scenario import MONTH, T0, Company, checked_out_company
+from ..stripe_fake import FakeStripe
+from ..stripe_objects import event
+
+pytestmark = pytest.mark.asyncio
+
+FAILED_AT = T0 + MONTH + 60
+FIRST_FAILURE = datetime.fromtimestamp(FAILED_AT, UTC)
+
+
+def day(n: float) -> datetime:
+    """`n` days after the first failure."""
+    return FIRST_FAILURE + timedelta(days=n)
+
+
+async def past_due(client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver) -> Company:
+    company = await checked_out_company(client, fake_stripe)
+    fake_stripe.add_subscription(company.subscription(status="past_due"))
+    await deliver(event("customer.subscription.created", company.subscription(), created=T0))
+    renewal = company.invoice("in_m1", period=1, status="open")
+    await deliver(event("invoice.payment_failed", renewal, created=FAILED_AT))
+    return company
+
+
+async def run_at(database: Database, now: datetime) -> None:
+    # A fresh Stripe client per run, as after a restart: only the database remembers.
+    async with open_stripe_client(get_settings()) as stripe_client:
+        await run_dunning(database, stripe_client, now=now)
+
+
+async def schedule(database: Database) -> DunningSchedule:
+    async with database.sessions() as session:
+        return (await session.execute(select(DunningSchedule))).scalar_one()
+
+
+async def reminders(client: httpx.AsyncClient, company: Company) -> int:
+    return (await notification_kinds(client, company.access_token)).count("payment_reminder")
+
+
+async def test_reminders_on_days_3_7_14_then_cancellation_at_stripe(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+) -> None:
+    company = await past_due(client, fake_stripe, deliver)
+    seen = []
+    for moment in (day(2.9), day(3), day(3.5), day(7), day(13), day(14), day(14.5)):
+        await run_at(database, moment)
+        seen.append(await reminders(client, company))
+    assert seen == [0, 1, 1, 2, 2, 3, 3]
+    assert fake_stripe.calls("DELETE", f"/v1/subscriptions/{company.subscription_id}") == []
+    assert (await subscription_of(client, company.access_token))["status"] == "past_due"
+
+    await run_at(database, day(15))
+
+    cancels = [
+        call.request
+        for call in fake_stripe.router.calls
+        if call.request.method == "DELETE"
+        and call.request.url.path == f"/v1/subscriptions/{company.subscription_id}"
+    ]
+    assert len(cancels) == 1
+    assert cancels[0].headers["Idempotency-Key"].startswith("dunning-cancel-")
+    subscription = await subscription_of(client, company.access_token)
+    assert (subscription["status"], subscription["plan"]) == ("cancelled", None)
+    snapshot = (await entitlement_snapshots(database, company.company_id))[-1]
+    assert (snapshot["status"], snapshot["plan"]) == ("cancelled", None)
+    assert (await schedule(database)).status == "cancelled_subscription"
+    assert "subscription_cancelled" in await notification_kinds(client, company.access_token)
+
+    await run_at(database, day(30))
+    assert len(fake_stripe.calls("DELETE", f"/v1/subscriptions/{company.subscription_id}")) == 1
+
+
+async def test_a_payment_at_any_step_stops_the_schedule(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+) -> None:
+    company = await past_due(client, fake_stripe, deliver)
+    await run_at(database, day(7))
+
+    paid = company.invoice("in_m1", period=1, status="paid", attempt_count=3)
+    await deliver(event("invoice.paid", paid, created=FAILED_AT + 8 * 86_400))
+    await run_at(database, day(20))
+
+    assert fake_stripe.calls("DELETE", f"/v1/subscriptions/{company.subscription_id}") == []
+    assert (await subscription_of(client, company.access_token))["status"] == "active"
+    assert (await schedule(database)).status == "recovered"
+    assert await reminders(client, company) == 1
+
+
+async def test_after_downtime_only_the_latest_missed_reminder_is_sent(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+) -> None:
+    company = await past_due(client, fake_stripe, deliver)
+
+    await run_at(database, day(10))
+
+    assert await reminders(client, company) == 1
+    stored = await schedule(database)
+    assert stored.steps_done == 2
+    assert stored.next_run_at == day(14)
+
+
+async def test_stripe_unreachable_at_cancellation_retries_next_run(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+) -> None:
+    company = await past_due(client, fake_stripe, deliver)
+    await run_at(database, day(14))
+    path = f"/v1/subscriptions/{company.subscription_id}"
+    fake_stripe.fail("DELETE", path, status=500, times=3)
+
+    await run_at(database, day(15))
+    still = await subscription_of(client, company.access_token)
+    await run_at(database, day(15.1))
+
+    assert still["status"] == "past_due"
+    assert (await subscription_of(client, company.access_token))["status"] == "cancelled"

@@ -1,0 +1,74 @@
+"""Small helpers for billing's tests: registering a company, authorising requests, reading rows."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from billing.database import OutboxMessage
+from finhub_shared.db import Database
+
+STRONG_PASSWORD = "correct-horse-42"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def register(
+    client: httpx.AsyncClient, email: str | None = None, company_name: str = "Acme Ltda"
+) -> dict[str, Any]:
+    """Register a new company; the JSON answer (user, company, tokens)."""
+    response = await client.post(
+        "/api/auth/register",
+        json={
+            "email": email or f"owner-{uuid.uuid4().hex[:8]}@example.com",
+            "password": STRONG_PASSWORD,
+            "name": "Ana Souza",
+            "company_name": company_name,
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def entitlement_snapshots(database: Database, company_id: str) -> list[dict[str, Any]]:
+    """The `billing.entitlements.changed` snapshots in the outbox for a company, oldest first."""
+    async with database.sessions() as session:
+        rows = await session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.routing_key == "billing.entitlements.changed")
+            .order_by(OutboxMessage.id)
+        )
+        envelopes = [json.loads(row.body) for row in rows.scalars()]
+    return [e["data"] for e in envelopes if e["company_id"] == company_id]
+
+
+async def subscription_of(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    """GET /api/payments/subscription/ as the company sees it."""
+    response = await client.get("/api/payments/subscription/", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def notification_kinds(client: httpx.AsyncClient, token: str) -> list[str]:
+    """The kinds of the company's notifications, oldest first."""
+    response = await client.get(
+        "/api/notifications/", params={"page_size": 100}, headers=bearer(token)
+    )
+    assert response.status_code == 200, response.text
+    return [item["kind"] for item in reversed(response.json()["items"])]
+
+
+async def listed(client: httpx.AsyncClient, token: str, path: str) -> list[dict[str, Any]]:
+    """Every item of a paginated history endpoint, newest first."""
+    response = await client.get(path, params={"page_size": 100}, headers=bearer(token))
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items

@@ -1,0 +1,110 @@
+"""Notifications: listed newest first, marked read, streamed live as Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from uuid import UUID
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+from fastapi import FastAPI
+
+from billing.notifications.service import notify
+from finhub_shared.db import Database
+
+from ..helpers import bearer, register
+
+pytestmark = pytest.mark.asyncio
+
+
+async def add_notifications(
+    database: Database, company_id: str, count: int, title: str = "Note"
+) -> None:
+    async with database.transaction() as session:
+        for number in range(count):
+            await notify(session, UUID(company_id), "test", f"{title} {number}", "Hello.")
+
+
+async def test_notifications_are_listed_newest_first_and_paginated(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    body = await register(client)
+    await add_notifications(database, body["company"]["id"], 5)
+
+    response = await client.get(
+        "/api/notifications/",
+        params={"page": 2, "page_size": 2},
+        headers=bearer(body["access_token"]),
+    )
+
+    assert response.status_code == 200
+    page = response.json()
+    assert page["total"] == 5
+    assert [item["title"] for item in page["items"]] == ["Note 2", "Note 1"]
+
+
+async def test_marking_read_and_listing_unread_only(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    body = await register(client)
+    headers = bearer(body["access_token"])
+    await add_notifications(database, body["company"]["id"], 2)
+    newest = (await client.get("/api/notifications/", headers=headers)).json()["items"][0]
+
+    read = await client.post(f"/api/notifications/{newest['id']}/read", headers=headers)
+    unread = await client.get("/api/notifications/", params={"unread_only": True}, headers=headers)
+
+    assert read.status_code == 200
+    assert read.json()["read_at"] is not None
+    assert [item["title"] for item in unread.json()["items"]] == ["Note 0"]
+
+
+@pytest_asyncio.fixture
+async def served_app(app: FastAPI) -> AsyncIterator[str]:
+    """The app behind a real HTTP server, since an in-process client waits for the body's end."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def test_new_notifications_are_streamed_as_server_sent_events(
+    client: httpx.AsyncClient, database: Database, served_app: str
+) -> None:
+    body = await register(client)
+    await add_notifications(database, body["company"]["id"], 1, title="Before")
+    other = await register(client)
+
+    async with (
+        httpx.AsyncClient(base_url=served_app, timeout=10) as http,
+        http.stream(
+            "GET", "/api/notifications/stream", headers=bearer(body["access_token"])
+        ) as stream,
+    ):
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        await add_notifications(database, other["company"]["id"], 1, title="Other company")
+        await add_notifications(database, body["company"]["id"], 1, title="Live")
+        messages = []
+        async for line in stream.aiter_lines():
+            if line.startswith("data: "):
+                messages.append(json.loads(line.removeprefix("data: ")))
+                break
+
+    assert [message["title"] for message in messages] == ["Live 0"]
+    assert messages[0]["kind"] == "test"
+
+
+async def test_the_stream_needs_a_token(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/notifications/stream")
+
+    assert response.status_code == 401

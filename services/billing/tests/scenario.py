@@ -1,0 +1,99 @@
+"""A subscribed company, built the way it happens: registration, checkout, Stripe's events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from . import stripe_objects as so
+from .helpers import bearer, register
+from .stripe_fake import FakeStripe
+
+# Stripe times in the tests: a fixed start and 30-day months.
+T0 = 1_790_000_000
+MONTH = 30 * so.DAY
+
+
+@dataclass
+class Company:
+    """A registered company and the Stripe ids that belong to it."""
+
+    company_id: str
+    user_id: str
+    access_token: str
+    customer_id: str
+    subscription_id: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.access_token)
+
+    def subscription(self, **changes: Any) -> dict[str, Any]:
+        """The Stripe subscription of the company (professional monthly, first period)."""
+        values: dict[str, Any] = {
+            "period_start": T0,
+            "period_end": T0 + MONTH,
+            "metadata": self.metadata,
+        }
+        values.update(changes)
+        return so.subscription(self.subscription_id, self.customer_id, **values)
+
+    def invoice(
+        self, invoice_id: str, *, period: int, status: str, **changes: Any
+    ) -> dict[str, Any]:
+        """The invoice of the company's `period`-th month (0 is the first)."""
+        start = T0 + period * MONTH
+        values: dict[str, Any] = {
+            "status": status,
+            "period_start": start,
+            "period_end": start + MONTH,
+            "metadata": self.metadata,
+            "billing_reason": "subscription_create" if period == 0 else "subscription_cycle",
+            "payment_intent_id": f"pi_{invoice_id}",
+        }
+        values.update(changes)
+        return so.invoice(invoice_id, self.customer_id, self.subscription_id, **values)
+
+    def checkout_completed(self, created: int = T0) -> dict[str, Any]:
+        session = so.checkout_session(
+            so.new_id("cs"),
+            self.customer_id,
+            self.subscription_id,
+            metadata=self.metadata,
+            invoice_id=f"in_first_{self.subscription_id}",
+        )
+        return so.event("checkout.session.completed", session, created=created)
+
+
+async def checked_out_company(
+    client: httpx.AsyncClient,
+    fake_stripe: FakeStripe,
+    *,
+    plan_id: int = 2,
+    billing_period: str = "monthly",
+) -> Company:
+    """A company that registered and went through checkout (Stripe has not confirmed yet)."""
+    registered = await register(client)
+    token = registered["access_token"]
+    response = await client.post(
+        "/api/payments/checkout/",
+        json={"plan_id": plan_id, "billing_period": billing_period},
+        headers=bearer(token),
+    )
+    assert response.status_code == 201, response.text
+    checkout = fake_stripe.calls("POST", "/v1/checkout/sessions")[-1]
+    return Company(
+        company_id=registered["company"]["id"],
+        user_id=registered["user"]["id"],
+        access_token=token,
+        customer_id=checkout["customer"],
+        subscription_id=so.new_id("sub"),
+        metadata={
+            "company_id": registered["company"]["id"],
+            "plan_id": str(plan_id),
+            "billing_period": billing_period,
+        },
+    )
