@@ -1,0 +1,168 @@
+"""The whole billing journey across services, in one test, with the real PostgreSQL and RabbitMQ:
+
+register at billing → checkout (billing calls the Stripe stand-in) → the customer pays →
+the stand-in sends signed webhooks to the gateway → stored, relayed through the outbox to
+RabbitMQ → billing's consumer handles them → the company's subscription is active.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+import respx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+import billing.consumer
+import billing.main
+import provider_sandbox.main
+import webhook_gateway.main
+from billing.database import InboxEvent
+from finhub_shared.bus import (
+    Consumer,
+    ConsumerQueue,
+    Publisher,
+    dead_letter_queue_name,
+    retry_queue_name,
+)
+from finhub_shared.db import Database
+from finhub_shared.inbox import inbox_dispatcher
+from finhub_shared.outbox import OutboxRelay
+from finhub_shared.testing import migrate_fresh
+from webhook_gateway.database import OutboxMessage as GatewayOutbox
+from webhook_gateway.webhooks import repository
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://local") as client:
+            yield client
+
+
+@asynccontextmanager
+async def relaying(database_url: str) -> AsyncIterator[None]:
+    """The gateway's worker: its outbox relayed to RabbitMQ."""
+    database = Database(database_url, application_name="e2e-gateway-relay")
+    publisher = Publisher(os.environ["AMQP_URL"], name="e2e gateway relay")
+    await publisher.connect()
+    relay = OutboxRelay(database, GatewayOutbox, publisher, on_published=repository.mark_published)
+    task = asyncio.create_task(relay.run())
+    try:
+        yield
+    finally:
+        relay.stop()
+        await task
+        await publisher.close()
+        await database.dispose()
+
+
+@asynccontextmanager
+async def consuming_stripe_events(database_url: str) -> AsyncIterator[None]:
+    """Billing's worker: Stripe events from RabbitMQ into billing's database, through its inbox."""
+    database = Database(database_url, application_name="e2e-billing-consumer")
+    # A queue of this test's own, bound like billing.stripe, so no other test's events mix in.
+    queue = ConsumerQueue(f"e2e.billing.stripe.{uuid.uuid4().hex[:8]}", ("stripe.#",))
+    dispatch = inbox_dispatcher(database, InboxEvent, queue.name, billing.consumer.stripe_events)
+    consumer = Consumer(os.environ["AMQP_URL"], queue, dispatch, prefetch=8)
+    await consumer.start()
+    try:
+        yield
+    finally:
+        await consumer.stop()
+        await database.dispose()
+        await _delete_queues(queue)
+
+
+async def _delete_queues(queue: ConsumerQueue) -> None:
+    connection = await aio_pika.connect(os.environ["AMQP_URL"])
+    async with connection, connection.channel() as channel:
+        names = [queue.name, dead_letter_queue_name(queue.name)]
+        names += [retry_queue_name(queue.name, delay) for delay in queue.retry_delays_seconds]
+        for name in names:
+            await channel.queue_delete(name)
+
+
+async def wait_for_subscription(
+    billing_api: httpx.AsyncClient, token: str, status: str, within: float = 60
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with asyncio.timeout(within):
+        while True:
+            subscription = (
+                await billing_api.get("/api/payments/subscription/", headers=headers)
+            ).json()
+            if subscription["status"] == status:
+                return subscription
+            await asyncio.sleep(0.3)
+
+
+@pytest.mark.asyncio
+async def test_a_paid_checkout_reaches_billing_through_gateway_and_broker() -> None:
+    admin_url = os.environ["POSTGRES_ADMIN_URL"]
+    gateway_url = os.environ["GATEWAY_DATABASE_URL"]
+    billing_url = os.environ["BILLING_DATABASE_URL"]
+    await migrate_fresh(ROOT / "services" / "webhook-gateway", gateway_url, admin_url)
+    await migrate_fresh(ROOT / "services" / "billing", billing_url, admin_url)
+
+    async with AsyncExitStack() as stack:
+        gateway_app = webhook_gateway.main.create_app()
+        sandbox_app = provider_sandbox.main.create_app(
+            webhook_transport=httpx.ASGITransport(app=gateway_app)
+        )
+        sandbox = await stack.enter_async_context(running(sandbox_app))
+        await stack.enter_async_context(running(gateway_app))
+        # Billing's Stripe calls (stripe-python over httpx) reach the stand-in at the HTTP boundary.
+        network = stack.enter_context(respx.mock(assert_all_called=False))
+        network.route(host="127.0.0.1", port=8010).mock(side_effect=respx.ASGIHandler(sandbox_app))
+        billing_api = await stack.enter_async_context(running(billing.main.create_app()))
+        await stack.enter_async_context(relaying(gateway_url))
+        await stack.enter_async_context(consuming_stripe_events(billing_url))
+
+        registered = await billing_api.post(
+            "/api/auth/register",
+            json={
+                "email": f"ana+{uuid.uuid4().hex[:6]}@padaria.com.br",
+                "password": "Correct-horse-battery-9",
+                "name": "Ana Souza",
+                "company_name": "Padaria Pão Quente",
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        token = registered.json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert (await billing_api.get("/api/payments/subscription/", headers=headers)).json()[
+            "status"
+        ] == "trial"
+        plans = (await billing_api.get("/api/payments/plans/")).json()
+        professional = next(plan for plan in plans if plan["slug"] == "professional")
+
+        checkout = await billing_api.post(
+            "/api/payments/checkout/",
+            json={"plan_id": professional["id"], "billing_period": "monthly"},
+            headers=headers,
+        )
+        assert checkout.status_code == 201, checkout.text
+        paid = await sandbox.post(
+            f"/_sandbox/stripe/checkout/{checkout.json()['session_id']}/pay",
+            json={"card_number": "4242424242424242"},
+        )
+        assert paid.status_code == 200, paid.text
+
+        subscription = await wait_for_subscription(billing_api, token, "active")
+
+    assert subscription["plan"]["slug"] == "professional"
+    assert subscription["billing_period"] == "monthly"
+    assert subscription["current_period_end"] > subscription["current_period_start"]
