@@ -17,7 +17,7 @@ SERVICES := gateway billing banking
 PYTEST_ARGS ?=
 
 .PHONY: help run test lint format migrate db infra health bench clean retry-webhook pluggy-webhooks \
-	check-stripe dlq
+	check-stripe dlq sandbox-demo
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ retry-webhook: $(VENV)/.installed .env ## Publish a stored webhook again: make r
 
 pluggy-webhooks: $(VENV)/.installed .env ## Our Pluggy webhook: make pluggy-webhooks [ACTION=list|register|rotate]
 	$(BIN)/finhub-gateway pluggy-webhooks $(or $(ACTION),list)
+
+sandbox-demo: $(VENV)/.installed .env ## A new company's first journey against a running `make run`
+	$(BIN)/python scripts/sandbox_demo.py
 
 check-stripe: $(VENV)/.installed .env ## Stripe key mode, reachability, webhook endpoint and prices
 	$(BIN)/finhub-billing check-stripe

@@ -1,0 +1,158 @@
+"""`make sandbox-demo`: a new company's first journey, against a running system (`make run`).
+
+Sign up (trial) → pay for the professional plan with a test card at the Stripe stand-in → the
+webhooks flow through the gateway and RabbitMQ until billing shows the plan active → connect a
+bank at the Pluggy stand-in (user-ok / password-ok) → banking syncs it → transactions, summary.
+Each step prints what it did and what the system answered.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from finhub_shared.settings import read_variable
+
+
+def url(variable: str, default_port: int) -> str:
+    return f"http://127.0.0.1:{read_variable(variable) or default_port}"
+
+
+BILLING = url("BILLING_PORT", 8001)
+BANKING = url("BANKING_PORT", 8002)
+SANDBOX = url("SANDBOX_PORT", 8010)
+WAIT_SECONDS = 90
+
+
+def step(title: str) -> None:
+    print(f"\n== {title}")
+
+
+def check(response: httpx.Response, expected: int) -> dict[str, Any]:
+    if response.status_code != expected:
+        sys.exit(
+            f"   !! {response.request.method} {response.request.url} answered "
+            f"{response.status_code}: {response.text[:500]}"
+        )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def wait_until(what: str, probe: Callable[[], Any]) -> Any:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(1)
+    sys.exit(f"   !! gave up waiting for {what} after {WAIT_SECONDS} s")
+
+
+def main() -> None:
+    http = httpx.Client(timeout=30)
+    step("1. Sign up: the company starts a 14-day trial")
+    email = f"demo+{uuid.uuid4().hex[:8]}@padaria.com.br"
+    account = check(
+        http.post(
+            f"{BILLING}/api/auth/register",
+            json={
+                "email": email,
+                "password": "Demo-password-2026",
+                "name": "Ana Souza",
+                "company_name": "Padaria Pão Quente Ltda",
+            },
+        ),
+        201,
+    )
+    auth = {"Authorization": f"Bearer {account['access_token']}"}
+    print(f"   {email} → company {account['company']['id']}")
+    subscription = check(http.get(f"{BILLING}/api/payments/subscription/", headers=auth), 200)
+    print(f"   subscription: {subscription['status']} until {subscription['trial_ends_at']}")
+
+    step("2. Choose a plan and check out at the Stripe stand-in")
+    plans = http.get(f"{BILLING}/api/payments/plans/").json()
+    for plan in plans:
+        print(f"   {plan['slug']:<13} R$ {plan['monthly_price_cents'] / 100:>7.2f}/month")
+    professional = next(plan for plan in plans if plan["slug"] == "professional")
+    checkout = check(
+        http.post(
+            f"{BILLING}/api/payments/checkout/",
+            headers=auth,
+            json={"plan_id": professional["id"], "billing_period": "monthly"},
+        ),
+        201,
+    )
+    print(f"   checkout page: {checkout['checkout_url']}")
+    check(
+        http.post(
+            f"{SANDBOX}/_sandbox/stripe/checkout/{checkout['session_id']}/pay",
+            json={"card_number": "4242424242424242"},
+        ),
+        200,
+    )
+    print("   paid with 4242 4242 4242 4242")
+
+    step("3. Stripe's webhooks → gateway → RabbitMQ → billing")
+
+    def active_subscription() -> dict[str, Any] | None:
+        body = check(http.get(f"{BILLING}/api/payments/subscription/", headers=auth), 200)
+        return body if body["status"] == "active" else None
+
+    active = wait_until("the subscription to become active", active_subscription)
+    print(
+        f"   subscription: {active['status']} on {active['plan']['slug']}, "
+        f"period ends {active['current_period_end']}"
+    )
+
+    step("4. Connect a bank at the Pluggy stand-in")
+    token = check(
+        http.post(f"{BANKING}/api/banking/pluggy/connect-token/", headers=auth, json={}), 201
+    )
+    # What Pluggy's Connect widget does with the connect token in the user's browser.
+    item = check(
+        http.post(
+            f"{SANDBOX}/pluggy/items",
+            headers={"X-API-KEY": token["connect_token"]},
+            json={"connectorId": 0, "parameters": {"user": "user-ok", "password": "password-ok"}},
+        ),
+        200,
+    )
+    connected = check(
+        http.post(
+            f"{BANKING}/api/banking/pluggy/callback/", headers=auth, json={"item_id": item["id"]}
+        ),
+        200,
+    )
+    print(
+        f"   item {connected['id']}: {connected['status']} — {connected['next_action']['message']}"
+    )
+
+    step("5. Banking syncs the accounts and transactions")
+
+    def synced_transactions() -> dict[str, Any] | None:
+        page = check(http.get(f"{BANKING}/api/banking/transactions/", headers=auth), 200)
+        return page if page.get("items") else None
+
+    synced = wait_until("the first sync", synced_transactions)
+    for account_row in http.get(f"{BANKING}/api/banking/accounts/", headers=auth).json():
+        name, kind, balance = account_row["name"], account_row["type"], account_row["balance"]
+        print(f"   {name:<30} {kind:<8} balance {balance}")
+    for transaction in synced["items"][:5]:
+        print(
+            f"   {transaction['date'][:10]} {transaction['type']:<6} {transaction['amount']:>10} "
+            f"{transaction['category'] or '-':<20} {transaction['description'][:40]}"
+        )
+
+    step("6. Dashboard")
+    summary = check(http.get(f"{BANKING}/api/banking/summary/", headers=auth), 200)
+    print(f"   {', '.join(sorted(summary))}")
+    print("\nDone: a company signed up, paid, connected its bank and sees its money.")
+
+
+if __name__ == "__main__":
+    main()
