@@ -62,11 +62,18 @@ class ServiceUnderTest:
         return os.environ[self.url_variable]
 
 
-@pytest_asyncio.fixture(scope="session")
+# Databases already rebuilt in this run. A session-scoped fixture cannot hold this: pytest caches
+# it once for the whole run, whichever service's `service` fixture it was first built with.
+_migrated: set[str] = set()
+
+
+@pytest_asyncio.fixture
 async def migrated_database(service: ServiceUnderTest) -> str:
     """The service's test database, rebuilt from its migrations once per run."""
-    admin_url = os.environ["POSTGRES_ADMIN_URL"]
-    await migrate_fresh(service.service_dir, service.database_url, admin_url)
+    if service.database_url not in _migrated:
+        admin_url = os.environ["POSTGRES_ADMIN_URL"]
+        await migrate_fresh(service.service_dir, service.database_url, admin_url)
+        _migrated.add(service.database_url)
     return service.database_url
 
 

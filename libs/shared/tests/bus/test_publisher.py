@@ -130,7 +130,8 @@ async def test_the_publisher_reconnects_by_itself_after_the_broker_drops_it(
     finally:
         await publisher.close()
 
-    assert await ready_count(queue.name) == 1
+    # A publish whose confirm was lost in the reconnect is sent again: at least once, by design.
+    assert await ready_count(queue.name) >= 1
 
 
 async def _broker_closes_connection(connection_name: str) -> None:
