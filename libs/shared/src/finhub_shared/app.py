@@ -13,6 +13,7 @@ from finhub_shared.db import Database
 from finhub_shared.errors import install_error_handlers
 from finhub_shared.logging import configure_logging
 from finhub_shared.observability import install_observability
+from finhub_shared.runtime import settle_garbage_collector
 from finhub_shared.settings import ServiceSettings, TokenVerificationSettings
 
 ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -53,6 +54,7 @@ def create_service_app(
             )
         try:
             async with extra_lifespan(app) if extra_lifespan else nullcontext():
+                settle_garbage_collector()
                 yield
         finally:
             await app.state.database.dispose()

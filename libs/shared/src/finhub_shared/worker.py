@@ -16,6 +16,7 @@ from finhub_shared.db import Database
 from finhub_shared.inbox import HandlerRegistry, InboxEventMixin, inbox_dispatcher
 from finhub_shared.logging import configure_logging
 from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay, PublishedHook
+from finhub_shared.runtime import settle_garbage_collector
 from finhub_shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -72,6 +73,7 @@ async def run_worker(
         await consumer.start()
     tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
     tasks += [asyncio.create_task(_repeat(job, database), name=job.name) for job in jobs]
+    settle_garbage_collector()
     log.info("worker_started", consumers=[s.queue.name for s in subscriptions])
     await _wait_for_stop_signal()
     log.info("worker_stopping")
