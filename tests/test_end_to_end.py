@@ -39,7 +39,6 @@ from finhub_shared.inbox import inbox_dispatcher
 from finhub_shared.outbox import OutboxRelay
 from finhub_shared.testing import migrate_fresh
 from webhook_gateway.database import OutboxMessage as GatewayOutbox
-from webhook_gateway.webhooks import repository
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,7 +57,7 @@ async def relaying(database_url: str) -> AsyncIterator[None]:
     database = Database(database_url, application_name="e2e-gateway-relay")
     publisher = Publisher(os.environ["AMQP_URL"], name="e2e gateway relay")
     await publisher.connect()
-    relay = OutboxRelay(database, GatewayOutbox, publisher, on_published=repository.mark_published)
+    relay = OutboxRelay(database, GatewayOutbox, publisher)
     task = asyncio.create_task(relay.run())
     try:
         yield

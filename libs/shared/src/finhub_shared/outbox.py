@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -43,7 +43,7 @@ class OutboxMessageMixin:
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(255))
+    message_id: Mapped[str] = mapped_column(String(255), index=True)
     exchange: Mapped[str] = mapped_column(String(255), server_default=EXCHANGE)
     routing_key: Mapped[str] = mapped_column(String(255))
     body: Mapped[bytes] = mapped_column(LargeBinary)
@@ -69,10 +69,6 @@ class OutboxMessageMixin:
 
 # id, message_id, exchange, routing_key, body, correlation_id
 _PendingRow = Row[int, str, str, str, bytes, str | None]
-
-# Called in the relay's transaction with the message ids just confirmed (e.g. to mark them sent).
-PublishedHook = Callable[[AsyncSession, list[str]], Awaitable[None]]
-
 
 class ConfirmingPublisher(Protocol):
     """What the relay needs from the bus publisher."""
@@ -115,10 +111,8 @@ class OutboxRelay:
         batch_size: int = 200,
         idle_seconds: float = 0.2,
         retry_seconds: float = 2.0,
-        on_published: PublishedHook | None = None,
     ) -> None:
         self._database = database
-        self._on_published = on_published
         self._model = outbox_model
         self._publisher = publisher
         self._batch_size = batch_size
@@ -159,8 +153,6 @@ class OutboxRelay:
                     .where(self._model.id.in_([row.id for row in published]))
                     .values(published_at=utcnow())
                 )
-            if published and self._on_published:
-                await self._on_published(session, [row.message_id for row in published])
         metrics.OUTBOX_PUBLISHED.inc(len(published))
         return len(published), len(published) < len(rows)
 
@@ -233,3 +225,15 @@ async def prune_published(
             delete(outbox_model).where(outbox_model.published_at < cutoff)
         )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def vacuum(database: Database, outbox_model: type[OutboxMessageMixin]) -> None:
+    """Reclaim the row versions the relay leaves behind and refresh the planner's statistics.
+
+    Every publish turns a row into a dead version; until a vacuum, the relay's query walks them
+    all. Autovacuum does this where it is on, but it is not everywhere (this machine has it
+    off), and a queue table needs it far more often than autovacuum's defaults.
+    """
+    async with database.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text(f"VACUUM (ANALYZE) {outbox_model.__tablename__}"))

@@ -7,6 +7,7 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
 from prometheus_client import start_http_server
@@ -15,11 +16,15 @@ from finhub_shared.bus import Consumer, ConsumerQueue, Publisher
 from finhub_shared.db import Database
 from finhub_shared.inbox import HandlerRegistry, InboxEventMixin, inbox_dispatcher
 from finhub_shared.logging import configure_logging
-from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay, PublishedHook
+from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay, prune_published, vacuum
 from finhub_shared.runtime import settle_garbage_collector
 from finhub_shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
+
+# Published outbox rows stay this long, for inspection; then the maintenance job deletes them.
+PUBLISHED_OUTBOX_KEPT = timedelta(days=7)
+OUTBOX_MAINTENANCE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,6 @@ async def run_worker(
     inbox_model: type[InboxEventMixin] | None = None,
     subscriptions: Sequence[Subscription] = (),
     jobs: Sequence[PeriodicJob] = (),
-    on_published: PublishedHook | None = None,
 ) -> None:
     """Run until SIGINT or SIGTERM, then stop taking messages and finish what is in flight."""
     configure_logging(service, settings.log_level, json=settings.log_json)
@@ -58,7 +62,7 @@ async def run_worker(
     database = Database(database_url, application_name=f"{service}-worker")
     publisher = Publisher(amqp_url)
     await publisher.connect()
-    relay = OutboxRelay(database, outbox_model, publisher, on_published=on_published)
+    relay = OutboxRelay(database, outbox_model, publisher)
     consumers = [
         Consumer(
             amqp_url,
@@ -72,7 +76,8 @@ async def run_worker(
     for consumer in consumers:
         await consumer.start()
     tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
-    tasks += [asyncio.create_task(_repeat(job, database), name=job.name) for job in jobs]
+    every_job = [*jobs, _outbox_maintenance(outbox_model)]
+    tasks += [asyncio.create_task(_repeat(job, database), name=job.name) for job in every_job]
     settle_garbage_collector()
     log.info("worker_started", consumers=[s.queue.name for s in subscriptions])
     await _wait_for_stop_signal()
@@ -86,6 +91,14 @@ async def run_worker(
     await publisher.close()
     await database.dispose()
     log.info("worker_stopped")
+
+
+def _outbox_maintenance(outbox_model: type[OutboxMessageMixin]) -> PeriodicJob:
+    async def maintain(database: Database) -> None:
+        await prune_published(database, outbox_model, PUBLISHED_OUTBOX_KEPT)
+        await vacuum(database, outbox_model)
+
+    return PeriodicJob("outbox-maintenance", OUTBOX_MAINTENANCE_SECONDS, maintain)
 
 
 async def _repeat(job: PeriodicJob, database: Database) -> None:

@@ -11,14 +11,14 @@ from datetime import timedelta
 
 import pytest
 from aio_pika.abc import AbstractQueue
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from finhub_shared import metrics
 from finhub_shared.bus import Publisher
 from finhub_shared.correlation import correlation_scope
 from finhub_shared.db import Database
 from finhub_shared.events import new_event
-from finhub_shared.outbox import OutboxRelay, enqueue, prune_published
+from finhub_shared.outbox import OutboxRelay, enqueue, prune_published, vacuum
 
 from .conftest import OutboxMessage
 
@@ -212,6 +212,27 @@ async def test_prune_deletes_only_rows_published_long_ago(
 
     assert await prune_published(database, OutboxMessage, older_than=timedelta(days=7)) == 4
     assert await unpublished_count(database) == 2
+
+
+@pytest.mark.asyncio
+async def test_vacuum_reclaims_what_the_relay_left_behind(
+    database: Database, publisher: Publisher, probe_queue: AbstractQueue, event_type: str
+) -> None:
+    await enqueue_events(database, event_type, 50)
+    await OutboxRelay(database, OutboxMessage, publisher).relay_batch()
+
+    await vacuum(database, OutboxMessage)
+
+    async with database.sessions() as session:
+        last_vacuum = (
+            await session.execute(
+                text(
+                    "SELECT last_vacuum, last_analyze FROM pg_stat_user_tables"
+                    " WHERE relname = 'outbox_messages'"
+                )
+            )
+        ).one()
+    assert all(moment is not None for moment in last_vacuum)
 
 
 @pytest.mark.asyncio

@@ -8,7 +8,6 @@ import structlog
 
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
-from finhub_shared.outbox import prune_published
 from finhub_shared.worker import PeriodicJob, run_worker
 from webhook_gateway.config import get_settings
 from webhook_gateway.database import OutboxMessage
@@ -16,17 +15,13 @@ from webhook_gateway.webhooks import repository
 
 log = structlog.get_logger(__name__)
 
-# Published outbox rows are kept a little while for inspection; the events table keeps the rest.
-OUTBOX_KEEP = timedelta(days=7)
-
 
 async def prune_old_events(database: Database) -> None:
-    """Delete events older than the retention setting, and published outbox rows."""
+    """Delete stored events older than the retention setting (WEBHOOK_RETENTION_DAYS)."""
     cutoff = utcnow() - timedelta(days=get_settings().retention_days)
     async with database.transaction() as session:
         events = await repository.delete_received_before(session, cutoff)
-    rows = await prune_published(database, OutboxMessage, OUTBOX_KEEP)
-    log.info("webhooks_pruned", events=events, outbox_rows=rows)
+    log.info("webhooks_pruned", events=events)
 
 
 async def run() -> None:
@@ -38,5 +33,4 @@ async def run() -> None:
         database_url=settings.database_url.get_secret_value(),
         outbox_model=OutboxMessage,
         jobs=[PeriodicJob("prune-old-events", every_seconds=3600, run=prune_old_events)],
-        on_published=repository.mark_published,
     )

@@ -6,8 +6,10 @@ import os
 
 import httpx
 import pytest
+from sqlalchemy import func, update
 
 from finhub_shared.db import Database
+from webhook_gateway.database import OutboxMessage
 
 from ..factories import pluggy_delivery, pluggy_event, signed, stripe_event
 from ..stored import outbox_envelopes
@@ -65,6 +67,36 @@ async def test_events_are_listed_newest_first_filtered_and_paginated(
     assert rest["next_cursor"] is None
     paged_ids = [item["id"] for item in first["items"] + rest["items"]]
     assert paged_ids == [item["id"] for item in everything["items"]]
+
+
+@pytest.mark.asyncio
+async def test_each_event_says_whether_it_is_queued_published_or_ignored(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await deliver(client, "invoice.paid")
+    await deliver(client, "invoice.voided")
+    body, headers = signed(stripe_event("issuing_card.created", data_object={"object": "x"}))
+    await client.post("/webhooks/stripe", content=body, headers=headers)
+    async with database.transaction() as session:  # the relay published the voided one
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.routing_key == "stripe.invoice.voided")
+            .values(published_at=func.now())
+        )
+
+    listed = (await client.get("/admin/events", headers=admin())).json()["items"]
+    queued = (await client.get("/admin/events?status=queued", headers=admin())).json()["items"]
+    published = (await client.get("/admin/events?status=published", headers=admin())).json()
+
+    status_of = {item["event_type"]: item["status"] for item in listed}
+    assert status_of == {
+        "invoice.paid": "queued",
+        "invoice.voided": "published",
+        "issuing_card.created": "ignored",
+    }
+    assert [item["event_type"] for item in queued] == ["invoice.paid"]
+    assert [item["event_type"] for item in published["items"]] == ["invoice.voided"]
+    assert published["items"][0]["published_at"] is not None
 
 
 @pytest.mark.asyncio

@@ -43,7 +43,7 @@ async def test_a_signed_event_is_stored_byte_for_byte_and_queued_for_the_bus(
         event["id"],
         "invoice.paid",
     )
-    assert stored.status == "queued"
+    assert stored.status == "routed"
     assert "stripe-signature" not in {name.lower() for name in stored.headers}
     [envelope] = await outbox_envelopes(database)
     assert envelope["_routing_key"] == "stripe.invoice.paid"

@@ -17,7 +17,6 @@ from webhook_gateway.admin.schemas import (
     EventPage,
     ReplayResult,
     StoredEventDetail,
-    StoredEventSummary,
 )
 from webhook_gateway.webhooks import repository
 
@@ -55,7 +54,7 @@ async def list_events(
     has_more = len(events) > limit
     events = events[:limit]
     return EventPage(
-        items=[StoredEventSummary.model_validate(event) for event in events],
+        items=await service.summaries(session, events),
         next_cursor=service.encode_cursor(events[-1]) if has_more else None,
     )
 
@@ -63,14 +62,7 @@ async def list_events(
 @router.get("/{stored_id}", responses=error_responses(service.EventNotFound))
 async def get_event(session: DbSession, stored_id: uuid.UUID) -> StoredEventDetail:
     """One stored event with its headers and its body as received."""
-    event = await service.get_event(session, stored_id)
-    return StoredEventDetail.model_validate(
-        {
-            **StoredEventSummary.model_validate(event).model_dump(),
-            "headers": event.headers,
-            "body": event.raw_body.decode("utf-8", errors="replace"),
-        }
-    )
+    return await service.detail(session, await service.get_event(session, stored_id))
 
 
 @router.post("/{stored_id}/replay", responses=error_responses(service.EventNotFound))

@@ -6,23 +6,23 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 
 class StoredEventSummary(BaseModel):
-    """One stored event, without its body."""
-
-    model_config = ConfigDict(from_attributes=True)
+    """One stored event, without its body, and how far it got towards the bus."""
 
     id: uuid.UUID
     source: str
     event_id: str
     event_type: str
-    status: str
+    status: Literal["queued", "published", "ignored"]
     company_id: uuid.UUID | None
     occurred_at: datetime
     received_at: datetime
-    published_at: datetime | None
+    published_at: datetime | None = Field(
+        description="When the broker confirmed it; null while queued or once its record is pruned."
+    )
 
 
 class StoredEventDetail(StoredEventSummary):

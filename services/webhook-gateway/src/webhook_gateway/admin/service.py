@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from finhub_shared.correlation import current_correlation_id
 from finhub_shared.errors import BadRequest, NotFound
 from finhub_shared.events import routing_key
-from webhook_gateway.admin.schemas import EventFilter
+from webhook_gateway.admin.schemas import EventFilter, StoredEventDetail, StoredEventSummary
 from webhook_gateway.database import OutboxMessage
 from webhook_gateway.webhooks import repository
 from webhook_gateway.webhooks.models import WebhookEvent
@@ -47,6 +47,38 @@ async def get_event(session: AsyncSession, stored_id: uuid.UUID) -> WebhookEvent
     return event
 
 
+async def summaries(
+    session: AsyncSession, events: Sequence[WebhookEvent]
+) -> list[StoredEventSummary]:
+    """Each event as the operator sees it, with its delivery status."""
+    delivery = await repository.deliveries(session, events)
+    return [_summary(event, delivery[event.id]) for event in events]
+
+
+async def detail(session: AsyncSession, event: WebhookEvent) -> StoredEventDetail:
+    """One event with its headers and its body as received."""
+    [summary] = await summaries(session, [event])
+    return StoredEventDetail(
+        **summary.model_dump(),
+        headers=event.headers,
+        body=event.raw_body.decode("utf-8", errors="replace"),
+    )
+
+
+def _summary(event: WebhookEvent, delivery: repository.Delivery) -> StoredEventSummary:
+    return StoredEventSummary(
+        id=event.id,
+        source=event.source,
+        event_id=event.event_id,
+        event_type=event.event_type,
+        status=delivery.status,
+        company_id=event.company_id,
+        occurred_at=event.occurred_at,
+        received_at=event.received_at,
+        published_at=delivery.published_at,
+    )
+
+
 async def replay(session: AsyncSession, events: Sequence[WebhookEvent]) -> int:
     """Queue every event for publishing again; returns how many."""
     for event in events:
@@ -66,8 +98,6 @@ async def replay(session: AsyncSession, events: Sequence[WebhookEvent]) -> int:
                 correlation_id=current_correlation_id(),
             )
         )
-        event.status = "queued"
-        event.published_at = None
     return len(events)
 
 

@@ -28,11 +28,11 @@ class WebhookEvent(Base):
     source: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(255))
     event_type: Mapped[str] = mapped_column(String(255))
-    # queued (waiting in the outbox), published (confirmed by the broker) or ignored (unknown type)
+    # routed (queued for the bus through the outbox, whose rows say when it was published) or
+    # ignored (an event type we do not route). Never updated: the table only grows, cheaply.
     status: Mapped[str] = mapped_column(String(20))
     raw_body: Mapped[bytes] = mapped_column(LargeBinary)
     headers: Mapped[dict[str, Any]] = mapped_column(JSONB)
     company_id: Mapped[uuid.UUID | None]
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

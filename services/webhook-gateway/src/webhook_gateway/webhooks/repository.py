@@ -4,22 +4,57 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from finhub_shared.events import utcnow
+from webhook_gateway.database import OutboxMessage
 from webhook_gateway.webhooks.models import WebhookEvent
 
+DeliveryStatus = Literal["queued", "published", "ignored"]
 
-async def mark_published(session: AsyncSession, event_ids: list[str]) -> None:
-    """Record that the broker confirmed these events (the outbox relay calls this)."""
-    await session.execute(
-        update(WebhookEvent)
-        .where(WebhookEvent.event_id.in_(event_ids), WebhookEvent.status == "queued")
-        .values(status="published", published_at=utcnow())
+# A routed event whose outbox row (or one of its replays' rows) the relay has not published yet.
+_WAITING_IN_OUTBOX = exists().where(
+    OutboxMessage.message_id == WebhookEvent.event_id, OutboxMessage.published_at.is_(None)
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a stored event stands on its way to the bus."""
+
+    status: DeliveryStatus
+    published_at: datetime | None
+
+
+async def deliveries(
+    session: AsyncSession, events: Sequence[WebhookEvent]
+) -> dict[uuid.UUID, Delivery]:
+    """The delivery of each event, from the outbox rows that carry it (one query)."""
+    routed = [event.event_id for event in events if event.status == "routed"]
+    statement = (
+        select(
+            OutboxMessage.message_id,
+            func.bool_or(OutboxMessage.published_at.is_(None)),
+            func.max(OutboxMessage.published_at),
+        )
+        .where(OutboxMessage.message_id.in_(routed))
+        .group_by(OutboxMessage.message_id)
     )
+    outbox = {row[0]: (row[1], row[2]) for row in await session.execute(statement)}
+    return {event.id: _delivery(event, outbox.get(event.event_id)) for event in events}
+
+
+def _delivery(event: WebhookEvent, outbox: tuple[bool, datetime | None] | None) -> Delivery:
+    if event.status == "ignored":
+        return Delivery("ignored", None)
+    if outbox is None:  # published long ago: its outbox rows were pruned
+        return Delivery("published", None)
+    waiting, published_at = outbox
+    return Delivery("queued", None) if waiting else Delivery("published", published_at)
 
 
 async def delete_received_before(session: AsyncSession, cutoff: datetime) -> int:
@@ -59,8 +94,12 @@ def matching(
         statement = statement.where(WebhookEvent.source == source)
     if event_type:
         statement = statement.where(WebhookEvent.event_type == event_type)
-    if status:
-        statement = statement.where(WebhookEvent.status == status)
+    if status == "ignored":
+        statement = statement.where(WebhookEvent.status == "ignored")
+    elif status == "queued":
+        statement = statement.where(WebhookEvent.status == "routed", _WAITING_IN_OUTBOX)
+    elif status == "published":
+        statement = statement.where(WebhookEvent.status == "routed", ~_WAITING_IN_OUTBOX)
     if received_from:
         statement = statement.where(WebhookEvent.received_at >= received_from)
     if received_to:

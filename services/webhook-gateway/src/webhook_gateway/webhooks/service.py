@@ -127,7 +127,7 @@ async def _store(
                 "Too many deliveries; retry later.", retry_after_seconds=retry_after
             )
     received_at = utcnow()
-    status: EventStatus = "queued" if known else "ignored"
+    status: EventStatus = "routed" if known else "ignored"
     event = IncomingEvent(
         source=source,
         event_id=event_id,

@@ -17,7 +17,7 @@ from webhook_gateway.webhooks.errors import StorageUnavailable
 
 log = structlog.get_logger(__name__)
 
-EventStatus = Literal["queued", "ignored"]
+EventStatus = Literal["routed", "ignored"]
 
 # Pluggy gives up after 5 s: past this, answer 503 (the provider retries) rather than time out.
 STORE_TIMEOUT_SECONDS = 3.0
@@ -44,7 +44,7 @@ WITH incoming AS (
     INSERT INTO outbox_messages (message_id, routing_key, body, correlation_id)
     SELECT incoming.event_id, incoming.routing_key, incoming.envelope, incoming.correlation_id
     FROM stored JOIN incoming USING (id)
-    WHERE stored.status = 'queued'
+    WHERE stored.status = 'routed'
 )
 SELECT id FROM stored
 """
