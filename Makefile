@@ -17,7 +17,7 @@ SERVICES := gateway billing banking
 PYTEST_ARGS ?=
 
 .PHONY: help run test lint format migrate db infra health bench clean retry-webhook pluggy-webhooks \
-	check-stripe dlq sandbox-demo
+	check-stripe dlq sandbox-demo sync-account
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -75,6 +75,10 @@ pluggy-webhooks: $(VENV)/.installed .env ## Our Pluggy webhook: make pluggy-webh
 
 sandbox-demo: $(VENV)/.installed .env ## A new company's first journey against a running `make run`
 	$(BIN)/python scripts/sandbox_demo.py
+
+sync-account: $(VENV)/.installed .env ## Sync one bank account now and print what changed: make sync-account ID=...
+	@test -n "$(ID)" || { echo "usage: make sync-account ID=<account id>"; exit 2; }
+	$(BIN)/finhub-banking sync-account "$(ID)"
 
 check-stripe: $(VENV)/.installed .env ## Stripe key mode, reachability, webhook endpoint and prices
 	$(BIN)/finhub-billing check-stripe

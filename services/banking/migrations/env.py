@@ -1,4 +1,4 @@
-from banking.database import Base
+from banking.tables import metadata
 from finhub_shared.migrations import run_migrations
 
-run_migrations(Base.metadata, "BANKING_DATABASE_URL")
+run_migrations(metadata, "BANKING_DATABASE_URL")

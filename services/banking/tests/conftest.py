@@ -1,10 +1,39 @@
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import select, update
 
-from banking.database import Base
+from banking import consumer, runtime
+from banking.config import get_settings
+from banking.database import InboxEvent, OutboxMessage
 from banking.main import create_app
+from banking.pluggy import PluggyClient
+from banking.registries import pluggy_events, sync_jobs
+from banking.tables import metadata
+from finhub_shared.auth import TokenIssuer
+from finhub_shared.db import Database
+from finhub_shared.events import EventEnvelope, new_event, utcnow
+from finhub_shared.inbox import inbox_dispatcher
+from finhub_shared.provider_client import RetryPolicy
 from finhub_shared.testing import ServiceUnderTest
+
+from .pluggy_fake import FakePluggy
+
+# Retries without real waiting, so failure tests take milliseconds.
+FAST_RETRIES = RetryPolicy(
+    max_attempts=3, backoff_initial=0.001, backoff_max=0.01, max_retry_after=0.01
+)
+
+assert consumer.HANDLER_MODULES  # every handler registered before any test dispatches
 
 
 @pytest.fixture(scope="session")
@@ -12,6 +41,165 @@ def service() -> ServiceUnderTest:
     return ServiceUnderTest(
         service_dir=Path(__file__).resolve().parents[1],
         url_variable="BANKING_DATABASE_URL",
-        metadata=Base.metadata,
+        metadata=metadata,
         app_factory=create_app,
     )
+
+
+@pytest.fixture
+def fake_pluggy() -> FakePluggy:
+    """Pluggy for one test, knowing the client id and secret the settings hold."""
+    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
+
+
+@pytest_asyncio.fixture
+async def pluggy(fake_pluggy: FakePluggy) -> AsyncIterator[PluggyClient]:
+    """A Pluggy client talking to the fake, with fast retries."""
+    client = PluggyClient(
+        os.environ["PLUGGY_API_URL"],
+        os.environ["PLUGGY_CLIENT_ID"],
+        SecretStr(os.environ["PLUGGY_CLIENT_SECRET"]),
+        retry=FAST_RETRIES,
+        transport=httpx.MockTransport(fake_pluggy),
+    )
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def worker_runtime(pluggy: PluggyClient) -> Iterator[runtime.Runtime]:
+    """The runtime the worker installs, so bus handlers reach the fake Pluggy."""
+    with runtime.installed(runtime.Runtime(settings=get_settings(), pluggy=pluggy)) as installed:
+        yield installed
+
+
+@pytest_asyncio.fixture
+async def app(
+    database: Database, fake_pluggy: FakePluggy, worker_runtime: runtime.Runtime
+) -> AsyncIterator[FastAPI]:
+    """Banking's app on clean tables, its Pluggy faked at the HTTP boundary."""
+    application = create_app(pluggy_transport=httpx.MockTransport(fake_pluggy))
+    async with LifespanManager(application):
+        yield application
+
+
+def token_for(company_id: uuid.UUID, role: str = "owner") -> dict[str, str]:
+    """Headers with an access token for a user of `company_id`."""
+    issuer = TokenIssuer(
+        os.environ["JWT_PRIVATE_KEY"],
+        os.environ.get("JWT_ISSUER", "finhub-billing"),
+        os.environ.get("JWT_AUDIENCE", "finhub"),
+    )
+    token = issuer.issue(user_id=uuid.uuid4(), company_id=company_id, role=role).token
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def deliver_pluggy_event(
+    database: Database,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    event_id: str | None = None,
+) -> EventEnvelope:
+    """Hand a Pluggy webhook to banking's `banking.pluggy` consumer, as the gateway would."""
+    payload = {"event": event_type, "eventId": event_id or str(uuid.uuid4()), **data}
+    envelope = EventEnvelope(
+        id=payload["eventId"],
+        source="pluggy",
+        type=event_type,
+        occurred_at=utcnow(),
+        received_at=utcnow(),
+        data=payload,
+    )
+    await inbox_dispatcher(database, InboxEvent, "banking.pluggy", pluggy_events)(envelope)
+    return envelope
+
+
+async def deliver(database: Database, envelope: EventEnvelope, queue: str, registry: Any) -> None:
+    await inbox_dispatcher(database, InboxEvent, queue, registry)(envelope)
+
+
+async def outbox(database: Database, routing_key: str) -> list[dict[str, Any]]:
+    """The envelopes waiting in the outbox under this routing key, oldest first."""
+    async with database.sessions() as session:
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.routing_key == routing_key)
+            .order_by(OutboxMessage.id)
+        )
+        return [EventEnvelope.model_validate_json(row.body).model_dump(mode="json") for row in rows]
+
+
+async def run_queued_syncs(database: Database) -> int:
+    """Deliver every queued `banking.sync.requested` message to the sync-jobs consumer, as the
+    outbox relay and the broker would; returns how many ran."""
+    dispatch = inbox_dispatcher(database, InboxEvent, "banking.sync-jobs", sync_jobs)
+    delivered = 0
+    while True:
+        async with database.transaction() as session:
+            rows = list(
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.routing_key == "banking.sync.requested",
+                        OutboxMessage.published_at.is_(None),
+                    )
+                    .order_by(OutboxMessage.id)
+                )
+            )
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([row.id for row in rows]))
+                .values(published_at=utcnow())
+            )
+        if not rows:
+            return delivered
+        for row in rows:
+            await dispatch(EventEnvelope.model_validate_json(row.body))
+            delivered += 1
+
+
+def entitlements_event(
+    company_id: uuid.UUID,
+    plan: str,
+    *,
+    bank_accounts: int | None,
+    transactions_per_month: int | None = 5000,
+    status: str = "active",
+) -> EventEnvelope:
+    """Billing's snapshot of a company's entitlements."""
+    return new_event(
+        "billing",
+        "entitlements.changed",
+        {
+            "company_id": str(company_id),
+            "plan": plan,
+            "status": status,
+            "limits": {
+                "bank_accounts": bank_accounts,
+                "transactions_per_month": transactions_per_month,
+                "ai_insights": plan != "starter",
+            },
+            "valid_until": None,
+        },
+        company_id=company_id,
+    )
+
+
+async def connect_bank(
+    client: httpx.AsyncClient,
+    fake_pluggy: FakePluggy,
+    company_id: uuid.UUID,
+    *,
+    accounts: int = 1,
+) -> dict[str, Any]:
+    """Connect a bank with `accounts` accounts through the widget's callback; the item's JSON."""
+    item = fake_pluggy.add_item(str(company_id))
+    for index in range(accounts):
+        fake_pluggy.add_account(item["id"], name=f"Conta {index}")
+    response = await client.post(
+        "/api/banking/pluggy/callback/", json={"item_id": item["id"]}, headers=token_for(company_id)
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

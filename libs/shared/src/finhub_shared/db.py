@@ -52,6 +52,8 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=True,
+            # A failed statement's message must not carry its parameters: bank data, tokens.
+            hide_parameters=True,
             pool_timeout=10,
             connect_args={
                 "timeout": 5,

@@ -87,6 +87,7 @@ PLUGGY_RATE_LIMITS: tuple[RateLimitRule, ...] = (
     RateLimitRule("POST", r"/auth", 360),
     RateLimitRule("GET", r"/accounts(/[^/]+)?", 360),
     RateLimitRule("GET", r"/transactions(/[^/]+)?", 360),
+    RateLimitRule("GET", r"/v2/transactions", 360),
     RateLimitRule("GET", r"/investments(/[^/]+)?", 360),
     RateLimitRule("GET", r"/investments/[^/]+/transactions", 360),
     RateLimitRule("*", r".*", 360),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, field_validator
 
-from finhub_shared.settings import TokenVerificationSettings, load_settings
+from finhub_shared.settings import TokenVerificationSettings, load_settings, split_secrets
 
 
 class BankingSettings(TokenVerificationSettings):
@@ -17,7 +18,38 @@ class BankingSettings(TokenVerificationSettings):
     pluggy_client_id: str = Field(validation_alias="PLUGGY_CLIENT_ID")
     pluggy_client_secret: SecretStr = Field(validation_alias="PLUGGY_CLIENT_SECRET")
     pluggy_api_url: str = Field("https://api.pluggy.ai", validation_alias="PLUGGY_API_URL")
+    # Payment requests created in Pluggy's sandbox mode (no real money moves).
+    pluggy_payments_sandbox: bool = Field(False, validation_alias="PLUGGY_PAYMENTS_SANDBOX")
+    # Comma-separated Fernet keys: the first encrypts, every one decrypts (for rotation).
     mfa_encryption_key: SecretStr = Field(validation_alias="MFA_ENCRYPTION_KEY")
+    mfa_window_seconds: int = Field(
+        120, ge=30, le=900, validation_alias="BANKING_MFA_WINDOW_SECONDS"
+    )
+    trial_days: int = Field(14, ge=0, le=365, validation_alias="BANKING_TRIAL_DAYS")
+    trial_bank_accounts: int = Field(10, ge=0, validation_alias="BANKING_TRIAL_BANK_ACCOUNTS")
+    trial_transactions_per_month: int = Field(
+        5000, ge=0, validation_alias="BANKING_TRIAL_TRANSACTIONS_PER_MONTH"
+    )
+    # How long a sync waits before trying again when the bank or Pluggy is down.
+    sync_postpone_seconds: int = Field(
+        300, ge=1, le=86_400, validation_alias="BANKING_SYNC_POSTPONE_SECONDS"
+    )
+
+    @field_validator("mfa_encryption_key")
+    @classmethod
+    def _must_be_fernet_keys(cls, value: SecretStr) -> SecretStr:
+        keys = split_secrets(value)
+        if not keys:
+            raise ValueError("MFA_ENCRYPTION_KEY is empty")
+        for key in keys:
+            try:
+                Fernet(key)
+            except ValueError:
+                # Never echo the value: it is a secret even when malformed.
+                raise ValueError(
+                    "MFA_ENCRYPTION_KEY must be Fernet keys (Fernet.generate_key())"
+                ) from None
+        return value
 
 
 @lru_cache

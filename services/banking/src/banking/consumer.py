@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from banking import runtime
 from banking.config import get_settings
+from banking.connectors import handlers as connector_handlers
 from banking.database import InboxEvent, OutboxMessage
+from banking.entitlements import handlers as entitlement_handlers
+from banking.items import handlers as item_handlers
+from banking.jobs import PERIODIC_JOBS
+from banking.pix import handlers as pix_handlers
+from banking.pluggy import BACKGROUND_RETRY, PluggyClient
+from banking.registries import entitlement_events, pluggy_events, sync_jobs
+from banking.sync import handlers as sync_handlers
 from finhub_shared.bus import ConsumerQueue
-from finhub_shared.inbox import HandlerRegistry
 from finhub_shared.worker import Subscription, run_worker
 
-# Each domain's handlers.py registers on these; import them below so the registries are complete.
-pluggy_events = HandlerRegistry()
-entitlement_events = HandlerRegistry()
-sync_jobs = HandlerRegistry()
+# Importing them is what registers their handlers.
+HANDLER_MODULES = (
+    connector_handlers,
+    entitlement_handlers,
+    item_handlers,
+    pix_handlers,
+    sync_handlers,
+)
 
 SUBSCRIPTIONS = (
     Subscription(ConsumerQueue("banking.pluggy", ("pluggy.#",)), pluggy_events),
@@ -23,13 +35,24 @@ SUBSCRIPTIONS = (
 
 
 async def run() -> None:
-    """Run banking's consumers and outbox relay until stopped."""
+    """Run banking's consumers, periodic jobs and outbox relay until stopped."""
     settings = get_settings()
-    await run_worker(
-        service="banking",
-        settings=settings,
-        database_url=settings.database_url.get_secret_value(),
-        inbox_model=InboxEvent,
-        outbox_model=OutboxMessage,
-        subscriptions=SUBSCRIPTIONS,
+    pluggy = PluggyClient(
+        settings.pluggy_api_url,
+        settings.pluggy_client_id,
+        settings.pluggy_client_secret,
+        retry=BACKGROUND_RETRY,
     )
+    try:
+        with runtime.installed(runtime.Runtime(settings=settings, pluggy=pluggy)):
+            await run_worker(
+                service="banking",
+                settings=settings,
+                database_url=settings.database_url.get_secret_value(),
+                inbox_model=InboxEvent,
+                outbox_model=OutboxMessage,
+                subscriptions=SUBSCRIPTIONS,
+                jobs=PERIODIC_JOBS,
+            )
+    finally:
+        await pluggy.aclose()

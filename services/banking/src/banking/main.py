@@ -2,18 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
 from fastapi import FastAPI
 
+from banking.accounts.endpoints import router as accounts_router
+from banking.categories.endpoints import router as categories_router
 from banking.config import get_settings
+from banking.connectors.endpoints import router as connectors_router
+from banking.items.endpoints import router as items_router
+from banking.pix.endpoints import router as pix_router
+from banking.pluggy import INTERACTIVE_RETRY, PluggyClient
+from banking.runtime import Runtime
+from banking.summary.endpoints import router as summary_router
+from banking.sync.endpoints import router as sync_router
+from banking.transactions.endpoints import router as transactions_router
+from banking.usage.endpoints import router as usage_router
 from finhub_shared.app import create_service_app
 
+ROUTERS = (
+    items_router,
+    connectors_router,
+    accounts_router,
+    sync_router,
+    transactions_router,
+    categories_router,
+    summary_router,
+    pix_router,
+    usage_router,
+)
 
-def create_app() -> FastAPI:
-    """The banking API (uvicorn factory)."""
+
+def create_app(pluggy_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """The banking API (uvicorn factory); tests pass a transport that fakes Pluggy."""
     settings = get_settings()
+
+    @asynccontextmanager
+    async def pluggy_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pluggy = PluggyClient(
+            settings.pluggy_api_url,
+            settings.pluggy_client_id,
+            settings.pluggy_client_secret,
+            retry=INTERACTIVE_RETRY,
+            transport=pluggy_transport,
+        )
+        app.state.runtime = Runtime(settings=settings, pluggy=pluggy)
+        try:
+            yield
+        finally:
+            await pluggy.aclose()
+
     return create_service_app(
         service="banking",
         title="Finance Hub banking",
         settings=settings,
         database_url=settings.database_url.get_secret_value(),
+        routers=ROUTERS,
+        extra_lifespan=pluggy_lifespan,
     )

@@ -8,6 +8,7 @@ import billing.customers.handlers
 import billing.disputes.handlers
 import billing.fraud.handlers
 import billing.invoices.handlers
+import billing.notifications.handlers
 import billing.payments.handlers
 import billing.subscriptions.handlers
 import billing.usage.handlers  # noqa: F401
@@ -15,7 +16,7 @@ from billing.config import get_settings
 from billing.database import InboxEvent, OutboxMessage
 from billing.dunning.jobs import dunning_job
 from billing.fraud.jobs import fraud_refunds_job
-from billing.registries import stripe_events, usage_events
+from billing.registries import notification_events, stripe_events, usage_events
 from billing.stripe_api import open_stripe_client
 from billing.subscriptions.jobs import trials_job
 from finhub_shared.bus import ConsumerQueue
@@ -24,6 +25,9 @@ from finhub_shared.worker import Subscription, run_worker
 SUBSCRIPTIONS = (
     Subscription(ConsumerQueue("billing.stripe", ("stripe.#",)), stripe_events),
     Subscription(ConsumerQueue("billing.usage", ("banking.usage.#",)), usage_events),
+    Subscription(
+        ConsumerQueue("billing.notifications", ("banking.notification.#",)), notification_events
+    ),
 )
 
 

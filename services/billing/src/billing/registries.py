@@ -6,3 +6,4 @@ from finhub_shared.inbox import HandlerRegistry
 
 stripe_events = HandlerRegistry()
 usage_events = HandlerRegistry()
+notification_events = HandlerRegistry()

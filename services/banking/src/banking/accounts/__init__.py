@@ -1,0 +1,1 @@
+"""Bank and credit-card accounts of the companies' items, with their balances."""

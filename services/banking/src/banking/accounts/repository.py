@@ -1,0 +1,132 @@
+"""Queries of the accounts table."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking.accounts.models import BankAccount
+from banking.items.models import CLOSED_STATUSES, Item
+from banking.money import to_cents
+from banking.pluggy import models as pluggy
+from finhub_shared.auth import Principal, ensure_owned, scoped
+
+
+async def get_for(
+    session: AsyncSession, principal: Principal, account_id: uuid.UUID
+) -> BankAccount:
+    """The caller's account, or 404."""
+    return ensure_owned(await session.get(BankAccount, account_id), principal, "account")
+
+
+async def list_for(session: AsyncSession, principal: Principal) -> list[BankAccount]:
+    """The caller's accounts of open items, by name."""
+    statement = scoped(
+        select(BankAccount)
+        .join(Item, Item.id == BankAccount.item_id)
+        .where(Item.status.not_in(CLOSED_STATUSES))
+        .order_by(BankAccount.name, BankAccount.id),
+        BankAccount,
+        principal,
+    )
+    return list(await session.scalars(statement))
+
+
+async def get(
+    session: AsyncSession, account_id: uuid.UUID, *, lock: bool = False
+) -> BankAccount | None:
+    """The account with this id (worker paths, where the job names it)."""
+    statement = select(BankAccount).where(BankAccount.id == account_id)
+    if lock:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def by_pluggy_id(session: AsyncSession, pluggy_account_id: str) -> BankAccount | None:
+    """The account Pluggy knows by this id."""
+    statement = select(BankAccount).where(BankAccount.pluggy_account_id == pluggy_account_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def of_items(
+    session: AsyncSession, item_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[BankAccount]]:
+    """The accounts of these items, by item id."""
+    found: dict[uuid.UUID, list[BankAccount]] = {item_id: [] for item_id in item_ids}
+    if item_ids:
+        statement = (
+            select(BankAccount)
+            .where(BankAccount.item_id.in_(item_ids))
+            .order_by(BankAccount.name, BankAccount.id)
+        )
+        for account in await session.scalars(statement):
+            found[account.item_id].append(account)
+    return found
+
+
+async def count_open(session: AsyncSession, company_id: uuid.UUID) -> int:
+    """How many accounts the company has connected through items still open."""
+    statement = (
+        select(func.count())
+        .select_from(BankAccount)
+        .join(Item, Item.id == BankAccount.item_id)
+        .where(BankAccount.company_id == company_id, Item.status.not_in(CLOSED_STATUSES))
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def save_from_pluggy(
+    session: AsyncSession, item: Item, account: pluggy.Account
+) -> BankAccount:
+    """Insert or refresh the account; an older state than the stored one changes nothing."""
+    values = {
+        "type": account.type,
+        "subtype": account.subtype,
+        "name": account.name,
+        "marketing_name": account.marketing_name,
+        "number": account.number,
+        "owner": account.owner,
+        "currency_code": account.currency_code,
+        "balance_cents": to_cents(account.balance),
+        "pluggy_updated_at": account.updated_at,
+    }
+    new_row = insert(BankAccount).values(
+        id=uuid.uuid4(),
+        company_id=item.company_id,
+        item_id=item.id,
+        pluggy_account_id=account.id,
+        **values,
+    )
+    statement = new_row.on_conflict_do_update(
+        index_elements=[BankAccount.pluggy_account_id],
+        set_=values,
+        where=BankAccount.pluggy_updated_at.is_(None)
+        | (BankAccount.pluggy_updated_at <= new_row.excluded.pluggy_updated_at),
+    )
+    result = await session.execute(
+        statement.returning(BankAccount), execution_options={"populate_existing": True}
+    )
+    saved = result.scalar_one_or_none() or await by_pluggy_id(session, account.id)
+    assert saved is not None
+    return saved
+
+
+async def mark_synced(
+    session: AsyncSession, account_id: uuid.UUID, synced_until: datetime | None, at: datetime
+) -> None:
+    """Record a finished sync and where the next one starts."""
+    account = await session.get(BankAccount, account_id)
+    assert account is not None
+    if synced_until is not None:
+        account.synced_until = synced_until
+    account.last_synced_at = at
+
+
+async def delete_of_item(session: AsyncSession, item_id: uuid.UUID) -> None:
+    """Delete the item's accounts and, with them, their transactions."""
+    await session.execute(delete(BankAccount).where(BankAccount.item_id == item_id))

@@ -1,0 +1,1 @@
+"""Categories (Pluggy's tree) and each company's own categorisation rules."""

@@ -1,0 +1,76 @@
+"""API shapes of categories and categorisation rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Field_ = Literal["description", "merchant"]
+Match = Literal["contains", "equals"]
+
+
+class CategoryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    description: str
+    description_translated: str | None
+    parent_id: str | None
+
+
+class RuleCreate(BaseModel):
+    """Transactions whose `field` `match`es `value` (and within the optional amount range and
+    account) get `category_id`. Lower `priority` is tried first."""
+
+    field: Field_
+    match: Match = "contains"
+    value: str = Field(min_length=1, max_length=200)
+    min_amount_cents: int | None = Field(None, ge=0)
+    max_amount_cents: int | None = Field(None, ge=0)
+    account_id: uuid.UUID | None = None
+    category_id: str = Field(min_length=1, max_length=20)
+    priority: int = Field(100, ge=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> Self:
+        low, high = self.min_amount_cents, self.max_amount_cents
+        if low is not None and high is not None and low > high:
+            raise ValueError("min_amount_cents must not be above max_amount_cents")
+        return self
+
+
+class RuleUpdate(BaseModel):
+    """Only the fields sent change; send null to clear an optional one."""
+
+    field: Field_ | None = None
+    match: Match | None = None
+    value: str | None = Field(None, min_length=1, max_length=200)
+    min_amount_cents: int | None = Field(None, ge=0)
+    max_amount_cents: int | None = Field(None, ge=0)
+    account_id: uuid.UUID | None = None
+    category_id: str | None = Field(None, min_length=1, max_length=20)
+    priority: int | None = Field(None, ge=0, le=10_000)
+
+
+class RuleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    field: str
+    match: str
+    value: str
+    min_amount_cents: int | None
+    max_amount_cents: int | None
+    account_id: uuid.UUID | None
+    category_id: str
+    priority: int
+    created_at: datetime
+
+
+class RuleApplied(BaseModel):
+    """How many past transactions took the rule's category."""
+
+    updated: int

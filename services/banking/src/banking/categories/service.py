@@ -1,0 +1,153 @@
+"""Categories from Pluggy, and each company's rules: created, changed, applied to the past."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking.accounts import repository as accounts
+from banking.categories import repository
+from banking.categories.errors import InvalidRule, UnknownCategory
+from banking.categories.models import FIELD_MERCHANT, MATCH_CONTAINS, Category, CategoryRule
+from banking.categories.schemas import RuleCreate, RuleUpdate
+from banking.runtime import Runtime
+from banking.transactions.models import CATEGORY_FROM_RULE, CATEGORY_FROM_USER, Transaction
+from finhub_shared.auth import Principal
+
+
+async def list_categories(session: AsyncSession, runtime: Runtime) -> list[Category]:
+    """Pluggy's categories, fetched from Pluggy the first time they are asked for."""
+    categories = await repository.list_categories(session)
+    if not categories:
+        await repository.save_categories(session, await runtime.pluggy.list_categories())
+        categories = await repository.list_categories(session)
+    return categories
+
+
+async def ensure_category(session: AsyncSession, runtime: Runtime, category_id: str) -> Category:
+    """The category, or 422 when Pluggy has no such category."""
+    for category in await list_categories(session, runtime):
+        if category.id == category_id:
+            return category
+    raise UnknownCategory(f"There is no category {category_id}; see /categories/.")
+
+
+async def names(session: AsyncSession) -> dict[str, str]:
+    """Each category's description, by id."""
+    return await repository.category_names(session)
+
+
+async def create_rule(
+    session: AsyncSession, runtime: Runtime, principal: Principal, body: RuleCreate
+) -> CategoryRule:
+    """A new rule of the caller's company."""
+    await _check_references(session, runtime, principal, body.category_id, body.account_id)
+    rule = CategoryRule(company_id=principal.company_id, **body.model_dump())
+    session.add(rule)
+    await session.flush()
+    await session.refresh(rule)
+    return rule
+
+
+async def update_rule(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    rule_id: uuid.UUID,
+    body: RuleUpdate,
+) -> CategoryRule:
+    """Change the fields sent."""
+    rule = await repository.get_rule(session, principal, rule_id)
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("field", "match", "value", "category_id", "priority"):
+        if required in changes and changes[required] is None:
+            raise InvalidRule(f"{required} cannot be cleared.")
+    await _check_references(
+        session,
+        runtime,
+        principal,
+        changes.get("category_id"),
+        changes.get("account_id"),
+    )
+    for name, value in changes.items():
+        setattr(rule, name, value)
+    low, high = rule.min_amount_cents, rule.max_amount_cents
+    if low is not None and high is not None and low > high:
+        raise InvalidRule("min_amount_cents must not be above max_amount_cents.")
+    await session.flush()
+    return rule
+
+
+async def delete_rule(session: AsyncSession, principal: Principal, rule_id: uuid.UUID) -> None:
+    """Delete the rule; transactions it categorised keep their category."""
+    await session.delete(await repository.get_rule(session, principal, rule_id))
+    await session.flush()
+
+
+async def apply_rule(
+    session: AsyncSession,
+    rule: CategoryRule,
+    *,
+    only: ColumnElement[bool] | None = None,
+    by_hand: bool = False,
+) -> int:
+    """Give the rule's category to the company's past transactions it matches (not those a
+    user categorised by hand); returns how many changed.
+
+    `by_hand`: the user asked for this once, without keeping a rule; the transactions are then
+    marked as categorised by the user.
+    """
+    category = await repository.get_category(session, rule.category_id)
+    conditions = [
+        Transaction.company_id == rule.company_id,
+        Transaction.category_source.is_distinct_from(CATEGORY_FROM_USER),
+        _text_condition(rule),
+    ]
+    if rule.account_id is not None:
+        conditions.append(Transaction.account_id == rule.account_id)
+    if rule.min_amount_cents is not None:
+        conditions.append(Transaction.amount_cents >= rule.min_amount_cents)
+    if rule.max_amount_cents is not None:
+        conditions.append(Transaction.amount_cents <= rule.max_amount_cents)
+    if only is not None:
+        conditions.append(only)
+    result = await session.execute(
+        update(Transaction)
+        .where(and_(*conditions))
+        .values(
+            category_id=rule.category_id,
+            category_name=category.description if category else None,
+            category_source=CATEGORY_FROM_USER if by_hand else CATEGORY_FROM_RULE,
+            rule_id=None if by_hand else rule.id,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def normalised(column: Any) -> ColumnElement[str]:
+    """The column as rules compare it: lower case, runs of spaces as one, trimmed."""
+    return func.lower(func.btrim(func.regexp_replace(column, r"\s+", " ", "g")))
+
+
+def _text_condition(rule: CategoryRule) -> ColumnElement[bool]:
+    column = Transaction.merchant_name if rule.field == FIELD_MERCHANT else Transaction.description
+    value = " ".join(rule.value.lower().split())
+    if rule.match == MATCH_CONTAINS:
+        return normalised(column).contains(value, autoescape=True)
+    return normalised(column) == value
+
+
+async def _check_references(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    category_id: str | None,
+    account_id: uuid.UUID | None,
+) -> None:
+    if category_id is not None:
+        await ensure_category(session, runtime, category_id)
+    if account_id is not None:
+        await accounts.get_for(session, principal, account_id)

@@ -1,0 +1,1 @@
+"""Each company's plan limits, copied from billing's `entitlements.changed` snapshots."""

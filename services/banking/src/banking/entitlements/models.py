@@ -1,0 +1,34 @@
+"""The entitlements table: one row per company, the latest snapshot billing sent (or a trial)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import DateTime, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from banking.database import Base
+
+SOURCE_BILLING = "billing"
+# A company billing has not told us about yet: assumed on trial from its first request.
+SOURCE_ASSUMED_TRIAL = "assumed_trial"
+
+
+class CompanyEntitlement(Base):
+    __tablename__ = "company_entitlements"
+
+    company_id: Mapped[UUID] = mapped_column(primary_key=True)
+    plan: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(30))
+    # None means unlimited.
+    bank_accounts_limit: Mapped[int | None] = mapped_column(Integer)
+    transactions_per_month_limit: Mapped[int | None] = mapped_column(Integer)
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(20))
+    # When billing produced the snapshot: an older one arriving late is ignored.
+    snapshot_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

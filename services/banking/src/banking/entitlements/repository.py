@@ -1,0 +1,68 @@
+"""Queries of the entitlements table."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking.entitlements.models import SOURCE_ASSUMED_TRIAL, SOURCE_BILLING, CompanyEntitlement
+from banking.entitlements.schemas import EntitlementsSnapshot, TrialTerms
+
+
+async def get(session: AsyncSession, company_id: UUID) -> CompanyEntitlement | None:
+    """The company's row, if billing or a first request created it."""
+    return await session.get(CompanyEntitlement, company_id)
+
+
+async def get_or_start_trial(
+    session: AsyncSession, company_id: UUID, terms: TrialTerms, now: datetime
+) -> CompanyEntitlement:
+    """The company's row, created as an assumed trial starting `now` when there is none."""
+    await session.execute(
+        insert(CompanyEntitlement)
+        .values(
+            company_id=company_id,
+            plan=None,
+            status="trial",
+            bank_accounts_limit=terms.bank_accounts,
+            transactions_per_month_limit=terms.transactions_per_month,
+            valid_until=now + timedelta(days=terms.days),
+            source=SOURCE_ASSUMED_TRIAL,
+            snapshot_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[CompanyEntitlement.company_id])
+    )
+    statement = (
+        select(CompanyEntitlement)
+        .where(CompanyEntitlement.company_id == company_id)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(statement)).scalar_one()
+
+
+async def save_snapshot(
+    session: AsyncSession, snapshot: EntitlementsSnapshot, produced_at: datetime
+) -> bool:
+    """Store billing's snapshot unless a newer one is stored; True when it was stored."""
+    values = {
+        "plan": snapshot.plan,
+        "status": snapshot.status,
+        "bank_accounts_limit": snapshot.limits.bank_accounts,
+        "transactions_per_month_limit": snapshot.limits.transactions_per_month,
+        "valid_until": snapshot.valid_until,
+        "source": SOURCE_BILLING,
+        "snapshot_at": produced_at,
+    }
+    new_row = insert(CompanyEntitlement).values(company_id=snapshot.company_id, **values)
+    statement = new_row.on_conflict_do_update(
+        index_elements=[CompanyEntitlement.company_id],
+        set_=values,
+        # Billing always wins over an assumed trial; among billing's, the newest wins.
+        where=(CompanyEntitlement.source != SOURCE_BILLING)
+        | (CompanyEntitlement.snapshot_at <= new_row.excluded.snapshot_at),
+    ).returning(CompanyEntitlement.company_id)
+    return (await session.execute(statement)).scalar_one_or_none() is not None

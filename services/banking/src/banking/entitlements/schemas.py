@@ -1,0 +1,63 @@
+"""The shape of billing's `entitlements.changed` payload, and the limits banking enforces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class SnapshotLimits(BaseModel):
+    """Plan limits; null means unlimited (enterprise)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    bank_accounts: int | None = Field(None, ge=0)
+    transactions_per_month: int | None = Field(None, ge=0)
+
+
+class EntitlementsSnapshot(BaseModel):
+    """A full snapshot of one company's entitlements, as billing publishes it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    company_id: UUID
+    plan: str | None = None
+    status: str
+    limits: SnapshotLimits
+    valid_until: AwareDatetime | None = None
+
+
+@dataclass(frozen=True)
+class Entitlements:
+    """What a company may do right now."""
+
+    company_id: UUID
+    plan: str | None
+    status: str
+    bank_accounts_limit: int | None
+    transactions_per_month_limit: int | None
+    valid_until: datetime | None
+    assumed_trial: bool
+
+
+@dataclass(frozen=True)
+class TrialTerms:
+    """What a company billing has not told us about gets, and for how long."""
+
+    days: int
+    bank_accounts: int
+    transactions_per_month: int
+
+
+class EntitlementsRead(BaseModel):
+    """The company's limits as the API shows them."""
+
+    plan: str | None
+    status: str
+    bank_accounts_limit: int | None
+    transactions_per_month_limit: int | None
+    valid_until: datetime | None
+    assumed_trial: bool

@@ -1,0 +1,75 @@
+"""Plan limits: billing's snapshots kept current, a trial assumed for unknown companies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking.entitlements import repository
+from banking.entitlements.errors import BankAccountLimitReached
+from banking.entitlements.models import SOURCE_ASSUMED_TRIAL, CompanyEntitlement
+from banking.entitlements.schemas import Entitlements, EntitlementsSnapshot, TrialTerms
+
+log = structlog.get_logger(__name__)
+
+# The plans one can upgrade to, smallest first, with their bank-account limits (billing's plans;
+# None is unlimited). A company at its limit is pointed to the first that fits one more account.
+UPGRADE_PLANS: tuple[tuple[str, int | None], ...] = (("professional", 10), ("enterprise", None))
+
+
+async def apply_snapshot(
+    session: AsyncSession, snapshot: EntitlementsSnapshot, produced_at: datetime
+) -> None:
+    """Keep billing's snapshot as the company's entitlements, unless a newer one is kept."""
+    stored = await repository.save_snapshot(session, snapshot, produced_at)
+    if not stored:
+        log.info("entitlements_snapshot_outdated", company_id=str(snapshot.company_id))
+
+
+async def entitlements_for(
+    session: AsyncSession, company_id: UUID, trial: TrialTerms, now: datetime
+) -> Entitlements:
+    """The company's entitlements now; a company never heard of starts its trial here."""
+    row = await repository.get_or_start_trial(session, company_id, trial, now)
+    return _effective(row, now)
+
+
+def ensure_bank_account_allowed(entitlements: Entitlements, current: int) -> None:
+    """Raise BankAccountLimitReached when the company cannot connect another bank account."""
+    limit = entitlements.bank_accounts_limit
+    if limit is None or current < limit:
+        return
+    raise BankAccountLimitReached(
+        f"Your plan allows {limit} bank accounts and you have {current}. "
+        "Upgrade your plan to connect another.",
+        current=current,
+        limit=limit,
+        upgrade_required=True,
+        suggested_plan=suggested_plan(current + 1),
+    )
+
+
+def suggested_plan(bank_accounts_needed: int) -> str:
+    """The smallest plan that allows this many bank accounts."""
+    for plan, limit in UPGRADE_PLANS:
+        if limit is None or bank_accounts_needed <= limit:
+            return plan
+    return UPGRADE_PLANS[-1][0]
+
+
+def _effective(row: CompanyEntitlement, now: datetime) -> Entitlements:
+    """The limits that apply now: an assumed trial that has run out allows nothing more."""
+    assumed_trial = row.source == SOURCE_ASSUMED_TRIAL
+    trial_over = assumed_trial and row.valid_until is not None and row.valid_until <= now
+    return Entitlements(
+        company_id=row.company_id,
+        plan=row.plan,
+        status="expired" if trial_over else row.status,
+        bank_accounts_limit=0 if trial_over else row.bank_accounts_limit,
+        transactions_per_month_limit=0 if trial_over else row.transactions_per_month_limit,
+        valid_until=row.valid_until,
+        assumed_trial=assumed_trial,
+    )

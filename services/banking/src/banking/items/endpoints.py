@@ -1,0 +1,105 @@
+"""Routes of connections: connect token, the widget's callback, items, MFA."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from banking.entitlements.errors import BankAccountLimitReached
+from banking.items import service
+from banking.items.errors import ItemClosed, ItemNotFound, MfaExpired, MfaNotPending
+from banking.items.schemas import (
+    CallbackRequest,
+    ConnectTokenRead,
+    ConnectTokenRequest,
+    ItemRead,
+    MfaAnswer,
+)
+from banking.openapi import errors
+from banking.runtime import BankingRuntime
+from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.db import DbSession
+from finhub_shared.errors import NotFound
+from finhub_shared.events import utcnow
+
+router = APIRouter(prefix="/api/banking", tags=["connections"])
+
+
+@router.post(
+    "/pluggy/connect-token/",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(BankAccountLimitReached, ItemNotFound, ItemClosed, NotFound),
+)
+async def create_connect_token(
+    body: ConnectTokenRequest,
+    session: DbSession,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
+) -> ConnectTokenRead:
+    """A token for Pluggy's widget; with `item_id`, to update (reconnect) that connection."""
+    return await service.create_connect_token(session, runtime, principal, body.item_id, utcnow())
+
+
+@router.post("/pluggy/callback/", responses=errors(ItemNotFound))
+async def pluggy_callback(
+    body: CallbackRequest,
+    session: DbSession,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
+) -> ItemRead:
+    """The widget connected an item: store it with its accounts and start syncing."""
+    return await service.complete_connection(session, runtime, principal, body.item_id, utcnow())
+
+
+@router.get("/items/")
+async def list_items(
+    session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+) -> list[ItemRead]:
+    """Your bank connections, each with what to do next."""
+    return await service.list_items(session, runtime, principal, utcnow())
+
+
+@router.get("/items/{item_id}", responses=errors(NotFound))
+async def get_item(
+    item_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+) -> ItemRead:
+    """One bank connection."""
+    return await service.get_item(session, runtime, principal, item_id, utcnow())
+
+
+@router.delete(
+    "/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(NotFound)
+)
+async def delete_item(
+    item_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+) -> Response:
+    """Remove the connection, at Pluggy too, with its accounts and transactions."""
+    await service.delete_item(session, runtime, principal, item_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/items/{item_id}/mfa", responses=errors(NotFound, ItemNotFound, MfaNotPending, MfaExpired)
+)
+async def answer_mfa(
+    item_id: uuid.UUID,
+    body: MfaAnswer,
+    session: DbSession,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
+) -> ItemRead:
+    """Answer the bank's MFA prompt."""
+    return await service.answer_mfa(session, runtime, principal, item_id, body.parameters, utcnow())
+
+
+@router.post(
+    "/items/{item_id}/reconnect",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(NotFound, ItemNotFound, ItemClosed),
+)
+async def reconnect(
+    item_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+) -> ConnectTokenRead:
+    """A fresh connect token for this connection (after an MFA timeout or a refused log-in)."""
+    return await service.create_connect_token(session, runtime, principal, item_id, utcnow())

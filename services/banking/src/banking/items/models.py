@@ -1,0 +1,59 @@
+"""The items table: one row per Pluggy item (a company's connection to one institution)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from banking.database import Base
+from finhub_shared.auth import CompanyOwned
+
+# Pluggy's item statuses, plus the product's own (LOGIN_IN_PROGRESS, ERROR, DELETED,
+# CONSENT_REVOKED).
+UPDATED = "UPDATED"
+UPDATING = "UPDATING"
+WAITING_USER_INPUT = "WAITING_USER_INPUT"
+WAITING_USER_ACTION = "WAITING_USER_ACTION"
+MERGING = "MERGING"
+LOGIN_ERROR = "LOGIN_ERROR"
+OUTDATED = "OUTDATED"
+LOGIN_IN_PROGRESS = "LOGIN_IN_PROGRESS"
+ERROR = "ERROR"
+DELETED = "DELETED"
+CONSENT_REVOKED = "CONSENT_REVOKED"
+
+# Statuses after which the item never syncs again.
+CLOSED_STATUSES = frozenset({DELETED, CONSENT_REVOKED})
+
+
+class Item(CompanyOwned, Base):
+    __tablename__ = "items"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    pluggy_item_id: Mapped[str] = mapped_column(String(64), unique=True)
+    connector_id: Mapped[int] = mapped_column(Integer, ForeignKey("connectors.id"))
+    status: Mapped[str] = mapped_column(String(40))
+    execution_status: Mapped[str] = mapped_column(String(60))
+    error_code: Mapped[str | None] = mapped_column(String(60))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    # The pending MFA prompt (Pluggy's `parameter`), Fernet-encrypted; wiped once answered.
+    mfa_prompt_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    mfa_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_action_instructions: Mapped[str | None] = mapped_column(Text)
+    # Pluggy's lastUpdatedAt: the last time it got data from the institution.
+    last_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Pluggy's updatedAt of the state stored here: older states arriving late are ignored.
+    pluggy_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    @property
+    def is_closed(self) -> bool:
+        """Deleted or consent revoked: nothing more is fetched for this item."""
+        return self.status in CLOSED_STATUSES

@@ -1,0 +1,52 @@
+"""Queries of the items table."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking.items.models import DELETED, WAITING_USER_INPUT, Item
+from finhub_shared.auth import Principal, ensure_owned, scoped
+
+
+async def get_for(session: AsyncSession, principal: Principal, item_id: uuid.UUID) -> Item:
+    """The caller's item, or 404."""
+    return ensure_owned(await session.get(Item, item_id), principal, "item")
+
+
+async def list_for(session: AsyncSession, principal: Principal) -> list[Item]:
+    """The caller's items that are not deleted, oldest first."""
+    statement = scoped(
+        select(Item).where(Item.status != DELETED).order_by(Item.created_at, Item.id),
+        Item,
+        principal,
+    )
+    return list(await session.scalars(statement))
+
+
+async def get(session: AsyncSession, item_id: uuid.UUID) -> Item | None:
+    """The item with this id (worker paths)."""
+    return await session.get(Item, item_id)
+
+
+async def by_pluggy_id(
+    session: AsyncSession, pluggy_item_id: str, *, lock: bool = False
+) -> Item | None:
+    """The item Pluggy knows by this id; `lock` holds it until the transaction ends."""
+    statement = select(Item).where(Item.pluggy_item_id == pluggy_item_id)
+    if lock:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def wipe_expired_mfa_prompts(session: AsyncSession, now: datetime) -> int:
+    """Forget every MFA prompt whose window has closed; returns how many."""
+    result = await session.execute(
+        update(Item)
+        .where(Item.status == WAITING_USER_INPUT, Item.mfa_expires_at <= now)
+        .values(mfa_prompt_encrypted=None, execution_status="USER_INPUT_TIMEOUT")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

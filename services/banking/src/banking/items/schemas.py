@@ -1,0 +1,85 @@
+"""API shapes of items, connect tokens and MFA."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from banking.accounts.schemas import AccountRead
+from banking.connectors.schemas import ConnectorRead
+from banking.items.next_action import Action
+
+
+class ConnectTokenRequest(BaseModel):
+    item_id: uuid.UUID | None = Field(
+        None, description="One of your items (its `id`), to update that connection instead."
+    )
+
+
+class ConnectTokenRead(BaseModel):
+    connect_token: str
+    expires_at: datetime
+
+
+class CallbackRequest(BaseModel):
+    item_id: str = Field(
+        min_length=1, max_length=64, description="Pluggy's item id, as the widget gave it."
+    )
+
+
+PromptName = Annotated[str, Field(max_length=100)]
+PromptAnswer = Annotated[str, Field(max_length=1000)]
+
+
+class MfaAnswer(BaseModel):
+    parameters: dict[PromptName, PromptAnswer] = Field(
+        min_length=1,
+        max_length=10,
+        description="The answer to the prompt, by the prompt's `name`, e.g. {'token': '123456'}.",
+    )
+
+
+class MfaOption(BaseModel):
+    value: str
+    label: str
+
+
+class MfaPrompt(BaseModel):
+    """What the bank asks for: render a field of `type` named `name`."""
+
+    name: str
+    label: str
+    type: str
+    assistive_text: str | None
+    placeholder: str | None
+    data: str | None = Field(description="A base64 image (QR code) when `type` is image.")
+    options: list[MfaOption] | None
+    expires_at: datetime | None
+
+
+class NextActionRead(BaseModel):
+    action: Action
+    message: str
+
+
+class ItemRead(BaseModel):
+    """A connection to one institution, what the user should do next, and its accounts."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    pluggy_item_id: str
+    connector: ConnectorRead
+    status: str
+    execution_status: str
+    error_code: str | None
+    error_message: str | None
+    last_updated_at: datetime | None
+    consent_expires_at: datetime | None
+    mfa: MfaPrompt | None
+    next_action: NextActionRead
+    accounts: list[AccountRead]
+    created_at: datetime

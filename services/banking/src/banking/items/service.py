@@ -1,0 +1,416 @@
+"""Connections to banks: connect tokens, the widget's callback, MFA, removal, Pluggy's state.
+
+Pluggy is the source of truth: every change starts by fetching the item from Pluggy, and a
+state older than the one stored (events arrive out of order) is ignored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking import events
+from banking.accounts import repository as accounts
+from banking.accounts.models import BankAccount
+from banking.accounts.schemas import AccountRead
+from banking.connectors import repository as connectors
+from banking.connectors.models import Connector
+from banking.connectors.schemas import ConnectorRead
+from banking.entitlements import service as entitlements
+from banking.items import models as states
+from banking.items import repository
+from banking.items.errors import ItemClosed, ItemNotFound, MfaExpired, MfaNotPending
+from banking.items.models import Item
+from banking.items.next_action import next_action
+from banking.items.schemas import ConnectTokenRead, ItemRead, MfaOption, MfaPrompt, NextActionRead
+from banking.locks import lock
+from banking.pluggy import models as pluggy
+from banking.runtime import Runtime
+from banking.sync import models as jobs
+from banking.sync import service as sync
+from finhub_shared.auth import Principal
+from finhub_shared.errors import ProviderError
+
+log = structlog.get_logger(__name__)
+
+# Pluggy's connect tokens live 30 minutes.
+CONNECT_TOKEN_LIFETIME = timedelta(minutes=30)
+# Pluggy's execution statuses while it is still logging in.
+_LOGIN_PHASES = frozenset({"CREATING", "LOGIN_IN_PROGRESS", "LOGIN_MFA_IN_PROGRESS"})
+
+
+async def create_connect_token(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    item_id: uuid.UUID | None,
+    now: datetime,
+) -> ConnectTokenRead:
+    """A token for Pluggy's widget: a new connection within the plan, or an update of `item_id`."""
+    pluggy_item_id = None
+    if item_id is not None:
+        item = await repository.get_for(session, principal, item_id)
+        if item.status == states.DELETED:
+            raise ItemClosed("This connection was removed; connect the bank again instead.")
+        pluggy_item_id = item.pluggy_item_id
+    else:
+        rights = await entitlements.entitlements_for(
+            session, principal.company_id, runtime.trial_terms, now
+        )
+        current = await accounts.count_open(session, principal.company_id)
+        entitlements.ensure_bank_account_allowed(rights, current)
+    try:
+        token = await runtime.pluggy.create_connect_token(str(principal.company_id), pluggy_item_id)
+    except ProviderError as failure:
+        if failure.extra.get("provider_code") == "ITEM_NOT_FOUND":
+            raise ItemNotFound("Pluggy no longer knows this connection.") from None
+        raise
+    return ConnectTokenRead(connect_token=token, expires_at=now + CONNECT_TOKEN_LIFETIME)
+
+
+async def complete_connection(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    pluggy_item_id: str,
+    now: datetime,
+) -> ItemRead:
+    """The widget finished: store the item, its connector and accounts; queue the first sync."""
+    state = await runtime.pluggy.get_item(pluggy_item_id)
+    if state is None or not _may_belong_to(state, principal.company_id):
+        raise ItemNotFound("Pluggy knows no such item.")
+    await lock(session, "item", pluggy_item_id)
+    item = await repository.by_pluggy_id(session, pluggy_item_id)
+    if item is not None and item.company_id != principal.company_id:
+        raise ItemNotFound("Pluggy knows no such item.")
+    if item is not None and item.status == states.CONSENT_REVOKED:
+        # The user connected again: a new consent replaces the revoked one.
+        item.status, item.pluggy_updated_at = state.status, None
+    item = await store_item_state(session, runtime, item, state, principal.company_id, now)
+    await refresh_accounts(session, runtime, item, queue_first_sync=True)
+    return (await describe(session, runtime, [item], now))[0]
+
+
+async def list_items(
+    session: AsyncSession, runtime: Runtime, principal: Principal, now: datetime
+) -> list[ItemRead]:
+    """The caller's connections with their accounts and what to do next."""
+    return await describe(session, runtime, await repository.list_for(session, principal), now)
+
+
+async def get_item(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    item_id: uuid.UUID,
+    now: datetime,
+) -> ItemRead:
+    """One of the caller's connections."""
+    item = await repository.get_for(session, principal, item_id)
+    return (await describe(session, runtime, [item], now))[0]
+
+
+async def delete_item(
+    session: AsyncSession, runtime: Runtime, principal: Principal, item_id: uuid.UUID
+) -> None:
+    """Remove the connection at Pluggy (revoking its consent) and its data here."""
+    item = await repository.get_for(session, principal, item_id)
+    if item.status == states.DELETED:
+        return
+    await runtime.pluggy.delete_item(item.pluggy_item_id)
+    await close_item(session, item, states.DELETED)
+
+
+async def answer_mfa(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    item_id: uuid.UUID,
+    parameters: Mapping[str, str],
+    now: datetime,
+) -> ItemRead:
+    """Send the user's MFA answer to Pluggy (never stored nor logged) and store the outcome."""
+    item = await repository.get_for(session, principal, item_id)
+    if item.status != states.WAITING_USER_INPUT:
+        raise MfaNotPending("This connection is not waiting for an MFA answer.")
+    if item.mfa_expires_at is not None and item.mfa_expires_at <= now:
+        raise MfaExpired(
+            "The time to answer has run out; reconnect to get a new code.",
+            next_action="reconnect",
+        )
+    state = await runtime.pluggy.send_mfa(item.pluggy_item_id, parameters)
+    if state is None:
+        raise ItemNotFound("Pluggy no longer knows this connection.")
+    item = await store_item_state(session, runtime, item, state, item.company_id, now)
+    await refresh_accounts(session, runtime, item, queue_first_sync=True)
+    return (await describe(session, runtime, [item], now))[0]
+
+
+async def refresh_from_pluggy(
+    session: AsyncSession,
+    runtime: Runtime,
+    pluggy_item_id: str,
+    now: datetime,
+    *,
+    company_hint: uuid.UUID | None = None,
+) -> Item | None:
+    """Bring the item up to Pluggy's current state (webhooks); None when it is not ours."""
+    await lock(session, "item", pluggy_item_id)
+    item = await repository.by_pluggy_id(session, pluggy_item_id)
+    if item is not None and item.is_closed:
+        return item
+    state = await runtime.pluggy.get_item(pluggy_item_id)
+    if state is None:
+        if item is not None:
+            await close_item(session, item, states.DELETED)
+        return item
+    company_id = item.company_id if item is not None else _company_of(state, company_hint)
+    if company_id is None:
+        log.warning("pluggy_item_of_unknown_company", pluggy_item_id=pluggy_item_id)
+        return None
+    item = await store_item_state(session, runtime, item, state, company_id, now)
+    if await consent_is_gone(runtime, item, state, now):
+        await revoke_consent(session, item)
+    return item
+
+
+async def find_account(
+    session: AsyncSession,
+    runtime: Runtime,
+    pluggy_item_id: str | None,
+    pluggy_account_id: str,
+    now: datetime,
+) -> BankAccount | None:
+    """The account of an open item, fetching the item and its accounts from Pluggy when it is
+    not stored yet (a transactions event may arrive before the item's own)."""
+    account = await accounts.by_pluggy_id(session, pluggy_account_id)
+    if account is None and pluggy_item_id is not None:
+        item = await refresh_from_pluggy(session, runtime, pluggy_item_id, now)
+        if item is not None:
+            await refresh_accounts(session, runtime, item, queue_first_sync=False)
+            account = await accounts.by_pluggy_id(session, pluggy_account_id)
+    if account is None:
+        return None
+    item = await repository.get(session, account.item_id)
+    return account if item is not None and not item.is_closed else None
+
+
+async def store_item_state(
+    session: AsyncSession,
+    runtime: Runtime,
+    item: Item | None,
+    state: pluggy.Item,
+    company_id: uuid.UUID,
+    now: datetime,
+) -> Item:
+    """Keep Pluggy's state of the item, unless the stored one is newer."""
+    if item is None:
+        connector = await ensure_connector(session, runtime, state, now)
+        item = Item(
+            company_id=company_id,
+            pluggy_item_id=state.id,
+            connector_id=connector.id,
+            status=state.status,
+            execution_status=state.execution_status,
+        )
+        session.add(item)
+    elif _is_older(state, item):
+        log.info("pluggy_item_state_outdated", item_id=str(item.id))
+        return item
+    _copy_state(item, state, runtime, now)
+    await session.flush()
+    return item
+
+
+async def refresh_accounts(
+    session: AsyncSession, runtime: Runtime, item: Item, *, queue_first_sync: bool
+) -> None:
+    """Store the item's accounts as Pluggy has them; queue a sync of those never synced."""
+    if item.status != states.UPDATED:
+        return
+    for state in await runtime.pluggy.list_accounts(item.pluggy_item_id):
+        account = await accounts.save_from_pluggy(session, item, state)
+        if queue_first_sync and account.last_synced_at is None:
+            await sync.queue_sync(session, account, jobs.TRIGGER_CONNECTION)
+
+
+async def ensure_connector(
+    session: AsyncSession, runtime: Runtime, state: pluggy.Item, now: datetime
+) -> Connector:
+    """The item's connector, fetched from Pluggy (with its health) the first time it is seen."""
+    if state.connector is None:
+        raise ProviderError("pluggy answered an item without its connector", provider="pluggy")
+    known = await connectors.get(session, state.connector.id)
+    if known is not None:
+        return known
+    fetched = await runtime.pluggy.get_connector(state.connector.id) or state.connector
+    return await connectors.save(session, fetched, reported_at=now)
+
+
+async def consent_is_gone(runtime: Runtime, item: Item, state: pluggy.Item, now: datetime) -> bool:
+    """Whether the item's Open Finance consent expired or was revoked at the bank."""
+    if state.consent_expires_at is not None and state.consent_expires_at <= now:
+        return True
+    connector = state.connector
+    if connector is None or not connector.is_open_finance:
+        return False
+    consents = await runtime.pluggy.list_consents(item.pluggy_item_id)
+    return bool(consents) and not any(_in_force(consent, now) for consent in consents)
+
+
+async def revoke_consent_if_gone(
+    session: AsyncSession, runtime: Runtime, pluggy_item_id: str, now: datetime
+) -> None:
+    """consent/revoked: revoke here, unless Pluggy lists a consent in force (a late event after
+    the user connected again)."""
+    await lock(session, "item", pluggy_item_id)
+    item = await repository.by_pluggy_id(session, pluggy_item_id)
+    if item is None or item.is_closed:
+        return
+    consents = await runtime.pluggy.list_consents(pluggy_item_id)
+    if any(_in_force(consent, now) for consent in consents):
+        log.info("consent_revoked_event_outdated", item_id=str(item.id))
+        return
+    await revoke_consent(session, item)
+
+
+async def revoke_consent(session: AsyncSession, item: Item) -> None:
+    """Consent is gone: stop syncing, delete the bank data it covered, tell the company."""
+    if item.status == states.CONSENT_REVOKED:
+        return
+    await close_item(session, item, states.CONSENT_REVOKED)
+    await events.notify_company(
+        session,
+        item.company_id,
+        "consent_revoked",
+        "The consent to read one of your bank connections was revoked; its data was deleted. "
+        "Connect the bank again to resume.",
+        item_id=str(item.id),
+    )
+    log.info("item_consent_revoked", item_id=str(item.id))
+
+
+async def close_item(session: AsyncSession, item: Item, status: str) -> None:
+    """Deleted or consent revoked: forget the MFA prompt and delete the accounts' data."""
+    item.status = status
+    item.mfa_prompt_encrypted = None
+    item.mfa_expires_at = None
+    item.user_action_instructions = None
+    await accounts.delete_of_item(session, item.id)
+    await session.flush()
+
+
+async def wipe_expired_mfa(session: AsyncSession, now: datetime) -> int:
+    """Forget the MFA prompts whose window has closed (a periodic job)."""
+    return await repository.wipe_expired_mfa_prompts(session, now)
+
+
+async def describe(
+    session: AsyncSession, runtime: Runtime, items: Sequence[Item], now: datetime
+) -> list[ItemRead]:
+    """The API view of these items, with their connector, accounts and next action."""
+    connectors_by_id = await connectors.by_ids(session, {item.connector_id for item in items})
+    accounts_by_item = await accounts.of_items(session, [item.id for item in items])
+    return [
+        ItemRead(
+            id=item.id,
+            pluggy_item_id=item.pluggy_item_id,
+            connector=ConnectorRead.model_validate(connectors_by_id[item.connector_id]),
+            status=item.status,
+            execution_status=item.execution_status,
+            error_code=item.error_code,
+            error_message=item.error_message,
+            last_updated_at=item.last_updated_at,
+            consent_expires_at=item.consent_expires_at,
+            mfa=_mfa_prompt(runtime, item, now),
+            next_action=NextActionRead.model_validate(next_action(item, now), from_attributes=True),
+            accounts=[AccountRead.model_validate(a) for a in accounts_by_item[item.id]],
+            created_at=item.created_at,
+        )
+        for item in items
+    ]
+
+
+def _copy_state(item: Item, state: pluggy.Item, runtime: Runtime, now: datetime) -> None:
+    status = _product_status(state)
+    waiting_for_mfa = status == states.WAITING_USER_INPUT and state.parameter is not None
+    if waiting_for_mfa and state.parameter is not None:
+        _keep_mfa_prompt(item, state.parameter, runtime, now)
+    else:
+        item.mfa_prompt_encrypted, item.mfa_expires_at = None, None
+    item.status = status
+    item.execution_status = state.execution_status
+    item.error_code = state.error.code if state.error else None
+    item.error_message = state.error.message if state.error else None
+    item.user_action_instructions = state.user_action.instructions if state.user_action else None
+    item.last_updated_at = state.last_updated_at
+    item.consent_expires_at = state.consent_expires_at
+    item.pluggy_updated_at = state.updated_at
+
+
+def _keep_mfa_prompt(
+    item: Item, prompt: pluggy.ItemParameter, runtime: Runtime, now: datetime
+) -> None:
+    """Store the prompt encrypted; a new prompt opens a new answering window."""
+    stored = (
+        runtime.mfa_cipher.decrypt(item.mfa_prompt_encrypted) if item.mfa_prompt_encrypted else None
+    )
+    if stored != prompt or item.mfa_expires_at is None:
+        window_end = now + timedelta(seconds=runtime.settings.mfa_window_seconds)
+        item.mfa_expires_at = min(window_end, prompt.expires_at or window_end)
+    item.mfa_prompt_encrypted = runtime.mfa_cipher.encrypt(prompt)
+
+
+def _mfa_prompt(runtime: Runtime, item: Item, now: datetime) -> MfaPrompt | None:
+    if item.mfa_prompt_encrypted is None or item.status != states.WAITING_USER_INPUT:
+        return None
+    if item.mfa_expires_at is not None and item.mfa_expires_at <= now:
+        return None
+    prompt = runtime.mfa_cipher.decrypt(item.mfa_prompt_encrypted)
+    if prompt is None:
+        return None
+    return MfaPrompt(
+        name=prompt.name,
+        label=prompt.label,
+        type=prompt.type,
+        assistive_text=prompt.assistive_text,
+        placeholder=prompt.placeholder,
+        data=prompt.data,
+        options=[MfaOption(value=o.value, label=o.label) for o in prompt.options or []] or None,
+        expires_at=item.mfa_expires_at,
+    )
+
+
+def _in_force(consent: pluggy.Consent, now: datetime) -> bool:
+    return consent.revoked_at is None and (consent.expires_at is None or consent.expires_at > now)
+
+
+def _product_status(state: pluggy.Item) -> str:
+    """Pluggy's status, with the product's own names for a log-in in progress or a failed one."""
+    if state.status == states.UPDATING and state.execution_status in _LOGIN_PHASES:
+        return states.LOGIN_IN_PROGRESS
+    if state.execution_status == "CREATE_ERROR":
+        return states.ERROR
+    return state.status
+
+
+def _is_older(state: pluggy.Item, item: Item) -> bool:
+    stored = item.pluggy_updated_at
+    return stored is not None and state.updated_at is not None and state.updated_at < stored
+
+
+def _may_belong_to(state: pluggy.Item, company_id: uuid.UUID) -> bool:
+    """False when Pluggy says the item was connected for another company."""
+    return state.client_user_id is None or state.client_user_id == str(company_id)
+
+
+def _company_of(state: pluggy.Item, hint: uuid.UUID | None) -> uuid.UUID | None:
+    """The company an item we have not stored yet belongs to: its clientUserId (our company id)."""
+    try:
+        return uuid.UUID(state.client_user_id) if state.client_user_id else hint
+    except ValueError:
+        return hint

@@ -1,0 +1,1 @@
+"""PIX payments through Pluggy's payment initiation, and automatic PIX mandates."""

@@ -1,0 +1,128 @@
+"""Routes of PIX payments and automatic PIX."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from banking.openapi import errors
+from banking.pix import repository, service
+from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable
+from banking.pix.schemas import (
+    MandateCreate,
+    MandateDetail,
+    MandatePaymentCreate,
+    MandatePaymentRead,
+    MandateRead,
+    PaymentCreate,
+    PaymentRead,
+)
+from banking.runtime import BankingRuntime
+from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.db import DbSession
+from finhub_shared.errors import NotFound, ProviderError
+
+router = APIRouter(prefix="/api/banking/pix", tags=["pix"])
+
+
+@router.post("/payments/", status_code=status.HTTP_201_CREATED, responses=errors(ProviderError))
+async def create_payment(
+    body: PaymentCreate, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+) -> PaymentRead:
+    """A PIX payment (once, or on a schedule); send the payer to its `payment_url`."""
+    return PaymentRead.model_validate(
+        await service.create_payment(session, runtime, principal, body)
+    )
+
+
+@router.get("/payments/")
+async def list_payments(session: DbSession, principal: CurrentPrincipal) -> list[PaymentRead]:
+    """Your PIX payments, newest first, with their current status."""
+    return [
+        PaymentRead.model_validate(p) for p in await repository.payments_for(session, principal)
+    ]
+
+
+@router.get("/payments/{payment_id}", responses=errors(NotFound))
+async def get_payment(
+    payment_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+) -> PaymentRead:
+    """One PIX payment."""
+    return PaymentRead.model_validate(await repository.payment_for(session, principal, payment_id))
+
+
+@router.post("/automatic/", status_code=status.HTTP_201_CREATED, responses=errors(ProviderError))
+async def create_mandate(
+    body: MandateCreate, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+) -> MandateRead:
+    """An automatic PIX mandate; the payer authorises it once at its `payment_url`."""
+    return MandateRead.model_validate(
+        await service.create_mandate(session, runtime, principal, body)
+    )
+
+
+@router.get("/automatic/")
+async def list_mandates(session: DbSession, principal: CurrentPrincipal) -> list[MandateRead]:
+    """Your automatic PIX mandates, newest first."""
+    return [
+        MandateRead.model_validate(m) for m in await repository.mandates_for(session, principal)
+    ]
+
+
+@router.get("/automatic/{mandate_id}", responses=errors(NotFound))
+async def get_mandate(
+    mandate_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+) -> MandateDetail:
+    """One mandate with its cycle payments."""
+    mandate = await repository.mandate_for(session, principal, mandate_id)
+    payments = await repository.mandate_payments(session, mandate.id)
+    return MandateDetail.model_validate(
+        {
+            **MandateRead.model_validate(mandate).model_dump(),
+            "payments": [MandatePaymentRead.model_validate(p) for p in payments],
+        }
+    )
+
+
+@router.post(
+    "/automatic/{mandate_id}/payments/",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(NotFound, MandateNotAuthorized, ProviderError),
+)
+async def schedule_cycle_payment(
+    mandate_id: uuid.UUID,
+    body: MandatePaymentCreate,
+    session: DbSession,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
+) -> MandatePaymentRead:
+    """Schedule a cycle's payment under an authorised mandate."""
+    cycle = await service.schedule_cycle_payment(session, runtime, principal, mandate_id, body)
+    return MandatePaymentRead.model_validate(cycle)
+
+
+@router.post(
+    "/automatic/{mandate_id}/payments/{payment_id}/cancel",
+    responses=errors(NotFound, PaymentNotCancellable),
+)
+async def cancel_cycle_payment(
+    mandate_id: uuid.UUID,
+    payment_id: uuid.UUID,
+    session: DbSession,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
+) -> MandatePaymentRead:
+    """Cancel one scheduled cycle payment."""
+    cycle = await service.cancel_cycle_payment(session, runtime, principal, mandate_id, payment_id)
+    return MandatePaymentRead.model_validate(cycle)
+
+
+@router.post("/automatic/{mandate_id}/revoke", responses=errors(NotFound))
+async def revoke_mandate(
+    mandate_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+) -> MandateRead:
+    """Revoke the mandate: nothing more is paid under it."""
+    return MandateRead.model_validate(
+        await service.revoke_mandate(session, runtime, principal, mandate_id)
+    )

@@ -1,0 +1,15 @@
+"""Errors of PIX payments."""
+
+from __future__ import annotations
+
+from finhub_shared.errors import Conflict
+
+
+class MandateNotAuthorized(Conflict):
+    """The payer has not authorised the mandate (or it was revoked)."""
+
+    code = "mandate_not_authorized"
+
+
+class PaymentNotCancellable(Conflict):
+    code = "payment_not_cancellable"

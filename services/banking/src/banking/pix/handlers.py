@@ -1,0 +1,48 @@
+"""Pluggy's payment events: fetch the payment (or mandate) again and keep its newer state."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking import runtime
+from banking.pix import service
+from banking.pluggy.webhooks import AutomaticPixPaymentEvent, PaymentEvent
+from banking.registries import pluggy_events
+from finhub_shared.events import EventEnvelope
+
+
+@pluggy_events.on(
+    "payment_intent/created",
+    "payment_intent/completed",
+    "payment_intent/waiting_payer_authorization",
+    "payment_intent/error",
+    "payment_request/updated",
+    "scheduled_payment/created",
+    "scheduled_payment/completed",
+    "scheduled_payment/error",
+    "scheduled_payment/canceled",
+    "scheduled_payment/all_created",
+    "scheduled_payment/all_completed",
+)
+async def on_payment_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Keep the payment's (or the mandate's) request and intent as Pluggy has them now."""
+    event = PaymentEvent.model_validate(envelope.data)
+    await service.refresh_payment(
+        session, runtime.current(), event.payment_request_id, event.payment_intent_id
+    )
+
+
+@pluggy_events.on(
+    "automatic_pix_payment/created",
+    "automatic_pix_payment/completed",
+    "automatic_pix_payment/error",
+    "automatic_pix_payment/canceled",
+)
+async def on_automatic_pix_payment(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Keep the cycle payment as Pluggy has it now."""
+    event = AutomaticPixPaymentEvent.model_validate(envelope.data)
+    payment_id = event.automatic_pix_payment_id or event.id
+    if payment_id is not None:
+        await service.refresh_cycle_payment(
+            session, runtime.current(), event.payment_request_id, payment_id
+        )

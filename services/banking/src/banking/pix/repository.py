@@ -1,0 +1,111 @@
+"""Queries of PIX payments and mandates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking.pix.models import (
+    PENDING,
+    TIMED_OUT,
+    WAITING_AUTHORIZATION,
+    PixMandate,
+    PixMandatePayment,
+    PixPayment,
+)
+from finhub_shared.auth import Principal, ensure_owned, scoped
+
+
+async def payment_for(
+    session: AsyncSession, principal: Principal, payment_id: uuid.UUID
+) -> PixPayment:
+    return ensure_owned(await session.get(PixPayment, payment_id), principal, "payment")
+
+
+async def payments_for(session: AsyncSession, principal: Principal) -> list[PixPayment]:
+    """The caller's payments, newest first."""
+    statement = scoped(
+        select(PixPayment).order_by(PixPayment.created_at.desc(), PixPayment.id),
+        PixPayment,
+        principal,
+    )
+    return list(await session.scalars(statement))
+
+
+async def payment_by_request(session: AsyncSession, pluggy_request_id: str) -> PixPayment | None:
+    """The payment of this Pluggy payment request, held until the transaction ends."""
+    statement = (
+        select(PixPayment)
+        .where(PixPayment.pluggy_request_id == pluggy_request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def time_out_unauthorised(session: AsyncSession, created_before: datetime) -> int:
+    """Payments nobody authorised since before `created_before` time out; returns how many."""
+    result = await session.execute(
+        update(PixPayment)
+        .where(
+            PixPayment.status.in_((PENDING, WAITING_AUTHORIZATION)),
+            PixPayment.created_at <= created_before,
+        )
+        .values(status=TIMED_OUT, error="Not authorised within 30 minutes.")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def mandate_for(
+    session: AsyncSession, principal: Principal, mandate_id: uuid.UUID
+) -> PixMandate:
+    return ensure_owned(await session.get(PixMandate, mandate_id), principal, "mandate")
+
+
+async def mandates_for(session: AsyncSession, principal: Principal) -> list[PixMandate]:
+    """The caller's mandates, newest first."""
+    statement = scoped(
+        select(PixMandate).order_by(PixMandate.created_at.desc(), PixMandate.id),
+        PixMandate,
+        principal,
+    )
+    return list(await session.scalars(statement))
+
+
+async def mandate_by_request(session: AsyncSession, pluggy_request_id: str) -> PixMandate | None:
+    """The mandate of this Pluggy payment request, held until the transaction ends."""
+    statement = (
+        select(PixMandate)
+        .where(PixMandate.pluggy_request_id == pluggy_request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def mandate_payments(session: AsyncSession, mandate_id: uuid.UUID) -> list[PixMandatePayment]:
+    statement = (
+        select(PixMandatePayment)
+        .where(PixMandatePayment.mandate_id == mandate_id)
+        .order_by(PixMandatePayment.date, PixMandatePayment.created_at, PixMandatePayment.id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def mandate_payment(
+    session: AsyncSession, mandate_id: uuid.UUID, payment_id: uuid.UUID
+) -> PixMandatePayment | None:
+    payment = await session.get(PixMandatePayment, payment_id)
+    return payment if payment is not None and payment.mandate_id == mandate_id else None
+
+
+async def mandate_payment_by_pluggy_id(
+    session: AsyncSession, pluggy_payment_id: str
+) -> PixMandatePayment | None:
+    statement = select(PixMandatePayment).where(
+        PixMandatePayment.pluggy_payment_id == pluggy_payment_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -1,0 +1,337 @@
+"""PIX payments and automatic PIX mandates at Pluggy, kept current from Pluggy's events.
+
+Pluggy is the source of truth: events only say what to fetch again, and a state older than the
+stored one (compared on Pluggy's updatedAt) is ignored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking.money import to_cents
+from banking.pix import models, repository
+from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable
+from banking.pix.models import PixMandate, PixMandatePayment, PixPayment
+from banking.pix.schemas import (
+    BankAccountRecipient,
+    MandateCreate,
+    MandatePaymentCreate,
+    PaymentCreate,
+    PixKeyRecipient,
+    Schedule,
+)
+from banking.pix.status import mandate_status, payment_status
+from banking.runtime import Runtime
+from finhub_shared.auth import Principal
+from finhub_shared.errors import NotFound
+
+log = structlog.get_logger(__name__)
+
+# A payment the payer has not authorised at their bank in this time times out (Pluggy's rule).
+AUTHORISATION_WINDOW = timedelta(minutes=30)
+# Final statuses of an automatic PIX payment: a late, older state never replaces them.
+_FINAL_CYCLE_STATUSES = frozenset({"COMPLETED", "CANCELED", "ERROR"})
+
+
+async def create_payment(
+    session: AsyncSession, runtime: Runtime, principal: Principal, body: PaymentCreate
+) -> PixPayment:
+    """A recipient and a payment request at Pluggy; the payer authorises at `payment_url`."""
+    payment_id = uuid.uuid4()
+    recipient = await runtime.pluggy.create_payment_recipient(_recipient_body(body.recipient))
+    request_body: dict[str, Any] = {
+        "amount": _reais(body.amount_cents),
+        "recipientId": recipient.id,
+        "clientPaymentId": str(payment_id),
+    }
+    if body.description:
+        request_body["description"] = body.description
+    if body.schedule:
+        request_body["schedule"] = _pluggy_schedule(body.schedule)
+    if runtime.settings.pluggy_payments_sandbox:
+        request_body["isSandbox"] = True
+    request = await runtime.pluggy.create_payment_request(request_body)
+    payment = PixPayment(
+        id=payment_id,
+        company_id=principal.company_id,
+        pluggy_request_id=request.id,
+        pluggy_recipient_id=recipient.id,
+        recipient_name=recipient.name,
+        recipient_pix_key=_pix_key(body.recipient),
+        amount_cents=body.amount_cents,
+        description=body.description,
+        schedule=body.schedule.model_dump(mode="json") if body.schedule else None,
+        payment_url=request.payment_url,
+        request_status=request.status,
+        request_updated_at=request.updated_at,
+        status=payment_status(request.status, None),
+    )
+    session.add(payment)
+    await session.flush()
+    return payment
+
+
+async def refresh_payment(
+    session: AsyncSession,
+    runtime: Runtime,
+    pluggy_request_id: str | None,
+    pluggy_intent_id: str | None,
+) -> None:
+    """Fetch the payment's request (and intent) from Pluggy and keep the newer states."""
+    intent = await runtime.pluggy.get_payment_intent(pluggy_intent_id) if pluggy_intent_id else None
+    if pluggy_request_id is None and intent is not None and intent.payment_request is not None:
+        pluggy_request_id = intent.payment_request.id
+    if pluggy_request_id is None:
+        return
+    payment = await repository.payment_by_request(session, pluggy_request_id)
+    if payment is None:
+        await refresh_mandate(session, runtime, pluggy_request_id)
+        return
+    request = await runtime.pluggy.get_payment_request(pluggy_request_id)
+    if request is not None and _newer(request.updated_at, payment.request_updated_at):
+        payment.request_status = request.status
+        payment.request_updated_at = request.updated_at
+        payment.error = _error_text(request.error_detail)
+    if intent is not None and _newer(intent.updated_at, payment.intent_updated_at):
+        payment.intent_id = intent.id
+        payment.intent_status = intent.status
+        payment.intent_updated_at = intent.updated_at
+        payment.error = _error_text(intent.error_detail) or payment.error
+    payment.status = payment_status(payment.request_status, payment.intent_status)
+    await session.flush()
+
+
+async def time_out_unauthorised(session: AsyncSession, now: datetime) -> int:
+    """Payments not authorised within 30 minutes time out (a periodic job); returns how many."""
+    return await repository.time_out_unauthorised(session, now - AUTHORISATION_WINDOW)
+
+
+async def create_mandate(
+    session: AsyncSession, runtime: Runtime, principal: Principal, body: MandateCreate
+) -> PixMandate:
+    """An automatic PIX mandate at Pluggy; the payer authorises it once at `payment_url`."""
+    mandate_id = uuid.uuid4()
+    recipient = await runtime.pluggy.create_payment_recipient(_recipient_body(body.recipient))
+    request = await runtime.pluggy.create_automatic_pix(
+        _mandate_body(body, recipient.id, mandate_id)
+    )
+    mandate = PixMandate(
+        id=mandate_id,
+        company_id=principal.company_id,
+        pluggy_request_id=request.id,
+        pluggy_recipient_id=recipient.id,
+        recipient_name=recipient.name,
+        interval=body.interval,
+        start_date=body.start_date,
+        expires_on=body.expires_on,
+        fixed_amount_cents=body.fixed_amount_cents,
+        minimum_amount_cents=body.minimum_amount_cents,
+        maximum_amount_cents=body.maximum_amount_cents,
+        description=body.description,
+        payment_url=request.payment_url,
+        request_status=request.status,
+        request_updated_at=request.updated_at,
+        status=mandate_status(request.status),
+    )
+    session.add(mandate)
+    await session.flush()
+    return mandate
+
+
+async def schedule_cycle_payment(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    mandate_id: uuid.UUID,
+    body: MandatePaymentCreate,
+) -> PixMandatePayment:
+    """Schedule one cycle's payment under an authorised mandate."""
+    mandate = await repository.mandate_for(session, principal, mandate_id)
+    if mandate.status != models.MANDATE_AUTHORIZED:
+        raise MandateNotAuthorized("The payer has not authorised this mandate (or revoked it).")
+    payment_id = uuid.uuid4()
+    request_body: dict[str, Any] = {
+        "amount": _reais(body.amount_cents),
+        "date": body.date.isoformat(),
+        "clientPaymentId": str(payment_id),
+    }
+    if body.description:
+        request_body["description"] = body.description
+    scheduled = await runtime.pluggy.schedule_automatic_pix_payment(
+        mandate.pluggy_request_id, request_body
+    )
+    cycle = PixMandatePayment(
+        id=payment_id,
+        company_id=mandate.company_id,
+        mandate_id=mandate.id,
+        pluggy_payment_id=scheduled.id,
+        amount_cents=body.amount_cents,
+        date=scheduled.date,
+        description=body.description,
+        status=scheduled.status,
+    )
+    session.add(cycle)
+    await session.flush()
+    return cycle
+
+
+async def cancel_cycle_payment(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    mandate_id: uuid.UUID,
+    payment_id: uuid.UUID,
+) -> PixMandatePayment:
+    """Cancel one scheduled cycle payment."""
+    mandate = await repository.mandate_for(session, principal, mandate_id)
+    cycle = await repository.mandate_payment(session, mandate.id, payment_id)
+    if cycle is None:
+        raise NotFound("No such payment.")
+    if cycle.status in _FINAL_CYCLE_STATUSES:
+        raise PaymentNotCancellable(f"This payment is already {cycle.status.lower()}.")
+    await runtime.pluggy.cancel_automatic_pix_payment(
+        mandate.pluggy_request_id, cycle.pluggy_payment_id
+    )
+    cycle.status = "CANCELED"
+    await session.flush()
+    return cycle
+
+
+async def revoke_mandate(
+    session: AsyncSession, runtime: Runtime, principal: Principal, mandate_id: uuid.UUID
+) -> PixMandate:
+    """Revoke the mandate at Pluggy: nothing more is paid under it."""
+    mandate = await repository.mandate_for(session, principal, mandate_id)
+    if mandate.status != models.MANDATE_CANCELED:
+        await runtime.pluggy.revoke_automatic_pix(mandate.pluggy_request_id)
+        mandate.request_status = "CANCELED"
+        mandate.status = models.MANDATE_CANCELED
+        await session.flush()
+    return mandate
+
+
+async def refresh_mandate(session: AsyncSession, runtime: Runtime, pluggy_request_id: str) -> None:
+    """Fetch the mandate's request from Pluggy and keep it if newer (payment_request/updated)."""
+    mandate = await repository.mandate_by_request(session, pluggy_request_id)
+    if mandate is None:
+        log.info("pix_request_not_ours", pluggy_request_id=pluggy_request_id)
+        return
+    request = await runtime.pluggy.get_payment_request(pluggy_request_id)
+    if request is not None and _newer(request.updated_at, mandate.request_updated_at):
+        mandate.request_status = request.status
+        mandate.request_updated_at = request.updated_at
+        mandate.status = mandate_status(request.status)
+        await session.flush()
+
+
+async def refresh_cycle_payment(
+    session: AsyncSession, runtime: Runtime, pluggy_request_id: str, pluggy_payment_id: str
+) -> None:
+    """Fetch one automatic PIX payment from Pluggy and keep its state (automatic_pix_payment/*)."""
+    mandate = await repository.mandate_by_request(session, pluggy_request_id)
+    if mandate is None:
+        log.info("pix_request_not_ours", pluggy_request_id=pluggy_request_id)
+        return
+    current = await runtime.pluggy.get_automatic_pix_payment(pluggy_request_id, pluggy_payment_id)
+    if current is None:
+        return
+    cycle = await repository.mandate_payment_by_pluggy_id(session, pluggy_payment_id)
+    if cycle is None:
+        # Scheduled by Pluggy itself (the first payment, or its auto-scheduler).
+        cycle = PixMandatePayment(
+            company_id=mandate.company_id,
+            mandate_id=mandate.id,
+            pluggy_payment_id=current.id,
+            amount_cents=to_cents(current.amount),
+            date=current.date,
+            description=current.description,
+            status=current.status,
+        )
+        session.add(cycle)
+    elif cycle.status in _FINAL_CYCLE_STATUSES and current.status not in _FINAL_CYCLE_STATUSES:
+        return
+    cycle.status = current.status
+    cycle.end_to_end_id = current.end_to_end_id
+    detail = current.error_detail
+    cycle.error = (detail.description or detail.code) if detail else None
+    await session.flush()
+
+
+def _recipient_body(recipient: PixKeyRecipient | BankAccountRecipient) -> dict[str, Any]:
+    if isinstance(recipient, PixKeyRecipient):
+        return {"pixKey": recipient.pix_key}
+    return {
+        "taxNumber": recipient.tax_number,
+        "name": recipient.name,
+        "paymentInstitutionId": str(recipient.institution_id),
+        "account": {
+            "branch": recipient.branch,
+            "number": recipient.account_number,
+            "type": recipient.account_type,
+        },
+    }
+
+
+def _pix_key(recipient: PixKeyRecipient | BankAccountRecipient) -> str | None:
+    return recipient.pix_key if isinstance(recipient, PixKeyRecipient) else None
+
+
+def _pluggy_schedule(schedule: Schedule) -> dict[str, Any]:
+    """Our schedule in Pluggy's shape (SINGLE, DAILY, WEEKLY or MONTHLY)."""
+    fields = schedule.model_dump(mode="json", exclude={"type"})
+    camel = {
+        "start_date": "startDate",
+        "day_of_week": "dayOfWeek",
+        "day_of_month": "dayOfMonth",
+    }
+    return {"type": schedule.type.upper(), **{camel.get(k, k): v for k, v in fields.items()}}
+
+
+def _mandate_body(body: MandateCreate, recipient_id: str, mandate_id: uuid.UUID) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "recipientId": recipient_id,
+        "interval": body.interval,
+        "startDate": body.start_date.isoformat(),
+        "clientPaymentId": str(mandate_id),
+    }
+    if body.fixed_amount_cents is not None:
+        request["fixedAmount"] = _reais(body.fixed_amount_cents)
+    if body.minimum_amount_cents is not None:
+        request["minimumVariableAmount"] = _reais(body.minimum_amount_cents)
+    if body.maximum_amount_cents is not None:
+        request["maximumVariableAmount"] = _reais(body.maximum_amount_cents)
+    if body.expires_on is not None:
+        request["expiresAt"] = body.expires_on.isoformat()
+    if body.description:
+        request["description"] = body.description
+    if body.first_payment is not None:
+        first: dict[str, Any] = {"amount": _reais(body.first_payment.amount_cents)}
+        if body.first_payment.date is not None:
+            first["date"] = body.first_payment.date.isoformat()
+        if body.first_payment.description:
+            first["description"] = body.first_payment.description
+        request["firstPayment"] = first
+    return request
+
+
+def _reais(cents: int) -> float:
+    """Pluggy takes amounts in reais as JSON numbers; cents / 100 is exact to two places."""
+    return cents / 100
+
+
+def _newer(incoming: datetime | None, stored: datetime | None) -> bool:
+    return stored is None or incoming is None or incoming >= stored
+
+
+def _error_text(detail: dict[str, Any] | None) -> str | None:
+    if not detail:
+        return None
+    for key in ("description", "message", "code"):
+        if isinstance(detail.get(key), str):
+            return str(detail[key])[:500]
+    return None

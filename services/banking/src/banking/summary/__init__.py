@@ -1,0 +1,1 @@
+"""The dashboard: balances, income and spending, categories, merchants, recurring payments."""

@@ -1,0 +1,29 @@
+"""Routes of the dashboard."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from banking.money import BRAZIL_TIME
+from banking.openapi import errors
+from banking.summary import service
+from banking.summary.schemas import Summary
+from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.db import DbSession
+
+router = APIRouter(prefix="/api/banking", tags=["summary"])
+
+
+@router.get("/summary/", responses=errors(service.InvalidPeriod))
+async def summary(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+) -> Summary:
+    """Your dashboard across every bank, for calendar days `from`..`to` (default: 12 months)."""
+    today = datetime.now(BRAZIL_TIME).date()
+    return await service.summary(session, principal, date_from, date_to, today)

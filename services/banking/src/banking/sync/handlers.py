@@ -1,0 +1,55 @@
+"""Sync jobs from banking's own work queue, and Pluggy's transaction events."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking import runtime
+from banking.items import service as items
+from banking.pluggy.webhooks import TransactionsChanged, TransactionsCreated
+from banking.registries import pluggy_events, sync_jobs
+from banking.sync import models as jobs
+from banking.sync import service
+from finhub_shared.events import EventEnvelope, utcnow
+
+
+@sync_jobs.on(service.SYNC_REQUESTED)
+async def on_sync_requested(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Run the queued sync job."""
+    job_id = uuid.UUID(envelope.data["job_id"])
+    await service.run_job(session, runtime.current(), job_id, utcnow())
+
+
+@pluggy_events.on("transactions/created")
+async def on_transactions_created(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Queue an incremental sync of the account from the first new transaction."""
+    event = TransactionsCreated.model_validate(envelope.data)
+    account = await items.find_account(
+        session, runtime.current(), event.item_id, event.account_id, utcnow()
+    )
+    if account is not None:
+        await service.queue_sync(
+            session,
+            account,
+            jobs.TRIGGER_WEBHOOK,
+            created_at_from=event.transactions_created_at_from,
+        )
+
+
+@pluggy_events.on("transactions/updated")
+async def on_transactions_updated(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Fetch the changed transactions again and keep their newer versions."""
+    event = TransactionsChanged.model_validate(envelope.data)
+    current, now = runtime.current(), utcnow()
+    account = await items.find_account(session, current, event.item_id, event.account_id, now)
+    if account is not None:
+        await service.refetch_transactions(session, current, account, event.transaction_ids, now)
+
+
+@pluggy_events.on("transactions/deleted")
+async def on_transactions_deleted(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Delete the transactions Pluggy removed."""
+    event = TransactionsChanged.model_validate(envelope.data)
+    await service.delete_transactions(session, event.account_id, event.transaction_ids)

@@ -1,0 +1,71 @@
+"""Queries of the sync jobs table."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking.accounts.models import BankAccount
+from banking.items.models import Item
+from banking.sync.models import POSTPONED, QUEUED, SyncJob
+from finhub_shared.auth import Principal, ensure_owned
+
+
+async def get_for(session: AsyncSession, principal: Principal, job_id: uuid.UUID) -> SyncJob:
+    """The caller's job, or 404."""
+    return ensure_owned(await session.get(SyncJob, job_id), principal, "sync job")
+
+
+async def get_locked(session: AsyncSession, job_id: uuid.UUID) -> SyncJob | None:
+    """The job, held against another worker running it at the same time."""
+    statement = (
+        select(SyncJob)
+        .where(SyncJob.id == job_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def waiting_job(session: AsyncSession, account_id: uuid.UUID) -> SyncJob | None:
+    """A queued or postponed job of the account that nobody is running right now."""
+    statement = (
+        select(SyncJob)
+        .where(SyncJob.account_id == account_id, SyncJob.status.in_((QUEUED, POSTPONED)))
+        .order_by(SyncJob.requested_at)
+        .limit(1)
+        # A job a worker holds is running: a new request then needs a job of its own.
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def due_postponed(session: AsyncSession, now: datetime, limit: int = 100) -> list[SyncJob]:
+    """Postponed jobs whose wait is over, held so that one worker requeues each."""
+    statement = (
+        select(SyncJob)
+        .where(SyncJob.status == POSTPONED, SyncJob.retry_at <= now)
+        .order_by(SyncJob.retry_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(await session.scalars(statement))
+
+
+async def retry_postponed_of_connector(
+    session: AsyncSession, connector_id: int, now: datetime
+) -> None:
+    """Make the postponed jobs of this connector's accounts due now."""
+    accounts_of_connector = (
+        select(BankAccount.id)
+        .join(Item, Item.id == BankAccount.item_id)
+        .where(Item.connector_id == connector_id)
+    )
+    await session.execute(
+        update(SyncJob)
+        .where(SyncJob.status == POSTPONED, SyncJob.account_id.in_(accounts_of_connector))
+        .values(retry_at=now)
+    )

@@ -1,0 +1,1 @@
+"""Transactions of the companies' accounts: listing, corrections of their category."""

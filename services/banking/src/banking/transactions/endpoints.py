@@ -1,0 +1,60 @@
+"""Routes of transactions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from banking.categories.errors import UnknownCategory
+from banking.openapi import errors
+from banking.runtime import BankingRuntime
+from banking.transactions import repository, service
+from banking.transactions.errors import InvalidCursor
+from banking.transactions.schemas import (
+    CategoryCorrection,
+    CorrectionResult,
+    TransactionFilters,
+    TransactionPage,
+    TransactionRead,
+)
+from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.db import DbSession
+from finhub_shared.errors import NotFound
+
+router = APIRouter(prefix="/api/banking", tags=["transactions"])
+
+
+@router.get("/transactions/", responses=errors(InvalidCursor))
+async def list_transactions(
+    filters: Annotated[TransactionFilters, Query()],
+    session: DbSession,
+    principal: CurrentPrincipal,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> TransactionPage:
+    """Your transactions, newest first, filtered; follow `next_cursor` for more."""
+    return await service.list_transactions(session, principal, filters, cursor, limit)
+
+
+@router.get("/transactions/{transaction_id}", responses=errors(NotFound))
+async def get_transaction(
+    transaction_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+) -> TransactionRead:
+    """One transaction."""
+    return TransactionRead.model_validate(
+        await repository.get_for(session, principal, transaction_id)
+    )
+
+
+@router.patch("/transactions/{transaction_id}", responses=errors(NotFound, UnknownCategory))
+async def correct_category(
+    transaction_id: uuid.UUID,
+    body: CategoryCorrection,
+    session: DbSession,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
+) -> CorrectionResult:
+    """Set the transaction's category by hand; optionally as a rule, and for similar ones."""
+    return await service.correct_category(session, runtime, principal, transaction_id, body)

@@ -1,0 +1,188 @@
+"""Queries of the transactions table."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking.money import BRAZIL_TIME
+from banking.transactions.models import CATEGORY_FROM_USER, Transaction
+from banking.transactions.schemas import TransactionFilters
+from finhub_shared.auth import Principal, ensure_owned, scoped
+
+# Refreshed from Pluggy on every newer version of a transaction.
+_PROVIDER_COLUMNS = (
+    "date",
+    "description",
+    "merchant_name",
+    "amount_cents",
+    "type",
+    "currency_code",
+    "status",
+    "pluggy_category_id",
+    "pluggy_updated_at",
+)
+# Refreshed too, unless the user chose the category themselves.
+_CATEGORY_COLUMNS = ("category_id", "category_name", "category_source", "rule_id")
+# What a sync writes for each transaction (the id and the bookkeeping columns have defaults).
+_WRITTEN_COLUMNS = (
+    "company_id",
+    "account_id",
+    "pluggy_transaction_id",
+    "pluggy_created_at",
+    *_PROVIDER_COLUMNS,
+    *_CATEGORY_COLUMNS,
+)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A row the upsert wrote: inserted (new) or updated (a newer version from Pluggy)."""
+
+    id: uuid.UUID
+    inserted: bool
+    date: datetime
+
+
+async def upsert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[Stored]:
+    """Insert new transactions and update those Pluggy changed since; unchanged ones are left.
+
+    Keyed by Pluggy's transaction id, so running a sync again never duplicates anything.
+    """
+    if not rows:
+        return []
+    # PostgreSQL refuses a statement that would change one row twice: keep the last of each id.
+    unique = list({row["pluggy_transaction_id"]: row for row in rows}.values())
+    # One statement per page, its rows sent as one array per column (unnest): no per-row
+    # statement work on either side.
+    arrays = {name: [row[name] for row in unique] for name in _WRITTEN_COLUMNS}
+    result = await session.execute(_UPSERT, arrays)
+    return [Stored(row.id, row.inserted, row.date) for row in result]
+
+
+def _upsert_statement() -> Any:
+    """INSERT the page's rows ... ON CONFLICT: new rows inserted, newer versions updated."""
+    table = Transaction.__table__
+    assert isinstance(table, Table)
+    columns = table.c
+    arrays = [bindparam(name, type_=ARRAY(columns[name].type)) for name in _WRITTEN_COLUMNS]
+    page = func.unnest(*arrays).table_valued(*_WRITTEN_COLUMNS).render_derived()
+    new_rows = insert(table).from_select(
+        _WRITTEN_COLUMNS, select(*(page.c[name] for name in _WRITTEN_COLUMNS))
+    )
+    chosen_by_user = Transaction.category_source == CATEGORY_FROM_USER
+    changes: dict[str, ColumnElement[Any]] = {
+        name: new_rows.excluded[name] for name in _PROVIDER_COLUMNS
+    }
+    changes |= {
+        name: case((chosen_by_user, columns[name]), else_=new_rows.excluded[name])
+        for name in _CATEGORY_COLUMNS
+    }
+    return new_rows.on_conflict_do_update(
+        index_elements=[Transaction.pluggy_transaction_id],
+        set_=changes,
+        # An older or identical version (a re-sync, a late event) changes nothing.
+        where=Transaction.pluggy_updated_at < new_rows.excluded.pluggy_updated_at,
+    ).returning(
+        columns.id,
+        # A row PostgreSQL inserted has no deleting transaction id yet; an updated one has.
+        literal_column("xmax = 0").label("inserted"),
+        columns.date,
+    )
+
+
+_UPSERT = _upsert_statement()
+
+
+async def flag_over_limit(session: AsyncSession, transaction_ids: Sequence[uuid.UUID]) -> None:
+    """Mark these transactions as arrived past the monthly limit."""
+    if transaction_ids:
+        await session.execute(
+            update(Transaction).where(Transaction.id.in_(transaction_ids)).values(over_limit=True)
+        )
+
+
+async def delete_by_pluggy_ids(
+    session: AsyncSession, account_id: uuid.UUID, pluggy_ids: Sequence[str]
+) -> int:
+    """Delete the account's transactions Pluggy removed; returns how many were here."""
+    if not pluggy_ids:
+        return 0
+    result = await session.execute(
+        delete(Transaction).where(
+            Transaction.account_id == account_id,
+            Transaction.pluggy_transaction_id.in_(pluggy_ids),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def get_for(
+    session: AsyncSession, principal: Principal, transaction_id: uuid.UUID
+) -> Transaction:
+    """The caller's transaction, or 404."""
+    return ensure_owned(await session.get(Transaction, transaction_id), principal, "transaction")
+
+
+async def page_for(
+    session: AsyncSession,
+    principal: Principal,
+    filters: TransactionFilters,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Transaction]:
+    """One page of the caller's transactions, newest first (ties by id), after `after`."""
+    statement = scoped(select(Transaction), Transaction, principal)
+    for condition in _conditions(filters):
+        statement = statement.where(condition)
+    if after is not None:
+        statement = statement.where(tuple_(Transaction.date, Transaction.id) < tuple_(*after))
+    statement = statement.order_by(Transaction.date.desc(), Transaction.id.desc()).limit(limit)
+    return list(await session.scalars(statement))
+
+
+def _conditions(filters: TransactionFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.account_id is not None:
+        conditions.append(Transaction.account_id == filters.account_id)
+    if filters.date_from is not None:
+        conditions.append(Transaction.date >= _start_of_day(filters.date_from))
+    if filters.date_to is not None:
+        conditions.append(Transaction.date < _start_of_day(filters.date_to + timedelta(days=1)))
+    if filters.category_id is not None:
+        conditions.append(Transaction.category_id == filters.category_id)
+    if filters.type is not None:
+        conditions.append(Transaction.type == filters.type)
+    if filters.q is not None:
+        conditions.append(
+            Transaction.description.icontains(filters.q, autoescape=True)
+            | Transaction.merchant_name.icontains(filters.q, autoescape=True)
+        )
+    if filters.amount_min_cents is not None:
+        conditions.append(Transaction.amount_cents >= filters.amount_min_cents)
+    if filters.amount_max_cents is not None:
+        conditions.append(Transaction.amount_cents <= filters.amount_max_cents)
+    return conditions
+
+
+def _start_of_day(day: date) -> datetime:
+    """Midnight of `day` in Brazil, where the company's calendar is."""
+    return datetime(day.year, day.month, day.day, tzinfo=BRAZIL_TIME)

@@ -1,0 +1,119 @@
+"""Transactions: the filtered listing, and a user's correction of a category."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banking.categories import service as categories
+from banking.categories.models import (
+    FIELD_DESCRIPTION,
+    FIELD_MERCHANT,
+    MATCH_EQUALS,
+    CategoryRule,
+)
+from banking.categories.schemas import RuleCreate, RuleRead
+from banking.runtime import Runtime
+from banking.transactions import repository
+from banking.transactions.errors import InvalidCursor
+from banking.transactions.models import CATEGORY_FROM_USER, Transaction
+from banking.transactions.schemas import (
+    CategoryCorrection,
+    CorrectionResult,
+    TransactionFilters,
+    TransactionPage,
+    TransactionRead,
+)
+from finhub_shared.auth import Principal
+
+# Corrections outrank rules a company wrote by hand (priority 100 by default).
+CORRECTION_RULE_PRIORITY = 50
+
+
+async def list_transactions(
+    session: AsyncSession,
+    principal: Principal,
+    filters: TransactionFilters,
+    cursor: str | None,
+    limit: int,
+) -> TransactionPage:
+    """A page of the caller's transactions, newest first, and the cursor of the next one."""
+    after = _decode_cursor(cursor) if cursor else None
+    rows = await repository.page_for(session, principal, filters, after, limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    return TransactionPage(
+        results=[TransactionRead.model_validate(row) for row in page],
+        next_cursor=_encode_cursor(page[-1]) if more else None,
+    )
+
+
+async def correct_category(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    transaction_id: uuid.UUID,
+    correction: CategoryCorrection,
+) -> CorrectionResult:
+    """The user's category, kept through later syncs; optionally a rule and the past updated."""
+    transaction = await repository.get_for(session, principal, transaction_id)
+    rule_body = _rule_like(transaction, correction.category_id)
+    rule: CategoryRule | None = None
+    if correction.create_rule:
+        rule = await categories.create_rule(session, runtime, principal, rule_body)
+    else:
+        await categories.ensure_category(session, runtime, correction.category_id)
+    similar = 0
+    if correction.apply_to_similar:
+        pattern = rule or CategoryRule(company_id=principal.company_id, **rule_body.model_dump())
+        # The transaction itself is set below, by hand; the others follow the pattern.
+        similar = await categories.apply_rule(
+            session, pattern, only=Transaction.id != transaction.id, by_hand=rule is None
+        )
+    category_names = await categories.names(session)
+    transaction.category_id = correction.category_id
+    transaction.category_name = category_names.get(correction.category_id)
+    transaction.category_source = CATEGORY_FROM_USER
+    transaction.rule_id = None
+    await session.flush()
+    return CorrectionResult(
+        transaction=TransactionRead.model_validate(transaction),
+        rule=RuleRead.model_validate(rule) if rule else None,
+        similar_updated=similar,
+    )
+
+
+def _rule_like(transaction: Transaction, category_id: str) -> RuleCreate:
+    """A rule that matches transactions like this one: same merchant, else same description."""
+    if transaction.merchant_name:
+        return RuleCreate(
+            field=FIELD_MERCHANT,
+            match=MATCH_EQUALS,
+            value=transaction.merchant_name[:200],
+            category_id=category_id,
+            priority=CORRECTION_RULE_PRIORITY,
+        )
+    return RuleCreate(
+        field=FIELD_DESCRIPTION,
+        match=MATCH_EQUALS,
+        value=transaction.description[:200],
+        category_id=category_id,
+        priority=CORRECTION_RULE_PRIORITY,
+    )
+
+
+def _encode_cursor(last: Transaction) -> str:
+    payload = json.dumps({"date": last.date.isoformat(), "id": str(last.id)})
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(payload["date"]), uuid.UUID(payload["id"])
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise InvalidCursor("The cursor is not one this listing gave.") from None

@@ -1,0 +1,1 @@
+"""Transactions counted per company and calendar month, against the plan's monthly limit."""

@@ -1,0 +1,42 @@
+"""Routes of usage."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from banking.accounts import repository as accounts
+from banking.entitlements import service as entitlements
+from banking.money import month_of
+from banking.runtime import BankingRuntime
+from banking.usage import repository
+from banking.usage.schemas import UsageRead
+from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.db import DbSession
+from finhub_shared.events import utcnow
+
+router = APIRouter(prefix="/api/banking", tags=["usage"])
+
+
+@router.get("/usage/")
+async def usage(
+    session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+) -> UsageRead:
+    """Your plan's limits and this month's use of them."""
+    now = utcnow()
+    company_id = principal.company_id
+    rights = await entitlements.entitlements_for(session, company_id, runtime.trial_terms, now)
+    month = month_of(now)
+    counted = await repository.get(session, company_id, month)
+    transactions = counted.transactions if counted else 0
+    limit = rights.transactions_per_month_limit
+    return UsageRead(
+        plan=rights.plan,
+        status=rights.status,
+        valid_until=rights.valid_until,
+        month=month.strftime("%Y-%m"),
+        transactions=transactions,
+        transactions_limit=limit,
+        over_limit=limit is not None and transactions > limit,
+        bank_accounts=await accounts.count_open(session, company_id),
+        bank_accounts_limit=rights.bank_accounts_limit,
+    )

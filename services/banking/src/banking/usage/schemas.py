@@ -1,0 +1,21 @@
+"""API shapes of usage against the plan's limits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class UsageRead(BaseModel):
+    """This month's use of the plan (Brazil's calendar); a null limit is unlimited."""
+
+    plan: str | None
+    status: str
+    valid_until: datetime | None
+    month: str
+    transactions: int
+    transactions_limit: int | None
+    over_limit: bool
+    bank_accounts: int
+    bank_accounts_limit: int | None

@@ -1,0 +1,173 @@
+"""Plan limits come only from billing's snapshots; a company never heard of is on trial."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from banking.entitlements import service
+from banking.entitlements.models import CompanyEntitlement
+from banking.entitlements.schemas import TrialTerms
+from banking.registries import entitlement_events
+from finhub_shared.db import Database
+from finhub_shared.events import EventEnvelope, utcnow
+
+from ..conftest import connect_bank, deliver, entitlements_event, token_for
+from ..pluggy_fake import FakePluggy
+
+TRIAL = TrialTerms(days=14, bank_accounts=10, transactions_per_month=5000)
+
+
+async def receive(database: Database, envelope: EventEnvelope) -> None:
+    await deliver(database, envelope, "banking.entitlements", entitlement_events)
+
+
+async def connect_token(client: httpx.AsyncClient, company_id: uuid.UUID) -> httpx.Response:
+    return await client.post(
+        "/api/banking/pluggy/connect-token/", json={}, headers=token_for(company_id)
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_company_never_heard_of_is_on_trial_for_14_days_from_its_first_request(
+    database: Database,
+) -> None:
+    company_id = uuid.uuid4()
+    first = utcnow()
+
+    async with database.transaction() as session:
+        rights = await service.entitlements_for(session, company_id, TRIAL, first)
+    async with database.transaction() as session:
+        later = await service.entitlements_for(
+            session, company_id, TRIAL, first + timedelta(days=3)
+        )
+
+    assert rights.status == "trial"
+    assert rights.assumed_trial
+    assert rights.bank_accounts_limit == 10
+    assert rights.transactions_per_month_limit == 5000
+    assert rights.valid_until == first + timedelta(days=14)
+    assert later.valid_until == rights.valid_until
+
+
+@pytest.mark.asyncio
+async def test_an_assumed_trial_that_ran_out_allows_no_new_bank(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    assert (await connect_token(client, company_id)).status_code == 201
+    async with database.transaction() as session:
+        await session.execute(
+            update(CompanyEntitlement).values(valid_until=utcnow() - timedelta(minutes=1))
+        )
+
+    refused = await connect_token(client, company_id)
+
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "bank_account_limit_reached"
+    assert refused.json()["limit"] == 0
+    assert refused.json()["suggested_plan"] == "professional"
+
+
+@pytest.mark.asyncio
+async def test_at_the_limit_a_new_connection_is_refused_then_allowed_after_an_upgrade(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    await receive(database, entitlements_event(company_id, "starter", bank_accounts=3))
+    await connect_bank(client, fake_pluggy, company_id, accounts=3)
+
+    refused = await connect_token(client, company_id)
+
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "code": "bank_account_limit_reached",
+        "message": refused.json()["message"],
+        "current": 3,
+        "limit": 3,
+        "upgrade_required": True,
+        "suggested_plan": "professional",
+    }
+    assert not any(path == "/connect_token" for _, path in fake_pluggy.calls)
+
+    await receive(database, entitlements_event(company_id, "professional", bank_accounts=10))
+
+    assert (await connect_token(client, company_id)).status_code == 201
+
+
+@pytest.mark.asyncio
+async def test_a_company_at_the_professional_limit_is_pointed_to_enterprise(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    await receive(database, entitlements_event(company_id, "professional", bank_accounts=2))
+    await connect_bank(client, fake_pluggy, company_id, accounts=2)
+    await receive(database, entitlements_event(company_id, "professional", bank_accounts=10))
+    await connect_bank(client, fake_pluggy, company_id, accounts=8)
+
+    refused = await connect_token(client, company_id)
+
+    assert refused.json()["suggested_plan"] == "enterprise"
+
+
+@pytest.mark.asyncio
+async def test_unlimited_plans_have_no_bank_account_limit(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    await receive(database, entitlements_event(company_id, "enterprise", bank_accounts=None))
+    await connect_bank(client, fake_pluggy, company_id, accounts=12)
+
+    assert (await connect_token(client, company_id)).status_code == 201
+
+
+@pytest.mark.asyncio
+async def test_an_older_snapshot_arriving_late_changes_nothing(database: Database) -> None:
+    company_id = uuid.uuid4()
+    older = entitlements_event(company_id, "starter", bank_accounts=3)
+    newer = entitlements_event(company_id, "professional", bank_accounts=10)
+
+    await receive(database, newer)
+    await receive(database, older)
+
+    async with database.transaction() as session:
+        rights = await service.entitlements_for(session, company_id, TRIAL, utcnow())
+    assert rights.plan == "professional"
+    assert rights.bank_accounts_limit == 10
+    assert not rights.assumed_trial
+
+
+@pytest.mark.asyncio
+async def test_billings_snapshot_replaces_an_assumed_trial(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    snapshot = entitlements_event(company_id, "starter", bank_accounts=0)
+    await connect_token(client, company_id)  # starts an assumed trial, after the snapshot's time
+
+    await receive(database, snapshot)
+
+    refused = await connect_token(client, company_id)
+    assert refused.status_code == 403
+    assert refused.json()["limit"] == 0
+
+
+@pytest.mark.asyncio
+async def test_reconnecting_an_existing_item_is_allowed_at_the_limit(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    await receive(database, entitlements_event(company_id, "starter", bank_accounts=1))
+    item = await connect_bank(client, fake_pluggy, company_id, accounts=1)
+
+    response = await client.post(
+        "/api/banking/pluggy/connect-token/",
+        json={"item_id": item["id"]},
+        headers=token_for(company_id),
+    )
+
+    assert response.status_code == 201

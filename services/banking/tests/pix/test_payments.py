@@ -1,0 +1,262 @@
+"""PIX payments to completion, on a schedule, timed out; automatic PIX mandates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from banking.jobs import time_out_unauthorised_payments
+from banking.pix.models import PixPayment
+from finhub_shared.db import Database
+from finhub_shared.events import utcnow
+
+from ..conftest import deliver_pluggy_event, token_for
+from ..pluggy_fake import FakePluggy
+
+
+async def pay(client: httpx.AsyncClient, company_id: uuid.UUID, **body: Any) -> httpx.Response:
+    body = {"amount_cents": 15050, "recipient": {"pix_key": "fornecedor@example.com"}, **body}
+    return await client.post("/api/banking/pix/payments/", json=body, headers=token_for(company_id))
+
+
+async def payment(client: httpx.AsyncClient, company_id: uuid.UUID, payment_id: str) -> Any:
+    response = await client.get(
+        f"/api/banking/pix/payments/{payment_id}", headers=token_for(company_id)
+    )
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.asyncio
+async def test_a_pix_payment_to_completion(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+
+    created = await pay(client, company_id, description="Fornecedor novembro")
+
+    assert created.status_code == 201
+    body = created.json()
+    assert body["status"] == "pending"
+    assert body["payment_url"].startswith("https://pay.pluggy.ai/")
+    [(_, _, recipient)] = [r for r in fake_pluggy.received if r[1] == "/payments/recipients"]
+    assert recipient == {"pixKey": "fornecedor@example.com"}
+    [request_id] = fake_pluggy.payment_requests
+    sent = next(b for m, p, b in fake_pluggy.received if p == "/payments/requests")
+    assert sent["amount"] == 150.5
+    assert sent["clientPaymentId"] == body["id"]
+
+    intent = fake_pluggy.pay(request_id)
+    event = {"paymentRequestId": request_id, "paymentIntentId": intent["id"]}
+    await deliver_pluggy_event(database, "payment_intent/completed", event)
+    await deliver_pluggy_event(
+        database, "payment_request/updated", {"paymentRequestId": request_id}
+    )
+
+    done = await payment(client, company_id, body["id"])
+    assert (done["status"], done["request_status"], done["intent_status"]) == (
+        "completed",
+        "COMPLETED",
+        "PAYMENT_COMPLETED",
+    )
+    listed = await client.get("/api/banking/pix/payments/", headers=token_for(company_id))
+    assert [p["id"] for p in listed.json()] == [body["id"]]
+
+
+@pytest.mark.asyncio
+async def test_a_late_older_event_does_not_undo_a_completed_payment(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    created = (await pay(client, company_id)).json()
+    [request_id] = fake_pluggy.payment_requests
+    intent = fake_pluggy.pay(request_id)
+    await deliver_pluggy_event(
+        database,
+        "payment_intent/completed",
+        {"paymentRequestId": request_id, "paymentIntentId": intent["id"]},
+    )
+    stale_request = dict(fake_pluggy.payment_requests[request_id])
+    stale_request.update(status="CREATED", updatedAt="2020-01-01T00:00:00.000Z")
+    fake_pluggy.payment_requests[request_id] = stale_request
+
+    await deliver_pluggy_event(database, "payment_intent/created", {"paymentRequestId": request_id})
+
+    assert (await payment(client, company_id, created["id"]))["status"] == "completed"
+
+
+@pytest.mark.asyncio
+async def test_a_payment_nobody_authorises_in_30_minutes_times_out(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    fresh = (await pay(client, company_id)).json()
+    old = (await pay(client, company_id)).json()
+    async with database.transaction() as session:
+        await session.execute(
+            update(PixPayment)
+            .where(PixPayment.id == uuid.UUID(old["id"]))
+            .values(created_at=utcnow() - timedelta(minutes=31))
+        )
+
+    await time_out_unauthorised_payments(database)
+
+    assert (await payment(client, company_id, old["id"]))["status"] == "timed_out"
+    assert (await payment(client, company_id, fresh["id"]))["status"] == "pending"
+
+
+@pytest.mark.asyncio
+async def test_a_scheduled_payment_to_a_bank_account(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy
+) -> None:
+    company_id = uuid.uuid4()
+    recipient = {
+        "tax_number": "12345678000190",
+        "name": "Fornecedor LTDA",
+        "institution_id": str(uuid.uuid4()),
+        "branch": "0001",
+        "account_number": "12345-6",
+    }
+    schedule = {
+        "type": "monthly",
+        "start_date": "2026-12-05",
+        "occurrences": 6,
+        "day_of_month": 5,
+    }
+
+    created = await pay(client, company_id, recipient=recipient, schedule=schedule)
+
+    assert created.status_code == 201
+    sent = next(b for m, p, b in fake_pluggy.received if p == "/payments/requests")
+    assert sent["schedule"] == {
+        "type": "MONTHLY",
+        "startDate": "2026-12-05",
+        "occurrences": 6,
+        "dayOfMonth": 5,
+    }
+    sent_recipient = next(b for m, p, b in fake_pluggy.received if p == "/payments/recipients")
+    assert sent_recipient["account"] == {
+        "branch": "0001",
+        "number": "12345-6",
+        "type": "CHECKING_ACCOUNT",
+    }
+
+
+@pytest.mark.asyncio
+async def test_bad_payments_are_422(client: httpx.AsyncClient) -> None:
+    company_id = uuid.uuid4()
+
+    zero = await pay(client, company_id, amount_cents=0)
+    no_recipient = await pay(client, company_id, recipient={})
+    bad_schedule = await pay(client, company_id, schedule={"type": "hourly"})
+
+    assert zero.status_code == no_recipient.status_code == bad_schedule.status_code == 422
+
+
+@pytest.mark.asyncio
+async def test_another_companys_payments_are_invisible(client: httpx.AsyncClient) -> None:
+    created = (await pay(client, uuid.uuid4())).json()
+    stranger = token_for(uuid.uuid4())
+
+    assert (await client.get("/api/banking/pix/payments/", headers=stranger)).json() == []
+    shown = await client.get(f"/api/banking/pix/payments/{created['id']}", headers=stranger)
+    assert shown.status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    headers = token_for(company_id)
+    created = await client.post(
+        "/api/banking/pix/automatic/",
+        json={
+            "recipient": {"pix_key": "12345678000190"},
+            "interval": "MONTHLY",
+            "start_date": "2026-12-10",
+            "fixed_amount_cents": 9990,
+            "description": "Aluguel",
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201
+    mandate = created.json()
+    assert mandate["status"] == "pending_authorization"
+    [request_id] = fake_pluggy.payment_requests
+    when = (date.today() + timedelta(days=5)).isoformat()
+    early = await client.post(
+        f"/api/banking/pix/automatic/{mandate['id']}/payments/",
+        json={"amount_cents": 9990, "date": when},
+        headers=headers,
+    )
+    assert (early.status_code, early.json()["code"]) == (409, "mandate_not_authorized")
+
+    fake_pluggy.set_payment_request_status(request_id, "AUTHORIZED")
+    await deliver_pluggy_event(
+        database, "payment_request/updated", {"paymentRequestId": request_id}
+    )
+    cycle = await client.post(
+        f"/api/banking/pix/automatic/{mandate['id']}/payments/",
+        json={"amount_cents": 9990, "date": when},
+        headers=headers,
+    )
+    assert cycle.status_code == 201
+    [pluggy_payment_id] = fake_pluggy.automatic_pix_payments
+    fake_pluggy.set_automatic_pix_payment_status(pluggy_payment_id, "COMPLETED")
+    await deliver_pluggy_event(
+        database,
+        "automatic_pix_payment/completed",
+        {"paymentRequestId": request_id, "automaticPixPaymentId": pluggy_payment_id},
+    )
+    second = await client.post(
+        f"/api/banking/pix/automatic/{mandate['id']}/payments/",
+        json={"amount_cents": 9990, "date": when},
+        headers=headers,
+    )
+    cancelled = await client.post(
+        f"/api/banking/pix/automatic/{mandate['id']}/payments/{second.json()['id']}/cancel",
+        headers=headers,
+    )
+    revoked = await client.post(
+        f"/api/banking/pix/automatic/{mandate['id']}/revoke", headers=headers
+    )
+
+    detail = (
+        await client.get(f"/api/banking/pix/automatic/{mandate['id']}", headers=headers)
+    ).json()
+    assert cancelled.json()["status"] == "CANCELED"
+    assert revoked.json()["status"] == "canceled"
+    assert detail["status"] == "canceled"
+    assert [p["status"] for p in detail["payments"]] == ["COMPLETED", "CANCELED"]
+    assert fake_pluggy.payment_requests[request_id]["status"] == "CANCELED"
+    after = await client.post(
+        f"/api/banking/pix/automatic/{mandate['id']}/payments/",
+        json={"amount_cents": 9990, "date": when},
+        headers=headers,
+    )
+    assert after.status_code == 409
+
+
+@pytest.mark.asyncio
+async def test_a_mandate_needs_a_fixed_amount_or_a_range(client: httpx.AsyncClient) -> None:
+    base = {
+        "recipient": {"pix_key": "12345678000190"},
+        "interval": "MONTHLY",
+        "start_date": "2026-12-10",
+    }
+    headers = token_for(uuid.uuid4())
+
+    neither = await client.post("/api/banking/pix/automatic/", json=base, headers=headers)
+    both = await client.post(
+        "/api/banking/pix/automatic/",
+        json={**base, "fixed_amount_cents": 100, "maximum_amount_cents": 500},
+        headers=headers,
+    )
+
+    assert neither.status_code == both.status_code == 422

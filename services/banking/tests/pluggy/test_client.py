@@ -1,0 +1,219 @@
+"""The Pluggy client: authentication, cursor pages, and how it rides out Pluggy's failures."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from structlog.testing import capture_logs
+
+from banking.pluggy import PluggyClient
+from banking.pluggy.client import API_KEY_LIFETIME_SECONDS
+from finhub_shared.errors import ProviderError, ProviderUnavailable
+from finhub_shared.provider_client import CircuitBreakerPolicy
+
+from ..conftest import FAST_RETRIES
+from ..pluggy_fake import FakePluggy, error
+
+
+def client_for(
+    fake: FakePluggy,
+    *,
+    clock: Callable[[], float] | None = None,
+    breaker: CircuitBreakerPolicy | None = None,
+) -> PluggyClient:
+    return PluggyClient(
+        os.environ["PLUGGY_API_URL"],
+        fake.client_id,
+        SecretStr(fake.client_secret),
+        retry=FAST_RETRIES,
+        breaker=breaker or CircuitBreakerPolicy(),
+        transport=httpx.MockTransport(fake),
+        **({"clock": clock} if clock else {}),
+    )
+
+
+@pytest.mark.asyncio
+async def test_one_api_key_serves_many_calls(fake_pluggy: FakePluggy, pluggy: PluggyClient) -> None:
+    item = fake_pluggy.add_item("company-1")
+
+    for _ in range(3):
+        assert await pluggy.get_item(item["id"]) is not None
+
+    assert fake_pluggy.calls_to("POST", "/auth") == 1
+
+
+@pytest.mark.asyncio
+async def test_a_rejected_key_is_renewed_and_the_call_repeated(
+    fake_pluggy: FakePluggy, pluggy: PluggyClient
+) -> None:
+    item = fake_pluggy.add_item("company-1")
+    await pluggy.get_item(item["id"])
+    fake_pluggy.revoke_api_keys()
+
+    fetched = await pluggy.get_item(item["id"])
+
+    assert fetched is not None
+    assert fetched.id == item["id"]
+    assert fake_pluggy.calls_to("POST", "/auth") == 2
+
+
+@pytest.mark.asyncio
+async def test_a_401_also_renews_the_key(fake_pluggy: FakePluggy, pluggy: PluggyClient) -> None:
+    item = fake_pluggy.add_item("company-1")
+    await pluggy.get_item(item["id"])
+    fake_pluggy.fail_next("GET", r"/items/.*", error(401, "UNAUTHORIZED", "API key expired"))
+
+    assert await pluggy.get_item(item["id"]) is not None
+    assert fake_pluggy.calls_to("POST", "/auth") == 2
+
+
+@pytest.mark.asyncio
+async def test_other_403s_are_errors_without_a_new_key(
+    fake_pluggy: FakePluggy, pluggy: PluggyClient
+) -> None:
+    item = fake_pluggy.add_item("company-1")
+    fake_pluggy.fail_next(
+        "GET", r"/items/.*", error(403, "CLIENT_IP_NOT_ALLOWED", "IP not allowed")
+    )
+
+    with pytest.raises(ProviderError) as raised:
+        await pluggy.get_item(item["id"])
+
+    assert raised.value.extra["provider_code"] == "CLIENT_IP_NOT_ALLOWED"
+    assert fake_pluggy.calls_to("POST", "/auth") == 1
+
+
+@pytest.mark.asyncio
+async def test_the_key_is_renewed_before_its_two_hours_are_up(fake_pluggy: FakePluggy) -> None:
+    now = [1000.0]
+    item = fake_pluggy.add_item("company-1")
+    client = client_for(fake_pluggy, clock=lambda: now[0])
+    try:
+        await client.get_item(item["id"])
+        now[0] += API_KEY_LIFETIME_SECONDS - 5 * 60
+        await client.get_item(item["id"])
+    finally:
+        await client.aclose()
+
+    assert fake_pluggy.calls_to("POST", "/auth") == 2
+
+
+@pytest.mark.asyncio
+async def test_wrong_client_secret_is_a_provider_error_that_does_not_show_the_secret(
+    fake_pluggy: FakePluggy,
+) -> None:
+    client = client_for(fake_pluggy)
+    fake_pluggy.client_secret = "the-secret-pluggy-really-has"
+    item = fake_pluggy.add_item("company-1")
+    try:
+        with capture_logs() as logs, pytest.raises(ProviderError) as raised:
+            await client.get_item(item["id"])
+    finally:
+        await client.aclose()
+
+    assert raised.value.extra["provider_code"] == "CLIENT_KEYS_UNAUTHORIZED"
+    sent_secret = os.environ["PLUGGY_CLIENT_SECRET"]
+    assert sent_secret not in str(raised.value.to_body())
+    assert sent_secret not in repr(logs)
+
+
+@pytest.mark.asyncio
+async def test_an_unknown_item_is_none(pluggy: PluggyClient) -> None:
+    assert await pluggy.get_item("0d4f5c4e-0000-4000-8000-000000000000") is None
+
+
+@pytest.mark.asyncio
+async def test_transaction_pages_follow_the_cursor_to_the_end(
+    fake_pluggy: FakePluggy, pluggy: PluggyClient
+) -> None:
+    fake_pluggy.page_size = 7
+    account = fake_pluggy.add_account(fake_pluggy.add_item("company-1")["id"])
+    added = fake_pluggy.add_transactions(account["id"], 30)
+
+    pages = [page async for page in pluggy.transaction_pages(account["id"])]
+
+    assert [len(page) for page in pages] == [7, 7, 7, 7, 2]
+    assert [t.id for page in pages for t in page] == [t["id"] for t in added]
+
+
+@pytest.mark.asyncio
+async def test_transaction_pages_from_a_creation_time_only_bring_newer_ones(
+    fake_pluggy: FakePluggy, pluggy: PluggyClient
+) -> None:
+    account = fake_pluggy.add_account(fake_pluggy.add_item("company-1")["id"])
+    fake_pluggy.add_transactions(account["id"], 5, created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    newer = fake_pluggy.add_transactions(
+        account["id"], 3, created_at=datetime(2026, 11, 20, tzinfo=UTC)
+    )
+
+    pages = [
+        page
+        async for page in pluggy.transaction_pages(
+            account["id"], created_at_from=datetime(2026, 11, 10, tzinfo=UTC)
+        )
+    ]
+
+    assert [t.id for page in pages for t in page] == [t["id"] for t in newer]
+
+
+@pytest.mark.asyncio
+async def test_direction_and_amount_are_read_exactly(
+    fake_pluggy: FakePluggy, pluggy: PluggyClient
+) -> None:
+    account = fake_pluggy.add_account(fake_pluggy.add_item("company-1")["id"])
+    fake_pluggy.add_transactions(account["id"], 1, amount="0.10", transaction_type="CREDIT")
+
+    [[transaction]] = [page async for page in pluggy.transaction_pages(account["id"])]
+
+    assert transaction.type == "CREDIT"
+    assert str(transaction.amount) == "0.1"
+
+
+@pytest.mark.asyncio
+async def test_429_and_500_are_retried_until_pluggy_answers(
+    fake_pluggy: FakePluggy, pluggy: PluggyClient
+) -> None:
+    item = fake_pluggy.add_item("company-1")
+    fake_pluggy.fail_next(
+        "GET",
+        r"/items/.*",
+        httpx.Response(429, headers={"Retry-After": "60"}, json={"message": "Too many requests"}),
+        error(500, "INTERNAL_ERROR", "boom"),
+    )
+
+    fetched = await pluggy.get_item(item["id"])
+
+    assert fetched is not None
+    assert fake_pluggy.calls_to("GET", r"/items/.*") == 3
+
+
+@pytest.mark.asyncio
+async def test_a_failing_pluggy_opens_the_circuit_then_it_recovers(
+    fake_pluggy: FakePluggy,
+) -> None:
+    item = fake_pluggy.add_item("company-1")
+    client = client_for(
+        fake_pluggy, breaker=CircuitBreakerPolicy(failure_threshold=2, reset_after_seconds=0.2)
+    )
+    try:
+        await client.get_item(item["id"])  # authenticated while Pluggy is well
+        fake_pluggy.fail_next("GET", r"/items/.*", *[error(500, "INTERNAL", "down")] * 6)
+        for _ in range(2):
+            with pytest.raises(ProviderError):
+                await client.get_item(item["id"])
+        calls_while_failing = fake_pluggy.calls_to("GET", r"/items/.*")
+
+        with pytest.raises(ProviderUnavailable):
+            await client.get_item(item["id"])
+        assert fake_pluggy.calls_to("GET", r"/items/.*") == calls_while_failing
+
+        await asyncio.sleep(0.25)
+        assert await client.get_item(item["id"]) is not None
+    finally:
+        await client.aclose()

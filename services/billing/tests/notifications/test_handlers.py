@@ -1,0 +1,41 @@
+"""banking.notification.requested: what banking has to tell a company reaches its users."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from billing.consumer import notification_events
+from billing.database import InboxEvent
+from finhub_shared.db import Database
+from finhub_shared.events import new_event
+from finhub_shared.inbox import inbox_dispatcher
+
+from ..helpers import bearer, register
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_a_notification_banking_asks_for_is_listed_once(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    body = await register(client)
+    dispatch = inbox_dispatcher(database, InboxEvent, "billing.notifications", notification_events)
+    request = new_event(
+        "banking",
+        "notification.requested",
+        {
+            "company_id": body["company"]["id"],
+            "kind": "transaction_limit_reached",
+            "message": "You reached this month's 5,000 transactions.",
+            "limit": 5000,
+        },
+    )
+
+    await dispatch(request)
+    await dispatch(request)  # redelivered
+
+    listed = (await client.get("/api/notifications/", headers=bearer(body["access_token"]))).json()
+    ours = [item for item in listed["items"] if item["kind"] == "transaction_limit_reached"]
+    assert len(ours) == 1
+    assert ours[0]["message"] == "You reached this month's 5,000 transactions."
