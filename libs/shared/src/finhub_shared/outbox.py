@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -35,6 +36,8 @@ from finhub_shared.db import Database
 from finhub_shared.events import EXCHANGE, EventEnvelope, utcnow
 
 log = structlog.get_logger(__name__)
+
+BACKLOG_GAUGE_SECONDS = 1.0
 
 
 class OutboxMessageMixin:
@@ -123,9 +126,13 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay until `stop()` is called; a broker outage only delays publishing."""
         log.info("outbox_relay_started")
+        backlog_recorded_at = 0.0
         while not self._stopping.is_set():
             published, failed = await self.relay_batch()
-            await self.record_backlog()
+            # Counting the backlog costs a query: once a second is plenty for a gauge.
+            if time.monotonic() - backlog_recorded_at >= BACKLOG_GAUGE_SECONDS:
+                await self.record_backlog()
+                backlog_recorded_at = time.monotonic()
             if failed and not published:
                 await self._sleep(self._retry_seconds)
             elif published < self._batch_size:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -28,25 +28,25 @@ _INSERT_BATCH = """
 WITH incoming AS (
     SELECT *
     FROM unnest(
-        $1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::text[],
-        $8::uuid[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::bytea[], $13::text[]
-    ) AS t(id, source, event_id, event_type, status, raw_body, headers, company_id,
+        $1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::uuid[],
+        $8::timestamptz[], $9::timestamptz[], $10::text[], $11::bytea[], $12::text[]
+    ) AS t(source, event_id, event_type, status, raw_body, headers, company_id,
            occurred_at, received_at, routing_key, envelope, correlation_id)
 ), stored AS (
     INSERT INTO webhook_events (id, source, event_id, event_type, status, raw_body, headers,
                                 company_id, occurred_at, received_at)
-    SELECT id, source, event_id, event_type, status, raw_body, headers::jsonb, company_id,
-           occurred_at, received_at
+    SELECT gen_random_uuid(), source, event_id, event_type, status, raw_body, headers::jsonb,
+           company_id, occurred_at, received_at
     FROM incoming
     ON CONFLICT (event_id, source) DO NOTHING
-    RETURNING id, status
+    RETURNING source, event_id, status
 ), queued AS (
     INSERT INTO outbox_messages (message_id, routing_key, body, correlation_id)
     SELECT incoming.event_id, incoming.routing_key, incoming.envelope, incoming.correlation_id
-    FROM stored JOIN incoming USING (id)
+    FROM stored JOIN incoming USING (source, event_id)
     WHERE stored.status = 'routed'
 )
-SELECT id FROM stored
+SELECT source, event_id FROM stored
 """
 
 
@@ -66,7 +66,6 @@ class IncomingEvent:
     routing_key: str
     envelope: bytes
     correlation_id: str | None
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -132,8 +131,7 @@ class EventStore:
             for pending in batch:
                 _settle(pending.stored, error=StorageUnavailable("The event could not be stored."))
             return
-        inserted = {record["id"] for record in records}
-        new_keys = {row.key for row in rows if row.id in inserted}
+        new_keys = {(record["source"], record["event_id"]) for record in records}
         for pending in batch:
             is_new = pending is first_of_each[pending.event.key] and pending.event.key in new_keys
             _settle(pending.stored, result=is_new)
@@ -141,7 +139,6 @@ class EventStore:
 
 def _columns(rows: list[IncomingEvent]) -> list[list[Any]]:
     return [
-        [row.id for row in rows],
         [row.source for row in rows],
         [row.event_id for row in rows],
         [row.event_type for row in rows],
