@@ -73,6 +73,7 @@ class OutboxMessageMixin:
 # id, message_id, exchange, routing_key, body, correlation_id
 _PendingRow = Row[int, str, str, str, bytes, str | None]
 
+
 class ConfirmingPublisher(Protocol):
     """What the relay needs from the bus publisher."""
 
