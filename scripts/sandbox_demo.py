@@ -8,10 +8,12 @@ Each step prints what it did and what the system answered.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -77,7 +79,7 @@ def main() -> None:
     step("2. Choose a plan and check out at the Stripe stand-in")
     plans = http.get(f"{BILLING}/api/payments/plans/").json()
     for plan in plans:
-        print(f"   {plan['slug']:<13} R$ {plan['monthly_price_cents'] / 100:>7.2f}/month")
+        print(f"   {plan['slug']:<13} R$ {plan['prices']['monthly_cents'] / 100:>7.2f}/month")
     professional = next(plan for plan in plans if plan["slug"] == "professional")
     checkout = check(
         http.post(
@@ -110,6 +112,16 @@ def main() -> None:
     )
 
     step("4. Connect a bank at the Pluggy stand-in")
+    # Once per environment, as an operator would: Pluggy must know where to send its events.
+    registration = [
+        str(Path(sys.executable).parent / "finhub-gateway"),
+        "pluggy-webhooks",
+        "register",
+    ]
+    print(
+        "   "
+        + subprocess.run(registration, check=True, capture_output=True, text=True).stdout.strip()
+    )
     token = check(
         http.post(f"{BANKING}/api/banking/pluggy/connect-token/", headers=auth, json={}), 201
     )
@@ -136,16 +148,18 @@ def main() -> None:
 
     def synced_transactions() -> dict[str, Any] | None:
         page = check(http.get(f"{BANKING}/api/banking/transactions/", headers=auth), 200)
-        return page if page.get("items") else None
+        return page if page["results"] else None
 
     synced = wait_until("the first sync", synced_transactions)
     for account_row in http.get(f"{BANKING}/api/banking/accounts/", headers=auth).json():
-        name, kind, balance = account_row["name"], account_row["type"], account_row["balance"]
-        print(f"   {name:<30} {kind:<8} balance {balance}")
-    for transaction in synced["items"][:5]:
+        name, kind = account_row["name"], account_row["type"]
+        print(f"   {name:<30} {kind:<8} balance R$ {account_row['balance_cents'] / 100:>12,.2f}")
+    for transaction in synced["results"][:5]:
+        amount = transaction["amount_cents"] / 100
+        category = transaction["category_name"] or "-"
         print(
-            f"   {transaction['date'][:10]} {transaction['type']:<6} {transaction['amount']:>10} "
-            f"{transaction['category'] or '-':<20} {transaction['description'][:40]}"
+            f"   {transaction['date'][:10]} {transaction['type']:<6} R$ {amount:>10,.2f} "
+            f"{category:<24} {transaction['description'][:40]}"
         )
 
     step("6. Dashboard")

@@ -27,9 +27,12 @@ async def notify_company(
     session: AsyncSession, company_id: UUID, kind: str, message: str, **details: Any
 ) -> None:
     """Ask for a notification to the company's users (billing stores and streams them)."""
-    await publish(
-        session,
-        NOTIFICATION_REQUESTED,
-        {"company_id": str(company_id), "kind": kind, "message": message, **details},
-        company_id,
-    )
+    payload = notification_payload(company_id, kind, message, **details)
+    await publish(session, NOTIFICATION_REQUESTED, payload, company_id)
+
+
+def notification_payload(
+    company_id: UUID, kind: str, message: str, **details: Any
+) -> dict[str, Any]:
+    """The `data` of `banking.notification.requested`, as billing reads it."""
+    return {"company_id": str(company_id), "kind": kind, "message": message, **details}

@@ -54,7 +54,8 @@ async def test_past_the_monthly_limit_transactions_are_kept_flagged_and_reported
     assert reports["2026-10"] == {
         "company_id": str(company_id),
         "month": "2026-10",
-        "transactions": 8,
+        "bank_accounts": 1,
+        "transactions_this_month": 8,
         "transactions_limit": 5,
         "over_limit": True,
     }

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import events
+from banking.accounts import repository as accounts_repository
 from banking.usage import repository
 
 USAGE_CHANGED = "usage.changed"
@@ -30,6 +32,20 @@ async def count_new_transactions(
     return list(new_ids[-over:])
 
 
+def usage_payload(
+    company_id: uuid.UUID, month: date, bank_accounts: int, transactions: int, limit: int | None
+) -> dict[str, Any]:
+    """The `data` of `banking.usage.changed`, as billing reads it."""
+    return {
+        "company_id": str(company_id),
+        "month": month.strftime("%Y-%m"),
+        "bank_accounts": bank_accounts,
+        "transactions_this_month": transactions,
+        "transactions_limit": limit,
+        "over_limit": limit is not None and transactions > limit,
+    }
+
+
 async def report(
     session: AsyncSession,
     company_id: uuid.UUID,
@@ -38,23 +54,14 @@ async def report(
     now: datetime,
 ) -> None:
     """Publish `banking.usage.changed` for each month; tell the company once it is over."""
+    bank_accounts = await accounts_repository.count_open(session, company_id)
     for month in sorted(months):
         usage = await repository.get(session, company_id, month)
         if usage is None:
             continue
         over_limit = limit is not None and usage.transactions > limit
-        await events.publish(
-            session,
-            USAGE_CHANGED,
-            {
-                "company_id": str(company_id),
-                "month": month.strftime("%Y-%m"),
-                "transactions": usage.transactions,
-                "transactions_limit": limit,
-                "over_limit": over_limit,
-            },
-            company_id,
-        )
+        payload = usage_payload(company_id, month, bank_accounts, usage.transactions, limit)
+        await events.publish(session, USAGE_CHANGED, payload, company_id)
         if over_limit and usage.limit_notice_sent_at is None:
             usage.limit_notice_sent_at = now
             await events.notify_company(
