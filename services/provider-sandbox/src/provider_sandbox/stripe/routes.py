@@ -11,6 +11,7 @@ from finhub_shared.settings import split_secrets
 from provider_sandbox.config import SandboxSettings
 from provider_sandbox.control import register_time_travel
 from provider_sandbox.stripe import (
+    account,
     catalog,
     checkout,
     control,
@@ -32,6 +33,7 @@ from provider_sandbox.webhooks import WebhookDispatcher
 
 router = APIRouter()
 for module in (
+    account,
     customers,
     catalog,
     checkout,
