@@ -63,16 +63,7 @@ async def run_worker(
     publisher = Publisher(amqp_url)
     await publisher.connect()
     relay = OutboxRelay(database, outbox_model, publisher)
-    consumers = [
-        Consumer(
-            amqp_url,
-            subscription.queue,
-            inbox_dispatcher(database, inbox_model, subscription.queue.name, subscription.registry),
-            prefetch=settings.consumer_prefetch,
-        )
-        for subscription in subscriptions
-        if inbox_model is not None
-    ]
+    consumers = _consumers(settings, database, inbox_model, subscriptions)
     for consumer in consumers:
         await consumer.start()
     tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
@@ -91,6 +82,27 @@ async def run_worker(
     await publisher.close()
     await database.dispose()
     log.info("worker_stopped")
+
+
+def _consumers(
+    settings: ServiceSettings,
+    database: Database,
+    inbox_model: type[InboxEventMixin] | None,
+    subscriptions: Sequence[Subscription],
+) -> list[Consumer]:
+    if not subscriptions:
+        return []
+    if inbox_model is None:
+        raise ValueError("a worker that consumes needs an inbox table")
+    return [
+        Consumer(
+            settings.amqp_url.get_secret_value(),
+            subscription.queue,
+            inbox_dispatcher(database, inbox_model, subscription.queue.name, subscription.registry),
+            prefetch=settings.consumer_prefetch,
+        )
+        for subscription in subscriptions
+    ]
 
 
 def _outbox_maintenance(outbox_model: type[OutboxMessageMixin]) -> PeriodicJob:

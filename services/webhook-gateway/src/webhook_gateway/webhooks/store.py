@@ -38,6 +38,9 @@ WITH incoming AS (
     SELECT gen_random_uuid(), source, event_id, event_type, status, raw_body, headers::jsonb,
            company_id, occurred_at, received_at
     FROM incoming
+    -- One order for every writer: two batches holding the same ids then wait for each other
+    -- in turn instead of deadlocking on the unique index.
+    ORDER BY event_id, source
     ON CONFLICT (event_id, source) DO NOTHING
     RETURNING source, event_id, status
 ), queued AS (
@@ -123,9 +126,7 @@ class EventStore:
             first_of_each.setdefault(pending.event.key, pending)
         rows = [pending.event for pending in first_of_each.values()]
         try:
-            records = await self._pool.fetch(
-                _INSERT_BATCH, *_columns(rows), timeout=STORE_TIMEOUT_SECONDS
-            )
+            records = await self._insert(rows)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
             log.error("webhook_store_failed", error=type(error).__name__, batch=len(batch))
             for pending in batch:
@@ -135,6 +136,17 @@ class EventStore:
         for pending in batch:
             is_new = pending is first_of_each[pending.event.key] and pending.event.key in new_keys
             _settle(pending.stored, result=is_new)
+
+    async def _insert(self, rows: list[IncomingEvent]) -> list[asyncpg.Record]:
+        columns = _columns(rows)
+        try:
+            records: list[asyncpg.Record] = await self._pool.fetch(
+                _INSERT_BATCH, *columns, timeout=STORE_TIMEOUT_SECONDS
+            )
+        except asyncpg.DeadlockDetectedError:
+            # Ordered inserts make this all but impossible; should it happen, once more is enough.
+            records = await self._pool.fetch(_INSERT_BATCH, *columns, timeout=STORE_TIMEOUT_SECONDS)
+        return records
 
 
 def _columns(rows: list[IncomingEvent]) -> list[list[Any]]:
