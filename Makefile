@@ -62,7 +62,8 @@ format: $(VENV)/.installed ## Rewrite the code in the project's format
 health: $(VENV)/.installed ## Ask every running service's /readyz and print a table
 	$(BIN)/python scripts/health.py
 
-bench: $(VENV)/.installed .env infra ## Run the benchmarks under bench/
+bench: $(VENV)/.installed .env infra ## Run the benchmarks under bench/ (installs wrk if missing)
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/finhub-provision --with-test
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
