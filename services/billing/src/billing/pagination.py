@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 ItemT = TypeVar("ItemT")
 RowT = TypeVar("RowT")
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 
 class PageRequest(BaseModel):
@@ -40,13 +41,21 @@ class Page(BaseModel, Generic[ItemT]):
     page_size: int
 
 
-async def fetch_page(
-    session: AsyncSession, statement: Select[RowT], request: PageRequest
-) -> tuple[list[RowT], int]:
-    """One page of the (already ordered) statement's rows, and how many rows there are in all."""
+async def page_of(
+    session: AsyncSession,
+    statement: Select[RowT],
+    request: PageRequest,
+    schema: type[SchemaT],
+) -> Page[SchemaT]:
+    """One page of the (already ordered) statement's rows as `schema`, with the total count."""
     count_statement: Select[Any] = select(func.count()).select_from(
         statement.order_by(None).subquery()
     )
     total = (await session.execute(count_statement)).scalar_one()
     rows = await session.execute(statement.limit(request.page_size).offset(request.offset))
-    return list(rows.scalars().all()), int(total)
+    return Page(
+        items=[schema.model_validate(row) for row in rows.scalars()],
+        total=int(total),
+        page=request.page,
+        page_size=request.page_size,
+    )

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from billing.disputes import repository
 from billing.disputes.schemas import DisputeOut
-from billing.pagination import Page, PageQuery, fetch_page
+from billing.pagination import Page, PageQuery, page_of
 from finhub_shared.auth import CurrentPrincipal, ensure_owned
 from finhub_shared.db import DbSession
 
@@ -20,9 +20,7 @@ async def list_disputes(
     session: DbSession, principal: CurrentPrincipal, page: PageQuery
 ) -> Page[DisputeOut]:
     """Disputes, newest first, with the evidence due date."""
-    rows, total = await fetch_page(session, repository.newest_first(principal), page)
-    items = [DisputeOut.model_validate(row) for row in rows]
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    return await page_of(session, repository.newest_first(principal), page, DisputeOut)
 
 
 @router.get("/{dispute_id}", responses={404: {"description": "not_found"}})

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from billing.invoices import repository
 from billing.invoices.schemas import InvoiceOut
-from billing.pagination import Page, PageQuery, fetch_page
+from billing.pagination import Page, PageQuery, page_of
 from finhub_shared.auth import CurrentPrincipal, ensure_owned
 from finhub_shared.db import DbSession
 
@@ -20,9 +20,7 @@ async def list_invoices(
     session: DbSession, principal: CurrentPrincipal, page: PageQuery
 ) -> Page[InvoiceOut]:
     """Invoices, newest first, with links to Stripe's hosted page and PDF."""
-    rows, total = await fetch_page(session, repository.newest_first(principal), page)
-    items = [InvoiceOut.model_validate(row) for row in rows]
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    return await page_of(session, repository.newest_first(principal), page, InvoiceOut)
 
 
 @router.get("/{invoice_id}", responses={404: {"description": "not_found"}})

@@ -11,7 +11,7 @@ from billing.dependencies import DatabaseDep, Settings
 from billing.notifications import repository, service
 from billing.notifications.schemas import NotificationOut
 from billing.notifications.stream import notification_events
-from billing.pagination import Page, PageQuery, fetch_page
+from billing.pagination import Page, PageQuery, page_of
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.events import utcnow
@@ -25,9 +25,7 @@ async def list_notifications(
 ) -> Page[NotificationOut]:
     """The company's notifications, newest first."""
     statement = repository.newest_first(principal, unread_only)
-    rows, total = await fetch_page(session, statement, page)
-    items = [NotificationOut.model_validate(row) for row in rows]
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    return await page_of(session, statement, page, NotificationOut)
 
 
 @router.post("/{notification_id}/read")

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from billing.pagination import Page, PageQuery, fetch_page
+from billing.pagination import Page, PageQuery, page_of
 from billing.payments import repository
 from billing.payments.schemas import PaymentDetail, PaymentOut, RefundOut
 from finhub_shared.auth import CurrentPrincipal, ensure_owned
@@ -20,9 +20,7 @@ async def list_payments(
     session: DbSession, principal: CurrentPrincipal, page: PageQuery
 ) -> Page[PaymentOut]:
     """Payments, newest first."""
-    rows, total = await fetch_page(session, repository.newest_first(principal), page)
-    items = [PaymentOut.model_validate(row) for row in rows]
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    return await page_of(session, repository.newest_first(principal), page, PaymentOut)
 
 
 @router.get("/{payment_id}", responses={404: {"description": "not_found"}})
