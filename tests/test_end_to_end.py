@@ -31,8 +31,7 @@ from finhub_shared.bus import (
     Consumer,
     ConsumerQueue,
     Publisher,
-    dead_letter_queue_name,
-    retry_queue_name,
+    delete_consumer_queue,
 )
 from finhub_shared.db import Database
 from finhub_shared.inbox import inbox_dispatcher
@@ -88,10 +87,7 @@ async def consuming_stripe_events(database_url: str) -> AsyncIterator[None]:
 async def _delete_queues(queue: ConsumerQueue) -> None:
     connection = await aio_pika.connect(os.environ["AMQP_URL"])
     async with connection, connection.channel() as channel:
-        names = [queue.name, dead_letter_queue_name(queue.name)]
-        names += [retry_queue_name(queue.name, delay) for delay in queue.retry_delays_seconds]
-        for name in names:
-            await channel.queue_delete(name)
+        await delete_consumer_queue(channel, queue)
 
 
 async def wait_for_subscription(

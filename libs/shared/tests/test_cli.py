@@ -11,8 +11,8 @@ import aio_pika
 import pytest
 from typer.testing import CliRunner
 
-from finhub_shared.bus import ConsumerQueue, declare_consumer_queue
-from finhub_shared.bus.topology import dead_letter_queue_name, retry_queue_name
+from finhub_shared.bus import ConsumerQueue, declare_consumer_queue, delete_consumer_queue
+from finhub_shared.bus.topology import dead_letter_queue_name
 from finhub_shared.cli import ServiceCommands, service_cli
 from finhub_shared.settings import ServiceSettings
 
@@ -35,10 +35,7 @@ async def _depth(queue_name: str) -> int:
 async def _delete(queue: ConsumerQueue) -> None:
     connection = await aio_pika.connect(os.environ["AMQP_URL"])
     async with connection, connection.channel() as channel:
-        names = [queue.name, dead_letter_queue_name(queue.name)]
-        names += [retry_queue_name(queue.name, delay) for delay in queue.retry_delays_seconds]
-        for name in names:
-            await channel.queue_delete(name)
+        await delete_consumer_queue(channel, queue)
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from finhub_shared.bus import (
     Consumer,
     ConsumerQueue,
     Publisher,
-    dead_letter_queue_name,
-    retry_queue_name,
+    delete_consumer_queue,
 )
 from finhub_shared.events import EventEnvelope, new_event
 
@@ -56,10 +55,7 @@ async def new_queue(amqp_url: str) -> AsyncIterator[NewQueue]:
     connection = await aio_pika.connect(amqp_url)
     async with connection, connection.channel() as channel:
         for queue in made:
-            for delay in queue.retry_delays_seconds:
-                await channel.queue_delete(retry_queue_name(queue.name, delay))
-            await channel.queue_delete(dead_letter_queue_name(queue.name))
-            await channel.queue_delete(queue.name)
+            await delete_consumer_queue(channel, queue)
 
 
 @pytest_asyncio.fixture

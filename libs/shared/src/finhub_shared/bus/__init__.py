@@ -37,6 +37,7 @@ from finhub_shared.bus.topology import (
     dead_letter_queue_name,
     declare_consumer_queue,
     declare_exchange,
+    delete_consumer_queue,
     retry_queue_name,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "dead_letter_queue_name",
     "declare_consumer_queue",
     "declare_exchange",
+    "delete_consumer_queue",
     "drop",
     "list_dead_letter_queues",
     "peek",

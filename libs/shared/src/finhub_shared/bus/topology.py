@@ -86,6 +86,14 @@ async def declare_consumer_queue(channel: AbstractChannel, queue: ConsumerQueue)
     return main
 
 
+async def delete_consumer_queue(channel: AbstractChannel, queue: ConsumerQueue) -> None:
+    """Delete the queue, its retry tiers and its DLQ, messages included (tests, decommissioning)."""
+    for delay in queue.retry_delays_seconds:
+        await channel.queue_delete(retry_queue_name(queue.name, delay))
+    await channel.queue_delete(dead_letter_queue_name(queue.name))
+    await channel.queue_delete(queue.name)
+
+
 def _main_queue_arguments(queue: ConsumerQueue) -> dict[str, Any]:
     return {
         **_QUORUM,
