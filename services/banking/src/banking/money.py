@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
+from sqlalchemy import ColumnElement, Date, SQLColumnExpression, cast, func
+
 # Brazil has had no daylight saving time since 2019: its calendar runs at UTC-3 all year.
 BRAZIL_TIME = timezone(timedelta(hours=-3), "BRT")
+# The same calendar as PostgreSQL names it (which also knows the daylight saving time before 2019).
+CALENDAR_ZONE = "America/Sao_Paulo"
 
 
 def to_cents(amount: Decimal) -> int:
@@ -18,3 +22,8 @@ def month_of(moment: datetime) -> date:
     """The first day of the calendar month `moment` falls in, in Brazil."""
     local = moment.astimezone(BRAZIL_TIME)
     return date(local.year, local.month, 1)
+
+
+def month_of_column(moment: SQLColumnExpression[datetime]) -> ColumnElement[date]:
+    """`month_of` in SQL, for a timestamptz column."""
+    return cast(func.date_trunc("month", func.timezone(CALENDAR_ZONE, moment)), Date)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banking.accounts.models import BankAccount
 from banking.categories.service import normalised
 from banking.items.models import CLOSED_STATUSES, Item
+from banking.money import month_of_column
 from banking.summary.schemas import (
     BalanceByType,
     CategorySpending,
@@ -25,8 +26,6 @@ Columns = TypeVarTuple("Columns")
 
 # Moving money between the company's own accounts is neither income nor spending.
 OWN_TRANSFERS_CATEGORY_PREFIX = "04"
-# Pluggy's dates are UTC; the company's calendar is Brazil's.
-CALENDAR_ZONE = "America/Sao_Paulo"
 TOP_MERCHANTS = 10
 RECURRING_MIN_MONTHS = 3
 # How far apart a recurring payment's amounts may be, relative to their average.
@@ -53,7 +52,7 @@ async def months(
     session: AsyncSession, principal: Principal, start: datetime, end: datetime
 ) -> list[MonthTotals]:
     """Income (money in on bank accounts) and spending (money out) per calendar month."""
-    month = func.date_trunc("month", func.timezone(CALENDAR_ZONE, Transaction.date))
+    month = month_of_column(Transaction.date)
     income = func.sum(
         case(
             (
@@ -118,7 +117,7 @@ async def recurring_payments(
 ) -> list[RecurringPayment]:
     """Payments to one payee, of about the same amount, in at least three different months."""
     payee = _payee()
-    month = func.date_trunc("month", func.timezone(CALENDAR_ZONE, Transaction.date))
+    month = month_of_column(Transaction.date)
     months_paid = func.count(func.distinct(month))
     average = func.avg(Transaction.amount_cents)
     statement = (

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections import defaultdict
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,7 +29,7 @@ from banking.items import models as item_states
 from banking.items import repository as items
 from banking.items.models import Item
 from banking.locks import lock
-from banking.money import month_of, to_cents
+from banking.money import to_cents
 from banking.pluggy import PluggyClient
 from banking.pluggy import models as pluggy
 from banking.runtime import Runtime
@@ -242,22 +241,17 @@ async def store_page(
 ) -> None:
     """Upsert one page; count its new transactions against the month's limit."""
     rows = [transaction_row(account, transaction, categorizer) for transaction in page]
-    stored = await transactions.upsert(session, rows)
-    new_by_month: dict[date, list[uuid.UUID]] = defaultdict(list)
-    for row in stored:
-        if row.inserted:
-            new_by_month[month_of(row.date)].append(row.id)
+    written = await transactions.upsert(session, rows)
     over_limit: list[uuid.UUID] = []
-    for month, new_ids in new_by_month.items():
+    for month, new_ids in written.new_by_month.items():
         over_limit += await usage.count_new_transactions(
             session, account.company_id, month, new_ids, monthly_limit
         )
     await transactions.flag_over_limit(session, over_limit)
-    created = sum(len(ids) for ids in new_by_month.values())
-    result.created += created
-    result.updated += len(stored) - created
+    result.created += sum(len(ids) for ids in written.new_by_month.values())
+    result.updated += written.updated
     result.over_limit += len(over_limit)
-    result.months.update(new_by_month)
+    result.months.update(written.new_by_month)
     newest = max(transaction.created_at for transaction in page)
     result.newest_created_at = max(newest, result.newest_created_at or newest)
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Table,
     bindparam,
@@ -20,10 +21,10 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.money import BRAZIL_TIME
+from banking.money import BRAZIL_TIME, month_of_column
 from banking.transactions.models import CATEGORY_FROM_USER, Transaction
 from banking.transactions.schemas import TransactionFilters
 from finhub_shared.auth import Principal, ensure_owned, scoped
@@ -54,32 +55,35 @@ _WRITTEN_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class Stored:
-    """A row the upsert wrote: inserted (new) or updated (a newer version from Pluggy)."""
+class Written:
+    """What one upsert did: the new transactions by calendar month, and how many it updated."""
 
-    id: uuid.UUID
-    inserted: bool
-    date: datetime
+    new_by_month: dict[date, list[uuid.UUID]]
+    updated: int
 
 
-async def upsert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[Stored]:
+async def upsert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Written:
     """Insert new transactions and update those Pluggy changed since; unchanged ones are left.
 
     Keyed by Pluggy's transaction id, so running a sync again never duplicates anything.
     """
     if not rows:
-        return []
+        return Written({}, 0)
     # PostgreSQL refuses a statement that would change one row twice: keep the last of each id.
     unique = list({row["pluggy_transaction_id"]: row for row in rows}.values())
-    # One statement per page, its rows sent as one array per column (unnest): no per-row
-    # statement work on either side.
+    # One statement per page, its rows sent as one array per column (unnest), and its outcome
+    # summed up by PostgreSQL per month: no per-row work on either side.
     arrays = {name: [row[name] for row in unique] for name in _WRITTEN_COLUMNS}
-    result = await session.execute(_UPSERT, arrays)
-    return [Stored(row.id, row.inserted, row.date) for row in result]
+    months = (await session.execute(_UPSERT, arrays)).all()
+    return Written(
+        new_by_month={month: new_ids for month, new_ids, _ in months if new_ids},
+        updated=sum(updated for _, _, updated in months),
+    )
 
 
 def _upsert_statement() -> Any:
-    """INSERT the page's rows ... ON CONFLICT: new rows inserted, newer versions updated."""
+    """INSERT the page's rows ... ON CONFLICT (new rows inserted, newer versions updated), then
+    the ids of the new rows of each month, in date order, and the number of updated ones."""
     table = Transaction.__table__
     assert isinstance(table, Table)
     columns = table.c
@@ -96,17 +100,28 @@ def _upsert_statement() -> Any:
         name: case((chosen_by_user, columns[name]), else_=new_rows.excluded[name])
         for name in _CATEGORY_COLUMNS
     }
-    return new_rows.on_conflict_do_update(
-        index_elements=[Transaction.pluggy_transaction_id],
-        set_=changes,
-        # An older or identical version (a re-sync, a late event) changes nothing.
-        where=Transaction.pluggy_updated_at < new_rows.excluded.pluggy_updated_at,
-    ).returning(
-        columns.id,
-        # A row PostgreSQL inserted has no deleting transaction id yet; an updated one has.
-        literal_column("xmax = 0").label("inserted"),
-        columns.date,
+    written = (
+        new_rows.on_conflict_do_update(
+            index_elements=[Transaction.pluggy_transaction_id],
+            set_=changes,
+            # An older or identical version (a re-sync, a late event) changes nothing.
+            where=Transaction.pluggy_updated_at < new_rows.excluded.pluggy_updated_at,
+        )
+        .returning(
+            columns.id,
+            columns.date,
+            # A row PostgreSQL inserted has no deleting transaction id yet; an updated one has.
+            literal_column("xmax = 0", Boolean).label("inserted"),
+        )
+        .cte("written")
     )
+    month = month_of_column(written.c.date)
+    new_ids = func.array_agg(aggregate_order_by(written.c.id, written.c.date, written.c.id))
+    return select(
+        month,
+        new_ids.filter(written.c.inserted),
+        func.count().filter(~written.c.inserted),
+    ).group_by(month)
 
 
 _UPSERT = _upsert_statement()

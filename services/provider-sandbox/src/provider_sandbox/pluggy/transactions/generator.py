@@ -12,6 +12,7 @@ and a CREDIT positive; on credit-card accounts purchases (DEBIT) are positive an
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import itertools
 import unicodedata
@@ -137,7 +138,7 @@ class TransactionFactory:
         template, party = draft.template, draft.party
         category_id = party.category_id or template.category_id
         is_pending = self.kind == "CREDIT_CARD" and date > created_at - PENDING_CARD_WINDOW
-        first_seen = iso(created_at)
+        first_seen, happened = iso(created_at), iso(date)
         return {
             "id": transaction_id,
             "accountId": account_id,
@@ -146,7 +147,7 @@ class TransactionFactory:
             "currencyCode": "BRL",
             "amount": self.signed_amount_cents(draft) / 100,
             "amountInAccountCurrency": None,
-            "date": iso(date),
+            "date": happened,
             "balance": None if balance_cents is None else balance_cents / 100,
             "category": CATEGORIES[category_id],
             "categoryId": category_id,
@@ -211,6 +212,7 @@ def _slot_fraction(digest: bytes) -> float:
     return int.from_bytes(digest[28:32], "big") / 2**32
 
 
+@functools.cache
 def _statement_text(name: str) -> str:
     """A name as a bank statement line prints it: upper case, no accents."""
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()

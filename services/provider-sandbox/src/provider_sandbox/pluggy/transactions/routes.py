@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from provider_sandbox.pluggy.auth import ApiCaller
@@ -22,6 +21,7 @@ from provider_sandbox.pluggy.transactions.listing import (
     cursor_page,
     numbered_page,
 )
+from provider_sandbox.responses import FastJSONResponse
 
 router = new_router(tags=["Pluggy transactions"])
 Sandbox = Annotated[PluggySandbox, Depends(get_sandbox)]
@@ -65,20 +65,20 @@ async def list_transactions_v2(
     created_at_from: Annotated[str | None, Query(alias="createdAtFrom")] = None,
     ids: Annotated[str | None, Query()] = None,
     after: Annotated[str | None, Query()] = None,
-) -> JSONResponse:
+) -> FastJSONResponse:
     """One page of the account's transactions, oldest first, and the query of the next page."""
     who.require_api_key()
     ledger = _ledger(sandbox, account_id)
     if date_from is not None and created_at_from is not None:
         raise bad_request("dateFrom and createdAtFrom cannot be used together")
     if ids is not None:
-        return JSONResponse({"results": by_ids(ledger, _split_ids([ids])), "next": None})
+        return FastJSONResponse({"results": by_ids(ledger, _split_ids([ids])), "next": None})
     filters = Filters(
         date_from=_moment("dateFrom", date_from),
         date_to=_moment("dateTo", date_to),
         created_at_from=_moment("createdAtFrom", created_at_from),
     )
-    return JSONResponse(cursor_page(ledger, filters, after))
+    return FastJSONResponse(cursor_page(ledger, filters, after))
 
 
 @router.get("/transactions", deprecated=True)
@@ -93,19 +93,19 @@ async def list_transactions(
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=500)] = 500,
     ids: Annotated[list[str] | None, Query()] = None,
     ids_array: Annotated[list[str] | None, Query(alias="ids[]")] = None,
-) -> JSONResponse:
+) -> FastJSONResponse:
     """One numbered page of the account's transactions (Pluggy removes this after 2026)."""
     who.require_api_key()
     ledger = _ledger(sandbox, account_id)
     if ids or ids_array:
         found = by_ids(ledger, _split_ids([*(ids or []), *(ids_array or [])]))
-        return JSONResponse({"total": len(found), "totalPages": 1, "page": 1, "results": found})
+        return FastJSONResponse({"total": len(found), "totalPages": 1, "page": 1, "results": found})
     filters = Filters(
         date_from=_moment("from", date_from),
         date_to=_moment("to", date_to),
         created_at_from=_moment("createdAtFrom", created_at_from),
     )
-    return JSONResponse(numbered_page(ledger, filters, page, page_size))
+    return FastJSONResponse(numbered_page(ledger, filters, page, page_size))
 
 
 def _transaction_index(sandbox: PluggySandbox, transaction_id: str) -> tuple[Ledger, int]:
@@ -117,17 +117,19 @@ def _transaction_index(sandbox: PluggySandbox, transaction_id: str) -> tuple[Led
 
 
 @router.get("/transactions/{transaction_id}")
-async def get_transaction(transaction_id: str, sandbox: Sandbox, who: ApiCaller) -> JSONResponse:
+async def get_transaction(
+    transaction_id: str, sandbox: Sandbox, who: ApiCaller
+) -> FastJSONResponse:
     """One transaction."""
     who.require_api_key()
     ledger, index = _transaction_index(sandbox, transaction_id)
-    return JSONResponse(ledger.transaction(index))
+    return FastJSONResponse(ledger.transaction(index))
 
 
 @router.patch("/transactions/{transaction_id}")
 async def recategorise_transaction(
     transaction_id: str, body: UpdateTransaction, sandbox: Sandbox, who: ApiCaller
-) -> JSONResponse:
+) -> FastJSONResponse:
     """Change a transaction's category (the user's own categorisation)."""
     who.require_api_key()
     ledger, index = _transaction_index(sandbox, transaction_id)
@@ -135,4 +137,4 @@ async def recategorise_transaction(
     if category is None:
         raise not_found("category")
     ledger.update(index, sandbox.now(), {"categoryId": body.category_id, "category": category})
-    return JSONResponse(ledger.transaction(index))
+    return FastJSONResponse(ledger.transaction(index))
