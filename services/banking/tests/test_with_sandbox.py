@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -211,3 +212,104 @@ async def test_a_pix_payment_to_completion_against_the_sandbox(
 
     shown = await banking.get(f"/api/banking/pix/payments/{created.json()['id']}", headers=headers)
     assert shown.json()["status"] == "completed"
+
+
+async def _authorised_daily_payment(
+    banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks, headers: dict[str, str]
+) -> dict[str, Any]:
+    """A PIX of R$ 10 on each of the next three days, authorised by the payer."""
+    clock = (await sandbox.http.post("/_sandbox/advance", json={})).json()
+    tomorrow = datetime.fromisoformat(clock["now"]).date() + timedelta(days=1)
+    created = await banking.post(
+        "/api/banking/pix/payments/",
+        json={
+            "amount_cents": 1000,
+            "recipient": {"pix_key": "aluguel@example.com"},
+            "schedule": {"type": "daily", "start_date": tomorrow.isoformat(), "occurrences": 3},
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["schedules"] == []
+    request_id = created.json()["payment_url"].rstrip("/").rsplit("/", 1)[-1]
+    assert (await sandbox.http.post(f"/_sandbox/pay/{request_id}")).status_code == 200
+    await webhooks.deliver()
+    shown = await banking.get(f"/api/banking/pix/payments/{created.json()['id']}", headers=headers)
+    body: dict[str, Any] = shown.json()
+    return body
+
+
+@pytest.mark.asyncio
+async def test_a_scheduled_pix_shows_each_date_as_it_is_paid(
+    banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks
+) -> None:
+    headers = token_for(uuid.uuid4())
+    payment = await _authorised_daily_payment(banking, sandbox, webhooks, headers)
+    assert payment["status"] == "scheduled"
+    dates = [row["scheduled_date"] for row in payment["schedules"]]
+    assert len(dates) == 3
+    assert dates == sorted(dates)
+    assert {row["status"] for row in payment["schedules"]} == {"SCHEDULED"}
+
+    await sandbox.advance(days=2)
+    await webhooks.deliver()
+
+    shown = await banking.get(f"/api/banking/pix/payments/{payment['id']}", headers=headers)
+    first, _, third = shown.json()["schedules"]
+    assert first["status"] == "COMPLETED"
+    assert first["end_to_end_id"]
+    assert third["status"] == "SCHEDULED"
+    [listed] = (await banking.get("/api/banking/pix/payments/", headers=headers)).json()
+    assert listed["schedules"] == shown.json()["schedules"]
+
+
+@pytest.mark.asyncio
+async def test_one_date_or_the_rest_of_a_scheduled_pix_can_be_cancelled(
+    banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks
+) -> None:
+    headers = token_for(uuid.uuid4())
+    payment = await _authorised_daily_payment(banking, sandbox, webhooks, headers)
+    _, second, _ = payment["schedules"]
+    base = f"/api/banking/pix/payments/{payment['id']}"
+
+    one = await banking.post(f"{base}/schedules/{second['id']}/cancel", headers=headers)
+    assert one.status_code == 200, one.text
+    assert [row["status"] for row in one.json()["schedules"]] == [
+        "SCHEDULED",
+        "CANCELED",
+        "SCHEDULED",
+    ]
+    again = await banking.post(f"{base}/schedules/{second['id']}/cancel", headers=headers)
+    assert (again.status_code, again.json()["code"]) == (409, "payment_not_cancellable")
+
+    await sandbox.advance(days=1, hours=12)
+    await webhooks.deliver()
+    rest = await banking.post(f"{base}/cancel", headers=headers)
+    assert rest.status_code == 200, rest.text
+    assert [row["status"] for row in rest.json()["schedules"]] == [
+        "COMPLETED",
+        "CANCELED",
+        "CANCELED",
+    ]
+    unknown = await banking.post(f"{base}/schedules/{uuid.uuid4()}/cancel", headers=headers)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+    elsewhere = await banking.post(f"{base}/cancel", headers=token_for(uuid.uuid4()))
+    assert elsewhere.status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_a_payment_that_is_not_scheduled_cannot_be_cancelled(
+    banking: httpx.AsyncClient, sandbox: Pluggy
+) -> None:
+    headers = token_for(uuid.uuid4())
+    created = await banking.post(
+        "/api/banking/pix/payments/",
+        json={"amount_cents": 4200, "recipient": {"pix_key": "fornecedor@example.com"}},
+        headers=headers,
+    )
+
+    refused = await banking.post(
+        f"/api/banking/pix/payments/{created.json()['id']}/cancel", headers=headers
+    )
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "payment_not_cancellable")

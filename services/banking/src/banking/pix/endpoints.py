@@ -52,6 +52,36 @@ async def get_payment(
     return PaymentRead.model_validate(await repository.payment_for(session, principal, payment_id))
 
 
+@router.post(
+    "/payments/{payment_id}/cancel",
+    responses=errors(NotFound, PaymentNotCancellable, ProviderError),
+)
+async def cancel_schedule(
+    payment_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+) -> PaymentRead:
+    """Cancel a scheduled payment's dates not paid yet."""
+    payment = await service.cancel_schedule(session, runtime, principal, payment_id)
+    return PaymentRead.model_validate(payment)
+
+
+@router.post(
+    "/payments/{payment_id}/schedules/{schedule_id}/cancel",
+    responses=errors(NotFound, PaymentNotCancellable, ProviderError),
+)
+async def cancel_scheduled_date(
+    payment_id: uuid.UUID,
+    schedule_id: uuid.UUID,
+    session: DbSession,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
+) -> PaymentRead:
+    """Cancel one date of a scheduled payment."""
+    payment = await service.cancel_scheduled_date(
+        session, runtime, principal, payment_id, schedule_id
+    )
+    return PaymentRead.model_validate(payment)
+
+
 @router.post("/automatic/", status_code=status.HTTP_201_CREATED, responses=errors(ProviderError))
 async def create_mandate(
     body: MandateCreate, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal

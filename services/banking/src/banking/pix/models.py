@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from banking.database import Base
 from finhub_shared.auth import CompanyOwned
@@ -57,6 +57,10 @@ class PixPayment(CompanyOwned, Base):
     )
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    # The dates of a scheduled payment, loaded with it (a list shows each payment's dates).
+    schedules: Mapped[list[PixScheduledPayment]] = relationship(
+        lazy="selectin", order_by="PixScheduledPayment.scheduled_date"
     )
 
 
@@ -108,6 +112,27 @@ class PixMandatePayment(CompanyOwned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class PixScheduledPayment(CompanyOwned, Base):
+    """One date of a scheduled PIX payment (Pluggy's SchedulePayment)."""
+
+    __tablename__ = "pix_scheduled_payments"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    payment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("pix_payments.id", ondelete="CASCADE"), index=True
+    )
+    pluggy_schedule_id: Mapped[str] = mapped_column(String(64), unique=True)
+    scheduled_date: Mapped[dt.date] = mapped_column(Date)
+    description: Mapped[str | None] = mapped_column(String(140))
+    # Pluggy's: SCHEDULED, COMPLETED, CANCELED or ERROR.
+    status: Mapped[str] = mapped_column(String(20))
+    end_to_end_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -73,6 +73,19 @@ class PaymentCreate(BaseModel):
     schedule: Schedule | None = None
 
 
+class ScheduledDateRead(BaseModel):
+    """One date of a scheduled payment, with Pluggy's status of it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    scheduled_date: dt.date
+    description: str | None
+    status: str = Field(description="Pluggy's: SCHEDULED, COMPLETED, CANCELED or ERROR.")
+    end_to_end_id: str | None
+    error: str | None
+
+
 class PaymentRead(BaseModel):
     """A PIX payment: send the payer to `payment_url` to authorise it at their bank."""
 
@@ -84,6 +97,9 @@ class PaymentRead(BaseModel):
     recipient_name: str | None
     recipient_pix_key: str | None
     schedule: dict[str, Any] | None
+    schedules: list[ScheduledDateRead] = Field(
+        description="A scheduled payment's dates, once the payer has authorised them."
+    )
     payment_url: str
     status: str
     request_status: str

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banking.money import to_cents
 from banking.pix import models, repository
 from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable
-from banking.pix.models import PixMandate, PixMandatePayment, PixPayment
+from banking.pix.models import PixMandate, PixMandatePayment, PixPayment, PixScheduledPayment
 from banking.pix.schemas import (
     BankAccountRecipient,
     MandateCreate,
@@ -70,6 +70,7 @@ async def create_payment(
         request_status=request.status,
         request_updated_at=request.updated_at,
         status=payment_status(request.status, None),
+        schedules=[],
     )
     session.add(payment)
     await session.flush()
@@ -103,7 +104,68 @@ async def refresh_payment(
         payment.intent_updated_at = intent.updated_at
         payment.error = _error_text(intent.error_detail) or payment.error
     payment.status = payment_status(payment.request_status, payment.intent_status)
+    if payment.schedule is not None:
+        await _refresh_schedules(runtime, payment)
     await session.flush()
+
+
+async def _current(session: AsyncSession, runtime: Runtime, payment: PixPayment) -> PixPayment:
+    """The payment as Pluggy has it after a change we asked for, its columns loaded again."""
+    await refresh_payment(session, runtime, payment.pluggy_request_id, None)
+    await session.refresh(payment)
+    return payment
+
+
+async def _refresh_schedules(runtime: Runtime, payment: PixPayment) -> None:
+    """Keep each date of a scheduled payment as Pluggy has it now (scheduled_payment/*)."""
+    stored = {row.pluggy_schedule_id: row for row in payment.schedules}
+    for current in await runtime.pluggy.list_payment_schedules(payment.pluggy_request_id):
+        row = stored.get(current.id)
+        if row is None:
+            row = PixScheduledPayment(
+                company_id=payment.company_id,
+                pluggy_schedule_id=current.id,
+                scheduled_date=current.scheduled_date,
+            )
+            payment.schedules.append(row)
+        row.description = current.description
+        row.status = current.status
+        row.end_to_end_id = current.end_to_end_id
+        row.error = _error_text(current.error_detail)
+
+
+async def cancel_scheduled_date(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    payment_id: uuid.UUID,
+    schedule_id: uuid.UUID,
+) -> PixPayment:
+    """Cancel one date of a scheduled payment that has not been paid yet."""
+    payment = await repository.payment_for(session, principal, payment_id)
+    scheduled = next((row for row in payment.schedules if row.id == schedule_id), None)
+    if scheduled is None:
+        raise NotFound("No such scheduled date.")
+    if scheduled.status != "SCHEDULED":
+        raise PaymentNotCancellable(f"This date is already {scheduled.status.lower()}.")
+    await runtime.pluggy.cancel_payment_schedule(
+        payment.pluggy_request_id, scheduled.pluggy_schedule_id
+    )
+    return await _current(session, runtime, payment)
+
+
+async def cancel_schedule(
+    session: AsyncSession, runtime: Runtime, principal: Principal, payment_id: uuid.UUID
+) -> PixPayment:
+    """Cancel every date of a scheduled payment not paid yet; the paid ones stay paid."""
+    payment = await repository.payment_for(session, principal, payment_id)
+    if payment.schedule is None or payment.status in models.FINAL_STATUSES:
+        raise PaymentNotCancellable(
+            "Only a scheduled payment with dates still to pay can be cancelled; "
+            "a payment nobody authorises times out by itself after 30 minutes."
+        )
+    await runtime.pluggy.cancel_payment_schedules(payment.pluggy_request_id)
+    return await _current(session, runtime, payment)
 
 
 async def time_out_unauthorised(session: AsyncSession, now: datetime) -> int:

@@ -228,6 +228,34 @@ class PluggyClient:
             return None
         return _parse(response, models.PaymentIntent)
 
+    async def list_payment_schedules(self, request_id: str) -> list[models.ScheduledPayment]:
+        """Every date of a scheduled payment request, across Pluggy's pages."""
+        path = f"/payments/requests/{_segment(request_id)}/schedules"
+        schedules: list[models.ScheduledPayment] = []
+        page_number = 1
+        while True:
+            response = await self._call("GET", path, params={"page": page_number})
+            page = _parse(response, models.Page[models.ScheduledPayment])
+            schedules.extend(page.results)
+            if page.page >= page.total_pages:
+                return schedules
+            page_number = page.page + 1
+
+    async def cancel_payment_schedule(self, request_id: str, schedule_id: str) -> None:
+        """Cancel one date of a scheduled payment request."""
+        response = await self._call(
+            "POST",
+            f"/payments/requests/{_segment(request_id)}/schedules/{_segment(schedule_id)}/cancel",
+        )
+        raise_for_provider_status(response, provider=PROVIDER)
+
+    async def cancel_payment_schedules(self, request_id: str) -> None:
+        """Cancel every date of a scheduled payment request not paid yet."""
+        response = await self._call(
+            "POST", f"/payments/requests/{_segment(request_id)}/schedules/cancel"
+        )
+        raise_for_provider_status(response, provider=PROVIDER)
+
     async def create_automatic_pix(self, body: Mapping[str, Any]) -> models.PaymentRequest:
         """An automatic PIX mandate (a payment request the payer authorises once)."""
         response = await self._call("POST", "/payments/requests/automatic-pix", json=dict(body))

@@ -179,6 +179,17 @@ class PaymentRequest(PluggyModel):
     error_detail: dict[str, Any] | None = None
 
 
+class ScheduledPayment(PluggyModel):
+    """One date of a scheduled payment request."""
+
+    id: str
+    status: str
+    scheduled_date: date
+    description: str | None = None
+    end_to_end_id: str | None = None
+    error_detail: dict[str, Any] | None = None
+
+
 class PaymentRequestRef(PluggyModel):
     id: str
 
