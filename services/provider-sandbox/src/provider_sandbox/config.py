@@ -23,6 +23,14 @@ class SandboxSettings(ServiceSettings):
     public_url: str | None = Field(None, validation_alias="SANDBOX_PUBLIC_URL")
     # Optional JSON file of objects to start with: {"stripe": {"objects": [...]}, "pluggy": ...}.
     seed_file: Path | None = Field(None, validation_alias="SANDBOX_SEED_FILE")
+    # Seconds between the three quick attempts of each round of a Pluggy webhook delivery (the
+    # rounds themselves are an hour apart on the Pluggy clock); tests make it small.
+    pluggy_webhook_retry_seconds: float = Field(
+        2.0, ge=0, validation_alias="SANDBOX_PLUGGY_WEBHOOK_RETRY_SECONDS"
+    )
+    # Pluggy's per-endpoint rate limits (429 when exceeded); off so tests and benchmarks run
+    # at full speed. `POST /pluggy/_sandbox/rate-limits` switches them at run time.
+    pluggy_rate_limits: bool = Field(False, validation_alias="SANDBOX_PLUGGY_RATE_LIMITS")
 
     @property
     def base_url(self) -> str:

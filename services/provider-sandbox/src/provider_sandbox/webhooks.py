@@ -4,23 +4,26 @@ Public API (stable; the Pluggy half relies on it):
 
 - `WebhookDispatcher(faults, transport=None, retry_delays=(2, 10, 60))`, one per app at
   `app.state.webhooks` (see `webhook_dispatcher(request)`), started and stopped by the lifespan.
-- `dispatcher.send(url, body, *, target, label, headers=None, sign=None)` queues one delivery
-  and returns at once. Deliveries go out one at a time in the order they were sent; a failed one
-  (no 2xx, or no answer) is retried after each of `retry_delays`. `sign(body)` is called on
-  every attempt for headers that must be fresh (Stripe's timestamped signature).
-  The faults "duplicate_webhooks" and "out_of_order_webhooks" of the `target` apply here.
+- `dispatcher.send(url, body, *, target, label, headers=None, sign=None, retries=None)` queues
+  one delivery and returns at once. Deliveries go out one at a time in the order they were sent;
+  a failed one (no 2xx, or no answer) is retried after each of `retry_delays` (Stripe's test
+  mode), or as its own `RetrySchedule` says (Pluggy's rounds, the later ones on the sandbox
+  clock). `sign(body)` is called on every attempt for headers that must be fresh (Stripe's
+  timestamped signature). The faults "duplicate_webhooks" and "out_of_order_webhooks" of the
+  `target` apply here.
 - `dispatcher.deliveries()` — the delivery log (`GET /_sandbox/webhooks/deliveries`): status
   codes and attempts, header names only (header values may be secrets).
-- `await dispatcher.drain()` — wait until every queued delivery and retry has finished (tests).
+- `await dispatcher.drain()` — wait until every queued delivery and retry has finished (tests),
+  except the retries that wait for a sandbox clock to be moved.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import httpx
@@ -34,11 +37,28 @@ log = get_logger(__name__)
 
 Signer = Callable[[bytes], Mapping[str, str]]
 DeliveryState = Literal["pending", "delivered", "failed"]
+# Runs an action once a sandbox clock has moved on by the delay; returns that moment.
+ClockScheduler = Callable[[timedelta, Callable[[], Awaitable[None]]], datetime]
 
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (2.0, 10.0, 60.0)
 DELIVERY_TIMEOUT_SECONDS = 10.0
 # How long an out-of-order delivery waits for a later one to overtake it.
 OUT_OF_ORDER_HOLD_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class RetrySchedule:
+    """When a failed delivery is tried again: rounds of quick retries, `quick_delays` seconds
+    apart in real time; each later round starts `round_gaps[n]` later on a sandbox clock."""
+
+    quick_delays: Sequence[float]
+    round_gaps: Sequence[timedelta] = ()
+    on_clock: ClockScheduler | None = None
+    never_retried: frozenset[int] = frozenset()
+
+    @property
+    def attempts_per_round(self) -> int:
+        return len(self.quick_delays) + 1
 
 
 class DeliveryRecord(BaseModel):
@@ -56,6 +76,8 @@ class DeliveryRecord(BaseModel):
     duplicate: bool = False
     sent_at: datetime
     last_attempt_at: datetime | None = None
+    # Real time for quick retries; the sandbox clock's time for a round that waits on it.
+    next_attempt_at: datetime | None = None
 
 
 @dataclass
@@ -64,6 +86,7 @@ class _Job:
     body: bytes
     headers: Mapping[str, str]
     sign: Signer | None
+    retries: RetrySchedule
 
 
 @dataclass
@@ -108,11 +131,13 @@ class WebhookDispatcher:
         label: str,
         headers: Mapping[str, str] | None = None,
         sign: Signer | None = None,
+        retries: RetrySchedule | None = None,
     ) -> DeliveryRecord:
         """Queue one delivery of `body` to `url`; `label` names it in the log (the event type)."""
         fixed_headers = {"Content-Type": "application/json", **(headers or {})}
         record = self._new_record(target, label, url, fixed_headers, sign, body)
-        self._enqueue(_Job(record, body, fixed_headers, sign))
+        schedule = retries or RetrySchedule(self.retry_delays)
+        self._enqueue(_Job(record, body, fixed_headers, sign, schedule))
         return record
 
     def deliveries(self) -> list[DeliveryRecord]:
@@ -192,7 +217,7 @@ class WebhookDispatcher:
                 duplicate=True,
             )
             self._unfinished += 1
-            await self._attempt(_Job(copy, job.body, job.headers, job.sign))
+            await self._attempt(_Job(copy, job.body, job.headers, job.sign, job.retries))
 
     async def _attempt(self, job: _Job) -> None:
         record = job.record
@@ -208,25 +233,42 @@ class WebhookDispatcher:
             record.status_code, record.error = response.status_code, None
         if record.status_code is not None and 200 <= record.status_code < 300:
             record.state = "delivered"
+            record.next_attempt_at = None
             self._finish()
             return
         self._retry_or_give_up(job)
 
     def _retry_or_give_up(self, job: _Job) -> None:
-        record = job.record
-        if record.attempts > len(self.retry_delays):
-            record.state = "failed"
-            log.warning(
-                "webhook_delivery_failed",
-                delivery_id=record.id,
-                label=record.label,
-                attempts=record.attempts,
-                status_code=record.status_code,
-                error=record.error,
+        record, schedule = job.record, job.retries
+        finished_round, place = divmod(record.attempts - 1, schedule.attempts_per_round)
+        if record.status_code in schedule.never_retried:
+            self._give_up(record)
+        elif place < len(schedule.quick_delays):
+            self._retry_soon(job, schedule.quick_delays[place])
+        elif finished_round < len(schedule.round_gaps) and schedule.on_clock is not None:
+            # Nothing in real time brings the next round: it waits, uncounted, for the clock.
+            record.next_attempt_at = schedule.on_clock(
+                schedule.round_gaps[finished_round], lambda: self._requeue_on_clock(job)
             )
             self._finish()
-            return
-        delay = self.retry_delays[record.attempts - 1]
+        else:
+            self._give_up(record)
+
+    def _give_up(self, record: DeliveryRecord) -> None:
+        record.state = "failed"
+        record.next_attempt_at = None
+        log.warning(
+            "webhook_delivery_failed",
+            delivery_id=record.id,
+            label=record.label,
+            attempts=record.attempts,
+            status_code=record.status_code,
+            error=record.error,
+        )
+        self._finish()
+
+    def _retry_soon(self, job: _Job, delay: float) -> None:
+        job.record.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
         task = asyncio.create_task(self._requeue_after(job, delay))
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)
@@ -235,6 +277,9 @@ class WebhookDispatcher:
         await asyncio.sleep(delay)
         # Still counted as unfinished: put it back without counting it again.
         self._queue.put_nowait(job)
+
+    async def _requeue_on_clock(self, job: _Job) -> None:
+        self._enqueue(job)
 
 
 def webhook_dispatcher(request: Request) -> WebhookDispatcher:

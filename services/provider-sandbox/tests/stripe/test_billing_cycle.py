@@ -42,6 +42,7 @@ async def test_a_successful_renewal_moves_the_period_and_is_paid(
     result = await _advance(stripe_http, 31)
 
     assert result["events"] == [
+        "invoice.upcoming",
         "invoice.created",
         "customer.subscription.updated",
         "invoice.finalized",
@@ -61,6 +62,66 @@ async def test_a_successful_renewal_moves_the_period_and_is_paid(
     }
     await sandbox_app.state.webhooks.drain()
     assert all(event["request"]["id"] is None for event in webhook_inbox.events())
+
+
+async def test_invoice_upcoming_announces_each_renewal_three_days_ahead_once(
+    stripe_http: httpx.AsyncClient, sandbox_app: FastAPI, webhook_inbox: Any, subscribe: Any
+) -> None:
+    paid = await subscribe()
+    period_end = (await _subscription(stripe_http, paid["subscription"]))["items"]["data"][0][
+        "current_period_end"
+    ]
+    now = (await stripe_http.get("/_sandbox/stripe/clock")).json()["now"]
+    days_to_notice = (period_end - now) / DAY - 3
+    webhook_inbox.clear()
+
+    before_notice = await _advance(stripe_http, days_to_notice - 0.5)
+    at_notice = await _advance(stripe_http, 1)
+    after_notice = await _advance(stripe_http, 1)
+
+    assert before_notice["events"] == []
+    assert at_notice["events"] == ["invoice.upcoming"]
+    assert after_notice["events"] == []
+    await sandbox_app.state.webhooks.drain()
+    [event] = webhook_inbox.events()
+    upcoming = event["data"]["object"]
+    assert "id" not in upcoming
+    assert event["request"]["id"] is None
+    assert (upcoming["billing_reason"], upcoming["amount_due"]) == ("upcoming", 7900)
+    assert upcoming["customer"] == paid["customer"]
+    assert upcoming["parent"]["subscription_details"]["subscription"] == paid["subscription"]
+    assert upcoming["parent"]["subscription_details"]["metadata"] == {"company_id": "company-1"}
+    assert upcoming["next_payment_attempt"] == period_end
+    assert upcoming["lines"]["data"][0]["period"]["start"] == period_end
+
+
+async def test_each_period_gets_its_own_invoice_upcoming(
+    stripe_http: httpx.AsyncClient, subscribe: Any
+) -> None:
+    await subscribe()
+
+    result = await _advance(stripe_http, 95)
+
+    assert result["events"].count("invoice.upcoming") == 3
+    assert result["events"].count("invoice.paid") == 3
+    assert result["events"].index("invoice.upcoming") < result["events"].index("invoice.created")
+
+
+async def test_a_trial_or_a_subscription_ending_at_period_end_gets_no_invoice_upcoming(
+    stripe_http: httpx.AsyncClient, subscribe: Any
+) -> None:
+    await subscribe(**{"subscription_data[trial_period_days]": "30"})
+    ending = await subscribe()
+    cancelling = await stripe_http.post(
+        f"/v1/subscriptions/{ending['subscription']}", data={"cancel_at_period_end": "true"}
+    )
+    now = (await stripe_http.get("/_sandbox/stripe/clock")).json()["now"]
+    days_to_end = (cancelling.json()["cancel_at"] - now) / DAY
+
+    result = await _advance(stripe_http, days_to_end - 1)
+
+    assert "customer.subscription.trial_will_end" in result["events"]
+    assert "invoice.upcoming" not in result["events"]
 
 
 async def test_a_year_of_renewals_makes_twelve_paid_invoices(

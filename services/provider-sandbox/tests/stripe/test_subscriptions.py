@@ -49,9 +49,14 @@ async def test_upgrade_with_always_invoice_bills_the_prorated_difference_now(
     )
 
     types = [event["type"] for event in events]
-    assert types[:2] == ["invoice.created", "customer.subscription.updated"]
+    assert types[:4] == [
+        "invoiceitem.created",
+        "invoiceitem.created",
+        "invoice.created",
+        "customer.subscription.updated",
+    ]
     assert types[-2:] == ["invoice.paid", "invoice.payment_succeeded"]
-    updated = events[1]["data"]
+    updated = events[3]["data"]
     assert (
         updated["object"]["items"]["data"][0]["price"]["id"] == "price_finhub_professional_monthly"
     )
@@ -65,22 +70,42 @@ async def test_upgrade_with_always_invoice_bills_the_prorated_difference_now(
     assert -2900 <= credit["amount"] < 0
     assert 0 < charge["amount"] <= 7900
     assert invoice["amount_paid"] == credit["amount"] + charge["amount"] > 0
+    invoice_items = [event["data"]["object"] for event in events[:2]]
+    assert [each["amount"] for each in invoice_items] == [credit["amount"], charge["amount"]]
+    assert [
+        line["parent"]["subscription_item_details"]["invoice_item"] for line in (credit, charge)
+    ] == [each["id"] for each in invoice_items]
+    billed = await stripe_http.get("/v1/invoiceitems", params={"invoice": invoice["id"]})
+    assert len(billed.json()["data"]) == 2
 
 
 async def test_a_change_with_default_prorations_is_billed_on_the_next_renewal(
-    stripe_http: httpx.AsyncClient, subscribe: Any
+    stripe_http: httpx.AsyncClient, sandbox_app: FastAPI, webhook_inbox: Any, subscribe: Any
 ) -> None:
     paid = await subscribe(lookup_key="professional_monthly")
     subscription = await _subscription(stripe_http, paid["subscription"])
     item_id = subscription["items"]["data"][0]["id"]
     await stripe_http.post("/_sandbox/stripe/advance", json={"days": 10})
 
-    changed = await stripe_http.post(
-        f"/v1/subscriptions/{subscription['id']}",
-        data={"items[0][id]": item_id, "items[0][price]": "price_finhub_enterprise_monthly"},
+    changes = await _events_after(
+        sandbox_app,
+        webhook_inbox,
+        stripe_http.post(
+            f"/v1/subscriptions/{subscription['id']}",
+            data={"items[0][id]": item_id, "items[0][price]": "price_finhub_enterprise_monthly"},
+        ),
     )
-    assert changed.json()["latest_invoice"] == paid["invoice"]
-    await stripe_http.post("/_sandbox/stripe/advance", json={"days": 25})
+    assert [event["type"] for event in changes] == [
+        "invoiceitem.created",
+        "invoiceitem.created",
+        "customer.subscription.updated",
+    ]
+    assert changes[-1]["data"]["object"]["latest_invoice"] == paid["invoice"]
+    pending = await stripe_http.get(
+        "/v1/invoiceitems", params={"customer": paid["customer"], "pending": "true"}
+    )
+    assert len(pending.json()["data"]) == 2
+    renewal = await stripe_http.post("/_sandbox/stripe/advance", json={"days": 25})
 
     renewed = await _subscription(stripe_http, subscription["id"])
     invoice = (await stripe_http.get(f"/v1/invoices/{renewed['latest_invoice']}")).json()
@@ -93,6 +118,16 @@ async def test_a_change_with_default_prorations_is_billed_on_the_next_renewal(
     assert amounts[0] < 0 < amounts[1]
     assert amounts[2] == 19900
     assert invoice["status"] == "paid"
+    await sandbox_app.state.webhooks.drain()
+    [upcoming] = [
+        event["data"]["object"]
+        for event in webhook_inbox.events()
+        if event["type"] == "invoice.upcoming"
+    ]
+    assert upcoming["amount_due"] == invoice["amount_due"] == sum(amounts)
+    assert "invoice.upcoming" in renewal.json()["events"]
+    billed = await stripe_http.get("/v1/invoiceitems", params={"invoice": invoice["id"]})
+    assert len(billed.json()["data"]) == 2
 
 
 async def test_monthly_to_yearly_restarts_the_period_and_invoices_now(

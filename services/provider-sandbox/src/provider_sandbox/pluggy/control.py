@@ -3,7 +3,10 @@
 - time: `POST /clock {frozen}` stops or restarts real time; `POST /advance {days, hours,
   minutes, seconds}` moves the clock, running item steps, auto-syncs and timeouts on the way;
   `POST /reset` forgets everything.
+- rate limits: `POST /rate-limits {enabled}` turns Pluggy's per-endpoint limits on or off.
 - connectors: `POST /connectors/{id}/health {status}` (OFFLINE = maintenance).
+- items: `POST /items/{id}/user-action` finishes the action an item waits for
+  (WAITING_USER_ACTION, sandbox user `user-action`).
 - transactions: `POST /items/{id}/transactions` adds, `.../transactions/update` changes and
   `.../transactions/delete` removes some, each with its transactions/* event.
 - consents: `POST /consents/{id}/revoke`.
@@ -57,6 +60,10 @@ class TimeAdvance(CamelModel):
         )
 
 
+class RateLimitSetting(CamelModel):
+    enabled: bool
+
+
 class HealthChange(CamelModel):
     status: Literal["ONLINE", "UNSTABLE", "OFFLINE"]
 
@@ -103,6 +110,13 @@ async def reset(request: Request) -> dict[str, Any]:
     return sandbox.clock_state()
 
 
+@router.post("/rate-limits")
+async def set_rate_limits(body: RateLimitSetting, sandbox: Sandbox) -> dict[str, Any]:
+    """Turn Pluggy's rate limits on (429 over budget) or off; `/reset` restores the setting."""
+    sandbox.rate_limits.enabled = body.enabled
+    return sandbox.rate_limits.as_json()
+
+
 @router.post("/connectors/{connector_id}/health")
 async def set_connector_health(
     connector_id: int, body: HealthChange, sandbox: Sandbox
@@ -117,6 +131,16 @@ async def set_connector_health(
             {"id": str(connector.id), "connectorId": connector.id, "data": {"status": body.status}},
         )
     return connector.as_json()
+
+
+@router.post("/items/{item_id}/user-action")
+async def finish_user_action(item_id: str, sandbox: Sandbox) -> dict[str, Any]:
+    """The user did what the institution asked; the item's execution goes on to UPDATED."""
+    item = sandbox.item(item_id)
+    if item.status != "WAITING_USER_ACTION":
+        raise PluggyError(409, f"The item is {item.status}, not waiting for a user action")
+    lifecycle.finish_user_action(sandbox, item)
+    return item.as_json()
 
 
 def _target_accounts(sandbox: PluggySandbox, item: Item, account_id: str | None) -> list[Account]:

@@ -19,12 +19,19 @@ class PluggyError(Exception):
     """An error answer exactly as Pluggy shapes it; `extra` adds fields such as `details`."""
 
     def __init__(
-        self, status: int, message: str, code_description: str | None = None, **extra: Any
+        self,
+        status: int,
+        message: str,
+        code_description: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.code_description = code_description
+        self.headers = headers
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
@@ -74,7 +81,7 @@ class PluggyRoute(APIRoute):
             try:
                 return await handler(request)
             except PluggyError as error:
-                return JSONResponse(error.body(), status_code=error.status)
+                return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
             except RequestValidationError as error:
                 return JSONResponse(bad_request(_validation_message(error)).body(), status_code=400)
 

@@ -23,6 +23,8 @@ def _start_sandbox(app: FastAPI) -> PluggySandbox:
         client_secret=settings.pluggy_client_secret.get_secret_value(),
         public_url=f"{settings.base_url}{MOUNT_PATH}",
         dispatcher=app.state.webhooks,
+        webhook_retry_seconds=settings.pluggy_webhook_retry_seconds,
+        rate_limits=settings.pluggy_rate_limits,
     )
     app.state.pluggy = sandbox
     sandbox.timeline.start()

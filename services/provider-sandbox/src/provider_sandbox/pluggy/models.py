@@ -43,6 +43,7 @@ class Item:
     products: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None
     parameter: dict[str, Any] | None = None
+    user_action: dict[str, Any] | None = None
     status_detail: dict[str, Any] | None = None
     last_updated_at: datetime | None = None
     next_auto_sync_at: datetime | None = None
@@ -67,7 +68,7 @@ class Item:
             "executionStatus": self.execution_status,
             "error": self.error,
             "parameter": self.parameter,
-            "userAction": None,
+            "userAction": self.user_action,
             "webhookUrl": self.webhook_url,
             "clientUserId": self.client_user_id,
             "createdAt": iso(self.created_at),

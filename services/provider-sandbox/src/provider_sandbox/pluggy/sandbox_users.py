@@ -3,6 +3,11 @@
 From Pluggy's sandbox guide: password `password-ok` with `user-ok` succeeds; each error user gives
 its execution error; any other user or password is INVALID_CREDENTIALS. `user-ok-perf-N`
 multiplies the transactions by N (capped at 5000, as Pluggy does). MFA token `123456` succeeds.
+
+Pluggy names no sandbox user for WAITING_USER_ACTION (the user must act at the institution, e.g.
+authorize a new device); the sandbox's own `user-action` (password `password-ok`) waits for that
+action at each login it does not start by itself (auto-syncs keep the authorization), until the
+control API finishes it (`POST /_sandbox/items/{id}/user-action`).
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-ItemStatus = Literal["UPDATED", "UPDATING", "WAITING_USER_INPUT", "LOGIN_ERROR", "OUTDATED"]
+ItemStatus = Literal[
+    "UPDATED", "UPDATING", "WAITING_USER_INPUT", "WAITING_USER_ACTION", "LOGIN_ERROR", "OUTDATED"
+]
 
 SANDBOX_PASSWORD = "password-ok"
 SANDBOX_MFA_TOKEN = "123456"
@@ -63,6 +70,9 @@ EXECUTION_ERRORS: dict[str, ExecutionError] = {
         _login_error("USER_NOT_SUPPORTED", "This type of user is not supported"),
         _login_error("INVALID_CREDENTIALS_MFA", "The MFA token is invalid"),
         _login_error("USER_AUTHORIZATION_NOT_GRANTED", "The user's consent was revoked"),
+        _login_error(
+            "USER_AUTHORIZATION_PENDING", "The user did not authorize the access at the institution"
+        ),
         _outdated("UNEXPECTED_ERROR", "An unexpected error occurred", execution_status="ERROR"),
         _outdated("SITE_NOT_AVAILABLE", "The institution's site is not available right now"),
         _outdated("CONNECTION_ERROR", "There was a connection error with the institution"),
@@ -82,6 +92,7 @@ class SandboxLogin:
     accounts_fail: bool = False
     accounts_warning: bool = False
     perf_multiplier: int = 1
+    needs_user_action: bool = False
 
     @property
     def succeeds(self) -> bool:
@@ -99,6 +110,8 @@ def login_for(user: str, password: str) -> SandboxLogin:
         return SandboxLogin(accounts_fail=True)
     if user == "user-ok-account-warning":
         return SandboxLogin(accounts_warning=True)
+    if user == "user-action":
+        return SandboxLogin(needs_user_action=True)
     perf = _PERF_USER.fullmatch(user)
     if perf:
         return SandboxLogin(perf_multiplier=max(1, min(int(perf[1]), MAX_PERF_MULTIPLIER)))

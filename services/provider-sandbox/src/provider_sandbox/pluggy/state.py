@@ -18,8 +18,9 @@ from provider_sandbox.pluggy.models import (
     Item,
     RegisteredWebhook,
 )
-from provider_sandbox.pluggy.notifier import Notifier
+from provider_sandbox.pluggy.notifier import Notifier, pluggy_retries
 from provider_sandbox.pluggy.payments.models import PaymentsState
+from provider_sandbox.pluggy.rate_limits import RateLimiter
 from provider_sandbox.pluggy.timeline import Timeline
 from provider_sandbox.pluggy.transactions.ledger import Ledger, prefix_of
 from provider_sandbox.webhooks import WebhookDispatcher
@@ -44,6 +45,7 @@ class PluggySandbox:
     consents: dict[str, Consent] = field(default_factory=dict)
     webhooks: dict[str, RegisteredWebhook] = field(default_factory=dict)
     payments: PaymentsState = field(default_factory=PaymentsState)
+    rate_limits: RateLimiter = field(default_factory=lambda: RateLimiter(enabled=False))
     _ledgers_by_prefix: dict[bytes, Ledger] = field(default_factory=dict)
 
     def now(self) -> datetime:
@@ -107,20 +109,32 @@ class PluggySandbox:
 
 
 def new_sandbox(
-    client_id: str, client_secret: str, public_url: str, dispatcher: WebhookDispatcher
+    client_id: str,
+    client_secret: str,
+    public_url: str,
+    dispatcher: WebhookDispatcher,
+    webhook_retry_seconds: float,
+    rate_limits: bool,
 ) -> PluggySandbox:
     """A fresh sandbox with the connector catalogue and nothing else."""
     clock = SandboxClock()
+    timeline = Timeline(clock)
     webhooks: dict[str, RegisteredWebhook] = {}
-    notifier = Notifier(dispatcher, client_id, lambda: list(webhooks.values()))
+    notifier = Notifier(
+        dispatcher,
+        client_id,
+        lambda: list(webhooks.values()),
+        pluggy_retries(timeline, webhook_retry_seconds),
+    )
     return PluggySandbox(
         client_id=client_id,
         client_secret=client_secret,
         public_url=public_url,
         clock=clock,
-        timeline=Timeline(clock),
+        timeline=timeline,
         notifier=notifier,
         webhooks=webhooks,
+        rate_limits=RateLimiter(enabled=rate_limits),
     )
 
 

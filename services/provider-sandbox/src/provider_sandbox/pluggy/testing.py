@@ -37,14 +37,17 @@ class Delivery:
 
 @dataclass
 class Receiver:
-    """Every URL the sandbox posts webhooks to; answers 200."""
+    """Every URL the sandbox posts webhooks to; answers 200 once the statuses that `answers`
+    holds for the URL (a failing endpoint) have been used up."""
 
     deliveries: list[Delivery] = field(default_factory=list)
+    answers: dict[str, list[int]] = field(default_factory=dict)
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         payload = json.loads(request.content)
         self.deliveries.append(Delivery(str(request.url), request.headers, payload))
-        return httpx.Response(200)
+        queued = self.answers.get(str(request.url))
+        return httpx.Response(queued.pop(0) if queued else 200)
 
 
 @dataclass
@@ -140,6 +143,7 @@ class Pluggy:
         assert (await self.http.post("/_sandbox/reset")).status_code == 200
         assert (await self.http.post("/_sandbox/clock", json={"frozen": True})).status_code == 200
         self.receiver.deliveries.clear()
+        self.receiver.answers.clear()
         await self.authenticate()
         hook = {"url": HOOK_URL, "event": "all", "headers": {"X-Webhook-Secret": HOOK_SECRET}}
         assert (await self.http.post("/webhooks", json=hook)).status_code == 201

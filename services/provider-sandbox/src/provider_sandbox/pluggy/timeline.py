@@ -47,9 +47,11 @@ class Timeline:
         """Run `action` once the clock reaches `moment`."""
         heapq.heappush(self._due, _Due(moment, next(self._sequence), action))
 
-    def after(self, delay: timedelta, action: Action) -> None:
-        """Run `action` once `delay` of sandbox time has passed."""
-        self.at(self.clock.now() + delay, action)
+    def after(self, delay: timedelta, action: Action) -> datetime:
+        """Run `action` once `delay` of sandbox time has passed; returns when that is."""
+        moment = self.clock.now() + delay
+        self.at(moment, action)
+        return moment
 
     async def run_until(self, moment: datetime) -> int:
         """Run every action due by `moment` in time order, then leave the clock at `moment`."""

@@ -1,4 +1,4 @@
-"""Time travel for the Stripe half: renewals, trial ends, payment retries, scheduled cancels.
+"""Time travel for the Stripe half: renewals and their notices, trial ends, retries, cancels.
 
 Moving the clock replays, in time order, everything Stripe would have done in between; those
 changes are automatic, so their events carry no request id.
@@ -13,8 +13,9 @@ from typing import Any
 
 from provider_sandbox.stripe.checkout import expire_session
 from provider_sandbox.stripe.events import emit
+from provider_sandbox.stripe.invoices import DAY_SECONDS, preview_invoice
 from provider_sandbox.stripe.payments import PaymentOutcome
-from provider_sandbox.stripe.state import AUTOMATIC, StripeObject, StripeState
+from provider_sandbox.stripe.state import AUTOMATIC, StripeObject, StripeState, snapshot
 from provider_sandbox.stripe.subscriptions import (
     ENDED_STATUSES,
     TRIAL_WARNING_SECONDS,
@@ -22,12 +23,16 @@ from provider_sandbox.stripe.subscriptions import (
     change,
     charge_invoice,
     default_outcome,
+    next_period_lines,
     period_end,
     renew,
 )
 
 # A guard against a bug looping forever; a year of daily happenings is far below it.
 MAX_STEPS = 100_000
+# `invoice.upcoming` goes out this long before a renewal: Stripe's default for "Upcoming renewal
+# events" (Billing settings). Trials are announced by `customer.subscription.trial_will_end`.
+UPCOMING_RENEWAL_NOTICE_SECONDS = 3 * DAY_SECONDS
 
 Step = tuple[int, Callable[[], None]]
 
@@ -85,6 +90,8 @@ def _billing_steps(
             lambda: cancel_now(state, subscription, AUTOMATIC, reason="cancellation_requested"),
         )
         return
+    if cancel_at is None:
+        yield from _renewal_notice_step(state, subscription, end, until)
     if end <= until:
         yield end, lambda: _end_period(state, subscription, outcome)
     retry = _due_retry(state, subscription, until)
@@ -96,6 +103,14 @@ def _billing_steps(
             pause["resumes_at"],
             lambda: change(state, subscription, AUTOMATIC, pause_collection=None),
         )
+
+
+def _renewal_notice_step(
+    state: StripeState, subscription: StripeObject, end: int, until: int
+) -> Iterator[Step]:
+    notice_at = end - UPCOMING_RENEWAL_NOTICE_SECONDS
+    if (subscription["id"], end) not in state.renewals_announced and notice_at <= until:
+        yield max(notice_at, state.now()), lambda: _announce_renewal(state, subscription, end)
 
 
 def _due_retry(state: StripeState, subscription: StripeObject, until: int) -> StripeObject | None:
@@ -112,6 +127,14 @@ def _due_retry(state: StripeState, subscription: StripeObject, until: int) -> St
 def _warn_trial_end(state: StripeState, subscription: StripeObject) -> None:
     state.trial_warnings_sent.add(subscription["id"])
     emit(state, "customer.subscription.trial_will_end", subscription, AUTOMATIC)
+
+
+def _announce_renewal(state: StripeState, subscription: StripeObject, end: int) -> None:
+    state.renewals_announced.add((subscription["id"], end))
+    pending = state.pending_invoice_lines.get(subscription["id"], [])
+    lines = [snapshot(line) for line in pending] + next_period_lines(subscription)
+    upcoming = preview_invoice(state, subscription, lines, renews_at=end)
+    emit(state, "invoice.upcoming", upcoming, AUTOMATIC)
 
 
 def _end_period(

@@ -8,7 +8,16 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from provider_sandbox.stripe.api import Call, filter_by, require_api_key
-from provider_sandbox.stripe.forms import optional_bool, optional_dict, optional_list, optional_str
+from provider_sandbox.stripe.errors import parameter_missing
+from provider_sandbox.stripe.forms import (
+    Params,
+    optional_bool,
+    optional_dict,
+    optional_int,
+    optional_list,
+    optional_str,
+)
+from provider_sandbox.stripe.ids import new_id
 from provider_sandbox.stripe.state import StripeObject, StripeState
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -31,11 +40,36 @@ def seed_catalog(state: StripeState) -> None:
         product_id = f"prod_finhub_{code}"
         monthly = _price(state, product_id, code, "month", monthly_amount)
         _price(state, product_id, code, "year", monthly_amount * YEARLY_MONTHS_CHARGED)
-        state.add(_product(state, product_id, code, name, default_price=monthly["id"]))
+        state.add(
+            _product(state, product_id, name, default_price=monthly["id"], metadata={"plan": code})
+        )
+
+
+def inline_price(state: StripeState, price_data: Params, param: str) -> StripeObject:
+    """The one-time price Stripe makes for a line item's `price_data` (with its product)."""
+    unit_amount = optional_int(price_data, "unit_amount")
+    if unit_amount is None:
+        raise parameter_missing(f"{param}[unit_amount]")
+    product_id = optional_str(price_data, "product")
+    if product_id is not None:
+        state.get(product_id, "product", f"{param}[product]")
+    else:
+        name = optional_str(optional_dict(price_data, "product_data") or {}, "name")
+        if name is None:
+            raise parameter_missing(f"{param}[product_data][name]")
+        product_id = new_id("prod", 14)
+        state.add(_product(state, product_id, name, default_price=None, metadata={}))
+    price = _price_object(state, new_id("price"), product_id, unit_amount, recurring=None)
+    price.update(active=False, currency=optional_str(price_data, "currency") or "brl")
+    return state.add(price)
 
 
 def _product(
-    state: StripeState, product_id: str, code: str, name: str, default_price: str
+    state: StripeState,
+    product_id: str,
+    name: str,
+    default_price: str | None,
+    metadata: dict[str, str],
 ) -> StripeObject:
     return {
         "id": product_id,
@@ -47,7 +81,7 @@ def _product(
         "images": [],
         "livemode": False,
         "marketing_features": [],
-        "metadata": {"plan": code},
+        "metadata": metadata,
         "name": name,
         "package_dimensions": None,
         "shippable": None,
@@ -64,35 +98,52 @@ def _price(
     state: StripeState, product_id: str, code: str, interval: Interval, amount: int
 ) -> StripeObject:
     interval_name = _INTERVAL_NAMES[interval]
-    return state.add(
-        {
-            "id": f"price_finhub_{code}_{interval_name}",
-            "object": "price",
-            "active": True,
-            "billing_scheme": "per_unit",
-            "created": state.now(),
-            "currency": "brl",
-            "custom_unit_amount": None,
-            "livemode": False,
-            "lookup_key": f"{code}_{interval_name}",
-            "metadata": {"plan": code},
-            "nickname": f"{code.capitalize()} {interval_name}",
-            "product": product_id,
-            "recurring": {
-                "interval": interval,
-                "interval_count": 1,
-                "meter": None,
-                "trial_period_days": None,
-                "usage_type": "licensed",
-            },
-            "tax_behavior": "unspecified",
-            "tiers_mode": None,
-            "transform_quantity": None,
-            "type": "recurring",
-            "unit_amount": amount,
-            "unit_amount_decimal": str(amount),
-        }
+    recurring = {
+        "interval": interval,
+        "interval_count": 1,
+        "meter": None,
+        "trial_period_days": None,
+        "usage_type": "licensed",
+    }
+    price = _price_object(
+        state, f"price_finhub_{code}_{interval_name}", product_id, amount, recurring
     )
+    price.update(
+        lookup_key=f"{code}_{interval_name}",
+        metadata={"plan": code},
+        nickname=f"{code.capitalize()} {interval_name}",
+    )
+    return state.add(price)
+
+
+def _price_object(
+    state: StripeState,
+    price_id: str,
+    product_id: str,
+    amount: int,
+    recurring: StripeObject | None,
+) -> StripeObject:
+    return {
+        "id": price_id,
+        "object": "price",
+        "active": True,
+        "billing_scheme": "per_unit",
+        "created": state.now(),
+        "currency": "brl",
+        "custom_unit_amount": None,
+        "livemode": False,
+        "lookup_key": None,
+        "metadata": {},
+        "nickname": None,
+        "product": product_id,
+        "recurring": recurring,
+        "tax_behavior": "unspecified",
+        "tiers_mode": None,
+        "transform_quantity": None,
+        "type": "one_time" if recurring is None else "recurring",
+        "unit_amount": amount,
+        "unit_amount_decimal": str(amount),
+    }
 
 
 @router.get("/v1/products")

@@ -1,4 +1,4 @@
-"""Checkout sessions in subscription mode, and what paying one creates."""
+"""Checkout sessions (subscription or one-off payment mode), and what paying one creates."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from provider_sandbox.stripe.api import Call, filter_by, require_api_key
-from provider_sandbox.stripe.customers import create_customer, live_customer
+from provider_sandbox.stripe.catalog import inline_price
+from provider_sandbox.stripe.checkout_payments import pay_session
+from provider_sandbox.stripe.customers import create_customer, customer_details, live_customer
 from provider_sandbox.stripe.errors import invalid_param, invalid_state, parameter_missing
 from provider_sandbox.stripe.events import emit
 from provider_sandbox.stripe.forms import (
@@ -44,19 +46,33 @@ router = APIRouter(dependencies=[Depends(require_api_key)])
 
 SESSION_LIFETIME_SECONDS = 24 * 3600
 SESSION_ID_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
+# The price type each mode takes, and Stripe's words for a price of the other type.
+_PRICE_TYPES = {
+    "subscription": ("recurring", "In subscription mode every price must be recurring."),
+    "payment": (
+        "one_time",
+        "You specified `payment` mode but passed a recurring price. Either switch to "
+        "`subscription` mode or use only one-time prices.",
+    ),
+}
 
 
 def create_session(state: StripeState, params: Params) -> StripeObject:
-    """An open subscription-mode session whose URL is the sandbox's hosted page."""
+    """An open session (subscription or payment mode) whose URL is the sandbox's hosted page."""
     mode = required_str(params, "mode")
-    if mode != "subscription":
-        raise invalid_param("mode", "The sandbox supports Checkout only with mode=subscription.")
-    line_items = _line_items(state, params)
+    if mode not in _PRICE_TYPES:
+        raise invalid_param(
+            "mode", "The sandbox supports Checkout with mode=subscription or payment."
+        )
+    line_items = _line_items(state, params, mode)
     customer_id = optional_str(params, "customer")
     if customer_id is not None:
         live_customer(state, customer_id, param="customer")
     subscription_data = optional_dict(params, "subscription_data") or {}
-    trial_days = optional_int(subscription_data, "trial_period_days")
+    trial_days = (
+        optional_int(subscription_data, "trial_period_days") if mode == "subscription" else None
+    )
+    customer_creation = optional_str(params, "customer_creation") or "if_required"
     subtotal = sum(item["amount_subtotal"] for item in line_items)
     now = state.now()
     session_id = f"cs_test_{random_token(58)}"
@@ -72,9 +88,9 @@ def create_session(state: StripeState, params: Params) -> StripeObject:
         "cancel_url": optional_str(params, "cancel_url"),
         "client_reference_id": optional_str(params, "client_reference_id"),
         "created": now,
-        "currency": "brl",
+        "currency": line_items[0]["currency"],
         "customer": customer_id,
-        "customer_creation": None,
+        "customer_creation": customer_creation if mode == "payment" else None,
         "customer_details": None,
         "customer_email": optional_str(params, "customer_email"),
         "expires_at": optional_int(params, "expires_at") or now + SESSION_LIFETIME_SECONDS,
@@ -102,18 +118,15 @@ def create_session(state: StripeState, params: Params) -> StripeObject:
     return session
 
 
-def _line_items(state: StripeState, params: Params) -> list[StripeObject]:
+def _line_items(state: StripeState, params: Params, mode: str) -> list[StripeObject]:
     requested = optional_list(params, "line_items")
     if not requested:
         raise parameter_missing("line_items")
     items = []
     for index, entry in enumerate(requested):
-        param = f"line_items[{index}][price]"
-        if not isinstance(entry, dict) or not entry.get("price"):
-            raise parameter_missing(param)
-        price = state.get(str(entry["price"]), "price", param)
-        if price["type"] != "recurring":
-            raise invalid_param(param, "In subscription mode every price must be recurring.")
+        if not isinstance(entry, dict):
+            raise parameter_missing(f"line_items[{index}][price]")
+        price = _line_price(state, entry, f"line_items[{index}]", mode)
         quantity = optional_int(entry, "quantity") or 1
         product = state.objects[price["product"]]
         items.append(
@@ -124,13 +137,28 @@ def _line_items(state: StripeState, params: Params) -> list[StripeObject]:
                 "amount_subtotal": price["unit_amount"] * quantity,
                 "amount_tax": 0,
                 "amount_total": price["unit_amount"] * quantity,
-                "currency": "brl",
+                "currency": price["currency"],
                 "description": product["name"],
                 "price": snapshot(price),
                 "quantity": quantity,
             }
         )
     return items
+
+
+def _line_price(state: StripeState, entry: Params, param: str, mode: str) -> StripeObject:
+    """The line's price: an existing one of the mode's type or, in payment mode, `price_data`."""
+    price_data = optional_dict(entry, "price_data")
+    if mode == "payment" and price_data is not None:
+        return inline_price(state, price_data, f"{param}[price_data]")
+    price_id = optional_str(entry, "price")
+    if price_id is None:
+        raise parameter_missing(f"{param}[price]")
+    price = state.get(price_id, "price", f"{param}[price]")
+    price_type, wrong_type = _PRICE_TYPES[mode]
+    if price["type"] != price_type:
+        raise invalid_param(f"{param}[price]", wrong_type)
+    return price
 
 
 def open_session(state: StripeState, session_id: str) -> StripeObject:
@@ -150,14 +178,17 @@ def complete_checkout(
     authenticated: bool = True,
     email: str | None = None,
 ) -> StripeObject:
-    """Pay an open session with a test card: subscription, invoice, payment, and their events.
+    """Pay an open session with a test card: subscription, invoice, payment, and their events
+    (payment mode: see `checkout_payments`).
 
     A declined card (or failed 3-D Secure) raises Stripe's 402 and leaves the session open,
     as on Stripe's own page, where the customer may try another card.
     """
     session = open_session(state, session_id)
-    extras = state.checkout_extras[session_id]
     card = card_by_number(card_number)
+    if session["mode"] == "payment":
+        return pay_session(state, session, card, request, authenticated=authenticated, email=email)
+    extras = state.checkout_extras[session_id]
     if card.on_session == "decline":
         raise decline_error(card)
     if card.on_session == "authenticate" and not authenticated:
@@ -186,14 +217,7 @@ def complete_checkout(
         status="complete",
         payment_status="paid" if invoice["amount_due"] else "no_payment_required",
         customer=customer["id"],
-        customer_details={
-            "address": None,
-            "email": customer.get("email"),
-            "name": customer.get("name"),
-            "phone": None,
-            "tax_exempt": "none",
-            "tax_ids": [],
-        },
+        customer_details=customer_details(customer.get("email"), customer.get("name")),
         subscription=subscription["id"],
         invoice=invoice["id"],
     )
@@ -223,7 +247,7 @@ def success_redirect(session: StripeObject) -> str | None:
 
 @router.post("/v1/checkout/sessions")
 async def create(call: Call) -> JSONResponse:
-    """Create a Checkout session (subscription mode)."""
+    """Create a Checkout session (subscription or payment mode)."""
     return call.respond(create_session(call.state, call.params))
 
 

@@ -23,6 +23,18 @@ router = APIRouter(dependencies=[Depends(require_api_key)])
 _EDITABLE_TEXT = ("email", "name", "description", "phone")
 
 
+def customer_details(email: str | None, name: str | None = None) -> StripeObject:
+    """Who paid, as a completed checkout session shows it (`customer_details`)."""
+    return {
+        "address": None,
+        "email": email,
+        "name": name,
+        "phone": None,
+        "tax_exempt": "none",
+        "tax_ids": [],
+    }
+
+
 def create_customer(state: StripeState, params: Params, request: RequestInfo) -> StripeObject:
     """A new customer from API parameters; emits `customer.created`."""
     customer: StripeObject = {

@@ -45,6 +45,7 @@ OBJECT_NAMES = {
     "sub": "subscription",
     "si": "subscription_item",
     "in": "invoice",
+    "ii": "invoiceitem",
     "pi": "payment_intent",
     "ch": "charge",
     "re": "refund",

@@ -85,7 +85,7 @@ def _checkout_page(session: StripeObject, state: State, error: str | None = None
     extras = state.checkout_extras[session["id"]]
     items = "".join(
         f"<li>{item['quantity']} x {escape(item['description'])}: "
-        f"{_money(item['amount_total'])} / {item['price']['recurring']['interval']}</li>"
+        f"{_money(item['amount_total'])}{_per_interval(item['price'])}</li>"
         for item in extras.line_items
     )
     trial = (
@@ -103,13 +103,19 @@ def _checkout_page(session: StripeObject, state: State, error: str | None = None
         if session["cancel_url"]
         else ""
     )
+    action = "Subscribe" if session["mode"] == "subscription" else "Pay"
     body = (
         f"<ul>{items}</ul><p>Total today: <b>{_money(session['amount_total'])}</b></p>{trial}"
         f"{_error(error)}<form method='post' action='/checkout/{session['id']}/pay'>{email}"
-        f"{_card_choices()}<button>Subscribe</button></form>{cancel}"
+        f"{_card_choices()}<button>{action}</button></form>{cancel}"
     )
     status = 402 if error else 200
-    return _page("Subscribe", body, status)
+    return _page(action, body, status)
+
+
+def _per_interval(price: StripeObject) -> str:
+    recurring = price["recurring"]
+    return f" / {recurring['interval']}" if recurring else ""
 
 
 @router.get("/checkout/{session_id}")
@@ -157,6 +163,8 @@ async def checkout_pay(session_id: str, request: Request, state: State) -> Respo
 async def checkout_complete(session_id: str, state: State) -> HTMLResponse:
     """Shown after paying when the session had no success_url."""
     session = state.get(session_id, "checkout.session")
+    if session["mode"] == "payment":
+        return _page("Thank you", f"<p>Paid {_money(session['amount_total'])}.</p>")
     return _page("Thank you", f"<p>Subscription {escape(str(session['subscription']))} is set.</p>")
 
 

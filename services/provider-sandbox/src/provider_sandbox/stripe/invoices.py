@@ -5,11 +5,10 @@ from __future__ import annotations
 from provider_sandbox.stripe.events import emit
 from provider_sandbox.stripe.ids import new_id
 from provider_sandbox.stripe.payments import (
-    DECLINE_MESSAGES,
     PaymentOutcome,
-    card_of,
-    new_charge,
+    decline_intent,
     new_payment_intent,
+    succeed_intent,
 )
 from provider_sandbox.stripe.state import RequestInfo, StripeObject, StripeState
 
@@ -79,13 +78,40 @@ def create_invoice(
 ) -> StripeObject:
     """A draft invoice for `subscription`; emits `invoice.created`."""
     invoice_id = new_id("in")
+    for line in lines:
+        line["invoice"] = invoice_id
+        _bill_invoice_item(state, line, invoice_id)
+    invoice = {"id": invoice_id, **_draft(state, subscription, lines, billing_reason)}
+    invoice["lines"]["url"] = f"/v1/invoices/{invoice_id}/lines"
+    state.add(invoice)
+    emit(state, "invoice.created", invoice, request)
+    return invoice
+
+
+def preview_invoice(
+    state: StripeState, subscription: StripeObject, lines: list[StripeObject], renews_at: int
+) -> StripeObject:
+    """The invoice a renewal at `renews_at` will make; it has no id, as it does not exist yet."""
+    preview = _draft(state, subscription, lines, "upcoming")
+    preview["lines"]["url"] = f"/v1/invoices/upcoming/lines?subscription={subscription['id']}"
+    preview["next_payment_attempt"] = renews_at
+    return preview
+
+
+def _bill_invoice_item(state: StripeState, line: StripeObject, invoice_id: str) -> None:
+    # A proration line stands for a pending invoice item, which now belongs to this invoice.
+    item_id = line["parent"]["subscription_item_details"]["invoice_item"]
+    if item_id is not None:
+        state.objects[item_id]["invoice"] = invoice_id
+
+
+def _draft(
+    state: StripeState, subscription: StripeObject, lines: list[StripeObject], billing_reason: str
+) -> StripeObject:
     customer = state.objects[subscription["customer"]]
     total = sum(line["amount"] for line in lines)
     now = state.now()
-    for line in lines:
-        line["invoice"] = invoice_id
-    invoice: StripeObject = {
-        "id": invoice_id,
+    return {
         "object": "invoice",
         "account_country": "BR",
         "account_name": "Finance Hub (sandbox)",
@@ -119,7 +145,6 @@ def create_invoice(
             "data": lines,
             "has_more": False,
             "total_count": len(lines),
-            "url": f"/v1/invoices/{invoice_id}/lines",
         },
         "livemode": False,
         "metadata": {},
@@ -158,9 +183,6 @@ def create_invoice(
         "total_excluding_tax": total,
         "total_taxes": [],
     }
-    state.add(invoice)
-    emit(state, "invoice.created", invoice, request)
-    return invoice
 
 
 def subscription_of(invoice: StripeObject) -> str:
@@ -254,14 +276,10 @@ def _intent_for(
 def _succeed(
     state: StripeState, invoice: StripeObject, intent: StripeObject, request: RequestInfo
 ) -> None:
-    card = card_of(state, intent["payment_method"])
-    charge = new_charge(state, intent, card, succeeded=True)
-    intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=charge["id"])
     payment = invoice["payments"]["data"][0]
     payment.update(status="paid", amount_paid=intent["amount"])
     payment["status_transitions"]["paid_at"] = state.now()
-    emit(state, "payment_intent.succeeded", intent, request)
-    emit(state, "charge.succeeded", charge, request)
+    succeed_intent(state, intent, request)
     _mark_paid(state, invoice, request)
 
 
@@ -280,23 +298,8 @@ def _mark_paid(state: StripeState, invoice: StripeObject, request: RequestInfo) 
 def _fail(
     state: StripeState, invoice: StripeObject, intent: StripeObject, request: RequestInfo
 ) -> None:
-    card = card_of(state, intent["payment_method"])
-    charge = new_charge(state, intent, card, succeeded=False)
-    intent.update(
-        status="requires_payment_method",
-        latest_charge=charge["id"],
-        last_payment_error={
-            "charge": charge["id"],
-            "code": "card_declined",
-            "decline_code": card.decline_code,
-            "message": DECLINE_MESSAGES.get(card.decline_code, "Your card was declined."),
-            "payment_method": state.objects[intent["payment_method"]],
-            "type": "card_error",
-        },
-    )
     invoice["next_payment_attempt"] = _next_retry(state, invoice)
-    emit(state, "payment_intent.payment_failed", intent, request)
-    emit(state, "charge.failed", charge, request)
+    decline_intent(state, intent, request)
     emit(state, "invoice.payment_failed", invoice, request)
 
 

@@ -113,18 +113,28 @@ def attach_card(
     state: StripeState, card: SandboxCard, customer: StripeObject, request: RequestInfo
 ) -> StripeObject:
     """A card payment method attached to `customer`; emits `payment_method.attached`."""
+    payment_method = new_card_payment_method(
+        state, card, customer["id"], customer.get("email"), customer.get("name")
+    )
+    emit(state, "payment_method.attached", payment_method, request)
+    return payment_method
+
+
+def new_card_payment_method(
+    state: StripeState,
+    card: SandboxCard,
+    customer_id: str | None,
+    email: str | None,
+    name: str | None = None,
+) -> StripeObject:
+    """A card payment method, attached to no customer when `customer_id` is None."""
     created = state.now()
     expiry_year = datetime.fromtimestamp(created, UTC).year + CARD_YEARS_VALID
     payment_method: StripeObject = {
         "id": new_id("pm"),
         "object": "payment_method",
         "allow_redisplay": "always",
-        "billing_details": {
-            "address": None,
-            "email": customer.get("email"),
-            "name": customer.get("name"),
-            "phone": None,
-        },
+        "billing_details": {"address": None, "email": email, "name": name, "phone": None},
         "card": {
             "brand": card.brand,
             "checks": {
@@ -144,14 +154,13 @@ def attach_card(
             "wallet": None,
         },
         "created": created,
-        "customer": customer["id"],
+        "customer": customer_id,
         "livemode": False,
         "metadata": {},
         "type": "card",
     }
     state.add(payment_method)
     state.card_numbers[payment_method["id"]] = card.number
-    emit(state, "payment_method.attached", payment_method, request)
     return payment_method
 
 
@@ -161,9 +170,15 @@ def card_of(state: StripeState, payment_method_id: str) -> SandboxCard:
 
 
 def new_payment_intent(
-    state: StripeState, amount: int, customer_id: str, payment_method_id: str, description: str
+    state: StripeState,
+    amount: int,
+    customer_id: str | None,
+    payment_method_id: str,
+    description: str | None,
+    *,
+    setup_future_usage: str | None = "off_session",
 ) -> StripeObject:
-    """A card payment intent, not yet confirmed."""
+    """A card payment intent, not yet confirmed (by default the card is kept for renewals)."""
     intent_id = new_id("pi")
     return state.add(
         {
@@ -189,7 +204,7 @@ def new_payment_intent(
             "next_action": None,
             "payment_method": payment_method_id,
             "payment_method_types": ["card"],
-            "setup_future_usage": "off_session",
+            "setup_future_usage": setup_future_usage,
             "status": "requires_confirmation",
         }
     )
@@ -230,6 +245,37 @@ def new_charge(
         "status": "succeeded" if succeeded else "failed",
     }
     return state.add(charge)
+
+
+def succeed_intent(state: StripeState, intent: StripeObject, request: RequestInfo) -> StripeObject:
+    """The bank accepts the card: a charge; emits `payment_intent.succeeded`, `charge.succeeded`."""
+    card = card_of(state, intent["payment_method"])
+    charge = new_charge(state, intent, card, succeeded=True)
+    intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=charge["id"])
+    emit(state, "payment_intent.succeeded", intent, request)
+    emit(state, "charge.succeeded", charge, request)
+    return charge
+
+
+def decline_intent(state: StripeState, intent: StripeObject, request: RequestInfo) -> StripeObject:
+    """The bank declines the card: emits `payment_intent.payment_failed` and `charge.failed`."""
+    card = card_of(state, intent["payment_method"])
+    charge = new_charge(state, intent, card, succeeded=False)
+    intent.update(
+        status="requires_payment_method",
+        latest_charge=charge["id"],
+        last_payment_error={
+            "charge": charge["id"],
+            "code": "card_declined",
+            "decline_code": card.decline_code,
+            "message": DECLINE_MESSAGES.get(card.decline_code, "Your card was declined."),
+            "payment_method": state.objects[intent["payment_method"]],
+            "type": "card_error",
+        },
+    )
+    emit(state, "payment_intent.payment_failed", intent, request)
+    emit(state, "charge.failed", charge, request)
+    return charge
 
 
 def _outcome(card: SandboxCard, succeeded: bool) -> StripeObject:

@@ -55,6 +55,8 @@ class StripeState:
     idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
     # Subscriptions already told that their trial ends in three days.
     trial_warnings_sent: set[str] = field(default_factory=set)
+    # (subscription id, period end) of the renewals already announced with `invoice.upcoming`.
+    renewals_announced: set[tuple[str, int]] = field(default_factory=set)
 
     def now(self) -> int:
         """The sandbox's current Unix time (real time plus every advance)."""

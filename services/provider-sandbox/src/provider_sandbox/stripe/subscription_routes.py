@@ -17,6 +17,7 @@ from provider_sandbox.stripe.forms import (
     optional_list,
     optional_str,
 )
+from provider_sandbox.stripe.invoice_items import create_proration_items
 from provider_sandbox.stripe.invoices import create_invoice
 from provider_sandbox.stripe.plan_changes import change_items
 from provider_sandbox.stripe.state import RequestInfo, StripeObject, StripeState, snapshot
@@ -49,7 +50,8 @@ def live_subscription(state: StripeState, subscription_id: str) -> StripeObject:
 def update_subscription(
     state: StripeState, subscription: StripeObject, params: Params, request: RequestInfo
 ) -> StripeObject:
-    """Apply an update; emits `customer.subscription.updated`, then any invoice it needs."""
+    """Apply an update. Events: `invoiceitem.created` per proration, `invoice.created` (if billed
+    now), `customer.subscription.updated`, then that invoice's finalization and payment."""
     before = snapshot(subscription)
     subscription["metadata"] = merge_metadata(
         subscription["metadata"], optional_dict(params, "metadata")
@@ -61,6 +63,7 @@ def update_subscription(
         subscription["default_payment_method"] = method
     behavior = optional_str(params, "proration_behavior") or "create_prorations"
     changes = change_items(state, subscription, optional_list(params, "items"), behavior)
+    create_proration_items(state, subscription, changes.lines, request)
     invoice = None
     if changes.invoice_now and changes.lines:
         invoice = create_invoice(state, subscription, changes.lines, "subscription_update", request)

@@ -219,10 +219,11 @@ def renew(
     before = snapshot(subscription)
     start = period_end(subscription)
     lines = state.pending_invoice_lines.pop(subscription["id"], [])
+    lines.extend(next_period_lines(subscription))
     for item in items_of(subscription):
-        end = period_after(start, item["price"])
-        item.update(current_period_start=start, current_period_end=end)
-        lines.append(_period_line(subscription, item, (start, end)))
+        item.update(
+            current_period_start=start, current_period_end=period_after(start, item["price"])
+        )
     invoice = create_invoice(state, subscription, lines, "subscription_cycle", request)
     subscription["latest_invoice"] = invoice["id"]
     if subscription["status"] == "trialing":
@@ -230,6 +231,15 @@ def renew(
     emit_updated(state, subscription, before, request)
     collect_new_invoice(state, subscription, invoice, outcome, request)
     return invoice
+
+
+def next_period_lines(subscription: StripeObject) -> list[StripeObject]:
+    """The invoice lines of the billing period after the current one, one per item."""
+    start = period_end(subscription)
+    return [
+        _period_line(subscription, item, (start, period_after(start, item["price"])))
+        for item in items_of(subscription)
+    ]
 
 
 def collect_new_invoice(

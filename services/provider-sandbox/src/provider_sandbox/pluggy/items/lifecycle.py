@@ -5,10 +5,13 @@
 
 The login step ends an execution with the sandbox user's error (LOGIN_ERROR or OUTDATED, see
 `sandbox_users.py`), or, on the MFA 2-step connector, waits for `POST /items/{id}/mfa`
-(WAITING_USER_INPUT) until the prompt expires (OUTDATED / USER_INPUT_TIMEOUT). A finished item
+(WAITING_USER_INPUT) until the prompt expires (OUTDATED / USER_INPUT_TIMEOUT). The `user-action`
+user waits for an action at the institution (WAITING_USER_ACTION, `userAction`) that the control
+API finishes, until it expires (LOGIN_ERROR / USER_AUTHORIZATION_PENDING). A finished item
 syncs again by itself every 24 hours (`nextAutoSyncAt`) unless it needs its user first.
-Events: item/login_succeeded, item/waiting_user_input, item/created (first success),
-item/updated (later successes), item/error, and transactions/created for what later syncs add.
+Events: item/login_succeeded, item/waiting_user_input, item/waiting_user_action, item/created
+(first success), item/updated (later successes), item/error, and transactions/created for what
+later syncs add.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ from provider_sandbox.pluggy.state import PluggySandbox
 
 STEP = timedelta(seconds=2)
 MFA_WINDOW = timedelta(minutes=5)
+# Pluggy does not say how long an action at the institution may take; the sandbox allows this.
+USER_ACTION_WINDOW = timedelta(minutes=10)
+USER_ACTION_INSTRUCTIONS = "Abra o app do Pluggy Bank e autorize este novo acesso."
 AUTO_SYNC_EVERY = timedelta(hours=24)
 
 Step = Callable[[PluggySandbox, Item], None]
@@ -46,6 +52,7 @@ def start_execution(sandbox: PluggySandbox, item: Item, triggered_by: TriggeredB
     item.execution_status = "CREATED"
     item.error = None
     item.parameter = None
+    item.user_action = None
     item.status_detail = None
     item.next_auto_sync_at = None
     item.updated_at = sandbox.now()
@@ -84,6 +91,8 @@ def _login_result(sandbox: PluggySandbox, item: Item) -> None:
         fail(sandbox, item, EXECUTION_ERRORS["INVALID_CREDENTIALS_MFA"])
     elif item.connector.mfa == "two_step":
         _ask_for_token(sandbox, item)
+    elif login.needs_user_action and item.triggered_by != "SYNC":
+        _ask_for_action(sandbox, item)
     else:
         _logged_in(sandbox, item)
 
@@ -101,6 +110,33 @@ def _ask_for_token(sandbox: PluggySandbox, item: Item) -> None:
 def _mfa_timed_out(sandbox: PluggySandbox, item: Item) -> None:
     if item.status == "WAITING_USER_INPUT":
         fail(sandbox, item, EXECUTION_ERRORS["USER_INPUT_TIMEOUT"])
+
+
+def _ask_for_action(sandbox: PluggySandbox, item: Item) -> None:
+    expires_at = sandbox.now() + USER_ACTION_WINDOW
+    item.status = "WAITING_USER_ACTION"
+    item.execution_status = "WAITING_USER_ACTION"
+    item.user_action = {
+        "instructions": USER_ACTION_INSTRUCTIONS,
+        "type": "authorize-access",
+        "attributes": {},
+        "expiresAt": iso(expires_at),
+    }
+    item.updated_at = sandbox.now()
+    sandbox.notifier.emit_for_item("item/waiting_user_action", item)
+    _after(sandbox, item, USER_ACTION_WINDOW, _user_action_timed_out)
+
+
+def _user_action_timed_out(sandbox: PluggySandbox, item: Item) -> None:
+    if item.status == "WAITING_USER_ACTION":
+        fail(sandbox, item, EXECUTION_ERRORS["USER_AUTHORIZATION_PENDING"])
+
+
+def finish_user_action(sandbox: PluggySandbox, item: Item) -> None:
+    """The user did what the institution asked (sandbox control): the login goes on."""
+    item.user_action = None
+    _progress(sandbox, item, "LOGIN_IN_PROGRESS")
+    _after(sandbox, item, STEP, _logged_in)
 
 
 def submit_mfa(sandbox: PluggySandbox, item: Item, answer: str | None) -> None:
@@ -203,6 +239,7 @@ def fail(
     if provider_message:
         item.error["providerMessage"] = provider_message
     item.parameter = None
+    item.user_action = None
     item.updated_at = sandbox.now()
     if error.item_status == "LOGIN_ERROR":
         item.consecutive_failed_login_attempts += 1

@@ -143,7 +143,7 @@ def _trigger(who: Caller) -> TriggeredBy:
 
 
 def _refuse_while_running(item: Item) -> None:
-    if item.status in ("UPDATING", "WAITING_USER_INPUT"):
+    if item.status in ("UPDATING", "WAITING_USER_INPUT", "WAITING_USER_ACTION"):
         raise PluggyError(409, "The item is already updating", "ITEM_IS_ALREADY_UPDATING")
 
 

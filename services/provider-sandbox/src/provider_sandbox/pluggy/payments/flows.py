@@ -1,7 +1,9 @@
 """How payments move, and the webhooks each move sends.
 
-A payer's intent waits for authorization at their bank (`consentUrl`); the sandbox's control API
-plays the payer: authorize, or reject. Nobody authorizing within 30 minutes (60 for Automatic
+A payer's intent waits for authorization at their bank (`consentUrl`): payment_intent/created,
+then payment_intent/waiting_payer_authorization (every sandbox intent is Open Finance, `PIS`,
+so the payer always authorizes at the bank). The sandbox's control API plays the payer:
+authorize, or reject. Nobody authorizing within 30 minutes (60 for Automatic
 PIX) ends the intent with TEMPO_EXPIRADO_AUTORIZACAO and the request returns to CREATED.
 
 - Plain request: authorized → PAYMENT_PENDING → PAYMENT_COMPLETED; request COMPLETED.
@@ -74,6 +76,7 @@ def open_intent(sandbox: PluggySandbox, intent: PaymentIntent) -> None:
     sandbox.payments.intents[intent.id] = intent
     _set_request_status(sandbox, request, "WAITING_PAYER_AUTHORIZATION")
     _emit_intent(sandbox, "payment_intent/created", intent)
+    _emit_intent(sandbox, "payment_intent/waiting_payer_authorization", intent)
     window = AUTHORIZATION_WINDOW
     if request.automatic_pix is not None:
         window = AUTOMATIC_PIX_AUTHORIZATION_WINDOW
