@@ -15,7 +15,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from banking import runtime
+from banking import jobs, runtime
 from banking.config import get_settings
 from banking.main import create_app
 from banking.pluggy import PluggyClient
@@ -313,3 +313,50 @@ async def test_a_payment_that_is_not_scheduled_cannot_be_cancelled(
     )
 
     assert (refused.status_code, refused.json()["code"]) == (409, "payment_not_cancellable")
+
+
+@pytest.mark.asyncio
+async def test_the_connector_list_shows_every_bank_pluggy_offers_with_its_health(
+    banking: httpx.AsyncClient, sandbox: Pluggy, database: Database
+) -> None:
+    offline = await sandbox.http.post("/_sandbox/connectors/207/health", json={"status": "OFFLINE"})
+    assert offline.status_code == 200, offline.text
+
+    await jobs.refresh_connector_catalogue(database)
+
+    headers = token_for(uuid.uuid4())
+    listed = (await banking.get("/api/banking/connectors/", headers=headers)).json()
+    by_name = {connector["name"]: connector for connector in listed}
+    assert {"Itaú", "Bradesco", "Banco do Brasil", "Nubank"} <= by_name.keys()
+    assert "Pluggy Bank" not in by_name  # a sandbox connector, not listed unless configured
+    assert by_name["Nubank"]["health_status"] == "OFFLINE"
+    assert by_name["Itaú"]["health_status"] == "ONLINE"
+    named = await banking.get("/api/banking/connectors/", params={"q": "nuBAN"}, headers=headers)
+    assert {c["name"] for c in named.json()} == {"Nubank", "Nubank PJ"}
+    business = await banking.get(
+        "/api/banking/connectors/", params={"type": "BUSINESS_BANK"}, headers=headers
+    )
+    assert business.json()
+    assert {c["type"] for c in business.json()} == {"BUSINESS_BANK"}
+
+
+@pytest.mark.asyncio
+async def test_sandbox_connectors_are_listed_when_configured(
+    banking: httpx.AsyncClient, sandbox_runtime: runtime.Runtime, database: Database
+) -> None:
+    settings = sandbox_runtime.settings.model_copy(update={"pluggy_sandbox_connectors": True})
+    with runtime.installed(runtime.Runtime(settings=settings, pluggy=sandbox_runtime.pluggy)):
+        await jobs.refresh_connector_catalogue(database)
+
+    listed = await banking.get("/api/banking/connectors/", headers=token_for(uuid.uuid4()))
+    assert "Pluggy Bank" in {connector["name"] for connector in listed.json()}
+
+
+@pytest.mark.asyncio
+async def test_the_connector_list_refuses_filters_it_does_not_know(
+    banking: httpx.AsyncClient,
+) -> None:
+    headers = token_for(uuid.uuid4())
+    for params in ({"type": "SPACESHIP"}, {"color": "red"}, {"q": ""}):
+        refused = await banking.get("/api/banking/connectors/", params=params, headers=headers)
+        assert (refused.status_code, refused.json()["code"]) == (422, "validation_error"), params

@@ -20,6 +20,12 @@ class BankingSettings(TokenVerificationSettings):
     pluggy_api_url: str = Field("https://api.pluggy.ai", validation_alias="PLUGGY_API_URL")
     # Payment requests created in Pluggy's sandbox mode (no real money moves).
     pluggy_payments_sandbox: bool = Field(False, validation_alias="PLUGGY_PAYMENTS_SANDBOX")
+    # Pluggy's sandbox connectors (Pluggy Bank...) listed with the real ones: for development.
+    pluggy_sandbox_connectors: bool = Field(False, validation_alias="PLUGGY_SANDBOX_CONNECTORS")
+    # How often the worker reads Pluggy's list of connectors (new banks, names, health).
+    connector_catalogue_refresh_seconds: int = Field(
+        6 * 3600, ge=60, validation_alias="BANKING_CONNECTOR_CATALOGUE_REFRESH_SECONDS"
+    )
     # Comma-separated Fernet keys: the first encrypts, every one decrypts (for rotation).
     mfa_encryption_key: SecretStr = Field(validation_alias="MFA_ENCRYPTION_KEY")
     mfa_window_seconds: int = Field(

@@ -8,7 +8,7 @@ from banking.connectors import handlers as connector_handlers
 from banking.database import InboxEvent, OutboxMessage
 from banking.entitlements import handlers as entitlement_handlers
 from banking.items import handlers as item_handlers
-from banking.jobs import PERIODIC_JOBS
+from banking.jobs import periodic_jobs
 from banking.pix import handlers as pix_handlers
 from banking.pluggy import BACKGROUND_RETRY, PluggyClient
 from banking.registries import entitlement_events, pluggy_events, sync_jobs
@@ -52,7 +52,7 @@ async def run() -> None:
                 inbox_model=InboxEvent,
                 outbox_model=OutboxMessage,
                 subscriptions=SUBSCRIPTIONS,
-                jobs=PERIODIC_JOBS,
+                jobs=periodic_jobs(settings),
             )
     finally:
         await pluggy.aclose()

@@ -1,10 +1,13 @@
 """The worker's periodic jobs: postponed syncs requeued, expired MFA prompts wiped, PIX
-payments nobody authorised timed out."""
+payments nobody authorised timed out, Pluggy's list of connectors read again."""
 
 from __future__ import annotations
 
 import structlog
 
+from banking import runtime
+from banking.config import BankingSettings
+from banking.connectors import service as connectors
 from banking.items import service as items
 from banking.pix import service as pix
 from banking.sync import service as sync
@@ -39,8 +42,22 @@ async def time_out_unauthorised_payments(database: Database) -> None:
         log.info("pix_payments_timed_out", count=timed_out)
 
 
-PERIODIC_JOBS = (
-    PeriodicJob("requeue-postponed-syncs", 30, requeue_postponed_syncs),
-    PeriodicJob("wipe-expired-mfa-prompts", 15, wipe_expired_mfa_prompts),
-    PeriodicJob("time-out-unauthorised-payments", 60, time_out_unauthorised_payments),
-)
+async def refresh_connector_catalogue(database: Database) -> None:
+    """The banks Pluggy offers, with their health (also at start-up, so the list is never empty)."""
+    async with database.transaction() as session:
+        count = await connectors.refresh_catalogue(session, runtime.current(), utcnow())
+    log.info("connector_catalogue_refreshed", count=count)
+
+
+def periodic_jobs(settings: BankingSettings) -> tuple[PeriodicJob, ...]:
+    """Banking's periodic jobs and how often each runs."""
+    return (
+        PeriodicJob("requeue-postponed-syncs", 30, requeue_postponed_syncs),
+        PeriodicJob("wipe-expired-mfa-prompts", 15, wipe_expired_mfa_prompts),
+        PeriodicJob("time-out-unauthorised-payments", 60, time_out_unauthorised_payments),
+        PeriodicJob(
+            "refresh-connector-catalogue",
+            settings.connector_catalogue_refresh_seconds,
+            refresh_connector_catalogue,
+        ),
+    )

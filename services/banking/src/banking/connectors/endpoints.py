@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 
 from banking.connectors import repository
-from banking.connectors.schemas import ConnectorRead
+from banking.connectors.schemas import ConnectorFilters, ConnectorRead
 from finhub_shared.auth import ROLES, require_role
 from finhub_shared.db import DbSession
 
@@ -16,6 +18,8 @@ router = APIRouter(
 
 
 @router.get("/connectors/")
-async def list_connectors(session: DbSession) -> list[ConnectorRead]:
-    """The institutions connected so far, with their health as Pluggy last reported it."""
-    return [ConnectorRead.model_validate(c) for c in await repository.list_all(session)]
+async def list_connectors(
+    session: DbSession, filters: Annotated[ConnectorFilters, Query()]
+) -> list[ConnectorRead]:
+    """The institutions Pluggy offers, with their health as Pluggy last reported it."""
+    return [ConnectorRead.model_validate(c) for c in await repository.listed(session, filters)]

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.connectors.models import Connector
+from banking.connectors.schemas import ConnectorFilters
 from banking.pluggy import models as pluggy
 
 
@@ -26,9 +27,16 @@ async def by_ids(session: AsyncSession, connector_ids: Collection[int]) -> dict[
     return {connector.id: connector for connector in rows}
 
 
-async def list_all(session: AsyncSession) -> list[Connector]:
-    """Every connector a company has connected to, by name."""
-    return list(await session.scalars(select(Connector).order_by(Connector.name, Connector.id)))
+async def listed(session: AsyncSession, filters: ConnectorFilters) -> list[Connector]:
+    """The connectors matching the filters, by name."""
+    statement = select(Connector).order_by(Connector.name, Connector.id)
+    if filters.q is not None:
+        statement = statement.where(Connector.name.icontains(filters.q, autoescape=True))
+    if filters.type is not None:
+        statement = statement.where(Connector.type == filters.type)
+    if filters.open_finance is not None:
+        statement = statement.where(Connector.is_open_finance == filters.open_finance)
+    return list(await session.scalars(statement))
 
 
 async def save(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ConnectorRead(BaseModel):
@@ -20,3 +21,18 @@ class ConnectorRead(BaseModel):
     is_open_finance: bool
     health_status: str | None
     health_reported_at: datetime | None
+
+
+class ConnectorFilters(BaseModel):
+    """What `GET /connectors/` narrows the list by; every filter is optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(None, min_length=1, max_length=100, description="Part of the name.")
+    type: (
+        Literal[
+            "PERSONAL_BANK", "BUSINESS_BANK", "INVESTMENT", "INVOICE", "TELECOMMUNICATION", "OTHER"
+        ]
+        | None
+    ) = None
+    open_finance: bool | None = None

@@ -1,4 +1,4 @@
-"""Connectors' health, as Pluggy reports it."""
+"""Connectors (the banks a company can connect) and their health, as Pluggy reports them."""
 
 from __future__ import annotations
 
@@ -21,3 +21,13 @@ async def refresh_health(
     stored = await repository.save(session, connector, reported_at=now)
     if not stored.is_down:
         await sync_jobs.retry_postponed_of_connector(session, connector_id, now)
+
+
+async def refresh_catalogue(session: AsyncSession, runtime: Runtime, now: datetime) -> int:
+    """Keep every connector Pluggy offers, with its health now; returns how many."""
+    offered = await runtime.pluggy.list_connectors(
+        include_sandbox=runtime.settings.pluggy_sandbox_connectors
+    )
+    for connector in offered:
+        await repository.save(session, connector, reported_at=now)
+    return len(offered)

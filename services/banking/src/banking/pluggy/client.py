@@ -126,6 +126,22 @@ class PluggyClient:
             return None
         return _parse(response, models.Connector)
 
+    async def list_connectors(self, *, include_sandbox: bool) -> list[models.Connector]:
+        """Every Brazilian connector with its current health, across Pluggy's pages."""
+        connectors: list[models.Connector] = []
+        params: dict[str, str | int] = {
+            "countries": "BR",
+            "healthDetails": "true",
+            "sandbox": "true" if include_sandbox else "false",
+        }
+        while True:
+            response = await self._call("GET", "/connectors", params=params)
+            page = _parse(response, models.Page[models.Connector])
+            connectors.extend(page.results)
+            if page.page >= page.total_pages:
+                return connectors
+            params = {**params, "page": page.page + 1}
+
     async def list_consents(self, item_id: str) -> list[models.Consent]:
         """The Open Finance consents given for the item (empty for other connectors)."""
         response = await self._call("GET", "/consents", params={"itemId": item_id})
