@@ -61,7 +61,7 @@ async def run_worker(
     amqp_url = settings.amqp_url.get_secret_value()
     database = Database(database_url, application_name=f"{service}-worker")
     publisher = Publisher(amqp_url)
-    await publisher.connect()
+    await publisher.connect_when_up()
     relay = OutboxRelay(database, outbox_model, publisher)
     consumers = _consumers(settings, database, inbox_model, subscriptions)
     for consumer in consumers:

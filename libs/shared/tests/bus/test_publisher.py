@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from aio_pika import DeliveryMode, Message
 from aio_pika.abc import AbstractChannel
+from aio_pika.exceptions import ProbableAuthenticationError
 from prometheus_client import REGISTRY
 
 from finhub_shared.bus import ConsumerQueue, Publisher, PublishError, declare_consumer_queue
@@ -160,3 +164,73 @@ async def _rabbitmqctl(*arguments: str) -> str:
     output, _ = await process.communicate()
     assert process.returncode == 0
     return output.decode()
+
+
+class BrokerDoorway:
+    """A port that refuses connections until `open()`, then forwards them to the real broker:
+    a broker that comes up after the worker, without stopping the one other tests share."""
+
+    def __init__(self, broker_port: int) -> None:
+        self._broker_port = broker_port
+        self._server: asyncio.Server | None = None
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port: int = probe.getsockname()[1]
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _forward(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        broker_in, broker_out = await asyncio.open_connection("127.0.0.1", self._broker_port)
+        await asyncio.gather(_pipe(client_in, broker_out), _pipe(broker_in, client_out))
+
+
+async def _pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError):
+        while data := await source.read(65536):
+            target.write(data)
+            await target.drain()
+    target.close()
+
+
+@pytest.mark.asyncio
+async def test_a_worker_publisher_waits_for_a_broker_that_is_not_up_yet(
+    amqp_url: str, new_queue: NewQueue, channel: AbstractChannel
+) -> None:
+    broker = urlsplit(amqp_url)
+    doorway = BrokerDoorway(broker.port or 5672)
+    publisher = Publisher(
+        urlunsplit(broker._replace(netloc=f"{broker.netloc.rsplit(':', 1)[0]}:{doorway.port}"))
+    )
+    connecting = asyncio.create_task(publisher.connect_when_up(longest_pause_seconds=0.2))
+    try:
+        await asyncio.sleep(1)
+        assert not connecting.done()  # still waiting, not failed
+
+        await doorway.open()
+        await asyncio.wait_for(connecting, timeout=10)
+
+        queue = new_queue("banking.{name}.#")
+        bound = await declare_consumer_queue(channel, queue)
+        await publisher.publish_envelope(new_event("banking", f"{queue.name}.came.up", {}))
+        assert (await bound.get(timeout=5)) is not None
+    finally:
+        connecting.cancel()
+        await publisher.close()
+        await doorway.close()
+
+
+@pytest.mark.asyncio
+async def test_a_worker_publisher_with_wrong_credentials_fails_at_once(amqp_url: str) -> None:
+    broker = urlsplit(amqp_url)
+    wrong = broker._replace(netloc=f"nobody:wrong@{broker.netloc.rsplit('@', 1)[-1]}")
+    publisher = Publisher(urlunsplit(wrong))
+
+    with pytest.raises(ProbableAuthenticationError):
+        await asyncio.wait_for(publisher.connect_when_up(), timeout=10)

@@ -16,8 +16,9 @@ from aio_pika.abc import (
     AbstractRobustConnection,
     HeadersType,
 )
-from aio_pika.exceptions import AMQPError
+from aio_pika.exceptions import AMQPError, ProbableAuthenticationError
 from pamqp.commands import Basic
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
 from finhub_shared.bus.topology import declare_exchange
 from finhub_shared.correlation import current_correlation_id
@@ -48,6 +49,15 @@ async def open_connection(amqp_url: str, *, name: str) -> AbstractRobustConnecti
     )
 
 
+def _broker_not_up(error: BaseException) -> bool:
+    return isinstance(error, OSError) and not isinstance(error, ProbableAuthenticationError)
+
+
+def _log_broker_not_up(state: RetryCallState) -> None:
+    pause = state.next_action.sleep if state.next_action else 0
+    log.warning("broker_not_up_yet", attempt=state.attempt_number, retry_in_seconds=pause)
+
+
 class Publisher:
     """Publishes to `finhub.events` (or straight to a queue) and waits for the broker's confirm.
 
@@ -73,6 +83,19 @@ class Publisher:
         self._connection = await open_connection(self._amqp_url, name=self._name)
         self._channel = await self._connection.channel(publisher_confirms=True)
         await declare_exchange(self._channel)
+
+    async def connect_when_up(self, *, longest_pause_seconds: float = 10) -> None:
+        """`connect`, waiting as long as it takes for a broker that is not up yet (a worker
+        started before RabbitMQ); wrong credentials still fail at once."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_broker_not_up),
+            wait=wait_exponential(multiplier=0.5, max=longest_pause_seconds),
+            before_sleep=_log_broker_not_up,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self.connect()
 
     async def close(self) -> None:
         """Close the connection (after the last publish has returned)."""
