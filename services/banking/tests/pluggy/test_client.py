@@ -1,19 +1,20 @@
-"""The Pluggy client: authentication, cursor pages, and how it rides out Pluggy's failures."""
+"""The Pluggy client: its endpoints, cursor pages, and how it rides out Pluggy's failures.
+
+Authentication (API key renewal, refused keys, secrets kept out of logs) belongs to the shared
+connection and is tested in libs/shared/tests/test_pluggy_connection.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 from pydantic import SecretStr
-from structlog.testing import capture_logs
 
 from banking.pluggy import PluggyClient
-from banking.pluggy.client import API_KEY_LIFETIME_SECONDS
 from finhub_shared.errors import ProviderError, ProviderUnavailable
 from finhub_shared.provider_client import CircuitBreakerPolicy
 
@@ -21,106 +22,15 @@ from ..conftest import FAST_RETRIES
 from ..pluggy_fake import FakePluggy, error
 
 
-def client_for(
-    fake: FakePluggy,
-    *,
-    clock: Callable[[], float] | None = None,
-    breaker: CircuitBreakerPolicy | None = None,
-) -> PluggyClient:
+def client_for(fake: FakePluggy, *, breaker: CircuitBreakerPolicy) -> PluggyClient:
     return PluggyClient(
         os.environ["PLUGGY_API_URL"],
         fake.client_id,
         SecretStr(fake.client_secret),
         retry=FAST_RETRIES,
-        breaker=breaker or CircuitBreakerPolicy(),
+        breaker=breaker,
         transport=httpx.MockTransport(fake),
-        **({"clock": clock} if clock else {}),
     )
-
-
-@pytest.mark.asyncio
-async def test_one_api_key_serves_many_calls(fake_pluggy: FakePluggy, pluggy: PluggyClient) -> None:
-    item = fake_pluggy.add_item("company-1")
-
-    for _ in range(3):
-        assert await pluggy.get_item(item["id"]) is not None
-
-    assert fake_pluggy.calls_to("POST", "/auth") == 1
-
-
-@pytest.mark.asyncio
-async def test_a_rejected_key_is_renewed_and_the_call_repeated(
-    fake_pluggy: FakePluggy, pluggy: PluggyClient
-) -> None:
-    item = fake_pluggy.add_item("company-1")
-    await pluggy.get_item(item["id"])
-    fake_pluggy.revoke_api_keys()
-
-    fetched = await pluggy.get_item(item["id"])
-
-    assert fetched is not None
-    assert fetched.id == item["id"]
-    assert fake_pluggy.calls_to("POST", "/auth") == 2
-
-
-@pytest.mark.asyncio
-async def test_a_401_also_renews_the_key(fake_pluggy: FakePluggy, pluggy: PluggyClient) -> None:
-    item = fake_pluggy.add_item("company-1")
-    await pluggy.get_item(item["id"])
-    fake_pluggy.fail_next("GET", r"/items/.*", error(401, "UNAUTHORIZED", "API key expired"))
-
-    assert await pluggy.get_item(item["id"]) is not None
-    assert fake_pluggy.calls_to("POST", "/auth") == 2
-
-
-@pytest.mark.asyncio
-async def test_other_403s_are_errors_without_a_new_key(
-    fake_pluggy: FakePluggy, pluggy: PluggyClient
-) -> None:
-    item = fake_pluggy.add_item("company-1")
-    fake_pluggy.fail_next(
-        "GET", r"/items/.*", error(403, "CLIENT_IP_NOT_ALLOWED", "IP not allowed")
-    )
-
-    with pytest.raises(ProviderError) as raised:
-        await pluggy.get_item(item["id"])
-
-    assert raised.value.extra["provider_code"] == "CLIENT_IP_NOT_ALLOWED"
-    assert fake_pluggy.calls_to("POST", "/auth") == 1
-
-
-@pytest.mark.asyncio
-async def test_the_key_is_renewed_before_its_two_hours_are_up(fake_pluggy: FakePluggy) -> None:
-    now = [1000.0]
-    item = fake_pluggy.add_item("company-1")
-    client = client_for(fake_pluggy, clock=lambda: now[0])
-    try:
-        await client.get_item(item["id"])
-        now[0] += API_KEY_LIFETIME_SECONDS - 5 * 60
-        await client.get_item(item["id"])
-    finally:
-        await client.aclose()
-
-    assert fake_pluggy.calls_to("POST", "/auth") == 2
-
-
-@pytest.mark.asyncio
-async def test_wrong_client_secret_is_a_provider_error_that_does_not_show_the_secret(
-    fake_pluggy: FakePluggy,
-) -> None:
-    client = client_for(fake_pluggy)
-    fake_pluggy.client_secret = "the-secret-pluggy-really-has"
-    item = fake_pluggy.add_item("company-1")
-    try:
-        with capture_logs() as logs, pytest.raises(ProviderError) as raised:
-            await client.get_item(item["id"])
-    finally:
-        await client.aclose()
-
-    assert raised.value.extra["provider_code"] == "CLIENT_KEYS_UNAUTHORIZED"
-    sent_secret = os.environ["PLUGGY_CLIENT_SECRET"]
-    assert sent_secret not in str(raised.value.to_body())
-    assert sent_secret not in repr(logs)
 
 
 @pytest.mark.asyncio

@@ -69,7 +69,7 @@ def rotate() -> None:
 
 async def _pluggy(action: str) -> None:
     settings = get_settings()
-    async with await pluggy_registration.open_pluggy(settings) as pluggy:
+    async with pluggy_registration.open_pluggy(settings) as pluggy:
         if action == "register":
             hook = await pluggy_registration.register(pluggy, settings)
             typer.echo(f"registered {hook.id}: {hook.event} -> {hook.url}")

@@ -54,9 +54,7 @@ def settings(**changes: str) -> GatewaySettings:
 async def test_register_creates_one_webhook_for_every_event_with_the_secret_header() -> None:
     pluggy = FakePluggy()
     config = settings()
-    async with await service.open_pluggy(
-        config, transport=httpx.MockTransport(pluggy.handle)
-    ) as api:
+    async with service.open_pluggy(config, transport=httpx.MockTransport(pluggy.handle)) as api:
         await service.register(api, config)
         await service.register(api, config)  # idempotent
 
@@ -71,10 +69,10 @@ async def test_rotating_sends_the_first_configured_secret_from_then_on() -> None
     pluggy = FakePluggy()
     transport = httpx.MockTransport(pluggy.handle)
     old = settings()
-    async with await service.open_pluggy(old, transport=transport) as api:
+    async with service.open_pluggy(old, transport=transport) as api:
         await service.register(api, old)
     new = settings(PLUGGY_WEBHOOK_SECRET=f"brand-new-secret,{os.environ['PLUGGY_WEBHOOK_SECRET']}")
-    async with await service.open_pluggy(new, transport=transport) as api:
+    async with service.open_pluggy(new, transport=transport) as api:
         await service.register(api, new)
         listed = await service.list_webhooks(api)
 
@@ -86,8 +84,8 @@ async def test_rotating_sends_the_first_configured_secret_from_then_on() -> None
 @pytest.mark.asyncio
 async def test_wrong_pluggy_credentials_are_a_clear_error() -> None:
     pluggy = FakePluggy()
-    with pytest.raises(ProviderError) as refused:
-        await service.open_pluggy(
-            settings(PLUGGY_CLIENT_SECRET="wrong"), transport=httpx.MockTransport(pluggy.handle)
-        )
+    config = settings(PLUGGY_CLIENT_SECRET="wrong")
+    async with service.open_pluggy(config, transport=httpx.MockTransport(pluggy.handle)) as api:
+        with pytest.raises(ProviderError) as refused:
+            await service.list_webhooks(api)
     assert "wrong" not in str(refused.value.to_body())

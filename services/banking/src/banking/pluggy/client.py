@@ -1,15 +1,12 @@
-"""Pluggy's API, called through the shared provider client (retries, breaker, rate limits).
+"""Pluggy's endpoints and their answers, over the shared `PluggyConnection`.
 
-Authentication: `POST /auth` with the client id and secret gives an API key that lives two hours;
-it is sent as `X-API-KEY`, renewed shortly before it expires, and renewed at once when Pluggy
-refuses it (a key revoked early). Neither the secret nor the key ever reaches a log line.
+The connection owns authentication (API key from `POST /auth`, renewed before expiry or when
+refused) and the provider client's retries, breaker and rate limits.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -20,19 +17,13 @@ from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
 from banking.pluggy import models
 from finhub_shared.errors import ProviderError
+from finhub_shared.pluggy_connection import DEFAULT_BREAKER, PROVIDER, PluggyConnection
 from finhub_shared.provider_client import (
-    IDEMPOTENCY_KEY_HEADER,
-    PLUGGY_RATE_LIMITS,
     CircuitBreakerPolicy,
-    ProviderClient,
     RetryPolicy,
     raise_for_provider_status,
 )
 
-PROVIDER = "pluggy"
-API_KEY_LIFETIME_SECONDS = 2 * 60 * 60
-# Renew the key this long before Pluggy would refuse it, so no call races the expiry.
-API_KEY_RENEWAL_MARGIN_SECONDS = 10 * 60
 # `GET /v2/transactions` accepts at most this many ids at once.
 MAX_IDS_PER_REQUEST = 500
 
@@ -40,7 +31,6 @@ MAX_IDS_PER_REQUEST = 500
 # (Pluggy's 429 always says Retry-After: 60). The worker may wait as long as Pluggy asks.
 INTERACTIVE_RETRY = RetryPolicy(max_attempts=3, backoff_max=2.0, max_retry_after=2.0)
 BACKGROUND_RETRY = RetryPolicy()
-DEFAULT_BREAKER = CircuitBreakerPolicy()
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -61,24 +51,19 @@ class PluggyClient:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._http = ProviderClient(
-            PROVIDER,
+        self._connection = PluggyConnection(
             base_url,
+            client_id,
+            client_secret,
             retry=retry,
             breaker=breaker,
-            rate_limits=PLUGGY_RATE_LIMITS,
             transport=transport,
+            clock=clock,
         )
-        self._clock = clock
-        self._api_key: str | None = None
-        self._api_key_renew_at = 0.0
-        self._auth_lock = asyncio.Lock()
 
     async def aclose(self) -> None:
         """Close the connections."""
-        await self._http.aclose()
+        await self._connection.aclose()
 
     # --- connections -------------------------------------------------------------------------
 
@@ -92,25 +77,27 @@ class PluggyClient:
         if item_id is not None:
             body["itemId"] = item_id
         # Repeating it only mints another token, so it is safe to retry.
-        response = await self._call("POST", "/connect_token", json=body, repeatable=True)
+        response = await self._connection.request(
+            "POST", "/connect_token", json=body, repeatable=True
+        )
         return _parse(response, models.ConnectTokenResponse).access_token
 
     async def get_item(self, item_id: str) -> models.Item | None:
         """The item as Pluggy has it now, or None when Pluggy does not know it."""
-        response = await self._call("GET", f"/items/{_segment(item_id)}")
+        response = await self._connection.request("GET", f"/items/{_segment(item_id)}")
         if _is_not_found(response):
             return None
         return _parse(response, models.Item)
 
     async def delete_item(self, item_id: str) -> None:
         """Delete the item and its data at Pluggy (revokes its consent); gone already is fine."""
-        response = await self._call("DELETE", f"/items/{_segment(item_id)}")
+        response = await self._connection.request("DELETE", f"/items/{_segment(item_id)}")
         if not _is_not_found(response):
             raise_for_provider_status(response, provider=PROVIDER)
 
     async def send_mfa(self, item_id: str, parameters: Mapping[str, str]) -> models.Item | None:
         """Answer the item's pending MFA prompt; None when Pluggy does not know the item."""
-        response = await self._call(
+        response = await self._connection.request(
             "POST", f"/items/{_segment(item_id)}/mfa", json=dict(parameters)
         )
         if _is_not_found(response):
@@ -119,7 +106,7 @@ class PluggyClient:
 
     async def get_connector(self, connector_id: int) -> models.Connector | None:
         """The connector with its current health, or None when Pluggy does not know it."""
-        response = await self._call(
+        response = await self._connection.request(
             "GET", f"/connectors/{int(connector_id)}", params={"healthDetails": "true"}
         )
         if _is_not_found(response):
@@ -135,7 +122,7 @@ class PluggyClient:
             "sandbox": "true" if include_sandbox else "false",
         }
         while True:
-            response = await self._call("GET", "/connectors", params=params)
+            response = await self._connection.request("GET", "/connectors", params=params)
             page = _parse(response, models.Page[models.Connector])
             connectors.extend(page.results)
             if page.page >= page.total_pages:
@@ -144,7 +131,7 @@ class PluggyClient:
 
     async def list_consents(self, item_id: str) -> list[models.Consent]:
         """The Open Finance consents given for the item (empty for other connectors)."""
-        response = await self._call("GET", "/consents", params={"itemId": item_id})
+        response = await self._connection.request("GET", "/consents", params={"itemId": item_id})
         return _parse(response, models.Page[models.Consent]).results
 
     # --- accounts and transactions -----------------------------------------------------------
@@ -154,7 +141,7 @@ class PluggyClient:
         accounts: list[models.Account] = []
         params: dict[str, str | int] = {"itemId": item_id}
         while True:
-            response = await self._call("GET", "/accounts", params=params)
+            response = await self._connection.request("GET", "/accounts", params=params)
             page = _parse(response, models.Page[models.Account])
             accounts.extend(page.results)
             if page.page >= page.total_pages:
@@ -163,7 +150,7 @@ class PluggyClient:
 
     async def get_account(self, account_id: str) -> models.Account | None:
         """The account with its current balance, or None when Pluggy does not know it."""
-        response = await self._call("GET", f"/accounts/{_segment(account_id)}")
+        response = await self._connection.request("GET", f"/accounts/{_segment(account_id)}")
         if _is_not_found(response):
             return None
         return _parse(response, models.Account)
@@ -195,7 +182,7 @@ class PluggyClient:
     ) -> AsyncGenerator[list[models.Transaction], None]:
         """`GET /v2/transactions` with `params`, then each `next` page until there is none."""
         while True:
-            response = await self._call("GET", "/v2/transactions", params=params)
+            response = await self._connection.request("GET", "/v2/transactions", params=params)
             page = _parse(response, models.TransactionPage)
             if page.results:
                 yield page.results
@@ -206,14 +193,14 @@ class PluggyClient:
 
     async def list_categories(self) -> list[models.Category]:
         """Pluggy's category tree, flat (parents and children)."""
-        response = await self._call("GET", "/categories")
+        response = await self._connection.request("GET", "/categories")
         raise_for_provider_status(response, provider=PROVIDER)
-        body = response.json()
-        # Documented as a bare array; the live API answers a page object.
-        results = body.get("results", []) if isinstance(body, dict) else body
         try:
+            body = response.json()
+            # Documented as a bare array; the live API answers a page object.
+            results = body["results"] if isinstance(body, dict) else body
             return _CATEGORIES.validate_python(results)
-        except ValidationError:
+        except (ValueError, KeyError):  # not JSON, no results, or not categories
             raise ProviderError(
                 f"{PROVIDER} answered categories of another shape", provider=PROVIDER
             ) from None
@@ -222,24 +209,26 @@ class PluggyClient:
 
     async def create_payment_recipient(self, body: Mapping[str, Any]) -> models.PaymentRecipient:
         """A recipient from a PIX key (`{"pixKey"}`) or from bank details."""
-        response = await self._call("POST", "/payments/recipients", json=dict(body))
+        response = await self._connection.request("POST", "/payments/recipients", json=dict(body))
         return _parse(response, models.PaymentRecipient)
 
     async def create_payment_request(self, body: Mapping[str, Any]) -> models.PaymentRequest:
         """A payment request; the payer authorises it at its `paymentUrl`."""
-        response = await self._call("POST", "/payments/requests", json=dict(body))
+        response = await self._connection.request("POST", "/payments/requests", json=dict(body))
         return _parse(response, models.PaymentRequest)
 
     async def get_payment_request(self, request_id: str) -> models.PaymentRequest | None:
         """The payment request now, or None when Pluggy does not know it."""
-        response = await self._call("GET", f"/payments/requests/{_segment(request_id)}")
+        response = await self._connection.request(
+            "GET", f"/payments/requests/{_segment(request_id)}"
+        )
         if _is_not_found(response):
             return None
         return _parse(response, models.PaymentRequest)
 
     async def get_payment_intent(self, intent_id: str) -> models.PaymentIntent | None:
         """The payment intent now, or None when Pluggy does not know it."""
-        response = await self._call("GET", f"/payments/intents/{_segment(intent_id)}")
+        response = await self._connection.request("GET", f"/payments/intents/{_segment(intent_id)}")
         if _is_not_found(response):
             return None
         return _parse(response, models.PaymentIntent)
@@ -250,7 +239,7 @@ class PluggyClient:
         schedules: list[models.ScheduledPayment] = []
         page_number = 1
         while True:
-            response = await self._call("GET", path, params={"page": page_number})
+            response = await self._connection.request("GET", path, params={"page": page_number})
             page = _parse(response, models.Page[models.ScheduledPayment])
             schedules.extend(page.results)
             if page.page >= page.total_pages:
@@ -259,7 +248,7 @@ class PluggyClient:
 
     async def cancel_payment_schedule(self, request_id: str, schedule_id: str) -> None:
         """Cancel one date of a scheduled payment request."""
-        response = await self._call(
+        response = await self._connection.request(
             "POST",
             f"/payments/requests/{_segment(request_id)}/schedules/{_segment(schedule_id)}/cancel",
         )
@@ -267,21 +256,23 @@ class PluggyClient:
 
     async def cancel_payment_schedules(self, request_id: str) -> None:
         """Cancel every date of a scheduled payment request not paid yet."""
-        response = await self._call(
+        response = await self._connection.request(
             "POST", f"/payments/requests/{_segment(request_id)}/schedules/cancel"
         )
         raise_for_provider_status(response, provider=PROVIDER)
 
     async def create_automatic_pix(self, body: Mapping[str, Any]) -> models.PaymentRequest:
         """An automatic PIX mandate (a payment request the payer authorises once)."""
-        response = await self._call("POST", "/payments/requests/automatic-pix", json=dict(body))
+        response = await self._connection.request(
+            "POST", "/payments/requests/automatic-pix", json=dict(body)
+        )
         return _parse(response, models.PaymentRequest)
 
     async def schedule_automatic_pix_payment(
         self, request_id: str, body: Mapping[str, Any]
     ) -> models.AutomaticPixPayment:
         """Schedule one cycle's payment under an authorised mandate."""
-        response = await self._call(
+        response = await self._connection.request(
             "POST",
             f"/payments/requests/{_segment(request_id)}/automatic-pix/schedule",
             json=dict(body),
@@ -292,7 +283,7 @@ class PluggyClient:
         self, request_id: str, payment_id: str
     ) -> models.AutomaticPixPayment | None:
         """One scheduled automatic PIX payment now, or None when Pluggy does not know it."""
-        response = await self._call(
+        response = await self._connection.request(
             "GET",
             f"/payments/requests/{_segment(request_id)}/automatic-pix/schedules/"
             f"{_segment(payment_id)}",
@@ -303,7 +294,7 @@ class PluggyClient:
 
     async def cancel_automatic_pix_payment(self, request_id: str, payment_id: str) -> None:
         """Cancel one scheduled automatic PIX payment."""
-        response = await self._call(
+        response = await self._connection.request(
             "POST",
             f"/payments/requests/{_segment(request_id)}/automatic-pix/schedules/"
             f"{_segment(payment_id)}/cancel",
@@ -312,60 +303,10 @@ class PluggyClient:
 
     async def revoke_automatic_pix(self, request_id: str) -> None:
         """Revoke the whole mandate: no further payment is taken under it."""
-        response = await self._call(
+        response = await self._connection.request(
             "POST", f"/payments/requests/{_segment(request_id)}/automatic-pix/cancel"
         )
         raise_for_provider_status(response, provider=PROVIDER)
-
-    # --- plumbing ----------------------------------------------------------------------------
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        repeatable: bool = False,
-    ) -> httpx.Response:
-        """Send one authenticated request; if Pluggy refuses the key, renew it and resend once."""
-        headers: dict[str, str] = {}
-        if repeatable:
-            headers[IDEMPOTENCY_KEY_HEADER] = str(uuid.uuid4())
-        api_key = await self._current_api_key()
-        response = await self._http.request(
-            method, path, params=params, json=json, headers={**headers, "X-API-KEY": api_key}
-        )
-        if not _key_refused(response):
-            return response
-        api_key = await self._current_api_key(rejected=api_key)
-        return await self._http.request(
-            method, path, params=params, json=json, headers={**headers, "X-API-KEY": api_key}
-        )
-
-    async def _current_api_key(self, rejected: str | None = None) -> str:
-        """A valid API key; a new one when there is none, it is due, or Pluggy `rejected` it."""
-        async with self._auth_lock:
-            # Another caller may have renewed the key while this one waited for the lock.
-            stale = self._api_key is None or self._api_key == rejected
-            if stale or self._clock() >= self._api_key_renew_at:
-                self._api_key = await self._authenticate()
-                self._api_key_renew_at = (
-                    self._clock() + API_KEY_LIFETIME_SECONDS - API_KEY_RENEWAL_MARGIN_SECONDS
-                )
-            assert self._api_key is not None
-            return self._api_key
-
-    async def _authenticate(self) -> str:
-        body = {
-            "clientId": self._client_id,
-            "clientSecret": self._client_secret.get_secret_value(),
-        }
-        # POST /auth creates nothing, so repeating it after a 5xx is safe.
-        response = await self._http.post(
-            "/auth", json=body, headers={IDEMPOTENCY_KEY_HEADER: str(uuid.uuid4())}
-        )
-        return _parse(response, models.AuthResponse).api_key
 
 
 def _parse(response: httpx.Response, model: type[ModelT]) -> ModelT:
@@ -378,20 +319,6 @@ def _parse(response: httpx.Response, model: type[ModelT]) -> ModelT:
         raise ProviderError(
             f"{PROVIDER} answered a body that is not a {model.__name__}", provider=PROVIDER
         ) from None
-
-
-def _key_refused(response: httpx.Response) -> bool:
-    """Whether Pluggy refused the API key: 401, or the 403 of its NotAuthenticatedResponse
-    (`{code, message}` without a `codeDescription`, unlike its other 403s)."""
-    if response.status_code == 401:
-        return True
-    if response.status_code != 403:
-        return False
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and "codeDescription" not in body
 
 
 def _segment(identifier: str) -> str:

@@ -219,9 +219,5 @@ class AutomaticPixPayment(PluggyModel):
     error_detail: AutomaticPixErrorDetail | None = None
 
 
-class AuthResponse(PluggyModel):
-    api_key: str
-
-
 class ConnectTokenResponse(PluggyModel):
     access_token: str

@@ -10,17 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from finhub_shared.errors import ProviderError
-from finhub_shared.provider_client import (
-    PLUGGY_RATE_LIMITS,
-    ProviderClient,
-    raise_for_provider_status,
-)
+from finhub_shared.pluggy_connection import PROVIDER, PluggyConnection
+from finhub_shared.provider_client import raise_for_provider_status
 from finhub_shared.settings import split_secrets
 from webhook_gateway.config import GatewaySettings
 from webhook_gateway.webhooks.verification import PLUGGY_SECRET_HEADER
-
-PROVIDER = "pluggy"
 
 
 @dataclass(frozen=True)
@@ -43,42 +40,38 @@ def our_webhook_url(settings: GatewaySettings) -> str:
     return settings.public_webhook_base_url.rstrip("/") + "/webhooks/pluggy"
 
 
-async def open_pluggy(settings: GatewaySettings, **client_options: Any) -> ProviderClient:
-    """A Pluggy client authenticated with an API key from `POST /auth`."""
+def open_pluggy(
+    settings: GatewaySettings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> PluggyConnection:
+    """A connection to Pluggy with our credentials; it authenticates on its first request."""
     if settings.pluggy_client_secret is None:
         raise MissingPluggyCredentials("PLUGGY_CLIENT_SECRET is not set.")
-    credentials = {
-        "clientId": settings.pluggy_client_id,
-        "clientSecret": settings.pluggy_client_secret.get_secret_value(),
-    }
-    async with ProviderClient(PROVIDER, settings.pluggy_api_url, **client_options) as anonymous:
-        response = await anonymous.post("/auth", json=credentials)
-    raise_for_provider_status(response, provider=PROVIDER)
-    return ProviderClient(
-        PROVIDER,
+    return PluggyConnection(
         settings.pluggy_api_url,
-        rate_limits=PLUGGY_RATE_LIMITS,
-        headers={"X-API-KEY": response.json()["apiKey"]},
-        **client_options,
+        settings.pluggy_client_id,
+        settings.pluggy_client_secret,
+        transport=transport,
     )
 
 
-async def list_webhooks(pluggy: ProviderClient) -> list[RegisteredWebhook]:
+async def list_webhooks(pluggy: PluggyConnection) -> list[RegisteredWebhook]:
     """Every webhook registered for our Pluggy application."""
-    response = await pluggy.get("/webhooks")
+    response = await pluggy.request("GET", "/webhooks")
     raise_for_provider_status(response, provider=PROVIDER)
     return [_webhook(item) for item in response.json().get("results", [])]
 
 
-async def register(pluggy: ProviderClient, settings: GatewaySettings) -> RegisteredWebhook:
+async def register(pluggy: PluggyConnection, settings: GatewaySettings) -> RegisteredWebhook:
     """Make sure our URL receives every event with the current secret header (idempotent)."""
     url = our_webhook_url(settings)
     body = {"url": url, "event": "all", "headers": _secret_header(settings)}
     existing = [hook for hook in await list_webhooks(pluggy) if hook.url == url]
     if existing:
-        response = await pluggy.patch(f"/webhooks/{existing[0].id}", json=body | {"enabled": True})
+        response = await pluggy.request(
+            "PATCH", f"/webhooks/{existing[0].id}", json=body | {"enabled": True}
+        )
     else:
-        response = await pluggy.post("/webhooks", json=body)
+        response = await pluggy.request("POST", "/webhooks", json=body)
     raise_for_provider_status(response, provider=PROVIDER)
     return _webhook(response.json())
 
