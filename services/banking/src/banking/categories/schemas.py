@@ -8,6 +8,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from banking.fields import AmountCents, NonBlankText, Text
+
 Field_ = Literal["description", "merchant"]
 Match = Literal["contains", "equals"]
 
@@ -27,11 +29,11 @@ class RuleCreate(BaseModel):
 
     field: Field_
     match: Match = "contains"
-    value: str = Field(min_length=1, max_length=200)
-    min_amount_cents: int | None = Field(None, ge=0)
-    max_amount_cents: int | None = Field(None, ge=0)
+    value: NonBlankText = Field(min_length=1, max_length=200)
+    min_amount_cents: AmountCents | None = None
+    max_amount_cents: AmountCents | None = None
     account_id: uuid.UUID | None = None
-    category_id: str = Field(min_length=1, max_length=20)
+    category_id: Text = Field(min_length=1, max_length=20)
     priority: int = Field(100, ge=0, le=10_000)
 
     @model_validator(mode="after")
@@ -47,11 +49,11 @@ class RuleUpdate(BaseModel):
 
     field: Field_ | None = None
     match: Match | None = None
-    value: str | None = Field(None, min_length=1, max_length=200)
-    min_amount_cents: int | None = Field(None, ge=0)
-    max_amount_cents: int | None = Field(None, ge=0)
+    value: NonBlankText | None = Field(None, min_length=1, max_length=200)
+    min_amount_cents: AmountCents | None = None
+    max_amount_cents: AmountCents | None = None
     account_id: uuid.UUID | None = None
-    category_id: str | None = Field(None, min_length=1, max_length=20)
+    category_id: Text | None = Field(None, min_length=1, max_length=20)
     priority: int | None = Field(None, ge=0, le=10_000)
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from banking.accounts.schemas import AccountRead
 from banking.connectors.schemas import ConnectorRead
+from banking.fields import Text
 from banking.items.next_action import Action
 
 
@@ -25,13 +26,13 @@ class ConnectTokenRead(BaseModel):
 
 
 class CallbackRequest(BaseModel):
-    item_id: str = Field(
+    item_id: Text = Field(
         min_length=1, max_length=64, description="Pluggy's item id, as the widget gave it."
     )
 
 
-PromptName = Annotated[str, Field(max_length=100)]
-PromptAnswer = Annotated[str, Field(max_length=1000)]
+PromptName = Annotated[Text, Field(max_length=100)]
+PromptAnswer = Annotated[Text, Field(max_length=1000)]
 
 
 class MfaAnswer(BaseModel):

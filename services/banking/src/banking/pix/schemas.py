@@ -8,19 +8,21 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from banking.fields import Text
+
 Cents = Annotated[int, Field(gt=0, le=100_000_000_00)]
-Text140 = Annotated[str, Field(min_length=1, max_length=140)]
+Text140 = Annotated[Text, Field(min_length=1, max_length=140)]
 
 
 class PixKeyRecipient(BaseModel):
-    pix_key: str = Field(
+    pix_key: Text = Field(
         min_length=1, max_length=100, description="CPF, CNPJ, e-mail, phone or random key."
     )
 
 
 class BankAccountRecipient(BaseModel):
     tax_number: str = Field(pattern=r"^\d{11}$|^\d{14}$", description="CPF or CNPJ, digits only.")
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     institution_id: uuid.UUID = Field(description="Pluggy's payment institution id.")
     branch: str = Field(pattern=r"^\d{1,6}$")
     account_number: str = Field(pattern=r"^[\dXx-]{1,20}$")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from banking.fields import CalendarDay
 from banking.money import BRAZIL_TIME
 from banking.openapi import errors
 from banking.summary import service
@@ -21,8 +22,8 @@ router = APIRouter(prefix="/api/banking", tags=["summary"])
 async def summary(
     session: DbSession,
     principal: CurrentPrincipal,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[CalendarDay | None, Query(alias="from")] = None,
+    date_to: Annotated[CalendarDay | None, Query(alias="to")] = None,
 ) -> Summary:
     """Your dashboard across every bank, for calendar days `from`..`to` (default: 12 months)."""
     today = datetime.now(BRAZIL_TIME).date()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from banking.categories.schemas import RuleRead
+from banking.fields import AmountCents, CalendarDay, Text
 
 
 class TransactionRead(BaseModel):
@@ -40,15 +41,15 @@ class TransactionFilters(BaseModel):
     """The listing's filters; every one is optional."""
 
     account_id: uuid.UUID | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    category_id: str | None = Field(None, max_length=20)
+    date_from: CalendarDay | None = None
+    date_to: CalendarDay | None = None
+    category_id: Text | None = Field(None, max_length=20)
     type: Literal["DEBIT", "CREDIT"] | None = None
-    q: str | None = Field(
+    q: Text | None = Field(
         None, min_length=1, max_length=100, description="Text in the description or merchant."
     )
-    amount_min_cents: int | None = Field(None, ge=0)
-    amount_max_cents: int | None = Field(None, ge=0)
+    amount_min_cents: AmountCents | None = None
+    amount_max_cents: AmountCents | None = None
 
     @model_validator(mode="after")
     def _ranges_in_order(self) -> Self:
@@ -63,7 +64,7 @@ class TransactionFilters(BaseModel):
 class CategoryCorrection(BaseModel):
     """The user's category for a transaction; optionally kept as a rule for similar ones."""
 
-    category_id: str = Field(min_length=1, max_length=20)
+    category_id: Text = Field(min_length=1, max_length=20)
     create_rule: bool = Field(
         False, description="Keep it as a rule: same merchant (or description) → this category."
     )

@@ -6,8 +6,9 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.categories import service as categories
@@ -111,9 +112,17 @@ def _encode_cursor(last: Transaction) -> str:
     return base64.urlsafe_b64encode(payload.encode()).decode()
 
 
+class _Cursor(BaseModel):
+    """What a cursor holds: the last transaction of the page before."""
+
+    date: AwareDatetime
+    id: uuid.UUID
+
+
 def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(payload["date"]), uuid.UUID(payload["id"])
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        payload = _Cursor.model_validate_json(base64.urlsafe_b64decode(cursor.encode()))
+        # A tampered date may fall outside the years a timestamp holds once in UTC.
+        return payload.date.astimezone(UTC), payload.id
+    except (binascii.Error, ValueError, OverflowError):
         raise InvalidCursor("The cursor is not one this listing gave.") from None

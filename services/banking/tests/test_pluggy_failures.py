@@ -1,0 +1,346 @@
+"""Pluggy failing at the HTTP boundary during a request: a 502 or 503 with a stable code, never a
+500, and nothing half-written. Once Pluggy recovers, the same request succeeds."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from banking import main
+from finhub_shared.db import Database
+
+from .conftest import (
+    FAST_RETRIES,
+    connect_bank,
+    deliver_pluggy_event,
+    outcome,
+    row_counts,
+    run_queued_syncs,
+    token_for,
+)
+from .pluggy_fake import FakePluggy
+
+PROVIDER_ERROR = (502, "provider_error")
+PROVIDER_UNAVAILABLE = (503, "provider_unavailable")
+# Each way Pluggy can fail, and what the caller must see. The order keeps the circuit breaker
+# closed (it opens after five failures in a row; any answer below 500 resets the count).
+FAILURES: dict[str, tuple[httpx.Response | Exception, tuple[int, str]]] = {
+    "500": (httpx.Response(500, json={"code": 500, "message": "boom"}), PROVIDER_ERROR),
+    "read timeout": (httpx.ReadTimeout("timed out"), PROVIDER_UNAVAILABLE),
+    "body of another shape": (httpx.Response(200, json={"unexpected": [1]}), PROVIDER_ERROR),
+    "503": (httpx.Response(503, text="maintenance"), PROVIDER_UNAVAILABLE),
+    "connection refused": (httpx.ConnectError("refused"), PROVIDER_UNAVAILABLE),
+    "body not JSON": (httpx.Response(200, text="<html>oops</html>"), PROVIDER_ERROR),
+    "a list of numbers": (httpx.Response(200, json=[1, 2]), PROVIDER_ERROR),
+    "400": (
+        httpx.Response(400, json={"code": 400, "codeDescription": "BAD", "message": "bad"}),
+        PROVIDER_ERROR,
+    ),
+}
+EXPECTED = {name: expected for name, (_, expected) in FAILURES.items()}
+# For calls whose answer is not parsed (only its status counts), the failures of status.
+STATUS_FAILURES = {
+    name: failure
+    for name, failure in FAILURES.items()
+    if not isinstance(failure[0], httpx.Response) or not failure[0].is_success
+}
+
+
+class FlakyPluggy(FakePluggy):
+    """The fake Pluggy, which can also time out or refuse connections."""
+
+    def __init__(self, client_id: str, client_secret: str) -> None:
+        super().__init__(client_id, client_secret)
+        self._raising: list[tuple[str, str, Exception]] = []
+
+    def fail_always(
+        self, method: str, path_pattern: str, failure: httpx.Response | Exception
+    ) -> None:
+        """Answer every matching request with `failure` (or raise it) until `recover()`."""
+        if isinstance(failure, Exception):
+            self._raising.append((method, path_pattern, failure))
+        else:
+            self.fail_after(method, path_pattern, 0, failure)
+
+    def recover(self) -> None:
+        super().recover()
+        self._raising.clear()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/pluggy")
+        for method, pattern, error in self._raising:
+            if method == request.method and re.fullmatch(pattern, path):
+                self.calls.append((request.method, path))
+                raise error
+        return super().__call__(request)
+
+
+@pytest.fixture
+def fake_pluggy() -> FlakyPluggy:
+    return FlakyPluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API's retries without real waiting, so each failure takes milliseconds."""
+    monkeypatch.setattr(main, "INTERACTIVE_RETRY", FAST_RETRIES)
+
+
+async def under_each_failure(
+    fake: FlakyPluggy,
+    database: Database,
+    method: str,
+    path_pattern: str,
+    send: Callable[[], Awaitable[httpx.Response]],
+    failures: dict[str, tuple[httpx.Response | Exception, tuple[int, str]]] = FAILURES,
+) -> dict[str, tuple[int, str | None]]:
+    """The outcome of `send()` while Pluggy fails each way at `path_pattern`; asserts that Pluggy
+    was asked, that no answer shows a traceback and that no failure wrote anything."""
+    before = await row_counts(database)
+    outcomes = {}
+    for name, (failure, _) in failures.items():
+        asked = fake.calls_to(method, path_pattern)
+        fake.fail_always(method, path_pattern, failure)
+        response = await send()
+        fake.recover()
+        outcomes[name] = outcome(response)
+        assert fake.calls_to(method, path_pattern) > asked, name
+        assert "Traceback" not in response.text, name
+        assert await row_counts(database) == before, name
+    return outcomes
+
+
+@pytest.mark.asyncio
+async def test_a_connect_token_or_reconnect_while_pluggy_fails(
+    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    headers = token_for(company_id)
+    item = await connect_bank(lenient_client, fake_pluggy, company_id)
+
+    async def new_token() -> httpx.Response:
+        return await lenient_client.post(
+            "/api/banking/pluggy/connect-token/", json={}, headers=headers
+        )
+
+    async def reconnect() -> httpx.Response:
+        return await lenient_client.post(
+            f"/api/banking/items/{item['id']}/reconnect", headers=headers
+        )
+
+    for send in (new_token, reconnect):
+        assert (
+            await under_each_failure(fake_pluggy, database, "POST", "/connect_token", send)
+            == EXPECTED
+        )
+        assert (await send()).status_code == 201
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("method", "failing"),
+    [("GET", r"/items/[^/]+"), ("GET", r"/connectors/\d+"), ("GET", "/accounts")],
+    ids=["item", "connector", "accounts"],
+)
+async def test_a_callback_while_pluggy_fails_stores_nothing_and_can_be_repeated(
+    lenient_client: httpx.AsyncClient,
+    fake_pluggy: FlakyPluggy,
+    database: Database,
+    method: str,
+    failing: str,
+) -> None:
+    company_id = uuid.uuid4()
+    headers = token_for(company_id)
+    pluggy_item = fake_pluggy.add_item(str(company_id))
+    fake_pluggy.add_account(pluggy_item["id"])
+
+    async def callback() -> httpx.Response:
+        return await lenient_client.post(
+            "/api/banking/pluggy/callback/", json={"item_id": pluggy_item["id"]}, headers=headers
+        )
+
+    assert await under_each_failure(fake_pluggy, database, method, failing, callback) == EXPECTED
+    assert (await lenient_client.get("/api/banking/items/", headers=headers)).json() == []
+    assert (await callback()).status_code == 200
+    assert len((await lenient_client.get("/api/banking/accounts/", headers=headers)).json()) == 1
+
+
+@pytest.mark.asyncio
+async def test_an_mfa_answer_while_pluggy_fails_leaves_the_prompt_open(
+    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    headers = token_for(company_id)
+    pending = fake_pluggy.add_mfa_item(str(company_id))
+    waiting = await lenient_client.post(
+        "/api/banking/pluggy/callback/", json={"item_id": pending["id"]}, headers=headers
+    )
+    url = f"/api/banking/items/{waiting.json()['id']}/mfa"
+
+    async def answer() -> httpx.Response:
+        return await lenient_client.post(
+            url, json={"parameters": {"token": "123456"}}, headers=headers
+        )
+
+    outcomes = await under_each_failure(fake_pluggy, database, "POST", r"/items/[^/]+/mfa", answer)
+
+    assert outcomes == EXPECTED
+    shown = await lenient_client.get(f"/api/banking/items/{waiting.json()['id']}", headers=headers)
+    assert shown.json()["next_action"]["action"] == "answer_mfa"
+    assert (await answer()).json()["status"] == "UPDATED"
+
+
+@pytest.mark.asyncio
+async def test_deleting_a_connection_while_pluggy_fails_keeps_it_and_its_data(
+    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    headers = token_for(company_id)
+    item = await connect_bank(lenient_client, fake_pluggy, company_id)
+
+    async def delete() -> httpx.Response:
+        return await lenient_client.delete(f"/api/banking/items/{item['id']}", headers=headers)
+
+    outcomes = await under_each_failure(
+        fake_pluggy, database, "DELETE", r"/items/[^/]+", delete, STATUS_FAILURES
+    )
+
+    assert outcomes == {name: EXPECTED[name] for name in STATUS_FAILURES}
+    shown = await lenient_client.get(f"/api/banking/items/{item['id']}", headers=headers)
+    assert (shown.json()["status"], len(shown.json()["accounts"])) == ("UPDATED", 1)
+    assert (await delete()).status_code == 204
+
+
+@pytest.mark.asyncio
+async def test_routes_that_need_pluggys_categories_while_pluggy_fails(
+    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    headers = token_for(company_id)
+    await connect_bank(lenient_client, fake_pluggy, company_id)
+    fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 1)
+    await run_queued_syncs(database)
+    [transaction] = (
+        await lenient_client.get("/api/banking/transactions/", headers=headers)
+    ).json()["results"]
+
+    async def categories() -> httpx.Response:
+        return await lenient_client.get("/api/banking/categories/", headers=headers)
+
+    async def rule() -> httpx.Response:
+        return await lenient_client.post(
+            "/api/banking/rules/",
+            json={"field": "description", "value": "pix", "category_id": "05000000"},
+            headers=headers,
+        )
+
+    async def correction() -> httpx.Response:
+        return await lenient_client.patch(
+            f"/api/banking/transactions/{transaction['id']}",
+            json={"category_id": "19000000"},
+            headers=headers,
+        )
+
+    for send in (categories, rule, correction):
+        assert (
+            await under_each_failure(fake_pluggy, database, "GET", "/categories", send) == EXPECTED
+        ), send.__name__
+    assert (await rule()).status_code == 201
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "failing",
+    ["/payments/recipients", "/payments/requests"],
+    ids=["recipient", "request"],
+)
+async def test_a_pix_payment_while_pluggy_fails_is_not_stored(
+    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database, failing: str
+) -> None:
+    headers = token_for(uuid.uuid4())
+
+    async def pay() -> httpx.Response:
+        return await lenient_client.post(
+            "/api/banking/pix/payments/",
+            json={"amount_cents": 15050, "recipient": {"pix_key": "fornecedor@example.com"}},
+            headers=headers,
+        )
+
+    assert await under_each_failure(fake_pluggy, database, "POST", failing, pay) == EXPECTED
+    assert (await lenient_client.get("/api/banking/pix/payments/", headers=headers)).json() == []
+    assert (await pay()).status_code == 201
+
+
+@pytest.mark.asyncio
+async def test_automatic_pix_while_pluggy_fails(
+    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database
+) -> None:
+    headers = token_for(uuid.uuid4())
+    when = (date.today() + timedelta(days=5)).isoformat()
+
+    async def new_mandate() -> httpx.Response:
+        return await lenient_client.post(
+            "/api/banking/pix/automatic/",
+            json={
+                "recipient": {"pix_key": "12345678000190"},
+                "interval": "MONTHLY",
+                "start_date": when,
+                "fixed_amount_cents": 9990,
+            },
+            headers=headers,
+        )
+
+    assert (
+        await under_each_failure(
+            fake_pluggy, database, "POST", "/payments/requests/automatic-pix", new_mandate
+        )
+        == EXPECTED
+    )
+    mandate = (await new_mandate()).json()
+    [request_id] = fake_pluggy.payment_requests
+    fake_pluggy.set_payment_request_status(request_id, "AUTHORIZED")
+    await deliver_pluggy_event(
+        database, "payment_request/updated", {"paymentRequestId": request_id}
+    )
+    base = f"/api/banking/pix/automatic/{mandate['id']}"
+
+    async def schedule() -> httpx.Response:
+        return await lenient_client.post(
+            f"{base}/payments/", json={"amount_cents": 9990, "date": when}, headers=headers
+        )
+
+    assert (
+        await under_each_failure(
+            fake_pluggy, database, "POST", r".*/automatic-pix/schedule", schedule
+        )
+        == EXPECTED
+    )
+    cycle = (await schedule()).json()
+
+    async def cancel() -> httpx.Response:
+        return await lenient_client.post(f"{base}/payments/{cycle['id']}/cancel", headers=headers)
+
+    async def revoke() -> httpx.Response:
+        return await lenient_client.post(f"{base}/revoke", headers=headers)
+
+    cancelled = await under_each_failure(
+        fake_pluggy,
+        database,
+        "POST",
+        r".*/automatic-pix/schedules/[^/]+/cancel",
+        cancel,
+        STATUS_FAILURES,
+    )
+    revoked = await under_each_failure(
+        fake_pluggy, database, "POST", r".*/automatic-pix/cancel", revoke, STATUS_FAILURES
+    )
+    expected = {name: EXPECTED[name] for name in STATUS_FAILURES}
+    assert (cancelled, revoked) == (expected, expected)
+    assert (await cancel()).json()["status"] == "CANCELED"
+    assert (await revoke()).json()["status"] == "canceled"
