@@ -12,7 +12,7 @@ import pytest
 from finhub_shared.db import Database
 
 from .conftest import deliver_pluggy_event, outcome, row_counts, send_json, token_for
-from .pluggy_fake import FakePluggy
+from .pluggy_fake import FakePluggy, error
 
 INVALID = (422, "validation_error")
 PAYMENT = {"amount_cents": 15050, "recipient": {"pix_key": "fornecedor@example.com"}}
@@ -217,3 +217,26 @@ async def test_pix_text_postgresql_cannot_store_is_422_before_pluggy_is_asked(
     assert outcome(response) == INVALID
     assert await row_counts(database) == before
     assert fake_pluggy.calls == []
+
+
+@pytest.mark.asyncio
+async def test_a_pix_key_pluggy_cannot_find_is_a_422_with_pluggys_reason(
+    lenient_client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+) -> None:
+    fake_pluggy.fail_next(
+        "POST",
+        "/payments/recipients",
+        error(400, "PIX_KEY_NOT_FOUND", "Chave PIX não encontrada no DICT"),
+    )
+    before = await row_counts(database)
+
+    response = await lenient_client.post(
+        "/api/banking/pix/payments/",
+        json={"amount_cents": 5000, "recipient": {"pix_key": "ninguem@example.com"}},
+        headers=token_for(uuid.uuid4()),
+    )
+
+    assert outcome(response) == (422, "payment_refused")
+    assert "Chave PIX não encontrada no DICT" in response.json()["message"]
+    assert response.json()["provider_code"] == "PIX_KEY_NOT_FOUND"
+    assert await row_counts(database) == before

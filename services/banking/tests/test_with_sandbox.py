@@ -315,14 +315,28 @@ async def test_a_payment_that_is_not_scheduled_cannot_be_cancelled(
     assert (refused.status_code, refused.json()["code"]) == (409, "payment_not_cancellable")
 
 
+async def refresh_catalogue(
+    database: Database, sandbox_runtime: runtime.Runtime, *, sandbox_connectors: bool
+) -> None:
+    """The worker's catalogue job, with or without Pluggy's sandbox connectors."""
+    settings = sandbox_runtime.settings.model_copy(
+        update={"pluggy_sandbox_connectors": sandbox_connectors}
+    )
+    with runtime.installed(runtime.Runtime(settings=settings, pluggy=sandbox_runtime.pluggy)):
+        await jobs.refresh_connector_catalogue(database)
+
+
 @pytest.mark.asyncio
 async def test_the_connector_list_shows_every_bank_pluggy_offers_with_its_health(
-    banking: httpx.AsyncClient, sandbox: Pluggy, database: Database
+    banking: httpx.AsyncClient,
+    sandbox: Pluggy,
+    sandbox_runtime: runtime.Runtime,
+    database: Database,
 ) -> None:
     offline = await sandbox.http.post("/_sandbox/connectors/207/health", json={"status": "OFFLINE"})
     assert offline.status_code == 200, offline.text
 
-    await jobs.refresh_connector_catalogue(database)
+    await refresh_catalogue(database, sandbox_runtime, sandbox_connectors=False)
 
     headers = token_for(uuid.uuid4())
     listed = (await banking.get("/api/banking/connectors/", headers=headers)).json()
@@ -344,9 +358,7 @@ async def test_the_connector_list_shows_every_bank_pluggy_offers_with_its_health
 async def test_sandbox_connectors_are_listed_when_configured(
     banking: httpx.AsyncClient, sandbox_runtime: runtime.Runtime, database: Database
 ) -> None:
-    settings = sandbox_runtime.settings.model_copy(update={"pluggy_sandbox_connectors": True})
-    with runtime.installed(runtime.Runtime(settings=settings, pluggy=sandbox_runtime.pluggy)):
-        await jobs.refresh_connector_catalogue(database)
+    await refresh_catalogue(database, sandbox_runtime, sandbox_connectors=True)
 
     listed = await banking.get("/api/banking/connectors/", headers=token_for(uuid.uuid4()))
     assert "Pluggy Bank" in {connector["name"] for connector in listed.json()}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 
 from banking.openapi import errors
 from banking.pix import repository, service
-from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable
+from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable, PaymentRefused
 from banking.pix.schemas import (
     MandateCreate,
     MandateDetail,
@@ -26,7 +26,11 @@ from finhub_shared.errors import NotFound, ProviderError
 router = APIRouter(prefix="/api/banking/pix", tags=["pix"])
 
 
-@router.post("/payments/", status_code=status.HTTP_201_CREATED, responses=errors(ProviderError))
+@router.post(
+    "/payments/",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(PaymentRefused, ProviderError),
+)
 async def create_payment(
     body: PaymentCreate, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
 ) -> PaymentRead:
@@ -82,7 +86,11 @@ async def cancel_scheduled_date(
     return PaymentRead.model_validate(payment)
 
 
-@router.post("/automatic/", status_code=status.HTTP_201_CREATED, responses=errors(ProviderError))
+@router.post(
+    "/automatic/",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(PaymentRefused, ProviderError),
+)
 async def create_mandate(
     body: MandateCreate, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
 ) -> MandateRead:
@@ -118,7 +126,7 @@ async def get_mandate(
 @router.post(
     "/automatic/{mandate_id}/payments/",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(NotFound, MandateNotAuthorized, ProviderError),
+    responses=errors(NotFound, MandateNotAuthorized, PaymentRefused, ProviderError),
 )
 async def schedule_cycle_payment(
     mandate_id: uuid.UUID,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from finhub_shared.errors import Conflict
+from finhub_shared.errors import Conflict, UnprocessableEntity
 
 
 class MandateNotAuthorized(Conflict):
@@ -13,3 +13,9 @@ class MandateNotAuthorized(Conflict):
 
 class PaymentNotCancellable(Conflict):
     code = "payment_not_cancellable"
+
+
+class PaymentRefused(UnprocessableEntity):
+    """Pluggy refused what the user entered (a PIX key it cannot find, a date it does not take)."""
+
+    code = "payment_refused"

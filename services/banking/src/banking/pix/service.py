@@ -7,6 +7,8 @@ stored one (compared on Pluggy's updatedAt) is ignored.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.money import to_cents
 from banking.pix import models, repository
-from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable
+from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable, PaymentRefused
 from banking.pix.models import PixMandate, PixMandatePayment, PixPayment, PixScheduledPayment
 from banking.pix.schemas import (
     BankAccountRecipient,
@@ -28,7 +30,7 @@ from banking.pix.schemas import (
 from banking.pix.status import mandate_status, payment_status
 from banking.runtime import Runtime
 from finhub_shared.auth import Principal
-from finhub_shared.errors import NotFound
+from finhub_shared.errors import NotFound, ProviderError
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +45,8 @@ async def create_payment(
 ) -> PixPayment:
     """A recipient and a payment request at Pluggy; the payer authorises at `payment_url`."""
     payment_id = uuid.uuid4()
-    recipient = await runtime.pluggy.create_payment_recipient(_recipient_body(body.recipient))
+    with _refusal_is_about_the_input():
+        recipient = await runtime.pluggy.create_payment_recipient(_recipient_body(body.recipient))
     request_body: dict[str, Any] = {
         "amount": _reais(body.amount_cents),
         "recipientId": recipient.id,
@@ -55,7 +58,8 @@ async def create_payment(
         request_body["schedule"] = _pluggy_schedule(body.schedule)
     if runtime.settings.pluggy_payments_sandbox:
         request_body["isSandbox"] = True
-    request = await runtime.pluggy.create_payment_request(request_body)
+    with _refusal_is_about_the_input():
+        request = await runtime.pluggy.create_payment_request(request_body)
     payment = PixPayment(
         id=payment_id,
         company_id=principal.company_id,
@@ -178,10 +182,11 @@ async def create_mandate(
 ) -> PixMandate:
     """An automatic PIX mandate at Pluggy; the payer authorises it once at `payment_url`."""
     mandate_id = uuid.uuid4()
-    recipient = await runtime.pluggy.create_payment_recipient(_recipient_body(body.recipient))
-    request = await runtime.pluggy.create_automatic_pix(
-        _mandate_body(body, recipient.id, mandate_id)
-    )
+    with _refusal_is_about_the_input():
+        recipient = await runtime.pluggy.create_payment_recipient(_recipient_body(body.recipient))
+        request = await runtime.pluggy.create_automatic_pix(
+            _mandate_body(body, recipient.id, mandate_id)
+        )
     mandate = PixMandate(
         id=mandate_id,
         company_id=principal.company_id,
@@ -224,9 +229,10 @@ async def schedule_cycle_payment(
     }
     if body.description:
         request_body["description"] = body.description
-    scheduled = await runtime.pluggy.schedule_automatic_pix_payment(
-        mandate.pluggy_request_id, request_body
-    )
+    with _refusal_is_about_the_input():
+        scheduled = await runtime.pluggy.schedule_automatic_pix_payment(
+            mandate.pluggy_request_id, request_body
+        )
     cycle = PixMandatePayment(
         id=payment_id,
         company_id=mandate.company_id,
@@ -322,6 +328,20 @@ async def refresh_cycle_payment(
     detail = current.error_detail
     cycle.error = (detail.description or detail.code) if detail else None
     await session.flush()
+
+
+@contextmanager
+def _refusal_is_about_the_input() -> Iterator[None]:
+    """Pluggy's 400 to a payment we ask for is about what the user entered (a PIX key that does
+    not exist, a date it does not take): a 422 they can act on, not a 502."""
+    try:
+        yield
+    except ProviderError as error:
+        if error.extra.get("provider_status") != 400:
+            raise
+        raise PaymentRefused(
+            error.message, provider_code=error.extra.get("provider_code")
+        ) from None
 
 
 def _recipient_body(recipient: PixKeyRecipient | BankAccountRecipient) -> dict[str, Any]:
