@@ -259,7 +259,7 @@ async def test_a_scheduled_pix_shows_each_date_as_it_is_paid(
     assert first["status"] == "COMPLETED"
     assert first["end_to_end_id"]
     assert third["status"] == "SCHEDULED"
-    [listed] = (await banking.get("/api/banking/pix/payments/", headers=headers)).json()
+    [listed] = (await banking.get("/api/banking/pix/payments/", headers=headers)).json()["items"]
     assert listed["schedules"] == shown.json()["schedules"]
 
 

@@ -65,7 +65,7 @@ async def test_a_pix_payment_to_completion(
         "PAYMENT_COMPLETED",
     )
     listed = await client.get("/api/banking/pix/payments/", headers=token_for(company_id))
-    assert [p["id"] for p in listed.json()] == [body["id"]]
+    assert [p["id"] for p in listed.json()["items"]] == [body["id"]]
 
 
 @pytest.mark.asyncio
@@ -163,7 +163,7 @@ async def test_another_companys_payments_are_invisible(client: httpx.AsyncClient
     created = (await pay(client, uuid.uuid4())).json()
     stranger = token_for(uuid.uuid4())
 
-    assert (await client.get("/api/banking/pix/payments/", headers=stranger)).json() == []
+    assert (await client.get("/api/banking/pix/payments/", headers=stranger)).json()["items"] == []
     shown = await client.get(f"/api/banking/pix/payments/{created['id']}", headers=stranger)
     assert shown.status_code == 404
 

@@ -22,6 +22,7 @@ from banking.runtime import BankingRuntime
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, ProviderError
+from finhub_shared.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/api/banking/pix", tags=["pix"])
 
@@ -41,11 +42,11 @@ async def create_payment(
 
 
 @router.get("/payments/")
-async def list_payments(session: DbSession, principal: CurrentPrincipal) -> list[PaymentRead]:
+async def list_payments(
+    session: DbSession, principal: CurrentPrincipal, page: PageQuery
+) -> Page[PaymentRead]:
     """Your PIX payments, newest first, with their current status."""
-    return [
-        PaymentRead.model_validate(p) for p in await repository.payments_for(session, principal)
-    ]
+    return await page_of(session, repository.payments_newest_first(principal), page, PaymentRead)
 
 
 @router.get("/payments/{payment_id}", responses=errors(NotFound))
@@ -101,11 +102,11 @@ async def create_mandate(
 
 
 @router.get("/automatic/")
-async def list_mandates(session: DbSession, principal: CurrentPrincipal) -> list[MandateRead]:
+async def list_mandates(
+    session: DbSession, principal: CurrentPrincipal, page: PageQuery
+) -> Page[MandateRead]:
     """Your automatic PIX mandates, newest first."""
-    return [
-        MandateRead.model_validate(m) for m in await repository.mandates_for(session, principal)
-    ]
+    return await page_of(session, repository.mandates_newest_first(principal), page, MandateRead)
 
 
 @router.get("/automatic/{mandate_id}", responses=errors(NotFound))

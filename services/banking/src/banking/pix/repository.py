@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.pix.models import (
@@ -25,14 +25,10 @@ async def payment_for(
     return ensure_owned(await session.get(PixPayment, payment_id), principal, "payment")
 
 
-async def payments_for(session: AsyncSession, principal: Principal) -> list[PixPayment]:
-    """The caller's payments, newest first."""
-    statement = scoped(
-        select(PixPayment).order_by(PixPayment.created_at.desc(), PixPayment.id),
-        PixPayment,
-        principal,
-    )
-    return list(await session.scalars(statement))
+def payments_newest_first(principal: Principal) -> Select[PixPayment]:
+    """The caller's payments, newest first (to page through)."""
+    statement = select(PixPayment).order_by(PixPayment.created_at.desc(), PixPayment.id)
+    return scoped(statement, PixPayment, principal)
 
 
 async def payment_by_request(session: AsyncSession, pluggy_request_id: str) -> PixPayment | None:
@@ -65,14 +61,10 @@ async def mandate_for(
     return ensure_owned(await session.get(PixMandate, mandate_id), principal, "mandate")
 
 
-async def mandates_for(session: AsyncSession, principal: Principal) -> list[PixMandate]:
-    """The caller's mandates, newest first."""
-    statement = scoped(
-        select(PixMandate).order_by(PixMandate.created_at.desc(), PixMandate.id),
-        PixMandate,
-        principal,
-    )
-    return list(await session.scalars(statement))
+def mandates_newest_first(principal: Principal) -> Select[PixMandate]:
+    """The caller's mandates, newest first (to page through)."""
+    statement = select(PixMandate).order_by(PixMandate.created_at.desc(), PixMandate.id)
+    return scoped(statement, PixMandate, principal)
 
 
 async def mandate_by_request(session: AsyncSession, pluggy_request_id: str) -> PixMandate | None:

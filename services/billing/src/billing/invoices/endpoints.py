@@ -8,9 +8,9 @@ from fastapi import APIRouter
 
 from billing.invoices import repository
 from billing.invoices.schemas import InvoiceOut
-from billing.pagination import Page, PageQuery, page_of
 from finhub_shared.auth import CurrentPrincipal, ensure_owned
 from finhub_shared.db import DbSession
+from finhub_shared.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/api/payments/invoices", tags=["invoices"])
 

@@ -11,10 +11,10 @@ from billing.dependencies import DatabaseDep, Settings
 from billing.notifications import repository, service
 from billing.notifications.schemas import NotificationOut
 from billing.notifications.stream import notification_events
-from billing.pagination import Page, PageQuery, page_of
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.events import utcnow
+from finhub_shared.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 

@@ -6,11 +6,11 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from billing.pagination import Page, PageQuery, page_of
 from billing.payments import repository
 from billing.payments.schemas import PaymentDetail, PaymentOut, RefundOut
 from finhub_shared.auth import CurrentPrincipal, ensure_owned
 from finhub_shared.db import DbSession
+from finhub_shared.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/api/payments/payments", tags=["payments"])
 

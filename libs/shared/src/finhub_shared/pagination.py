@@ -1,4 +1,4 @@
-"""Page-numbered lists, newest first, for every history endpoint."""
+"""Page-numbered lists, newest first, for every history endpoint of every service."""
 
 from __future__ import annotations
 
