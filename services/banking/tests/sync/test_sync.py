@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select, update
 
 from banking.jobs import requeue_postponed_syncs
@@ -345,3 +346,40 @@ async def test_a_page_naming_a_transaction_twice_stores_it_once(
     await run_queued_syncs(database)
 
     assert [t.pluggy_transaction_id for t in await stored_transactions(database)] == [twice["id"]]
+
+
+def sync_counters() -> dict[str, float]:
+    """The worker's sync metrics now, as Prometheus would scrape them."""
+    samples = {
+        "succeeded": ("banking_sync_jobs_total", {"outcome": "succeeded"}),
+        "postponed": ("banking_sync_jobs_total", {"outcome": "postponed"}),
+        "created": ("banking_synced_transactions_total", {"change": "created"}),
+        "timed": ("banking_sync_duration_seconds_count", {}),
+    }
+    return {
+        name: REGISTRY.get_sample_value(metric, labels) or 0.0
+        for name, (metric, labels) in samples.items()
+    }
+
+
+@pytest.mark.asyncio
+async def test_the_worker_counts_its_syncs_and_what_they_stored(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    connected = await connect_bank(client, fake_pluggy, company_id)
+    await run_queued_syncs(database)
+    before = sync_counters()
+
+    fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 7)
+    await request_sync(client, company_id, connected["accounts"][0]["id"])
+    await run_queued_syncs(database)
+    fake_pluggy.fail_next("GET", "/v2/transactions", *[error(500, "INTERNAL", "boom")] * 3)
+    await request_sync(client, company_id, connected["accounts"][0]["id"])
+    await run_queued_syncs(database)
+
+    after = sync_counters()
+    assert after["succeeded"] - before["succeeded"] == 1
+    assert after["created"] - before["created"] == 7
+    assert after["postponed"] - before["postponed"] == 1
+    assert after["timed"] - before["timed"] == 2

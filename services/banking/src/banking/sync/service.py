@@ -33,8 +33,8 @@ from banking.money import to_cents
 from banking.pluggy import PluggyClient
 from banking.pluggy import models as pluggy
 from banking.runtime import Runtime
+from banking.sync import metrics, repository
 from banking.sync import models as jobs
-from banking.sync import repository
 from banking.sync.errors import MfaRequired, ReconnectRequired
 from banking.sync.models import SyncJob
 from banking.transactions import repository as transactions
@@ -148,13 +148,16 @@ async def run_job(
     job.status, job.started_at, job.attempts = jobs.RUNNING, now, job.attempts + 1
     since = _start_of_sync(account, job)
     try:
-        result = await sync_account(session, runtime, account, item, since=since, now=now)
+        with metrics.SYNC_DURATION.time():
+            result = await sync_account(session, runtime, account, item, since=since, now=now)
     except ProviderError as failure:
         if _is_passing(failure):
             return _postpone(job, runtime, now, "pluggy_unavailable")
         log.warning("sync_failed", job_id=str(job.id), error=failure.code)
         return _finish(job, jobs.FAILED, now, error=failure.message)
     job.created_count, job.updated_count = result.created, result.updated
+    metrics.SYNCED_TRANSACTIONS.labels("created").inc(result.created)
+    metrics.SYNCED_TRANSACTIONS.labels("updated").inc(result.updated)
     log.info(
         "sync_finished",
         job_id=str(job.id),
@@ -372,6 +375,7 @@ def _postpone(job: SyncJob, runtime: Runtime, now: datetime, reason: str) -> Syn
     """The bank or Pluggy is down: try again later rather than fail."""
     job.status = jobs.POSTPONED
     job.error = reason
+    metrics.SYNC_JOBS.labels(jobs.POSTPONED).inc()
     job.retry_at = now + timedelta(seconds=runtime.settings.sync_postpone_seconds)
     log.info("sync_postponed", job_id=str(job.id), reason=reason)
     return job
@@ -379,4 +383,5 @@ def _postpone(job: SyncJob, runtime: Runtime, now: datetime, reason: str) -> Syn
 
 def _finish(job: SyncJob, status: str, now: datetime, *, error: str | None = None) -> SyncJob:
     job.status, job.finished_at, job.error = status, now, error
+    metrics.SYNC_JOBS.labels(status).inc()
     return job
