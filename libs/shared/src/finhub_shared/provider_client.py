@@ -212,30 +212,6 @@ class ProviderClient:
             "POST", path, params=params, json=json, data=data, headers=headers
         )
 
-    async def patch(
-        self,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        """PATCH `path`; retried on 5xx and network errors only with an Idempotency-Key header."""
-        return await self.request(
-            "PATCH", path, params=params, json=json, data=data, headers=headers
-        )
-
-    async def delete(
-        self,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        """DELETE `path`; see `request`."""
-        return await self.request("DELETE", path, params=params, headers=headers)
-
     async def request(
         self,
         method: str,
