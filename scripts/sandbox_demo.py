@@ -2,7 +2,8 @@
 
 Sign up (trial) → pay for the professional plan with a test card at the Stripe stand-in → the
 webhooks flow through the gateway and RabbitMQ until billing shows the plan active → connect a
-bank at the Pluggy stand-in (user-ok / password-ok) → banking syncs it → transactions, summary.
+bank at the Pluggy stand-in (user-ok / password-ok) → banking syncs it → transactions, summary →
+a PIX payment to a supplier, authorised at the sandbox bank, completed by Pluggy's events.
 Each step prints what it did and what the system answered.
 """
 
@@ -164,8 +165,55 @@ def main() -> None:
 
     step("6. Dashboard")
     summary = check(http.get(f"{BANKING}/api/banking/summary/", headers=auth), 200)
-    print(f"   {', '.join(sorted(summary))}")
-    print("\nDone: a company signed up, paid, connected its bank and sees its money.")
+    for balance in summary["balances"]:
+        print(f"   {balance['account_type']:<20} R$ {money(balance['balance_cents'])}")
+    for month in summary["months"][-3:]:
+        print(
+            f"   {month['month']}  in R$ {money(month['income_cents'])}"
+            f"  out R$ {money(month['spending_cents'])}"
+        )
+    for category in summary["spending_by_category"][:3]:
+        name = category["category_name"] or "-"
+        print(f"   spent on {name:<24} R$ {money(category['spending_cents'])}")
+    for recurring in summary["recurring_payments"][:3]:
+        print(
+            f"   recurring: {recurring['merchant']:<24} ~R$ {money(recurring['average_cents'])}"
+            f" in {recurring['months']} months"
+        )
+
+    step("7. Pay a supplier by PIX")
+    payment = check(
+        http.post(
+            f"{BANKING}/api/banking/pix/payments/",
+            headers=auth,
+            json={
+                "amount_cents": 15_000,
+                "recipient": {"pix_key": "fornecedor@example.com"},
+                "description": "Demo supplier",
+            },
+        ),
+        201,
+    )
+    print(
+        f"   payment {payment['id']}: {payment['status']}, payer goes to {payment['payment_url']}"
+    )
+    # What the payer does on Pluggy's payment page: pay with the sandbox bank.
+    request_id = payment["payment_url"].rstrip("/").rsplit("/", 1)[-1]
+    check(http.post(f"{SANDBOX}/pluggy/_sandbox/pay/{request_id}"), 200)
+
+    def completed_payment() -> dict[str, Any] | None:
+        shown = check(
+            http.get(f"{BANKING}/api/banking/pix/payments/{payment['id']}", headers=auth), 200
+        )
+        return shown if shown["status"] == "completed" else None
+
+    paid = wait_until("Pluggy's payment events", completed_payment)
+    print(f"   payment {paid['id']}: {paid['status']} (Pluggy: {paid['request_status']})")
+    print("\nDone: a company signed up, paid, connected its bank, sees its money and paid by PIX.")
+
+
+def money(cents: int) -> str:
+    return f"{cents / 100:>12,.2f}"
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from banking.main import create_app
 from banking.pluggy import PluggyClient
 from finhub_shared.db import Database
 from provider_sandbox.pluggy.testing import Pluggy, running_pluggy
+from provider_sandbox.pluggy.transactions.catalog import LANDLORDS
 
 from .conftest import FAST_RETRIES, deliver_pluggy_event, run_queued_syncs, token_for
 
@@ -372,3 +373,23 @@ async def test_the_connector_list_refuses_filters_it_does_not_know(
     for params in ({"type": "SPACESHIP"}, {"color": "red"}, {"q": ""}):
         refused = await banking.get("/api/banking/connectors/", params=params, headers=headers)
         assert (refused.status_code, refused.json()["code"]) == (422, "validation_error"), params
+
+
+@pytest.mark.asyncio
+async def test_the_dashboard_finds_the_rent_and_subscriptions_of_a_sandbox_bank(
+    banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    item_id = await sandbox.create_item(clientUserId=str(company_id))
+    await sandbox.advance(minutes=1)
+    await callback(banking, company_id, item_id)
+    await webhooks.deliver()
+    await run_queued_syncs(database)
+
+    summary = await banking.get("/api/banking/summary/", headers=token_for(company_id))
+
+    recurring = {payment["merchant"]: payment for payment in summary.json()["recurring_payments"]}
+    landlords = {party.name for party in LANDLORDS}
+    assert landlords & recurring.keys(), recurring  # the rent
+    assert {"Netflix", "Spotify"} & recurring.keys(), recurring
+    assert all(payment["months"] >= 3 for payment in recurring.values())

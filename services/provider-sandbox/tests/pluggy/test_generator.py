@@ -35,6 +35,19 @@ def test_same_account_always_gets_the_same_transactions() -> None:
     assert len({t["description"] for t in transactions}) > 20
 
 
+def test_salary_and_rent_repeat_with_one_party_and_amount_month_after_month() -> None:
+    ledger = _ledger("acct-1", 400)
+    transactions = [ledger.transaction(i) for i in range(400)]
+
+    for kind in ("Salário", "Aluguel"):
+        seen = [t for t in transactions if t["description"].startswith(kind)]
+        assert len({(t["description"], t["amount"]) for t in seen}) == 1, kind
+        assert len({t["date"][:7] for t in seen}) >= 3, kind
+    other_account = [_ledger("acct-2", 400).transaction(i) for i in range(400)]
+    rents = {t["amount"] for t in transactions + other_account if t["description"][:7] == "Aluguel"}
+    assert len(rents) == 2  # each account its own rent
+
+
 def test_a_hundred_thousand_transactions_are_paged_in_bounded_memory() -> None:
     ledger = _ledger("acct-big", HUNDRED_THOUSAND)
     tracemalloc.start()

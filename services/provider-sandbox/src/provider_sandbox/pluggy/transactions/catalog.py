@@ -179,13 +179,16 @@ ONLINE_STORES: tuple[Party, ...] = (
     _company("Mercado Livre", "EBAZAR.COM.BR LTDA", 61, "4713-0/04", "08010000", "5399"),
     _company("Magazine Luiza", "MAGAZINE LUIZA S.A.", 62, "4753-9/00", "08020000", "5732"),
     _company("Renner", "LOJAS RENNER S.A.", 63, "4781-4/00", "08040000", "5651"),
-    _company("Netflix", "NETFLIX ENTRETENIMENTO BRASIL LTDA", 64, "5911-1/99", "09020000", "4899"),
-    _company(
-        "Spotify", "SPOTIFY BRASIL SERVICOS DE MUSICA LTDA", 65, "9001-9/06", "09030000", "5815"
-    ),
     _company("LATAM", "TAM LINHAS AEREAS S.A.", 66, "5111-1/00", "12010000", "3005"),
     _company(
         "Booking.com", "BOOKING.COM BRASIL SERVICOS DE RESERVA", 67, "7911-2/00", "12020000", "7011"
+    ),
+)
+
+SUBSCRIPTION_SERVICES: tuple[Party, ...] = (
+    _company("Netflix", "NETFLIX ENTRETENIMENTO BRASIL LTDA", 64, "5911-1/99", "09020000", "4899"),
+    _company(
+        "Spotify", "SPOTIFY BRASIL SERVICOS DE MUSICA LTDA", 65, "9001-9/06", "09030000", "5815"
     ),
 )
 
@@ -210,19 +213,23 @@ class Template:
     raw: str
     method: PaymentMethod | None = None
     is_card_purchase: bool = False
+    # Salary, rent, subscriptions: one party and one amount per account, as a statement repeats
+    # them month after month (and a dashboard can find them recurring).
+    recurring: bool = False
 
 
 CHECKING_TEMPLATES: tuple[Template, ...] = (
-    Template(2, "CREDIT", "01010000", 350_000, 1_250_000, EMPLOYERS,
-             "Salário {name}", "TED RECEBIDA SALARIO {name}", "TED"),
+    # Salary and rent about once a month in the 200 transactions of a year's checking history.
+    Template(5, "CREDIT", "01010000", 350_000, 1_250_000, EMPLOYERS,
+             "Salário {name}", "TED RECEBIDA SALARIO {name}", "TED", recurring=True),
     Template(14, "CREDIT", "05070000", 2_000, 303_000, PEOPLE,
              "Pix recebido de {name}", "PIX RECEBIDO {name}", "PIX"),
     Template(14, "DEBIT", "05070000", 1_500, 150_000, PEOPLE,
              "Pix enviado para {name}", "PIX ENVIADO {name}", "PIX"),
     Template(2, "DEBIT", "05080000", 50_000, 500_000, PEOPLE,
              "TED enviada para {name}", "TED ENVIADA {name}", "TED"),
-    Template(1, "DEBIT", "17010000", 150_000, 450_000, LANDLORDS,
-             "Aluguel - {name}", "PAGTO BOLETO ALUGUEL {name}", "BOLETO"),
+    Template(5, "DEBIT", "17010000", 150_000, 450_000, LANDLORDS,
+             "Aluguel - {name}", "PAGTO BOLETO ALUGUEL {name}", "BOLETO", recurring=True),
     Template(6, "DEBIT", "17020000", 8_000, 45_000, UTILITIES,
              "Conta {name}", "PAGTO BOLETO {name}", "BOLETO"),
     Template(30, "DEBIT", "10000000", 1_500, 60_000, STORES,
@@ -253,6 +260,8 @@ CREDIT_CARD_TEMPLATES: tuple[Template, ...] = (
              "{name}", "{name}", is_card_purchase=True),
     Template(12, "DEBIT", "08010000", 2_000, 250_000, ONLINE_STORES,
              "{name}", "{name}", is_card_purchase=True),
+    Template(5, "DEBIT", "09020000", 1_990, 5_990, SUBSCRIPTION_SERVICES,
+             "{name}", "{name}", is_card_purchase=True, recurring=True),
     Template(2, "CREDIT", "05100000", 80_000, 600_000, (BANK_ITSELF,),
              "Pagamento recebido", "PAGAMENTO EFETUADO"),
     Template(1, "DEBIT", "15030000", 100, 3_000, (BANK_ITSELF,),

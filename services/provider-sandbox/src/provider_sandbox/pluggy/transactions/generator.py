@@ -88,6 +88,18 @@ class TransactionFactory:
         self._cumulative_weights = list(
             itertools.accumulate(template.weight for template in self._templates)
         )
+        self._recurring = {
+            pick: self._recurring_choice(pick, template)
+            for pick, template in enumerate(self._templates)
+            if template.recurring
+        }
+
+    def _recurring_choice(self, pick: int, template: Template) -> tuple[Party, int]:
+        """The one party and amount of a recurring template for this account."""
+        digest = hashlib.blake2b(b"recurring" + bytes([pick]), key=self.seed).digest()
+        draws = _Draws(digest)
+        party = template.parties[draws.below(len(template.parties))]
+        return party, template.min_cents + draws.below(template.max_cents - template.min_cents)
 
     def digest(self, index: int) -> bytes:
         """The 32 bytes every choice for transaction `index` is read from."""
@@ -105,10 +117,13 @@ class TransactionFactory:
             self._cumulative_weights, draws.below(self._cumulative_weights[-1])
         )
         template = self._templates[pick]
-        party = template.parties[draws.below(len(template.parties))]
-        # Skewed towards small amounts, as real statements are.
-        share = draws.fraction() ** 2
-        cents = template.min_cents + int(share * (template.max_cents - template.min_cents))
+        if template.recurring:
+            party, cents = self._recurring[pick]
+        else:
+            party = template.parties[draws.below(len(template.parties))]
+            # Skewed towards small amounts, as real statements are.
+            share = draws.fraction() ** 2
+            cents = template.min_cents + int(share * (template.max_cents - template.min_cents))
         installments = 1
         if template.is_card_purchase and self.kind == "CREDIT_CARD" and cents > 50_000:
             installments = (2, 3, 4, 6, 10)[draws.below(5)]
