@@ -220,7 +220,7 @@ class Template:
 
 CHECKING_TEMPLATES: tuple[Template, ...] = (
     # Salary and rent about once a month in the 200 transactions of a year's checking history.
-    Template(5, "CREDIT", "01010000", 350_000, 1_250_000, EMPLOYERS,
+    Template(5, "CREDIT", "01010000", 600_000, 1_500_000, EMPLOYERS,
              "Salário {name}", "TED RECEBIDA SALARIO {name}", "TED", recurring=True),
     Template(14, "CREDIT", "05070000", 2_000, 303_000, PEOPLE,
              "Pix recebido de {name}", "PIX RECEBIDO {name}", "PIX"),
@@ -228,7 +228,7 @@ CHECKING_TEMPLATES: tuple[Template, ...] = (
              "Pix enviado para {name}", "PIX ENVIADO {name}", "PIX"),
     Template(2, "DEBIT", "05080000", 50_000, 500_000, PEOPLE,
              "TED enviada para {name}", "TED ENVIADA {name}", "TED"),
-    Template(5, "DEBIT", "17010000", 150_000, 450_000, LANDLORDS,
+    Template(5, "DEBIT", "17010000", 150_000, 350_000, LANDLORDS,
              "Aluguel - {name}", "PAGTO BOLETO ALUGUEL {name}", "BOLETO", recurring=True),
     Template(6, "DEBIT", "17020000", 8_000, 45_000, UTILITIES,
              "Conta {name}", "PAGTO BOLETO {name}", "BOLETO"),
