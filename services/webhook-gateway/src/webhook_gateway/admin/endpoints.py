@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -15,6 +14,8 @@ from webhook_gateway.admin.dependencies import AdminTokenRequired, require_admin
 from webhook_gateway.admin.schemas import (
     EventFilter,
     EventPage,
+    EventTypeFilter,
+    Instant,
     ReplayResult,
     StoredEventDetail,
 )
@@ -28,14 +29,14 @@ router = APIRouter(
 )
 
 
-@router.get("", responses=error_responses(service.InvalidCursor))
+@router.get("", responses=error_responses(service.InvalidCursor, service.InvalidDateRange))
 async def list_events(
     session: DbSession,
     source: Literal["stripe", "pluggy"] | None = None,
-    event_type: Annotated[str | None, Query(alias="type", max_length=255)] = None,
+    event_type: Annotated[EventTypeFilter | None, Query(alias="type")] = None,
     status: Literal["queued", "published", "ignored"] | None = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    received_from: Instant | None = None,
+    received_to: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> EventPage:
@@ -47,7 +48,7 @@ async def list_events(
         received_from=received_from,
         received_to=received_to,
     )
-    before = service.decode_cursor(cursor) if cursor else None
+    before = service.decode_cursor(cursor) if cursor is not None else None
     events = await repository.page(
         session, service.matching(filters), limit=limit + 1, before=before
     )
@@ -65,14 +66,16 @@ async def get_event(session: DbSession, stored_id: uuid.UUID) -> StoredEventDeta
     return await service.detail(session, await service.get_event(session, stored_id))
 
 
-@router.post("/{stored_id}/replay", responses=error_responses(service.EventNotFound))
+@router.post(
+    "/{stored_id}/replay", responses=error_responses(service.EventNotFound, service.EventIgnored)
+)
 async def replay_event(session: DbSession, stored_id: uuid.UUID) -> ReplayResult:
-    """Publish one stored event to the bus again."""
+    """Publish one stored event to the bus again (not one of a type the gateway ignores)."""
     event = await service.get_event(session, stored_id)
-    return ReplayResult(replayed=await service.replay(session, [event]))
+    return ReplayResult(replayed=await service.replay_one(session, event))
 
 
-@router.post("/replay", responses=error_responses(service.ReplayTooLarge))
+@router.post("/replay", responses=error_responses(service.ReplayTooLarge, service.InvalidDateRange))
 async def replay_events(session: DbSession, filters: EventFilter) -> ReplayResult:
-    """Publish every stored event matching the filter to the bus again."""
+    """Publish every stored event matching the filter to the bus again, ignored ones aside."""
     return ReplayResult(replayed=await service.replay_matching(session, filters))

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 and the like: no such instant in UTC
+        raise ValueError("the time is out of range once converted to UTC") from None
+
+
+# What a filter can compare with a stored event; PostgreSQL stores no NUL character in text.
+EventTypeFilter = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00]*$")
+]
+Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 class StoredEventSummary(BaseModel):
@@ -40,11 +54,15 @@ class EventPage(BaseModel):
 
 
 class EventFilter(BaseModel):
+    """Which stored events; a misspelt field is refused, not ignored (it would widen a replay)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     source: Literal["stripe", "pluggy"] | None = None
-    type: str | None = Field(None, max_length=255)
+    type: EventTypeFilter | None = None
     status: Literal["queued", "published", "ignored"] | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
+    received_from: Instant | None = Field(None, description="Received at or after; with a zone.")
+    received_to: Instant | None = Field(None, description="Received before; with a zone.")
 
 
 class ReplayResult(BaseModel):

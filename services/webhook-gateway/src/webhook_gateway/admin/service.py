@@ -9,13 +9,13 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finhub_shared.correlation import current_correlation_id
-from finhub_shared.errors import BadRequest, NotFound
+from finhub_shared.errors import BadRequest, Conflict, NotFound
 from finhub_shared.events import routing_key
 from webhook_gateway.admin.schemas import EventFilter, StoredEventDetail, StoredEventSummary
 from webhook_gateway.database import OutboxMessage
@@ -25,6 +25,8 @@ from webhook_gateway.webhooks.service import envelope_json
 
 # A filter that matches more than this must be narrowed (or replayed in several calls).
 MAX_REPLAY = 10_000
+# Events loaded and queued at a time: bodies reach a megabyte, so never all of them at once.
+REPLAY_BATCH = 500
 
 
 class EventNotFound(NotFound):
@@ -37,6 +39,14 @@ class InvalidCursor(BadRequest):
 
 class ReplayTooLarge(BadRequest):
     code = "replay_too_large"
+
+
+class InvalidDateRange(BadRequest):
+    code = "invalid_date_range"
+
+
+class EventIgnored(Conflict):
+    code = "event_ignored"
 
 
 async def get_event(session: AsyncSession, stored_id: uuid.UUID) -> WebhookEvent:
@@ -81,28 +91,44 @@ def _summary(event: WebhookEvent, delivery: repository.Delivery) -> StoredEventS
 
 async def replay(session: AsyncSession, events: Sequence[WebhookEvent]) -> int:
     """Queue every event for publishing again; returns how many."""
-    for event in events:
+    if events:
         await session.execute(
-            insert(OutboxMessage).values(
-                message_id=event.event_id,
-                routing_key=routing_key(event.source, event.event_type),
-                body=envelope_json(
-                    source=event.source,
-                    event_id=event.event_id,
-                    event_type=event.event_type,
-                    occurred_at=event.occurred_at,
-                    received_at=event.received_at,
-                    company_id=event.company_id,
-                    raw_body=event.raw_body,
-                ),
-                correlation_id=current_correlation_id(),
-            )
+            insert(OutboxMessage),
+            [
+                {
+                    "message_id": event.event_id,
+                    "routing_key": routing_key(event.source, event.event_type),
+                    "body": envelope_json(
+                        source=event.source,
+                        event_id=event.event_id,
+                        event_type=event.event_type,
+                        occurred_at=event.occurred_at,
+                        received_at=event.received_at,
+                        company_id=event.company_id,
+                        raw_body=event.raw_body,
+                    ),
+                    "correlation_id": current_correlation_id(),
+                }
+                for event in events
+            ],
         )
     return len(events)
 
 
+async def replay_one(session: AsyncSession, event: WebhookEvent) -> int:
+    """Queue one event again; 409 if its type is one the gateway does not route to the bus."""
+    if event.status == "ignored":
+        raise EventIgnored(
+            "This event's type is not routed to the bus; there is nothing to replay."
+        )
+    return await replay(session, [event])
+
+
 def matching(filters: EventFilter) -> Select[WebhookEvent]:
-    """The stored events the filter selects, newest first."""
+    """The stored events the filter selects, newest first; 400 if the range is reversed."""
+    start, end = filters.received_from, filters.received_to
+    if start and end and start > end:
+        raise InvalidDateRange("received_from is after received_to.")
     return repository.matching(
         source=filters.source,
         event_type=filters.type,
@@ -113,11 +139,16 @@ def matching(filters: EventFilter) -> Select[WebhookEvent]:
 
 
 async def replay_matching(session: AsyncSession, filters: EventFilter) -> int:
-    """Replay every event the filter selects (at most MAX_REPLAY at once)."""
-    events = await repository.page(session, matching(filters), limit=MAX_REPLAY + 1)
-    if len(events) > MAX_REPLAY:
+    """Replay every routed event the filter selects (at most MAX_REPLAY at once, in batches)."""
+    statement = matching(filters).where(WebhookEvent.status == "routed")
+    if await repository.count(session, statement, at_most=MAX_REPLAY + 1) > MAX_REPLAY:
         raise ReplayTooLarge(f"More than {MAX_REPLAY} events match; narrow the filter.")
-    return await replay(session, events)
+    replayed = 0
+    before = None
+    while events := await repository.page(session, statement, limit=REPLAY_BATCH, before=before):
+        replayed += await replay(session, events)
+        before = (events[-1].received_at, events[-1].id)
+    return replayed
 
 
 def encode_cursor(event: WebhookEvent) -> str:
@@ -130,6 +161,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     """The position a cursor points after; 400 if it was not made by `encode_cursor`."""
     try:
         received_at, stored_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(received_at), uuid.UUID(stored_id)
-    except ValueError:
+        position = datetime.fromisoformat(received_at)
+        if position.tzinfo is None:
+            raise ValueError("encode_cursor writes the zone")
+        return position.astimezone(UTC), uuid.UUID(stored_id)
+    except (ValueError, OverflowError):
         raise InvalidCursor("The cursor is not valid.") from None

@@ -107,6 +107,12 @@ def matching(
     return statement
 
 
+async def count(session: AsyncSession, statement: Select[WebhookEvent], *, at_most: int) -> int:
+    """How many events `statement` selects, counted no further than `at_most` (no body loaded)."""
+    ids = statement.with_only_columns(WebhookEvent.id).limit(at_most).subquery()
+    return int(await session.scalar(select(func.count()).select_from(ids)) or 0)
+
+
 async def page(
     session: AsyncSession,
     statement: Select[WebhookEvent],

@@ -26,6 +26,8 @@ from webhook_gateway.webhooks.verification import (
 )
 
 MAX_IDENTIFIER_LENGTH = 255
+# 9999-12-31T23:59:59Z, the last second a Python datetime holds: a later `created` is malformed.
+MAX_UNIX_TIME = 253_402_300_799
 
 # Headers never stored: they authenticate the delivery and are useless (or dangerous) later.
 SECRET_HEADERS = frozenset(
@@ -196,8 +198,8 @@ def _require_stripe_structure(event: dict[str, Any]) -> None:
     problems = [
         event.get("object") != "event" and "object must be 'event'",
         not _identifier(event.get("id"), "evt_") and "id must be an evt_ id",
-        not _identifier(event.get("type")) and "type is missing",
-        not _is_int(event.get("created")) and "created must be a Unix time",
+        not _identifier(event.get("type")) and "type is missing or not text",
+        not _unix_time(event.get("created")) and "created must be a Unix time",
         not (isinstance(data, dict) and isinstance(data.get("object"), dict))
         and "data.object must be an object",
     ]
@@ -206,8 +208,8 @@ def _require_stripe_structure(event: dict[str, Any]) -> None:
 
 def _require_pluggy_structure(event: dict[str, Any]) -> None:
     problems: list[str | bool] = [
-        not _identifier(event.get("event")) and "event is missing",
-        not _identifier(event.get("eventId")) and "eventId is missing",
+        not _identifier(event.get("event")) and "event is missing or not text",
+        not _identifier(event.get("eventId")) and "eventId is missing or not text",
     ]
     for field in PLUGGY_EVENT_FIELDS.get(str(event.get("event")), ()):
         if event.get(field) in (None, "", []):
@@ -222,16 +224,26 @@ def _raise_if_any(problems: list[str | bool]) -> None:
 
 
 def _identifier(value: object, prefix: str = "") -> bool:
-    """A non-empty string that fits its column (255 characters), starting with `prefix`."""
+    """A non-empty storable string that fits its column (255 characters), starting with `prefix`."""
     return (
         isinstance(value, str)
         and len(prefix) < len(value) <= MAX_IDENTIFIER_LENGTH
         and value.startswith(prefix)
+        and _storable(value)
     )
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+def _storable(text: str) -> bool:
+    """Whether PostgreSQL can store `text`: valid UTF-8 (no lone surrogate) without NUL."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def _unix_time(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_UNIX_TIME
 
 
 def _uuid_or_none(container: object, key: str) -> uuid.UUID | None:
