@@ -1,4 +1,3 @@
-import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -11,7 +10,7 @@ import pytest_asyncio
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from banking import consumer, runtime
 from banking.config import get_settings
@@ -25,7 +24,7 @@ from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, new_event, utcnow
 from finhub_shared.inbox import inbox_dispatcher
 from finhub_shared.provider_client import RetryPolicy
-from finhub_shared.testing import ServiceUnderTest
+from finhub_shared.testing import ServiceUnderTest, table_row_counts
 
 from .pluggy_fake import FakePluggy
 
@@ -207,45 +206,5 @@ async def connect_bank(
 
 
 async def row_counts(database: Database) -> dict[str, int]:
-    """How many rows each of banking's tables holds: equal before and after a refused request
-    shows it wrote nothing."""
-    async with database.sessions() as session:
-        return {
-            table.name: await session.scalar(select(func.count()).select_from(table)) or 0
-            for table in metadata.sorted_tables
-        }
-
-
-@pytest_asyncio.fixture
-async def lenient_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client that receives the app's 500 as an answer, as a browser would, instead of the
-    exception: for tests that assert the status is never 500."""
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
-
-
-async def send_json(
-    client: httpx.AsyncClient,
-    method: str,
-    url: str,
-    body: Any,
-    headers: dict[str, str],
-) -> httpx.Response:
-    """Send `body` as JSON with ASCII escapes, as a browser may: a lone surrogate such as
-    "\\ud800" is valid JSON there, though httpx would refuse to encode it."""
-    return await client.request(
-        method,
-        url,
-        content=json.dumps(body).encode(),
-        headers={**headers, "Content-Type": "application/json"},
-    )
-
-
-def outcome(response: httpx.Response) -> tuple[int, str | None]:
-    """The status and the error `code` of an answer (None when the body is not our JSON)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.status_code, None
-    return response.status_code, body.get("code") if isinstance(body, dict) else None
+    """How many rows each of banking's tables holds (see table_row_counts)."""
+    return await table_row_counts(database, metadata)

@@ -17,8 +17,9 @@ from fastapi import FastAPI
 
 from finhub_shared.auth import TokenIssuer, generate_signing_keypair
 from finhub_shared.db import Database
+from finhub_shared.testing import outcome
 
-from .conftest import outcome, row_counts
+from .conftest import row_counts
 
 ISSUER = os.environ.get("JWT_ISSUER", "finhub-billing")
 AUDIENCE = os.environ.get("JWT_AUDIENCE", "finhub")

@@ -18,8 +18,9 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from finhub_shared.db import Database
+from finhub_shared.testing import outcome, send_json
 
-from .conftest import connect_bank, outcome, row_counts, run_queued_syncs, send_json, token_for
+from .conftest import connect_bank, row_counts, run_queued_syncs, token_for
 from .pluggy_fake import MFA_TOKEN, FakePluggy
 
 # The largest value a BIGINT column holds.

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from finhub_shared.db import Database
+from finhub_shared.testing import outcome, send_json
 
-from .conftest import deliver_pluggy_event, outcome, row_counts, send_json, token_for
+from .conftest import deliver_pluggy_event, row_counts, token_for
 from .pluggy_fake import FakePluggy, error
 
 INVALID = (422, "validation_error")

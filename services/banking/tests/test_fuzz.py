@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from finhub_shared.db import Database
+from finhub_shared.testing import send_json
 
-from .conftest import connect_bank, run_queued_syncs, send_json, token_for
+from .conftest import connect_bank, run_queued_syncs, token_for
 from .pluggy_fake import FakePluggy
 
 FUZZ = settings(

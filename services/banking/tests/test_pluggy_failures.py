@@ -14,12 +14,12 @@ import pytest
 
 from banking import main
 from finhub_shared.db import Database
+from finhub_shared.testing import outcome
 
 from .conftest import (
     FAST_RETRIES,
     connect_bank,
     deliver_pluggy_event,
-    outcome,
     row_counts,
     run_queued_syncs,
     token_for,

@@ -16,12 +16,12 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from finhub_shared.db import Database
+from finhub_shared.testing import outcome
 
 from .conftest import (
     connect_bank,
     deliver_pluggy_event,
     outbox,
-    outcome,
     row_counts,
     run_queued_syncs,
     token_for,

@@ -7,13 +7,14 @@ import pytest
 import respx
 
 import billing.consumer  # noqa: F401 - registers every Stripe and usage handler
+from billing.config import get_settings
 from billing.database import InboxEvent
 from billing.main import create_app
 from billing.models import Base
 from billing.registries import stripe_events
 from finhub_shared.db import Database
 from finhub_shared.inbox import inbox_dispatcher
-from finhub_shared.testing import ServiceUnderTest
+from finhub_shared.testing import ServiceUnderTest, table_row_counts
 
 from .stripe_fake import FakeStripe
 from .stripe_objects import envelope
@@ -48,3 +49,17 @@ def deliver(database: Database) -> Deliver:
         await dispatch(envelope(stripe_event))
 
     return deliver_event
+
+
+@pytest.fixture
+def no_stripe_retries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Apps started after this make one attempt per Stripe call, so failure tables run fast."""
+    monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "0")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def row_counts(database: Database) -> dict[str, int]:
+    """How many rows each of billing's tables holds (see table_row_counts)."""
+    return await table_row_counts(database, Base.metadata)

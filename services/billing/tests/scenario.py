@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from . import stripe_objects as so
+from .conftest import Deliver
 from .helpers import bearer, register
 from .stripe_fake import FakeStripe
 
@@ -97,3 +98,15 @@ async def checked_out_company(
             "billing_period": billing_period,
         },
     )
+
+
+async def subscribed_company(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+) -> Company:
+    """A company whose checkout Stripe confirmed: an active subscription Stripe knows."""
+    company = await checked_out_company(client, fake_stripe)
+    stripe_subscription = company.subscription()
+    fake_stripe.add_subscription(stripe_subscription)
+    await deliver(so.event("customer.subscription.created", stripe_subscription, created=T0))
+    await deliver(company.checkout_completed(created=T0 + 1))
+    return company

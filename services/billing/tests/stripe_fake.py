@@ -31,6 +31,7 @@ class FakeStripe:
         self._idempotent_answers: dict[str, httpx.Response] = {}
         self._failures: dict[tuple[str, str], int] = {}
         self._unreachable: set[tuple[str, str]] = set()
+        self._broken: dict[tuple[str, str], httpx.Response | httpx.HTTPError] = {}
         self._route("POST", r"/v1/customers", self._create_customer)
         self._route("GET", r"/v1/prices", self._list_prices)
         self._route("POST", r"/v1/checkout/sessions", self._create_checkout_session)
@@ -51,6 +52,16 @@ class FakeStripe:
         """Make every call of `method path` fail to connect, as if Stripe were unreachable."""
         self._unreachable.add((method, path))
 
+    def break_down(self, method: str, path: str, outcome: httpx.Response | httpx.HTTPError) -> None:
+        """Answer every call of `method path` with `outcome` (or raise it) until `recover()`."""
+        self._broken[(method, path)] = outcome
+
+    def recover(self) -> None:
+        """Stripe works again: no more broken answers, failures or outages."""
+        self._broken.clear()
+        self._failures.clear()
+        self._unreachable.clear()
+
     def calls(self, method: str, path: str) -> list[dict[str, str]]:
         """The form parameters of each call made to `method path`."""
         return [params for m, p, params in self.requests if m == method and p == path]
@@ -69,6 +80,11 @@ class FakeStripe:
             self.requests.append((method, request.url.path, params))
             if (method, request.url.path) in self._unreachable:
                 raise httpx.ConnectError("fake outage", request=request)
+            broken = self._broken.get((method, request.url.path))
+            if isinstance(broken, httpx.HTTPError):
+                raise broken
+            if broken is not None:
+                return broken
             key = request.headers.get("Idempotency-Key")
             if key and key in self._idempotent_answers:
                 return self._idempotent_answers[key]

@@ -24,9 +24,14 @@ class PageRequest(BaseModel):
         return (self.page - 1) * self.page_size
 
 
+# Far beyond any history, and well within the row OFFSET PostgreSQL can skip (a BIGINT).
+MAX_PAGE = 1_000_000
+MAX_PAGE_SIZE = 100
+
+
 def _page_request(
-    page: Annotated[int, Query(ge=1, description="1 is the newest page")] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1 is the newest page")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> PageRequest:
     return PageRequest(page=page, page_size=page_size)
 

@@ -7,17 +7,19 @@ the root conftest.py loads this module as a plugin.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest_asyncio
 from alembic import command
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, func, select, text
 
 from finhub_shared.cli import alembic_config
 from finhub_shared.db import Database
@@ -103,3 +105,44 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest_asyncio.fixture
+async def lenient_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that receives the app's 500 as an answer, as a browser would, instead of the
+    exception: for tests that assert the status is never 500."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+async def send_json(
+    client: httpx.AsyncClient, method: str, url: str, body: Any, headers: dict[str, str]
+) -> httpx.Response:
+    """Send `body` as JSON with ASCII escapes, as a browser may: a lone surrogate such as
+    "\\ud800" is valid JSON there, though httpx would refuse to encode it."""
+    return await client.request(
+        method,
+        url,
+        content=json.dumps(body).encode(),
+        headers={**headers, "Content-Type": "application/json"},
+    )
+
+
+def outcome(response: httpx.Response) -> tuple[int, str | None]:
+    """The status and the error `code` of an answer (None when the body is not our JSON)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.status_code, None
+    return response.status_code, body.get("code") if isinstance(body, dict) else None
+
+
+async def table_row_counts(database: Database, metadata: MetaData) -> dict[str, int]:
+    """How many rows each table holds: equal before and after a refused request shows it wrote
+    nothing."""
+    async with database.sessions() as session:
+        return {
+            table.name: await session.scalar(select(func.count()).select_from(table)) or 0
+            for table in metadata.sorted_tables
+        }

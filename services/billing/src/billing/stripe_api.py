@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import stripe
 import structlog
 from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
 
 from billing.config import BillingSettings
 from finhub_shared.errors import ProviderError, ProviderUnavailable
 
 log = structlog.get_logger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @asynccontextmanager
@@ -51,9 +54,20 @@ def stripe_errors(action: str) -> Iterator[None]:
         raise ProviderError(f"Stripe refused to {action}.") from None
 
 
-def as_dict(stripe_object: stripe.StripeObject) -> dict[str, Any]:
-    """A Stripe object as the plain JSON it came from (stripe objects are not dicts)."""
-    return stripe_object.to_dict()
+async def stripe_call(action: str, answer_model: type[ModelT], request: Awaitable[Any]) -> ModelT:
+    """Stripe's answer to `request` parsed as `answer_model` (one of `stripe_payloads`).
+
+    A failed call, or an answer not of the expected shape, is a 502/503 naming `action`.
+    """
+    with stripe_errors(action):
+        answer = await request
+    # Stripe objects are not dicts: parse the plain JSON they came from.
+    plain = answer.to_dict() if isinstance(answer, stripe.StripeObject) else answer
+    try:
+        return answer_model.model_validate(plain)
+    except ValidationError as error:
+        log.warning("stripe_answer_unexpected", action=action, problems=error.error_count())
+        raise ProviderError(f"Stripe answered in an unexpected shape to {action}.") from None
 
 
 def _stripe_from_app(request: Request) -> stripe.StripeClient:

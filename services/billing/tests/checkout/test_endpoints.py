@@ -13,9 +13,8 @@ from finhub_shared.db import Database
 
 from ..conftest import Deliver
 from ..helpers import bearer, entitlement_snapshots, register
-from ..scenario import T0, Company, checked_out_company
+from ..scenario import checked_out_company, subscribed_company
 from ..stripe_fake import FakeStripe
-from ..stripe_objects import event
 
 pytestmark = pytest.mark.asyncio
 
@@ -202,21 +201,10 @@ async def test_without_a_subscription_there_is_nothing_to_change(
     assert response.json()["code"] == "no_active_subscription"
 
 
-async def _active_company(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
-) -> Company:
-    company = await checked_out_company(client, fake_stripe)
-    stripe_subscription = company.subscription()
-    fake_stripe.add_subscription(stripe_subscription)
-    await deliver(event("customer.subscription.created", stripe_subscription, created=T0))
-    await deliver(company.checkout_completed(created=T0 + 1))
-    return company
-
-
 async def test_cancel_at_period_end(
     client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
 ) -> None:
-    company = await _active_company(client, fake_stripe, deliver)
+    company = await subscribed_company(client, fake_stripe, deliver)
 
     response = await client.post(
         "/api/payments/subscription/cancel/", json={}, headers=company.headers
@@ -232,7 +220,7 @@ async def test_cancel_at_period_end(
 async def test_cancel_now_drops_the_plan(
     client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
 ) -> None:
-    company = await _active_company(client, fake_stripe, deliver)
+    company = await subscribed_company(client, fake_stripe, deliver)
 
     response = await client.post(
         "/api/payments/subscription/cancel/", json={"when": "now"}, headers=company.headers
@@ -250,7 +238,7 @@ async def test_cancel_now_drops_the_plan(
 async def test_change_plan_goes_through_stripe_with_proration(
     client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
 ) -> None:
-    company = await _active_company(client, fake_stripe, deliver)
+    company = await subscribed_company(client, fake_stripe, deliver)
 
     response = await client.post(
         "/api/payments/subscription/change-plan/",
@@ -273,7 +261,7 @@ async def test_change_plan_goes_through_stripe_with_proration(
 async def test_changing_to_the_same_plan_is_refused(
     client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
 ) -> None:
-    company = await _active_company(client, fake_stripe, deliver)
+    company = await subscribed_company(client, fake_stripe, deliver)
 
     response = await client.post(
         "/api/payments/subscription/change-plan/",

@@ -8,7 +8,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from banking.fields import AmountCents, NonBlankText, Text
+from banking.fields import AmountCents
+from finhub_shared.fields import NonBlankText, Text
 
 Field_ = Literal["description", "merchant"]
 Match = Literal["contains", "equals"]

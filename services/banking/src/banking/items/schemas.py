@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from banking.accounts.schemas import AccountRead
 from banking.connectors.schemas import ConnectorRead
-from banking.fields import Text
 from banking.items.next_action import Action
+from finhub_shared.fields import Text
 
 
 class ConnectTokenRequest(BaseModel):

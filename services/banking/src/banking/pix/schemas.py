@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from banking.fields import Text
+from finhub_shared.fields import Text
 
 Cents = Annotated[int, Field(gt=0, le=100_000_000_00)]
 Text140 = Annotated[Text, Field(min_length=1, max_length=140)]

@@ -9,7 +9,8 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from banking.categories.schemas import RuleRead
-from banking.fields import AmountCents, CalendarDay, Text
+from banking.fields import AmountCents, CalendarDay
+from finhub_shared.fields import Text
 
 
 class TransactionRead(BaseModel):

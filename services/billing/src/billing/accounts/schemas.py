@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from billing.subscriptions.schemas import SubscriptionSummary
+from finhub_shared.fields import NonBlankText
 
 
 def _normalise_email(email: str) -> str:
@@ -23,8 +24,8 @@ Email = Annotated[EmailStr, AfterValidator(_normalise_email)]
 class RegisterRequest(BaseModel):
     email: Email
     password: str
-    name: str = Field(min_length=1, max_length=200)
-    company_name: str = Field(min_length=1, max_length=200)
+    name: NonBlankText = Field(min_length=1, max_length=200)
+    company_name: NonBlankText = Field(min_length=1, max_length=200)
 
 
 class LoginRequest(BaseModel):

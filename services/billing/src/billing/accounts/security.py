@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from billing.accounts.errors import WeakPassword
+from finhub_shared.fields import encodable
 
 MIN_PASSWORD_LENGTH = 10
 # Longer passwords are refused before hashing: argon2 over megabytes is a denial of service.
@@ -22,6 +23,8 @@ _hasher = PasswordHasher()
 
 def check_new_password(password: str, email: str) -> None:
     """Refuse a password that is easy to guess; the error never repeats the password."""
+    if not encodable(password):
+        raise WeakPassword("The password must be valid Unicode text.")
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise WeakPassword(
             f"The password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
@@ -40,7 +43,10 @@ async def hash_password(password: str) -> str:
 
 
 async def password_matches(password_hash: str, password: str) -> bool:
-    """Whether the password is the one hashed."""
+    """Whether the password is the one hashed; one without a UTF-8 form never is (argon2 hashes
+    bytes)."""
+    if not encodable(password):
+        return False
     try:
         return await asyncio.to_thread(_hasher.verify, password_hash, password)
     except (VerificationError, InvalidHashError):

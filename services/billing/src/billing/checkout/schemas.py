@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from billing.plans.schemas import BillingPeriod
+from billing.plans.schemas import BillingPeriod, PlanId
 
 
 class CheckoutRequest(BaseModel):
-    plan_id: int
+    plan_id: PlanId
     billing_period: BillingPeriod
 
 
@@ -28,5 +28,5 @@ class CancelRequest(BaseModel):
 
 
 class ChangePlanRequest(BaseModel):
-    plan_id: int
+    plan_id: PlanId
     billing_period: BillingPeriod

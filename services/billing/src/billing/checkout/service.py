@@ -32,7 +32,7 @@ from billing.customers.service import ensure_customer
 from billing.plans.models import Plan
 from billing.plans.schemas import BillingPeriod
 from billing.plans.service import lookup_key, plan_on_sale
-from billing.stripe_api import as_dict, stripe_errors
+from billing.stripe_api import stripe_call
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
 from finhub_shared.auth import Principal
@@ -43,10 +43,13 @@ SUBSCRIBED = frozenset({subscriptions.ACTIVE, subscriptions.PAST_DUE, subscripti
 
 async def _price_id(stripe_client: stripe.StripeClient, plan: Plan, period: BillingPeriod) -> str:
     key = lookup_key(plan, period)
-    with stripe_errors("find the plan's price"):
-        prices = await stripe_client.v1.prices.list_async(
+    prices = await stripe_call(
+        "find the plan's price",
+        stripe_payloads.StripeList[stripe_payloads.Price],
+        stripe_client.v1.prices.list_async(
             params={"lookup_keys": [key], "active": True, "limit": 1}
-        )
+        ),
+    )
     if not prices.data:
         raise StripePriceMissing(f"Stripe has no active price with lookup key {key}.")
     return prices.data[0].id
@@ -77,8 +80,10 @@ async def start_checkout(
     price_id = await _price_id(stripe_client, plan, form.billing_period)
     customer_id = await _customer_for(session, stripe_client, principal)
     metadata = _metadata(principal, plan, form.billing_period)
-    with stripe_errors("start the checkout"):
-        checkout = await stripe_client.v1.checkout.sessions.create_async(
+    checkout = await stripe_call(
+        "start the checkout",
+        stripe_payloads.CheckoutSession,
+        stripe_client.v1.checkout.sessions.create_async(
             params={
                 "mode": "subscription",
                 "customer": customer_id,
@@ -89,7 +94,8 @@ async def start_checkout(
                 "metadata": metadata,
                 "subscription_data": {"metadata": metadata},
             }
-        )
+        ),
+    )
     if checkout.url is None:
         raise StripePriceMissing("Stripe answered without a checkout URL.")
     await audit.record(
@@ -124,13 +130,16 @@ async def open_portal(
     customer = await customers.for_company(session, principal.company_id)
     if customer is None or customer.deleted_at is not None:
         raise NoBillingAccount("The company has no billing account yet; subscribe first.")
-    with stripe_errors("open the customer portal"):
-        portal = await stripe_client.v1.billing_portal.sessions.create_async(
+    portal = await stripe_call(
+        "open the customer portal",
+        stripe_payloads.PortalSession,
+        stripe_client.v1.billing_portal.sessions.create_async(
             params={
                 "customer": customer.stripe_customer_id,
                 "return_url": settings.portal_return_url,
             }
-        )
+        ),
+    )
     return PortalOut(url=portal.url)
 
 
@@ -150,17 +159,17 @@ async def cancel(
 ) -> None:
     """Cancel at the end of the paid period (the default), or now."""
     subscription, stripe_id = await _subscribed(session, principal)
-    with stripe_errors("cancel the subscription"):
-        if form.when == "now":
-            answer = await stripe_client.v1.subscriptions.cancel_async(stripe_id)
-        else:
-            answer = await stripe_client.v1.subscriptions.update_async(
-                stripe_id, params={"cancel_at_period_end": True}
-            )
+    if form.when == "now":
+        request = stripe_client.v1.subscriptions.cancel_async(stripe_id)
+    else:
+        request = stripe_client.v1.subscriptions.update_async(
+            stripe_id, params={"cancel_at_period_end": True}
+        )
+    answer = await stripe_call("cancel the subscription", stripe_payloads.Subscription, request)
     await subscriptions.apply_stripe_subscription(
         session,
         subscription,
-        stripe_payloads.Subscription.model_validate(as_dict(answer)),
+        answer,
         version=None,
         actor=audit.user_actor(principal.user_id),
         action=f"cancel_requested_{form.when}",
@@ -180,8 +189,10 @@ async def change_plan(
         raise PlanUnchanged("The company is already on this plan and billing period.")
     price_id = await _price_id(stripe_client, plan, form.billing_period)
     item_id = subscription.stripe_subscription_item_id or await _item_id(stripe_client, stripe_id)
-    with stripe_errors("change the plan"):
-        answer = await stripe_client.v1.subscriptions.update_async(
+    answer = await stripe_call(
+        "change the plan",
+        stripe_payloads.Subscription,
+        stripe_client.v1.subscriptions.update_async(
             stripe_id,
             params={
                 "items": [{"id": item_id, "price": price_id}],
@@ -189,11 +200,12 @@ async def change_plan(
                 "cancel_at_period_end": False,
                 "metadata": _metadata(principal, plan, form.billing_period),
             },
-        )
+        ),
+    )
     await subscriptions.apply_stripe_subscription(
         session,
         subscription,
-        stripe_payloads.Subscription.model_validate(as_dict(answer)),
+        answer,
         version=None,
         actor=audit.user_actor(principal.user_id),
         action="plan_change_requested",
@@ -201,9 +213,12 @@ async def change_plan(
 
 
 async def _item_id(stripe_client: stripe.StripeClient, stripe_subscription_id: str) -> str:
-    with stripe_errors("read the subscription"):
-        answer = await stripe_client.v1.subscriptions.retrieve_async(stripe_subscription_id)
-    item = stripe_payloads.Subscription.model_validate(as_dict(answer)).first_item
+    answer = await stripe_call(
+        "read the subscription",
+        stripe_payloads.Subscription,
+        stripe_client.v1.subscriptions.retrieve_async(stripe_subscription_id),
+    )
+    item = answer.first_item
     if item is None:
         raise NoActiveSubscription("The subscription has no plan to change.")
     return item.id

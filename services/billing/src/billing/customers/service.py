@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.customers import repository
 from billing.customers.models import PaymentMethod, StripeCustomer
-from billing.stripe_api import stripe_errors
+from billing.stripe_api import stripe_call
+from billing.stripe_payloads import Customer
 
 
 async def ensure_customer(
@@ -32,15 +33,18 @@ async def ensure_customer(
     key = f"customer-{company_id}"
     if existing is not None:
         key += f"-after-{existing.stripe_customer_id}"
-    with stripe_errors("create the customer"):
-        created = await stripe_client.v1.customers.create_async(
+    created = await stripe_call(
+        "create the customer",
+        Customer,
+        stripe_client.v1.customers.create_async(
             params={
                 "email": email,
                 "name": company_name,
                 "metadata": {"company_id": str(company_id)},
             },
             options={"idempotency_key": key},
-        )
+        ),
+    )
     if existing is None:
         session.add(
             StripeCustomer(

@@ -15,7 +15,7 @@ from billing.dunning import repository, service
 from billing.dunning.models import DunningSchedule
 from billing.invoices import repository as invoices
 from billing.notifications.service import notify
-from billing.stripe_api import as_dict, stripe_errors
+from billing.stripe_api import stripe_call
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
 from finhub_shared.db import Database
@@ -93,16 +93,14 @@ async def _cancel(
     if not still_owed or stripe_id is None or stripe_id != schedule.stripe_subscription_id:
         service.finish(schedule, "stopped", now)
         return
-    with stripe_errors("cancel the unpaid subscription"):
-        answer = await stripe_client.v1.subscriptions.cancel_async(
+    answer = await stripe_call(
+        "cancel the unpaid subscription",
+        stripe_payloads.Subscription,
+        stripe_client.v1.subscriptions.cancel_async(
             stripe_id, options={"idempotency_key": f"dunning-cancel-{schedule.id}"}
-        )
-    await subscriptions.end_for_nonpayment(
-        session,
-        subscription,
-        stripe_payloads.Subscription.model_validate(as_dict(answer)),
-        actor=ACTOR,
+        ),
     )
+    await subscriptions.end_for_nonpayment(session, subscription, answer, actor=ACTOR)
     service.finish(schedule, "cancelled_subscription", now)
     await notify(
         session,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import StreamingResponse
 
 from billing.dependencies import DatabaseDep, Settings
@@ -14,6 +14,7 @@ from billing.notifications.stream import notification_events
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.events import utcnow
+from finhub_shared.fields import MAX_BIGINT
 from finhub_shared.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
@@ -30,7 +31,9 @@ async def list_notifications(
 
 @router.post("/{notification_id}/read")
 async def mark_read(
-    session: DbSession, principal: CurrentPrincipal, notification_id: int
+    session: DbSession,
+    principal: CurrentPrincipal,
+    notification_id: Annotated[int, Path(ge=1, le=MAX_BIGINT)],
 ) -> NotificationOut:
     """Mark a notification as read."""
     notification = await service.mark_read(session, principal, notification_id, utcnow())
@@ -43,7 +46,7 @@ async def stream_notifications(
     principal: CurrentPrincipal,
     database: DatabaseDep,
     settings: Settings,
-    last_event_id: Annotated[int | None, Header()] = None,
+    last_event_id: Annotated[int | None, Header(ge=0, le=MAX_BIGINT)] = None,
 ) -> StreamingResponse:
     """New notifications as Server-Sent Events; `Last-Event-ID` resumes after a reconnect."""
     if last_event_id is None:

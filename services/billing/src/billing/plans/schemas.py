@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from finhub_shared.fields import MAX_INTEGER
 
 BillingPeriod = Literal["monthly", "yearly"]
+# A plan's id as a client sends it: a JSON integer (not "2" or true) the plans table can hold.
+PlanId = Annotated[int, Field(strict=True, ge=1, le=MAX_INTEGER)]
 
 
 class Limits(BaseModel):

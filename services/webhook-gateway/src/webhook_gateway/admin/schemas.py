@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from finhub_shared.fields import Text
+
 
 def _in_utc(value: datetime) -> datetime:
     try:
@@ -16,10 +18,8 @@ def _in_utc(value: datetime) -> datetime:
         raise ValueError("the time is out of range once converted to UTC") from None
 
 
-# What a filter can compare with a stored event; PostgreSQL stores no NUL character in text.
-EventTypeFilter = Annotated[
-    str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00]*$")
-]
+# What a filter can compare with a stored event: text PostgreSQL can hold, as long as a type.
+EventTypeFilter = Annotated[Text, StringConstraints(min_length=1, max_length=255)]
 Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from finhub_shared.correlation import current_correlation_id
 from finhub_shared.events import SCHEMA_VERSION, routing_key, utcnow
+from finhub_shared.fields import storable
 from finhub_shared.settings import split_secrets
 from webhook_gateway.config import GatewaySettings
 from webhook_gateway.webhooks.catalog import PLUGGY_EVENT_FIELDS, STRIPE_EVENT_OBJECTS
@@ -229,17 +230,8 @@ def _identifier(value: object, prefix: str = "") -> bool:
         isinstance(value, str)
         and len(prefix) < len(value) <= MAX_IDENTIFIER_LENGTH
         and value.startswith(prefix)
-        and _storable(value)
+        and storable(value)
     )
-
-
-def _storable(text: str) -> bool:
-    """Whether PostgreSQL can store `text`: valid UTF-8 (no lone surrogate) without NUL."""
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
 
 
 def _unix_time(value: object) -> bool:
