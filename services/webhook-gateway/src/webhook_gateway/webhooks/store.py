@@ -13,7 +13,7 @@ from typing import Any, Literal
 import asyncpg
 import structlog
 
-from webhook_gateway.webhooks.errors import StorageUnavailable
+from webhook_gateway.webhooks.errors import MalformedEvent, StorageUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -127,15 +127,30 @@ class EventStore:
         rows = [pending.event for pending in first_of_each.values()]
         try:
             records = await self._insert(rows)
+        except asyncpg.DataError as error:
+            # A value PostgreSQL refuses (validation should have caught it): that event alone is
+            # malformed, and the others grouped with it are written one by one.
+            if len(rows) > 1:
+                await self._write_one_by_one(batch)
+                return
+            log.warning("webhook_refused_by_database", error=type(error).__name__)
+            _fail(batch, MalformedEvent("The event holds a value that cannot be stored."))
+            return
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
             log.error("webhook_store_failed", error=type(error).__name__, batch=len(batch))
-            for pending in batch:
-                _settle(pending.stored, error=StorageUnavailable("The event could not be stored."))
+            _fail(batch, StorageUnavailable("The event could not be stored."))
             return
         new_keys = {(record["source"], record["event_id"]) for record in records}
         for pending in batch:
             is_new = pending is first_of_each[pending.event.key] and pending.event.key in new_keys
             _settle(pending.stored, result=is_new)
+
+    async def _write_one_by_one(self, batch: list[_Pending]) -> None:
+        by_event: dict[tuple[str, str], list[_Pending]] = {}
+        for pending in batch:
+            by_event.setdefault(pending.event.key, []).append(pending)
+        for deliveries in by_event.values():
+            await self._write(deliveries)
 
     async def _insert(self, rows: list[IncomingEvent]) -> list[asyncpg.Record]:
         columns = _columns(rows)
@@ -164,6 +179,11 @@ def _columns(rows: list[IncomingEvent]) -> list[list[Any]]:
         [row.envelope for row in rows],
         [row.correlation_id for row in rows],
     ]
+
+
+def _fail(batch: list[_Pending], error: BaseException) -> None:
+    for pending in batch:
+        _settle(pending.stored, error=error)
 
 
 def _settle(
