@@ -12,6 +12,7 @@ from pydantic_settings import NoDecode
 from finhub_shared.settings import ServiceSettings, load_settings, split_secrets
 
 Network = IPv4Network | IPv6Network
+MIN_ADMIN_TOKEN_LENGTH = 32
 
 
 class GatewaySettings(ServiceSettings):
@@ -50,6 +51,17 @@ class GatewaySettings(ServiceSettings):
         30_000, ge=1, validation_alias="WEBHOOK_RATE_LIMIT_PER_TYPE_PER_MINUTE"
     )
     retention_days: int = Field(90, ge=1, validation_alias="WEBHOOK_RETENTION_DAYS")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        # The token opens every stored webhook and can replay them: not something to guess.
+        if len(value.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_ADMIN_TOKEN_LENGTH} characters "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return value
 
     @field_validator("pluggy_allowed_networks", "trusted_proxy_networks", mode="before")
     @classmethod
