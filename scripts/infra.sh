@@ -39,7 +39,11 @@ start_postgres() {
 }
 
 start_rabbitmq() {
-  if command -v rabbitmq-server >/dev/null; then
+  if command -v rabbitmqctl >/dev/null && rabbitmqctl -q ping >/dev/null 2>&1; then
+    # The node runs but its app was stopped (`rabbitmqctl stop_app`): start the app only.
+    echo "infra: starting RabbitMQ's app"
+    rabbitmqctl -q start_app
+  elif command -v rabbitmq-server >/dev/null; then
     echo "infra: starting RabbitMQ"
     rabbitmq-server -detached
   elif docker_engine; then
