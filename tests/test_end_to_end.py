@@ -10,84 +10,25 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import httpx
 import pytest
 import respx
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 
 import billing.consumer
 import billing.main
 import provider_sandbox.main
 import webhook_gateway.main
 from billing.database import InboxEvent
-from finhub_shared.bus import (
-    Consumer,
-    ConsumerQueue,
-    Publisher,
-    delete_consumer_queue,
-)
-from finhub_shared.db import Database
-from finhub_shared.inbox import inbox_dispatcher
-from finhub_shared.outbox import OutboxRelay
 from finhub_shared.testing import migrate_fresh
 from webhook_gateway.database import OutboxMessage as GatewayOutbox
 
+from .parts import consuming, relaying, running
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://local") as client:
-            yield client
-
-
-@asynccontextmanager
-async def relaying(database_url: str) -> AsyncIterator[None]:
-    """The gateway's worker: its outbox relayed to RabbitMQ."""
-    database = Database(database_url, application_name="e2e-gateway-relay")
-    publisher = Publisher(os.environ["AMQP_URL"], name="e2e gateway relay")
-    await publisher.connect()
-    relay = OutboxRelay(database, GatewayOutbox, publisher)
-    task = asyncio.create_task(relay.run())
-    try:
-        yield
-    finally:
-        relay.stop()
-        await task
-        await publisher.close()
-        await database.dispose()
-
-
-@asynccontextmanager
-async def consuming_stripe_events(database_url: str) -> AsyncIterator[None]:
-    """Billing's worker: Stripe events from RabbitMQ into billing's database, through its inbox."""
-    database = Database(database_url, application_name="e2e-billing-consumer")
-    # A queue of this test's own, bound like billing.stripe, so no other test's events mix in.
-    queue = ConsumerQueue(f"e2e.billing.stripe.{uuid.uuid4().hex[:8]}", ("stripe.#",))
-    dispatch = inbox_dispatcher(database, InboxEvent, queue.name, billing.consumer.stripe_events)
-    consumer = Consumer(os.environ["AMQP_URL"], queue, dispatch, prefetch=8)
-    await consumer.start()
-    try:
-        yield
-    finally:
-        await consumer.stop()
-        await database.dispose()
-        await _delete_queues(queue)
-
-
-async def _delete_queues(queue: ConsumerQueue) -> None:
-    connection = await aio_pika.connect(os.environ["AMQP_URL"])
-    async with connection, connection.channel() as channel:
-        await delete_consumer_queue(channel, queue)
 
 
 async def wait_for_subscription(
@@ -123,8 +64,10 @@ async def test_a_paid_checkout_reaches_billing_through_gateway_and_broker() -> N
         network = stack.enter_context(respx.mock(assert_all_called=False))
         network.route(host="127.0.0.1", port=8010).mock(side_effect=respx.ASGIHandler(sandbox_app))
         billing_api = await stack.enter_async_context(running(billing.main.create_app()))
-        await stack.enter_async_context(relaying(gateway_url))
-        await stack.enter_async_context(consuming_stripe_events(billing_url))
+        await stack.enter_async_context(relaying(gateway_url, GatewayOutbox))
+        await stack.enter_async_context(
+            consuming(billing_url, InboxEvent, "stripe.#", billing.consumer.stripe_events)
+        )
 
         registered = await billing_api.post(
             "/api/auth/register",

@@ -1,0 +1,161 @@
+"""A bank connection across services, with the real PostgreSQL and RabbitMQ:
+
+register at billing (its access token opens banking) → banking's connect token → the user logs in
+at the Pluggy stand-in → banking's callback → the stand-in finishes the connection and sends its
+webhooks to the gateway (registered with our secret header) → stored, relayed to RabbitMQ →
+banking's consumer fetches the item and queues a sync on its own work queue → banking's sync
+consumer pages through Pluggy's transactions → the company sees every one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+import banking.consumer
+import banking.main
+import billing.main
+import provider_sandbox.main
+import webhook_gateway.main
+from banking import runtime
+from banking.config import get_settings as banking_settings
+from banking.database import InboxEvent as BankingInbox
+from banking.database import OutboxMessage as BankingOutbox
+from banking.pluggy import PluggyClient
+from banking.registries import pluggy_events, sync_jobs
+from finhub_shared.testing import migrate_fresh
+from webhook_gateway.config import get_settings as gateway_settings
+from webhook_gateway.database import OutboxMessage as GatewayOutbox
+from webhook_gateway.pluggy_registration import service as pluggy_registration
+
+from .parts import consuming, relaying, running
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def every_transaction(banking_api: httpx.AsyncClient, token: str) -> list[dict[str, Any]]:
+    """All the company's transactions, through banking's cursor pages."""
+    headers, params = {"Authorization": f"Bearer {token}"}, {"limit": 200}
+    page = await banking_api.get("/api/banking/transactions/", params=params, headers=headers)
+    results: list[dict[str, Any]] = page.json()["results"]
+    while cursor := page.json()["next_cursor"]:
+        page = await banking_api.get(
+            "/api/banking/transactions/", params={**params, "cursor": cursor}, headers=headers
+        )
+        results += page.json()["results"]
+    return results
+
+
+async def pluggy_transaction_count(sandbox: httpx.AsyncClient, item_id: str) -> int:
+    """How many transactions the Pluggy stand-in holds for the item's accounts."""
+    credentials = {
+        "clientId": os.environ["PLUGGY_CLIENT_ID"],
+        "clientSecret": os.environ["PLUGGY_CLIENT_SECRET"],
+    }
+    key = (await sandbox.post("/pluggy/auth", json=credentials)).json()["apiKey"]
+    headers = {"X-API-KEY": key}
+    accounts = await sandbox.get("/pluggy/accounts", params={"itemId": item_id}, headers=headers)
+    total = 0
+    for account in accounts.json()["results"]:
+        query: str | None = f"?accountId={account['id']}"
+        while query:
+            page = (await sandbox.get(f"/pluggy/v2/transactions{query}", headers=headers)).json()
+            total, query = total + len(page["results"]), page["next"]
+    return total
+
+
+@pytest.mark.asyncio
+async def test_a_connected_bank_is_synced_through_gateway_and_broker() -> None:
+    admin_url = os.environ["POSTGRES_ADMIN_URL"]
+    gateway_url = os.environ["GATEWAY_DATABASE_URL"]
+    billing_url = os.environ["BILLING_DATABASE_URL"]
+    banking_url = os.environ["BANKING_DATABASE_URL"]
+    for service, url in (
+        ("webhook-gateway", gateway_url),
+        ("billing", billing_url),
+        ("banking", banking_url),
+    ):
+        await migrate_fresh(ROOT / "services" / service, url, admin_url)
+
+    async with AsyncExitStack() as stack:
+        gateway_app = webhook_gateway.main.create_app()
+        sandbox_app = provider_sandbox.main.create_app(
+            webhook_transport=httpx.ASGITransport(app=gateway_app)
+        )
+        to_pluggy = httpx.ASGITransport(app=sandbox_app)
+        sandbox = await stack.enter_async_context(running(sandbox_app))
+        await stack.enter_async_context(running(gateway_app))
+        billing_api = await stack.enter_async_context(running(billing.main.create_app()))
+        banking_api = await stack.enter_async_context(
+            running(banking.main.create_app(pluggy_transport=to_pluggy))
+        )
+        # Banking's worker: its Pluggy client, its outbox relayed, its two queues consumed.
+        settings = banking_settings()
+        worker_pluggy = PluggyClient(
+            settings.pluggy_api_url,
+            settings.pluggy_client_id,
+            SecretStr(settings.pluggy_client_secret.get_secret_value()),
+            transport=to_pluggy,
+        )
+        stack.push_async_callback(worker_pluggy.aclose)
+        stack.enter_context(
+            runtime.installed(runtime.Runtime(settings=settings, pluggy=worker_pluggy))
+        )
+        await stack.enter_async_context(relaying(gateway_url, GatewayOutbox))
+        await stack.enter_async_context(relaying(banking_url, BankingOutbox))
+        await stack.enter_async_context(
+            consuming(banking_url, BankingInbox, "pluggy.#", pluggy_events)
+        )
+        await stack.enter_async_context(
+            consuming(banking_url, BankingInbox, "banking.sync.#", sync_jobs)
+        )
+        # Once per environment, as an operator does: Pluggy learns our URL and secret header.
+        async with pluggy_registration.open_pluggy(gateway_settings(), transport=to_pluggy) as api:
+            await pluggy_registration.register(api, gateway_settings())
+
+        registered = await billing_api.post(
+            "/api/auth/register",
+            json={
+                "email": "joana@oficina.com.br",
+                "password": "Correct-horse-battery-9",
+                "name": "Joana Lima",
+                "company_name": "Oficina Lima",
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        token = registered.json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        connect = await banking_api.post(
+            "/api/banking/pluggy/connect-token/", json={}, headers=headers
+        )
+        assert connect.status_code == 201, connect.text
+        # What Pluggy's Connect widget does in the user's browser with the connect token.
+        item = await sandbox.post(
+            "/pluggy/items",
+            headers={"X-API-KEY": connect.json()["connect_token"]},
+            json={"connectorId": 0, "parameters": {"user": "user-ok", "password": "password-ok"}},
+        )
+        assert item.status_code == 200, item.text
+        callback = await banking_api.post(
+            "/api/banking/pluggy/callback/", json={"item_id": item.json()["id"]}, headers=headers
+        )
+        assert callback.status_code == 200, callback.text
+        await sandbox.post("/pluggy/_sandbox/advance", json={"minutes": 2})
+
+        expected = await pluggy_transaction_count(sandbox, item.json()["id"])
+        async with asyncio.timeout(60):
+            while len(synced := await every_transaction(banking_api, token)) < expected:
+                await asyncio.sleep(0.5)
+        [connection] = (await banking_api.get("/api/banking/items/", headers=headers)).json()
+
+    assert expected > 0
+    assert len(synced) == expected
+    assert len({transaction["id"] for transaction in synced}) == expected
+    assert (connection["status"], connection["next_action"]["action"]) == ("UPDATED", "none")
