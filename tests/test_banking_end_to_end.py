@@ -4,14 +4,17 @@ register at billing (its access token opens banking) → banking's connect token
 at the Pluggy stand-in → banking's callback → the stand-in finishes the connection and sends its
 webhooks to the gateway (registered with our secret header) → stored, relayed to RabbitMQ →
 banking's consumer fetches the item and queues a sync on its own work queue → banking's sync
-consumer pages through Pluggy's transactions → the company sees every one of them.
+consumer pages through Pluggy's transactions → the company sees every one of them, and billing,
+told by banking's usage events, shows the latest month's count against the plan.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections import Counter
 from contextlib import AsyncExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from pydantic import SecretStr
 
 import banking.consumer
 import banking.main
+import billing.consumer
 import billing.main
 import provider_sandbox.main
 import webhook_gateway.main
@@ -28,8 +32,11 @@ from banking import runtime
 from banking.config import get_settings as banking_settings
 from banking.database import InboxEvent as BankingInbox
 from banking.database import OutboxMessage as BankingOutbox
+from banking.money import month_of
 from banking.pluggy import PluggyClient
 from banking.registries import pluggy_events, sync_jobs
+from billing.database import InboxEvent as BillingInbox
+from billing.registries import usage_events
 from finhub_shared.testing import migrate_fresh
 from webhook_gateway.config import get_settings as gateway_settings
 from webhook_gateway.database import OutboxMessage as GatewayOutbox
@@ -51,6 +58,14 @@ async def every_transaction(banking_api: httpx.AsyncClient, token: str) -> list[
         )
         results += page.json()["results"]
     return results
+
+
+async def billing_usage(billing_api: httpx.AsyncClient, token: str) -> dict[str, Any] | None:
+    """The usage billing shows on the company's subscription (what banking last reported)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    subscription = (await billing_api.get("/api/payments/subscription/", headers=headers)).json()
+    usage: dict[str, Any] | None = subscription["usage"]
+    return usage
 
 
 async def pluggy_transaction_count(sandbox: httpx.AsyncClient, item_id: str) -> int:
@@ -116,6 +131,9 @@ async def test_a_connected_bank_is_synced_through_gateway_and_broker() -> None:
         await stack.enter_async_context(
             consuming(banking_url, BankingInbox, "banking.sync.#", sync_jobs)
         )
+        await stack.enter_async_context(
+            consuming(billing_url, BillingInbox, "banking.usage.#", usage_events)
+        )
         # Once per environment, as an operator does: Pluggy learns our URL and secret header.
         async with pluggy_registration.open_pluggy(gateway_settings(), transport=to_pluggy) as api:
             await pluggy_registration.register(api, gateway_settings())
@@ -154,8 +172,19 @@ async def test_a_connected_bank_is_synced_through_gateway_and_broker() -> None:
             while len(synced := await every_transaction(banking_api, token)) < expected:
                 await asyncio.sleep(0.5)
         [connection] = (await banking_api.get("/api/banking/items/", headers=headers)).json()
+        per_month = Counter(
+            month_of(datetime.fromisoformat(t["date"])).strftime("%Y-%m") for t in synced
+        )
+        latest_month = max(per_month)
+        async with asyncio.timeout(30):
+            while (usage := await billing_usage(billing_api, token)) is None or (
+                usage["month"],
+                usage["transactions_this_month"],
+            ) != (latest_month, per_month[latest_month]):
+                await asyncio.sleep(0.3)
 
     assert expected > 0
     assert len(synced) == expected
     assert len({transaction["id"] for transaction in synced}) == expected
     assert (connection["status"], connection["next_action"]["action"]) == ("UPDATED", "none")
+    assert usage["bank_accounts"] == len(connection["accounts"])

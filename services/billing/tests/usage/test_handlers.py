@@ -26,12 +26,14 @@ async def test_the_newest_usage_report_is_shown(
     dispatch = inbox_dispatcher(database, InboxEvent, "billing.usage", usage_events)
     now = datetime.now(UTC)
 
-    def report(accounts: int, transactions: int, measured: datetime) -> EventEnvelope:
+    def report(
+        accounts: int, transactions: int, measured: datetime, month: str = "2026-11"
+    ) -> EventEnvelope:
         data = {
             "company_id": company_id,
             "bank_accounts": accounts,
             "transactions_this_month": transactions,
-            "month": "2026-11",
+            "month": month,
         }
         return new_event("banking", "usage.changed", data, occurred_at=measured)
 
@@ -42,3 +44,11 @@ async def test_the_newest_usage_report_is_shown(
     assert usage["bank_accounts"] == 2
     assert usage["transactions_this_month"] == 130
     assert usage["month"] == "2026-11"
+
+    # A first sync reports each month of the history at once, in any order: the latest stays.
+    await dispatch(report(2, 180, now, month="2026-12"))
+    await dispatch(report(2, 95, now, month="2026-10"))
+    await dispatch(report(2, 40, now + timedelta(minutes=1), month="2026-09"))
+
+    usage = (await subscription_of(client, body["access_token"]))["usage"]
+    assert (usage["month"], usage["transactions_this_month"]) == ("2026-12", 180)

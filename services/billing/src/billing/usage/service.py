@@ -28,10 +28,15 @@ async def record(session: AsyncSession, usage: UsageChanged, measured_at: dateti
         "measured_at": measured_at,
     }
     statement = insert(Usage).values(values)
-    # One statement, so concurrent reports need no lock: the newest measurement wins.
+    # One statement, so concurrent reports need no lock. The latest month wins, then the newest
+    # measurement of it: a sync of a year of history reports every month at the same moment.
+    later_month = Usage.month < statement.excluded.month
+    newer_measure = (Usage.month == statement.excluded.month) & (
+        Usage.measured_at < statement.excluded.measured_at
+    )
     statement = statement.on_conflict_do_update(
         index_elements=[Usage.company_id],
         set_={name: statement.excluded[name] for name in values if name != "company_id"},
-        where=Usage.measured_at < statement.excluded.measured_at,
+        where=later_month | newer_measure,
     )
     await session.execute(statement)
