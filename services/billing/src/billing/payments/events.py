@@ -32,7 +32,9 @@ async def locked_payment(
     """The payment, read again under its company's subscription row lock; None if unknown."""
     payment = await service.payment_of(session, intent_id=intent_id, charge_id=charge_id)
     if payment is None:
-        log.warning("stripe_event_unmatched", stripe_event=event.id, event_type=event.type)
+        # Usual for a subscription's payment: Stripe sends the intent's and the charge's events
+        # before the invoice's, which record the payment (and carry the same outcome).
+        log.info("stripe_event_unmatched", stripe_event=event.id, event_type=event.type)
         return None
     subscription = await subscriptions.lock(session, payment.company_id)
     await session.refresh(payment)
