@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -56,6 +56,8 @@ SYNC_REQUESTED = "sync.requested"
 # Each sync re-reads the hour before the newest transaction it saw last time: Pluggy does not
 # promise that one execution stores its transactions in createdAt order. Upserts absorb it.
 OVERLAP = timedelta(hours=1)
+# Pages fetched ahead of the one being stored (Pluggy's pages are about 500 KB each).
+READ_AHEAD_PAGES = 2
 
 
 @dataclass
@@ -181,31 +183,52 @@ async def sync_account(
     monthly_limit, categorizer = await _company_terms(session, runtime, account, now)
     result = SyncResult()
     pages = runtime.pluggy.transaction_pages(account.pluggy_account_id, created_at_from=since)
-    async for page in read_ahead(pages):
-        await store_page(session, account, page, categorizer, monthly_limit, result)
+    # Closed at once should storing fail, so that no fetch outlives the sync.
+    async with contextlib.aclosing(read_ahead(pages)) as ahead:
+        async for page in ahead:
+            await store_page(session, account, page, categorizer, monthly_limit, result)
     await refresh_balance(session, runtime.pluggy, account, item)
     await accounts.mark_synced(session, account.id, result.newest_created_at, now)
     await usage.report(session, account.company_id, result.months, monthly_limit, now)
     return result
 
 
-async def read_ahead(pages: AsyncGenerator[PageT, None]) -> AsyncIterator[PageT]:
-    """The pages in order, the next one fetched from Pluggy while the caller stores this one.
+async def read_ahead(
+    pages: AsyncGenerator[PageT, None], depth: int = READ_AHEAD_PAGES
+) -> AsyncGenerator[PageT, None]:
+    """The pages in order, the next ones fetched from Pluggy while the caller stores this one.
 
-    One page ahead only, so memory stays flat however many pages there are.
+    At most `depth` pages wait, so memory stays flat however many pages there are.
     """
-    upcoming = asyncio.ensure_future(anext(pages, None))
+    waiting: asyncio.Queue[PageT | None] = asyncio.Queue(maxsize=depth)
+
+    async def fetch() -> None:
+        async for page in pages:
+            await waiting.put(page)
+        await waiting.put(None)
+
+    fetching = asyncio.create_task(fetch())
     try:
-        while (page := await upcoming) is not None:
-            upcoming = asyncio.ensure_future(anext(pages, None))
+        while (page := await _next_or_failure(waiting, fetching)) is not None:
             yield page
     finally:
-        if upcoming.cancel():  # the caller stopped early: stop fetching
-            with contextlib.suppress(asyncio.CancelledError):
-                await upcoming
-        elif not upcoming.cancelled():
-            upcoming.exception()  # a page that failed after the caller did: already moot
+        fetching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await fetching
         await pages.aclose()
+
+
+async def _next_or_failure(
+    waiting: asyncio.Queue[PageT | None], fetching: asyncio.Task[None]
+) -> PageT | None:
+    """The next page, or the error that stopped the fetching."""
+    next_page = asyncio.ensure_future(waiting.get())
+    await asyncio.wait((next_page, fetching), return_when=asyncio.FIRST_COMPLETED)
+    if next_page.done():
+        return next_page.result()
+    next_page.cancel()
+    fetching.result()  # raises what stopped it
+    return waiting.get_nowait()
 
 
 async def refetch_transactions(
