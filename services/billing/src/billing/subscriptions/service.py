@@ -25,7 +25,7 @@ from billing.entitlements.service import entitlements_of, publish_if_changed
 from billing.notifications.service import notify
 from billing.plans import repository as plans
 from billing.plans.models import Plan
-from billing.subscriptions import repository
+from billing.subscriptions import metrics, repository
 from billing.subscriptions.models import Subscription
 from finhub_shared.events import utcnow
 
@@ -128,6 +128,7 @@ async def start_trial(
     )
     session.add(subscription)
     await session.flush()
+    metrics.SUBSCRIPTIONS_ENTERING.labels(TRIAL).inc()
     await audit.record(
         session, company_id, actor=actor, action="trial_started", after=state_of(subscription)
     )
@@ -199,6 +200,8 @@ def _set_status(subscription: Subscription, status: str, version: datetime | Non
         same_moment = version == subscription.status_changed_at
         if same_moment and GRAVITY[status] < GRAVITY[subscription.status]:
             return
+    if status != subscription.status:
+        metrics.SUBSCRIPTIONS_ENTERING.labels(status).inc()
     subscription.status = status
     if version is not None:
         subscription.status_changed_at = version
