@@ -5,7 +5,9 @@ at the Pluggy stand-in → banking's callback → the stand-in finishes the conn
 webhooks to the gateway (registered with our secret header) → stored, relayed to RabbitMQ →
 banking's consumer fetches the item and queues a sync on its own work queue → banking's sync
 consumer pages through Pluggy's transactions → the company sees every one of them, and billing,
-told by banking's usage events, shows the latest month's count against the plan.
+told by banking's usage events, shows the latest month's count against the plan. Then the user
+revokes the consent at the bank: banking stops the connection, deletes its bank data, and the
+company is told through billing's notifications.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from banking.money import month_of
 from banking.pluggy import PluggyClient
 from banking.registries import pluggy_events, sync_jobs
 from billing.database import InboxEvent as BillingInbox
-from billing.registries import usage_events
+from billing.registries import notification_events, usage_events
 from finhub_shared.testing import migrate_fresh
 from webhook_gateway.config import get_settings as gateway_settings
 from webhook_gateway.database import OutboxMessage as GatewayOutbox
@@ -68,14 +70,36 @@ async def billing_usage(billing_api: httpx.AsyncClient, token: str) -> dict[str,
     return usage
 
 
-async def pluggy_transaction_count(sandbox: httpx.AsyncClient, item_id: str) -> int:
-    """How many transactions the Pluggy stand-in holds for the item's accounts."""
+async def notification_kinds(billing_api: httpx.AsyncClient, token: str) -> set[str]:
+    """The kinds of notification billing holds for the company's users."""
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = (await billing_api.get("/api/notifications/", headers=headers)).json()
+    return {notification["kind"] for notification in listed["items"]}
+
+
+async def revoke_consent(sandbox: httpx.AsyncClient, item_id: str) -> None:
+    """The user revokes the item's consent at their bank (the stand-in's control API)."""
+    key = await sandbox_api_key(sandbox)
+    consents = await sandbox.get(
+        "/pluggy/consents", params={"itemId": item_id}, headers={"X-API-KEY": key}
+    )
+    [consent] = consents.json()["results"]
+    revoked = await sandbox.post(f"/pluggy/_sandbox/consents/{consent['id']}/revoke")
+    assert revoked.status_code == 200, revoked.text
+
+
+async def sandbox_api_key(sandbox: httpx.AsyncClient) -> str:
     credentials = {
         "clientId": os.environ["PLUGGY_CLIENT_ID"],
         "clientSecret": os.environ["PLUGGY_CLIENT_SECRET"],
     }
-    key = (await sandbox.post("/pluggy/auth", json=credentials)).json()["apiKey"]
-    headers = {"X-API-KEY": key}
+    key: str = (await sandbox.post("/pluggy/auth", json=credentials)).json()["apiKey"]
+    return key
+
+
+async def pluggy_transaction_count(sandbox: httpx.AsyncClient, item_id: str) -> int:
+    """How many transactions the Pluggy stand-in holds for the item's accounts."""
+    headers = {"X-API-KEY": await sandbox_api_key(sandbox)}
     accounts = await sandbox.get("/pluggy/accounts", params={"itemId": item_id}, headers=headers)
     total = 0
     for account in accounts.json()["results"]:
@@ -134,6 +158,9 @@ async def test_a_connected_bank_is_synced_through_gateway_and_broker() -> None:
         await stack.enter_async_context(
             consuming(billing_url, BillingInbox, "banking.usage.#", usage_events)
         )
+        await stack.enter_async_context(
+            consuming(billing_url, BillingInbox, "banking.notification.#", notification_events)
+        )
         # Once per environment, as an operator does: Pluggy learns our URL and secret header.
         async with pluggy_registration.open_pluggy(gateway_settings(), transport=to_pluggy) as api:
             await pluggy_registration.register(api, gateway_settings())
@@ -183,8 +210,17 @@ async def test_a_connected_bank_is_synced_through_gateway_and_broker() -> None:
             ) != (latest_month, per_month[latest_month]):
                 await asyncio.sleep(0.3)
 
+        await revoke_consent(sandbox, item.json()["id"])
+        async with asyncio.timeout(30):
+            while "consent_revoked" not in await notification_kinds(billing_api, token):
+                await asyncio.sleep(0.3)
+        [revoked] = (await banking_api.get("/api/banking/items/", headers=headers)).json()
+        left = await every_transaction(banking_api, token)
+
     assert expected > 0
     assert len(synced) == expected
     assert len({transaction["id"] for transaction in synced}) == expected
     assert (connection["status"], connection["next_action"]["action"]) == ("UPDATED", "none")
     assert usage["bank_accounts"] == len(connection["accounts"])
+    assert (revoked["status"], revoked["next_action"]["action"]) == ("CONSENT_REVOKED", "reconnect")
+    assert left == []  # what LGPD asks: the bank data goes with the consent

@@ -393,3 +393,27 @@ async def test_the_dashboard_finds_the_rent_and_subscriptions_of_a_sandbox_bank(
     assert landlords & recurring.keys(), recurring  # the rent
     assert {"Netflix", "Spotify"} & recurring.keys(), recurring
     assert all(payment["months"] >= 3 for payment in recurring.values())
+
+
+@pytest.mark.asyncio
+async def test_a_consent_revoked_at_the_bank_closes_the_connection_and_deletes_its_data(
+    banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    headers = token_for(company_id)
+    item_id = await sandbox.create_item(clientUserId=str(company_id))
+    await sandbox.advance(minutes=1)
+    await callback(banking, company_id, item_id)
+    await webhooks.deliver()
+    await run_queued_syncs(database)
+    assert (await banking.get("/api/banking/transactions/", headers=headers)).json()["results"]
+
+    [consent] = (await sandbox.http.get("/consents", params={"itemId": item_id})).json()["results"]
+    revoked = await sandbox.http.post(f"/_sandbox/consents/{consent['id']}/revoke")
+    assert revoked.status_code == 200, revoked.text
+    assert "item/error" in await webhooks.deliver()
+
+    [item] = (await banking.get("/api/banking/items/", headers=headers)).json()
+    assert (item["status"], item["next_action"]["action"]) == ("CONSENT_REVOKED", "reconnect")
+    listed = await banking.get("/api/banking/transactions/", headers=headers)
+    assert listed.json()["results"] == []

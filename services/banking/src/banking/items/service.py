@@ -256,7 +256,9 @@ async def consent_is_gone(runtime: Runtime, item: Item, state: pluggy.Item, now:
     if state.consent_expires_at is not None and state.consent_expires_at <= now:
         return True
     connector = state.connector
-    if connector is None or not connector.is_open_finance:
+    open_finance = connector is not None and bool(connector.is_open_finance)
+    # Other connectors have consents too; their revocation shows as this execution status.
+    if not open_finance and state.execution_status != "USER_AUTHORIZATION_NOT_GRANTED":
         return False
     consents = await runtime.pluggy.list_consents(item.pluggy_item_id)
     return bool(consents) and not any(_in_force(consent, now) for consent in consents)
