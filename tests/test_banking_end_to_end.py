@@ -7,7 +7,8 @@ banking's consumer fetches the item and queues a sync on its own work queue → 
 consumer pages through Pluggy's transactions → the company sees every one of them, and billing,
 told by banking's usage events, shows the latest month's count against the plan. Then the user
 revokes the consent at the bank: banking stops the connection, deletes its bank data, and the
-company is told through billing's notifications.
+company is told through billing's notifications. A PIX payment on the way completes through
+Pluggy's payment events on the same road.
 """
 
 from __future__ import annotations
@@ -68,6 +69,21 @@ async def billing_usage(billing_api: httpx.AsyncClient, token: str) -> dict[str,
     subscription = (await billing_api.get("/api/payments/subscription/", headers=headers)).json()
     usage: dict[str, Any] | None = subscription["usage"]
     return usage
+
+
+async def completed_payment(
+    banking_api: httpx.AsyncClient, headers: dict[str, str], payment_id: str
+) -> dict[str, Any]:
+    """The PIX payment once banking shows it completed."""
+    async with asyncio.timeout(30):
+        while True:
+            shown = await banking_api.get(
+                f"/api/banking/pix/payments/{payment_id}", headers=headers
+            )
+            payment: dict[str, Any] = shown.json()
+            if payment["status"] == "completed":
+                return payment
+            await asyncio.sleep(0.3)
 
 
 async def notification_kinds(billing_api: httpx.AsyncClient, token: str) -> set[str]:
@@ -210,6 +226,18 @@ async def test_a_connected_bank_is_synced_through_gateway_and_broker() -> None:
             ) != (latest_month, per_month[latest_month]):
                 await asyncio.sleep(0.3)
 
+        # A PIX to a supplier: Pluggy's payment events take the same road to banking.
+        payment = await banking_api.post(
+            "/api/banking/pix/payments/",
+            json={"amount_cents": 15_000, "recipient": {"pix_key": "fornecedor@example.com"}},
+            headers=headers,
+        )
+        assert payment.status_code == 201, payment.text
+        request_id = payment.json()["payment_url"].rstrip("/").rsplit("/", 1)[-1]
+        assert (await sandbox.post(f"/pluggy/_sandbox/pay/{request_id}")).status_code == 200
+        await sandbox.post("/pluggy/_sandbox/advance", json={"minutes": 1})
+        pix = await completed_payment(banking_api, headers, payment.json()["id"])
+
         await revoke_consent(sandbox, item.json()["id"])
         async with asyncio.timeout(30):
             while "consent_revoked" not in await notification_kinds(billing_api, token):
@@ -222,5 +250,6 @@ async def test_a_connected_bank_is_synced_through_gateway_and_broker() -> None:
     assert len({transaction["id"] for transaction in synced}) == expected
     assert (connection["status"], connection["next_action"]["action"]) == ("UPDATED", "none")
     assert usage["bank_accounts"] == len(connection["accounts"])
+    assert (pix["request_status"], pix["intent_status"]) == ("COMPLETED", "PAYMENT_COMPLETED")
     assert (revoked["status"], revoked["next_action"]["action"]) == ("CONSENT_REVOKED", "reconnect")
     assert left == []  # what LGPD asks: the bank data goes with the consent
