@@ -1,23 +1,123 @@
-"""The running parts of a cross-service test: apps in process, outbox relays and bus consumers,
-each a context manager that stops what it started."""
+"""The whole system, running in process for a cross-service test: the provider sandbox, the
+gateway, billing and banking, each service's outbox relay and its worker's consumers (the same
+subscriptions the workers have, on queues of the test's own), all on the real PostgreSQL and
+RabbitMQ."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import aio_pika
 import httpx
+import respx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from pydantic import SecretStr
 
+import banking.consumer
+import banking.main
+import billing.consumer
+import billing.main
+import provider_sandbox.main
+import webhook_gateway.main
+from banking import runtime
+from banking.config import get_settings as banking_settings
+from banking.database import InboxEvent as BankingInbox
+from banking.database import OutboxMessage as BankingOutbox
+from banking.pluggy import PluggyClient
+from billing.database import InboxEvent as BillingInbox
+from billing.database import OutboxMessage as BillingOutbox
 from finhub_shared.bus import Consumer, ConsumerQueue, Publisher, delete_consumer_queue
 from finhub_shared.db import Database
-from finhub_shared.inbox import HandlerRegistry, InboxEventMixin, inbox_dispatcher
+from finhub_shared.inbox import InboxEventMixin, inbox_dispatcher
 from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay
+from finhub_shared.testing import migrate_fresh
+from finhub_shared.worker import Subscription
+from webhook_gateway.config import get_settings as gateway_settings
+from webhook_gateway.database import OutboxMessage as GatewayOutbox
+from webhook_gateway.pluggy_registration import service as pluggy_registration
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "Correct-horse-battery-9"
+
+
+@dataclass(frozen=True)
+class System:
+    """Clients of the running parts."""
+
+    sandbox: httpx.AsyncClient
+    billing: httpx.AsyncClient
+    banking: httpx.AsyncClient
+
+    async def register(self, email: str, name: str, company: str) -> dict[str, str]:
+        """A new company at billing (on trial); the headers its access token opens both with."""
+        body = {"email": email, "password": PASSWORD, "name": name, "company_name": company}
+        registered = await self.billing.post("/api/auth/register", json=body)
+        assert registered.status_code == 201, registered.text
+        return {"Authorization": f"Bearer {registered.json()['access_token']}"}
+
+    async def pay_checkout(self, headers: dict[str, str], plan_id: int) -> None:
+        """Check out `plan_id` at billing and pay it with a card that works."""
+        checkout = await self.billing.post(
+            "/api/payments/checkout/",
+            json={"plan_id": plan_id, "billing_period": "monthly"},
+            headers=headers,
+        )
+        assert checkout.status_code == 201, checkout.text
+        paid = await self.sandbox.post(
+            f"/_sandbox/stripe/checkout/{checkout.json()['session_id']}/pay",
+            json={"card_number": "4242424242424242"},
+        )
+        assert paid.status_code == 200, paid.text
+
+
+@asynccontextmanager
+async def running_system() -> AsyncIterator[System]:
+    """Every part started on fresh databases; stopped, with the test's queues deleted, after."""
+    urls = {
+        "webhook-gateway": os.environ["GATEWAY_DATABASE_URL"],
+        "billing": os.environ["BILLING_DATABASE_URL"],
+        "banking": os.environ["BANKING_DATABASE_URL"],
+    }
+    for service, url in urls.items():
+        await migrate_fresh(ROOT / "services" / service, url, os.environ["POSTGRES_ADMIN_URL"])
+    async with AsyncExitStack() as stack:
+        gateway_app = webhook_gateway.main.create_app()
+        sandbox_app = provider_sandbox.main.create_app(
+            webhook_transport=httpx.ASGITransport(app=gateway_app)
+        )
+        to_sandbox = httpx.ASGITransport(app=sandbox_app)
+        sandbox = await stack.enter_async_context(running(sandbox_app))
+        await stack.enter_async_context(running(gateway_app))
+        # Billing's Stripe calls (stripe-python over httpx) reach the stand-in at the HTTP boundary.
+        network = stack.enter_context(respx.mock(assert_all_called=False))
+        network.route(host="127.0.0.1", port=8010).mock(side_effect=respx.ASGIHandler(sandbox_app))
+        billing_api = await stack.enter_async_context(running(billing.main.create_app()))
+        banking_api = await stack.enter_async_context(
+            running(banking.main.create_app(pluggy_transport=to_sandbox))
+        )
+        await _start_banking_runtime(stack, to_sandbox)
+        for url, outbox in (
+            (urls["webhook-gateway"], GatewayOutbox),
+            (urls["billing"], BillingOutbox),
+            (urls["banking"], BankingOutbox),
+        ):
+            await stack.enter_async_context(relaying(url, outbox))
+        for url, inbox, subscriptions in (
+            (urls["billing"], BillingInbox, billing.consumer.SUBSCRIPTIONS),
+            (urls["banking"], BankingInbox, banking.consumer.SUBSCRIPTIONS),
+        ):
+            await _consume(stack, url, inbox, subscriptions)
+        # Once per environment, as an operator does: Pluggy learns our URL and secret header.
+        async with pluggy_registration.open_pluggy(gateway_settings(), transport=to_sandbox) as api:
+            await pluggy_registration.register(api, gateway_settings())
+        yield System(sandbox, billing_api, banking_api)
 
 
 @asynccontextmanager
@@ -46,18 +146,41 @@ async def relaying(database_url: str, outbox: type[OutboxMessageMixin]) -> Async
         await database.dispose()
 
 
-@asynccontextmanager
-async def consuming(
+async def _start_banking_runtime(
+    stack: AsyncExitStack, to_sandbox: httpx.AsyncBaseTransport
+) -> None:
+    """What banking's worker installs for its handlers: the settings and a Pluggy client."""
+    settings = banking_settings()
+    pluggy = PluggyClient(
+        settings.pluggy_api_url,
+        settings.pluggy_client_id,
+        SecretStr(settings.pluggy_client_secret.get_secret_value()),
+        transport=to_sandbox,
+    )
+    stack.push_async_callback(pluggy.aclose)
+    stack.enter_context(runtime.installed(runtime.Runtime(settings=settings, pluggy=pluggy)))
+
+
+async def _consume(
+    stack: AsyncExitStack,
     database_url: str,
     inbox: type[InboxEventMixin],
-    binding_key: str,
-    handlers: HandlerRegistry,
+    subscriptions: Sequence[Subscription],
+) -> None:
+    for subscription in subscriptions:
+        await stack.enter_async_context(consuming(database_url, inbox, subscription))
+
+
+@asynccontextmanager
+async def consuming(
+    database_url: str, inbox: type[InboxEventMixin], subscription: Subscription
 ) -> AsyncIterator[None]:
-    """A service worker's consumer of `binding_key`, through its inbox, on a queue of this test's
-    own (so no other test's events mix in), deleted at the end."""
+    """A worker's consumer, on a queue of this test's own (no other test's events mix in) bound
+    like the worker's, deleted at the end."""
     database = Database(database_url, application_name="e2e-consumer")
-    queue = ConsumerQueue(f"e2e.{binding_key}.{uuid.uuid4().hex[:8]}", (binding_key,))
-    dispatch = inbox_dispatcher(database, inbox, queue.name, handlers)
+    name = f"e2e.{subscription.queue.name}.{uuid.uuid4().hex[:8]}"
+    queue = ConsumerQueue(name, subscription.queue.binding_keys)
+    dispatch = inbox_dispatcher(database, inbox, subscription.queue.name, subscription.registry)
     consumer = Consumer(os.environ["AMQP_URL"], queue, dispatch, prefetch=8)
     await consumer.start()
     try:

@@ -16,38 +16,15 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
-from contextlib import AsyncExitStack
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-import banking.consumer
-import banking.main
-import billing.consumer
-import billing.main
-import provider_sandbox.main
-import webhook_gateway.main
-from banking import runtime
-from banking.config import get_settings as banking_settings
-from banking.database import InboxEvent as BankingInbox
-from banking.database import OutboxMessage as BankingOutbox
 from banking.money import month_of
-from banking.pluggy import PluggyClient
-from banking.registries import pluggy_events, sync_jobs
-from billing.database import InboxEvent as BillingInbox
-from billing.registries import notification_events, usage_events
-from finhub_shared.testing import migrate_fresh
-from webhook_gateway.config import get_settings as gateway_settings
-from webhook_gateway.database import OutboxMessage as GatewayOutbox
-from webhook_gateway.pluggy_registration import service as pluggy_registration
 
-from .parts import consuming, relaying, running
-
-ROOT = Path(__file__).resolve().parents[1]
+from .parts import running_system
 
 
 async def every_transaction(banking_api: httpx.AsyncClient, token: str) -> list[dict[str, Any]]:
@@ -128,71 +105,10 @@ async def pluggy_transaction_count(sandbox: httpx.AsyncClient, item_id: str) -> 
 
 @pytest.mark.asyncio
 async def test_a_connected_bank_is_synced_through_gateway_and_broker() -> None:
-    admin_url = os.environ["POSTGRES_ADMIN_URL"]
-    gateway_url = os.environ["GATEWAY_DATABASE_URL"]
-    billing_url = os.environ["BILLING_DATABASE_URL"]
-    banking_url = os.environ["BANKING_DATABASE_URL"]
-    for service, url in (
-        ("webhook-gateway", gateway_url),
-        ("billing", billing_url),
-        ("banking", banking_url),
-    ):
-        await migrate_fresh(ROOT / "services" / service, url, admin_url)
-
-    async with AsyncExitStack() as stack:
-        gateway_app = webhook_gateway.main.create_app()
-        sandbox_app = provider_sandbox.main.create_app(
-            webhook_transport=httpx.ASGITransport(app=gateway_app)
-        )
-        to_pluggy = httpx.ASGITransport(app=sandbox_app)
-        sandbox = await stack.enter_async_context(running(sandbox_app))
-        await stack.enter_async_context(running(gateway_app))
-        billing_api = await stack.enter_async_context(running(billing.main.create_app()))
-        banking_api = await stack.enter_async_context(
-            running(banking.main.create_app(pluggy_transport=to_pluggy))
-        )
-        # Banking's worker: its Pluggy client, its outbox relayed, its two queues consumed.
-        settings = banking_settings()
-        worker_pluggy = PluggyClient(
-            settings.pluggy_api_url,
-            settings.pluggy_client_id,
-            SecretStr(settings.pluggy_client_secret.get_secret_value()),
-            transport=to_pluggy,
-        )
-        stack.push_async_callback(worker_pluggy.aclose)
-        stack.enter_context(
-            runtime.installed(runtime.Runtime(settings=settings, pluggy=worker_pluggy))
-        )
-        await stack.enter_async_context(relaying(gateway_url, GatewayOutbox))
-        await stack.enter_async_context(relaying(banking_url, BankingOutbox))
-        await stack.enter_async_context(
-            consuming(banking_url, BankingInbox, "pluggy.#", pluggy_events)
-        )
-        await stack.enter_async_context(
-            consuming(banking_url, BankingInbox, "banking.sync.#", sync_jobs)
-        )
-        await stack.enter_async_context(
-            consuming(billing_url, BillingInbox, "banking.usage.#", usage_events)
-        )
-        await stack.enter_async_context(
-            consuming(billing_url, BillingInbox, "banking.notification.#", notification_events)
-        )
-        # Once per environment, as an operator does: Pluggy learns our URL and secret header.
-        async with pluggy_registration.open_pluggy(gateway_settings(), transport=to_pluggy) as api:
-            await pluggy_registration.register(api, gateway_settings())
-
-        registered = await billing_api.post(
-            "/api/auth/register",
-            json={
-                "email": "joana@oficina.com.br",
-                "password": "Correct-horse-battery-9",
-                "name": "Joana Lima",
-                "company_name": "Oficina Lima",
-            },
-        )
-        assert registered.status_code == 201, registered.text
-        token = registered.json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
+    async with running_system() as system:
+        sandbox, billing_api, banking_api = system.sandbox, system.billing, system.banking
+        headers = await system.register("joana@oficina.com.br", "Joana Lima", "Oficina Lima")
+        token = headers["Authorization"].removeprefix("Bearer ")
         connect = await banking_api.post(
             "/api/banking/pluggy/connect-token/", json={}, headers=headers
         )

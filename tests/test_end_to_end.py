@@ -10,32 +10,13 @@ the trial, then of the plan paid for.
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import respx
 
-import banking.consumer
-import banking.main
-import billing.consumer
-import billing.main
-import provider_sandbox.main
-import webhook_gateway.main
-from banking.database import InboxEvent as BankingInbox
-from banking.registries import entitlement_events
-from billing.database import InboxEvent
-from billing.database import OutboxMessage as BillingOutbox
-from finhub_shared.testing import migrate_fresh
-from webhook_gateway.database import OutboxMessage as GatewayOutbox
-
-from .parts import consuming, relaying, running
-
-ROOT = Path(__file__).resolve().parents[1]
+from .parts import running_system
 
 
 async def wait_for_limits(
@@ -68,71 +49,21 @@ async def wait_for_subscription(
 
 @pytest.mark.asyncio
 async def test_a_paid_checkout_reaches_billing_through_gateway_and_broker() -> None:
-    admin_url = os.environ["POSTGRES_ADMIN_URL"]
-    gateway_url = os.environ["GATEWAY_DATABASE_URL"]
-    billing_url = os.environ["BILLING_DATABASE_URL"]
-    banking_url = os.environ["BANKING_DATABASE_URL"]
-    for service, url in (
-        ("webhook-gateway", gateway_url),
-        ("billing", billing_url),
-        ("banking", banking_url),
-    ):
-        await migrate_fresh(ROOT / "services" / service, url, admin_url)
-
-    async with AsyncExitStack() as stack:
-        gateway_app = webhook_gateway.main.create_app()
-        sandbox_app = provider_sandbox.main.create_app(
-            webhook_transport=httpx.ASGITransport(app=gateway_app)
+    async with running_system() as system:
+        headers = await system.register(
+            f"ana+{uuid.uuid4().hex[:6]}@padaria.com.br", "Ana Souza", "Padaria Pão Quente"
         )
-        sandbox = await stack.enter_async_context(running(sandbox_app))
-        await stack.enter_async_context(running(gateway_app))
-        # Billing's Stripe calls (stripe-python over httpx) reach the stand-in at the HTTP boundary.
-        network = stack.enter_context(respx.mock(assert_all_called=False))
-        network.route(host="127.0.0.1", port=8010).mock(side_effect=respx.ASGIHandler(sandbox_app))
-        billing_api = await stack.enter_async_context(running(billing.main.create_app()))
-        await stack.enter_async_context(relaying(gateway_url, GatewayOutbox))
-        await stack.enter_async_context(
-            consuming(billing_url, InboxEvent, "stripe.#", billing.consumer.stripe_events)
-        )
-        banking_api = await stack.enter_async_context(running(banking.main.create_app()))
-        await stack.enter_async_context(relaying(billing_url, BillingOutbox))
-        await stack.enter_async_context(
-            consuming(banking_url, BankingInbox, "billing.entitlements.#", entitlement_events)
-        )
-
-        registered = await billing_api.post(
-            "/api/auth/register",
-            json={
-                "email": f"ana+{uuid.uuid4().hex[:6]}@padaria.com.br",
-                "password": "Correct-horse-battery-9",
-                "name": "Ana Souza",
-                "company_name": "Padaria Pão Quente",
-            },
-        )
-        assert registered.status_code == 201, registered.text
-        token = registered.json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        assert (await billing_api.get("/api/payments/subscription/", headers=headers)).json()[
-            "status"
-        ] == "trial"
-        trial = await wait_for_limits(banking_api, token, "trial")
-        plans = (await billing_api.get("/api/payments/plans/")).json()
+        token = headers["Authorization"].removeprefix("Bearer ")
+        subscription = await system.billing.get("/api/payments/subscription/", headers=headers)
+        assert subscription.json()["status"] == "trial"
+        trial = await wait_for_limits(system.banking, token, "trial")
+        plans = (await system.billing.get("/api/payments/plans/")).json()
         enterprise = next(plan for plan in plans if plan["slug"] == "enterprise")
 
-        checkout = await billing_api.post(
-            "/api/payments/checkout/",
-            json={"plan_id": enterprise["id"], "billing_period": "monthly"},
-            headers=headers,
-        )
-        assert checkout.status_code == 201, checkout.text
-        paid = await sandbox.post(
-            f"/_sandbox/stripe/checkout/{checkout.json()['session_id']}/pay",
-            json={"card_number": "4242424242424242"},
-        )
-        assert paid.status_code == 200, paid.text
+        await system.pay_checkout(headers, enterprise["id"])
 
-        subscription = await wait_for_subscription(billing_api, token, "active")
-        paid_plan = await wait_for_limits(banking_api, token, "active")
+        subscription = await wait_for_subscription(system.billing, token, "active")
+        paid_plan = await wait_for_limits(system.banking, token, "active")
 
     # The trial has the professional plan's limits (BILLING_TRIAL_PLAN); enterprise has none.
     assert (trial["plan"], trial["bank_accounts_limit"], trial["transactions_limit"]) == (

@@ -12,48 +12,26 @@ all, flags those past the limit, and the company is told through billing's notif
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import respx
-from pydantic import SecretStr
 
-import banking.consumer
-import banking.main
-import billing.consumer
-import billing.main
-import provider_sandbox.main
-import webhook_gateway.main
-from banking import runtime
-from banking.config import get_settings as banking_settings
-from banking.database import InboxEvent as BankingInbox
-from banking.database import OutboxMessage as BankingOutbox
-from banking.pluggy import PluggyClient
-from banking.registries import entitlement_events, sync_jobs
-from billing.database import InboxEvent as BillingInbox
-from billing.database import OutboxMessage as BillingOutbox
-from billing.registries import notification_events, stripe_events
-from finhub_shared.testing import migrate_fresh
-from webhook_gateway.database import OutboxMessage as GatewayOutbox
+from .parts import running_system
 
-from .parts import consuming, relaying, running
-
-ROOT = Path(__file__).resolve().parents[1]
 STARTER, PROFESSIONAL = 1, 2
 
 
 async def banking_plan(banking_api: httpx.AsyncClient, headers: dict[str, str], plan: str) -> None:
     """Wait until banking applies `plan`'s limits (billing's snapshot has arrived)."""
     async with asyncio.timeout(60):
-        while (await banking_api.get("/api/banking/usage/", headers=headers)).json()[
-            "plan"
-        ] != plan:
+        while True:
+            usage = (await banking_api.get("/api/banking/usage/", headers=headers)).json()
+            if usage["plan"] == plan:
+                return
             await asyncio.sleep(0.3)
 
 
@@ -92,83 +70,12 @@ class Journey:
 
 @asynccontextmanager
 async def starter_company() -> AsyncIterator[Journey]:
-    """Every service, relay and consumer running; a company registered and on the starter plan."""
-    admin_url = os.environ["POSTGRES_ADMIN_URL"]
-    gateway_url = os.environ["GATEWAY_DATABASE_URL"]
-    billing_url = os.environ["BILLING_DATABASE_URL"]
-    banking_url = os.environ["BANKING_DATABASE_URL"]
-    for service, url in (
-        ("webhook-gateway", gateway_url),
-        ("billing", billing_url),
-        ("banking", banking_url),
-    ):
-        await migrate_fresh(ROOT / "services" / service, url, admin_url)
-
-    async with AsyncExitStack() as stack:
-        gateway_app = webhook_gateway.main.create_app()
-        sandbox_app = provider_sandbox.main.create_app(
-            webhook_transport=httpx.ASGITransport(app=gateway_app)
-        )
-        to_pluggy = httpx.ASGITransport(app=sandbox_app)
-        sandbox = await stack.enter_async_context(running(sandbox_app))
-        await stack.enter_async_context(running(gateway_app))
-        # Billing's Stripe calls (stripe-python over httpx) reach the stand-in at the HTTP boundary.
-        network = stack.enter_context(respx.mock(assert_all_called=False))
-        network.route(host="127.0.0.1", port=8010).mock(side_effect=respx.ASGIHandler(sandbox_app))
-        billing_api = await stack.enter_async_context(running(billing.main.create_app()))
-        banking_api = await stack.enter_async_context(
-            running(banking.main.create_app(pluggy_transport=to_pluggy))
-        )
-        # Banking's worker, for the syncs: its Pluggy client, its outbox, its queues.
-        settings = banking_settings()
-        worker_pluggy = PluggyClient(
-            settings.pluggy_api_url,
-            settings.pluggy_client_id,
-            SecretStr(settings.pluggy_client_secret.get_secret_value()),
-            transport=to_pluggy,
-        )
-        stack.push_async_callback(worker_pluggy.aclose)
-        stack.enter_context(
-            runtime.installed(runtime.Runtime(settings=settings, pluggy=worker_pluggy))
-        )
-        for database_url, outbox in (
-            (gateway_url, GatewayOutbox),
-            (billing_url, BillingOutbox),
-            (banking_url, BankingOutbox),
-        ):
-            await stack.enter_async_context(relaying(database_url, outbox))
-        for database_url, inbox, binding_key, handlers in (
-            (billing_url, BillingInbox, "stripe.#", stripe_events),
-            (billing_url, BillingInbox, "banking.notification.#", notification_events),
-            (banking_url, BankingInbox, "billing.entitlements.#", entitlement_events),
-            (banking_url, BankingInbox, "banking.sync.#", sync_jobs),
-        ):
-            await stack.enter_async_context(consuming(database_url, inbox, binding_key, handlers))
-
-        registered = await billing_api.post(
-            "/api/auth/register",
-            json={
-                "email": "rui@mercearia.com.br",
-                "password": "Correct-horse-battery-9",
-                "name": "Rui Alves",
-                "company_name": "Mercearia Alves",
-            },
-        )
-        assert registered.status_code == 201, registered.text
-        headers = {"Authorization": f"Bearer {registered.json()['access_token']}"}
-        checkout = await billing_api.post(
-            "/api/payments/checkout/",
-            json={"plan_id": STARTER, "billing_period": "monthly"},
-            headers=headers,
-        )
-        assert checkout.status_code == 201, checkout.text
-        paid = await sandbox.post(
-            f"/_sandbox/stripe/checkout/{checkout.json()['session_id']}/pay",
-            json={"card_number": "4242424242424242"},
-        )
-        assert paid.status_code == 200, paid.text
-        await banking_plan(banking_api, headers, "starter")
-        yield Journey(sandbox, billing_api, banking_api, headers)
+    """The running system, with a company registered and on the starter plan."""
+    async with running_system() as system:
+        headers = await system.register("rui@mercearia.com.br", "Rui Alves", "Mercearia Alves")
+        await system.pay_checkout(headers, STARTER)
+        await banking_plan(system.banking, headers, "starter")
+        yield Journey(system.sandbox, system.billing, system.banking, headers)
 
 
 @pytest.mark.asyncio
