@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,7 +113,8 @@ async def running_system() -> AsyncIterator[System]:
             (urls["billing"], BillingInbox, billing.consumer.SUBSCRIPTIONS),
             (urls["banking"], BankingInbox, banking.consumer.SUBSCRIPTIONS),
         ):
-            await _consume(stack, url, inbox, subscriptions)
+            for subscription in subscriptions:
+                await stack.enter_async_context(consuming(url, inbox, subscription))
         # Once per environment, as an operator does: Pluggy learns our URL and secret header.
         async with pluggy_registration.open_pluggy(gateway_settings(), transport=to_sandbox) as api:
             await pluggy_registration.register(api, gateway_settings())
@@ -159,16 +160,6 @@ async def _start_banking_runtime(
     )
     stack.push_async_callback(pluggy.aclose)
     stack.enter_context(runtime.installed(runtime.Runtime(settings=settings, pluggy=pluggy)))
-
-
-async def _consume(
-    stack: AsyncExitStack,
-    database_url: str,
-    inbox: type[InboxEventMixin],
-    subscriptions: Sequence[Subscription],
-) -> None:
-    for subscription in subscriptions:
-        await stack.enter_async_context(consuming(database_url, inbox, subscription))
 
 
 @asynccontextmanager

@@ -33,6 +33,7 @@ INTERACTIVE_RETRY = RetryPolicy(max_attempts=3, backoff_max=2.0, max_retry_after
 BACKGROUND_RETRY = RetryPolicy()
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+ResultT = TypeVar("ResultT", bound=BaseModel)
 
 _CATEGORIES = TypeAdapter(list[models.Category])
 
@@ -114,20 +115,13 @@ class PluggyClient:
         return _parse(response, models.Connector)
 
     async def list_connectors(self, *, include_sandbox: bool) -> list[models.Connector]:
-        """Every Brazilian connector with its current health, across Pluggy's pages."""
-        connectors: list[models.Connector] = []
-        params: dict[str, str | int] = {
+        """Every Brazilian connector with its current health."""
+        params = {
             "countries": "BR",
             "healthDetails": "true",
             "sandbox": "true" if include_sandbox else "false",
         }
-        while True:
-            response = await self._connection.request("GET", "/connectors", params=params)
-            page = _parse(response, models.Page[models.Connector])
-            connectors.extend(page.results)
-            if page.page >= page.total_pages:
-                return connectors
-            params = {**params, "page": page.page + 1}
+        return await self._every_page("/connectors", params, models.Page[models.Connector])
 
     async def list_consents(self, item_id: str) -> list[models.Consent]:
         """The Open Finance consents given for the item (empty for other connectors)."""
@@ -137,16 +131,8 @@ class PluggyClient:
     # --- accounts and transactions -----------------------------------------------------------
 
     async def list_accounts(self, item_id: str) -> list[models.Account]:
-        """Every account of the item, across Pluggy's pages."""
-        accounts: list[models.Account] = []
-        params: dict[str, str | int] = {"itemId": item_id}
-        while True:
-            response = await self._connection.request("GET", "/accounts", params=params)
-            page = _parse(response, models.Page[models.Account])
-            accounts.extend(page.results)
-            if page.page >= page.total_pages:
-                return accounts
-            params = {"itemId": item_id, "page": page.page + 1}
+        """Every account of the item."""
+        return await self._every_page("/accounts", {"itemId": item_id}, models.Page[models.Account])
 
     async def get_account(self, account_id: str) -> models.Account | None:
         """The account with its current balance, or None when Pluggy does not know it."""
@@ -176,6 +162,20 @@ class PluggyClient:
             chunk = transaction_ids[start : start + MAX_IDS_PER_REQUEST]
             async for page in self._cursor_pages({"accountId": account_id, "ids": ",".join(chunk)}):
                 yield page
+
+    async def _every_page(
+        self, path: str, params: Mapping[str, str], page_model: type[models.Page[ResultT]]
+    ) -> list[ResultT]:
+        """The results of a page-numbered listing (`{results, page, totalPages}`), all pages."""
+        results: list[ResultT] = []
+        query: dict[str, str | int] = dict(params)
+        while True:
+            response = await self._connection.request("GET", path, params=query)
+            page = _parse(response, page_model)
+            results.extend(page.results)
+            if page.page >= page.total_pages:
+                return results
+            query = {**params, "page": page.page + 1}
 
     async def _cursor_pages(
         self, params: dict[str, str]
@@ -234,17 +234,9 @@ class PluggyClient:
         return _parse(response, models.PaymentIntent)
 
     async def list_payment_schedules(self, request_id: str) -> list[models.ScheduledPayment]:
-        """Every date of a scheduled payment request, across Pluggy's pages."""
+        """Every date of a scheduled payment request."""
         path = f"/payments/requests/{_segment(request_id)}/schedules"
-        schedules: list[models.ScheduledPayment] = []
-        page_number = 1
-        while True:
-            response = await self._connection.request("GET", path, params={"page": page_number})
-            page = _parse(response, models.Page[models.ScheduledPayment])
-            schedules.extend(page.results)
-            if page.page >= page.total_pages:
-                return schedules
-            page_number = page.page + 1
+        return await self._every_page(path, {}, models.Page[models.ScheduledPayment])
 
     async def cancel_payment_schedule(self, request_id: str, schedule_id: str) -> None:
         """Cancel one date of a scheduled payment request."""

@@ -200,35 +200,29 @@ async def read_ahead(
 
     At most `depth` pages wait, so memory stays flat however many pages there are.
     """
-    waiting: asyncio.Queue[PageT | None] = asyncio.Queue(maxsize=depth)
+    # A page, the error that stopped the fetching, or None once every page came.
+    waiting: asyncio.Queue[PageT | Exception | None] = asyncio.Queue(maxsize=depth)
 
     async def fetch() -> None:
-        async for page in pages:
-            await waiting.put(page)
-        await waiting.put(None)
+        try:
+            async for page in pages:
+                await waiting.put(page)
+        except Exception as failure:
+            await waiting.put(failure)
+        else:
+            await waiting.put(None)
 
     fetching = asyncio.create_task(fetch())
     try:
-        while (page := await _next_or_failure(waiting, fetching)) is not None:
+        while (page := await waiting.get()) is not None:
+            if isinstance(page, Exception):
+                raise page
             yield page
     finally:
         fetching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await fetching
         await pages.aclose()
-
-
-async def _next_or_failure(
-    waiting: asyncio.Queue[PageT | None], fetching: asyncio.Task[None]
-) -> PageT | None:
-    """The next page, or the error that stopped the fetching."""
-    next_page = asyncio.ensure_future(waiting.get())
-    await asyncio.wait((next_page, fetching), return_when=asyncio.FIRST_COMPLETED)
-    if next_page.done():
-        return next_page.result()
-    next_page.cancel()
-    fetching.result()  # raises what stopped it
-    return waiting.get_nowait()
 
 
 async def refetch_transactions(
