@@ -1,6 +1,8 @@
 """The test run's environment: `_test` databases, the `_test` vhost, and throwaway secrets.
 
 Tests never touch the development databases, whatever the caller's environment says.
+FINHUB_TEST_NAMESPACE=name gives a run databases and a vhost of its own (`_test_name`), so two
+runs on one machine (two developers' checkouts, a benchmark beside the suite) never meet.
 """
 
 from __future__ import annotations
@@ -33,15 +35,17 @@ def _configured(name: str) -> str:
 def _test_environment() -> dict[str, str]:
     private_pem, public_pem = generate_signing_keypair()
     amqp = urlsplit(_configured("AMQP_URL"))
+    namespace = os.environ.get("FINHUB_TEST_NAMESPACE", "")
+    suffix = f"_test_{namespace}" if namespace else "_test"
     return {
         "ENVIRONMENT": "test",
         "LOG_JSON": "true",
         "POSTGRES_ADMIN_URL": _configured("POSTGRES_ADMIN_URL"),
         **{
-            name: database_url_for_tests(_configured(name))
+            name: database_url_for_tests(_configured(name), suffix)
             for name in ("GATEWAY_DATABASE_URL", "BILLING_DATABASE_URL", "BANKING_DATABASE_URL")
         },
-        "AMQP_URL": amqp._replace(path=amqp.path + "_test").geturl(),
+        "AMQP_URL": amqp._replace(path=amqp.path + suffix).geturl(),
         "JWT_PRIVATE_KEY": private_pem,
         "JWT_PUBLIC_KEY": public_pem,
         "ADMIN_TOKEN": secrets.token_urlsafe(32),

@@ -38,10 +38,10 @@ class ProvisioningSettings(BaseSettings):
         ]
 
 
-def database_url_for_tests(url: str) -> str:
+def database_url_for_tests(url: str, suffix: str = "_test") -> str:
     """The URL of the `_test` twin of a database, used by the test suites."""
     parts = urlsplit(url)
-    return parts._replace(path=parts.path + "_test").geturl()
+    return parts._replace(path=parts.path + suffix).geturl()
 
 
 def _quote(identifier: str) -> str:
