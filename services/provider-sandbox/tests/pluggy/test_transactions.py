@@ -224,3 +224,23 @@ async def test_added_transactions_send_created_with_a_working_link(pluggy: Plugg
     assert event["itemId"] == item["id"]
     assert event["accountId"] == account_id
     assert len(linked.json()["results"]) == 4
+
+
+async def test_a_poison_transaction_arrives_as_created_with_its_unstorable_text(
+    pluggy: Pluggy,
+) -> None:
+    item = await pluggy.connect()
+    account_id = await pluggy.checking_account_id(item["id"])
+
+    planted = await pluggy.http.post(
+        f"/_sandbox/items/{item['id']}/transactions/poison", json={"accountId": account_id}
+    )
+    transaction_id = planted.json()["planted"][account_id]
+    (event,) = [e for e in await pluggy.events() if e["event"] == "transactions/created"]
+    [poison] = (await pluggy.http.get(event["createdTransactionsLink"])).json()["results"]
+
+    assert poison["id"] == transaction_id
+    assert "\x00" in poison["description"]
+    assert len(poison["description"]) == 5000
+    assert "\x00" in poison["merchant"]["name"]
+    assert len(poison["merchant"]["name"]) == 600

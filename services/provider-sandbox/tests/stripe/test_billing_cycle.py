@@ -273,3 +273,19 @@ async def test_the_shared_advance_moves_the_stripe_clock(
     stripe_result = response.json()["results"]["stripe"]
     assert stripe_result["now"] >= before + 31 * DAY
     assert "invoice.paid" in stripe_result["events"]
+
+
+async def test_a_card_on_file_replaced_by_a_declined_one_fails_the_next_renewal(
+    stripe_http: httpx.AsyncClient, subscribe: Any
+) -> None:
+    paid = await subscribe()
+
+    replaced = await stripe_http.post(
+        f"/_sandbox/stripe/subscriptions/{paid['subscription']}/card",
+        json={"card_number": "4000000000000002"},
+    )
+    failed = await _advance(stripe_http, 31)
+
+    assert replaced.status_code == 200, replaced.text
+    assert "invoice.payment_failed" in failed["events"]
+    assert (await _subscription(stripe_http, paid["subscription"]))["status"] == "past_due"

@@ -8,7 +8,8 @@
 - items: `POST /items/{id}/user-action` finishes the action an item waits for
   (WAITING_USER_ACTION, sandbox user `user-action`).
 - transactions: `POST /items/{id}/transactions` adds, `.../transactions/update` changes and
-  `.../transactions/delete` removes some, each with its transactions/* event.
+  `.../transactions/delete` removes some, each with its transactions/* event;
+  `.../transactions/poison` adds one that no database takes as it is (NUL bytes, over-long text).
 - consents: `POST /consents/{id}/revoke`.
 - payments: `POST /payments/{id}/complete|reject` (an intent, or a request's pending intent),
   `POST /payments/automatic-pix/{id}/fail`, and the pages a payer would see (`paymentUrl`,
@@ -71,6 +72,30 @@ class HealthChange(CamelModel):
 class NewTransactions(CamelModel):
     count: int = Field(5, ge=1, le=100_000)
     account_id: str | None = Field(None, alias="accountId")
+
+
+class PoisonTarget(CamelModel):
+    """Which account gets the poison transaction; every account of the item when none."""
+
+    account_id: str | None = Field(None, alias="accountId")
+
+
+# What a bank has been seen to send: NUL bytes (PostgreSQL refuses them in text), a 5,000-character
+# description and a 600-character merchant name (past any sensible column size).
+POISON_DESCRIPTION = "PAGAMENTO\x00 " + "X" * 4989
+POISON_MERCHANT_NAME = "MERCADO\x00" + "M" * 592
+
+POISON: dict[str, Any] = {
+    "description": POISON_DESCRIPTION,
+    "descriptionRaw": POISON_DESCRIPTION,
+    "merchant": {
+        "name": POISON_MERCHANT_NAME,
+        "businessName": POISON_MERCHANT_NAME,
+        "cnpj": "00000000000191",
+        "cnae": None,
+        "category": None,
+    },
+}
 
 
 class TransactionChange(CamelModel):
@@ -158,15 +183,46 @@ async def add_transactions(item_id: str, body: NewTransactions, sandbox: Sandbox
     """New transactions, dated up to now, in the item's accounts; sends transactions/created."""
     item = sandbox.item(item_id)
     now = sandbox.now()
-    item.triggered_by = "SYNC"
     added: dict[str, int] = {}
     for account in _target_accounts(sandbox, item, body.account_id):
-        ledger = sandbox.ledgers[account.id]
-        ledger.add_batch(body.count, now, ledger.last_created_at or now)
-        accounts.refresh_balance(account, ledger, now)
+        _add_and_announce(sandbox, item, account, body.count, now)
         added[account.id] = body.count
-        lifecycle.announce_new_transactions(sandbox, item, account, now)
     return {"createdAtFrom": iso(now), "added": added}
+
+
+@router.post("/items/{item_id}/transactions/poison")
+async def add_poison_transaction(
+    item_id: str, body: PoisonTarget, sandbox: Sandbox
+) -> dict[str, Any]:
+    """One new transaction per account carrying NUL bytes, a 5,000-character description and a
+    600-character merchant name; sends transactions/created."""
+    item = sandbox.item(item_id)
+    now = sandbox.now()
+    planted: dict[str, str] = {}
+    for account in _target_accounts(sandbox, item, body.account_id):
+        [index] = _add_and_announce(sandbox, item, account, 1, now, POISON)
+        planted[account.id] = sandbox.ledgers[account.id].transaction_id(index)
+    return {"planted": planted}
+
+
+def _add_and_announce(
+    sandbox: PluggySandbox,
+    item: Item,
+    account: Account,
+    count: int,
+    now: datetime,
+    changes: dict[str, Any] | None = None,
+) -> range:
+    """`count` new transactions in the account (each with `changes`), then transactions/created."""
+    item.triggered_by = "SYNC"
+    ledger = sandbox.ledgers[account.id]
+    numbers = ledger.add_batch(count, now, ledger.last_created_at or now)
+    if changes:
+        for index in numbers:
+            ledger.update(index, now, changes)
+    accounts.refresh_balance(account, ledger, now)
+    lifecycle.announce_new_transactions(sandbox, item, account, now)
+    return numbers
 
 
 def _chosen(ledger: Ledger, change: TransactionChange) -> list[int]:

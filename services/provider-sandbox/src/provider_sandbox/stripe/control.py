@@ -1,7 +1,8 @@
 """The Stripe half's control API under `/_sandbox/stripe`: what only Stripe or a bank can do.
 
 Pay a checkout session or an invoice with a test card, move the clock (renewals, retries,
-trial ends), open and close disputes, raise early fraud warnings, update a card automatically.
+trial ends), open and close disputes, raise early fraud warnings, update a card automatically,
+replace a subscription's card on file (so its next renewal fails, say).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from provider_sandbox.stripe.disputes import (
 )
 from provider_sandbox.stripe.events import emit
 from provider_sandbox.stripe.ids import new_id
-from provider_sandbox.stripe.payments import PaymentOutcome
+from provider_sandbox.stripe.payments import PaymentOutcome, attach_card, card_by_number
 from provider_sandbox.stripe.state import RequestInfo, StripeObject, snapshot
-from provider_sandbox.stripe.subscriptions import pay_with_new_card
+from provider_sandbox.stripe.subscriptions import change, pay_with_new_card
 
 router = APIRouter(prefix="/_sandbox/stripe", tags=["sandbox control: stripe"])
 
@@ -43,6 +44,12 @@ class CardPayment(BaseModel):
     card_number: str = Field(examples=["4242424242424242"])
     three_d_secure: ThreeDSecure = "complete"
     email: str | None = None
+
+
+class CardOnFile(BaseModel):
+    """A test card to charge from now on."""
+
+    card_number: str = Field(examples=["4000000000000002"])
 
 
 class Advance(BaseModel):
@@ -150,3 +157,17 @@ async def update_card(payment_method_id: str, body: CardUpdate, state: State) ->
         payment_method["card"]["last4"] = body.last4
     emit(state, "payment_method.automatically_updated", payment_method, RequestInfo(), previous)
     return payment_method
+
+
+@router.post("/subscriptions/{subscription_id}/card")
+async def replace_card_on_file(
+    subscription_id: str, body: CardOnFile, state: State
+) -> StripeObject:
+    """The customer's card on file becomes this test card (as if changed at the bank); nothing is
+    charged now, and the next renewal answers as that card does off session."""
+    subscription = state.get(subscription_id, "subscription")
+    customer = state.objects[subscription["customer"]]
+    request = _control_request()
+    payment_method = attach_card(state, card_by_number(body.card_number), customer, request)
+    change(state, subscription, request, default_payment_method=payment_method["id"])
+    return subscription
