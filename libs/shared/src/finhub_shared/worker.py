@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
 from prometheus_client import start_http_server
 
-from finhub_shared.bus import Consumer, ConsumerQueue, Publisher
+from finhub_shared.bus import Consumer, ConsumerQueue, MessageHandler, Publisher
 from finhub_shared.db import Database
 from finhub_shared.inbox import HandlerRegistry, InboxEventMixin, inbox_dispatcher
 from finhub_shared.logging import configure_logging
@@ -29,10 +29,16 @@ OUTBOX_MAINTENANCE_SECONDS = 60
 
 @dataclass(frozen=True)
 class Subscription:
-    """A queue this service consumes, and the handlers of the events it carries."""
+    """A queue this service consumes, and the handlers of the events it carries.
+
+    The registry's handlers run inside the inbox's transaction. A queue whose handling must
+    commit as it goes (long work with provider calls between commits) gives `own_transactions`
+    instead: made with the worker's database, a handler idempotent by itself.
+    """
 
     queue: ConsumerQueue
-    registry: HandlerRegistry
+    registry: HandlerRegistry = field(default_factory=HandlerRegistry)
+    own_transactions: Callable[[Database], MessageHandler] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,11 +104,20 @@ def _consumers(
         Consumer(
             settings.amqp_url.get_secret_value(),
             subscription.queue,
-            inbox_dispatcher(database, inbox_model, subscription.queue.name, subscription.registry),
+            message_handler(subscription, database, inbox_model),
             prefetch=settings.consumer_prefetch,
         )
         for subscription in subscriptions
     ]
+
+
+def message_handler(
+    subscription: Subscription, database: Database, inbox_model: type[InboxEventMixin]
+) -> MessageHandler:
+    """What handles each message of the subscription's queue."""
+    if subscription.own_transactions is not None:
+        return subscription.own_transactions(database)
+    return inbox_dispatcher(database, inbox_model, subscription.queue.name, subscription.registry)
 
 
 def _outbox_maintenance(outbox_model: type[OutboxMessageMixin]) -> PeriodicJob:
