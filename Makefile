@@ -15,8 +15,13 @@ export UV_PYTHON_DOWNLOADS
 
 SERVICES := gateway billing banking
 PYTEST_ARGS ?=
+# supervisord's control socket, pidfile and log for `make run`; `make status` and `make restart`
+# find it there.
+FINHUB_RUN_DIR ?= $(CURDIR)/.run
+export FINHUB_RUN_DIR
+SUPERVISOR_CONF := deploy/supervisor/supervisord.conf
 
-.PHONY: help run test lint format migrate db infra health bench clean retry-webhook pluggy-webhooks \
+.PHONY: help run status restart test lint format migrate db infra health bench clean retry-webhook pluggy-webhooks \
 	check-stripe dlq sandbox-demo sync-account
 
 help: ## List the targets
@@ -43,8 +48,15 @@ db: $(VENV)/.installed .env infra ## Create each service's PostgreSQL role and d
 migrate: db ## Apply every service's migrations
 	@for service in $(SERVICES); do $(BIN)/finhub-$$service migrate || exit 1; done
 
-run: migrate ## Start every service, worker and the provider sandbox (Ctrl-C stops them all)
-	$(BIN)/honcho start --env /dev/null --procfile Procfile
+run: migrate ## Start every service, worker and the sandbox under supervisord (Ctrl-C stops them all)
+	@mkdir -p "$(FINHUB_RUN_DIR)"
+	$(BIN)/supervisord --configuration $(SUPERVISOR_CONF)
+
+status: ## Each process of a running `make run`: state, pid, uptime
+	@$(BIN)/supervisorctl --configuration $(SUPERVISOR_CONF) status
+
+restart: ## Restart processes of a running `make run`: make restart [P=gateway-worker] (default all)
+	$(BIN)/supervisorctl --configuration $(SUPERVISOR_CONF) restart $(or $(P),all)
 
 test: $(VENV)/.installed .env infra ## Run the whole test suite against real PostgreSQL and RabbitMQ
 	$(BIN)/finhub-provision --with-test
