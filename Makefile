@@ -22,7 +22,7 @@ export FINHUB_RUN_DIR
 SUPERVISOR_CONF := deploy/supervisor/supervisord.conf
 
 .PHONY: help run status restart test lint format migrate db infra health bench clean retry-webhook pluggy-webhooks \
-	check-stripe dlq sandbox-demo sync-account
+	check-stripe dlq sandbox-demo sync-account chaos
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -61,6 +61,10 @@ restart: ## Restart processes of a running `make run`: make restart [P=gateway-w
 test: $(VENV)/.installed .env infra ## Run the whole test suite against real PostgreSQL and RabbitMQ
 	$(BIN)/finhub-provision --with-test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Its own PostgreSQL and RabbitMQ (private, in a temporary directory): the shared ones are untouched.
+chaos: $(VENV)/.installed ## Inject every fault while the journeys run; a row per fault (~10 min)
+	$(BIN)/python -m tests.chaos
 
 lint: $(VENV)/.installed ## ruff and mypy
 	$(BIN)/ruff check .
