@@ -35,10 +35,10 @@ from billing.database import InboxEvent as BillingInbox
 from billing.database import OutboxMessage as BillingOutbox
 from finhub_shared.bus import Consumer, ConsumerQueue, Publisher, delete_consumer_queue
 from finhub_shared.db import Database
-from finhub_shared.inbox import InboxEventMixin, inbox_dispatcher
+from finhub_shared.inbox import InboxEventMixin
 from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay
 from finhub_shared.testing import migrate_fresh
-from finhub_shared.worker import Subscription
+from finhub_shared.worker import Subscription, message_handler
 from webhook_gateway.config import get_settings as gateway_settings
 from webhook_gateway.database import OutboxMessage as GatewayOutbox
 from webhook_gateway.pluggy_registration import service as pluggy_registration
@@ -171,7 +171,7 @@ async def consuming(
     database = Database(database_url, application_name="e2e-consumer")
     name = f"e2e.{subscription.queue.name}.{uuid.uuid4().hex[:8]}"
     queue = ConsumerQueue(name, subscription.queue.binding_keys)
-    dispatch = inbox_dispatcher(database, inbox, subscription.queue.name, subscription.registry)
+    dispatch = message_handler(subscription, database, inbox)
     consumer = Consumer(os.environ["AMQP_URL"], queue, dispatch, prefetch=8)
     await consumer.start()
     try:

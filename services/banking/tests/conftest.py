@@ -17,7 +17,8 @@ from banking.config import get_settings
 from banking.database import InboxEvent, OutboxMessage
 from banking.main import create_app
 from banking.pluggy import PluggyClient
-from banking.registries import pluggy_events, sync_jobs
+from banking.registries import pluggy_events
+from banking.sync.handlers import sync_job_runner
 from banking.tables import metadata
 from finhub_shared.auth import TokenIssuer
 from finhub_shared.db import Database
@@ -133,7 +134,7 @@ async def outbox(database: Database, routing_key: str) -> list[dict[str, Any]]:
 async def run_queued_syncs(database: Database) -> int:
     """Deliver every queued `banking.sync.requested` message to the sync-jobs consumer, as the
     outbox relay and the broker would; returns how many ran."""
-    dispatch = inbox_dispatcher(database, InboxEvent, "banking.sync-jobs", sync_jobs)
+    dispatch = sync_job_runner(database)
     delivered = 0
     while True:
         async with database.transaction() as session:

@@ -508,7 +508,9 @@ class FakePluggy:
             cursor = base64.urlsafe_b64encode(str(offset + self.page_size).encode()).decode()
             kept = {k: v for k, v in params.items() if k != "after"}
             next_query = "?" + str(httpx.QueryParams({**kept, "after": cursor}))
-        return httpx.Response(200, json={"results": page, "next": next_query})
+        # ASCII escapes, as Pluggy's JSON may carry a lone surrogate ("\ud800") that UTF-8 cannot.
+        body = json.dumps({"results": page, "next": next_query}).encode()
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
 
     def _list_categories(self, request: httpx.Request, body: Json | None) -> httpx.Response:
         return httpx.Response(200, json=_page(self.categories))

@@ -14,8 +14,8 @@ from banking.consumer import SUBSCRIPTIONS
 from banking.database import InboxEvent, OutboxMessage
 from finhub_shared.bus import Consumer, Publisher
 from finhub_shared.db import Database
-from finhub_shared.inbox import inbox_dispatcher
 from finhub_shared.outbox import OutboxRelay
+from finhub_shared.worker import message_handler
 
 from .conftest import connect_bank, outbox, token_for
 from .pluggy_fake import FakePluggy
@@ -30,7 +30,7 @@ async def test_a_requested_sync_is_run_by_the_worker_through_rabbitmq(
     consumer = Consumer(
         amqp_url,
         sync_jobs.queue,
-        inbox_dispatcher(database, InboxEvent, sync_jobs.queue.name, sync_jobs.registry),
+        message_handler(sync_jobs, database, InboxEvent),
     )
     publisher = Publisher(amqp_url)
     await consumer.start()

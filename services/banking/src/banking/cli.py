@@ -38,7 +38,7 @@ def sync_account(
         raise typer.Exit(code=1) from None
     typer.echo(
         f"account {report.account_id}: {report.status}, "
-        f"{report.created} new, {report.updated} updated"
+        f"{report.created} new, {report.updated} updated, {report.skipped} skipped"
         + (f" ({report.error})" if report.error else "")
     )
     if report.status != "succeeded":

@@ -16,6 +16,7 @@ from banking.items import service as items
 from banking.items.schemas import ItemRead
 from banking.pluggy import PluggyClient
 from banking.sync import models as jobs
+from banking.sync import repository as sync_jobs
 from banking.sync import service as sync
 from finhub_shared.auth import Principal
 from finhub_shared.db import Database
@@ -29,6 +30,7 @@ class SyncReport:
     status: str
     created: int
     updated: int
+    skipped: int
     error: str | None
 
 
@@ -62,8 +64,17 @@ async def sync_account_now(
             if account is None:
                 raise NotFound(f"No account {account_id}.")
             job = await sync.new_job(session, account, jobs.TRIGGER_COMMAND_LINE)
-            await sync.run_job(session, current, job.id, utcnow())
-        return SyncReport(account_id, job.status, job.created_count, job.updated_count, job.error)
+        await sync.run_job(database, current, job.id, utcnow)
+        async with database.sessions() as session:
+            done = await sync_jobs.get(session, job.id)
+        return SyncReport(
+            account_id,
+            done.status,
+            done.created_count,
+            done.updated_count,
+            done.skipped_count,
+            done.error,
+        )
 
 
 async def company_items(

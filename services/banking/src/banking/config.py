@@ -40,6 +40,16 @@ class BankingSettings(TokenVerificationSettings):
     sync_postpone_seconds: int = Field(
         300, ge=1, le=86_400, validation_alias="BANKING_SYNC_POSTPONE_SECONDS"
     )
+    # A running sync that stored no page for this long was lost by a crash: it is run again.
+    sync_stalled_after_seconds: int = Field(
+        600, ge=60, le=86_400, validation_alias="BANKING_SYNC_STALLED_AFTER_SECONDS"
+    )
+    # A queued sync no worker started for this long lost its message: it is published again.
+    sync_queued_timeout_seconds: int = Field(
+        900, ge=60, le=86_400, validation_alias="BANKING_SYNC_QUEUED_TIMEOUT_SECONDS"
+    )
+    # Runs a sync may start; one that stalls after this many ends failed.
+    sync_max_attempts: int = Field(3, ge=1, le=20, validation_alias="BANKING_SYNC_MAX_ATTEMPTS")
 
     @field_validator("mfa_encryption_key")
     @classmethod

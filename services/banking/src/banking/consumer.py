@@ -11,7 +11,7 @@ from banking.items import handlers as item_handlers
 from banking.jobs import periodic_jobs
 from banking.pix import handlers as pix_handlers
 from banking.pluggy import BACKGROUND_RETRY, PluggyClient
-from banking.registries import entitlement_events, pluggy_events, sync_jobs
+from banking.registries import entitlement_events, pluggy_events
 from banking.sync import handlers as sync_handlers
 from finhub_shared.bus import ConsumerQueue
 from finhub_shared.worker import Subscription, run_worker
@@ -30,7 +30,10 @@ SUBSCRIPTIONS = (
     Subscription(
         ConsumerQueue("banking.entitlements", ("billing.entitlements.#",)), entitlement_events
     ),
-    Subscription(ConsumerQueue("banking.sync-jobs", ("banking.sync.#",)), sync_jobs),
+    Subscription(
+        ConsumerQueue("banking.sync-jobs", ("banking.sync.#",)),
+        own_transactions=sync_handlers.sync_job_runner,
+    ),
 )
 
 

@@ -1,5 +1,5 @@
-"""The worker's periodic jobs: postponed syncs requeued, expired MFA prompts wiped, PIX
-payments nobody authorised timed out, Pluggy's list of connectors read again."""
+"""The worker's periodic jobs: postponed syncs requeued, stalled syncs recovered, expired MFA
+prompts wiped, PIX payments nobody authorised timed out, Pluggy's list of connectors read again."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ async def requeue_postponed_syncs(database: Database) -> None:
         requeued = await sync.requeue_postponed(session, utcnow())
     if requeued:
         log.info("postponed_syncs_requeued", count=requeued)
+
+
+async def recover_stalled_syncs(database: Database) -> None:
+    """Syncs a crash left running, or whose message was lost, are queued again (or given up)."""
+    async with database.transaction() as session:
+        found = await sync.recover_stalled(session, runtime.current().settings, utcnow())
+    if found:
+        log.info("stalled_syncs_recovered", count=found)
 
 
 async def wipe_expired_mfa_prompts(database: Database) -> None:
@@ -53,6 +61,7 @@ def periodic_jobs(settings: BankingSettings) -> tuple[PeriodicJob, ...]:
     """Banking's periodic jobs and how often each runs."""
     return (
         PeriodicJob("requeue-postponed-syncs", 30, requeue_postponed_syncs),
+        PeriodicJob("recover-stalled-syncs", 60, recover_stalled_syncs),
         PeriodicJob("wipe-expired-mfa-prompts", 15, wipe_expired_mfa_prompts),
         PeriodicJob("time-out-unauthorised-payments", 60, time_out_unauthorised_payments),
         PeriodicJob(

@@ -10,4 +10,3 @@ from finhub_shared.inbox import HandlerRegistry
 
 pluggy_events = HandlerRegistry()
 entitlement_events = HandlerRegistry()
-sync_jobs = HandlerRegistry()

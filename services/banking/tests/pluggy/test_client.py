@@ -46,7 +46,7 @@ async def test_transaction_pages_follow_the_cursor_to_the_end(
     account = fake_pluggy.add_account(fake_pluggy.add_item("company-1")["id"])
     added = fake_pluggy.add_transactions(account["id"], 30)
 
-    pages = [page async for page in pluggy.transaction_pages(account["id"])]
+    pages = [page.transactions async for page in pluggy.transaction_pages(account["id"])]
 
     assert [len(page) for page in pages] == [7, 7, 7, 7, 2]
     assert [t.id for page in pages for t in page] == [t["id"] for t in added]
@@ -63,7 +63,7 @@ async def test_transaction_pages_from_a_creation_time_only_bring_newer_ones(
     )
 
     pages = [
-        page
+        page.transactions
         async for page in pluggy.transaction_pages(
             account["id"], created_at_from=datetime(2026, 11, 10, tzinfo=UTC)
         )
@@ -73,13 +73,29 @@ async def test_transaction_pages_from_a_creation_time_only_bring_newer_ones(
 
 
 @pytest.mark.asyncio
+async def test_a_transaction_that_cannot_be_read_leaves_only_itself_out_of_its_page(
+    fake_pluggy: FakePluggy, pluggy: PluggyClient
+) -> None:
+    account = fake_pluggy.add_account(fake_pluggy.add_item("company-1")["id"])
+    first, no_amount, lone_surrogate = fake_pluggy.add_transactions(account["id"], 3)
+    del no_amount["amount"]
+    lone_surrogate["description"] = "caf\ud800"
+
+    [page] = [page async for page in pluggy.transaction_pages(account["id"])]
+
+    assert [t.id for t in page.transactions] == [first["id"], lone_surrogate["id"]]
+    assert page.transactions[1].description == "caf\ud800"
+    assert page.unreadable == ["unreadable_amount"]
+
+
+@pytest.mark.asyncio
 async def test_direction_and_amount_are_read_exactly(
     fake_pluggy: FakePluggy, pluggy: PluggyClient
 ) -> None:
     account = fake_pluggy.add_account(fake_pluggy.add_item("company-1")["id"])
     fake_pluggy.add_transactions(account["id"], 1, amount="0.10", transaction_type="CREDIT")
 
-    [[transaction]] = [page async for page in pluggy.transaction_pages(account["id"])]
+    [[transaction]] = [page.transactions async for page in pluggy.transaction_pages(account["id"])]
 
     assert transaction.type == "CREDIT"
     assert str(transaction.amount) == "0.1"

@@ -6,6 +6,7 @@ refused) and the provider client's retries, breaker and rate limits.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -143,7 +144,7 @@ class PluggyClient:
 
     async def transaction_pages(
         self, account_id: str, created_at_from: datetime | None = None
-    ) -> AsyncGenerator[list[models.Transaction], None]:
+    ) -> AsyncGenerator[models.TransactionBatch, None]:
         """The account's transactions page by page, following the cursor to its end.
 
         Pages are yielded one at a time, so memory stays flat however long the history is.
@@ -156,7 +157,7 @@ class PluggyClient:
 
     async def transactions_by_ids(
         self, account_id: str, transaction_ids: Sequence[str]
-    ) -> AsyncGenerator[list[models.Transaction], None]:
+    ) -> AsyncGenerator[models.TransactionBatch, None]:
         """The current state of these transactions, in pages (missing ids are simply absent)."""
         for start in range(0, len(transaction_ids), MAX_IDS_PER_REQUEST):
             chunk = transaction_ids[start : start + MAX_IDS_PER_REQUEST]
@@ -179,17 +180,17 @@ class PluggyClient:
 
     async def _cursor_pages(
         self, params: dict[str, str]
-    ) -> AsyncGenerator[list[models.Transaction], None]:
+    ) -> AsyncGenerator[models.TransactionBatch, None]:
         """`GET /v2/transactions` with `params`, then each `next` page until there is none."""
         while True:
             response = await self._connection.request("GET", "/v2/transactions", params=params)
-            page = _parse(response, models.TransactionPage)
-            if page.results:
-                yield page.results
-            if not page.next:
+            batch, next_query = _transaction_page(response)
+            if batch.transactions or batch.unreadable:
+                yield batch
+            if not next_query:
                 return
             # `next` is the whole query of the next page (account and cursor included).
-            params = dict(parse_qsl(urlsplit(page.next).query or page.next.lstrip("?")))
+            params = dict(parse_qsl(urlsplit(next_query).query or next_query.lstrip("?")))
 
     async def list_categories(self) -> list[models.Category]:
         """Pluggy's category tree, flat (parents and children)."""
@@ -311,6 +312,44 @@ def _parse(response: httpx.Response, model: type[ModelT]) -> ModelT:
         raise ProviderError(
             f"{PROVIDER} answered a body that is not a {model.__name__}", provider=PROVIDER
         ) from None
+
+
+def _transaction_page(response: httpx.Response) -> tuple[models.TransactionBatch, str | None]:
+    """The page's transactions and the query of the next page.
+
+    Read whole when it can be (the fast way); otherwise transaction by transaction, so that one
+    Pluggy cannot describe to us (a lone surrogate, a missing field) leaves only itself out.
+    """
+    raise_for_provider_status(response, provider=PROVIDER)
+    try:
+        page = models.TransactionPage.model_validate_json(response.content)
+    except ValidationError:
+        loose = _loose_page(response)
+        return _readable(loose.results), loose.next
+    return models.TransactionBatch(page.results), page.next
+
+
+def _loose_page(response: httpx.Response) -> models.LooseTransactionPage:
+    """The page as plain JSON objects (Python's parser keeps what pydantic's refuses)."""
+    try:
+        return models.LooseTransactionPage.model_validate(json.loads(response.content))
+    except (ValueError, ValidationError):
+        raise ProviderError(
+            f"{PROVIDER} answered a body that is not a TransactionPage", provider=PROVIDER
+        ) from None
+
+
+def _readable(results: list[dict[str, Any]]) -> models.TransactionBatch:
+    transactions: list[models.Transaction] = []
+    unreadable: list[str] = []
+    for result in results:
+        try:
+            transactions.append(models.Transaction.model_validate(result))
+        except ValidationError as invalid:
+            # Where it is invalid, never the value (it may be personal data).
+            first = invalid.errors(include_url=False, include_input=False)[0]
+            unreadable.append(f"unreadable_{first['loc'][0] if first['loc'] else 'transaction'}")
+    return models.TransactionBatch(transactions, unreadable)
 
 
 def _segment(identifier: str) -> str:

@@ -6,6 +6,7 @@ a sync. Field names follow Pluggy's camelCase on the wire and snake_case in Pyth
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -132,6 +133,21 @@ class TransactionPage(PluggyModel):
 
     results: list[Transaction]
     next: str | None = None
+
+
+class LooseTransactionPage(PluggyModel):
+    """A page read transaction by transaction, when one of them is not a Transaction."""
+
+    results: list[dict[str, Any]]
+    next: str | None = None
+
+
+@dataclass(frozen=True)
+class TransactionBatch:
+    """The transactions of one page, and why each one that could not be read was left out."""
+
+    transactions: list[Transaction]
+    unreadable: list[str] = field(default_factory=list)
 
 
 ResultT = TypeVar("ResultT")

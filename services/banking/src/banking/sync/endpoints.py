@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from aio_pika.exceptions import AMQPError
 from fastapi import APIRouter, status
 
 from banking.openapi import errors
-from banking.runtime import BankingRuntime
 from banking.sync import repository, service
 from banking.sync.errors import MfaRequired, ReconnectRequired
 from banking.sync.schemas import SyncAccepted, SyncJobRead
-from finhub_shared.app import ping_broker
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound
-from finhub_shared.events import utcnow
 
 router = APIRouter(prefix="/api/banking", tags=["accounts"])
 
@@ -27,17 +23,10 @@ router = APIRouter(prefix="/api/banking", tags=["accounts"])
     responses=errors(NotFound, ReconnectRequired, MfaRequired),
 )
 async def sync_account(
-    account_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+    account_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
 ) -> SyncAccepted:
     """Sync the account's transactions in the background; follow it at /sync-jobs/{job_id}."""
-    job = await service.request_account_sync(
-        session,
-        runtime,
-        principal,
-        account_id,
-        broker_reachable=await broker_reachable(runtime.settings.amqp_url.get_secret_value()),
-        now=utcnow(),
-    )
+    job = await service.request_account_sync(session, principal, account_id)
     return SyncAccepted(job_id=job.id, status=job.status)
 
 
@@ -47,12 +36,3 @@ async def get_sync_job(
 ) -> SyncJobRead:
     """How a requested sync went."""
     return SyncJobRead.model_validate(await repository.get_for(session, principal, job_id))
-
-
-async def broker_reachable(amqp_url: str) -> bool:
-    """Whether RabbitMQ takes connections now (else a sync runs in the request)."""
-    try:
-        await ping_broker(amqp_url, connect_timeout=1.0)
-    except (AMQPError, OSError, TimeoutError):
-        return False
-    return True

@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import uuid
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import runtime
 from banking.items import service as items
 from banking.pluggy.webhooks import TransactionsChanged, TransactionsCreated
-from banking.registries import pluggy_events, sync_jobs
+from banking.registries import pluggy_events
 from banking.sync import models as jobs
 from banking.sync import service
+from finhub_shared.bus import MessageHandler
+from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, utcnow
 
+log = structlog.get_logger(__name__)
 
-@sync_jobs.on(service.SYNC_REQUESTED)
-async def on_sync_requested(session: AsyncSession, envelope: EventEnvelope) -> None:
-    """Run the queued sync job."""
-    job_id = uuid.UUID(envelope.data["job_id"])
-    await service.run_job(session, runtime.current(), job_id, utcnow())
+
+def sync_job_runner(database: Database) -> MessageHandler:
+    """`banking.sync-jobs`' handler. It commits as it goes (no transaction may span Pluggy's
+    calls), so it needs no inbox: the job's status makes a redelivery do nothing."""
+
+    async def run_requested_job(envelope: EventEnvelope) -> None:
+        if envelope.type != service.SYNC_REQUESTED:
+            log.info("event_ignored")
+            return
+        job_id = uuid.UUID(envelope.data["job_id"])
+        await service.run_job(database, runtime.current(), job_id, utcnow)
+
+    return run_requested_job
 
 
 @pluggy_events.on("transactions/created")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banking.database import Base
@@ -18,8 +18,8 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 SKIPPED = "skipped"
 
-# A job in one of these is still to run: asking again returns it rather than a new one.
-PENDING_STATUSES = frozenset({QUEUED, RUNNING, POSTPONED})
+# A job in one of these waits for a worker: asking again returns it rather than a new one.
+WAITING_STATUSES = (QUEUED, POSTPONED)
 
 TRIGGER_MANUAL = "manual"
 TRIGGER_CONNECTION = "connection"
@@ -29,6 +29,14 @@ TRIGGER_COMMAND_LINE = "command_line"
 
 class SyncJob(CompanyOwned, Base):
     __tablename__ = "sync_jobs"
+    __table_args__ = (
+        # The stalled-job sweep reads only the unfinished jobs, by their last sign of life.
+        Index(
+            "ix_sync_jobs_unfinished_heartbeat",
+            "heartbeat_at",
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     account_id: Mapped[uuid.UUID] = mapped_column(
@@ -40,6 +48,10 @@ class SyncJob(CompanyOwned, Base):
     created_at_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_count: Mapped[int] = mapped_column(Integer, server_default="0")
     updated_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Transactions left out because they could not be stored, and why (counts by reason).
+    skipped_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    skipped_reason: Mapped[str | None] = mapped_column(Text)
+    # Runs started; a job that stalls this many times is given up (BANKING_SYNC_MAX_ATTEMPTS).
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
@@ -48,3 +60,8 @@ class SyncJob(CompanyOwned, Base):
     )
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The job's last sign of life: queued, started, a page stored. Unfinished jobs silent for
+    # too long were lost by a crash and are queued again.
+    heartbeat_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

@@ -14,7 +14,8 @@ class SyncAccepted(BaseModel):
 
 
 class SyncJobRead(BaseModel):
-    """One requested sync: queued, running, postponed (the bank is down), or finished."""
+    """One requested sync: queued, running, postponed (the bank is down), or how it ended
+    (succeeded, failed, skipped); transactions that could not be stored are counted as skipped."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -24,8 +25,12 @@ class SyncJobRead(BaseModel):
     trigger: str
     created_count: int
     updated_count: int
+    skipped_count: int
+    skipped_reason: str | None
+    attempts: int
     error: str | None
     requested_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
     retry_at: datetime | None
+    heartbeat_at: datetime

@@ -1,8 +1,10 @@
 """Syncing an account's transactions from Pluggy: queued as jobs, incremental, page by page.
 
 A sync follows `GET /v2/transactions` from where the last one stopped (Pluggy's createdAtFrom)
-to the end of the cursor and upserts each page as it arrives, so memory stays flat however many
-pages there are, and running it again never duplicates a transaction.
+to the end of the cursor. No database transaction spans a call to Pluggy: the job's start, each
+page and the job's end are committed on their own, so a failure keeps the pages stored before it
+and always leaves the job saying how it ended. Upserts are idempotent: a job run again resumes,
+it never duplicates. Jobs lost by a crash are found by their silence and queued again.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncGenerator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,36 +24,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banking import events
 from banking.accounts import repository as accounts
 from banking.accounts.models import BankAccount
-from banking.categories import repository as categories
-from banking.categories.matching import Categorizer
+from banking.config import BankingSettings
 from banking.connectors import repository as connectors
-from banking.entitlements import service as entitlements
 from banking.items import models as item_states
 from banking.items import repository as items
 from banking.items.models import Item
 from banking.locks import lock
-from banking.money import to_cents
-from banking.pluggy import PluggyClient
 from banking.pluggy import models as pluggy
 from banking.runtime import Runtime
 from banking.sync import metrics, repository
 from banking.sync import models as jobs
 from banking.sync.errors import MfaRequired, ReconnectRequired
 from banking.sync.models import SyncJob
+from banking.sync.pages import CompanyTerms, Stored, company_terms, store_page
 from banking.transactions import repository as transactions
-from banking.transactions.models import (
-    CATEGORY_FROM_PLUGGY,
-    CATEGORY_FROM_RULE,
-    CREDIT,
-    DEBIT,
-)
 from banking.usage import service as usage
 from finhub_shared.auth import Principal
+from finhub_shared.db import Database
 from finhub_shared.errors import ProviderError, ProviderUnavailable
 
 log = structlog.get_logger(__name__)
 
 PageT = TypeVar("PageT")
+Clock = Callable[[], datetime]
 
 SYNC_REQUESTED = "sync.requested"
 # Each sync re-reads the hour before the newest transaction it saw last time: Pluggy does not
@@ -58,39 +54,34 @@ SYNC_REQUESTED = "sync.requested"
 OVERLAP = timedelta(hours=1)
 # Pages fetched ahead of the one being stored (Pluggy's pages are about 500 KB each).
 READ_AHEAD_PAGES = 2
+# The reasons a job keeps of its skipped transactions, at most this long.
+SKIPPED_REASON_LENGTH = 500
 
 
-@dataclass
-class SyncResult:
-    """What one sync changed."""
+@dataclass(frozen=True)
+class Run:
+    """One run of a job: what it syncs, from where, under which company terms."""
 
-    created: int = 0
-    updated: int = 0
-    over_limit: int = 0
-    months: set[date] = field(default_factory=set)
-    newest_created_at: datetime | None = None
+    job_id: uuid.UUID
+    attempt: int
+    account: BankAccount
+    since: datetime | None
+    terms: CompanyTerms
+
+
+class _TakenOver(Exception):
+    """The job is no longer this run's: given up, or run again after this one seemed stalled."""
 
 
 async def request_account_sync(
-    session: AsyncSession,
-    runtime: Runtime,
-    principal: Principal,
-    account_id: uuid.UUID,
-    *,
-    broker_reachable: bool,
-    now: datetime,
+    session: AsyncSession, principal: Principal, account_id: uuid.UUID
 ) -> SyncJob:
-    """Queue a sync of the caller's account; run it right here when the broker is down."""
+    """Queue a sync of the caller's account (published when the request's transaction commits)."""
     account = await accounts.get_for(session, principal, account_id)
     item = await items.get(session, account.item_id)
     assert item is not None
     ensure_syncable(item)
-    if broker_reachable:
-        return await queue_sync(session, account, jobs.TRIGGER_MANUAL)
-    log.warning("sync_running_in_request", reason="broker_unreachable")
-    job = await new_job(session, account, jobs.TRIGGER_MANUAL)
-    await run_job(session, runtime, job.id, now)
-    return job
+    return await queue_sync(session, account, jobs.TRIGGER_MANUAL)
 
 
 def ensure_syncable(item: Item) -> None:
@@ -119,78 +110,217 @@ async def queue_sync(
     return job
 
 
+async def new_job(
+    session: AsyncSession,
+    account: BankAccount,
+    trigger: str,
+    *,
+    created_at_from: datetime | None = None,
+) -> SyncJob:
+    """A queued job for the account, not yet published (the command line runs it itself)."""
+    job = SyncJob(
+        company_id=account.company_id,
+        account_id=account.id,
+        status=jobs.QUEUED,
+        trigger=trigger,
+        created_at_from=created_at_from,
+    )
+    session.add(job)
+    await session.flush()
+    return job
+
+
 async def requeue_postponed(session: AsyncSession, now: datetime) -> int:
     """Put postponed jobs whose wait is over back on the queue; returns how many."""
     due = await repository.due_postponed(session, now)
     for job in due:
-        job.status = jobs.QUEUED
-        job.retry_at = None
+        job.status, job.retry_at, job.heartbeat_at = jobs.QUEUED, None, now
         await _publish_job(session, job)
     return len(due)
 
 
-async def run_job(
+async def recover_stalled(session: AsyncSession, settings: BankingSettings, now: datetime) -> int:
+    """Queue again the jobs a crash left silent (running, or queued and never started); those
+    that already started `sync_max_attempts` times end failed. Returns how many were found."""
+    found = await repository.stalled(
+        session,
+        running_since=now - timedelta(seconds=settings.sync_stalled_after_seconds),
+        queued_since=now - timedelta(seconds=settings.sync_queued_timeout_seconds),
+    )
+    for job in found:
+        if job.attempts >= settings.sync_max_attempts:
+            _finish(job, jobs.FAILED, now, error=f"stalled after {job.attempts} attempts")
+            continue
+        log.warning("sync_stalled_requeued", job_id=str(job.id), status=job.status)
+        job.status, job.heartbeat_at = jobs.QUEUED, now
+        await _publish_job(session, job)
+    return len(found)
+
+
+async def run_job(database: Database, runtime: Runtime, job_id: uuid.UUID, clock: Clock) -> None:
+    """Run a job: its start, each page and its end in transactions of their own.
+
+    A job that is not waiting (done, or running with signs of life) is left as it is, so a
+    redelivered message does nothing.
+    """
+    async with database.transaction() as session:
+        run = await _start(session, runtime, job_id, clock())
+    if run is None:
+        return
+    stored = Stored()
+    try:
+        with metrics.SYNC_DURATION.time():
+            await _sync_pages(database, runtime, run, stored, clock)
+            balance = await runtime.pluggy.get_account(run.account.pluggy_account_id)
+    except _TakenOver:
+        log.warning("sync_taken_over", job_id=str(job_id))
+        return
+    except ProviderError as failure:
+        if _is_passing(failure):
+            postpone = partial(_postpone, settings=runtime.settings, reason="pluggy_unavailable")
+            await _end(database, run, stored, clock(), postpone)
+        else:
+            log.warning("sync_failed", job_id=str(job_id), error=failure.code)
+            await _end(database, run, stored, clock(), partial(_fail, reason=failure.message))
+        return
+    except Exception as failure:
+        log.exception("sync_failed_unexpectedly", job_id=str(job_id))
+        reason = f"unexpected error: {type(failure).__name__}"
+        await _end(database, run, stored, clock(), partial(_fail, reason=reason))
+        return
+    await _complete(database, run, stored, balance, clock())
+
+
+async def _start(
     session: AsyncSession, runtime: Runtime, job_id: uuid.UUID, now: datetime
-) -> SyncJob | None:
-    """Run a queued job once; a job already done (a redelivery) is left as it is."""
+) -> Run | None:
+    """Mark the job running and gather what its run needs; None when it is not to run now."""
     job = await repository.get_locked(session, job_id)
-    if job is None or job.status not in jobs.PENDING_STATUSES:
-        return job
-    account = await accounts.get(session, job.account_id, lock=True)
+    if job is None or not _may_start(job, runtime.settings, now):
+        return None
+    account = await accounts.get(session, job.account_id)
     item = await items.get(session, account.item_id) if account else None
     if account is None or item is None:
-        return _finish(job, jobs.SKIPPED, now, error="account_removed")
+        _finish(job, jobs.SKIPPED, now, error="account_removed")
+        return None
     try:
         ensure_syncable(item)
     except (MfaRequired, ReconnectRequired) as blocked:
-        return _finish(job, jobs.SKIPPED, now, error=blocked.code)
+        _finish(job, jobs.SKIPPED, now, error=blocked.code)
+        return None
     connector = await connectors.get(session, item.connector_id)
     if connector is not None and connector.is_down:
-        return _postpone(job, runtime, now, "bank_offline")
-    job.status, job.started_at, job.attempts = jobs.RUNNING, now, job.attempts + 1
-    since = _start_of_sync(account, job)
-    try:
-        with metrics.SYNC_DURATION.time():
-            result = await sync_account(session, runtime, account, item, since=since, now=now)
-    except ProviderError as failure:
-        if _is_passing(failure):
-            return _postpone(job, runtime, now, "pluggy_unavailable")
-        log.warning("sync_failed", job_id=str(job.id), error=failure.code)
-        return _finish(job, jobs.FAILED, now, error=failure.message)
-    job.created_count, job.updated_count = result.created, result.updated
-    metrics.SYNCED_TRANSACTIONS.labels("created").inc(result.created)
-    metrics.SYNCED_TRANSACTIONS.labels("updated").inc(result.updated)
-    log.info(
-        "sync_finished",
-        job_id=str(job.id),
-        created=result.created,
-        updated=result.updated,
-        over_limit=result.over_limit,
+        _postpone(job, now, settings=runtime.settings, reason="bank_offline")
+        return None
+    job.status, job.started_at, job.heartbeat_at = jobs.RUNNING, now, now
+    job.attempts += 1
+    terms = await company_terms(session, runtime, account.company_id, now)
+    return Run(job.id, job.attempts, account, _start_of_sync(account, job), terms)
+
+
+def _may_start(job: SyncJob, settings: BankingSettings, now: datetime) -> bool:
+    """Waiting jobs start; a running one only once it has been silent past its window."""
+    if job.status in jobs.WAITING_STATUSES:
+        return True
+    stalled_since = now - timedelta(seconds=settings.sync_stalled_after_seconds)
+    return job.status == jobs.RUNNING and job.heartbeat_at < stalled_since
+
+
+async def _sync_pages(
+    database: Database, runtime: Runtime, run: Run, stored: Stored, clock: Clock
+) -> None:
+    """Each page fetched with no transaction open, then stored and committed in its own."""
+    pages = runtime.pluggy.transaction_pages(
+        run.account.pluggy_account_id, created_at_from=run.since
     )
-    return _finish(job, jobs.SUCCEEDED, now)
-
-
-async def sync_account(
-    session: AsyncSession,
-    runtime: Runtime,
-    account: BankAccount,
-    item: Item,
-    *,
-    since: datetime | None,
-    now: datetime,
-) -> SyncResult:
-    """Fetch the account's transactions created since `since` (all when None) and its balance."""
-    monthly_limit, categorizer = await _company_terms(session, runtime, account, now)
-    result = SyncResult()
-    pages = runtime.pluggy.transaction_pages(account.pluggy_account_id, created_at_from=since)
     # Closed at once should storing fail, so that no fetch outlives the sync.
     async with contextlib.aclosing(read_ahead(pages)) as ahead:
-        async for page in ahead:
-            await store_page(session, account, page, categorizer, monthly_limit, result)
-    await refresh_balance(session, runtime.pluggy, account, item)
-    await accounts.mark_synced(session, account.id, result.newest_created_at, now)
-    await usage.report(session, account.company_id, result.months, monthly_limit, now)
-    return result
+        async for batch in ahead:
+            async with database.transaction() as session:
+                page = await store_page(session, run.account, batch, run.terms)
+                await _record_progress(session, run, page, clock())
+            stored.add(page)
+
+
+async def _record_progress(session: AsyncSession, run: Run, page: Stored, now: datetime) -> None:
+    recorded = await repository.record_progress(
+        session,
+        run.job_id,
+        run.attempt,
+        now,
+        created=page.created,
+        updated=page.updated,
+        skipped=sum(page.skipped.values()),
+    )
+    if not recorded:
+        raise _TakenOver
+
+
+async def _complete(
+    database: Database,
+    run: Run,
+    stored: Stored,
+    balance: pluggy.Account | None,
+    now: datetime,
+) -> None:
+    """The sync went through: keep the balance, where the next one starts, and say so."""
+    async with database.transaction() as session:
+        job = await _still_ours(session, run)
+        if job is None:
+            return
+        item = await items.get(session, run.account.item_id)
+        if balance is not None and item is not None:
+            await accounts.save_from_pluggy(session, item, balance)
+        await accounts.mark_synced(session, run.account.id, stored.newest_created_at, now)
+        await usage.report(
+            session, run.account.company_id, stored.months, run.terms.monthly_limit, now
+        )
+        _note_skipped(job, stored)
+        _finish(job, jobs.SUCCEEDED, now)
+    metrics.SYNCED_TRANSACTIONS.labels("created").inc(stored.created)
+    metrics.SYNCED_TRANSACTIONS.labels("updated").inc(stored.updated)
+    log.info(
+        "sync_finished",
+        job_id=str(run.job_id),
+        created=stored.created,
+        updated=stored.updated,
+        over_limit=stored.over_limit,
+        skipped=sum(stored.skipped.values()),
+    )
+
+
+async def _end(
+    database: Database,
+    run: Run,
+    stored: Stored,
+    now: datetime,
+    outcome: Callable[[SyncJob, datetime], None],
+) -> None:
+    """The sync stopped short (postponed or failed); the pages stored so far stay, counted."""
+    async with database.transaction() as session:
+        job = await _still_ours(session, run)
+        if job is None:
+            return
+        await usage.report(
+            session, run.account.company_id, stored.months, run.terms.monthly_limit, now
+        )
+        _note_skipped(job, stored)
+        outcome(job, now)
+
+
+async def _still_ours(session: AsyncSession, run: Run) -> SyncJob | None:
+    """The job, held, if this run is still the one running it."""
+    job = await repository.get_locked(session, run.job_id)
+    if job is None or job.status != jobs.RUNNING or job.attempts != run.attempt:
+        return None
+    return job
+
+
+def _note_skipped(job: SyncJob, stored: Stored) -> None:
+    """Why transactions were left out, most frequent first ("amount_out_of_range: 2, ...")."""
+    if stored.skipped:
+        summary = ", ".join(f"{reason}: {n}" for reason, n in stored.skipped.most_common())
+        job.skipped_reason = summary[:SKIPPED_REASON_LENGTH]
 
 
 async def read_ahead(
@@ -231,14 +361,14 @@ async def refetch_transactions(
     account: BankAccount,
     pluggy_ids: Sequence[str],
     now: datetime,
-) -> SyncResult:
+) -> Stored:
     """transactions/updated: fetch these transactions again and keep their newer versions."""
-    monthly_limit, categorizer = await _company_terms(session, runtime, account, now)
-    result = SyncResult()
-    async for page in runtime.pluggy.transactions_by_ids(account.pluggy_account_id, pluggy_ids):
-        await store_page(session, account, page, categorizer, monthly_limit, result)
-    await usage.report(session, account.company_id, result.months, monthly_limit, now)
-    return result
+    terms = await company_terms(session, runtime, account.company_id, now)
+    stored = Stored()
+    async for batch in runtime.pluggy.transactions_by_ids(account.pluggy_account_id, pluggy_ids):
+        stored.add(await store_page(session, account, batch, terms))
+    await usage.report(session, account.company_id, stored.months, terms.monthly_limit, now)
+    return stored
 
 
 async def delete_transactions(
@@ -251,102 +381,10 @@ async def delete_transactions(
     return await transactions.delete_by_pluggy_ids(session, account.id, pluggy_ids)
 
 
-async def store_page(
-    session: AsyncSession,
-    account: BankAccount,
-    page: list[pluggy.Transaction],
-    categorizer: Categorizer,
-    monthly_limit: int | None,
-    result: SyncResult,
-) -> None:
-    """Upsert one page; count its new transactions against the month's limit."""
-    rows = [transaction_row(account, transaction, categorizer) for transaction in page]
-    written = await transactions.upsert(session, rows)
-    over_limit: list[uuid.UUID] = []
-    for month, new_ids in written.new_by_month.items():
-        over_limit += await usage.count_new_transactions(
-            session, account.company_id, month, new_ids, monthly_limit
-        )
-    await transactions.flag_over_limit(session, over_limit)
-    result.created += sum(len(ids) for ids in written.new_by_month.values())
-    result.updated += written.updated
-    result.over_limit += len(over_limit)
-    result.months.update(written.new_by_month)
-    newest = max(transaction.created_at for transaction in page)
-    result.newest_created_at = max(newest, result.newest_created_at or newest)
-
-
-def transaction_row(
-    account: BankAccount, transaction: pluggy.Transaction, categorizer: Categorizer
-) -> dict[str, Any]:
-    """The table row of one Pluggy transaction, with its category."""
-    amount_cents = abs(to_cents(transaction.amount))
-    merchant = transaction.merchant
-    merchant_name = (merchant.name or merchant.business_name) if merchant else None
-    row: dict[str, Any] = {
-        "company_id": account.company_id,
-        "account_id": account.id,
-        "pluggy_transaction_id": transaction.id,
-        "date": transaction.date,
-        "description": transaction.description,
-        "merchant_name": merchant_name,
-        "amount_cents": amount_cents,
-        "type": _direction(transaction),
-        "currency_code": transaction.currency_code,
-        "status": transaction.status,
-        "pluggy_category_id": transaction.category_id,
-        "category_id": transaction.category_id,
-        "category_name": transaction.category,
-        "category_source": CATEGORY_FROM_PLUGGY if transaction.category_id else None,
-        "rule_id": None,
-        "pluggy_created_at": transaction.created_at,
-        "pluggy_updated_at": transaction.updated_at,
-    }
-    match = categorizer.match(transaction.description, merchant_name, amount_cents, account.id)
-    if match is not None:
-        row |= {
-            "category_id": match.category_id,
-            "category_name": match.category_name,
-            "category_source": CATEGORY_FROM_RULE,
-            "rule_id": match.rule_id,
-        }
-    return row
-
-
-async def refresh_balance(
-    session: AsyncSession, pluggy_client: PluggyClient, account: BankAccount, item: Item
-) -> None:
-    """Keep the account's balance as Pluggy has it now."""
-    current = await pluggy_client.get_account(account.pluggy_account_id)
-    if current is not None:
-        await accounts.save_from_pluggy(session, item, current)
-
-
-async def _company_terms(
-    session: AsyncSession, runtime: Runtime, account: BankAccount, now: datetime
-) -> tuple[int | None, Categorizer]:
-    """The company's monthly transaction limit and its categorisation rules."""
-    rights = await entitlements.entitlements_for(
-        session, account.company_id, runtime.trial_terms, now
-    )
-    categorizer = Categorizer(
-        await categories.rules_of_company(session, account.company_id),
-        await categories.category_names(session),
-    )
-    return rights.transactions_per_month_limit, categorizer
-
-
 def _is_passing(failure: ProviderError) -> bool:
     """Pluggy unreachable, rate limiting, or failing on its side: worth trying again later."""
     status = failure.extra.get("provider_status")
     return isinstance(failure, ProviderUnavailable) or (isinstance(status, int) and status >= 500)
-
-
-def _direction(transaction: pluggy.Transaction) -> str:
-    """DEBIT (money out) or CREDIT (money in), from Pluggy's `type`; the sign is a fallback."""
-    if transaction.type in (DEBIT, CREDIT):
-        return transaction.type
-    return CREDIT if transaction.amount > 0 else DEBIT
 
 
 def _start_of_sync(account: BankAccount, job: SyncJob) -> datetime | None:
@@ -364,41 +402,23 @@ def _earlier(first: datetime | None, second: datetime | None) -> datetime | None
     return min(present) if present else None
 
 
-async def new_job(
-    session: AsyncSession,
-    account: BankAccount,
-    trigger: str,
-    *,
-    created_at_from: datetime | None = None,
-) -> SyncJob:
-    """A job for the account, not queued: the caller runs it (fallback, command line)."""
-    job = SyncJob(
-        company_id=account.company_id,
-        account_id=account.id,
-        status=jobs.QUEUED,
-        trigger=trigger,
-        created_at_from=created_at_from,
-    )
-    session.add(job)
-    await session.flush()
-    return job
-
-
 async def _publish_job(session: AsyncSession, job: SyncJob) -> None:
     await events.publish(session, SYNC_REQUESTED, {"job_id": str(job.id)}, job.company_id)
 
 
-def _postpone(job: SyncJob, runtime: Runtime, now: datetime, reason: str) -> SyncJob:
+def _postpone(job: SyncJob, now: datetime, *, settings: BankingSettings, reason: str) -> None:
     """The bank or Pluggy is down: try again later rather than fail."""
     job.status = jobs.POSTPONED
     job.error = reason
     metrics.SYNC_JOBS.labels(jobs.POSTPONED).inc()
-    job.retry_at = now + timedelta(seconds=runtime.settings.sync_postpone_seconds)
+    job.retry_at = now + timedelta(seconds=settings.sync_postpone_seconds)
     log.info("sync_postponed", job_id=str(job.id), reason=reason)
-    return job
 
 
-def _finish(job: SyncJob, status: str, now: datetime, *, error: str | None = None) -> SyncJob:
+def _fail(job: SyncJob, now: datetime, *, reason: str) -> None:
+    _finish(job, jobs.FAILED, now, error=reason)
+
+
+def _finish(job: SyncJob, status: str, now: datetime, *, error: str | None = None) -> None:
     job.status, job.finished_at, job.error = status, now, error
     metrics.SYNC_JOBS.labels(status).inc()
-    return job

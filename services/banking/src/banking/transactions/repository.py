@@ -61,6 +61,13 @@ class Written:
     new_by_month: dict[date, list[uuid.UUID]]
     updated: int
 
+    def plus(self, other: Written) -> Written:
+        """Both upserts' outcomes together."""
+        months = {month: list(ids) for month, ids in self.new_by_month.items()}
+        for month, ids in other.new_by_month.items():
+            months.setdefault(month, []).extend(ids)
+        return Written(months, self.updated + other.updated)
+
 
 async def upsert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Written:
     """Insert new transactions and update those Pluggy changed since; unchanged ones are left.
