@@ -25,6 +25,8 @@ DEVELOPMENT_DEFAULTS = {
     "BANKING_DATABASE_URL": "postgresql://finhub_banking:finhub_banking@127.0.0.1:5432/finhub_banking",
     "AMQP_URL": "amqp://finhub:finhub@127.0.0.1:5672/finhub",
     "POSTGRES_ADMIN_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
+    # libs/shared's own tests: a scratch database of no service.
+    "SHARED_DATABASE_URL": "postgresql://finhub_shared:finhub_shared@127.0.0.1:5432/finhub_shared",
 }
 
 
@@ -43,7 +45,12 @@ def _test_environment() -> dict[str, str]:
         "POSTGRES_ADMIN_URL": _configured("POSTGRES_ADMIN_URL"),
         **{
             name: database_url_for_tests(_configured(name), suffix)
-            for name in ("GATEWAY_DATABASE_URL", "BILLING_DATABASE_URL", "BANKING_DATABASE_URL")
+            for name in (
+                "GATEWAY_DATABASE_URL",
+                "BILLING_DATABASE_URL",
+                "BANKING_DATABASE_URL",
+                "SHARED_DATABASE_URL",
+            )
         },
         "AMQP_URL": amqp._replace(path=amqp.path + suffix).geturl(),
         "JWT_PRIVATE_KEY": private_pem,

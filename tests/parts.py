@@ -5,7 +5,6 @@ RabbitMQ."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -37,6 +36,7 @@ from finhub_shared.bus import Consumer, ConsumerQueue, Publisher, delete_consume
 from finhub_shared.db import Database
 from finhub_shared.inbox import InboxEventMixin
 from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay
+from finhub_shared.supervision import Supervisor
 from finhub_shared.testing import migrate_fresh
 from finhub_shared.worker import Subscription, message_handler
 from webhook_gateway.config import get_settings as gateway_settings
@@ -137,12 +137,11 @@ async def relaying(database_url: str, outbox: type[OutboxMessageMixin]) -> Async
     publisher = Publisher(os.environ["AMQP_URL"], name="e2e relay")
     await publisher.connect()
     relay = OutboxRelay(database, outbox, publisher)
-    task = asyncio.create_task(relay.run())
     try:
-        yield
+        async with Supervisor() as supervisor:
+            supervisor.start("outbox-relay", relay.run, window_seconds=60)
+            yield
     finally:
-        relay.stop()
-        await task
         await publisher.close()
         await database.dispose()
 

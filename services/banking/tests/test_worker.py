@@ -15,6 +15,7 @@ from banking.database import InboxEvent, OutboxMessage
 from finhub_shared.bus import Consumer, Publisher
 from finhub_shared.db import Database
 from finhub_shared.outbox import OutboxRelay
+from finhub_shared.supervision import Supervisor
 from finhub_shared.worker import message_handler
 
 from .conftest import connect_bank, outbox, token_for
@@ -36,7 +37,8 @@ async def test_a_requested_sync_is_run_by_the_worker_through_rabbitmq(
     await consumer.start()
     await publisher.connect()
     relay = OutboxRelay(database, OutboxMessage, publisher, idle_seconds=0.05)
-    relaying = asyncio.create_task(relay.run())
+    supervisor = Supervisor()
+    supervisor.start("outbox-relay", relay.run, window_seconds=60)
     try:
         company_id = uuid.uuid4()
         connected = await connect_bank(client, fake_pluggy, company_id)
@@ -53,8 +55,7 @@ async def test_a_requested_sync_is_run_by_the_worker_through_rabbitmq(
         job = await wait_for_job(client, company_id, accepted.json()["job_id"])
         assert (job["status"], job["created_count"]) == ("succeeded", 25)
     finally:
-        relay.stop()
-        await relaying
+        await supervisor.stop()
         await consumer.stop()
         await publisher.close()
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from finhub_shared.bus import Publisher
 from finhub_shared.db import Database
 from finhub_shared.outbox import OutboxRelay
+from finhub_shared.supervision import Supervisor
 from webhook_gateway.database import OutboxMessage
 
 from .bus import collect_ids, probe_queue
@@ -63,13 +64,10 @@ async def test_1000_concurrent_deliveries_of_100_events_store_and_publish_each_o
 
     async with probe_queue("stripe.invoice.paid") as queue:
         answers = await asyncio.gather(*(deliver(client, event) for event in deliveries))
-        relay = OutboxRelay(database, OutboxMessage, publisher)
-        relay_task = asyncio.create_task(relay.run())
-        try:
+        async with Supervisor() as supervisor:
+            relay = OutboxRelay(database, OutboxMessage, publisher)
+            supervisor.start("outbox-relay", relay.run, window_seconds=60)
             await wait_until_drained(database)
-        finally:
-            relay.stop()
-            await relay_task
         received = await collect_ids(queue, ids)
 
     assert all(answer.status_code == 200 for answer in answers)
@@ -88,7 +86,8 @@ async def test_webhooks_accepted_while_the_broker_is_down_are_all_published_when
     events = [stripe_event("invoice.payment_failed") for _ in range(60)]
     async with probe_queue("stripe.invoice.payment_failed") as queue:
         relay = OutboxRelay(database, OutboxMessage, publisher, retry_seconds=0.5)
-        relay_task = asyncio.create_task(relay.run())
+        supervisor = Supervisor()
+        supervisor.start("outbox-relay", relay.run, window_seconds=60)
         await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "-q", "stop_app"], check=True)
         try:
             answers = [await deliver(client, event) for event in events]
@@ -103,8 +102,7 @@ async def test_webhooks_accepted_while_the_broker_is_down_are_all_published_when
         try:
             await wait_until_drained(database)
         finally:
-            relay.stop()
-            await relay_task
+            await supervisor.stop()
         received = await collect_ids(queue, {str(event["id"]) for event in events})
 
     assert [answer.status_code for answer in answers] == [200] * len(events)

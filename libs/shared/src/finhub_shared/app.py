@@ -15,6 +15,7 @@ from finhub_shared.logging import configure_logging
 from finhub_shared.observability import install_observability
 from finhub_shared.runtime import settle_garbage_collector
 from finhub_shared.settings import ServiceSettings, TokenVerificationSettings
+from finhub_shared.supervision import Supervisor
 
 ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -35,7 +36,8 @@ def create_service_app(
     extra_lifespan: ExtraLifespan | None = None,
     ready_needs_broker: bool = True,
 ) -> FastAPI:
-    """A service's app with everything shared wired in; `extra_lifespan` adds its own resources.
+    """A service's app with everything shared wired in; `extra_lifespan` adds its own resources
+    and runs its long-lived tasks under `app.state.supervisor` (reported by /readyz).
 
     `ready_needs_broker=False` is for a service that keeps accepting work while the broker is
     down (the gateway stores webhooks in its outbox), so an outage must not take it out of rotation.
@@ -47,7 +49,10 @@ def create_service_app(
             service, settings.log_level, json=settings.log_json, access_log=settings.log_access
         )
         app.state.settings = settings
-        app.state.database = Database(database_url, application_name=f"{service}-api")
+        app.state.database = Database(
+            database_url, application_name=f"{service}-api", pool_size=settings.database_pool_size
+        )
+        app.state.supervisor = Supervisor()
         if isinstance(settings, TokenVerificationSettings):
             app.state.token_verifier = TokenVerifier(
                 settings.jwt_public_key_pem, settings.jwt_issuer, settings.jwt_audience
@@ -57,6 +62,7 @@ def create_service_app(
                 settle_garbage_collector()
                 yield
         finally:
+            await app.state.supervisor.stop()
             await app.state.database.dispose()
 
     app = FastAPI(title=title, lifespan=lifespan)
@@ -68,10 +74,16 @@ def create_service_app(
     async def check_broker() -> None:
         await ping_broker(settings.amqp_url.get_secret_value())
 
-    checks = {"database": check_database}
+    async def check_tasks() -> None:
+        await app.state.supervisor.check_tasks()
+
+    async def check_tasks_alive() -> None:
+        await app.state.supervisor.check_alive()
+
+    checks = {"database": check_database, "tasks": check_tasks}
     if ready_needs_broker:
         checks["broker"] = check_broker
-    install_observability(app, checks)
+    install_observability(app, checks, alive_checks={"tasks": check_tasks_alive})
     for router in routers:
         app.include_router(router)
     return app

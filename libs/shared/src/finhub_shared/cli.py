@@ -16,6 +16,7 @@ from alembic.config import Config
 from finhub_shared.bus import dead_letters
 from finhub_shared.bus.topology import dead_letter_queue_name
 from finhub_shared.settings import ServiceSettings
+from finhub_shared.supervision import exit_status
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def service_cli(commands: ServiceCommands) -> typer.Typer:
             access_log=False,
             proxy_headers=True,
         )
+        _exit_if_a_task_ended()
 
     if commands.worker is not None:
         worker = commands.worker
@@ -73,6 +75,7 @@ def service_cli(commands: ServiceCommands) -> typer.Typer:
         def run_worker() -> None:
             """Run the bus consumers, the outbox relay and the scheduled jobs."""
             asyncio.run(worker())
+            _exit_if_a_task_ended()
 
     if commands.service_dir is not None:
         service_dir = commands.service_dir
@@ -152,3 +155,9 @@ def _dead_letter_cli(commands: ServiceCommands) -> typer.Typer:
         typer.echo(f"dropped {dropped} message(s) from {name}")
 
     return dlq
+
+
+def _exit_if_a_task_ended() -> None:
+    """A process that stopped because one of its tasks ended exits non-zero, to be restarted."""
+    if status := exit_status():
+        raise SystemExit(status)

@@ -50,7 +50,9 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(
             sqlalchemy_url(url),
             pool_size=pool_size,
-            max_overflow=pool_size,
+            # The pool is the bound: a burst waits its turn (pool_timeout) rather than opening
+            # connections past what the database's budget allows.
+            max_overflow=0,
             pool_pre_ping=True,
             # A failed statement's message must not carry its parameters: bank data, tokens.
             hide_parameters=True,

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from finhub_shared.correlation import correlation_scope
 from finhub_shared.logging import get_logger
 from finhub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from finhub_shared.supervision import NotReady
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -103,6 +104,8 @@ async def _check_outcome(name: str, check: ReadinessCheck, time_limit: float) ->
     except TimeoutError:
         log.warning("readiness_check_timed_out", check=name, time_limit_seconds=time_limit)
         return f"unreachable: no answer within {time_limit:g}s"
+    except NotReady as problem:
+        return f"failing: {problem}"
     except Exception as error:
         # The log line (redacted) keeps the detail; the answer names only the kind of failure,
         # because exception texts can hold connection URLs.
@@ -113,35 +116,51 @@ async def _check_outcome(name: str, check: ReadinessCheck, time_limit: float) ->
     return "ok"
 
 
+async def _checks_answer(
+    checks: Mapping[str, ReadinessCheck], time_limit: float, *, passing: str, code: str
+) -> JSONResponse:
+    outcomes = await asyncio.gather(
+        *(_check_outcome(name, check, time_limit) for name, check in checks.items())
+    )
+    results = dict(zip(checks, outcomes, strict=True))
+    failing = [name for name, outcome in results.items() if outcome != "ok"]
+    if not failing:
+        return JSONResponse({"status": passing, "checks": results})
+    body = {
+        "status": "unavailable",
+        "code": code,
+        "message": f"Not {passing}: {', '.join(failing)}.",
+        "checks": results,
+    }
+    return JSONResponse(body, status_code=503)
+
+
+async def _no_refresh() -> None:
+    return None
+
+
 def health_router(
-    checks: Mapping[str, ReadinessCheck], *, timeout: float = DEFAULT_READINESS_TIMEOUT
+    checks: Mapping[str, ReadinessCheck],
+    *,
+    alive_checks: Mapping[str, ReadinessCheck] | None = None,
+    timeout: float = DEFAULT_READINESS_TIMEOUT,
+    before_scrape: ReadinessCheck = _no_refresh,
 ) -> APIRouter:
-    """GET /healthz (alive), /readyz (every check passes within `timeout`), /metrics."""
+    """GET /healthz (every `alive_checks` passes: restart me if not), /readyz (every check
+    passes within `timeout`: send me work), /metrics (after `before_scrape` refreshed gauges)."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        return await _checks_answer(alive_checks or {}, timeout, passing="alive", code="not_alive")
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
-        outcomes = await asyncio.gather(
-            *(_check_outcome(name, check, timeout) for name, check in checks.items())
-        )
-        results = dict(zip(checks, outcomes, strict=True))
-        failing = [name for name, outcome in results.items() if outcome != "ok"]
-        if not failing:
-            return JSONResponse({"status": "ready", "checks": results})
-        body = {
-            "status": "unavailable",
-            "code": "not_ready",
-            "message": f"Not ready: {', '.join(failing)} unreachable.",
-            "checks": results,
-        }
-        return JSONResponse(body, status_code=503)
+        return await _checks_answer(checks, timeout, passing="ready", code="not_ready")
 
     @router.get("/metrics")
     async def metrics() -> Response:
+        await before_scrape()
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
@@ -151,10 +170,11 @@ def install_observability(
     app: FastAPI,
     checks: Mapping[str, ReadinessCheck],
     *,
+    alive_checks: Mapping[str, ReadinessCheck] | None = None,
     readiness_timeout: float = DEFAULT_READINESS_TIMEOUT,
 ) -> None:
     """Add correlation ids, request metrics and the health/readiness/metrics routes to `app`."""
     app.add_middleware(MetricsMiddleware)
     # Added last, so outermost: everything inside, metrics included, sees the correlation id.
     app.add_middleware(CorrelationIdMiddleware)
-    app.include_router(health_router(checks, timeout=readiness_timeout))
+    app.include_router(health_router(checks, alive_checks=alive_checks, timeout=readiness_timeout))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -34,10 +32,9 @@ from finhub_shared import metrics
 from finhub_shared.correlation import current_correlation_id
 from finhub_shared.db import Database
 from finhub_shared.events import EXCHANGE, EventEnvelope, utcnow
+from finhub_shared.supervision import Heartbeat
 
 log = structlog.get_logger(__name__)
-
-BACKLOG_GAUGE_SECONDS = 1.0
 
 
 class OutboxMessageMixin:
@@ -124,27 +121,19 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
         self._retry_seconds = retry_seconds
-        self._stopping = asyncio.Event()
 
-    async def run(self) -> None:
-        """Relay until `stop()` is called; a broker outage only delays publishing."""
+    async def run(self, heartbeat: Heartbeat) -> None:
+        """Relay until the process stops, beating after every batch; run it under a Supervisor,
+        which restarts it after a database error. A broker outage only delays publishing."""
         log.info("outbox_relay_started")
-        backlog_recorded_at = 0.0
-        while not self._stopping.is_set():
+        while not heartbeat.stopping.is_set():
             published, failed = await self.relay_batch()
-            # Counting the backlog costs a query: once a second is plenty for a gauge.
-            if time.monotonic() - backlog_recorded_at >= BACKLOG_GAUGE_SECONDS:
-                await self.record_backlog()
-                backlog_recorded_at = time.monotonic()
+            heartbeat.beat()
             if failed and not published:
-                await self._sleep(self._retry_seconds)
+                await heartbeat.pause(self._retry_seconds)
             elif published < self._batch_size:
-                await self._sleep(self._idle_seconds)
+                await heartbeat.pause(self._idle_seconds)
         log.info("outbox_relay_stopped")
-
-    def stop(self) -> None:
-        """Let `run()` return after the batch in flight."""
-        self._stopping.set()
 
     async def relay_batch(self) -> tuple[int, bool]:
         """Publish one batch; returns how many were published and whether a publish failed."""
@@ -165,20 +154,6 @@ class OutboxRelay:
                 )
         metrics.OUTBOX_PUBLISHED.inc(len(published))
         return len(published), len(published) < len(rows)
-
-    async def record_backlog(self) -> None:
-        """Update the backlog gauges: unpublished rows and the age of the oldest one."""
-        model = self._model
-        async with self._database.sessions() as session:
-            count, oldest = (
-                await session.execute(
-                    select(func.count(), func.min(model.created_at)).where(
-                        model.published_at.is_(None)
-                    )
-                )
-            ).one()
-        metrics.OUTBOX_BACKLOG.set(count)
-        metrics.OUTBOX_OLDEST_AGE.set((utcnow() - oldest).total_seconds() if oldest else 0)
 
     async def _lock_unpublished(self, session: AsyncSession) -> Sequence[_PendingRow]:
         # SKIP LOCKED lets several relays share the table without publishing a row twice at once.
@@ -220,9 +195,22 @@ class OutboxRelay:
             .values(attempts=self._model.attempts + 1, last_error=type(error).__name__)
         )
 
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+async def record_backlog(database: Database, outbox_model: type[OutboxMessageMixin]) -> None:
+    """Set the backlog gauges from the table itself: unpublished rows and the oldest one's age.
+
+    Called on every scrape, so the numbers are today's even when the relay is not running.
+    """
+    async with database.sessions() as session:
+        count, oldest = (
+            await session.execute(
+                select(func.count(), func.min(outbox_model.created_at)).where(
+                    outbox_model.published_at.is_(None)
+                )
+            )
+        ).one()
+    metrics.OUTBOX_BACKLOG.set(count)
+    metrics.OUTBOX_OLDEST_AGE.set((utcnow() - oldest).total_seconds() if oldest else 0)
 
 
 async def prune_published(

@@ -41,6 +41,9 @@ class ServiceSettings(BaseSettings):
         SecretStr("amqp://finhub:finhub@127.0.0.1:5672/finhub"), validation_alias="AMQP_URL"
     )
     consumer_prefetch: int = Field(16, ge=1, le=1000, validation_alias="CONSUMER_PREFETCH")
+    # Connections each process may hold to its database; a worker's consumers take no more
+    # messages at once than this pool can serve.
+    database_pool_size: int = Field(20, ge=2, le=500, validation_alias="DATABASE_POOL_SIZE")
     # The worker process serves its own /metrics (consumers, outbox backlog); 0 turns it off.
     worker_metrics_port: int = Field(0, ge=0, le=65535, validation_alias="WORKER_METRICS_PORT")
 

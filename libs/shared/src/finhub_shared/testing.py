@@ -10,10 +10,13 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import pytest_asyncio
 from alembic import command
@@ -22,7 +25,7 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData, func, select, text
 
 from finhub_shared.cli import alembic_config
-from finhub_shared.db import Database
+from finhub_shared.db import Database, asyncpg_dsn
 from finhub_shared.provisioning import ensure_database
 
 
@@ -82,7 +85,7 @@ async def migrated_database(service: ServiceUnderTest) -> str:
 @pytest_asyncio.fixture
 async def database(service: ServiceUnderTest, migrated_database: str) -> AsyncIterator[Database]:
     """The service's database with empty tables (reference data kept)."""
-    database = Database(migrated_database, application_name="tests", pool_size=5)
+    database = Database(migrated_database, application_name="tests", pool_size=10)
     await truncate_tables(database, service.metadata, service.keep_tables)
     yield database
     await database.dispose()
@@ -136,6 +139,26 @@ def outcome(response: httpx.Response) -> tuple[int, str | None]:
     except ValueError:
         return response.status_code, None
     return response.status_code, body.get("code") if isinstance(body, dict) else None
+
+
+@asynccontextmanager
+async def database_refusing_connections(database_url: str) -> AsyncIterator[None]:
+    """For the block, the database named by `database_url` is down: its connections are closed
+    and new ones refused, as a stopped server would, while the machine's other databases (and
+    other test runs) go on being served."""
+    name = urlsplit(database_url).path.lstrip("/")
+    admin = await asyncpg.connect(asyncpg_dsn(os.environ["POSTGRES_ADMIN_URL"]))
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        yield
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
 
 
 async def table_row_counts(database: Database, metadata: MetaData) -> dict[str, int]:

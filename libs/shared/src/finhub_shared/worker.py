@@ -1,30 +1,52 @@
-"""A service's worker process: bus consumers, the outbox relay and periodic jobs, until a signal."""
+"""A service's worker process: bus consumers, the outbox relay and periodic jobs, until a signal.
+
+Every loop runs under a Supervisor (restarted after errors, watched by heartbeats); the worker
+serves /healthz, /readyz and /metrics on WORKER_METRICS_PORT for its own supervisor to probe.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import structlog
-from prometheus_client import start_http_server
+import uvicorn
+from fastapi import FastAPI
 
+from finhub_shared import metrics
 from finhub_shared.bus import Consumer, ConsumerQueue, MessageHandler, Publisher
 from finhub_shared.db import Database
 from finhub_shared.inbox import HandlerRegistry, InboxEventMixin, inbox_dispatcher
 from finhub_shared.logging import configure_logging
-from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay, prune_published, vacuum
+from finhub_shared.observability import ReadinessCheck, health_router
+from finhub_shared.outbox import (
+    OutboxMessageMixin,
+    OutboxRelay,
+    prune_published,
+    record_backlog,
+    vacuum,
+)
 from finhub_shared.runtime import settle_garbage_collector
 from finhub_shared.settings import ServiceSettings
+from finhub_shared.supervision import Heartbeat, NotReady, Supervisor
 
 log = structlog.get_logger(__name__)
 
 # Published outbox rows stay this long, for inspection; then the maintenance job deletes them.
 PUBLISHED_OUTBOX_KEPT = timedelta(days=7)
 OUTBOX_MAINTENANCE_SECONDS = 60
+# A periodic job's run that takes longer is cut short, and run again after a pause.
+JOB_TIME_LIMIT_SECONDS = 300.0
+# The relay beats after every batch; a batch waits at most a confirm timeout per message.
+RELAY_WINDOW_SECONDS = 60.0
+# Database connections kept for the relay and the periodic jobs; consumers share the rest.
+CONNECTIONS_KEPT_FOR_TASKS = 2
+BACKLOG_QUERY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -62,31 +84,33 @@ async def run_worker(
 ) -> None:
     """Run until SIGINT or SIGTERM, then stop taking messages and finish what is in flight."""
     configure_logging(service, settings.log_level, json=settings.log_json)
-    if settings.worker_metrics_port:
-        start_http_server(settings.worker_metrics_port)
-    amqp_url = settings.amqp_url.get_secret_value()
-    database = Database(database_url, application_name=f"{service}-worker")
-    publisher = Publisher(amqp_url)
-    await publisher.connect_when_up()
-    relay = OutboxRelay(database, outbox_model, publisher)
+    database = Database(
+        database_url, application_name=f"{service}-worker", pool_size=settings.database_pool_size
+    )
+    publisher = Publisher(settings.amqp_url.get_secret_value())
+    supervisor = Supervisor()
     consumers = _consumers(settings, database, inbox_model, subscriptions)
-    for consumer in consumers:
-        await consumer.start()
-    tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
-    every_job = [*jobs, _outbox_maintenance(outbox_model)]
-    tasks += [asyncio.create_task(_repeat(job, database), name=job.name) for job in every_job]
-    settle_garbage_collector()
-    log.info("worker_started", consumers=[s.queue.name for s in subscriptions])
-    await _wait_for_stop_signal()
-    log.info("worker_stopping")
-    for consumer in consumers:
-        await consumer.stop()
-    relay.stop()
-    for task in tasks[1:]:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await publisher.close()
-    await database.dispose()
+    checks = _readiness_checks(database, publisher, consumers, supervisor)
+    backlog = partial(_refresh_backlog, database, outbox_model)
+    async with _health_server(settings.worker_metrics_port, checks, supervisor, backlog):
+        await publisher.connect_when_up()
+        relay = OutboxRelay(database, outbox_model, publisher)
+        supervisor.start("outbox-relay", relay.run, window_seconds=RELAY_WINDOW_SECONDS)
+        for job in (*jobs, _outbox_maintenance(outbox_model)):
+            window = job.every_seconds + JOB_TIME_LIMIT_SECONDS
+            supervisor.start(job.name, partial(_repeat, job, database), window_seconds=window)
+        supervisor.watch()
+        for consumer in consumers:
+            await consumer.start()
+        settle_garbage_collector()
+        log.info("worker_started", consumers=[s.queue.name for s in subscriptions])
+        await _wait_for_stop_signal()
+        log.info("worker_stopping")
+        for consumer in consumers:
+            await consumer.stop()
+        await supervisor.stop()
+        await publisher.close()
+        await database.dispose()
     log.info("worker_stopped")
 
 
@@ -100,15 +124,23 @@ def _consumers(
         return []
     if inbox_model is None:
         raise ValueError("a worker that consumes needs an inbox table")
+    prefetch = consumer_prefetch(settings, len(subscriptions))
     return [
         Consumer(
             settings.amqp_url.get_secret_value(),
             subscription.queue,
             message_handler(subscription, database, inbox_model),
-            prefetch=settings.consumer_prefetch,
+            prefetch=prefetch,
         )
         for subscription in subscriptions
     ]
+
+
+def consumer_prefetch(settings: ServiceSettings, consumers: int) -> int:
+    """Messages each consumer takes at once: never more, all consumers together, than the
+    database pool can serve (a handler holds a connection while it runs)."""
+    shareable = max(1, settings.database_pool_size - CONNECTIONS_KEPT_FOR_TASKS)
+    return max(1, min(settings.consumer_prefetch, shareable // consumers))
 
 
 def message_handler(
@@ -128,14 +160,76 @@ def _outbox_maintenance(outbox_model: type[OutboxMessageMixin]) -> PeriodicJob:
     return PeriodicJob("outbox-maintenance", OUTBOX_MAINTENANCE_SECONDS, maintain)
 
 
-async def _repeat(job: PeriodicJob, database: Database) -> None:
-    while True:
-        try:
+async def _repeat(job: PeriodicJob, database: Database, heartbeat: Heartbeat) -> None:
+    while not heartbeat.stopping.is_set():
+        async with asyncio.timeout(JOB_TIME_LIMIT_SECONDS):
             await job.run(database)
-        except Exception:
-            # A failing job must not take the consumers down with it; it runs again next time.
-            log.exception("periodic_job_failed", job=job.name)
-        await asyncio.sleep(job.every_seconds)
+        heartbeat.beat()
+        await heartbeat.pause(job.every_seconds)
+
+
+def _readiness_checks(
+    database: Database,
+    publisher: Publisher,
+    consumers: Sequence[Consumer],
+    supervisor: Supervisor,
+) -> dict[str, ReadinessCheck]:
+    async def check_broker() -> None:
+        disconnected = [c.queue.name for c in consumers if not c.is_connected]
+        if not publisher.is_connected:
+            disconnected.insert(0, "publisher")
+        if disconnected:
+            raise NotReady(f"not connected: {', '.join(disconnected)}")
+
+    return {"database": database.ping, "broker": check_broker, "tasks": supervisor.check_tasks}
+
+
+async def _refresh_backlog(database: Database, outbox_model: type[OutboxMessageMixin]) -> None:
+    try:
+        async with asyncio.timeout(BACKLOG_QUERY_SECONDS):
+            await record_backlog(database, outbox_model)
+    except Exception as error:
+        # Unknown is not zero: a stale number would hide the very outage it should show.
+        log.warning("outbox_backlog_unknown", error=type(error).__name__)
+        metrics.OUTBOX_BACKLOG.set(float("nan"))
+        metrics.OUTBOX_OLDEST_AGE.set(float("nan"))
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """Serves inside the worker's event loop; the worker, not uvicorn, handles stop signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _health_server(
+    port: int,
+    checks: dict[str, ReadinessCheck],
+    supervisor: Supervisor,
+    before_scrape: ReadinessCheck,
+) -> AsyncIterator[None]:
+    """/healthz, /readyz and /metrics on `port` for as long as the block runs (0: none)."""
+    if not port:
+        yield
+        return
+    app = FastAPI(openapi_url=None)
+    app.include_router(
+        health_router(
+            checks, alive_checks={"tasks": supervisor.check_alive}, before_scrape=before_scrape
+        )
+    )
+    config = uvicorn.Config(
+        app, host="0.0.0.0", port=port, log_config=None, access_log=False, lifespan="off"
+    )
+    server = _EmbeddedServer(config)
+    serving = asyncio.create_task(server.serve(), name="health-server")
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await serving
 
 
 async def _wait_for_stop_signal() -> None:

@@ -20,8 +20,6 @@ from finhub_shared.outbox import OutboxMessageMixin
 from finhub_shared.provisioning import ensure_database
 from finhub_shared.testing import truncate_tables
 
-SCRATCH_URL = "postgresql://finhub_shared:finhub_shared@127.0.0.1:5432/finhub_shared_test"
-
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
@@ -46,13 +44,14 @@ class Effect(Base):
 
 @pytest_asyncio.fixture(scope="session")
 async def scratch_schema() -> str:
-    await ensure_database(os.environ["POSTGRES_ADMIN_URL"], SCRATCH_URL)
-    database = Database(SCRATCH_URL, application_name="tests-schema", pool_size=1)
+    scratch_url = os.environ["SHARED_DATABASE_URL"]
+    await ensure_database(os.environ["POSTGRES_ADMIN_URL"], scratch_url)
+    database = Database(scratch_url, application_name="tests-schema", pool_size=1)
     async with database.engine.begin() as connection:
         await connection.run_sync(Base.metadata.drop_all)
         await connection.run_sync(Base.metadata.create_all)
     await database.dispose()
-    return SCRATCH_URL
+    return scratch_url
 
 
 @pytest_asyncio.fixture

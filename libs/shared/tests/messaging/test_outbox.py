@@ -18,7 +18,9 @@ from finhub_shared.bus import Publisher
 from finhub_shared.correlation import correlation_scope
 from finhub_shared.db import Database
 from finhub_shared.events import new_event
-from finhub_shared.outbox import OutboxRelay, enqueue, prune_published, vacuum
+from finhub_shared.outbox import OutboxRelay, enqueue, prune_published, record_backlog, vacuum
+from finhub_shared.supervision import Backoff, Supervisor
+from finhub_shared.testing import database_refusing_connections
 
 from .conftest import OutboxMessage
 
@@ -54,14 +56,10 @@ async def unpublished_count(database: Database) -> int:
 
 
 async def run_relay_until_drained(relay: OutboxRelay, database: Database) -> None:
-    task = asyncio.create_task(relay.run())
-    try:
-        async with asyncio.timeout(30):
-            while await unpublished_count(database):
-                await asyncio.sleep(0.05)
-    finally:
-        relay.stop()
-        await task
+    async with Supervisor() as supervisor, asyncio.timeout(30):
+        supervisor.start("outbox-relay", relay.run, window_seconds=60)
+        while await unpublished_count(database):
+            await asyncio.sleep(0.05)
 
 
 @pytest.mark.asyncio
@@ -146,12 +144,9 @@ async def test_a_message_that_cannot_be_published_does_not_hold_up_the_others(
     await enqueue_events(database, "nobody-listens.created", 1)
     ids = await enqueue_events(database, event_type, 30)
     relay = OutboxRelay(database, OutboxMessage, publisher, batch_size=10, retry_seconds=30)
-    task = asyncio.create_task(relay.run())
-    try:
+    async with Supervisor() as supervisor:
+        supervisor.start("outbox-relay", relay.run, window_seconds=60)
         received = await received_ids(probe_queue, 30, within=10)
-    finally:
-        relay.stop()
-        await task
 
     assert sorted(received) == sorted(ids)
     assert await unpublished_count(database) == 1
@@ -186,14 +181,47 @@ async def test_backlog_gauges_show_unpublished_rows_and_their_age(
         )
     relay = OutboxRelay(database, OutboxMessage, publisher)
 
-    await relay.record_backlog()
+    await record_backlog(database, OutboxMessage)
     assert metrics.OUTBOX_BACKLOG._value.get() == 3
     assert metrics.OUTBOX_OLDEST_AGE._value.get() >= 42
 
     await relay.relay_batch()
-    await relay.record_backlog()
+    await record_backlog(database, OutboxMessage)
     assert metrics.OUTBOX_BACKLOG._value.get() == 0
     assert metrics.OUTBOX_OLDEST_AGE._value.get() == 0
+
+
+@pytest.mark.asyncio
+async def test_the_relay_carries_on_after_losing_its_database(
+    scratch_schema: str,
+    database: Database,
+    publisher: Publisher,
+    probe_queue: AbstractQueue,
+    event_type: str,
+) -> None:
+    relay_database = Database(scratch_schema, application_name="relay-under-test")
+    relay = OutboxRelay(relay_database, OutboxMessage, publisher, idle_seconds=0.05)
+    before = await enqueue_events(database, event_type, 5)
+    try:
+        async with Supervisor(backoff=Backoff(0.05, 0.2)) as supervisor:
+            supervisor.start("outbox-relay", relay.run, window_seconds=60)
+            published_before = await received_ids(probe_queue, 5)
+            async with database_refusing_connections(scratch_schema), asyncio.timeout(10):
+                while "outbox-relay" not in supervisor.problems():
+                    await asyncio.sleep(0.05)
+                during = supervisor.problems()["outbox-relay"]
+            after = await enqueue_events(database, event_type, 5)
+            published_after = await received_ids(probe_queue, 5, within=15)
+            await asyncio.sleep(0.2)  # a batch or two, for the heartbeat
+            problems_after = supervisor.problems()
+    finally:
+        await relay_database.dispose()
+
+    assert sorted(published_before) == sorted(before)
+    assert during.startswith("failing (")
+    assert sorted(published_after) == sorted(after)
+    assert problems_after == {}
+    assert await unpublished_count(database) == 0
 
 
 @pytest.mark.asyncio
@@ -242,7 +270,8 @@ async def test_messages_committed_while_the_broker_is_down_are_all_published_whe
     database: Database, publisher: Publisher, probe_queue: AbstractQueue, event_type: str
 ) -> None:
     relay = OutboxRelay(database, OutboxMessage, publisher, retry_seconds=0.5)
-    relay_task = asyncio.create_task(relay.run())
+    supervisor = Supervisor()
+    supervisor.start("outbox-relay", relay.run, window_seconds=60)
     ids = await enqueue_events(database, event_type, 20)
     await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "-q", "stop_app"], check=True)
     try:
@@ -257,8 +286,7 @@ async def test_messages_committed_while_the_broker_is_down_are_all_published_whe
             while await unpublished_count(database):
                 await asyncio.sleep(0.2)
     finally:
-        relay.stop()
-        await relay_task
+        await supervisor.stop()
 
     # The probe queue is exclusive, so it died with the broker's connections: count what the
     # relay confirmed instead, and that every committed id was confirmed.

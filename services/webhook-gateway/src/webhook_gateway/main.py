@@ -25,7 +25,7 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def hot_path(app: FastAPI) -> AsyncIterator[None]:
         pool = await _storage_pool(settings)
-        store = EventStore(pool)
+        store = EventStore(pool, app.state.supervisor)
         app.state.gate = Gate(
             settings=settings,
             store=store,
@@ -36,7 +36,8 @@ def create_app() -> FastAPI:
         try:
             yield
         finally:
-            await store.close()
+            await store.drain()
+            await app.state.supervisor.stop()
             await pool.close()
 
     return create_service_app(

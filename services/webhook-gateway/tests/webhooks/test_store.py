@@ -11,6 +11,7 @@ import pytest
 
 from finhub_shared.db import Database, asyncpg_dsn
 from finhub_shared.events import utcnow
+from finhub_shared.supervision import Supervisor
 from finhub_shared.testing import ServiceUnderTest
 from webhook_gateway.webhooks.errors import MalformedEvent
 from webhook_gateway.webhooks.store import EventStore, IncomingEvent
@@ -41,17 +42,17 @@ async def test_an_event_postgresql_refuses_fails_alone_and_its_batch_is_stored(
     service: ServiceUnderTest, database: Database
 ) -> None:
     pool = await asyncpg.create_pool(asyncpg_dsn(service.database_url), min_size=1, max_size=2)
-    store = EventStore(pool, writers=1)
     good = [incoming(f"evt_good_{n}") for n in range(5)]
     # JSON can carry "\u0000" in a header value; PostgreSQL's jsonb cannot store it.
     refused = incoming("evt_refused", headers={"x-odd": "a\x00b"})
     try:
-        results = await asyncio.gather(
-            *(store.save(event) for event in [*good[:3], refused, *good[3:]]),
-            return_exceptions=True,
-        )
+        async with Supervisor() as supervisor:
+            store = EventStore(pool, supervisor, writers=1)
+            results = await asyncio.gather(
+                *(store.save(event) for event in [*good[:3], refused, *good[3:]]),
+                return_exceptions=True,
+            )
     finally:
-        await store.close()
         await pool.close()
 
     assert results[:3] == [True, True, True]

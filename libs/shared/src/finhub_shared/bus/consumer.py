@@ -47,6 +47,9 @@ DEAD_LETTER_REASON_HEADER = "x-finhub-dead-letter-reason"
 # pause keeps it from spinning while the broker is unreachable.
 _REQUEUE_PAUSE_SECONDS = 1.0
 _CANCEL_TIMEOUT_SECONDS = 5.0
+# A handler still running after this is cut short and its message retried later: a hung call
+# must not hold a prefetch slot and a database connection for ever.
+HANDLER_TIME_LIMIT_SECONDS = 120.0
 _ERROR_TEXT_LIMIT = 200
 
 log = structlog.get_logger(__name__)
@@ -67,11 +70,13 @@ class Consumer:
         handle: MessageHandler,
         *,
         prefetch: int = 16,
+        handler_time_limit_seconds: float = HANDLER_TIME_LIMIT_SECONDS,
     ) -> None:
         self.queue = queue
         self._amqp_url = amqp_url
         self._handle = handle
         self._prefetch = prefetch
+        self._handler_time_limit_seconds = handler_time_limit_seconds
         self._publisher = Publisher(amqp_url, name=f"{queue.name} retries")
         self._connection: AbstractRobustConnection | None = None
         self._main_queue: AbstractQueue | None = None
@@ -87,6 +92,11 @@ class Consumer:
         self._main_queue = await declare_consumer_queue(channel, self.queue)
         self._consumer_tag = await self._main_queue.consume(self._on_message)
         log.info("bus_consumer_started", queue=self.queue.name, prefetch=self._prefetch)
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the consumer's connection is up now (it reconnects by itself)."""
+        return self._connection is not None and self._connection.connected.is_set()
 
     async def stop(self) -> None:
         """Stop taking messages, let those being handled finish and settle, then disconnect."""
@@ -133,7 +143,8 @@ class Consumer:
             event_id=envelope.id, event_type=envelope.type
         ):
             try:
-                await self._handle(envelope)
+                async with asyncio.timeout(self._handler_time_limit_seconds):
+                    await self._handle(envelope)
             except Exception as error:
                 await self._retry_later(message, error)
                 return

@@ -97,6 +97,11 @@ class Publisher:
             with attempt:
                 await self.connect()
 
+    @property
+    def is_connected(self) -> bool:
+        """Whether the connection is up now (it reconnects by itself after an outage)."""
+        return self._connection is not None and self._connection.connected.is_set()
+
     async def close(self) -> None:
         """Close the connection (after the last publish has returned)."""
         if self._connection is not None:

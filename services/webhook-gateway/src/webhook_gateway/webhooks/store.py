@@ -4,6 +4,7 @@ inserts of concurrent requests grouped into one transaction (one commit, one fsy
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -13,14 +14,23 @@ from typing import Any, Literal
 import asyncpg
 import structlog
 
+from finhub_shared.supervision import Heartbeat, Supervisor
 from webhook_gateway.webhooks.errors import MalformedEvent, StorageUnavailable
 
 log = structlog.get_logger(__name__)
 
+# What a database outage or restart raises: lost connections, refused connections, timeouts.
+_DATABASE_FAILURES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
 EventStatus = Literal["routed", "ignored"]
 
 # Pluggy gives up after 5 s: past this, answer 503 (the provider retries) rather than time out.
+SAVE_TIMEOUT_SECONDS = 4.0
 STORE_TIMEOUT_SECONDS = 3.0
+CONNECTION_WAIT_SECONDS = 2.0
+# An idle writer still beats this often; one silent for its window is reported by /readyz.
+IDLE_BEAT_SECONDS = 1.0
+WRITER_WINDOW_SECONDS = 30.0
 
 # Plain asyncpg here: one round trip per batch, no ORM work per row. The event row and its outbox
 # row are written together, so an event is never stored without being queued for the bus.
@@ -83,42 +93,86 @@ class _Pending:
 
 
 class EventStore:
-    """Stores events durably; `save` returns only after the commit, True for a new event."""
+    """Stores events durably; `save` returns only after the commit, True for a new event.
 
-    def __init__(self, pool: asyncpg.Pool, *, writers: int = 2, max_batch: int = 256) -> None:
+    Its writers run under the app's Supervisor; whatever happens to the database, `save`
+    answers within SAVE_TIMEOUT_SECONDS, with StorageUnavailable (503) if it must.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        supervisor: Supervisor,
+        *,
+        writers: int = 2,
+        max_batch: int = 256,
+    ) -> None:
         self._pool = pool
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
-        self._writers = [asyncio.create_task(self._write_forever()) for _ in range(writers)]
+        for number in range(1, writers + 1):
+            supervisor.start(
+                f"store-writer-{number}", self._write_forever, window_seconds=WRITER_WINDOW_SECONDS
+            )
 
     async def save(self, event: IncomingEvent) -> bool:
         """Store `event` with its outbox row; False when it was already stored (a redelivery)."""
         stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(event, stored))
-        return await stored
+        self._queue.put_nowait(_Pending(event, stored))
+        try:
+            async with asyncio.timeout(SAVE_TIMEOUT_SECONDS):
+                return await stored
+        except TimeoutError:
+            log.error("webhook_store_timed_out", time_limit_seconds=SAVE_TIMEOUT_SECONDS)
+            raise StorageUnavailable("The event could not be stored in time.") from None
 
     async def exists(self, source: str, event_id: str) -> bool:
         """Whether this event was stored before."""
         query = "SELECT 1 FROM webhook_events WHERE event_id = $1 AND source = $2"
-        return await self._pool.fetchval(query, event_id, source) is not None
+        try:
+            async with self._pool.acquire(timeout=CONNECTION_WAIT_SECONDS) as connection:
+                found = await connection.fetchval(
+                    query, event_id, source, timeout=STORE_TIMEOUT_SECONDS
+                )
+        except _DATABASE_FAILURES as error:
+            log.error("webhook_lookup_failed", error=type(error).__name__)
+            raise StorageUnavailable("The event store cannot be read now.") from None
+        return found is not None
 
-    async def close(self) -> None:
-        """Stop the writers once every waiting event has been written."""
-        await self._queue.join()
-        for writer in self._writers:
-            writer.cancel()
-        await asyncio.gather(*self._writers, return_exceptions=True)
+    async def drain(self) -> None:
+        """Give the events already waiting a last chance to be written (at shutdown)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SAVE_TIMEOUT_SECONDS):
+                await self._queue.join()
 
-    async def _write_forever(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
+    async def _write_forever(self, heartbeat: Heartbeat) -> None:
+        while not heartbeat.stopping.is_set():
+            try:
+                first = await asyncio.wait_for(self._queue.get(), timeout=IDLE_BEAT_SECONDS)
+            except TimeoutError:
+                heartbeat.beat()
+                continue
+            batch = [first]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._write(batch)
+                await self._write_waiting(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
+            heartbeat.beat()
+
+    async def _write_waiting(self, batch: list[_Pending]) -> None:
+        # A request that gave up (503, or its client left) is not written: the provider retries.
+        waiting = [pending for pending in batch if not pending.stored.done()]
+        if not waiting:
+            return
+        try:
+            await self._write(waiting)
+        except Exception as error:
+            # Whatever failed, every waiting request gets its answer now, and the writer goes on.
+            log.error("webhook_store_failed", error=type(error).__name__, batch=len(waiting))
+            _fail(waiting, StorageUnavailable("The event could not be stored."))
 
     async def _write(self, batch: list[_Pending]) -> None:
         first_of_each: dict[tuple[str, str], _Pending] = {}
@@ -136,7 +190,7 @@ class EventStore:
             log.warning("webhook_refused_by_database", error=type(error).__name__)
             _fail(batch, MalformedEvent("The event holds a value that cannot be stored."))
             return
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+        except _DATABASE_FAILURES as error:
             log.error("webhook_store_failed", error=type(error).__name__, batch=len(batch))
             _fail(batch, StorageUnavailable("The event could not be stored."))
             return
@@ -154,13 +208,17 @@ class EventStore:
 
     async def _insert(self, rows: list[IncomingEvent]) -> list[asyncpg.Record]:
         columns = _columns(rows)
-        try:
-            records: list[asyncpg.Record] = await self._pool.fetch(
-                _INSERT_BATCH, *columns, timeout=STORE_TIMEOUT_SECONDS
-            )
-        except asyncpg.DeadlockDetectedError:
-            # Ordered inserts make this all but impossible; should it happen, once more is enough.
-            records = await self._pool.fetch(_INSERT_BATCH, *columns, timeout=STORE_TIMEOUT_SECONDS)
+        async with self._pool.acquire(timeout=CONNECTION_WAIT_SECONDS) as connection:
+            try:
+                records: list[asyncpg.Record] = await connection.fetch(
+                    _INSERT_BATCH, *columns, timeout=STORE_TIMEOUT_SECONDS
+                )
+            except asyncpg.DeadlockDetectedError:
+                # Ordered inserts make this all but impossible; should it happen, once more is
+                # enough.
+                records = await connection.fetch(
+                    _INSERT_BATCH, *columns, timeout=STORE_TIMEOUT_SECONDS
+                )
         return records
 
 
