@@ -6,7 +6,9 @@ professional plan → the company upgrades at billing (Stripe prorates; its webh
 gateway and RabbitMQ to billing) → billing's new entitlements reach banking → allowed.
 
 Transactions: a starter company (1,000 a month) connects a bank with more → banking keeps them
-all, flags those past the limit, and the company is told through billing's notifications.
+all, flags those past the limit, and the company is told through billing's notifications. The
+bank's clock (the Pluggy stand-in's) is set to a chosen day, so the months the history fills do
+not depend on the day the test runs.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import httpx
 import pytest
+
+from banking.money import BRAZIL_TIME, month_of
 
 from .parts import running_system
 
@@ -67,6 +72,20 @@ class Journey:
         body: dict[str, Any] = connected.json()
         return body
 
+    async def set_bank_clock(self, day: int) -> datetime:
+        """Stop the bank's clock at noon in Brazil on `day` of next month (it only moves forward,
+        so next month is always reachable); that moment."""
+        await self.sandbox.post("/pluggy/_sandbox/clock", json={"frozen": True})
+        clock = await self.sandbox.get("/pluggy/_sandbox/clock")
+        now = datetime.fromisoformat(clock.json()["now"])
+        next_month = month_of(now) + timedelta(days=31)
+        today = datetime.combine(next_month.replace(day=day), time(12), BRAZIL_TIME)
+        moved = await self.sandbox.post(
+            "/pluggy/_sandbox/advance", json={"seconds": (today - now).total_seconds()}
+        )
+        assert datetime.fromisoformat(moved.json()["now"]) == today, moved.text
+        return today
+
 
 @asynccontextmanager
 async def starter_company() -> AsyncIterator[Journey]:
@@ -109,26 +128,45 @@ async def test_the_bank_account_limit_follows_the_plan_paid_for() -> None:
     assert allowed.status_code == 201, allowed.text
 
 
+# The bank's history is a year of ~38 transactions a day (~14,000 for `user-ok-perf-40`), so
+# every whole month holds more than 1,000 (a 28-day February ~1,070). On the 1st the month under
+# way holds a few; on the 28th it is past the limit too. Either way the month before is whole.
 @pytest.mark.asyncio
-async def test_transactions_past_the_monthly_limit_are_kept_flagged_and_the_company_told() -> None:
+@pytest.mark.parametrize("day", [1, 28], ids=["bank-on-the-1st", "bank-on-the-28th"])
+async def test_transactions_past_the_monthly_limit_are_kept_flagged_and_the_company_told(
+    day: int,
+) -> None:
     async with starter_company() as journey:
-        # About 1,170 transactions a month across its accounts, over a year: past 1,000 a month.
+        today = await journey.set_bank_clock(day)
+        last_day_of_last_month = today - timedelta(days=day)
+        last_month = month_of(last_day_of_last_month)
         await journey.connect_bank("user-ok-perf-40")
         async with asyncio.timeout(60):
-            while "transaction_limit_reached" not in await notification_kinds(journey):
+            while (notice := await limit_notice(journey, last_month)) is None:
                 await asyncio.sleep(0.5)
-        usage = (await journey.banking.get("/api/banking/usage/", headers=journey.headers)).json()
         flagged = await journey.banking.get(
-            "/api/banking/transactions/", params={"limit": 200}, headers=journey.headers
+            "/api/banking/transactions/",
+            params={
+                "date_from": last_month.isoformat(),
+                "date_to": last_day_of_last_month.date().isoformat(),
+                "limit": 200,
+            },
+            headers=journey.headers,
         )
 
-    assert usage["transactions_limit"] == 1000
-    assert usage["transactions"] > 1000
-    assert usage["over_limit"] is True
+    assert notice["transactions_limit"] == 1000
+    assert notice["transactions"] > 1000
     assert any(transaction["over_limit"] for transaction in flagged.json()["results"])
 
 
-async def notification_kinds(journey: Journey) -> set[str]:
-    """The kinds of notification billing holds for the company's users."""
+async def limit_notice(journey: Journey, month: date) -> dict[str, Any] | None:
+    """The details of billing's `transaction_limit_reached` notification for `month`, if any."""
     listed = await journey.billing.get("/api/notifications/", headers=journey.headers)
-    return {notification["kind"] for notification in listed.json()["items"]}
+    for notification in listed.json()["items"]:
+        details: dict[str, Any] = notification["data"]
+        if (
+            notification["kind"] == "transaction_limit_reached"
+            and details["month"] == f"{month:%Y-%m}"
+        ):
+            return details
+    return None
