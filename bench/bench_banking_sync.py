@@ -1,9 +1,10 @@
 """Banking sync throughput: transactions synced per second from Pluggy's stand-in into
 PostgreSQL, next to a plain batched INSERT of the same rows, in one run on one machine.
 
-The sync is banking's real one (`banking.sync.service.sync_account`): the Pluggy client (auth,
+The sync is banking's real one (`banking.sync.service.run_job`): the Pluggy client (auth,
 retries, rate limits) following the cursor of `GET /v2/transactions` page by page, pydantic
-parsing, categorisation, upsert by Pluggy id, usage counting, balance refresh, one transaction.
+parsing, cleaning, categorisation, upsert by Pluggy id, usage counting, balance refresh, each
+page committed in a transaction of its own.
 Pluggy is the provider sandbox, started as its own process on a spare port (`--source sandbox`,
 the default), or an in-process `httpx.MockTransport` that makes each page when asked
 (`--source fake`, no sandbox needed; its page making then runs on banking's event loop).
@@ -49,7 +50,9 @@ from banking.entitlements.models import SOURCE_BILLING, CompanyEntitlement
 from banking.items.models import Item
 from banking.pluggy import PluggyClient
 from banking.runtime import Runtime
-from banking.sync.service import sync_account, transaction_row
+from banking.sync.models import TRIGGER_COMMAND_LINE, SyncJob
+from banking.sync.rows import transaction_row
+from banking.sync.service import new_job, run_job
 from banking.tables import metadata
 from banking.transactions.models import Transaction
 from finhub_shared.auth import generate_signing_keypair
@@ -320,15 +323,19 @@ async def new_account(database: Database, pluggy_account_id: str) -> uuid.UUID:
 
 
 async def timed_sync(database: Database, runtime: Runtime, account_id: uuid.UUID) -> Timed:
-    """Sync the account from scratch in one transaction, as the worker does."""
-    started = time.perf_counter()
+    """Sync the account from scratch as the worker runs a job: each page committed on its own."""
     async with database.transaction() as session:
         account = await session.get(BankAccount, account_id)
         assert account is not None
-        item = await session.get(Item, account.item_id)
-        assert item is not None
-        result = await sync_account(session, runtime, account, item, since=None, now=CREATED_AT)
-    return Timed(result.created, time.perf_counter() - started)
+        job = await new_job(session, account, TRIGGER_COMMAND_LINE)
+    started = time.perf_counter()
+    await run_job(database, runtime, job.id, lambda: CREATED_AT)
+    elapsed = time.perf_counter() - started
+    async with database.sessions() as session:
+        done = await session.get(SyncJob, job.id)
+    assert done is not None
+    assert done.status == "succeeded", done.error
+    return Timed(done.created_count, elapsed)
 
 
 async def timed_plain_insert(database: Database, runtime: Runtime, account_id: uuid.UUID) -> Timed:
@@ -341,7 +348,7 @@ async def timed_plain_insert(database: Database, runtime: Runtime, account_id: u
         account = await session.get(BankAccount, account_id)
         assert account is not None
         async for page in runtime.pluggy.transaction_pages(account.pluggy_account_id):
-            rows = [transaction_row(account, t, categorizer) for t in page]
+            rows = [transaction_row(account, t, categorizer) for t in page.transactions]
             started = time.perf_counter()
             await session.execute(insert(table), rows)
             elapsed += time.perf_counter() - started
