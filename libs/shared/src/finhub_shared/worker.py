@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from finhub_shared import metrics
 from finhub_shared.bus import Consumer, ConsumerQueue, MessageHandler, Publisher
+from finhub_shared.bus.consumer import HANDLER_TIME_LIMIT_SECONDS
 from finhub_shared.db import Database
 from finhub_shared.inbox import HandlerRegistry, InboxEventMixin, inbox_dispatcher
 from finhub_shared.logging import configure_logging
@@ -55,12 +56,14 @@ class Subscription:
 
     The registry's handlers run inside the inbox's transaction. A queue whose handling must
     commit as it goes (long work with provider calls between commits) gives `own_transactions`
-    instead: made with the worker's database, a handler idempotent by itself.
+    instead: made with the worker's database, a handler idempotent by itself. A handler still
+    running after `handler_time_limit_seconds` is cut short and its message retried.
     """
 
     queue: ConsumerQueue
     registry: HandlerRegistry = field(default_factory=HandlerRegistry)
     own_transactions: Callable[[Database], MessageHandler] | None = None
+    handler_time_limit_seconds: float = HANDLER_TIME_LIMIT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ def _consumers(
             subscription.queue,
             message_handler(subscription, database, inbox_model),
             prefetch=prefetch,
+            handler_time_limit_seconds=subscription.handler_time_limit_seconds,
         )
         for subscription in subscriptions
     ]

@@ -25,6 +25,8 @@ HANDLER_MODULES = (
     sync_handlers,
 )
 
+SYNC_TIME_LIMIT_SECONDS = 3600.0
+
 SUBSCRIPTIONS = (
     Subscription(ConsumerQueue("banking.pluggy", ("pluggy.#",)), pluggy_events),
     Subscription(
@@ -33,6 +35,9 @@ SUBSCRIPTIONS = (
     Subscription(
         ConsumerQueue("banking.sync-jobs", ("banking.sync.#",)),
         own_transactions=sync_handlers.sync_job_runner,
+        # A whole history can take a while to read; a sync stuck for real is found by its
+        # job's heartbeat (recover-stalled-syncs), not by this limit.
+        handler_time_limit_seconds=SYNC_TIME_LIMIT_SECONDS,
     ),
 )
 
