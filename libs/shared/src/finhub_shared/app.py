@@ -53,6 +53,7 @@ def create_service_app(
             database_url, application_name=f"{service}-api", pool_size=settings.database_pool_size
         )
         app.state.supervisor = Supervisor()
+        app.state.supervisor.watch()
         if isinstance(settings, TokenVerificationSettings):
             app.state.token_verifier = TokenVerifier(
                 settings.jwt_public_key_pem, settings.jwt_issuer, settings.jwt_audience
