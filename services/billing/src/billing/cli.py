@@ -63,7 +63,9 @@ async def _check_stripe() -> list[ops.Check]:
     settings = get_settings()
     database = Database(settings.database_url.get_secret_value(), application_name="billing-cli")
     try:
-        async with open_stripe_client(settings) as client, database.sessions() as session:
-            return await ops.check_stripe(settings, client, session)
+        async with database.transaction() as session:
+            lookup_keys = await ops.plan_lookup_keys(session)
+        async with open_stripe_client(settings) as client:
+            return await ops.check_stripe(settings, client, lookup_keys)
     finally:
         await database.dispose()

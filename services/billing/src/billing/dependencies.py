@@ -28,5 +28,7 @@ def _token_issuer(request: Request) -> TokenIssuer:
 
 
 Settings = Annotated[BillingSettings, Depends(_settings)]
+# For routes that must not hold one transaction for the whole request (those calling Stripe):
+# they open short `database.transaction()` blocks around their reads and writes.
 DatabaseDep = Annotated[Database, Depends(_database)]
 Issuer = Annotated[TokenIssuer, Depends(_token_issuer)]

@@ -135,13 +135,17 @@ async def webhook_configured(client: stripe.StripeClient, settings: BillingSetti
     )
 
 
-async def prices_exist(client: stripe.StripeClient, session: AsyncSession) -> Check:
-    """Whether every plan on sale has its monthly and yearly Stripe price."""
-    keys = [
+async def plan_lookup_keys(session: AsyncSession) -> list[str]:
+    """The lookup keys of the monthly and yearly Stripe prices of every plan on sale."""
+    return [
         key
         for plan in await plans.active_plans(session)
         for key in (plan.stripe_lookup_key_monthly, plan.stripe_lookup_key_yearly)
     ]
+
+
+async def prices_exist(client: stripe.StripeClient, keys: list[str]) -> Check:
+    """Whether every plan on sale has its monthly and yearly Stripe price."""
     try:
         prices = await client.v1.prices.list_async(
             params={"lookup_keys": keys, "active": True, "limit": 100}
@@ -155,12 +159,12 @@ async def prices_exist(client: stripe.StripeClient, session: AsyncSession) -> Ch
 
 
 async def check_stripe(
-    settings: BillingSettings, client: stripe.StripeClient, session: AsyncSession
+    settings: BillingSettings, client: stripe.StripeClient, lookup_keys: list[str]
 ) -> list[Check]:
-    """Key mode, reachability, the webhook endpoint and the plans' prices."""
+    """Key mode, reachability, the webhook endpoint and the plans' prices (`lookup_keys`)."""
     return [
         key_mode(settings),
         await reachable(client),
         await webhook_configured(client, settings),
-        await prices_exist(client, session),
+        await prices_exist(client, lookup_keys),
     ]

@@ -1,4 +1,8 @@
-"""Checkout, the customer portal, cancelling and changing plan."""
+"""Checkout, the customer portal, cancelling and changing plan.
+
+These routes call Stripe, so they take the database (`DatabaseDep`) instead of the request's one
+transaction (`DbSession`): the service holds a transaction only while it reads and writes.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,10 @@ from billing.checkout.schemas import (
     CheckoutRequest,
     PortalOut,
 )
-from billing.dependencies import Settings
+from billing.dependencies import DatabaseDep, Settings
 from billing.stripe_api import StripeApi
 from billing.subscriptions.schemas import SubscriptionOut
-from billing.subscriptions.summary import subscription_of
 from finhub_shared.auth import CurrentPrincipal
-from finhub_shared.db import DbSession
 
 router = APIRouter(prefix="/api/payments", tags=["checkout"])
 
@@ -40,21 +42,24 @@ STRIPE_ERRORS: dict[int | str, dict[str, Any]] = {
 )
 async def checkout(
     form: CheckoutRequest,
-    session: DbSession,
+    database: DatabaseDep,
     principal: CurrentPrincipal,
     stripe_client: StripeApi,
     settings: Settings,
 ) -> CheckoutOut:
     """Start a Stripe Checkout for a plan; the subscription starts when Stripe confirms payment."""
-    return await service.start_checkout(session, stripe_client, principal, form, settings)
+    return await service.start_checkout(database, stripe_client, principal, form, settings)
 
 
 @router.post("/portal/", responses={409: {"description": "no_billing_account"}, **STRIPE_ERRORS})
 async def portal(
-    session: DbSession, principal: CurrentPrincipal, stripe_client: StripeApi, settings: Settings
+    database: DatabaseDep,
+    principal: CurrentPrincipal,
+    stripe_client: StripeApi,
+    settings: Settings,
 ) -> PortalOut:
     """A link to Stripe's customer portal (cards, invoices)."""
-    return await service.open_portal(session, stripe_client, principal, settings)
+    return await service.open_portal(database, stripe_client, principal, settings)
 
 
 @router.post(
@@ -62,14 +67,13 @@ async def portal(
     responses={409: {"description": "no_active_subscription"}, **STRIPE_ERRORS},
 )
 async def cancel_subscription(
-    session: DbSession,
+    database: DatabaseDep,
     principal: CurrentPrincipal,
     stripe_client: StripeApi,
     form: CancelRequest | None = None,
 ) -> SubscriptionOut:
     """Cancel at the end of the paid period (default) or now."""
-    await service.cancel(session, stripe_client, principal, form or CancelRequest())
-    return await subscription_of(session, principal.company_id)
+    return await service.cancel(database, stripe_client, principal, form or CancelRequest())
 
 
 @router.post(
@@ -82,10 +86,9 @@ async def cancel_subscription(
 )
 async def change_plan(
     form: ChangePlanRequest,
-    session: DbSession,
+    database: DatabaseDep,
     principal: CurrentPrincipal,
     stripe_client: StripeApi,
 ) -> SubscriptionOut:
     """Upgrade or downgrade; Stripe prorates the difference."""
-    await service.change_plan(session, stripe_client, principal, form)
-    return await subscription_of(session, principal.company_id)
+    return await service.change_plan(database, stripe_client, principal, form)

@@ -1,10 +1,15 @@
 """What a company asks of Stripe: checkout, the customer portal, cancelling, changing plan.
 
-Each holds the company's subscription row lock, so two requests of one company take turns.
-Stripe's answer is applied at once; the events that follow confirm it (and win if newer).
+No transaction is open while Stripe answers (it may take a timeout and its retries): each use
+case reads what it needs in a short transaction, calls Stripe, then writes the answer in another
+that takes the company's subscription lock and checks again what another request may have
+changed meanwhile. Stripe's answer is applied at once; the events that follow confirm it (and win
+if newer).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import stripe
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,17 +33,123 @@ from billing.checkout.schemas import (
 )
 from billing.config import BillingSettings
 from billing.customers import repository as customers
-from billing.customers.service import ensure_customer
+from billing.customers.service import (
+    NewCustomer,
+    create_at_stripe,
+    customer_needed,
+    record_customer,
+)
 from billing.plans.models import Plan
 from billing.plans.schemas import BillingPeriod
 from billing.plans.service import lookup_key, plan_on_sale
 from billing.stripe_api import stripe_call
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
+from billing.subscriptions.schemas import SubscriptionOut
+from billing.subscriptions.summary import subscription_of
 from finhub_shared.auth import Principal
+from finhub_shared.db import Database
 
 # Statuses in which the company already has a Stripe subscription to manage.
 SUBSCRIBED = frozenset({subscriptions.ACTIVE, subscriptions.PAST_DUE, subscriptions.PAUSED})
+
+
+@dataclass(frozen=True)
+class _Checkout:
+    """What a checkout needs from the database: the plan and the company's customer."""
+
+    plan: Plan
+    customer: str | NewCustomer
+
+
+@dataclass(frozen=True)
+class _PlanChange:
+    """What a change of plan needs from the database: the Stripe subscription and the plan."""
+
+    stripe_subscription_id: str
+    item_id: str | None
+    plan: Plan
+
+
+async def start_checkout(
+    database: Database,
+    stripe_client: stripe.StripeClient,
+    principal: Principal,
+    form: CheckoutRequest,
+    settings: BillingSettings,
+) -> CheckoutOut:
+    """A Stripe Checkout session in subscription mode for the plan, and its URL."""
+    async with database.transaction() as session:
+        order = await _prepare_checkout(session, principal, form)
+    price_id = await _price_id(stripe_client, order.plan, form.billing_period)
+    customer_id = order.customer
+    if isinstance(customer_id, NewCustomer):
+        customer_id = await create_at_stripe(stripe_client, customer_id)
+    metadata = _metadata(principal, order.plan, form.billing_period)
+    checkout = await stripe_call(
+        "start the checkout",
+        stripe_payloads.CheckoutSession,
+        stripe_client.v1.checkout.sessions.create_async(
+            params={
+                "mode": "subscription",
+                "customer": customer_id,
+                "line_items": [{"price": price_id, "quantity": 1}],
+                "success_url": settings.checkout_success_url,
+                "cancel_url": settings.checkout_cancel_url,
+                "client_reference_id": str(principal.company_id),
+                "metadata": metadata,
+                "subscription_data": {"metadata": metadata},
+            }
+        ),
+    )
+    if checkout.url is None:
+        raise StripePriceMissing("Stripe answered without a checkout URL.")
+    async with database.transaction() as session:
+        await _record_checkout(session, principal, order, customer_id, checkout.id, metadata)
+    return CheckoutOut(checkout_url=checkout.url, session_id=checkout.id)
+
+
+async def _prepare_checkout(
+    session: AsyncSession, principal: Principal, form: CheckoutRequest
+) -> _Checkout:
+    _ensure_not_subscribed(await subscriptions.read(session, principal.company_id))
+    plan = await plan_on_sale(session, form.plan_id)
+    company = await accounts.company_by_id(session, principal.company_id)
+    user = await accounts.user_by_id(session, principal.user_id)
+    assert company is not None
+    assert user is not None
+    customer = await customer_needed(
+        session, company.id, company_name=company.name, email=user.email
+    )
+    return _Checkout(plan, customer)
+
+
+async def _record_checkout(
+    session: AsyncSession,
+    principal: Principal,
+    order: _Checkout,
+    customer_id: str,
+    checkout_id: str,
+    metadata: dict[str, str],
+) -> None:
+    # A checkout that completed while Stripe answered this one makes this one moot.
+    _ensure_not_subscribed(await subscriptions.lock(session, principal.company_id))
+    if isinstance(order.customer, NewCustomer):
+        await record_customer(session, order.customer, customer_id)
+    await audit.record(
+        session,
+        principal.company_id,
+        actor=audit.user_actor(principal.user_id),
+        action="checkout_started",
+        after={"session_id": checkout_id, **metadata},
+    )
+
+
+def _ensure_not_subscribed(subscription: Subscription) -> None:
+    if subscription.status in SUBSCRIBED:
+        raise SubscriptionAlreadyActive(
+            "The company already has a subscription; change its plan instead."
+        )
 
 
 async def _price_id(stripe_client: stripe.StripeClient, plan: Plan, period: BillingPeriod) -> str:
@@ -63,71 +174,15 @@ def _metadata(principal: Principal, plan: Plan, period: BillingPeriod) -> dict[s
     }
 
 
-async def start_checkout(
-    session: AsyncSession,
-    stripe_client: stripe.StripeClient,
-    principal: Principal,
-    form: CheckoutRequest,
-    settings: BillingSettings,
-) -> CheckoutOut:
-    """A Stripe Checkout session in subscription mode for the plan, and its URL."""
-    subscription = await subscriptions.lock(session, principal.company_id)
-    if subscription.status in SUBSCRIBED:
-        raise SubscriptionAlreadyActive(
-            "The company already has a subscription; change its plan instead."
-        )
-    plan = await plan_on_sale(session, form.plan_id)
-    price_id = await _price_id(stripe_client, plan, form.billing_period)
-    customer_id = await _customer_for(session, stripe_client, principal)
-    metadata = _metadata(principal, plan, form.billing_period)
-    checkout = await stripe_call(
-        "start the checkout",
-        stripe_payloads.CheckoutSession,
-        stripe_client.v1.checkout.sessions.create_async(
-            params={
-                "mode": "subscription",
-                "customer": customer_id,
-                "line_items": [{"price": price_id, "quantity": 1}],
-                "success_url": settings.checkout_success_url,
-                "cancel_url": settings.checkout_cancel_url,
-                "client_reference_id": str(principal.company_id),
-                "metadata": metadata,
-                "subscription_data": {"metadata": metadata},
-            }
-        ),
-    )
-    if checkout.url is None:
-        raise StripePriceMissing("Stripe answered without a checkout URL.")
-    await audit.record(
-        session,
-        principal.company_id,
-        actor=audit.user_actor(principal.user_id),
-        action="checkout_started",
-        after={"session_id": checkout.id, **metadata},
-    )
-    return CheckoutOut(checkout_url=checkout.url, session_id=checkout.id)
-
-
-async def _customer_for(
-    session: AsyncSession, stripe_client: stripe.StripeClient, principal: Principal
-) -> str:
-    company = await accounts.company_by_id(session, principal.company_id)
-    user = await accounts.user_by_id(session, principal.user_id)
-    assert company is not None
-    assert user is not None
-    return await ensure_customer(
-        session, stripe_client, company_id=company.id, company_name=company.name, email=user.email
-    )
-
-
 async def open_portal(
-    session: AsyncSession,
+    database: Database,
     stripe_client: stripe.StripeClient,
     principal: Principal,
     settings: BillingSettings,
 ) -> PortalOut:
     """A Stripe customer portal session where the user manages cards and invoices."""
-    customer = await customers.for_company(session, principal.company_id)
+    async with database.transaction() as session:
+        customer = await customers.for_company(session, principal.company_id)
     if customer is None or customer.deleted_at is not None:
         raise NoBillingAccount("The company has no billing account yet; subscribe first.")
     portal = await stripe_call(
@@ -143,22 +198,15 @@ async def open_portal(
     return PortalOut(url=portal.url)
 
 
-async def _subscribed(session: AsyncSession, principal: Principal) -> tuple[Subscription, str]:
-    subscription = await subscriptions.lock(session, principal.company_id)
-    stripe_id = subscription.stripe_subscription_id
-    if subscription.status not in SUBSCRIBED or stripe_id is None:
-        raise NoActiveSubscription("The company has no subscription to change.")
-    return subscription, stripe_id
-
-
 async def cancel(
-    session: AsyncSession,
+    database: Database,
     stripe_client: stripe.StripeClient,
     principal: Principal,
     form: CancelRequest,
-) -> None:
-    """Cancel at the end of the paid period (the default), or now."""
-    subscription, stripe_id = await _subscribed(session, principal)
+) -> SubscriptionOut:
+    """Cancel at the end of the paid period (the default), or now; the subscription after it."""
+    async with database.transaction() as session:
+        _, stripe_id = await _subscribed(session, principal)
     if form.when == "now":
         request = stripe_client.v1.subscriptions.cancel_async(stripe_id)
     else:
@@ -166,29 +214,21 @@ async def cancel(
             stripe_id, params={"cancel_at_period_end": True}
         )
     answer = await stripe_call("cancel the subscription", stripe_payloads.Subscription, request)
-    await subscriptions.apply_stripe_subscription(
-        session,
-        subscription,
-        answer,
-        version=None,
-        actor=audit.user_actor(principal.user_id),
-        action=f"cancel_requested_{form.when}",
-    )
+    return await _apply_answer(database, principal, answer, f"cancel_requested_{form.when}")
 
 
 async def change_plan(
-    session: AsyncSession,
+    database: Database,
     stripe_client: stripe.StripeClient,
     principal: Principal,
     form: ChangePlanRequest,
-) -> None:
-    """Move to another plan or period; Stripe prorates the difference."""
-    subscription, stripe_id = await _subscribed(session, principal)
-    plan = await plan_on_sale(session, form.plan_id)
-    if plan.id == subscription.plan_id and form.billing_period == subscription.billing_period:
-        raise PlanUnchanged("The company is already on this plan and billing period.")
-    price_id = await _price_id(stripe_client, plan, form.billing_period)
-    item_id = subscription.stripe_subscription_item_id or await _item_id(stripe_client, stripe_id)
+) -> SubscriptionOut:
+    """Move to another plan or period (Stripe prorates the difference); the subscription after."""
+    async with database.transaction() as session:
+        change = await _prepare_change(session, principal, form)
+    price_id = await _price_id(stripe_client, change.plan, form.billing_period)
+    stripe_id = change.stripe_subscription_id
+    item_id = change.item_id or await _item_id(stripe_client, stripe_id)
     answer = await stripe_call(
         "change the plan",
         stripe_payloads.Subscription,
@@ -198,18 +238,51 @@ async def change_plan(
                 "items": [{"id": item_id, "price": price_id}],
                 "proration_behavior": "create_prorations",
                 "cancel_at_period_end": False,
-                "metadata": _metadata(principal, plan, form.billing_period),
+                "metadata": _metadata(principal, change.plan, form.billing_period),
             },
         ),
     )
-    await subscriptions.apply_stripe_subscription(
-        session,
-        subscription,
-        answer,
-        version=None,
-        actor=audit.user_actor(principal.user_id),
-        action="plan_change_requested",
-    )
+    return await _apply_answer(database, principal, answer, "plan_change_requested")
+
+
+async def _prepare_change(
+    session: AsyncSession, principal: Principal, form: ChangePlanRequest
+) -> _PlanChange:
+    subscription, stripe_id = await _subscribed(session, principal)
+    plan = await plan_on_sale(session, form.plan_id)
+    if plan.id == subscription.plan_id and form.billing_period == subscription.billing_period:
+        raise PlanUnchanged("The company is already on this plan and billing period.")
+    return _PlanChange(stripe_id, subscription.stripe_subscription_item_id, plan)
+
+
+async def _subscribed(session: AsyncSession, principal: Principal) -> tuple[Subscription, str]:
+    """The company's subscription and its Stripe id; 409 when it has none to change."""
+    subscription = await subscriptions.read(session, principal.company_id)
+    stripe_id = subscription.stripe_subscription_id
+    if subscription.status not in SUBSCRIBED or stripe_id is None:
+        raise NoActiveSubscription("The company has no subscription to change.")
+    return subscription, stripe_id
+
+
+async def _apply_answer(
+    database: Database,
+    principal: Principal,
+    answer: stripe_payloads.Subscription,
+    action: str,
+) -> SubscriptionOut:
+    """Stripe's answer applied under the lock (unless the subscription was replaced meanwhile),
+    and the subscription as the company now sees it."""
+    async with database.transaction() as session:
+        subscription = await subscriptions.lock(session, principal.company_id)
+        await subscriptions.apply_stripe_subscription(
+            session,
+            subscription,
+            answer,
+            version=None,
+            actor=audit.user_actor(principal.user_id),
+            action=action,
+        )
+        return await subscription_of(session, principal.company_id)
 
 
 async def _item_id(stripe_client: stripe.StripeClient, stripe_subscription_id: str) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.customers.models import PaymentMethod, StripeCustomer
@@ -14,6 +15,37 @@ from billing.customers.models import PaymentMethod, StripeCustomer
 async def for_company(session: AsyncSession, company_id: UUID) -> StripeCustomer | None:
     """The company's Stripe customer."""
     return await session.get(StripeCustomer, company_id)
+
+
+async def add_if_absent(
+    session: AsyncSession, company_id: UUID, stripe_customer_id: str, email: str, name: str
+) -> None:
+    """Keep the company's customer, unless it already has one."""
+    statement = insert(StripeCustomer).values(
+        company_id=company_id, stripe_customer_id=stripe_customer_id, email=email, name=name
+    )
+    await session.execute(statement.on_conflict_do_nothing())
+
+
+async def replace_deleted(
+    session: AsyncSession,
+    company_id: UUID,
+    deleted_customer_id: str,
+    stripe_customer_id: str,
+    email: str,
+    name: str,
+) -> None:
+    """Put the new customer in place of the deleted one, unless it was replaced already."""
+    statement = (
+        update(StripeCustomer)
+        .where(
+            StripeCustomer.company_id == company_id,
+            StripeCustomer.stripe_customer_id == deleted_customer_id,
+            StripeCustomer.deleted_at.is_not(None),
+        )
+        .values(stripe_customer_id=stripe_customer_id, deleted_at=None, email=email, name=name)
+    )
+    await session.execute(statement)
 
 
 async def by_stripe_id(session: AsyncSession, stripe_customer_id: str) -> StripeCustomer | None:

@@ -1,7 +1,14 @@
-"""The dunning scheduler: takes each schedule's due step (a reminder, or the cancellation)."""
+"""The dunning scheduler: takes each schedule's due step (a reminder, or the cancellation).
+
+A reminder is taken in one transaction. A cancellation is asked of Stripe with no transaction
+open, and only then taken, in a transaction that checks it is still due: a Stripe failure leaves
+the schedule as it was for the next run, and the idempotency key makes that run's call (or a
+concurrent worker's) return the same cancellation.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -28,36 +35,86 @@ BATCH = 200
 ACTOR = audit.job_actor("dunning")
 
 
+@dataclass(frozen=True)
+class _Cancellation:
+    """A schedule whose last step, cancelling the unpaid subscription, waits for Stripe."""
+
+    schedule_id: UUID
+    company_id: UUID
+    stripe_subscription_id: str
+
+
 async def run_dunning(
     database: Database, stripe_client: stripe_sdk.StripeClient, now: datetime | None = None
 ) -> int:
     """Take every due step; one company failing (Stripe down) does not hold up the others."""
     now = now or utcnow()
-    async with database.sessions() as session:
+    async with database.transaction() as session:
         company_ids = set(await repository.due_companies(session, now, BATCH))
     for company_id in company_ids:
         try:
-            async with database.transaction() as session:
-                await _take_due_steps(session, stripe_client, company_id, now)
+            await _dun(database, stripe_client, company_id, now)
         except Exception:
             log.exception("dunning_step_failed", company_id=str(company_id))
     return len(company_ids)
 
 
-async def _take_due_steps(
-    session: AsyncSession, stripe_client: stripe_sdk.StripeClient, company_id: UUID, now: datetime
+async def _dun(
+    database: Database, stripe_client: stripe_sdk.StripeClient, company_id: UUID, now: datetime
 ) -> None:
+    async with database.transaction() as session:
+        cancellations = await _take_due_steps(session, company_id, now)
+    for cancellation in cancellations:
+        answer = await stripe_call(
+            "cancel the unpaid subscription",
+            stripe_payloads.Subscription,
+            stripe_client.v1.subscriptions.cancel_async(
+                cancellation.stripe_subscription_id,
+                options={"idempotency_key": f"dunning-cancel-{cancellation.schedule_id}"},
+            ),
+        )
+        async with database.transaction() as session:
+            await _record_cancellation(session, cancellation, answer, now)
+
+
+async def _take_due_steps(
+    session: AsyncSession, company_id: UUID, now: datetime
+) -> list[_Cancellation]:
+    """Take the due reminders; the due cancellations, left to take once Stripe has made them."""
     # The subscription lock first, as every event handler takes it: no deadlock, and a
     # payment arriving meanwhile is either already applied or waits for us.
     subscription = await subscriptions.lock(session, company_id)
+    cancellations = []
     for schedule in await repository.active_for_company(session, company_id):
-        step = service.take_due_step(schedule, now)
+        step = service.due_step(schedule, now)
         if step is None:
             continue
         if step.action == "remind":
+            service.take_due_step(schedule, now)
             await _remind(session, schedule)
+        elif _still_owed(subscription, schedule):
+            stripe_id = subscription.stripe_subscription_id
+            assert stripe_id is not None
+            cancellations.append(_Cancellation(schedule.id, company_id, stripe_id))
         else:
-            await _cancel(session, stripe_client, subscription, schedule, now)
+            service.take_due_step(schedule, now)
+            service.finish(schedule, "stopped", now)
+    return cancellations
+
+
+def _still_owed(subscription: Subscription, schedule: DunningSchedule) -> bool:
+    """Whether the schedule's subscription is still the company's, and still unpaid."""
+    stripe_id = subscription.stripe_subscription_id
+    return (
+        subscription.status == subscriptions.PAST_DUE
+        and stripe_id is not None
+        and stripe_id == schedule.stripe_subscription_id
+    )
+
+
+def _cancellation_due(subscription: Subscription, schedule: DunningSchedule, now: datetime) -> bool:
+    step = service.due_step(schedule, now)
+    return step is not None and step.action == "cancel" and _still_owed(subscription, schedule)
 
 
 async def _remind(session: AsyncSession, schedule: DunningSchedule) -> None:
@@ -81,25 +138,20 @@ async def _remind(session: AsyncSession, schedule: DunningSchedule) -> None:
     )
 
 
-async def _cancel(
+async def _record_cancellation(
     session: AsyncSession,
-    stripe_client: stripe_sdk.StripeClient,
-    subscription: Subscription,
-    schedule: DunningSchedule,
+    cancellation: _Cancellation,
+    answer: stripe_payloads.Subscription,
     now: datetime,
 ) -> None:
-    stripe_id = subscription.stripe_subscription_id
-    still_owed = subscription.status == subscriptions.PAST_DUE
-    if not still_owed or stripe_id is None or stripe_id != schedule.stripe_subscription_id:
-        service.finish(schedule, "stopped", now)
+    """Take the cancellation Stripe made, unless another run took it or the company paid
+    meanwhile (then Stripe's own subscription events bring the state)."""
+    subscription = await subscriptions.lock(session, cancellation.company_id)
+    schedule = await repository.get(session, cancellation.schedule_id)
+    if schedule is None or not _cancellation_due(subscription, schedule, now):
+        log.info("dunning_cancellation_overtaken", schedule_id=str(cancellation.schedule_id))
         return
-    answer = await stripe_call(
-        "cancel the unpaid subscription",
-        stripe_payloads.Subscription,
-        stripe_client.v1.subscriptions.cancel_async(
-            stripe_id, options={"idempotency_key": f"dunning-cancel-{schedule.id}"}
-        ),
-    )
+    service.take_due_step(schedule, now)
     await subscriptions.end_for_nonpayment(session, subscription, answer, actor=ACTOR)
     service.finish(schedule, "cancelled_subscription", now)
     await notify(

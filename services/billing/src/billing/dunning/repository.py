@@ -14,6 +14,11 @@ from billing.dunning.models import DunningSchedule
 ACTIVE = "active"
 
 
+async def get(session: AsyncSession, schedule_id: UUID) -> DunningSchedule | None:
+    """A schedule as it is now."""
+    return await session.get(DunningSchedule, schedule_id, populate_existing=True)
+
+
 async def for_invoice(session: AsyncSession, stripe_invoice_id: str) -> DunningSchedule | None:
     """The schedule started by this invoice's failure, if any."""
     statement = select(DunningSchedule).where(

@@ -85,9 +85,25 @@ def finish(schedule: DunningSchedule, outcome: Outcome, at: datetime) -> None:
     schedule.finished_at = at
 
 
+def due_step(schedule: DunningSchedule, now: datetime) -> Step | None:
+    """The step due now, if any, leaving the schedule as it is."""
+    index = _due_index(schedule, now)
+    return STEPS[index] if index is not None else None
+
+
 def take_due_step(schedule: DunningSchedule, now: datetime) -> Step | None:
     """Move the schedule past the step due now and return it; after downtime only the latest
     missed step is taken, so nobody gets three reminders at once."""
+    index = _due_index(schedule, now)
+    if index is None:
+        return None
+    schedule.steps_done = index + 1
+    following = STEPS[schedule.steps_done] if schedule.steps_done < len(STEPS) else None
+    schedule.next_run_at = schedule.started_at + following.after if following else None
+    return STEPS[index]
+
+
+def _due_index(schedule: DunningSchedule, now: datetime) -> int | None:
     if schedule.status != repository.ACTIVE:
         return None
     due = [
@@ -95,9 +111,4 @@ def take_due_step(schedule: DunningSchedule, now: datetime) -> Step | None:
         for index, step in enumerate(STEPS)
         if index >= schedule.steps_done and schedule.started_at + step.after <= now
     ]
-    if not due:
-        return None
-    schedule.steps_done = due[-1] + 1
-    following = STEPS[schedule.steps_done] if schedule.steps_done < len(STEPS) else None
-    schedule.next_run_at = schedule.started_at + following.after if following else None
-    return STEPS[due[-1]]
+    return due[-1] if due else None

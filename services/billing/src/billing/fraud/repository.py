@@ -19,14 +19,17 @@ async def by_stripe_id(session: AsyncSession, stripe_warning_id: str) -> FraudWa
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def awaiting_refund(session: AsyncSession, limit: int) -> Sequence[tuple[UUID, UUID]]:
-    """(warning id, company id) of warnings whose charge is still to be refunded."""
+async def awaiting_refund(session: AsyncSession, limit: int) -> Sequence[UUID]:
+    """The warnings whose charge is still to be refunded."""
     statement = (
-        select(FraudWarning.id, FraudWarning.company_id)
-        .where(FraudWarning.refund_status == PENDING_REFUND)
-        .limit(limit)
+        select(FraudWarning.id).where(FraudWarning.refund_status == PENDING_REFUND).limit(limit)
     )
-    return [(row.id, row.company_id) for row in await session.execute(statement)]
+    return (await session.execute(statement)).scalars().all()
+
+
+async def get(session: AsyncSession, warning_id: UUID) -> FraudWarning | None:
+    """A warning as it is now."""
+    return await session.get(FraudWarning, warning_id)
 
 
 async def get_for_update(session: AsyncSession, warning_id: UUID) -> FraudWarning | None:

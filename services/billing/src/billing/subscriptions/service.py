@@ -136,6 +136,14 @@ async def start_trial(
     return subscription
 
 
+async def read(session: AsyncSession, company_id: UUID) -> Subscription:
+    """The company's subscription as it is now, without the row lock."""
+    subscription = await repository.get_for_company(session, company_id)
+    if subscription is None:
+        raise LookupError(f"company {company_id} has no subscription row")
+    return subscription
+
+
 async def lock(session: AsyncSession, company_id: UUID) -> Subscription:
     """The company's subscription under the row lock (every company has one from registration)."""
     subscription = await repository.lock_for_company(session, company_id)

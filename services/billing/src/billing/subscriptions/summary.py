@@ -10,8 +10,7 @@ from billing.customers.service import default_card
 from billing.entitlements.service import effective_plan
 from billing.plans.models import Plan
 from billing.plans.service import limits_of
-from billing.subscriptions import repository
-from billing.subscriptions.models import Subscription
+from billing.subscriptions import service as subscriptions
 from billing.subscriptions.schemas import (
     ActionRequired,
     PlanSummary,
@@ -22,20 +21,13 @@ from billing.usage import repository as usage
 from billing.usage.schemas import UsageOut
 
 
-async def _subscription(session: AsyncSession, company_id: UUID) -> Subscription:
-    subscription = await repository.get_for_company(session, company_id)
-    if subscription is None:
-        raise LookupError(f"company {company_id} has no subscription row")
-    return subscription
-
-
 def _plan_summary(plan: Plan | None) -> PlanSummary | None:
     return PlanSummary(id=plan.id, slug=plan.slug, name=plan.name) if plan else None
 
 
 async def subscription_of(session: AsyncSession, company_id: UUID) -> SubscriptionOut:
     """The company's status, plan, periods, limits, usage and any action it must take."""
-    subscription = await _subscription(session, company_id)
+    subscription = await subscriptions.read(session, company_id)
     plan = await effective_plan(session, subscription)
     measured = await usage.get(session, company_id)
     action = subscription.action_required
@@ -58,7 +50,7 @@ async def subscription_of(session: AsyncSession, company_id: UUID) -> Subscripti
 
 async def summary_of(session: AsyncSession, company_id: UUID) -> SubscriptionSummary:
     """The short form shown with the company."""
-    subscription = await _subscription(session, company_id)
+    subscription = await subscriptions.read(session, company_id)
     plan = await effective_plan(session, subscription)
     return SubscriptionSummary.model_validate(
         {
