@@ -1,9 +1,10 @@
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 import respx
 
 import billing.consumer  # noqa: F401 - registers every Stripe and usage handler
@@ -38,6 +39,17 @@ def fake_stripe() -> Iterator[FakeStripe]:
     """Stripe's API at STRIPE_API_BASE, faked at the HTTP boundary."""
     with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
         yield FakeStripe(router)
+
+
+@pytest_asyncio.fixture
+async def worker_database(
+    migrated_database: str,
+    database: Database,  # requested so that the jobs start on clean tables
+) -> AsyncIterator[Database]:
+    """The database as billing's worker opens it (named `billing-worker`), for its jobs."""
+    worker = Database(migrated_database, application_name="billing-worker")
+    yield worker
+    await worker.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from billing.database import OutboxMessage
 from finhub_shared.db import Database
@@ -72,3 +72,18 @@ async def listed(client: httpx.AsyncClient, token: str, path: str) -> list[dict[
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
     return items
+
+
+async def open_transactions(database: Database, application_name: str) -> list[str]:
+    """The connections of `application_name` to this database that are inside a transaction now
+    (their state and last statement)."""
+    async with database.sessions() as session:
+        rows = await session.execute(
+            text(
+                "SELECT state, query FROM pg_stat_activity"
+                " WHERE datname = current_database() AND application_name = :name"
+                " AND xact_start IS NOT NULL"
+            ),
+            {"name": application_name},
+        )
+        return [f"{row.state}: {row.query}" for row in rows]

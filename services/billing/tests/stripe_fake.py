@@ -1,14 +1,18 @@
 """Stripe's HTTP API faked at the boundary (respx): the few endpoints billing calls.
 
 It answers with Stripe-shaped JSON, honours idempotency keys like Stripe (same key, same answer),
-and records every request so tests can check what billing asked for.
+and records every request so tests can check what billing asked for. Probes run while a call
+waits for its answer, as if Stripe were slow: they look at the database meanwhile, or hold calls
+until several are waiting together.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,6 +22,8 @@ import respx
 from . import stripe_objects
 
 JsonHandler = Callable[[httpx.Request, dict[str, str]], dict[str, Any]]
+# Run with each call's method and path before it is answered.
+Probe = Callable[[str, str], Awaitable[None]]
 
 
 class FakeStripe:
@@ -32,6 +38,7 @@ class FakeStripe:
         self._failures: dict[tuple[str, str], int] = {}
         self._unreachable: set[tuple[str, str]] = set()
         self._broken: dict[tuple[str, str], httpx.Response | httpx.HTTPError] = {}
+        self._probes: list[Probe] = []
         self._route("POST", r"/v1/customers", self._create_customer)
         self._route("GET", r"/v1/prices", self._list_prices)
         self._route("POST", r"/v1/checkout/sessions", self._create_checkout_session)
@@ -56,6 +63,10 @@ class FakeStripe:
         """Answer every call of `method path` with `outcome` (or raise it) until `recover()`."""
         self._broken[(method, path)] = outcome
 
+    def while_answering(self, probe: Probe) -> None:
+        """Run `probe` during every later call, before Stripe answers it."""
+        self._probes.append(probe)
+
     def recover(self) -> None:
         """Stripe works again: no more broken answers, failures or outages."""
         self._broken.clear()
@@ -74,10 +85,12 @@ class FakeStripe:
         return f"{prefix}_fake{next(self._ids)}"
 
     def _route(self, method: str, pattern: str, handler: JsonHandler) -> None:
-        def respond(request: httpx.Request, **path_params: str) -> httpx.Response:
+        async def respond(request: httpx.Request, **path_params: str) -> httpx.Response:
             params = dict(parse_qsl(request.content.decode() or request.url.query.decode()))
             params.update(path_params)
             self.requests.append((method, request.url.path, params))
+            for probe in self._probes:
+                await probe(method, request.url.path)
             if (method, request.url.path) in self._unreachable:
                 raise httpx.ConnectError("fake outage", request=request)
             broken = self._broken.get((method, request.url.path))
@@ -181,3 +194,25 @@ class FakeStripe:
             for index, url in enumerate(self.webhook_urls)
         ]
         return {"object": "list", "data": endpoints, "has_more": False}
+
+
+class Gathering:
+    """A probe that holds each call of `method path` until `expected` of them wait together, to
+    show that callers do not wait on one another; `limit_seconds` only ends a failing test."""
+
+    def __init__(self, method: str, path: str, expected: int, limit_seconds: float = 10) -> None:
+        self.call = (method, path)
+        self.expected = expected
+        self.limit_seconds = limit_seconds
+        self.arrived = 0
+        self._all_here = asyncio.Event()
+
+    async def __call__(self, method: str, path: str) -> None:
+        if (method, path) != self.call:
+            return
+        self.arrived += 1
+        if self.arrived >= self.expected:
+            self._all_here.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.limit_seconds):
+                await self._all_here.wait()

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import update
 
+from billing.customers.models import StripeCustomer
 from billing.plans.models import Plan
 from finhub_shared.db import Database
 
 from ..conftest import Deliver
-from ..helpers import bearer, entitlement_snapshots, register
+from ..helpers import bearer, entitlement_snapshots, open_transactions, register
 from ..scenario import checked_out_company, subscribed_company
-from ..stripe_fake import FakeStripe
+from ..stripe_fake import FakeStripe, Gathering
 
 pytestmark = pytest.mark.asyncio
 
@@ -274,18 +277,80 @@ async def test_changing_to_the_same_plan_is_refused(
 
 
 async def test_concurrent_checkouts_of_one_company_make_one_customer(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, database: Database
 ) -> None:
     body = await register(client)
     form = {"plan_id": 2, "billing_period": "monthly"}
+    # Every request reaches Stripe's customer creation before any is answered: none waits on
+    # another's Stripe call, so only the idempotency key and the guarded write keep one customer.
+    gathering = Gathering("POST", "/v1/customers", expected=10)
+    fake_stripe.while_answering(gathering)
 
     responses = await asyncio.gather(
         *(
             client.post("/api/payments/checkout/", json=form, headers=bearer(body["access_token"]))
-            for _ in range(3)
+            for _ in range(10)
         )
     )
 
-    assert [response.status_code for response in responses] == [201, 201, 201]
+    assert [response.status_code for response in responses] == [201] * 10
+    assert gathering.arrived == 10
     customers = {c["customer"] for c in fake_stripe.calls("POST", "/v1/checkout/sessions")}
     assert len(customers) == 1
+    async with database.sessions() as session:
+        stored = await session.get(StripeCustomer, uuid.UUID(body["company"]["id"]))
+    assert stored is not None
+    assert {stored.stripe_customer_id} == customers
+
+
+# Each route that calls Stripe, its body, and the calls it makes ({id}: the subscription's).
+STRIPE_ROUTES: dict[str, tuple[str, dict[str, Any] | None, set[str]]] = {
+    "checkout": (
+        "/api/payments/checkout/",
+        {"plan_id": 1, "billing_period": "monthly"},
+        {"GET /v1/prices", "POST /v1/customers", "POST /v1/checkout/sessions"},
+    ),
+    "portal": ("/api/payments/portal/", None, {"POST /v1/billing_portal/sessions"}),
+    "cancel at period end": (
+        "/api/payments/subscription/cancel/",
+        {},
+        {"POST /v1/subscriptions/{id}"},
+    ),
+    "cancel now": (
+        "/api/payments/subscription/cancel/",
+        {"when": "now"},
+        {"DELETE /v1/subscriptions/{id}"},
+    ),
+    "change plan": (
+        "/api/payments/subscription/change-plan/",
+        {"plan_id": 3, "billing_period": "monthly"},
+        {"GET /v1/prices", "POST /v1/subscriptions/{id}"},
+    ),
+}
+
+
+@pytest.mark.parametrize("route_name", STRIPE_ROUTES)
+async def test_no_transaction_is_open_while_stripe_answers(
+    client: httpx.AsyncClient,
+    fake_stripe: FakeStripe,
+    deliver: Deliver,
+    database: Database,
+    route_name: str,
+) -> None:
+    route, form, stripe_calls = STRIPE_ROUTES[route_name]
+    # The portal needs a customer, cancelling and changing a subscription; checkout neither.
+    if route_name == "checkout":
+        token, subscription_id = (await register(client))["access_token"], ""
+    else:
+        company = await subscribed_company(client, fake_stripe, deliver)
+        token, subscription_id = company.access_token, company.subscription_id
+    seen: dict[str, list[str]] = {}
+
+    async def look_at_billing(method: str, path: str) -> None:
+        seen[f"{method} {path}"] = await open_transactions(database, "billing-api")
+
+    fake_stripe.while_answering(look_at_billing)
+    response = await client.post(route, json=form, headers=bearer(token))
+
+    assert response.status_code in (200, 201), response.text
+    assert seen == {call.format(id=subscription_id): [] for call in stripe_calls}
