@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -14,10 +15,15 @@ from billing.dunning.models import DunningSchedule
 from billing.stripe_api import open_stripe_client
 from finhub_shared.db import Database
 
-from ..conftest import Deliver
-from ..helpers import entitlement_snapshots, notification_kinds, subscription_of
+from ..conftest import Deliver, row_counts
+from ..helpers import (
+    entitlement_snapshots,
+    notification_kinds,
+    open_transactions,
+    subscription_of,
+)
 from ..scenario import MONTH, T0, Company, checked_out_company
-from ..stripe_fake import FakeStripe
+from ..stripe_fake import FakeStripe, Gathering
 from ..stripe_objects import event
 
 pytestmark = pytest.mark.asyncio
@@ -49,6 +55,10 @@ async def run_at(database: Database, now: datetime) -> None:
 async def schedule(database: Database) -> DunningSchedule:
     async with database.sessions() as session:
         return (await session.execute(select(DunningSchedule))).scalar_one()
+
+
+def state_of(stored: DunningSchedule) -> tuple[object, ...]:
+    return stored.status, stored.steps_done, stored.next_run_at, stored.finished_at
 
 
 async def reminders(client: httpx.AsyncClient, company: Company) -> int:
@@ -117,17 +127,69 @@ async def test_after_downtime_only_the_latest_missed_reminder_is_sent(
     assert stored.next_run_at == day(14)
 
 
-async def test_stripe_unreachable_at_cancellation_retries_next_run(
+async def test_stripe_failing_at_cancellation_changes_nothing_and_the_next_run_cancels(
     client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await past_due(client, fake_stripe, deliver)
     await run_at(database, day(14))
     path = f"/v1/subscriptions/{company.subscription_id}"
     fake_stripe.fail("DELETE", path, status=500, times=3)
+    before = await row_counts(database), state_of(await schedule(database))
 
     await run_at(database, day(15))
+    after_failure = await row_counts(database), state_of(await schedule(database))
     still = await subscription_of(client, company.access_token)
     await run_at(database, day(15.1))
 
+    assert after_failure == before
     assert still["status"] == "past_due"
     assert (await subscription_of(client, company.access_token))["status"] == "cancelled"
+    assert (await schedule(database)).status == "cancelled_subscription"
+    kinds = await notification_kinds(client, company.access_token)
+    assert kinds.count("subscription_cancelled") == 1
+
+
+async def test_no_transaction_is_open_while_stripe_cancels(
+    client: httpx.AsyncClient,
+    fake_stripe: FakeStripe,
+    deliver: Deliver,
+    database: Database,
+    worker_database: Database,
+) -> None:
+    company = await past_due(client, fake_stripe, deliver)
+    await run_at(worker_database, day(14))
+    seen: dict[str, list[str]] = {}
+
+    async def look_at_billing(method: str, path: str) -> None:
+        seen[f"{method} {path}"] = await open_transactions(database, "billing-worker")
+
+    fake_stripe.while_answering(look_at_billing)
+    await run_at(worker_database, day(15))
+
+    assert seen == {f"DELETE /v1/subscriptions/{company.subscription_id}": []}
+    assert (await subscription_of(client, company.access_token))["status"] == "cancelled"
+
+
+async def test_two_workers_cancelling_at_once_cancel_once(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+) -> None:
+    company = await past_due(client, fake_stripe, deliver)
+    await run_at(database, day(14))
+    path = f"/v1/subscriptions/{company.subscription_id}"
+    # Both runs reach Stripe before either is answered; the one that writes second finds the
+    # step taken.
+    gathering = Gathering("DELETE", path, expected=2)
+    fake_stripe.while_answering(gathering)
+
+    await asyncio.gather(run_at(database, day(15)), run_at(database, day(15)))
+
+    assert gathering.arrived == 2
+    keys = {
+        call.request.headers["Idempotency-Key"]
+        for call in fake_stripe.router.calls
+        if call.request.method == "DELETE" and call.request.url.path == path
+    }
+    assert len(keys) == 1
+    assert (await schedule(database)).status == "cancelled_subscription"
+    kinds = await notification_kinds(client, company.access_token)
+    assert kinds.count("subscription_cancelled") == 1
