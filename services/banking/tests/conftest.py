@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from banking import consumer, runtime
 from banking.config import get_settings
 from banking.database import InboxEvent, OutboxMessage
+from banking.handling import pluggy_event_runner
 from banking.main import create_app
 from banking.pluggy import PluggyClient
 from banking.registries import pluggy_events
@@ -112,7 +113,7 @@ async def deliver_pluggy_event(
         received_at=utcnow(),
         data=payload,
     )
-    await inbox_dispatcher(database, InboxEvent, "banking.pluggy", pluggy_events)(envelope)
+    await pluggy_event_runner(pluggy_events, "banking.pluggy")(database)(envelope)
     return envelope
 
 

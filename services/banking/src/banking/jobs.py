@@ -52,9 +52,10 @@ async def time_out_unauthorised_payments(database: Database) -> None:
 
 async def refresh_connector_catalogue(database: Database) -> None:
     """The banks Pluggy offers, with their health (also at start-up, so the list is never empty)."""
+    offered = await connectors.fetch_catalogue(runtime.current())
     async with database.transaction() as session:
-        count = await connectors.refresh_catalogue(session, runtime.current(), utcnow())
-    log.info("connector_catalogue_refreshed", count=count)
+        await connectors.keep_catalogue(session, offered, utcnow())
+    log.info("connector_catalogue_refreshed", count=len(offered))
 
 
 def periodic_jobs(settings: BankingSettings) -> tuple[PeriodicJob, ...]:

@@ -1,12 +1,14 @@
 """The handler registries of banking's queues; each domain's handlers.py registers on them.
 
 They live apart from consumer.py so that handlers can import them while consumer.py imports
-every handlers module.
+every handlers module. Pluggy's handlers call Pluggy, so theirs run outside the inbox's
+transaction (banking.handling); billing's entitlements are handled inside it.
 """
 
 from __future__ import annotations
 
+from banking.handling import PluggyEventRegistry
 from finhub_shared.inbox import HandlerRegistry
 
-pluggy_events = HandlerRegistry()
+pluggy_events = PluggyEventRegistry()
 entitlement_events = HandlerRegistry()

@@ -18,6 +18,7 @@ from banking.config import BankingSettings
 from banking.entitlements.schemas import TrialTerms
 from banking.items.mfa import MfaCipher
 from banking.pluggy import PluggyClient
+from finhub_shared.db import Database
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,13 @@ def _request_runtime(request: Request) -> Runtime:
 
 
 BankingRuntime = Annotated[Runtime, Depends(_request_runtime)]
+
+
+def _request_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+# For routes that call Pluggy: they read, call and write in short transactions of their own
+# rather than hold the request's `DbSession` open across the call.
+BankingDatabase = Annotated[Database, Depends(_request_database)]

@@ -149,9 +149,21 @@ async def test_an_older_item_state_arriving_late_changes_nothing(
 
     async with database.transaction() as session:
         item = await service.store_item_state(
-            session, worker_runtime, None, newer, company_id, utcnow()
+            session,
+            worker_runtime,
+            None,
+            service.ItemSnapshot(newer.id, newer),
+            company_id,
+            utcnow(),
         )
-        await service.store_item_state(session, worker_runtime, item, older, company_id, utcnow())
+        await service.store_item_state(
+            session,
+            worker_runtime,
+            item,
+            service.ItemSnapshot(older.id, older),
+            company_id,
+            utcnow(),
+        )
 
     async with database.sessions() as session:
         [stored] = list(await session.scalars(select(Item)))

@@ -17,7 +17,7 @@ from banking.items.schemas import (
     MfaAnswer,
 )
 from banking.openapi import errors
-from banking.runtime import BankingRuntime
+from banking.runtime import BankingDatabase, BankingRuntime
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound
@@ -33,23 +33,26 @@ router = APIRouter(prefix="/api/banking", tags=["connections"])
 )
 async def create_connect_token(
     body: ConnectTokenRequest,
-    session: DbSession,
+    database: BankingDatabase,
     runtime: BankingRuntime,
     principal: CurrentPrincipal,
 ) -> ConnectTokenRead:
     """A token for Pluggy's widget; with `item_id`, to update (reconnect) that connection."""
-    return await service.create_connect_token(session, runtime, principal, body.item_id, utcnow())
+    return await service.create_connect_token(database, runtime, principal, body.item_id, utcnow())
 
 
 @router.post("/pluggy/callback/", responses=errors(ItemNotFound))
 async def pluggy_callback(
     body: CallbackRequest,
-    session: DbSession,
+    database: BankingDatabase,
     runtime: BankingRuntime,
     principal: CurrentPrincipal,
 ) -> ItemRead:
     """The widget connected an item: store it with its accounts and start syncing."""
-    return await service.complete_connection(session, runtime, principal, body.item_id, utcnow())
+    now = utcnow()
+    snapshot = await service.fetch_connection(database, runtime, principal, body.item_id, now)
+    async with database.transaction() as session:
+        return await service.complete_connection(session, runtime, principal, snapshot, now)
 
 
 @router.get("/items/")
@@ -72,10 +75,13 @@ async def get_item(
     "/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(NotFound)
 )
 async def delete_item(
-    item_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+    item_id: uuid.UUID,
+    database: BankingDatabase,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
 ) -> Response:
     """Remove the connection, at Pluggy too, with its accounts and transactions."""
-    await service.delete_item(session, runtime, principal, item_id)
+    await service.delete_item(database, runtime, principal, item_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -85,12 +91,15 @@ async def delete_item(
 async def answer_mfa(
     item_id: uuid.UUID,
     body: MfaAnswer,
-    session: DbSession,
+    database: BankingDatabase,
     runtime: BankingRuntime,
     principal: CurrentPrincipal,
 ) -> ItemRead:
     """Answer the bank's MFA prompt."""
-    return await service.answer_mfa(session, runtime, principal, item_id, body.parameters, utcnow())
+    now = utcnow()
+    snapshot = await service.answer_mfa(database, runtime, principal, item_id, body.parameters, now)
+    async with database.transaction() as session:
+        return await service.keep_mfa_outcome(session, runtime, principal, item_id, snapshot, now)
 
 
 @router.post(
@@ -99,7 +108,10 @@ async def answer_mfa(
     responses=errors(NotFound, ItemNotFound, ItemClosed),
 )
 async def reconnect(
-    item_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+    item_id: uuid.UUID,
+    database: BankingDatabase,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
 ) -> ConnectTokenRead:
     """A fresh connect token for this connection (after an MFA timeout or a refused log-in)."""
-    return await service.create_connect_token(session, runtime, principal, item_id, utcnow())
+    return await service.create_connect_token(database, runtime, principal, item_id, utcnow())

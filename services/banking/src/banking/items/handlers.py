@@ -1,4 +1,7 @@
-"""Pluggy's item, account and consent events: re-fetch the item from Pluggy, then act."""
+"""Pluggy's item, account and consent events: re-fetch the item from Pluggy, then act.
+
+Each handler calls Pluggy with no transaction open and returns what to store (banking.handling).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import runtime
 from banking.accounts import repository as accounts
+from banking.handling import Effect
 from banking.items import models as states
 from banking.items import service
 from banking.pluggy.webhooks import ItemEvent
 from banking.registries import pluggy_events
 from banking.sync import models as jobs
 from banking.sync import service as sync
+from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, utcnow
 
 
@@ -24,35 +29,53 @@ from finhub_shared.events import EventEnvelope, utcnow
     "item/waiting_user_action",
     "item/deleted",
 )
-async def on_item_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_item_changed(database: Database, envelope: EventEnvelope) -> Effect:
     """Keep the item as Pluggy has it now; once it is up to date, sync its accounts."""
     event = ItemEvent.model_validate(envelope.data)
-    current = runtime.current()
-    item = await service.refresh_from_pluggy(
-        session, current, event.item_id, utcnow(), company_hint=envelope.company_id
-    )
-    if item is None or item.status != states.UPDATED:
-        return
-    await service.refresh_accounts(session, current, item, queue_first_sync=True)
-    if envelope.type == "item/updated":
-        for account in (await accounts.of_items(session, [item.id]))[item.id]:
-            await sync.queue_sync(session, account, jobs.TRIGGER_WEBHOOK)
+    current, now = runtime.current(), utcnow()
+    snapshot = await service.fetch_item(database, current, event.item_id, now)
+
+    async def keep(session: AsyncSession) -> None:
+        item = await service.keep_item(
+            session, current, event.item_id, snapshot, now, company_hint=envelope.company_id
+        )
+        if item is None or item.status != states.UPDATED or snapshot is None:
+            return
+        await service.keep_accounts(session, item, snapshot, queue_first_sync=True)
+        if envelope.type == "item/updated":
+            for account in (await accounts.of_items(session, [item.id]))[item.id]:
+                await sync.queue_sync(session, account, jobs.TRIGGER_WEBHOOK)
+
+    return keep
 
 
 @pluggy_events.on("accounts/created", "accounts/updated")
-async def on_accounts_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_accounts_changed(database: Database, envelope: EventEnvelope) -> Effect:
     """Re-fetch the item's accounts (new ones get their first sync)."""
     event = ItemEvent.model_validate(envelope.data)
-    current = runtime.current()
-    item = await service.refresh_from_pluggy(
-        session, current, event.item_id, utcnow(), company_hint=envelope.company_id
-    )
-    if item is not None:
-        await service.refresh_accounts(session, current, item, queue_first_sync=True)
+    current, now = runtime.current(), utcnow()
+    snapshot = await service.fetch_item(database, current, event.item_id, now)
+
+    async def keep(session: AsyncSession) -> None:
+        item = await service.keep_item(
+            session, current, event.item_id, snapshot, now, company_hint=envelope.company_id
+        )
+        if item is not None and snapshot is not None:
+            await service.keep_accounts(session, item, snapshot, queue_first_sync=True)
+
+    return keep
 
 
 @pluggy_events.on("consent/revoked")
-async def on_consent_revoked(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_consent_revoked(database: Database, envelope: EventEnvelope) -> Effect | None:
     """Stop syncing and delete the item's bank data, unless Pluggy shows a consent in force."""
     event = ItemEvent.model_validate(envelope.data)
-    await service.revoke_consent_if_gone(session, runtime.current(), event.item_id, utcnow())
+    consents = await service.fetch_consents(database, runtime.current(), event.item_id)
+    if consents is None:
+        return None
+    now = utcnow()
+
+    async def keep(session: AsyncSession) -> None:
+        await service.revoke_consent_if_gone(session, event.item_id, consents, now)
+
+    return keep

@@ -1,13 +1,16 @@
 """Connections to banks: connect tokens, the widget's callback, MFA, removal, Pluggy's state.
 
 Pluggy is the source of truth: every change starts by fetching the item from Pluggy, and a
-state older than the one stored (events arrive out of order) is ignored.
+state older than the one stored (events arrive out of order) is ignored. No database
+transaction is open while Pluggy is called: what is needed is read in a short transaction,
+Pluggy's answer gathered in an `ItemSnapshot`, and the caller keeps it in a new transaction.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -33,6 +36,7 @@ from banking.runtime import Runtime
 from banking.sync import models as jobs
 from banking.sync import service as sync
 from finhub_shared.auth import Principal
+from finhub_shared.db import Database
 from finhub_shared.errors import ProviderError
 
 log = structlog.get_logger(__name__)
@@ -44,54 +48,80 @@ _LOGIN_PHASES = frozenset({"CREATING", "LOGIN_IN_PROGRESS", "LOGIN_MFA_IN_PROGRE
 
 
 async def create_connect_token(
-    session: AsyncSession,
+    database: Database,
     runtime: Runtime,
     principal: Principal,
     item_id: uuid.UUID | None,
     now: datetime,
 ) -> ConnectTokenRead:
     """A token for Pluggy's widget: a new connection within the plan, or an update of `item_id`."""
-    pluggy_item_id = None
-    if item_id is not None:
-        item = await repository.get_for(session, principal, item_id)
-        if item.status == states.DELETED:
-            raise ItemClosed("This connection was removed; connect the bank again instead.")
-        pluggy_item_id = item.pluggy_item_id
-    else:
-        rights = await entitlements.entitlements_for(
-            session, principal.company_id, runtime.trial_terms, now
-        )
-        current = await accounts.count_open(session, principal.company_id)
-        entitlements.ensure_bank_account_allowed(rights, current)
+    # Rolled back when the block ends: a token is only asked for, nothing is stored.
+    async with database.sessions() as session:
+        pluggy_item_id = await _item_to_connect(session, runtime, principal, item_id, now)
     try:
         token = await runtime.pluggy.create_connect_token(str(principal.company_id), pluggy_item_id)
     except ProviderError as failure:
         if failure.extra.get("provider_code") == "ITEM_NOT_FOUND":
             raise ItemNotFound("Pluggy no longer knows this connection.") from None
         raise
+    if item_id is None:
+        # Issued: a company never heard of has started its trial (idempotent).
+        async with database.transaction() as session:
+            await entitlements.entitlements_for(
+                session, principal.company_id, runtime.trial_terms, now
+            )
     return ConnectTokenRead(connect_token=token, expires_at=now + CONNECT_TOKEN_LIFETIME)
+
+
+async def _item_to_connect(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    item_id: uuid.UUID | None,
+    now: datetime,
+) -> str | None:
+    """The Pluggy id of the item to update, or None for a new connection the plan allows."""
+    if item_id is not None:
+        item = await repository.get_for(session, principal, item_id)
+        if item.status == states.DELETED:
+            raise ItemClosed("This connection was removed; connect the bank again instead.")
+        return item.pluggy_item_id
+    rights = await entitlements.entitlements_for(
+        session, principal.company_id, runtime.trial_terms, now
+    )
+    current = await accounts.count_open(session, principal.company_id)
+    entitlements.ensure_bank_account_allowed(rights, current)
+    return None
+
+
+async def fetch_connection(
+    database: Database, runtime: Runtime, principal: Principal, pluggy_item_id: str, now: datetime
+) -> ItemSnapshot:
+    """The widget finished: the item as Pluggy has it, if it may be the caller's."""
+    state = await runtime.pluggy.get_item(pluggy_item_id)
+    if state is None or not _may_belong_to(state, principal.company_id):
+        raise ItemNotFound("Pluggy knows no such item.")
+    return await _snapshot(database, runtime, state, now, check_consent=False)
 
 
 async def complete_connection(
     session: AsyncSession,
     runtime: Runtime,
     principal: Principal,
-    pluggy_item_id: str,
+    snapshot: ItemSnapshot,
     now: datetime,
 ) -> ItemRead:
-    """The widget finished: store the item, its connector and accounts; queue the first sync."""
-    state = await runtime.pluggy.get_item(pluggy_item_id)
-    if state is None or not _may_belong_to(state, principal.company_id):
-        raise ItemNotFound("Pluggy knows no such item.")
-    await lock(session, "item", pluggy_item_id)
-    item = await repository.by_pluggy_id(session, pluggy_item_id)
+    """Store the fetched item, its connector and accounts; queue the first sync."""
+    assert snapshot.state is not None
+    await lock(session, "item", snapshot.pluggy_item_id)
+    item = await repository.by_pluggy_id(session, snapshot.pluggy_item_id)
     if item is not None and item.company_id != principal.company_id:
         raise ItemNotFound("Pluggy knows no such item.")
     if item is not None and item.status == states.CONSENT_REVOKED:
         # The user connected again: a new consent replaces the revoked one.
-        item.status, item.pluggy_updated_at = state.status, None
-    item = await store_item_state(session, runtime, item, state, principal.company_id, now)
-    await refresh_accounts(session, runtime, item, queue_first_sync=True)
+        item.status, item.pluggy_updated_at = snapshot.state.status, None
+    item = await store_item_state(session, runtime, item, snapshot, principal.company_id, now)
+    await keep_accounts(session, item, snapshot, queue_first_sync=True)
     return (await describe(session, runtime, [item], now))[0]
 
 
@@ -115,26 +145,30 @@ async def get_item(
 
 
 async def delete_item(
-    session: AsyncSession, runtime: Runtime, principal: Principal, item_id: uuid.UUID
+    database: Database, runtime: Runtime, principal: Principal, item_id: uuid.UUID
 ) -> None:
-    """Remove the connection at Pluggy (revoking its consent) and its data here."""
-    item = await repository.get_for(session, principal, item_id)
+    """Remove the connection at Pluggy (revoking its consent), then its data here."""
+    async with database.transaction() as session:
+        item = await repository.get_for(session, principal, item_id)
     if item.status == states.DELETED:
         return
     await runtime.pluggy.delete_item(item.pluggy_item_id)
-    await close_item(session, item, states.DELETED)
+    async with database.transaction() as session:
+        item = await repository.get_for(session, principal, item_id)
+        await close_item(session, item, states.DELETED)
 
 
 async def answer_mfa(
-    session: AsyncSession,
+    database: Database,
     runtime: Runtime,
     principal: Principal,
     item_id: uuid.UUID,
     parameters: Mapping[str, str],
     now: datetime,
-) -> ItemRead:
-    """Send the user's MFA answer to Pluggy (never stored nor logged) and store the outcome."""
-    item = await repository.get_for(session, principal, item_id)
+) -> ItemSnapshot:
+    """Send the user's MFA answer to Pluggy (never stored nor logged); the item it left."""
+    async with database.transaction() as session:
+        item = await repository.get_for(session, principal, item_id)
     if item.status != states.WAITING_USER_INPUT:
         raise MfaNotPending("This connection is not waiting for an MFA answer.")
     if item.mfa_expires_at is not None and item.mfa_expires_at <= now:
@@ -145,25 +179,106 @@ async def answer_mfa(
     state = await runtime.pluggy.send_mfa(item.pluggy_item_id, parameters)
     if state is None:
         raise ItemNotFound("Pluggy no longer knows this connection.")
-    item = await store_item_state(session, runtime, item, state, item.company_id, now)
-    await refresh_accounts(session, runtime, item, queue_first_sync=True)
+    return await _snapshot(database, runtime, state, now, check_consent=False)
+
+
+async def keep_mfa_outcome(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    item_id: uuid.UUID,
+    snapshot: ItemSnapshot,
+    now: datetime,
+) -> ItemRead:
+    """Store the item as the MFA answer left it, with its accounts once it is updated."""
+    item = await repository.get_for(session, principal, item_id)
+    item = await store_item_state(session, runtime, item, snapshot, item.company_id, now)
+    await keep_accounts(session, item, snapshot, queue_first_sync=True)
     return (await describe(session, runtime, [item], now))[0]
 
 
-async def refresh_from_pluggy(
+@dataclass(frozen=True)
+class ItemSnapshot:
+    """What Pluggy says of an item now, fetched with no database transaction open."""
+
+    pluggy_item_id: str
+    # None: Pluggy no longer knows the item.
+    state: pluggy.Item | None
+    # The item's connector with its health, when it is not stored yet.
+    new_connector: pluggy.Connector | None = None
+    consent_gone: bool = False
+    # Fetched once the item is updated.
+    accounts: list[pluggy.Account] | None = None
+
+
+@dataclass(frozen=True)
+class AccountLookup:
+    """Whether an account is stored, and if not, its item as Pluggy has it."""
+
+    pluggy_account_id: str
+    stored: bool
+    item: ItemSnapshot | None
+
+    @property
+    def may_exist(self) -> bool:
+        """Whether the account is, or once the item is kept will be, stored."""
+        fetched = self.item.accounts if self.item is not None else None
+        return self.stored or any(a.id == self.pluggy_account_id for a in fetched or [])
+
+
+async def fetch_item(
+    database: Database, runtime: Runtime, pluggy_item_id: str, now: datetime
+) -> ItemSnapshot | None:
+    """The item as Pluggy has it now (webhooks); None when the stored one is closed."""
+    async with database.transaction() as session:
+        stored = await repository.by_pluggy_id(session, pluggy_item_id)
+    if stored is not None and stored.is_closed:
+        return None
+    state = await runtime.pluggy.get_item(pluggy_item_id)
+    if state is None:
+        return ItemSnapshot(pluggy_item_id, None)
+    return await _snapshot(database, runtime, state, now, check_consent=True)
+
+
+async def _snapshot(
+    database: Database, runtime: Runtime, state: pluggy.Item, now: datetime, *, check_consent: bool
+) -> ItemSnapshot:
+    """Around the item's state: its new connector, its consents, its accounts once updated."""
+    new_connector = await _new_connector(database, runtime, state)
+    consent_gone = check_consent and await consent_is_gone(runtime, state, now)
+    updated = _product_status(state) == states.UPDATED
+    fetched = await runtime.pluggy.list_accounts(state.id) if updated else None
+    return ItemSnapshot(state.id, state, new_connector, consent_gone, fetched)
+
+
+async def _new_connector(
+    database: Database, runtime: Runtime, state: pluggy.Item
+) -> pluggy.Connector | None:
+    """The item's connector fetched from Pluggy (with its health), when it is not stored yet."""
+    if state.connector is None:
+        raise ProviderError("pluggy answered an item without its connector", provider="pluggy")
+    async with database.transaction() as session:
+        known = await connectors.get(session, state.connector.id)
+    if known is not None:
+        return None
+    return await runtime.pluggy.get_connector(state.connector.id) or state.connector
+
+
+async def keep_item(
     session: AsyncSession,
     runtime: Runtime,
     pluggy_item_id: str,
+    snapshot: ItemSnapshot | None,
     now: datetime,
     *,
     company_hint: uuid.UUID | None = None,
 ) -> Item | None:
-    """Bring the item up to Pluggy's current state (webhooks); None when it is not ours."""
+    """Bring the stored item to the fetched state (webhooks); None when it is not ours."""
     await lock(session, "item", pluggy_item_id)
     item = await repository.by_pluggy_id(session, pluggy_item_id)
-    if item is not None and item.is_closed:
+    if snapshot is None or (item is not None and item.is_closed):
         return item
-    state = await runtime.pluggy.get_item(pluggy_item_id)
+    state = snapshot.state
     if state is None:
         if item is not None:
             await close_item(session, item, states.DELETED)
@@ -172,27 +287,39 @@ async def refresh_from_pluggy(
     if company_id is None:
         log.warning("pluggy_item_of_unknown_company", pluggy_item_id=pluggy_item_id)
         return None
-    item = await store_item_state(session, runtime, item, state, company_id, now)
-    if await consent_is_gone(runtime, item, state, now):
+    item = await store_item_state(session, runtime, item, snapshot, company_id, now)
+    if snapshot.consent_gone:
         await revoke_consent(session, item)
     return item
 
 
-async def find_account(
-    session: AsyncSession,
+async def look_up_account(
+    database: Database,
     runtime: Runtime,
     pluggy_item_id: str | None,
     pluggy_account_id: str,
     now: datetime,
+) -> AccountLookup:
+    """Whether the account is stored; if not, its item fetched from Pluggy (a transactions
+    event may arrive before the item's own)."""
+    async with database.transaction() as session:
+        stored = await accounts.by_pluggy_id(session, pluggy_account_id) is not None
+    item = None
+    if not stored and pluggy_item_id is not None:
+        item = await fetch_item(database, runtime, pluggy_item_id, now)
+    return AccountLookup(pluggy_account_id, stored, item)
+
+
+async def find_account(
+    session: AsyncSession, runtime: Runtime, lookup: AccountLookup, now: datetime
 ) -> BankAccount | None:
-    """The account of an open item, fetching the item and its accounts from Pluggy when it is
-    not stored yet (a transactions event may arrive before the item's own)."""
-    account = await accounts.by_pluggy_id(session, pluggy_account_id)
-    if account is None and pluggy_item_id is not None:
-        item = await refresh_from_pluggy(session, runtime, pluggy_item_id, now)
+    """The account of an open item, its item and accounts kept first if they were fetched."""
+    account = await accounts.by_pluggy_id(session, lookup.pluggy_account_id)
+    if account is None and lookup.item is not None:
+        item = await keep_item(session, runtime, lookup.item.pluggy_item_id, lookup.item, now)
         if item is not None:
-            await refresh_accounts(session, runtime, item, queue_first_sync=False)
-            account = await accounts.by_pluggy_id(session, pluggy_account_id)
+            await keep_accounts(session, item, lookup.item, queue_first_sync=False)
+            account = await accounts.by_pluggy_id(session, lookup.pluggy_account_id)
     if account is None:
         return None
     item = await repository.get(session, account.item_id)
@@ -203,13 +330,15 @@ async def store_item_state(
     session: AsyncSession,
     runtime: Runtime,
     item: Item | None,
-    state: pluggy.Item,
+    snapshot: ItemSnapshot,
     company_id: uuid.UUID,
     now: datetime,
 ) -> Item:
     """Keep Pluggy's state of the item, unless the stored one is newer."""
+    state = snapshot.state
+    assert state is not None
     if item is None:
-        connector = await ensure_connector(session, runtime, state, now)
+        connector = await ensure_connector(session, state, snapshot.new_connector, now)
         item = Item(
             company_id=company_id,
             pluggy_item_id=state.id,
@@ -226,32 +355,33 @@ async def store_item_state(
     return item
 
 
-async def refresh_accounts(
-    session: AsyncSession, runtime: Runtime, item: Item, *, queue_first_sync: bool
+async def keep_accounts(
+    session: AsyncSession, item: Item, snapshot: ItemSnapshot, *, queue_first_sync: bool
 ) -> None:
-    """Store the item's accounts as Pluggy has them; queue a sync of those never synced."""
-    if item.status != states.UPDATED:
+    """Store the item's accounts as fetched; queue a sync of those never synced."""
+    if item.status != states.UPDATED or snapshot.accounts is None:
         return
-    for state in await runtime.pluggy.list_accounts(item.pluggy_item_id):
+    for state in snapshot.accounts:
         account = await accounts.save_from_pluggy(session, item, state)
         if queue_first_sync and account.last_synced_at is None:
             await sync.queue_sync(session, account, jobs.TRIGGER_CONNECTION)
 
 
 async def ensure_connector(
-    session: AsyncSession, runtime: Runtime, state: pluggy.Item, now: datetime
+    session: AsyncSession,
+    state: pluggy.Item,
+    fetched: pluggy.Connector | None,
+    now: datetime,
 ) -> Connector:
-    """The item's connector, fetched from Pluggy (with its health) the first time it is seen."""
-    if state.connector is None:
-        raise ProviderError("pluggy answered an item without its connector", provider="pluggy")
+    """The item's connector, stored as fetched (with its health) the first time it is seen."""
+    assert state.connector is not None
     known = await connectors.get(session, state.connector.id)
     if known is not None:
         return known
-    fetched = await runtime.pluggy.get_connector(state.connector.id) or state.connector
-    return await connectors.save(session, fetched, reported_at=now)
+    return await connectors.save(session, fetched or state.connector, reported_at=now)
 
 
-async def consent_is_gone(runtime: Runtime, item: Item, state: pluggy.Item, now: datetime) -> bool:
+async def consent_is_gone(runtime: Runtime, state: pluggy.Item, now: datetime) -> bool:
     """Whether the item's Open Finance consent expired or was revoked at the bank."""
     if state.consent_expires_at is not None and state.consent_expires_at <= now:
         return True
@@ -260,20 +390,30 @@ async def consent_is_gone(runtime: Runtime, item: Item, state: pluggy.Item, now:
     # Other connectors have consents too; their revocation shows as this execution status.
     if not open_finance and state.execution_status != "USER_AUTHORIZATION_NOT_GRANTED":
         return False
-    consents = await runtime.pluggy.list_consents(item.pluggy_item_id)
+    consents = await runtime.pluggy.list_consents(state.id)
     return bool(consents) and not any(_in_force(consent, now) for consent in consents)
 
 
+async def fetch_consents(
+    database: Database, runtime: Runtime, pluggy_item_id: str
+) -> list[pluggy.Consent] | None:
+    """consent/revoked: the item's consents at Pluggy; None when it is not an open item here."""
+    async with database.transaction() as session:
+        item = await repository.by_pluggy_id(session, pluggy_item_id)
+    if item is None or item.is_closed:
+        return None
+    return await runtime.pluggy.list_consents(pluggy_item_id)
+
+
 async def revoke_consent_if_gone(
-    session: AsyncSession, runtime: Runtime, pluggy_item_id: str, now: datetime
+    session: AsyncSession, pluggy_item_id: str, consents: Sequence[pluggy.Consent], now: datetime
 ) -> None:
-    """consent/revoked: revoke here, unless Pluggy lists a consent in force (a late event after
-    the user connected again)."""
+    """Revoke here, unless Pluggy listed a consent in force (a late event after the user
+    connected again)."""
     await lock(session, "item", pluggy_item_id)
     item = await repository.by_pluggy_id(session, pluggy_item_id)
     if item is None or item.is_closed:
         return
-    consents = await runtime.pluggy.list_consents(pluggy_item_id)
     if any(_in_force(consent, now) for consent in consents):
         log.info("consent_revoked_event_outdated", item_id=str(item.id))
         return

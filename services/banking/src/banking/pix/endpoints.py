@@ -18,7 +18,7 @@ from banking.pix.schemas import (
     PaymentCreate,
     PaymentRead,
 )
-from banking.runtime import BankingRuntime
+from banking.runtime import BankingDatabase, BankingRuntime
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, ProviderError
@@ -62,11 +62,16 @@ async def get_payment(
     responses=errors(NotFound, PaymentNotCancellable, ProviderError),
 )
 async def cancel_schedule(
-    payment_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+    payment_id: uuid.UUID,
+    database: BankingDatabase,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
 ) -> PaymentRead:
     """Cancel a scheduled payment's dates not paid yet."""
-    payment = await service.cancel_schedule(session, runtime, principal, payment_id)
-    return PaymentRead.model_validate(payment)
+    snapshot = await service.cancel_schedule(database, runtime, principal, payment_id)
+    async with database.transaction() as session:
+        payment = await service.keep_cancelled(session, principal, payment_id, snapshot)
+        return PaymentRead.model_validate(payment)
 
 
 @router.post(
@@ -76,15 +81,17 @@ async def cancel_schedule(
 async def cancel_scheduled_date(
     payment_id: uuid.UUID,
     schedule_id: uuid.UUID,
-    session: DbSession,
+    database: BankingDatabase,
     runtime: BankingRuntime,
     principal: CurrentPrincipal,
 ) -> PaymentRead:
     """Cancel one date of a scheduled payment."""
-    payment = await service.cancel_scheduled_date(
-        session, runtime, principal, payment_id, schedule_id
+    snapshot = await service.cancel_scheduled_date(
+        database, runtime, principal, payment_id, schedule_id
     )
-    return PaymentRead.model_validate(payment)
+    async with database.transaction() as session:
+        payment = await service.keep_cancelled(session, principal, payment_id, snapshot)
+        return PaymentRead.model_validate(payment)
 
 
 @router.post(

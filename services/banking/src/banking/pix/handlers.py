@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import runtime
+from banking.handling import Effect
 from banking.pix import service
 from banking.pluggy.webhooks import AutomaticPixPaymentEvent, PaymentEvent
 from banking.registries import pluggy_events
+from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope
 
 
@@ -24,12 +28,19 @@ from finhub_shared.events import EventEnvelope
     "scheduled_payment/all_created",
     "scheduled_payment/all_completed",
 )
-async def on_payment_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_payment_changed(database: Database, envelope: EventEnvelope) -> Effect | None:
     """Keep the payment's (or the mandate's) request and intent as Pluggy has them now."""
     event = PaymentEvent.model_validate(envelope.data)
-    await service.refresh_payment(
-        session, runtime.current(), event.payment_request_id, event.payment_intent_id
+    snapshot = await service.fetch_payment(
+        database, runtime.current(), event.payment_request_id, event.payment_intent_id
     )
+    if snapshot is None:
+        return None
+
+    async def keep(session: AsyncSession) -> None:
+        await service.keep_payment(session, snapshot)
+
+    return keep
 
 
 @pluggy_events.on(
@@ -38,11 +49,14 @@ async def on_payment_changed(session: AsyncSession, envelope: EventEnvelope) -> 
     "automatic_pix_payment/error",
     "automatic_pix_payment/canceled",
 )
-async def on_automatic_pix_payment(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_automatic_pix_payment(database: Database, envelope: EventEnvelope) -> Effect | None:
     """Keep the cycle payment as Pluggy has it now."""
     event = AutomaticPixPaymentEvent.model_validate(envelope.data)
     payment_id = event.automatic_pix_payment_id or event.id
-    if payment_id is not None:
-        await service.refresh_cycle_payment(
-            session, runtime.current(), event.payment_request_id, payment_id
-        )
+    if payment_id is None:
+        return None
+    request_id = event.payment_request_id
+    current = await service.fetch_cycle_payment(database, runtime.current(), request_id, payment_id)
+    if current is None:
+        return None
+    return partial(service.keep_cycle_payment, pluggy_request_id=request_id, current=current)

@@ -7,8 +7,9 @@ stored one (compared on Pluggy's updatedAt) is ignored.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,8 +29,10 @@ from banking.pix.schemas import (
     Schedule,
 )
 from banking.pix.status import mandate_status, payment_status
+from banking.pluggy import models as pluggy
 from banking.runtime import Runtime
 from finhub_shared.auth import Principal
+from finhub_shared.db import Database
 from finhub_shared.errors import NotFound, ProviderError
 
 log = structlog.get_logger(__name__)
@@ -81,23 +84,44 @@ async def create_payment(
     return payment
 
 
-async def refresh_payment(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class PaymentSnapshot:
+    """A payment request (and intent, and dates) as Pluggy has it now, fetched with no
+    database transaction open."""
+
+    pluggy_request_id: str
+    request: pluggy.PaymentRequest | None
+    intent: pluggy.PaymentIntent | None = None
+    schedules: list[pluggy.ScheduledPayment] | None = None
+
+
+async def fetch_payment(
+    database: Database,
     runtime: Runtime,
     pluggy_request_id: str | None,
     pluggy_intent_id: str | None,
-) -> None:
-    """Fetch the payment's request (and intent) from Pluggy and keep the newer states."""
+) -> PaymentSnapshot | None:
+    """The payment's request (and intent) from Pluggy; None when no request is named."""
     intent = await runtime.pluggy.get_payment_intent(pluggy_intent_id) if pluggy_intent_id else None
     if pluggy_request_id is None and intent is not None and intent.payment_request is not None:
         pluggy_request_id = intent.payment_request.id
     if pluggy_request_id is None:
-        return
-    payment = await repository.payment_by_request(session, pluggy_request_id)
-    if payment is None:
-        await refresh_mandate(session, runtime, pluggy_request_id)
-        return
+        return None
+    async with database.transaction() as session:
+        payment = await repository.payment_by_request(session, pluggy_request_id)
     request = await runtime.pluggy.get_payment_request(pluggy_request_id)
+    scheduled = payment is not None and payment.schedule is not None
+    dates = await runtime.pluggy.list_payment_schedules(pluggy_request_id) if scheduled else None
+    return PaymentSnapshot(pluggy_request_id, request, intent, dates)
+
+
+async def keep_payment(session: AsyncSession, snapshot: PaymentSnapshot) -> PixPayment | None:
+    """Keep the fetched states that are newer than the stored ones (a mandate's too)."""
+    payment = await repository.payment_by_request(session, snapshot.pluggy_request_id)
+    if payment is None:
+        await keep_mandate(session, snapshot.pluggy_request_id, snapshot.request)
+        return None
+    request, intent = snapshot.request, snapshot.intent
     if request is not None and _newer(request.updated_at, payment.request_updated_at):
         payment.request_status = request.status
         payment.request_updated_at = request.updated_at
@@ -108,22 +132,16 @@ async def refresh_payment(
         payment.intent_updated_at = intent.updated_at
         payment.error = _error_text(intent.error_detail) or payment.error
     payment.status = payment_status(payment.request_status, payment.intent_status)
-    if payment.schedule is not None:
-        await _refresh_schedules(runtime, payment)
+    if snapshot.schedules is not None:
+        _keep_schedules(payment, snapshot.schedules)
     await session.flush()
-
-
-async def _current(session: AsyncSession, runtime: Runtime, payment: PixPayment) -> PixPayment:
-    """The payment as Pluggy has it after a change we asked for, its columns loaded again."""
-    await refresh_payment(session, runtime, payment.pluggy_request_id, None)
-    await session.refresh(payment)
     return payment
 
 
-async def _refresh_schedules(runtime: Runtime, payment: PixPayment) -> None:
+def _keep_schedules(payment: PixPayment, dates: Sequence[pluggy.ScheduledPayment]) -> None:
     """Keep each date of a scheduled payment as Pluggy has it now (scheduled_payment/*)."""
     stored = {row.pluggy_schedule_id: row for row in payment.schedules}
-    for current in await runtime.pluggy.list_payment_schedules(payment.pluggy_request_id):
+    for current in dates:
         row = stored.get(current.id)
         if row is None:
             row = PixScheduledPayment(
@@ -139,14 +157,15 @@ async def _refresh_schedules(runtime: Runtime, payment: PixPayment) -> None:
 
 
 async def cancel_scheduled_date(
-    session: AsyncSession,
+    database: Database,
     runtime: Runtime,
     principal: Principal,
     payment_id: uuid.UUID,
     schedule_id: uuid.UUID,
-) -> PixPayment:
-    """Cancel one date of a scheduled payment that has not been paid yet."""
-    payment = await repository.payment_for(session, principal, payment_id)
+) -> PaymentSnapshot | None:
+    """Cancel one date of a scheduled payment that has not been paid yet; the payment after."""
+    async with database.transaction() as session:
+        payment = await repository.payment_for(session, principal, payment_id)
     scheduled = next((row for row in payment.schedules if row.id == schedule_id), None)
     if scheduled is None:
         raise NotFound("No such scheduled date.")
@@ -155,21 +174,37 @@ async def cancel_scheduled_date(
     await runtime.pluggy.cancel_payment_schedule(
         payment.pluggy_request_id, scheduled.pluggy_schedule_id
     )
-    return await _current(session, runtime, payment)
+    return await fetch_payment(database, runtime, payment.pluggy_request_id, None)
 
 
 async def cancel_schedule(
-    session: AsyncSession, runtime: Runtime, principal: Principal, payment_id: uuid.UUID
-) -> PixPayment:
-    """Cancel every date of a scheduled payment not paid yet; the paid ones stay paid."""
-    payment = await repository.payment_for(session, principal, payment_id)
+    database: Database, runtime: Runtime, principal: Principal, payment_id: uuid.UUID
+) -> PaymentSnapshot | None:
+    """Cancel every date of a scheduled payment not paid yet (the paid ones stay paid); the
+    payment after."""
+    async with database.transaction() as session:
+        payment = await repository.payment_for(session, principal, payment_id)
     if payment.schedule is None or payment.status in models.FINAL_STATUSES:
         raise PaymentNotCancellable(
             "Only a scheduled payment with dates still to pay can be cancelled; "
             "a payment nobody authorises times out by itself after 30 minutes."
         )
     await runtime.pluggy.cancel_payment_schedules(payment.pluggy_request_id)
-    return await _current(session, runtime, payment)
+    return await fetch_payment(database, runtime, payment.pluggy_request_id, None)
+
+
+async def keep_cancelled(
+    session: AsyncSession,
+    principal: Principal,
+    payment_id: uuid.UUID,
+    snapshot: PaymentSnapshot | None,
+) -> PixPayment:
+    """The payment as Pluggy has it after a cancellation we asked for."""
+    if snapshot is not None:
+        await keep_payment(session, snapshot)
+    payment = await repository.payment_for(session, principal, payment_id)
+    await session.refresh(payment)
+    return payment
 
 
 async def time_out_unauthorised(session: AsyncSession, now: datetime) -> int:
@@ -283,13 +318,14 @@ async def revoke_mandate(
     return mandate
 
 
-async def refresh_mandate(session: AsyncSession, runtime: Runtime, pluggy_request_id: str) -> None:
-    """Fetch the mandate's request from Pluggy and keep it if newer (payment_request/updated)."""
+async def keep_mandate(
+    session: AsyncSession, pluggy_request_id: str, request: pluggy.PaymentRequest | None
+) -> None:
+    """Keep the mandate's fetched request if newer (payment_request/updated)."""
     mandate = await repository.mandate_by_request(session, pluggy_request_id)
     if mandate is None:
         log.info("pix_request_not_ours", pluggy_request_id=pluggy_request_id)
         return
-    request = await runtime.pluggy.get_payment_request(pluggy_request_id)
     if request is not None and _newer(request.updated_at, mandate.request_updated_at):
         mandate.request_status = request.status
         mandate.request_updated_at = request.updated_at
@@ -297,18 +333,26 @@ async def refresh_mandate(session: AsyncSession, runtime: Runtime, pluggy_reques
         await session.flush()
 
 
-async def refresh_cycle_payment(
-    session: AsyncSession, runtime: Runtime, pluggy_request_id: str, pluggy_payment_id: str
-) -> None:
-    """Fetch one automatic PIX payment from Pluggy and keep its state (automatic_pix_payment/*)."""
-    mandate = await repository.mandate_by_request(session, pluggy_request_id)
+async def fetch_cycle_payment(
+    database: Database, runtime: Runtime, pluggy_request_id: str, pluggy_payment_id: str
+) -> pluggy.AutomaticPixPayment | None:
+    """One automatic PIX payment of one of our mandates, as Pluggy has it now."""
+    async with database.transaction() as session:
+        mandate = await repository.mandate_by_request(session, pluggy_request_id)
     if mandate is None:
         log.info("pix_request_not_ours", pluggy_request_id=pluggy_request_id)
+        return None
+    return await runtime.pluggy.get_automatic_pix_payment(pluggy_request_id, pluggy_payment_id)
+
+
+async def keep_cycle_payment(
+    session: AsyncSession, pluggy_request_id: str, current: pluggy.AutomaticPixPayment
+) -> None:
+    """Keep the fetched automatic PIX payment's state (automatic_pix_payment/*)."""
+    mandate = await repository.mandate_by_request(session, pluggy_request_id)
+    if mandate is None:
         return
-    current = await runtime.pluggy.get_automatic_pix_payment(pluggy_request_id, pluggy_payment_id)
-    if current is None:
-        return
-    cycle = await repository.mandate_payment_by_pluggy_id(session, pluggy_payment_id)
+    cycle = await repository.mandate_payment_by_pluggy_id(session, current.id)
     if cycle is None:
         # Scheduled by Pluggy itself (the first payment, or its auto-scheduler).
         cycle = PixMandatePayment(

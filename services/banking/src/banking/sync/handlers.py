@@ -8,6 +8,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import runtime
+from banking.handling import Effect
 from banking.items import service as items
 from banking.pluggy.webhooks import TransactionsChanged, TransactionsCreated
 from banking.registries import pluggy_events
@@ -35,33 +36,51 @@ def sync_job_runner(database: Database) -> MessageHandler:
 
 
 @pluggy_events.on("transactions/created")
-async def on_transactions_created(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_transactions_created(database: Database, envelope: EventEnvelope) -> Effect | None:
     """Queue an incremental sync of the account from the first new transaction."""
     event = TransactionsCreated.model_validate(envelope.data)
-    account = await items.find_account(
-        session, runtime.current(), event.item_id, event.account_id, utcnow()
-    )
-    if account is not None:
-        await service.queue_sync(
-            session,
-            account,
-            jobs.TRIGGER_WEBHOOK,
-            created_at_from=event.transactions_created_at_from,
-        )
+    current, now = runtime.current(), utcnow()
+    lookup = await items.look_up_account(database, current, event.item_id, event.account_id, now)
+    if not lookup.may_exist:
+        return None
+
+    async def queue(session: AsyncSession) -> None:
+        account = await items.find_account(session, current, lookup, now)
+        if account is not None:
+            await service.queue_sync(
+                session,
+                account,
+                jobs.TRIGGER_WEBHOOK,
+                created_at_from=event.transactions_created_at_from,
+            )
+
+    return queue
 
 
 @pluggy_events.on("transactions/updated")
-async def on_transactions_updated(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_transactions_updated(database: Database, envelope: EventEnvelope) -> Effect | None:
     """Fetch the changed transactions again and keep their newer versions."""
     event = TransactionsChanged.model_validate(envelope.data)
     current, now = runtime.current(), utcnow()
-    account = await items.find_account(session, current, event.item_id, event.account_id, now)
-    if account is not None:
-        await service.refetch_transactions(session, current, account, event.transaction_ids, now)
+    lookup = await items.look_up_account(database, current, event.item_id, event.account_id, now)
+    if not lookup.may_exist:
+        return None
+    batches = await service.fetch_transactions(current, event.account_id, event.transaction_ids)
+
+    async def keep(session: AsyncSession) -> None:
+        account = await items.find_account(session, current, lookup, now)
+        if account is not None:
+            await service.keep_refetched(session, current, account, batches, now)
+
+    return keep
 
 
 @pluggy_events.on("transactions/deleted")
-async def on_transactions_deleted(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_transactions_deleted(_database: Database, envelope: EventEnvelope) -> Effect:
     """Delete the transactions Pluggy removed."""
     event = TransactionsChanged.model_validate(envelope.data)
-    await service.delete_transactions(session, event.account_id, event.transaction_ids)
+
+    async def delete(session: AsyncSession) -> None:
+        await service.delete_transactions(session, event.account_id, event.transaction_ids)
+
+    return delete

@@ -355,17 +355,26 @@ async def read_ahead(
         await pages.aclose()
 
 
-async def refetch_transactions(
+async def fetch_transactions(
+    runtime: Runtime, pluggy_account_id: str, pluggy_ids: Sequence[str]
+) -> list[pluggy.TransactionBatch]:
+    """transactions/updated: these transactions as Pluggy has them now."""
+    return [
+        batch async for batch in runtime.pluggy.transactions_by_ids(pluggy_account_id, pluggy_ids)
+    ]
+
+
+async def keep_refetched(
     session: AsyncSession,
     runtime: Runtime,
     account: BankAccount,
-    pluggy_ids: Sequence[str],
+    batches: Sequence[pluggy.TransactionBatch],
     now: datetime,
 ) -> Stored:
-    """transactions/updated: fetch these transactions again and keep their newer versions."""
+    """Keep the newer versions of the transactions fetched again."""
     terms = await company_terms(session, runtime, account.company_id, now)
     stored = Stored()
-    async for batch in runtime.pluggy.transactions_by_ids(account.pluggy_account_id, pluggy_ids):
+    for batch in batches:
         stored.add(await store_page(session, account, batch, terms))
     await usage.report(session, account.company_id, stored.months, terms.monthly_limit, now)
     return stored
