@@ -93,6 +93,8 @@ async def _poison_once_connected(scenario: Scenario) -> None:
     deadline = time.monotonic() + POISON_WAIT_SECONDS
     while not scenario.pluggy_items and time.monotonic() < deadline:
         await asyncio.sleep(0.5)
+    if not scenario.pluggy_items:
+        scenario.missed.append("no bank connection came to plant the poison transaction in")
     async with httpx.AsyncClient(base_url=scenario.sandbox) as http:
         for item_id in scenario.pluggy_items:
             planted = await http.post(

@@ -35,10 +35,11 @@ def _owned_directory(path: Path, user: str) -> Path:
     return path
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str]) -> str:
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(command[-3:])} failed: {completed.stderr[-2000:]}")
+    return completed.stdout
 
 
 @dataclass
@@ -118,6 +119,13 @@ class PrivateRabbit:
         """Stop the whole node (the end of the run)."""
         self._ctl("stop")
 
+    def queue_depths(self) -> dict[str, int]:
+        """Messages in each queue of the vhost, delivered but not yet acknowledged included."""
+        listed = self._ctl(
+            "list_queues", "-p", AMQP_VHOST, "name", "messages", "--no-table-headers"
+        )
+        return {name: int(count) for name, count in (line.split() for line in listed.splitlines())}
+
     def _await_startup(self) -> None:
         # A node just started has not registered its name yet: await_startup fails until it has.
         for _ in range(STARTUP_ATTEMPTS - 1):
@@ -158,14 +166,17 @@ class PrivateRabbit:
             "ERL_EPMD_ADDRESS": "127.0.0.1",
         }
 
-    def _script(self, script: str, *arguments: str) -> None:
+    def _script(self, script: str, *arguments: str) -> str:
         # `env` after the switch of user: runuser would reset HOME otherwise.
         variables = [f"{name}={value}" for name, value in self._environment().items()]
-        _run([*_as_user("rabbitmq"), "env", *variables, str(RABBITMQ_SCRIPTS / script), *arguments])
+        return _run(
+            [*_as_user("rabbitmq"), "env", *variables, str(RABBITMQ_SCRIPTS / script), *arguments]
+        )
 
-    def _ctl(self, *arguments: str, tolerate_failure: bool = False) -> None:
+    def _ctl(self, *arguments: str, tolerate_failure: bool = False) -> str:
         try:
-            self._script("rabbitmqctl", "-q", "-n", self.node, *arguments)
+            return self._script("rabbitmqctl", "-q", "-n", self.node, *arguments)
         except RuntimeError:
             if not tolerate_failure:
                 raise
+            return ""

@@ -46,6 +46,8 @@ class Scenario:
     # Fault work that goes on after the fault's begin (the runner awaits it before `settled`).
     background: list[asyncio.Task[None]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What a fault could not do (the row cannot pass: it did not test what it names).
+    missed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -3,21 +3,23 @@
 
 - acknowledged: provider events the gateway stored (it answers 2xx only once stored);
 - lost: events some outbox holds whose consumer never recorded them in its inbox, per consumer
-  queue the event's routing key binds to (the workers' own SUBSCRIPTIONS say which);
+  queue the event's routing key binds to (the workers' own SUBSCRIPTIONS say which); for a queue
+  that keeps its own record instead of the inbox (banking's sync jobs), work never finished;
 - duplicated: effects that appear twice (see `DUPLICATE_QUERIES` and the Stripe customers);
 - dead letters: messages parked in the `.dlq` queues;
-- backlog: unpublished outbox rows plus messages waiting in consumer and retry queues.
+- backlog: unpublished outbox rows, messages in consumer and retry queues (delivered but not yet
+  acknowledged included), and unfinished work.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-import aio_pika
 import asyncpg
 import httpx
 
@@ -28,9 +30,23 @@ from finhub_shared.bus.topology import dead_letter_queue_name, retry_queue_name
 
 from .system import SERVICES, System
 
+SUBSCRIPTIONS = {
+    "billing": billing.consumer.SUBSCRIPTIONS,
+    "banking": banking.consumer.SUBSCRIPTIONS,
+}
+# A queue whose consumer keeps its own record of the work rather than an inbox row per message:
+# (service, the work not finished yet, since $1).
+OWN_RECORDS = {
+    "banking.sync-jobs": (
+        "banking",
+        """SELECT id::text FROM sync_jobs
+           WHERE status IN ('queued', 'running', 'postponed') AND requested_at >= $1""",
+    ),
+}
+# Queues whose consumer records each event in its inbox, by service.
 CONSUMERS: dict[str, tuple[ConsumerQueue, ...]] = {
-    "billing": tuple(subscription.queue for subscription in billing.consumer.SUBSCRIPTIONS),
-    "banking": tuple(subscription.queue for subscription in banking.consumer.SUBSCRIPTIONS),
+    service: tuple(each.queue for each in subscriptions if each.queue.name not in OWN_RECORDS)
+    for service, subscriptions in SUBSCRIPTIONS.items()
 }
 
 # Each query counts the rows beyond the first of a group that should hold one row.
@@ -104,7 +120,7 @@ class Measures:
                 for consumer, queue in consumers_of(row["routing_key"])
             ]
         handled = await self._handled({event_id for _, _, event_id, _ in expected})
-        lost = await self._stored_but_not_queued(since)
+        lost = await self._stored_but_not_queued(since) + await self._unfinished(since)
         lost += [
             f"{routing_key} {event_id} never handled by {queue}"
             for service, queue, event_id, routing_key in expected
@@ -141,7 +157,16 @@ class Measures:
                 *(retry_queue_name(queue.name, delay) for delay in queue.retry_delays_seconds),
             )
         ]
-        return unpublished + sum((await self._queue_depths(names)).values())
+        queued = sum((await self._queue_depths(names)).values())
+        return unpublished + queued + len(await self._unfinished(datetime.min.replace(tzinfo=UTC)))
+
+    async def _unfinished(self, since: datetime) -> list[str]:
+        unfinished: list[str] = []
+        for service, query in OWN_RECORDS.values():
+            async with self._database(service) as connection:
+                rows = await connection.fetch(query, since)
+            unfinished += [f"{service} work {row[0]} never finished" for row in rows]
+        return unfinished
 
     async def _stored_but_not_queued(self, since: datetime) -> list[str]:
         async with self._database("gateway") as connection:
@@ -181,21 +206,10 @@ class Measures:
         return len(emails) - len(set(emails))
 
     async def _queue_depths(self, names: list[str]) -> dict[str, int]:
-        """Messages ready in each queue (a queue not declared yet holds none)."""
-        depths: dict[str, int] = {}
-        connection = await aio_pika.connect(self.system.rabbit.amqp_url, timeout=10)
-        async with connection:
-            for name in names:
-                channel = await connection.channel()
-                try:
-                    queue = await channel.declare_queue(name, passive=True)
-                    depths[name] = queue.declaration_result.message_count or 0
-                except aio_pika.exceptions.ChannelClosed:
-                    depths[name] = 0
-                finally:
-                    if not channel.is_closed:
-                        await channel.close()
-        return depths
+        """Messages in each queue, those a consumer holds unacknowledged included (a queue not
+        declared yet holds none)."""
+        every = await asyncio.to_thread(self.system.rabbit.queue_depths)
+        return {name: every.get(name, 0) for name in names}
 
     @asynccontextmanager
     async def _database(self, service: str) -> AsyncIterator[asyncpg.Connection]:
@@ -208,4 +222,4 @@ class Measures:
 
 
 def _every_queue() -> list[ConsumerQueue]:
-    return [queue for queues in CONSUMERS.values() for queue in queues]
+    return [each.queue for subscriptions in SUBSCRIPTIONS.values() for each in subscriptions]

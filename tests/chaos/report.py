@@ -32,13 +32,15 @@ class Row:
     ready_seconds: float | None  # None: not every service was ready again in time
     drain_seconds: float | None  # None: the backlog had not drained by the deadline
     notes: list[str] = field(default_factory=list)
+    fault_applied: bool = True
 
     @property
     def passed(self) -> bool:
-        """Every journey done, nothing lost, duplicated or dead-lettered, ready within 30 s,
-        the backlog drained."""
+        """The fault applied, every journey done, nothing lost, duplicated or dead-lettered,
+        ready within 30 s, the backlog drained."""
         return (
-            self.journeys_done == self.journeys
+            self.fault_applied
+            and self.journeys_done == self.journeys
             and self.lost == 0
             and self.duplicated == 0
             and self.dead_letters == 0

@@ -20,9 +20,9 @@ from .report import Row
 from .system import System, running_system
 
 LEAD_SECONDS = 3.0  # journeys under way before the fault begins
-JOURNEY_SECONDS = 120.0  # a journey's deadline, counted from the fault's end
+JOURNEY_SECONDS = 90.0  # a journey's deadline, counted from the fault's end
 READY_WAIT_SECONDS = 60.0
-DRAIN_WAIT_SECONDS = 120.0
+DRAIN_WAIT_SECONDS = 60.0
 DRAIN_POLL_SECONDS = 1.0
 
 Journey = Callable[[Client], Awaitable[bool]]
@@ -36,18 +36,18 @@ async def run_row(system: System, fault: Fault, journeys: Mapping[str, Journey] 
     dead_letters_before = await measures.dead_letters()
     scenario = _scenario(system)
     walks = [asyncio.create_task(walk(scenario, journey)) for journey in journeys.values()]
-    await asyncio.sleep(LEAD_SECONDS)
-    await fault.begin(system, scenario)
-    await asyncio.sleep(fault.seconds)
-    await fault.end(system, scenario)
-    ended = time.monotonic()
+    ended = await _inject(system, fault, scenario)
     scenario.deadline = ended + JOURNEY_SECONDS
+    first_drained = asyncio.create_task(_drained_at(measures, ended + DRAIN_WAIT_SECONDS))
     ready = await asyncio.to_thread(system.wait_until_ready, READY_WAIT_SECONDS)
     ready_seconds = None if ready is None else time.monotonic() - ended
     await asyncio.gather(*scenario.background)
     scenario.settled.set()
     done = await asyncio.gather(*walks)
-    drain_seconds = await _drain_seconds(measures, ended)
+    # Drained once after the fault, and again after what the journeys did since.
+    drained = await first_drained
+    drained_at_last = await _drained_at(measures, time.monotonic() + DRAIN_WAIT_SECONDS)
+    drain_seconds = None if drained_at_last is None else (drained or drained_at_last) - ended
     lost = await measures.lost_since(started_at)
     return Row(
         fault=fault.name,
@@ -59,15 +59,25 @@ async def run_row(system: System, fault: Fault, journeys: Mapping[str, Journey] 
         dead_letters=await measures.dead_letters() - dead_letters_before,
         ready_seconds=ready_seconds,
         drain_seconds=drain_seconds,
-        notes=[*scenario.notes, *lost[:5]],
+        notes=[*scenario.missed, *scenario.notes, *lost[:5]],
+        fault_applied=not scenario.missed,
     )
 
 
-async def _drain_seconds(measures: Measures, since: float) -> float | None:
-    """Seconds from `since` until nothing is waiting anywhere; None if that never came."""
-    while time.monotonic() - since < DRAIN_WAIT_SECONDS:
+async def _inject(system: System, fault: Fault, scenario: Scenario) -> float:
+    """Begin the fault once the journeys are under way, end it; when it ended (monotonic)."""
+    await asyncio.sleep(LEAD_SECONDS)
+    await fault.begin(system, scenario)
+    await asyncio.sleep(fault.seconds)
+    await fault.end(system, scenario)
+    return time.monotonic()
+
+
+async def _drained_at(measures: Measures, deadline: float) -> float | None:
+    """When nothing was waiting anywhere any more (monotonic); None if not by `deadline`."""
+    while time.monotonic() < deadline:
         if await measures.backlog() == 0:
-            return time.monotonic() - since
+            return time.monotonic()
         await asyncio.sleep(DRAIN_POLL_SECONDS)
     return None
 
@@ -92,6 +102,7 @@ async def run_all() -> list[Row]:
             row = await run_row(system, fault)
             print(report.line(row), flush=True)  # noqa: T201
             rows.append(row)
+        print(f"\nevery process's output: {system.log}")  # noqa: T201
     return rows
 
 

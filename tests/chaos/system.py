@@ -29,6 +29,8 @@ from .infra import PrivatePostgres, PrivateRabbit
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 SUPERVISOR_CONF = ROOT / "deploy" / "supervisor" / "supervisord.conf"
+# Every process's output, kept after the run (the temporary directory is not).
+LOG_DIR = ROOT / ".run" / "chaos"
 SERVICES = ("gateway", "billing", "banking")
 READY_TIMEOUT_SECONDS = 120.0
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -116,6 +118,7 @@ class System:
             node=f"finhub-chaos-{ports.amqp}@localhost",
         )
         self.run_dir = workdir / "run"
+        self.log = LOG_DIR / f"system-{ports.gateway}.log"
         self._supervisord: subprocess.Popen[bytes] | None = None
 
     @property
@@ -185,7 +188,8 @@ class System:
         self.rabbit.start()
         self._provision()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.workdir / "system.log").open("ab")
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log.open("wb")
         self._supervisord = subprocess.Popen(
             [str(BIN / "supervisord"), "--configuration", str(SUPERVISOR_CONF)],
             cwd=ROOT,
@@ -194,7 +198,7 @@ class System:
             stderr=subprocess.STDOUT,
         )
         if self.wait_until_ready(READY_TIMEOUT_SECONDS) is None:
-            raise RuntimeError(f"the system was not ready in time; see {self.workdir}/system.log")
+            raise RuntimeError(f"the system was not ready in time; see {self.log}")
         self._register_pluggy_webhooks()
 
     def stop(self) -> None:
@@ -250,8 +254,8 @@ class System:
 
 @contextmanager
 def running_system(ports: Ports = Ports()) -> Iterator[System]:
-    """A started system in a fresh temporary directory, stopped and removed afterwards (the
-    directory is kept, its path printed, when the block fails)."""
+    """A started system in a fresh temporary directory, stopped and removed afterwards (kept,
+    its path printed, when the block fails)."""
     workdir = Path(tempfile.mkdtemp(prefix="finhub-chaos-"))
     workdir.chmod(0o755)  # the postgres and rabbitmq users work inside it
     system = System(workdir, ports)
