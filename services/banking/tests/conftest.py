@@ -1,6 +1,7 @@
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest_asyncio
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from banking import consumer, runtime
 from banking.config import get_settings
@@ -29,6 +30,9 @@ from finhub_shared.provider_client import RetryPolicy
 from finhub_shared.testing import ServiceUnderTest, table_row_counts
 
 from .pluggy_fake import FakePluggy
+
+# The application names of banking's own connections: its API's and its worker's.
+BANKING_PROCESSES = ("banking-api", "banking-worker")
 
 # Retries without real waiting, so failure tests take milliseconds.
 FAST_RETRIES = RetryPolicy(
@@ -210,3 +214,38 @@ async def connect_bank(
 async def row_counts(database: Database) -> dict[str, int]:
     """How many rows each of banking's tables holds (see table_row_counts)."""
     return await table_row_counts(database, metadata)
+
+
+async def open_transactions(observer: Database, application_names: tuple[str, ...]) -> int:
+    """Transactions open now on connections to this database named one of `application_names`."""
+    async with observer.engine.connect() as connection:
+        found = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = ANY(:names) AND xact_start IS NOT NULL"
+            ),
+            {"names": list(application_names)},
+        )
+    return int(found or 0)
+
+
+def pluggy_watching_transactions(
+    fake_pluggy: FakePluggy,
+    observer: Database,
+    spanned: list[str],
+    application_names: tuple[str, ...] = BANKING_PROCESSES,
+) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+    """Pluggy that answers each call only once no transaction of these processes is open. A
+    transaction waiting on the call never closes: the call is then noted in `spanned`, after a
+    time limit. `observer` must connect under another name."""
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        try:
+            async with asyncio.timeout(5):
+                while await open_transactions(observer, application_names):
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            spanned.append(f"{request.method} {request.url.path}")
+        return fake_pluggy(request)
+
+    return answer

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,7 @@ from ..conftest import (
     deliver,
     entitlements_event,
     outbox,
+    pluggy_watching_transactions,
     run_queued_syncs,
     token_for,
 )
@@ -413,36 +414,6 @@ async def test_with_the_broker_down_a_sync_request_is_queued_in_the_outbox(
     assert queued[-1] == response.json()["job_id"]
 
 
-async def open_worker_transactions(observer: Database) -> int:
-    """Transactions open now on the banking worker's connections to this database."""
-    async with observer.engine.connect() as connection:
-        found = await connection.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND application_name = 'banking-worker' AND xact_start IS NOT NULL"
-            )
-        )
-    return int(found or 0)
-
-
-def pluggy_watching_transactions(
-    fake_pluggy: FakePluggy, observer: Database, spanned: list[str]
-) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
-    """Pluggy that answers each call only once no worker transaction is open. A transaction
-    waiting on the call never closes: the call is then noted in `spanned`, after a time limit."""
-
-    async def answer(request: httpx.Request) -> httpx.Response:
-        try:
-            async with asyncio.timeout(5):
-                while await open_worker_transactions(observer):
-                    await asyncio.sleep(0.01)
-        except TimeoutError:
-            spanned.append(f"{request.method} {request.url.path}")
-        return fake_pluggy(request)
-
-    return answer
-
-
 @pytest.mark.asyncio
 async def test_no_database_transaction_is_open_while_pluggy_is_called(
     client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
@@ -460,7 +431,9 @@ async def test_no_database_transaction_is_open_while_pluggy_is_called(
         os.environ["PLUGGY_CLIENT_ID"],
         SecretStr(os.environ["PLUGGY_CLIENT_SECRET"]),
         retry=FAST_RETRIES,
-        transport=httpx.MockTransport(pluggy_watching_transactions(fake_pluggy, database, spanned)),
+        transport=httpx.MockTransport(
+            pluggy_watching_transactions(fake_pluggy, database, spanned, ("banking-worker",))
+        ),
     )
     try:
         with runtime.installed(runtime.Runtime(settings=get_settings(), pluggy=pluggy)):

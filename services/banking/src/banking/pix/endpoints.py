@@ -33,12 +33,15 @@ router = APIRouter(prefix="/api/banking/pix", tags=["pix"])
     responses=errors(PaymentRefused, ProviderError),
 )
 async def create_payment(
-    body: PaymentCreate, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+    body: PaymentCreate,
+    database: BankingDatabase,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
 ) -> PaymentRead:
     """A PIX payment (once, or on a schedule); send the payer to its `payment_url`."""
-    return PaymentRead.model_validate(
-        await service.create_payment(session, runtime, principal, body)
-    )
+    payment = await service.create_payment(runtime, principal, body)
+    async with database.transaction() as session:
+        return PaymentRead.model_validate(await service.keep_created(session, payment))
 
 
 @router.get("/payments/")
@@ -100,12 +103,15 @@ async def cancel_scheduled_date(
     responses=errors(PaymentRefused, ProviderError),
 )
 async def create_mandate(
-    body: MandateCreate, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+    body: MandateCreate,
+    database: BankingDatabase,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
 ) -> MandateRead:
     """An automatic PIX mandate; the payer authorises it once at its `payment_url`."""
-    return MandateRead.model_validate(
-        await service.create_mandate(session, runtime, principal, body)
-    )
+    mandate = await service.create_mandate(runtime, principal, body)
+    async with database.transaction() as session:
+        return MandateRead.model_validate(await service.keep_created(session, mandate))
 
 
 @router.get("/automatic/")
@@ -139,13 +145,14 @@ async def get_mandate(
 async def schedule_cycle_payment(
     mandate_id: uuid.UUID,
     body: MandatePaymentCreate,
-    session: DbSession,
+    database: BankingDatabase,
     runtime: BankingRuntime,
     principal: CurrentPrincipal,
 ) -> MandatePaymentRead:
     """Schedule a cycle's payment under an authorised mandate."""
-    cycle = await service.schedule_cycle_payment(session, runtime, principal, mandate_id, body)
-    return MandatePaymentRead.model_validate(cycle)
+    cycle = await service.schedule_cycle_payment(database, runtime, principal, mandate_id, body)
+    async with database.transaction() as session:
+        return MandatePaymentRead.model_validate(await service.keep_created(session, cycle))
 
 
 @router.post(
@@ -155,20 +162,26 @@ async def schedule_cycle_payment(
 async def cancel_cycle_payment(
     mandate_id: uuid.UUID,
     payment_id: uuid.UUID,
-    session: DbSession,
+    database: BankingDatabase,
     runtime: BankingRuntime,
     principal: CurrentPrincipal,
 ) -> MandatePaymentRead:
     """Cancel one scheduled cycle payment."""
-    cycle = await service.cancel_cycle_payment(session, runtime, principal, mandate_id, payment_id)
-    return MandatePaymentRead.model_validate(cycle)
+    await service.cancel_cycle_payment(database, runtime, principal, mandate_id, payment_id)
+    async with database.transaction() as session:
+        cycle = await service.keep_cycle_cancelled(session, principal, mandate_id, payment_id)
+        return MandatePaymentRead.model_validate(cycle)
 
 
 @router.post("/automatic/{mandate_id}/revoke", responses=errors(NotFound))
 async def revoke_mandate(
-    mandate_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+    mandate_id: uuid.UUID,
+    database: BankingDatabase,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
 ) -> MandateRead:
     """Revoke the mandate: nothing more is paid under it."""
-    return MandateRead.model_validate(
-        await service.revoke_mandate(session, runtime, principal, mandate_id)
-    )
+    await service.revoke_mandate(database, runtime, principal, mandate_id)
+    async with database.transaction() as session:
+        mandate = await service.keep_revoked(session, principal, mandate_id)
+        return MandateRead.model_validate(mandate)

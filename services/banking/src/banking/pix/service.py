@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,10 +43,19 @@ AUTHORISATION_WINDOW = timedelta(minutes=30)
 _FINAL_CYCLE_STATUSES = frozenset({"COMPLETED", "CANCELED", "ERROR"})
 
 
-async def create_payment(
-    session: AsyncSession, runtime: Runtime, principal: Principal, body: PaymentCreate
-) -> PixPayment:
-    """A recipient and a payment request at Pluggy; the payer authorises at `payment_url`."""
+RowT = TypeVar("RowT", PixPayment, PixMandate, PixMandatePayment)
+
+
+async def keep_created(session: AsyncSession, created: RowT) -> RowT:
+    """Store what was just created at Pluggy, once Pluggy has answered."""
+    session.add(created)
+    await session.flush()
+    return created
+
+
+async def create_payment(runtime: Runtime, principal: Principal, body: PaymentCreate) -> PixPayment:
+    """A recipient and a payment request at Pluggy, to store with `keep_created`; the payer
+    authorises at `payment_url`."""
     payment_id = uuid.uuid4()
     with _refusal_is_about_the_input():
         recipient = await runtime.pluggy.create_payment_recipient(_recipient_body(body.recipient))
@@ -63,7 +72,7 @@ async def create_payment(
         request_body["isSandbox"] = True
     with _refusal_is_about_the_input():
         request = await runtime.pluggy.create_payment_request(request_body)
-    payment = PixPayment(
+    return PixPayment(
         id=payment_id,
         company_id=principal.company_id,
         pluggy_request_id=request.id,
@@ -79,9 +88,6 @@ async def create_payment(
         status=payment_status(request.status, None),
         schedules=[],
     )
-    session.add(payment)
-    await session.flush()
-    return payment
 
 
 @dataclass(frozen=True)
@@ -212,17 +218,16 @@ async def time_out_unauthorised(session: AsyncSession, now: datetime) -> int:
     return await repository.time_out_unauthorised(session, now - AUTHORISATION_WINDOW)
 
 
-async def create_mandate(
-    session: AsyncSession, runtime: Runtime, principal: Principal, body: MandateCreate
-) -> PixMandate:
-    """An automatic PIX mandate at Pluggy; the payer authorises it once at `payment_url`."""
+async def create_mandate(runtime: Runtime, principal: Principal, body: MandateCreate) -> PixMandate:
+    """An automatic PIX mandate at Pluggy, to store with `keep_created`; the payer authorises it
+    once at `payment_url`."""
     mandate_id = uuid.uuid4()
     with _refusal_is_about_the_input():
         recipient = await runtime.pluggy.create_payment_recipient(_recipient_body(body.recipient))
         request = await runtime.pluggy.create_automatic_pix(
             _mandate_body(body, recipient.id, mandate_id)
         )
-    mandate = PixMandate(
+    return PixMandate(
         id=mandate_id,
         company_id=principal.company_id,
         pluggy_request_id=request.id,
@@ -240,20 +245,18 @@ async def create_mandate(
         request_updated_at=request.updated_at,
         status=mandate_status(request.status),
     )
-    session.add(mandate)
-    await session.flush()
-    return mandate
 
 
 async def schedule_cycle_payment(
-    session: AsyncSession,
+    database: Database,
     runtime: Runtime,
     principal: Principal,
     mandate_id: uuid.UUID,
     body: MandatePaymentCreate,
 ) -> PixMandatePayment:
-    """Schedule one cycle's payment under an authorised mandate."""
-    mandate = await repository.mandate_for(session, principal, mandate_id)
+    """Schedule one cycle's payment under an authorised mandate, to store with `keep_created`."""
+    async with database.transaction() as session:
+        mandate = await repository.mandate_for(session, principal, mandate_id)
     if mandate.status != models.MANDATE_AUTHORIZED:
         raise MandateNotAuthorized("The payer has not authorised this mandate (or revoked it).")
     payment_id = uuid.uuid4()
@@ -268,7 +271,7 @@ async def schedule_cycle_payment(
         scheduled = await runtime.pluggy.schedule_automatic_pix_payment(
             mandate.pluggy_request_id, request_body
         )
-    cycle = PixMandatePayment(
+    return PixMandatePayment(
         id=payment_id,
         company_id=mandate.company_id,
         mandate_id=mandate.id,
@@ -278,40 +281,61 @@ async def schedule_cycle_payment(
         description=body.description,
         status=scheduled.status,
     )
-    session.add(cycle)
-    await session.flush()
-    return cycle
 
 
 async def cancel_cycle_payment(
-    session: AsyncSession,
+    database: Database,
     runtime: Runtime,
     principal: Principal,
     mandate_id: uuid.UUID,
     payment_id: uuid.UUID,
-) -> PixMandatePayment:
-    """Cancel one scheduled cycle payment."""
-    mandate = await repository.mandate_for(session, principal, mandate_id)
-    cycle = await repository.mandate_payment(session, mandate.id, payment_id)
-    if cycle is None:
-        raise NotFound("No such payment.")
+) -> None:
+    """Cancel one scheduled cycle payment at Pluggy; `keep_cycle_cancelled` stores it."""
+    async with database.transaction() as session:
+        mandate, cycle = await _cycle_of(session, principal, mandate_id, payment_id)
     if cycle.status in _FINAL_CYCLE_STATUSES:
         raise PaymentNotCancellable(f"This payment is already {cycle.status.lower()}.")
     await runtime.pluggy.cancel_automatic_pix_payment(
         mandate.pluggy_request_id, cycle.pluggy_payment_id
     )
+
+
+async def keep_cycle_cancelled(
+    session: AsyncSession, principal: Principal, mandate_id: uuid.UUID, payment_id: uuid.UUID
+) -> PixMandatePayment:
+    """The cycle payment Pluggy has just cancelled, stored as cancelled."""
+    _, cycle = await _cycle_of(session, principal, mandate_id, payment_id)
     cycle.status = "CANCELED"
     await session.flush()
     return cycle
 
 
-async def revoke_mandate(
-    session: AsyncSession, runtime: Runtime, principal: Principal, mandate_id: uuid.UUID
-) -> PixMandate:
-    """Revoke the mandate at Pluggy: nothing more is paid under it."""
+async def _cycle_of(
+    session: AsyncSession, principal: Principal, mandate_id: uuid.UUID, payment_id: uuid.UUID
+) -> tuple[PixMandate, PixMandatePayment]:
     mandate = await repository.mandate_for(session, principal, mandate_id)
+    cycle = await repository.mandate_payment(session, mandate.id, payment_id)
+    if cycle is None:
+        raise NotFound("No such payment.")
+    return mandate, cycle
+
+
+async def revoke_mandate(
+    database: Database, runtime: Runtime, principal: Principal, mandate_id: uuid.UUID
+) -> None:
+    """Revoke the mandate at Pluggy (nothing more is paid under it); `keep_revoked` stores it."""
+    async with database.transaction() as session:
+        mandate = await repository.mandate_for(session, principal, mandate_id)
     if mandate.status != models.MANDATE_CANCELED:
         await runtime.pluggy.revoke_automatic_pix(mandate.pluggy_request_id)
+
+
+async def keep_revoked(
+    session: AsyncSession, principal: Principal, mandate_id: uuid.UUID
+) -> PixMandate:
+    """The mandate Pluggy has revoked (or that was cancelled already), stored as cancelled."""
+    mandate = await repository.mandate_for(session, principal, mandate_id)
+    if mandate.status != models.MANDATE_CANCELED:
         mandate.request_status = "CANCELED"
         mandate.status = models.MANDATE_CANCELED
         await session.flush()

@@ -1,0 +1,230 @@
+"""No database transaction is open while Pluggy is called, in the routes (banking-api's
+connections) and in Pluggy's event handlers (banking-worker's): Pluggy here answers only once
+neither has a transaction open, and notes each call a transaction waited on."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from banking import runtime
+from banking.main import create_app
+from banking.pluggy import PluggyClient
+from banking.transactions.models import Transaction
+from finhub_shared.db import Database
+
+from .conftest import (
+    FAST_RETRIES,
+    connect_bank,
+    deliver_pluggy_event,
+    pluggy_watching_transactions,
+    run_queued_syncs,
+    token_for,
+)
+from .pluggy_fake import MFA_TOKEN, FakePluggy, iso, now, today_plus
+
+
+@pytest.fixture
+def spanned() -> list[str]:
+    """The Pluggy calls made while a banking transaction was open: none, we expect."""
+    return []
+
+
+@pytest.fixture
+def watched_pluggy(
+    fake_pluggy: FakePluggy, database: Database, spanned: list[str]
+) -> httpx.MockTransport:
+    """The fake Pluggy behind a check of banking's open transactions (`database` connects as
+    "tests", so the check never sees its own)."""
+    return httpx.MockTransport(pluggy_watching_transactions(fake_pluggy, database, spanned))
+
+
+@pytest_asyncio.fixture
+async def pluggy(watched_pluggy: httpx.MockTransport) -> AsyncIterator[PluggyClient]:
+    """The worker's Pluggy client (conftest's `worker_runtime` installs it), watched."""
+    client = PluggyClient(
+        os.environ["PLUGGY_API_URL"],
+        os.environ["PLUGGY_CLIENT_ID"],
+        SecretStr(os.environ["PLUGGY_CLIENT_SECRET"]),
+        retry=FAST_RETRIES,
+        transport=watched_pluggy,
+    )
+    yield client
+    await client.aclose()
+
+
+@pytest_asyncio.fixture
+async def app(
+    database: Database,
+    watched_pluggy: httpx.MockTransport,
+    worker_runtime: runtime.Runtime,
+) -> AsyncIterator[FastAPI]:
+    """Banking's app, its database connections named banking-api, its Pluggy watched."""
+    application = create_app(pluggy_transport=watched_pluggy)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest_asyncio.fixture
+async def worker_database(
+    database: Database,
+    migrated_database: str,
+) -> AsyncIterator[Database]:
+    """Banking's database as its worker connects to it: named banking-worker."""
+    worker = Database(migrated_database, application_name="banking-worker")
+    yield worker
+    await worker.dispose()
+
+
+@pytest.mark.asyncio
+async def test_answering_mfa_holds_no_transaction_while_pluggy_is_called(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy, spanned: list[str]
+) -> None:
+    company_id = uuid.uuid4()
+    pending = fake_pluggy.add_mfa_item(str(company_id))
+    fake_pluggy.add_account(pending["id"])
+    headers = token_for(company_id)
+    waiting = await client.post(
+        "/api/banking/pluggy/callback/", json={"item_id": pending["id"]}, headers=headers
+    )
+
+    answered = await client.post(
+        f"/api/banking/items/{waiting.json()['id']}/mfa",
+        json={"parameters": {"token": MFA_TOKEN}},
+        headers=headers,
+    )
+
+    assert (answered.status_code, answered.json()["status"]) == (200, "UPDATED")
+    assert fake_pluggy.calls_to("POST", "/items/[^/]+/mfa") == 1
+    assert spanned == []
+
+
+@pytest.mark.asyncio
+async def test_creating_a_pix_payment_holds_no_transaction_while_pluggy_is_called(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy, spanned: list[str]
+) -> None:
+    company_id = uuid.uuid4()
+
+    created = await client.post(
+        "/api/banking/pix/payments/",
+        json={"amount_cents": 15050, "recipient": {"pix_key": "fornecedor@example.com"}},
+        headers=token_for(company_id),
+    )
+
+    assert created.status_code == 201, created.text
+    assert len(fake_pluggy.payment_requests) == 1
+    assert spanned == []
+
+
+@pytest.mark.asyncio
+async def test_a_mandates_routes_hold_no_transaction_while_pluggy_is_called(
+    client: httpx.AsyncClient,
+    fake_pluggy: FakePluggy,
+    worker_database: Database,
+    spanned: list[str],
+) -> None:
+    headers = token_for(uuid.uuid4())
+    created = await client.post(
+        "/api/banking/pix/automatic/",
+        json={
+            "recipient": {"pix_key": "12345678000190"},
+            "interval": "MONTHLY",
+            "start_date": today_plus(5).isoformat(),
+            "fixed_amount_cents": 9990,
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    mandate = created.json()
+    [request_id] = fake_pluggy.payment_requests
+    fake_pluggy.set_payment_request_status(request_id, "AUTHORIZED")
+    await deliver_pluggy_event(
+        worker_database, "payment_request/updated", {"paymentRequestId": request_id}
+    )
+
+    cycle = await client.post(
+        f"/api/banking/pix/automatic/{mandate['id']}/payments/",
+        json={"amount_cents": 9990, "date": today_plus(5).isoformat()},
+        headers=headers,
+    )
+    cancelled = await client.post(
+        f"/api/banking/pix/automatic/{mandate['id']}/payments/{cycle.json()['id']}/cancel",
+        headers=headers,
+    )
+    revoked = await client.post(
+        f"/api/banking/pix/automatic/{mandate['id']}/revoke", headers=headers
+    )
+
+    assert (cycle.status_code, cancelled.status_code, revoked.status_code) == (201, 200, 200)
+    assert (cancelled.json()["status"], revoked.json()["status"]) == ("CANCELED", "canceled")
+    assert fake_pluggy.payment_requests[request_id]["status"] == "CANCELED"
+    assert spanned == []
+
+
+@pytest.mark.asyncio
+async def test_transactions_updated_holds_no_transaction_while_pluggy_is_called(
+    client: httpx.AsyncClient,
+    fake_pluggy: FakePluggy,
+    worker_database: Database,
+    spanned: list[str],
+) -> None:
+    connected = await connect_bank(client, fake_pluggy, uuid.uuid4())
+    account_id = next(iter(fake_pluggy.accounts))
+    [changed] = fake_pluggy.add_transactions(account_id, 1, created_at=now() - timedelta(days=1))
+    await run_queued_syncs(worker_database)
+    fake_pluggy.update_transaction(account_id, changed["id"], description="PIX RECEBIDO Cliente")
+
+    await deliver_pluggy_event(
+        worker_database,
+        "transactions/updated",
+        {
+            "itemId": connected["pluggy_item_id"],
+            "accountId": account_id,
+            "transactionIds": [changed["id"]],
+        },
+    )
+
+    async with worker_database.sessions() as session:
+        stored = await session.scalar(
+            select(Transaction.description).where(
+                Transaction.pluggy_transaction_id == changed["id"]
+            )
+        )
+    assert stored == "PIX RECEBIDO Cliente"
+    assert spanned == []
+
+
+@pytest.mark.asyncio
+async def test_item_updated_holds_no_transaction_while_pluggy_is_called(
+    client: httpx.AsyncClient,
+    fake_pluggy: FakePluggy,
+    worker_database: Database,
+    spanned: list[str],
+) -> None:
+    company_id = uuid.uuid4()
+    connected = await connect_bank(client, fake_pluggy, company_id)
+    fake_pluggy.set_item(
+        connected["pluggy_item_id"],
+        status="LOGIN_ERROR",
+        executionStatus="INVALID_CREDENTIALS",
+        error={"code": "INVALID_CREDENTIALS", "message": "invalid credentials"},
+        lastUpdatedAt=iso(now()),
+    )
+
+    await deliver_pluggy_event(
+        worker_database, "item/updated", {"itemId": connected["pluggy_item_id"]}
+    )
+
+    shown = await client.get(f"/api/banking/items/{connected['id']}", headers=token_for(company_id))
+    assert shown.json()["status"] == "LOGIN_ERROR"
+    assert spanned == []
