@@ -40,9 +40,10 @@ class BankingSettings(TokenVerificationSettings):
     sync_postpone_seconds: int = Field(
         300, ge=1, le=86_400, validation_alias="BANKING_SYNC_POSTPONE_SECONDS"
     )
-    # A running sync that stored no page for this long was lost by a crash: it is run again.
+    # A running sync silent for this long was lost by a crash: it is run again. A live run
+    # beats three times per window, however slowly Pluggy answers.
     sync_stalled_after_seconds: int = Field(
-        600, ge=60, le=86_400, validation_alias="BANKING_SYNC_STALLED_AFTER_SECONDS"
+        30, ge=10, le=86_400, validation_alias="BANKING_SYNC_STALLED_AFTER_SECONDS"
     )
     # A queued sync no worker started for this long lost its message: it is published again.
     sync_queued_timeout_seconds: int = Field(

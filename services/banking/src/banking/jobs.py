@@ -62,7 +62,7 @@ def periodic_jobs(settings: BankingSettings) -> tuple[PeriodicJob, ...]:
     """Banking's periodic jobs and how often each runs."""
     return (
         PeriodicJob("requeue-postponed-syncs", 30, requeue_postponed_syncs),
-        PeriodicJob("recover-stalled-syncs", 60, recover_stalled_syncs),
+        PeriodicJob("recover-stalled-syncs", 10, recover_stalled_syncs),
         PeriodicJob("wipe-expired-mfa-prompts", 15, wipe_expired_mfa_prompts),
         PeriodicJob("time-out-unauthorised-payments", 60, time_out_unauthorised_payments),
         PeriodicJob(

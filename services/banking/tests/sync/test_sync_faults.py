@@ -264,8 +264,9 @@ async def test_a_job_left_running_by_a_crash_is_picked_up_again_and_completes(
     job_id = await request_sync(client, company_id, connected["accounts"][0]["id"])
     await crash_while_running(database, job_id, attempts=1)
 
-    within_window = await recover_stalled(database, CRASH_TIME + timedelta(minutes=5))
-    recovered = await recover_stalled(database, CRASH_TIME + timedelta(minutes=11))
+    window = timedelta(seconds=get_settings().sync_stalled_after_seconds)
+    within_window = await recover_stalled(database, CRASH_TIME + window / 2)
+    recovered = await recover_stalled(database, CRASH_TIME + window * 2)
     assert await run_queued_syncs(database) == 1
 
     job = await sync_job(client, company_id, job_id)
@@ -289,7 +290,8 @@ async def test_a_job_that_keeps_stalling_is_given_up_and_the_next_request_makes_
     job_id = await request_sync(client, company_id, connected["accounts"][0]["id"])
     await crash_while_running(database, job_id, attempts=get_settings().sync_max_attempts)
 
-    await recover_stalled(database, CRASH_TIME + timedelta(minutes=11))
+    window = timedelta(seconds=get_settings().sync_stalled_after_seconds)
+    await recover_stalled(database, CRASH_TIME + window * 2)
     next_id = await request_sync(client, company_id, connected["accounts"][0]["id"])
 
     given_up = await sync_job(client, company_id, job_id)
@@ -446,3 +448,47 @@ async def test_no_database_transaction_is_open_while_pluggy_is_called(
     assert fake_pluggy.calls_to("GET", "/v2/transactions") == 3
     assert len(await stored_by_pluggy_id(database)) == 12
     assert spanned == []
+
+
+@pytest.mark.asyncio
+async def test_a_run_waiting_on_a_slow_pluggy_keeps_its_job_alive(
+    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    connected = await connect_bank(client, fake_pluggy, company_id)
+    await run_queued_syncs(database)
+    job_id = await request_sync(client, company_id, connected["accounts"][0]["id"])
+    settings = get_settings().model_copy(update={"sync_stalled_after_seconds": 10})
+    lease = timedelta(seconds=settings.sync_stalled_after_seconds)
+    clock = iter(CRASH_TIME + n * lease for n in range(1000))
+    seen_while_waiting: list[int] = []
+
+    async def slow_transactions(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/v2/transactions"):
+            # Longer than the lease: only the run's own heartbeat keeps it from looking crashed.
+            await asyncio.sleep(lease.total_seconds() * 0.7)
+            async with database.transaction() as session:
+                seen_while_waiting.append(
+                    await sync.recover_stalled(session, settings, CRASH_TIME + lease * 2)
+                )
+        return fake_pluggy(request)
+
+    pluggy = PluggyClient(
+        os.environ["PLUGGY_API_URL"],
+        os.environ["PLUGGY_CLIENT_ID"],
+        SecretStr(os.environ["PLUGGY_CLIENT_SECRET"]),
+        retry=FAST_RETRIES,
+        transport=httpx.MockTransport(slow_transactions),
+    )
+    try:
+        with runtime.installed(runtime.Runtime(settings=settings, pluggy=pluggy)):
+            queued = (await outbox_envelopes(database))[-1]
+            await sync.run_job(
+                database, runtime.current(), uuid.UUID(queued.data["job_id"]), lambda: next(clock)
+            )
+    finally:
+        await pluggy.aclose()
+
+    job = await sync_job(client, company_id, job_id)
+    assert seen_while_waiting == [0]
+    assert (job["status"], job["attempts"]) == ("succeeded", 1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -168,10 +168,12 @@ async def run_job(database: Database, runtime: Runtime, job_id: uuid.UUID, clock
     if run is None:
         return
     stored = Stored()
+    lease = runtime.settings.sync_stalled_after_seconds
     try:
         with metrics.SYNC_DURATION.time():
-            await _sync_pages(database, runtime, run, stored, clock)
-            balance = await runtime.pluggy.get_account(run.account.pluggy_account_id)
+            async with _keeping_alive(database, run, clock, every_seconds=lease / 3):
+                await _sync_pages(database, runtime, run, stored, clock)
+                balance = await runtime.pluggy.get_account(run.account.pluggy_account_id)
     except _TakenOver:
         log.warning("sync_taken_over", job_id=str(job_id))
         return
@@ -240,6 +242,36 @@ async def _sync_pages(
                 page = await store_page(session, run.account, batch, run.terms)
                 await _record_progress(session, run, page, clock())
             stored.add(page)
+
+
+@contextlib.asynccontextmanager
+async def _keeping_alive(
+    database: Database, run: Run, clock: Clock, *, every_seconds: float
+) -> AsyncIterator[None]:
+    """Beat on the job while the block runs, so that a run waiting on a slow Pluggy is not taken
+    for a crashed one, and a crashed one is found within one window."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                async with database.transaction() as session:
+                    await _record_progress(session, run, Stored(), clock())
+            except _TakenOver:
+                return
+            except Exception as error:
+                # A missed beat is only a beat: the next one may reach the database again.
+                log.warning(
+                    "sync_heartbeat_failed", job_id=str(run.job_id), error=type(error).__name__
+                )
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
 
 
 async def _record_progress(session: AsyncSession, run: Run, page: Stored, now: datetime) -> None:
