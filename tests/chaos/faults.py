@@ -89,18 +89,19 @@ async def _plant_poison(system: System, scenario: Scenario) -> None:
 
 
 async def _poison_once_connected(scenario: Scenario) -> None:
-    """A poison transaction in the bank journey's connection, once it has one."""
+    """A poison transaction in the bank journey's connection, once it has accounts (they come
+    after the MFA login)."""
     deadline = time.monotonic() + POISON_WAIT_SECONDS
-    while not scenario.pluggy_items and time.monotonic() < deadline:
-        await asyncio.sleep(0.5)
-    if not scenario.pluggy_items:
-        scenario.missed.append("no bank connection came to plant the poison transaction in")
     async with httpx.AsyncClient(base_url=scenario.sandbox) as http:
-        for item_id in scenario.pluggy_items:
-            planted = await http.post(
-                f"/pluggy/_sandbox/items/{item_id}/transactions/poison", json={}
-            )
-            planted.raise_for_status()
+        while time.monotonic() < deadline:
+            for item_id in scenario.pluggy_items:
+                planted = await http.post(
+                    f"/pluggy/_sandbox/items/{item_id}/transactions/poison", json={}
+                )
+                if planted.status_code == 200 and planted.json()["planted"]:
+                    return
+            await asyncio.sleep(0.5)
+    scenario.missed.append("no bank account came to plant the poison transaction in")
 
 
 def together(name: str, faults: Sequence[Fault]) -> Fault:

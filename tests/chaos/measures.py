@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -141,8 +141,9 @@ class Measures:
         names = [dead_letter_queue_name(queue.name) for queue in _every_queue()]
         return sum((await self._queue_depths(names)).values())
 
-    async def backlog(self) -> int:
-        """What is still on its way: unpublished outbox rows and queued messages."""
+    async def backlog(self, since: datetime) -> int:
+        """What is still on its way: unpublished outbox rows, queued messages, and work taken on
+        since `since` (work an earlier row left unfinished was counted lost in that row)."""
         unpublished = 0
         for service in SERVICES:
             async with self._database(service) as connection:
@@ -158,7 +159,7 @@ class Measures:
             )
         ]
         queued = sum((await self._queue_depths(names)).values())
-        return unpublished + queued + len(await self._unfinished(datetime.min.replace(tzinfo=UTC)))
+        return unpublished + queued + len(await self._unfinished(since))
 
     async def _unfinished(self, since: datetime) -> list[str]:
         unfinished: list[str] = []

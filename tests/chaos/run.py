@@ -38,7 +38,9 @@ async def run_row(system: System, fault: Fault, journeys: Mapping[str, Journey] 
     walks = [asyncio.create_task(walk(scenario, journey)) for journey in journeys.values()]
     ended = await _inject(system, fault, scenario)
     scenario.deadline = ended + JOURNEY_SECONDS
-    first_drained = asyncio.create_task(_drained_at(measures, ended + DRAIN_WAIT_SECONDS))
+    first_drained = asyncio.create_task(
+        _drained_at(measures, started_at, ended + DRAIN_WAIT_SECONDS)
+    )
     ready = await asyncio.to_thread(system.wait_until_ready, READY_WAIT_SECONDS)
     ready_seconds = None if ready is None else time.monotonic() - ended
     await asyncio.gather(*scenario.background)
@@ -46,7 +48,7 @@ async def run_row(system: System, fault: Fault, journeys: Mapping[str, Journey] 
     done = await asyncio.gather(*walks)
     # Drained once after the fault, and again after what the journeys did since.
     drained = await first_drained
-    drained_at_last = await _drained_at(measures, time.monotonic() + DRAIN_WAIT_SECONDS)
+    drained_at_last = await _drained_at(measures, started_at, time.monotonic() + DRAIN_WAIT_SECONDS)
     drain_seconds = None if drained_at_last is None else (drained or drained_at_last) - ended
     lost = await measures.lost_since(started_at)
     return Row(
@@ -73,10 +75,10 @@ async def _inject(system: System, fault: Fault, scenario: Scenario) -> float:
     return time.monotonic()
 
 
-async def _drained_at(measures: Measures, deadline: float) -> float | None:
+async def _drained_at(measures: Measures, since: datetime, deadline: float) -> float | None:
     """When nothing was waiting anywhere any more (monotonic); None if not by `deadline`."""
     while time.monotonic() < deadline:
-        if await measures.backlog() == 0:
+        if await measures.backlog(since) == 0:
             return time.monotonic()
         await asyncio.sleep(DRAIN_POLL_SECONDS)
     return None
