@@ -16,7 +16,6 @@ from sqlalchemy import select, text, update
 from banking import consumer, runtime
 from banking.config import get_settings
 from banking.database import InboxEvent, OutboxMessage
-from banking.handling import pluggy_event_runner
 from banking.main import create_app
 from banking.pluggy import PluggyClient
 from banking.registries import pluggy_events
@@ -25,7 +24,7 @@ from banking.tables import metadata
 from finhub_shared.auth import TokenIssuer
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, new_event, utcnow
-from finhub_shared.inbox import inbox_dispatcher
+from finhub_shared.inbox import fetching_dispatcher, inbox_dispatcher
 from finhub_shared.provider_client import RetryPolicy
 from finhub_shared.testing import ServiceUnderTest, table_row_counts
 
@@ -117,7 +116,7 @@ async def deliver_pluggy_event(
         received_at=utcnow(),
         data=payload,
     )
-    await pluggy_event_runner(pluggy_events, "banking.pluggy")(database)(envelope)
+    await fetching_dispatcher(database, InboxEvent, "banking.pluggy", pluggy_events)(envelope)
     return envelope
 
 

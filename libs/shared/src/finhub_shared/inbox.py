@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import structlog
 from sqlalchemy import DateTime, String, func
@@ -19,6 +19,12 @@ log = structlog.get_logger(__name__)
 
 EventHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
 Outcome = Literal["handled", "ignored"]
+# What a fetching handler stores, applied in the transaction that writes the inbox row.
+Effect = Callable[[AsyncSession], Awaitable[None]]
+# Reads in short transactions of its own and calls a provider with none open; returns the
+# effect to store, or None when there is nothing to store.
+FetchingHandler = Callable[[Database, EventEnvelope], Awaitable[Effect | None]]
+HandlerT = TypeVar("HandlerT", EventHandler, FetchingHandler)
 
 
 class InboxEventMixin:
@@ -34,16 +40,16 @@ class InboxEventMixin:
     handled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class HandlerRegistry:
+class Registry(Generic[HandlerT]):
     """Event type → handler, filled by each domain's `handlers.py` with `@registry.on(...)`."""
 
     def __init__(self) -> None:
-        self._handlers: dict[str, EventHandler] = {}
+        self._handlers: dict[str, HandlerT] = {}
 
-    def on(self, *event_types: str) -> Callable[[EventHandler], EventHandler]:
+    def on(self, *event_types: str) -> Callable[[HandlerT], HandlerT]:
         """Register the decorated function for these event types (one handler per type)."""
 
-        def register(handler: EventHandler) -> EventHandler:
+        def register(handler: HandlerT) -> HandlerT:
             for event_type in event_types:
                 if event_type in self._handlers:
                     raise ValueError(f"two handlers registered for {event_type}")
@@ -52,7 +58,7 @@ class HandlerRegistry:
 
         return register
 
-    def handler_for(self, event_type: str) -> EventHandler | None:
+    def handler_for(self, event_type: str) -> HandlerT | None:
         """The handler of this event type, or None when we do not act on it."""
         return self._handlers.get(event_type)
 
@@ -60,6 +66,15 @@ class HandlerRegistry:
     def event_types(self) -> frozenset[str]:
         """Every event type with a handler."""
         return frozenset(self._handlers)
+
+
+class HandlerRegistry(Registry[EventHandler]):
+    """Handlers that run inside the inbox's transaction (they call no provider)."""
+
+
+class FetchingRegistry(Registry[FetchingHandler]):
+    """Handlers that call a provider: no transaction is open during the call, and the effect
+    they return is stored with the inbox row (see `fetching_dispatcher`)."""
 
 
 async def claim(
@@ -107,3 +122,38 @@ def inbox_dispatcher(
         log.info("event_handled")
 
     return dispatch
+
+
+def fetching_dispatcher(
+    database: Database,
+    inbox_model: type[InboxEventMixin],
+    consumer: str,
+    registry: FetchingRegistry,
+) -> Callable[[EventEnvelope], Awaitable[None]]:
+    """A bus message handler for events whose handling calls a provider: skip what the inbox
+    holds, fetch with no transaction open, then the inbox row and the effect in one transaction.
+    A redelivery after a crash fetches and applies again; one after the commit does nothing."""
+
+    async def dispatch(envelope: EventEnvelope) -> None:
+        if await _already_claimed(database, inbox_model, consumer, envelope.id):
+            log.info("event_already_handled")
+            return
+        handler = registry.handler_for(envelope.type)
+        outcome: Outcome = "handled" if handler else "ignored"
+        effect = await handler(database, envelope) if handler else None
+        async with database.transaction() as session:
+            if not await claim(session, inbox_model, consumer, envelope, outcome):
+                log.info("event_already_handled")
+                return
+            if effect is not None:
+                await effect(session)
+        log.info("event_handled" if handler else "event_ignored")
+
+    return dispatch
+
+
+async def _already_claimed(
+    database: Database, inbox_model: type[InboxEventMixin], consumer: str, event_id: str
+) -> bool:
+    async with database.sessions() as session:
+        return await session.get(inbox_model, (consumer, event_id)) is not None

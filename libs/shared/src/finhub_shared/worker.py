@@ -22,7 +22,13 @@ from finhub_shared import metrics
 from finhub_shared.bus import Consumer, ConsumerQueue, MessageHandler, Publisher
 from finhub_shared.bus.consumer import HANDLER_TIME_LIMIT_SECONDS
 from finhub_shared.db import Database
-from finhub_shared.inbox import HandlerRegistry, InboxEventMixin, inbox_dispatcher
+from finhub_shared.inbox import (
+    FetchingRegistry,
+    HandlerRegistry,
+    InboxEventMixin,
+    fetching_dispatcher,
+    inbox_dispatcher,
+)
 from finhub_shared.logging import configure_logging
 from finhub_shared.observability import ReadinessCheck, health_router
 from finhub_shared.outbox import (
@@ -54,14 +60,15 @@ BACKLOG_QUERY_SECONDS = 2.0
 class Subscription:
     """A queue this service consumes, and the handlers of the events it carries.
 
-    The registry's handlers run inside the inbox's transaction. A queue whose handling must
+    A HandlerRegistry's handlers run inside the inbox's transaction; a FetchingRegistry's call
+    their provider first, with none open (`fetching_dispatcher`). A queue whose handling must
     commit as it goes (long work with provider calls between commits) gives `own_transactions`
     instead: made with the worker's database, a handler idempotent by itself. A handler still
     running after `handler_time_limit_seconds` is cut short and its message retried.
     """
 
     queue: ConsumerQueue
-    registry: HandlerRegistry = field(default_factory=HandlerRegistry)
+    registry: HandlerRegistry | FetchingRegistry = field(default_factory=HandlerRegistry)
     own_transactions: Callable[[Database], MessageHandler] | None = None
     handler_time_limit_seconds: float = HANDLER_TIME_LIMIT_SECONDS
 
@@ -153,7 +160,10 @@ def message_handler(
     """What handles each message of the subscription's queue."""
     if subscription.own_transactions is not None:
         return subscription.own_transactions(database)
-    return inbox_dispatcher(database, inbox_model, subscription.queue.name, subscription.registry)
+    registry, consumer = subscription.registry, subscription.queue.name
+    if isinstance(registry, FetchingRegistry):
+        return fetching_dispatcher(database, inbox_model, consumer, registry)
+    return inbox_dispatcher(database, inbox_model, consumer, registry)
 
 
 def _outbox_maintenance(outbox_model: type[OutboxMessageMixin]) -> PeriodicJob:

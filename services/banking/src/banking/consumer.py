@@ -7,7 +7,6 @@ from banking.config import get_settings
 from banking.connectors import handlers as connector_handlers
 from banking.database import InboxEvent, OutboxMessage
 from banking.entitlements import handlers as entitlement_handlers
-from banking.handling import pluggy_event_runner
 from banking.items import handlers as item_handlers
 from banking.jobs import periodic_jobs
 from banking.pix import handlers as pix_handlers
@@ -29,10 +28,7 @@ HANDLER_MODULES = (
 SYNC_TIME_LIMIT_SECONDS = 3600.0
 
 SUBSCRIPTIONS = (
-    Subscription(
-        ConsumerQueue("banking.pluggy", ("pluggy.#",)),
-        own_transactions=pluggy_event_runner(pluggy_events, "banking.pluggy"),
-    ),
+    Subscription(ConsumerQueue("banking.pluggy", ("pluggy.#",)), pluggy_events),
     Subscription(
         ConsumerQueue("banking.entitlements", ("billing.entitlements.#",)), entitlement_events
     ),

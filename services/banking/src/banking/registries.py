@@ -2,13 +2,13 @@
 
 They live apart from consumer.py so that handlers can import them while consumer.py imports
 every handlers module. Pluggy's handlers call Pluggy, so theirs run outside the inbox's
-transaction (banking.handling); billing's entitlements are handled inside it.
+transaction (finhub_shared.inbox.fetching_dispatcher); billing's entitlements are handled inside
+it.
 """
 
 from __future__ import annotations
 
-from banking.handling import PluggyEventRegistry
-from finhub_shared.inbox import HandlerRegistry
+from finhub_shared.inbox import FetchingRegistry, HandlerRegistry
 
-pluggy_events = PluggyEventRegistry()
+pluggy_events = FetchingRegistry()
 entitlement_events = HandlerRegistry()

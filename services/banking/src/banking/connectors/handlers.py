@@ -8,11 +8,11 @@ import structlog
 
 from banking import runtime
 from banking.connectors import service
-from banking.handling import Effect
 from banking.pluggy.webhooks import ConnectorStatusUpdated
 from banking.registries import pluggy_events
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, utcnow
+from finhub_shared.inbox import Effect
 
 log = structlog.get_logger(__name__)
 

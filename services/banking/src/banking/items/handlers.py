@@ -1,6 +1,7 @@
 """Pluggy's item, account and consent events: re-fetch the item from Pluggy, then act.
 
-Each handler calls Pluggy with no transaction open and returns what to store (banking.handling).
+Each handler calls Pluggy with no transaction open and returns what to store
+(finhub_shared.inbox.fetching_dispatcher).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import runtime
 from banking.accounts import repository as accounts
-from banking.handling import Effect
 from banking.items import models as states
 from banking.items import service
 from banking.pluggy.webhooks import ItemEvent
@@ -18,6 +18,7 @@ from banking.sync import models as jobs
 from banking.sync import service as sync
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, utcnow
+from finhub_shared.inbox import Effect
 
 
 @pluggy_events.on(

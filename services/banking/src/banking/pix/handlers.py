@@ -7,12 +7,12 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import runtime
-from banking.handling import Effect
 from banking.pix import service
 from banking.pluggy.webhooks import AutomaticPixPaymentEvent, PaymentEvent
 from banking.registries import pluggy_events
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope
+from finhub_shared.inbox import Effect
 
 
 @pluggy_events.on(

@@ -8,7 +8,6 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import runtime
-from banking.handling import Effect
 from banking.items import service as items
 from banking.pluggy.webhooks import TransactionsChanged, TransactionsCreated
 from banking.registries import pluggy_events
@@ -17,6 +16,7 @@ from banking.sync import service
 from finhub_shared.bus import MessageHandler
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, utcnow
+from finhub_shared.inbox import Effect
 
 log = structlog.get_logger(__name__)
 
