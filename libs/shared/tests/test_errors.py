@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 import httpx
@@ -9,8 +10,12 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import BaseModel
+from sqlalchemy import text
 
+from finhub_shared.db import Database
 from finhub_shared.errors import Conflict, TooManyRequests, Unauthorized, install_error_handlers
+from finhub_shared.provisioning import ensure_database
+from finhub_shared.testing import database_refusing_connections
 
 
 class Registration(BaseModel):
@@ -108,3 +113,53 @@ async def test_a_wrong_method_is_json_too(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.asyncio
+async def test_a_database_that_refuses_connections_is_a_503_to_retry_not_a_500() -> None:
+    url = os.environ["SHARED_DATABASE_URL"]
+    await ensure_database(os.environ["POSTGRES_ADMIN_URL"], url)
+    database = Database(url, application_name="tests-errors")
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/balance")
+    async def balance() -> int:
+        async with database.transaction() as session:
+            return int((await session.execute(text("SELECT 42"))).scalar_one())
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            before = await http.get("/balance")
+            async with database_refusing_connections(url):
+                during = await http.get("/balance")
+            after = await http.get("/balance")
+    finally:
+        await database.dispose()
+
+    assert (before.status_code, before.json()) == (200, 42)
+    assert during.status_code == 503
+    assert during.json()["code"] == "database_unavailable"
+    assert during.headers["Retry-After"] == "5"
+    assert "tests-errors" not in during.text
+    assert "127.0.0.1" not in during.text
+    assert (after.status_code, after.json()) == (200, 42)
+
+
+@pytest.mark.asyncio
+async def test_a_refused_connection_is_a_503_naming_no_host() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/quote")
+    async def quote() -> None:
+        raise ConnectionRefusedError(111, "Connect call failed ('10.1.2.3', 5432)")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.get("/quote")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "dependency_unavailable"
+    assert "10.1.2.3" not in response.text

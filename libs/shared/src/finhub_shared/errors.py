@@ -8,7 +8,13 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from finhub_shared.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class FinhubError(Exception):
@@ -76,6 +82,20 @@ class ServiceUnavailable(FinhubError):
     code = "service_unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The service's database did not answer (down, restarting, out of connections)."""
+
+    code = "database_unavailable"
+    retry_after_seconds = 5
+
+
+class DependencyUnavailable(ServiceUnavailable):
+    """A connection this request needed was refused or timed out."""
+
+    code = "dependency_unavailable"
+    retry_after_seconds = 5
+
+
 class ProviderError(FinhubError):
     """A call to Stripe or Pluggy failed after our retries; the caller sees a 502."""
 
@@ -103,7 +123,7 @@ def error_responses(*error_types: type[FinhubError]) -> dict[int | str, dict[str
 
 
 def _headers_for(error: FinhubError) -> dict[str, str] | None:
-    if isinstance(error, TooManyRequests):
+    if isinstance(error, TooManyRequests | DatabaseUnavailable | DependencyUnavailable):
         return {"Retry-After": str(error.retry_after_seconds)}
     if isinstance(error, Unauthorized):
         return {"WWW-Authenticate": "Bearer"}
@@ -142,8 +162,44 @@ async def _http_error_handler(_: Request, error: Exception) -> JSONResponse:
     )
 
 
+# SQLSTATEs of a database that cannot serve now: connection exceptions (08), shutting down or
+# starting up (57P), out of resources or connections (53), not accepting connections (55000).
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53", "55000")
+
+
+def _database_unavailable(error: Exception) -> bool:
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None) or ""
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
+    )
+
+
+async def _database_error_handler(request: Request, error: Exception) -> JSONResponse:
+    if not _database_unavailable(error):
+        raise error  # a bug, not an outage: the 500 it is
+    # The message of a driver error can name hosts and users: only its kind is logged.
+    log.warning("database_unavailable", error=type(error).__name__, path=request.url.path)
+    return await _finhub_error_handler(
+        request, DatabaseUnavailable("The database is unavailable; retry in a few seconds.")
+    )
+
+
+async def _connection_error_handler(request: Request, error: Exception) -> JSONResponse:
+    log.warning("dependency_unavailable", error=type(error).__name__, path=request.url.path)
+    return await _finhub_error_handler(
+        request, DependencyUnavailable("A service this request needs is unreachable; retry soon.")
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Render our errors, validation errors and routing errors as `{"code", "message"}` JSON."""
+    """Render our errors, validation errors and routing errors as `{"code", "message"}` JSON;
+    a database or connection that fails mid-request is a 503 to retry, never a 500."""
     app.add_exception_handler(FinhubError, _finhub_error_handler)
+    for database_error in (DBAPIError, PoolTimeout):
+        app.add_exception_handler(database_error, _database_error_handler)
+    # asyncpg's refused connect reaches us unwrapped; TimeoutError is an OSError too.
+    app.add_exception_handler(OSError, _connection_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
