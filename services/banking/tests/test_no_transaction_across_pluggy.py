@@ -1,6 +1,6 @@
 """No database transaction is open while Pluggy is called, in the routes (banking-api's
-connections) and in Pluggy's event handlers (banking-worker's): Pluggy here answers only once
-neither has a transaction open, and notes each call a transaction waited on."""
+connections) and in Pluggy's event handlers and periodic jobs (banking-worker's): Pluggy here
+answers only once neither has a transaction open, and notes each call a transaction waited on."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from banking import runtime
+from banking.items.service import reconcile_unheard
 from banking.main import create_app
 from banking.pluggy import PluggyClient
 from banking.transactions.models import Transaction
@@ -227,4 +228,32 @@ async def test_item_updated_holds_no_transaction_while_pluggy_is_called(
 
     shown = await client.get(f"/api/banking/items/{connected['id']}", headers=token_for(company_id))
     assert shown.json()["status"] == "LOGIN_ERROR"
+    assert spanned == []
+
+
+@pytest.mark.asyncio
+async def test_reconciling_unheard_items_holds_no_transaction_while_pluggy_is_called(
+    client: httpx.AsyncClient,
+    fake_pluggy: FakePluggy,
+    worker_database: Database,
+    worker_runtime: runtime.Runtime,
+    spanned: list[str],
+) -> None:
+    company_id, moment = uuid.uuid4(), now()
+    stuck = fake_pluggy.add_item(
+        str(company_id), status="UPDATING", execution_status="LOGIN_IN_PROGRESS"
+    )
+    fake_pluggy.add_account(stuck["id"])
+    headers = token_for(company_id)
+    connected = await client.post(
+        "/api/banking/pluggy/callback/", json={"item_id": stuck["id"]}, headers=headers
+    )
+    fake_pluggy.set_item(stuck["id"], status="UPDATED", executionStatus="SUCCESS")
+    later = moment + timedelta(seconds=worker_runtime.settings.item_webhook_overdue_seconds + 60)
+
+    done = await reconcile_unheard(worker_database, worker_runtime, later)
+
+    assert done.checked == 1
+    shown = await client.get(f"/api/banking/items/{connected.json()['id']}", headers=headers)
+    assert (shown.json()["status"], len(shown.json()["accounts"])) == ("UPDATED", 1)
     assert spanned == []

@@ -49,6 +49,12 @@ class BankingSettings(TokenVerificationSettings):
     sync_queued_timeout_seconds: int = Field(
         900, ge=60, le=86_400, validation_alias="BANKING_SYNC_QUEUED_TIMEOUT_SECONDS"
     )
+    # An item in progress (logging in, updating, waiting for MFA) neither changed nor checked
+    # for this long may have lost its webhook: the worker asks Pluggy for it (and again after
+    # as long, while it stays in progress).
+    item_webhook_overdue_seconds: int = Field(
+        20, ge=5, le=3600, validation_alias="BANKING_ITEM_WEBHOOK_OVERDUE_SECONDS"
+    )
     # Runs a sync may start; one that stalls after this many ends failed.
     sync_max_attempts: int = Field(3, ge=1, le=20, validation_alias="BANKING_SYNC_MAX_ATTEMPTS")
 

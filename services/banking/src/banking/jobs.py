@@ -1,5 +1,6 @@
-"""The worker's periodic jobs: postponed syncs requeued, stalled syncs recovered, expired MFA
-prompts wiped, PIX payments nobody authorised timed out, Pluggy's list of connectors read again."""
+"""The worker's periodic jobs: postponed syncs requeued, stalled syncs recovered, items whose
+webhook is overdue fetched from Pluggy, expired MFA prompts wiped, PIX payments nobody authorised
+timed out, Pluggy's list of connectors read again."""
 
 from __future__ import annotations
 
@@ -34,6 +35,14 @@ async def recover_stalled_syncs(database: Database) -> None:
         log.info("stalled_syncs_recovered", count=found)
 
 
+async def reconcile_unheard_items(database: Database) -> None:
+    """Items in progress whose webhook is overdue (lost while we were down) are fetched from
+    Pluggy, so a login, an MFA prompt or an update never stays unseen."""
+    done = await items.reconcile_unheard(database, runtime.current(), utcnow())
+    if done.checked:
+        log.info("unheard_items_reconciled", checked=done.checked, failed=done.failed)
+
+
 async def wipe_expired_mfa_prompts(database: Database) -> None:
     """MFA prompts whose answering window closed are forgotten."""
     async with database.transaction() as session:
@@ -63,6 +72,11 @@ def periodic_jobs(settings: BankingSettings) -> tuple[PeriodicJob, ...]:
     return (
         PeriodicJob("requeue-postponed-syncs", 30, requeue_postponed_syncs),
         PeriodicJob("recover-stalled-syncs", 10, recover_stalled_syncs),
+        PeriodicJob(
+            "reconcile-unheard-items",
+            settings.item_webhook_overdue_seconds / 2,
+            reconcile_unheard_items,
+        ),
         PeriodicJob("wipe-expired-mfa-prompts", 15, wipe_expired_mfa_prompts),
         PeriodicJob("time-out-unauthorised-payments", 60, time_out_unauthorised_payments),
         PeriodicJob(

@@ -9,13 +9,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import runtime
-from banking.accounts import repository as accounts
-from banking.items import models as states
 from banking.items import service
 from banking.pluggy.webhooks import ItemEvent
 from banking.registries import pluggy_events
 from banking.sync import models as jobs
-from banking.sync import service as sync
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, utcnow
 from finhub_shared.inbox import Effect
@@ -36,16 +33,19 @@ async def on_item_changed(database: Database, envelope: EventEnvelope) -> Effect
     current, now = runtime.current(), utcnow()
     snapshot = await service.fetch_item(database, current, event.item_id, now)
 
+    # item/updated: Pluggy read the bank again, so every account has new data to sync.
+    sync_trigger = jobs.TRIGGER_WEBHOOK if envelope.type == "item/updated" else None
+
     async def keep(session: AsyncSession) -> None:
-        item = await service.keep_item(
-            session, current, event.item_id, snapshot, now, company_hint=envelope.company_id
+        await service.keep_item_and_accounts(
+            session,
+            current,
+            event.item_id,
+            snapshot,
+            now,
+            company_hint=envelope.company_id,
+            sync_trigger=sync_trigger,
         )
-        if item is None or item.status != states.UPDATED or snapshot is None:
-            return
-        await service.keep_accounts(session, item, snapshot, queue_first_sync=True)
-        if envelope.type == "item/updated":
-            for account in (await accounts.of_items(session, [item.id]))[item.id]:
-                await sync.queue_sync(session, account, jobs.TRIGGER_WEBHOOK)
 
     return keep
 

@@ -27,6 +27,9 @@ CONSENT_REVOKED = "CONSENT_REVOKED"
 
 # Statuses after which the item never syncs again.
 CLOSED_STATUSES = frozenset({DELETED, CONSENT_REVOKED})
+# Statuses Pluggy moves on from without the user doing anything here (an MFA prompt may be
+# answered in Pluggy's widget, or time out), each followed by a webhook that may be lost.
+IN_PROGRESS_STATUSES = frozenset({LOGIN_IN_PROGRESS, UPDATING, MERGING, WAITING_USER_INPUT})
 
 
 class Item(CompanyOwned, Base):
@@ -48,6 +51,8 @@ class Item(CompanyOwned, Base):
     consent_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Pluggy's updatedAt of the state stored here: older states arriving late are ignored.
     pluggy_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the worker last asked Pluggy for the item because its webhook was overdue.
+    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

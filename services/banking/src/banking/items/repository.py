@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.items.models import DELETED, WAITING_USER_INPUT, Item
+from banking.items.models import DELETED, IN_PROGRESS_STATUSES, WAITING_USER_INPUT, Item
 from finhub_shared.auth import Principal, ensure_owned, scoped
 
 
@@ -50,3 +50,29 @@ async def wipe_expired_mfa_prompts(session: AsyncSession, now: datetime) -> int:
         .values(mfa_prompt_encrypted=None, execution_status="USER_INPUT_TIMEOUT")
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def claim_unheard_in_progress(
+    session: AsyncSession, quiet_since: datetime, limit: int, now: datetime
+) -> list[str]:
+    """Up to `limit` in-progress items neither changed nor checked since `quiet_since`, the
+    longest unheard first, marked checked at `now` (another worker skips them); their Pluggy ids."""
+    last_heard = func.greatest(Item.updated_at, Item.last_checked_at)
+    due = (
+        await session.execute(
+            select(Item.id, Item.pluggy_item_id)
+            .where(Item.status.in_(IN_PROGRESS_STATUSES), last_heard <= quiet_since)
+            .order_by(last_heard, Item.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    if due:
+        # A check is not a change: updated_at keeps saying when the state last changed.
+        await session.execute(
+            update(Item)
+            .where(Item.id.in_([row.id for row in due]))
+            .values(last_checked_at=now, updated_at=Item.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+    return [row.pluggy_item_id for row in due]

@@ -45,6 +45,8 @@ log = structlog.get_logger(__name__)
 CONNECT_TOKEN_LIFETIME = timedelta(minutes=30)
 # Pluggy's execution statuses while it is still logging in.
 _LOGIN_PHASES = frozenset({"CREATING", "LOGIN_IN_PROGRESS", "LOGIN_MFA_IN_PROGRESS"})
+# Items asked of Pluggy per run of the overdue-webhook check, so one run stays short.
+RECONCILE_BATCH = 50
 
 
 async def create_connect_token(
@@ -291,6 +293,60 @@ async def keep_item(
     if snapshot.consent_gone:
         await revoke_consent(session, item)
     return item
+
+
+async def keep_item_and_accounts(
+    session: AsyncSession,
+    runtime: Runtime,
+    pluggy_item_id: str,
+    snapshot: ItemSnapshot | None,
+    now: datetime,
+    *,
+    company_hint: uuid.UUID | None = None,
+    sync_trigger: str | None = None,
+) -> Item | None:
+    """Keep the fetched item and, once it is updated, its accounts (new ones get their first
+    sync); with `sync_trigger`, Pluggy has new data: every account is synced."""
+    item = await keep_item(
+        session, runtime, pluggy_item_id, snapshot, now, company_hint=company_hint
+    )
+    if item is None or item.status != states.UPDATED or snapshot is None:
+        return item
+    await keep_accounts(session, item, snapshot, queue_first_sync=True)
+    if sync_trigger is not None:
+        for account in (await accounts.of_items(session, [item.id]))[item.id]:
+            await sync.queue_sync(session, account, sync_trigger)
+    return item
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What one run of the overdue-webhook check did."""
+
+    checked: int
+    failed: int
+
+
+async def reconcile_unheard(database: Database, runtime: Runtime, now: datetime) -> Reconciliation:
+    """Items in progress we have heard nothing of for a while (their webhook may be lost) are
+    fetched from Pluggy and kept as the item webhook keeps them; one failing leaves the rest."""
+    quiet_since = now - timedelta(seconds=runtime.settings.item_webhook_overdue_seconds)
+    async with database.transaction() as session:
+        due = await repository.claim_unheard_in_progress(session, quiet_since, RECONCILE_BATCH, now)
+    failed = 0
+    for pluggy_item_id in due:
+        try:
+            snapshot = await fetch_item(database, runtime, pluggy_item_id, now)
+        except ProviderError as failure:
+            # Checked all the same: it is asked again once the overdue delay has passed anew.
+            log.warning("item_reconcile_failed", pluggy_item_id=pluggy_item_id, error=failure.code)
+            failed += 1
+            continue
+        async with database.transaction() as session:
+            await keep_item_and_accounts(
+                session, runtime, pluggy_item_id, snapshot, now, sync_trigger=jobs.TRIGGER_RECONCILE
+            )
+    return Reconciliation(checked=len(due), failed=failed)
 
 
 async def look_up_account(

@@ -25,6 +25,8 @@ TRIGGER_MANUAL = "manual"
 TRIGGER_CONNECTION = "connection"
 TRIGGER_WEBHOOK = "webhook"
 TRIGGER_COMMAND_LINE = "command_line"
+# Pluggy had new data whose webhook never came (found by the worker's overdue-webhook check).
+TRIGGER_RECONCILE = "reconcile"
 
 
 class SyncJob(CompanyOwned, Base):
