@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet
 
 from finhub_shared.auth import generate_signing_keypair
-from finhub_shared.provisioning import database_url_for_tests
+from finhub_shared.provisioning import database_url_for_tests, test_suffix
 from finhub_shared.settings import read_variable
 
 pytest_plugins = ["finhub_shared.testing"]
@@ -37,14 +37,12 @@ def _configured(name: str) -> str:
 def _test_environment() -> dict[str, str]:
     private_pem, public_pem = generate_signing_keypair()
     amqp = urlsplit(_configured("AMQP_URL"))
-    namespace = os.environ.get("FINHUB_TEST_NAMESPACE", "")
-    suffix = f"_test_{namespace}" if namespace else "_test"
     return {
         "ENVIRONMENT": "test",
         "LOG_JSON": "true",
         "POSTGRES_ADMIN_URL": _configured("POSTGRES_ADMIN_URL"),
         **{
-            name: database_url_for_tests(_configured(name), suffix)
+            name: database_url_for_tests(_configured(name))
             for name in (
                 "GATEWAY_DATABASE_URL",
                 "BILLING_DATABASE_URL",
@@ -52,7 +50,7 @@ def _test_environment() -> dict[str, str]:
                 "SHARED_DATABASE_URL",
             )
         },
-        "AMQP_URL": amqp._replace(path=amqp.path + suffix).geturl(),
+        "AMQP_URL": amqp._replace(path=amqp.path + test_suffix()).geturl(),
         "JWT_PRIVATE_KEY": private_pem,
         "JWT_PUBLIC_KEY": public_pem,
         "ADMIN_TOKEN": secrets.token_urlsafe(32),

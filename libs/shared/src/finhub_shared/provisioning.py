@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
@@ -38,10 +39,17 @@ class ProvisioningSettings(BaseSettings):
         ]
 
 
-def database_url_for_tests(url: str, suffix: str = "_test") -> str:
-    """The URL of the `_test` twin of a database, used by the test suites."""
+def test_suffix() -> str:
+    """What the test run's databases and vhost add to their names: `_test`, or
+    `_test_<name>` with FINHUB_TEST_NAMESPACE=<name> (two runs on one machine never meet)."""
+    namespace = os.environ.get("FINHUB_TEST_NAMESPACE", "")
+    return f"_test_{namespace}" if namespace else "_test"
+
+
+def database_url_for_tests(url: str) -> str:
+    """The URL of the test run's twin of a database."""
     parts = urlsplit(url)
-    return parts._replace(path=parts.path + suffix).geturl()
+    return parts._replace(path=parts.path + test_suffix()).geturl()
 
 
 def _quote(identifier: str) -> str:
