@@ -76,9 +76,11 @@ async def _inject(system: System, fault: Fault, scenario: Scenario) -> float:
 
 
 async def _drained_at(measures: Measures, since: datetime, deadline: float) -> float | None:
-    """When nothing was waiting anywhere any more (monotonic); None if not by `deadline`."""
+    """When nothing was waiting anywhere any more and every event had reached each of its
+    consumers (monotonic); None if not by `deadline`. Queue depths alone can read zero while a
+    killed consumer's messages are on their way back to the queue."""
     while time.monotonic() < deadline:
-        if await measures.backlog(since) == 0:
+        if await measures.backlog(since) == 0 and not await measures.lost_since(since):
             return time.monotonic()
         await asyncio.sleep(DRAIN_POLL_SECONDS)
     return None
