@@ -35,8 +35,10 @@ def _owned_directory(path: Path, user: str) -> Path:
     return path
 
 
-def _run(command: list[str]) -> str:
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+def _run(command: list[str], *, cwd: Path) -> str:
+    # `cwd` must be readable by the user the command runs as: a checkout in a private temporary
+    # directory is not, and Erlang then prints file errors among rabbitmqctl's answers.
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(command[-3:])} failed: {completed.stderr[-2000:]}")
     return completed.stdout
@@ -81,7 +83,8 @@ class PrivatePostgres:
         self._as_postgres("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "stop")
 
     def _as_postgres(self, binary: str, *arguments: str) -> None:
-        _run([*_as_user("postgres"), str(POSTGRES_BINARIES[-1] / binary), *arguments])
+        command = [*_as_user("postgres"), str(POSTGRES_BINARIES[-1] / binary), *arguments]
+        _run(command, cwd=self.root)
 
 
 @dataclass
@@ -170,7 +173,8 @@ class PrivateRabbit:
         # `env` after the switch of user: runuser would reset HOME otherwise.
         variables = [f"{name}={value}" for name, value in self._environment().items()]
         return _run(
-            [*_as_user("rabbitmq"), "env", *variables, str(RABBITMQ_SCRIPTS / script), *arguments]
+            [*_as_user("rabbitmq"), "env", *variables, str(RABBITMQ_SCRIPTS / script), *arguments],
+            cwd=self.root,
         )
 
     def _ctl(self, *arguments: str, tolerate_failure: bool = False) -> str:
