@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import httpx
@@ -25,20 +26,23 @@ import billing.consumer
 import billing.main
 import provider_sandbox.main
 import webhook_gateway.main
-from banking import runtime
 from banking.config import get_settings as banking_settings
 from banking.database import InboxEvent as BankingInbox
 from banking.database import OutboxMessage as BankingOutbox
 from banking.pluggy import PluggyClient
+from banking.runtime import Runtime as BankingRuntime
+from billing.config import get_settings as billing_settings
 from billing.database import InboxEvent as BillingInbox
 from billing.database import OutboxMessage as BillingOutbox
+from billing.runtime import Runtime as BillingRuntime
+from billing.stripe_api import open_stripe_client
 from finhub_shared.bus import Consumer, ConsumerQueue, Publisher, delete_consumer_queue
 from finhub_shared.db import Database
 from finhub_shared.inbox import InboxEventMixin
 from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay
 from finhub_shared.supervision import Supervisor
 from finhub_shared.testing import migrate_fresh
-from finhub_shared.worker import Subscription, message_handler
+from finhub_shared.worker import Subscription, WorkerRuntime, message_handler
 from webhook_gateway.config import get_settings as gateway_settings
 from webhook_gateway.database import OutboxMessage as GatewayOutbox
 from webhook_gateway.pluggy_registration import service as pluggy_registration
@@ -102,19 +106,20 @@ async def running_system() -> AsyncIterator[System]:
         banking_api = await stack.enter_async_context(
             running(banking.main.create_app(pluggy_transport=to_sandbox))
         )
-        await _start_banking_runtime(stack, to_sandbox)
+        billing_runtime = await _billing_runtime(stack, urls["billing"])
+        banking_runtime = await _banking_runtime(stack, urls["banking"], to_sandbox)
         for url, outbox in (
             (urls["webhook-gateway"], GatewayOutbox),
             (urls["billing"], BillingOutbox),
             (urls["banking"], BankingOutbox),
         ):
             await stack.enter_async_context(relaying(url, outbox))
-        for url, inbox, subscriptions in (
-            (urls["billing"], BillingInbox, billing.consumer.SUBSCRIPTIONS),
-            (urls["banking"], BankingInbox, banking.consumer.SUBSCRIPTIONS),
+        for inbox, subscriptions, worker_runtime in (
+            (BillingInbox, billing.consumer.SUBSCRIPTIONS, billing_runtime),
+            (BankingInbox, banking.consumer.SUBSCRIPTIONS, banking_runtime),
         ):
             for subscription in subscriptions:
-                await stack.enter_async_context(consuming(url, inbox, subscription))
+                await stack.enter_async_context(consuming(worker_runtime, inbox, subscription))
         # Once per environment, as an operator does: Pluggy learns our URL and secret header.
         async with pluggy_registration.open_pluggy(gateway_settings(), transport=to_sandbox) as api:
             await pluggy_registration.register(api, gateway_settings())
@@ -146,10 +151,16 @@ async def relaying(database_url: str, outbox: type[OutboxMessageMixin]) -> Async
         await database.dispose()
 
 
-async def _start_banking_runtime(
-    stack: AsyncExitStack, to_sandbox: httpx.AsyncBaseTransport
-) -> None:
-    """What banking's worker installs for its handlers: the settings and a Pluggy client."""
+def _consumers_database(stack: AsyncExitStack, database_url: str) -> Database:
+    database = Database(database_url, application_name="e2e-consumer")
+    stack.push_async_callback(database.dispose)
+    return database
+
+
+async def _banking_runtime(
+    stack: AsyncExitStack, database_url: str, to_sandbox: httpx.AsyncBaseTransport
+) -> BankingRuntime:
+    """What banking's worker builds for its handlers: the settings, a database, a Pluggy client."""
     settings = banking_settings()
     pluggy = PluggyClient(
         settings.pluggy_api_url,
@@ -158,26 +169,33 @@ async def _start_banking_runtime(
         transport=to_sandbox,
     )
     stack.push_async_callback(pluggy.aclose)
-    stack.enter_context(runtime.installed(runtime.Runtime(settings=settings, pluggy=pluggy)))
+    database = _consumers_database(stack, database_url)
+    return BankingRuntime(settings=settings, database=database, pluggy=pluggy)
+
+
+async def _billing_runtime(stack: AsyncExitStack, database_url: str) -> BillingRuntime:
+    """What billing's worker builds for its handlers: the settings, a database, a Stripe client."""
+    settings = billing_settings()
+    stripe_client = await stack.enter_async_context(open_stripe_client(settings))
+    database = _consumers_database(stack, database_url)
+    return BillingRuntime(settings=settings, database=database, stripe=stripe_client)
 
 
 @asynccontextmanager
 async def consuming(
-    database_url: str, inbox: type[InboxEventMixin], subscription: Subscription
+    worker_runtime: WorkerRuntime, inbox: type[InboxEventMixin], subscription: Subscription[Any]
 ) -> AsyncIterator[None]:
     """A worker's consumer, on a queue of this test's own (no other test's events mix in) bound
     like the worker's, deleted at the end."""
-    database = Database(database_url, application_name="e2e-consumer")
     name = f"e2e.{subscription.queue.name}.{uuid.uuid4().hex[:8]}"
     queue = ConsumerQueue(name, subscription.queue.binding_keys)
-    dispatch = message_handler(subscription, database, inbox)
+    dispatch = message_handler(subscription, worker_runtime, inbox)
     consumer = Consumer(os.environ["AMQP_URL"], queue, dispatch, prefetch=8)
     await consumer.start()
     try:
         yield
     finally:
         await consumer.stop()
-        await database.dispose()
         connection = await aio_pika.connect(os.environ["AMQP_URL"])
         async with connection, connection.channel() as channel:
             await delete_consumer_queue(channel, queue)

@@ -1,7 +1,7 @@
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +13,19 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select, text, update
 
-from banking import consumer, runtime
+from banking import consumer
 from banking.config import get_settings
 from banking.database import InboxEvent, OutboxMessage
 from banking.main import create_app
 from banking.pluggy import PluggyClient
 from banking.registries import pluggy_events
+from banking.runtime import Runtime
 from banking.sync.handlers import sync_job_runner
 from banking.tables import metadata
 from finhub_shared.auth import TokenIssuer
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, new_event, utcnow
-from finhub_shared.inbox import fetching_dispatcher, inbox_dispatcher
+from finhub_shared.inbox import HandlerRegistry, fetching_dispatcher, inbox_dispatcher
 from finhub_shared.provider_client import RetryPolicy
 from finhub_shared.testing import ServiceUnderTest, table_row_counts
 
@@ -72,16 +73,14 @@ async def pluggy(fake_pluggy: FakePluggy) -> AsyncIterator[PluggyClient]:
 
 
 @pytest.fixture
-def worker_runtime(pluggy: PluggyClient) -> Iterator[runtime.Runtime]:
-    """The runtime the worker installs, so bus handlers reach the fake Pluggy."""
-    with runtime.installed(runtime.Runtime(settings=get_settings(), pluggy=pluggy)) as installed:
-        yield installed
+def worker_runtime(database: Database, pluggy: PluggyClient) -> Runtime:
+    """The runtime the worker builds, on the test's database, so bus handlers and jobs reach the
+    fake Pluggy."""
+    return Runtime(settings=get_settings(), database=database, pluggy=pluggy)
 
 
 @pytest_asyncio.fixture
-async def app(
-    database: Database, fake_pluggy: FakePluggy, worker_runtime: runtime.Runtime
-) -> AsyncIterator[FastAPI]:
+async def app(database: Database, fake_pluggy: FakePluggy) -> AsyncIterator[FastAPI]:
     """Banking's app on clean tables, its Pluggy faked at the HTTP boundary."""
     application = create_app(pluggy_transport=httpx.MockTransport(fake_pluggy))
     async with LifespanManager(application):
@@ -100,7 +99,7 @@ def token_for(company_id: uuid.UUID, role: str = "owner") -> dict[str, str]:
 
 
 async def deliver_pluggy_event(
-    database: Database,
+    runtime: Runtime,
     event_type: str,
     data: dict[str, Any],
     *,
@@ -116,12 +115,14 @@ async def deliver_pluggy_event(
         received_at=utcnow(),
         data=payload,
     )
-    await fetching_dispatcher(database, InboxEvent, "banking.pluggy", pluggy_events)(envelope)
+    await fetching_dispatcher(runtime, InboxEvent, "banking.pluggy", pluggy_events)(envelope)
     return envelope
 
 
-async def deliver(database: Database, envelope: EventEnvelope, queue: str, registry: Any) -> None:
-    await inbox_dispatcher(database, InboxEvent, queue, registry)(envelope)
+async def deliver(
+    runtime: Runtime, envelope: EventEnvelope, queue: str, registry: HandlerRegistry[Runtime]
+) -> None:
+    await inbox_dispatcher(runtime, InboxEvent, queue, registry)(envelope)
 
 
 async def outbox(database: Database, routing_key: str) -> list[dict[str, Any]]:
@@ -135,10 +136,11 @@ async def outbox(database: Database, routing_key: str) -> list[dict[str, Any]]:
         return [EventEnvelope.model_validate_json(row.body).model_dump(mode="json") for row in rows]
 
 
-async def run_queued_syncs(database: Database) -> int:
+async def run_queued_syncs(runtime: Runtime) -> int:
     """Deliver every queued `banking.sync.requested` message to the sync-jobs consumer, as the
     outbox relay and the broker would; returns how many ran."""
-    dispatch = sync_job_runner(database)
+    database = runtime.database
+    dispatch = sync_job_runner(runtime)
     delivered = 0
     while True:
         async with database.transaction() as session:

@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.testing import outcome, send_json
 
@@ -35,7 +36,7 @@ def cursor_of(payload: Any) -> str:
 
 @pytest_asyncio.fixture
 async def company(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> tuple[uuid.UUID, dict[str, Any]]:
     """A company with a bank and five synced transactions; returns it and its item."""
     company_id = uuid.uuid4()
@@ -45,7 +46,7 @@ async def company(
     fake_pluggy.add_transactions(
         pluggy_account, 2, description="Salário", transaction_type="CREDIT", amount="900.00"
     )
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     return company_id, item
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.testing import outcome, send_json
 
@@ -158,7 +159,10 @@ async def test_a_malformed_mandate_is_refused_before_pluggy_is_asked(
 
 @pytest.mark.asyncio
 async def test_a_malformed_cycle_payment_is_refused_before_pluggy_is_asked(
-    lenient_client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    lenient_client: httpx.AsyncClient,
+    fake_pluggy: FakePluggy,
+    database: Database,
 ) -> None:
     headers = token_for(uuid.uuid4())
     mandate = await lenient_client.post(
@@ -167,7 +171,7 @@ async def test_a_malformed_cycle_payment_is_refused_before_pluggy_is_asked(
     [request_id] = fake_pluggy.payment_requests
     fake_pluggy.set_payment_request_status(request_id, "AUTHORIZED")
     await deliver_pluggy_event(
-        database, "payment_request/updated", {"paymentRequestId": request_id}
+        worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
     )
     when = (date.today() + timedelta(days=5)).isoformat()
     cases: dict[str, Any] = {

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from banking import commands
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.errors import NotFound
 
@@ -17,11 +18,11 @@ from .pluggy_fake import FakePluggy
 
 @pytest.mark.asyncio
 async def test_sync_account_syncs_now_and_reports_what_changed(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 3)
     account_id = uuid.UUID(connected["accounts"][0]["id"])
 

@@ -15,6 +15,7 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.testing import send_json
 
@@ -128,13 +129,13 @@ def assert_answered(response: httpx.Response) -> None:
 
 @pytest_asyncio.fixture
 async def company(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> tuple[uuid.UUID, str, str]:
     """A company with a synced transaction and a rule: it, the transaction's id and the rule's."""
     company_id = uuid.uuid4()
     await connect_bank(client, fake_pluggy, company_id)
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 3, merchant="Uber")
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     headers = token_for(company_id)
     listed = await client.get("/api/banking/transactions/", headers=headers)
     rule = await client.post(

@@ -17,10 +17,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from banking import runtime
+from banking.config import get_settings
 from banking.items.service import reconcile_unheard
 from banking.main import create_app
 from banking.pluggy import PluggyClient
+from banking.runtime import Runtime
 from banking.transactions.models import Transaction
 from finhub_shared.db import Database
 
@@ -68,7 +69,6 @@ async def pluggy(watched_pluggy: httpx.MockTransport) -> AsyncIterator[PluggyCli
 async def app(
     database: Database,
     watched_pluggy: httpx.MockTransport,
-    worker_runtime: runtime.Runtime,
 ) -> AsyncIterator[FastAPI]:
     """Banking's app, its database connections named banking-api, its Pluggy watched."""
     application = create_app(pluggy_transport=watched_pluggy)
@@ -85,6 +85,12 @@ async def worker_database(
     worker = Database(migrated_database, application_name="banking-worker")
     yield worker
     await worker.dispose()
+
+
+@pytest.fixture
+def worker_runtime(worker_database: Database, pluggy: PluggyClient) -> Runtime:
+    """The worker's runtime: its connections named banking-worker, its Pluggy watched."""
+    return Runtime(settings=get_settings(), database=worker_database, pluggy=pluggy)
 
 
 @pytest.mark.asyncio
@@ -129,6 +135,7 @@ async def test_creating_a_pix_payment_holds_no_transaction_while_pluggy_is_calle
 
 @pytest.mark.asyncio
 async def test_a_mandates_routes_hold_no_transaction_while_pluggy_is_called(
+    worker_runtime: Runtime,
     client: httpx.AsyncClient,
     fake_pluggy: FakePluggy,
     worker_database: Database,
@@ -150,7 +157,7 @@ async def test_a_mandates_routes_hold_no_transaction_while_pluggy_is_called(
     [request_id] = fake_pluggy.payment_requests
     fake_pluggy.set_payment_request_status(request_id, "AUTHORIZED")
     await deliver_pluggy_event(
-        worker_database, "payment_request/updated", {"paymentRequestId": request_id}
+        worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
     )
 
     cycle = await client.post(
@@ -174,6 +181,7 @@ async def test_a_mandates_routes_hold_no_transaction_while_pluggy_is_called(
 
 @pytest.mark.asyncio
 async def test_transactions_updated_holds_no_transaction_while_pluggy_is_called(
+    worker_runtime: Runtime,
     client: httpx.AsyncClient,
     fake_pluggy: FakePluggy,
     worker_database: Database,
@@ -182,11 +190,11 @@ async def test_transactions_updated_holds_no_transaction_while_pluggy_is_called(
     connected = await connect_bank(client, fake_pluggy, uuid.uuid4())
     account_id = next(iter(fake_pluggy.accounts))
     [changed] = fake_pluggy.add_transactions(account_id, 1, created_at=now() - timedelta(days=1))
-    await run_queued_syncs(worker_database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.update_transaction(account_id, changed["id"], description="PIX RECEBIDO Cliente")
 
     await deliver_pluggy_event(
-        worker_database,
+        worker_runtime,
         "transactions/updated",
         {
             "itemId": connected["pluggy_item_id"],
@@ -207,6 +215,7 @@ async def test_transactions_updated_holds_no_transaction_while_pluggy_is_called(
 
 @pytest.mark.asyncio
 async def test_item_updated_holds_no_transaction_while_pluggy_is_called(
+    worker_runtime: Runtime,
     client: httpx.AsyncClient,
     fake_pluggy: FakePluggy,
     worker_database: Database,
@@ -223,7 +232,7 @@ async def test_item_updated_holds_no_transaction_while_pluggy_is_called(
     )
 
     await deliver_pluggy_event(
-        worker_database, "item/updated", {"itemId": connected["pluggy_item_id"]}
+        worker_runtime, "item/updated", {"itemId": connected["pluggy_item_id"]}
     )
 
     shown = await client.get(f"/api/banking/items/{connected['id']}", headers=token_for(company_id))
@@ -236,7 +245,7 @@ async def test_reconciling_unheard_items_holds_no_transaction_while_pluggy_is_ca
     client: httpx.AsyncClient,
     fake_pluggy: FakePluggy,
     worker_database: Database,
-    worker_runtime: runtime.Runtime,
+    worker_runtime: Runtime,
     spanned: list[str],
 ) -> None:
     company_id, moment = uuid.uuid4(), now()

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from banking import main
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.testing import outcome
 
@@ -221,13 +222,16 @@ async def test_deleting_a_connection_while_pluggy_fails_keeps_it_and_its_data(
 
 @pytest.mark.asyncio
 async def test_routes_that_need_pluggys_categories_while_pluggy_fails(
-    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database
+    worker_runtime: Runtime,
+    lenient_client: httpx.AsyncClient,
+    fake_pluggy: FlakyPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
     await connect_bank(lenient_client, fake_pluggy, company_id)
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 1)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     [transaction] = (
         await lenient_client.get("/api/banking/transactions/", headers=headers)
     ).json()["results"]
@@ -282,7 +286,10 @@ async def test_a_pix_payment_while_pluggy_fails_is_not_stored(
 
 @pytest.mark.asyncio
 async def test_automatic_pix_while_pluggy_fails(
-    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database
+    worker_runtime: Runtime,
+    lenient_client: httpx.AsyncClient,
+    fake_pluggy: FlakyPluggy,
+    database: Database,
 ) -> None:
     headers = token_for(uuid.uuid4())
     when = (date.today() + timedelta(days=5)).isoformat()
@@ -309,7 +316,7 @@ async def test_automatic_pix_while_pluggy_fails(
     [request_id] = fake_pluggy.payment_requests
     fake_pluggy.set_payment_request_status(request_id, "AUTHORIZED")
     await deliver_pluggy_event(
-        database, "payment_request/updated", {"paymentRequestId": request_id}
+        worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
     )
     base = f"/api/banking/pix/automatic/{mandate['id']}"
 

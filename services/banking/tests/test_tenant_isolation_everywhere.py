@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.testing import outcome
 
@@ -61,7 +62,7 @@ BODIES: dict[tuple[str, str], Any] = {
 
 @pytest_asyncio.fixture
 async def owner(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> tuple[uuid.UUID, dict[str, str]]:
     """A company with one of everything that has an id; returns it and those ids."""
     company_id = uuid.uuid4()
@@ -69,7 +70,7 @@ async def owner(
     item = await connect_bank(client, fake_pluggy, company_id)
     [queued] = await outbox(database, "banking.sync.requested")
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 1)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     transactions = await client.get("/api/banking/transactions/", headers=headers)
     rule = await client.post(
         "/api/banking/rules/",
@@ -94,7 +95,7 @@ async def owner(
     request_id = list(fake_pluggy.payment_requests)[-1]  # the mandate's
     fake_pluggy.set_payment_request_status(request_id, "AUTHORIZED")
     await deliver_pluggy_event(
-        database, "payment_request/updated", {"paymentRequestId": request_id}
+        worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
     )
     cycle = await client.post(
         f"/api/banking/pix/automatic/{mandate.json()['id']}/payments/",

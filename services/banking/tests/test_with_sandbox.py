@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +16,11 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from banking import jobs, runtime
+from banking import jobs
 from banking.config import get_settings
 from banking.main import create_app
 from banking.pluggy import PluggyClient
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 from provider_sandbox.pluggy.testing import Pluggy, running_pluggy
 from provider_sandbox.pluggy.transactions.catalog import LANDLORDS
@@ -41,7 +43,7 @@ async def sandbox(running_sandbox: Pluggy) -> Pluggy:
 
 
 @pytest_asyncio.fixture
-async def sandbox_runtime(sandbox: Pluggy) -> AsyncIterator[runtime.Runtime]:
+async def sandbox_runtime(database: Database, sandbox: Pluggy) -> AsyncIterator[Runtime]:
     """The worker's runtime, its Pluggy being the sandbox."""
     settings = get_settings()
     pluggy = PluggyClient(
@@ -51,15 +53,12 @@ async def sandbox_runtime(sandbox: Pluggy) -> AsyncIterator[runtime.Runtime]:
         retry=FAST_RETRIES,
         transport=httpx.ASGITransport(app=sandbox.app),
     )
-    with runtime.installed(runtime.Runtime(settings=settings, pluggy=pluggy)) as installed:
-        yield installed
+    yield Runtime(settings=settings, database=database, pluggy=pluggy)
     await pluggy.aclose()
 
 
 @pytest_asyncio.fixture
-async def banking_app(
-    database: Database, sandbox: Pluggy, sandbox_runtime: runtime.Runtime
-) -> AsyncIterator[FastAPI]:
+async def banking_app(database: Database, sandbox: Pluggy) -> AsyncIterator[FastAPI]:
     application = create_app(pluggy_transport=httpx.ASGITransport(app=sandbox.app))
     async with LifespanManager(application):
         yield application
@@ -75,22 +74,22 @@ async def banking(banking_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 class Webhooks:
     """Hands the sandbox's webhooks to banking's consumer, each once, in delivery order."""
 
-    def __init__(self, sandbox: Pluggy, database: Database) -> None:
-        self._sandbox, self._database, self._delivered = sandbox, database, 0
+    def __init__(self, sandbox: Pluggy, runtime: Runtime) -> None:
+        self._sandbox, self._runtime, self._delivered = sandbox, runtime, 0
 
     async def deliver(self) -> list[str]:
         payloads = (await self._sandbox.events())[self._delivered :]
         self._delivered += len(payloads)
         for payload in payloads:
             await deliver_pluggy_event(
-                self._database, payload["event"], payload, event_id=payload["eventId"]
+                self._runtime, payload["event"], payload, event_id=payload["eventId"]
             )
         return [payload["event"] for payload in payloads]
 
 
 @pytest.fixture
-def webhooks(sandbox: Pluggy, database: Database) -> Webhooks:
-    return Webhooks(sandbox, database)
+def webhooks(sandbox: Pluggy, sandbox_runtime: Runtime) -> Webhooks:
+    return Webhooks(sandbox, sandbox_runtime)
 
 
 async def callback(
@@ -106,7 +105,11 @@ async def callback(
 
 @pytest.mark.asyncio
 async def test_connect_answer_mfa_and_sync_against_the_sandbox(
-    banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks, database: Database
+    sandbox_runtime: Runtime,
+    banking: httpx.AsyncClient,
+    sandbox: Pluggy,
+    webhooks: Webhooks,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
@@ -132,7 +135,7 @@ async def test_connect_answer_mfa_and_sync_against_the_sandbox(
     await sandbox.advance(minutes=1)
     delivered = await webhooks.deliver()
     assert "item/created" in delivered or "item/updated" in delivered
-    assert await run_queued_syncs(database) >= 1
+    assert await run_queued_syncs(sandbox_runtime) >= 1
 
     [item] = (await banking.get("/api/banking/items/", headers=headers)).json()
     assert (item["status"], item["next_action"]["action"]) == ("UPDATED", "none")
@@ -316,28 +319,25 @@ async def test_a_payment_that_is_not_scheduled_cannot_be_cancelled(
     assert (refused.status_code, refused.json()["code"]) == (409, "payment_not_cancellable")
 
 
-async def refresh_catalogue(
-    database: Database, sandbox_runtime: runtime.Runtime, *, sandbox_connectors: bool
-) -> None:
+async def refresh_catalogue(sandbox_runtime: Runtime, *, sandbox_connectors: bool) -> None:
     """The worker's catalogue job, with or without Pluggy's sandbox connectors."""
     settings = sandbox_runtime.settings.model_copy(
         update={"pluggy_sandbox_connectors": sandbox_connectors}
     )
-    with runtime.installed(runtime.Runtime(settings=settings, pluggy=sandbox_runtime.pluggy)):
-        await jobs.refresh_connector_catalogue(database)
+    await jobs.refresh_connector_catalogue(replace(sandbox_runtime, settings=settings))
 
 
 @pytest.mark.asyncio
 async def test_the_connector_list_shows_every_bank_pluggy_offers_with_its_health(
     banking: httpx.AsyncClient,
     sandbox: Pluggy,
-    sandbox_runtime: runtime.Runtime,
+    sandbox_runtime: Runtime,
     database: Database,
 ) -> None:
     offline = await sandbox.http.post("/_sandbox/connectors/207/health", json={"status": "OFFLINE"})
     assert offline.status_code == 200, offline.text
 
-    await refresh_catalogue(database, sandbox_runtime, sandbox_connectors=False)
+    await refresh_catalogue(sandbox_runtime, sandbox_connectors=False)
 
     headers = token_for(uuid.uuid4())
     listed = (await banking.get("/api/banking/connectors/", headers=headers)).json()
@@ -357,9 +357,9 @@ async def test_the_connector_list_shows_every_bank_pluggy_offers_with_its_health
 
 @pytest.mark.asyncio
 async def test_sandbox_connectors_are_listed_when_configured(
-    banking: httpx.AsyncClient, sandbox_runtime: runtime.Runtime, database: Database
+    banking: httpx.AsyncClient, sandbox_runtime: Runtime, database: Database
 ) -> None:
-    await refresh_catalogue(database, sandbox_runtime, sandbox_connectors=True)
+    await refresh_catalogue(sandbox_runtime, sandbox_connectors=True)
 
     listed = await banking.get("/api/banking/connectors/", headers=token_for(uuid.uuid4()))
     assert "Pluggy Bank" in {connector["name"] for connector in listed.json()}
@@ -377,14 +377,18 @@ async def test_the_connector_list_refuses_filters_it_does_not_know(
 
 @pytest.mark.asyncio
 async def test_the_dashboard_finds_the_rent_and_subscriptions_of_a_sandbox_bank(
-    banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks, database: Database
+    sandbox_runtime: Runtime,
+    banking: httpx.AsyncClient,
+    sandbox: Pluggy,
+    webhooks: Webhooks,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     item_id = await sandbox.create_item(clientUserId=str(company_id))
     await sandbox.advance(minutes=1)
     await callback(banking, company_id, item_id)
     await webhooks.deliver()
-    await run_queued_syncs(database)
+    await run_queued_syncs(sandbox_runtime)
 
     summary = await banking.get("/api/banking/summary/", headers=token_for(company_id))
 
@@ -397,7 +401,11 @@ async def test_the_dashboard_finds_the_rent_and_subscriptions_of_a_sandbox_bank(
 
 @pytest.mark.asyncio
 async def test_a_consent_revoked_at_the_bank_closes_the_connection_and_deletes_its_data(
-    banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks, database: Database
+    sandbox_runtime: Runtime,
+    banking: httpx.AsyncClient,
+    sandbox: Pluggy,
+    webhooks: Webhooks,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
@@ -405,7 +413,7 @@ async def test_a_consent_revoked_at_the_bank_closes_the_connection_and_deletes_i
     await sandbox.advance(minutes=1)
     await callback(banking, company_id, item_id)
     await webhooks.deliver()
-    await run_queued_syncs(database)
+    await run_queued_syncs(sandbox_runtime)
     assert (await banking.get("/api/banking/transactions/", headers=headers)).json()["results"]
 
     [consent] = (await sandbox.http.get("/consents", params={"itemId": item_id})).json()["results"]

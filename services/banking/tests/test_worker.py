@@ -12,6 +12,7 @@ import pytest
 
 from banking.consumer import SUBSCRIPTIONS
 from banking.database import InboxEvent, OutboxMessage
+from banking.runtime import Runtime
 from finhub_shared.bus import Consumer, Publisher
 from finhub_shared.db import Database
 from finhub_shared.outbox import OutboxRelay
@@ -24,14 +25,17 @@ from .pluggy_fake import FakePluggy
 
 @pytest.mark.asyncio
 async def test_a_requested_sync_is_run_by_the_worker_through_rabbitmq(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    client: httpx.AsyncClient,
+    fake_pluggy: FakePluggy,
+    database: Database,
+    worker_runtime: Runtime,
 ) -> None:
     amqp_url = os.environ["AMQP_URL"]
     [sync_jobs] = [s for s in SUBSCRIPTIONS if s.queue.name == "banking.sync-jobs"]
     consumer = Consumer(
         amqp_url,
         sync_jobs.queue,
-        message_handler(sync_jobs, database, InboxEvent),
+        message_handler(sync_jobs, worker_runtime, InboxEvent),
     )
     publisher = Publisher(amqp_url)
     await consumer.start()

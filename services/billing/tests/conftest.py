@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import respx
+import stripe
 
 import billing.consumer  # noqa: F401 - registers every Stripe and usage handler
 from billing.config import get_settings
@@ -13,6 +14,8 @@ from billing.database import InboxEvent
 from billing.main import create_app
 from billing.models import Base
 from billing.registries import stripe_events
+from billing.runtime import Runtime
+from billing.stripe_api import open_stripe_client
 from finhub_shared.db import Database
 from finhub_shared.inbox import inbox_dispatcher
 from finhub_shared.testing import ServiceUnderTest, table_row_counts
@@ -52,13 +55,29 @@ async def worker_database(
     await worker.dispose()
 
 
+@pytest_asyncio.fixture
+async def stripe_client() -> AsyncIterator[stripe.StripeClient]:
+    """The worker's Stripe client, aimed at STRIPE_API_BASE (faked by `fake_stripe`)."""
+    async with open_stripe_client(get_settings()) as client:
+        yield client
+
+
 @pytest.fixture
-def deliver(database: Database) -> Deliver:
+def worker_runtime(database: Database, stripe_client: stripe.StripeClient) -> Runtime:
+    """The runtime billing's worker builds, on the test's database."""
+    return Runtime(settings=get_settings(), database=database, stripe=stripe_client)
+
+
+@pytest.fixture
+def deliver(database: Database, stripe_client: stripe.StripeClient) -> Deliver:
     """Deliver a Stripe event as the worker does: through the inbox, in one transaction."""
-    dispatch = inbox_dispatcher(database, InboxEvent, "billing.stripe", stripe_events)
 
     async def deliver_event(stripe_event: dict[str, Any]) -> None:
-        await dispatch(envelope(stripe_event))
+        # The settings as they are now: a test may switch one on after this fixture is made.
+        runtime = Runtime(settings=get_settings(), database=database, stripe=stripe_client)
+        await inbox_dispatcher(runtime, InboxEvent, "billing.stripe", stripe_events)(
+            envelope(stripe_event)
+        )
 
     return deliver_event
 

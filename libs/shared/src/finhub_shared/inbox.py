@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, Protocol, TypeVar
 
 import structlog
 from sqlalchemy import DateTime, String, func
@@ -17,14 +17,24 @@ from finhub_shared.events import EventEnvelope
 
 log = structlog.get_logger(__name__)
 
-EventHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
+
+class HandlerRuntime(Protocol):
+    """What a dispatcher needs of the runtime it hands its handlers: the worker's database."""
+
+    @property
+    def database(self) -> Database: ...
+
+
+RuntimeT = TypeVar("RuntimeT", bound=HandlerRuntime)
+HandlerT = TypeVar("HandlerT")
+
+EventHandler = Callable[[AsyncSession, EventEnvelope, RuntimeT], Awaitable[None]]
 Outcome = Literal["handled", "ignored"]
 # What a fetching handler stores, applied in the transaction that writes the inbox row.
 Effect = Callable[[AsyncSession], Awaitable[None]]
-# Reads in short transactions of its own and calls a provider with none open; returns the
-# effect to store, or None when there is nothing to store.
-FetchingHandler = Callable[[Database, EventEnvelope], Awaitable[Effect | None]]
-HandlerT = TypeVar("HandlerT", EventHandler, FetchingHandler)
+# Reads in short transactions of its own (on the runtime's database) and calls a provider with
+# none open; returns the effect to store, or None when there is nothing to store.
+FetchingHandler = Callable[[RuntimeT, EventEnvelope], Awaitable[Effect | None]]
 
 
 class InboxEventMixin:
@@ -68,11 +78,11 @@ class Registry(Generic[HandlerT]):
         return frozenset(self._handlers)
 
 
-class HandlerRegistry(Registry[EventHandler]):
+class HandlerRegistry(Registry[EventHandler[RuntimeT]]):
     """Handlers that run inside the inbox's transaction (they call no provider)."""
 
 
-class FetchingRegistry(Registry[FetchingHandler]):
+class FetchingRegistry(Registry[FetchingHandler[RuntimeT]]):
     """Handlers that call a provider: no transaction is open during the call, and the effect
     they return is stored with the inbox row (see `fetching_dispatcher`)."""
 
@@ -101,12 +111,13 @@ async def claim(
 
 
 def inbox_dispatcher(
-    database: Database,
+    runtime: RuntimeT,
     inbox_model: type[InboxEventMixin],
     consumer: str,
-    registry: HandlerRegistry,
+    registry: HandlerRegistry[RuntimeT],
 ) -> Callable[[EventEnvelope], Awaitable[None]]:
     """A bus message handler: one transaction holding the inbox row and the handler's effect."""
+    database = runtime.database
 
     async def dispatch(envelope: EventEnvelope) -> None:
         handler = registry.handler_for(envelope.type)
@@ -118,21 +129,22 @@ def inbox_dispatcher(
             if handler is None:
                 log.info("event_ignored")
                 return
-            await handler(session, envelope)
+            await handler(session, envelope, runtime)
         log.info("event_handled")
 
     return dispatch
 
 
 def fetching_dispatcher(
-    database: Database,
+    runtime: RuntimeT,
     inbox_model: type[InboxEventMixin],
     consumer: str,
-    registry: FetchingRegistry,
+    registry: FetchingRegistry[RuntimeT],
 ) -> Callable[[EventEnvelope], Awaitable[None]]:
     """A bus message handler for events whose handling calls a provider: skip what the inbox
     holds, fetch with no transaction open, then the inbox row and the effect in one transaction.
     A redelivery after a crash fetches and applies again; one after the commit does nothing."""
+    database = runtime.database
 
     async def dispatch(envelope: EventEnvelope) -> None:
         if await _already_claimed(database, inbox_model, consumer, envelope.id):
@@ -140,7 +152,7 @@ def fetching_dispatcher(
             return
         handler = registry.handler_for(envelope.type)
         outcome: Outcome = "handled" if handler else "ignored"
-        effect = await handler(database, envelope) if handler else None
+        effect = await handler(runtime, envelope) if handler else None
         async with database.transaction() as session:
             if not await claim(session, inbox_model, consumer, envelope, outcome):
                 log.info("event_already_handled")

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import Generic, Protocol, TypeVar
 
 import structlog
 import uvicorn
@@ -25,6 +26,7 @@ from finhub_shared.db import Database
 from finhub_shared.inbox import (
     FetchingRegistry,
     HandlerRegistry,
+    HandlerRuntime,
     InboxEventMixin,
     fetching_dispatcher,
     inbox_dispatcher,
@@ -56,50 +58,69 @@ CONNECTIONS_KEPT_FOR_TASKS = 2
 BACKLOG_QUERY_SECONDS = 2.0
 
 
+class WorkerRuntime(HandlerRuntime, Protocol):
+    """What a service's worker builds once and hands to every handler and job: its settings,
+    its database and its provider clients (each service's `runtime.Runtime`)."""
+
+    @property
+    def settings(self) -> ServiceSettings: ...
+
+
+RuntimeT = TypeVar("RuntimeT", bound=WorkerRuntime)
+
+
 @dataclass(frozen=True)
-class Subscription:
+class Subscription(Generic[RuntimeT]):
     """A queue this service consumes, and the handlers of the events it carries.
 
     A HandlerRegistry's handlers run inside the inbox's transaction; a FetchingRegistry's call
     their provider first, with none open (`fetching_dispatcher`). A queue whose handling must
     commit as it goes (long work with provider calls between commits) gives `own_transactions`
-    instead: made with the worker's database, a handler idempotent by itself. A handler still
+    instead: made with the worker's runtime, a handler idempotent by itself. A handler still
     running after `handler_time_limit_seconds` is cut short and its message retried.
     """
 
     queue: ConsumerQueue
-    registry: HandlerRegistry | FetchingRegistry = field(default_factory=HandlerRegistry)
-    own_transactions: Callable[[Database], MessageHandler] | None = None
+    registry: HandlerRegistry[RuntimeT] | FetchingRegistry[RuntimeT] = field(
+        default_factory=HandlerRegistry
+    )
+    own_transactions: Callable[[RuntimeT], MessageHandler] | None = None
     handler_time_limit_seconds: float = HANDLER_TIME_LIMIT_SECONDS
 
 
 @dataclass(frozen=True)
-class PeriodicJob:
+class PeriodicJob(Generic[RuntimeT]):
     """Work repeated every `every_seconds` (dunning, trial expiry, retention...)."""
 
     name: str
     every_seconds: float
-    run: Callable[[Database], Awaitable[None]]
+    run: Callable[[RuntimeT], Awaitable[None]]
+
+
+def worker_database(service: str, database_url: str, settings: ServiceSettings) -> Database:
+    """The database a worker's runtime holds; `run_worker` disposes of it when it stops."""
+    return Database(
+        database_url, application_name=f"{service}-worker", pool_size=settings.database_pool_size
+    )
 
 
 async def run_worker(
     *,
     service: str,
-    settings: ServiceSettings,
-    database_url: str,
+    runtime: RuntimeT,
     outbox_model: type[OutboxMessageMixin],
     inbox_model: type[InboxEventMixin] | None = None,
-    subscriptions: Sequence[Subscription] = (),
-    jobs: Sequence[PeriodicJob] = (),
+    subscriptions: Sequence[Subscription[RuntimeT]] = (),
+    jobs: Sequence[PeriodicJob[RuntimeT]] = (),
 ) -> None:
-    """Run until SIGINT or SIGTERM, then stop taking messages and finish what is in flight."""
+    """Run until SIGINT or SIGTERM, then stop taking messages and finish what is in flight.
+
+    The runtime's database is the worker's: it is disposed of when the worker stops."""
+    settings, database = runtime.settings, runtime.database
     configure_logging(service, settings.log_level, json=settings.log_json)
-    database = Database(
-        database_url, application_name=f"{service}-worker", pool_size=settings.database_pool_size
-    )
     publisher = Publisher(settings.amqp_url.get_secret_value())
     supervisor = Supervisor()
-    consumers = _consumers(settings, database, inbox_model, subscriptions)
+    consumers = _consumers(runtime, inbox_model, subscriptions)
     checks = _readiness_checks(database, publisher, consumers, supervisor)
     backlog = partial(_refresh_backlog, database, outbox_model)
     async with _health_server(settings.worker_metrics_port, checks, supervisor, backlog):
@@ -108,7 +129,7 @@ async def run_worker(
         supervisor.start("outbox-relay", relay.run, window_seconds=RELAY_WINDOW_SECONDS)
         for job in (*jobs, _outbox_maintenance(outbox_model)):
             window = job.every_seconds + JOB_TIME_LIMIT_SECONDS
-            supervisor.start(job.name, partial(_repeat, job, database), window_seconds=window)
+            supervisor.start(job.name, partial(_repeat, job, runtime), window_seconds=window)
         supervisor.watch()
         for consumer in consumers:
             await consumer.start()
@@ -125,21 +146,21 @@ async def run_worker(
 
 
 def _consumers(
-    settings: ServiceSettings,
-    database: Database,
+    runtime: RuntimeT,
     inbox_model: type[InboxEventMixin] | None,
-    subscriptions: Sequence[Subscription],
+    subscriptions: Sequence[Subscription[RuntimeT]],
 ) -> list[Consumer]:
     if not subscriptions:
         return []
     if inbox_model is None:
         raise ValueError("a worker that consumes needs an inbox table")
+    settings = runtime.settings
     prefetch = consumer_prefetch(settings, len(subscriptions))
     return [
         Consumer(
             settings.amqp_url.get_secret_value(),
             subscription.queue,
-            message_handler(subscription, database, inbox_model),
+            message_handler(subscription, runtime, inbox_model),
             prefetch=prefetch,
             handler_time_limit_seconds=subscription.handler_time_limit_seconds,
         )
@@ -155,29 +176,29 @@ def consumer_prefetch(settings: ServiceSettings, consumers: int) -> int:
 
 
 def message_handler(
-    subscription: Subscription, database: Database, inbox_model: type[InboxEventMixin]
+    subscription: Subscription[RuntimeT], runtime: RuntimeT, inbox_model: type[InboxEventMixin]
 ) -> MessageHandler:
     """What handles each message of the subscription's queue."""
     if subscription.own_transactions is not None:
-        return subscription.own_transactions(database)
+        return subscription.own_transactions(runtime)
     registry, consumer = subscription.registry, subscription.queue.name
     if isinstance(registry, FetchingRegistry):
-        return fetching_dispatcher(database, inbox_model, consumer, registry)
-    return inbox_dispatcher(database, inbox_model, consumer, registry)
+        return fetching_dispatcher(runtime, inbox_model, consumer, registry)
+    return inbox_dispatcher(runtime, inbox_model, consumer, registry)
 
 
-def _outbox_maintenance(outbox_model: type[OutboxMessageMixin]) -> PeriodicJob:
-    async def maintain(database: Database) -> None:
-        await prune_published(database, outbox_model, PUBLISHED_OUTBOX_KEPT)
-        await vacuum(database, outbox_model)
+def _outbox_maintenance(outbox_model: type[OutboxMessageMixin]) -> PeriodicJob[RuntimeT]:
+    async def maintain(runtime: RuntimeT) -> None:
+        await prune_published(runtime.database, outbox_model, PUBLISHED_OUTBOX_KEPT)
+        await vacuum(runtime.database, outbox_model)
 
     return PeriodicJob("outbox-maintenance", OUTBOX_MAINTENANCE_SECONDS, maintain)
 
 
-async def _repeat(job: PeriodicJob, database: Database, heartbeat: Heartbeat) -> None:
+async def _repeat(job: PeriodicJob[RuntimeT], runtime: RuntimeT, heartbeat: Heartbeat) -> None:
     while not heartbeat.stopping.is_set():
         async with asyncio.timeout(JOB_TIME_LIMIT_SECONDS):
-            await job.run(database)
+            await job.run(runtime)
         heartbeat.beat()
         await heartbeat.pause(job.every_seconds)
 

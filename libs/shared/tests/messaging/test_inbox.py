@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -15,11 +16,18 @@ from finhub_shared.inbox import HandlerRegistry, inbox_dispatcher
 from .conftest import Effect, InboxEvent
 
 
-def registry_recording_effects(delay: float = 0.0) -> HandlerRegistry:
-    registry = HandlerRegistry()
+@dataclass(frozen=True)
+class Runtime:
+    """What a worker hands its handlers; these need nothing but the database."""
+
+    database: Database
+
+
+def registry_recording_effects(delay: float = 0.0) -> HandlerRegistry[Runtime]:
+    registry: HandlerRegistry[Runtime] = HandlerRegistry()
 
     @registry.on("plan.changed")
-    async def record(session: AsyncSession, envelope: EventEnvelope) -> None:
+    async def record(session: AsyncSession, envelope: EventEnvelope, runtime: Runtime) -> None:
         await session.execute(insert(Effect).values(event_id=envelope.id))
         await asyncio.sleep(delay)
 
@@ -39,7 +47,9 @@ async def inbox_outcomes(database: Database) -> list[tuple[str, str]]:
 
 @pytest.mark.asyncio
 async def test_a_redelivered_event_has_its_effect_once(database: Database) -> None:
-    dispatch = inbox_dispatcher(database, InboxEvent, "billing.test", registry_recording_effects())
+    dispatch = inbox_dispatcher(
+        Runtime(database), InboxEvent, "billing.test", registry_recording_effects()
+    )
     envelope = new_event("billing", "plan.changed", {})
 
     await dispatch(envelope)
@@ -52,7 +62,7 @@ async def test_a_redelivered_event_has_its_effect_once(database: Database) -> No
 @pytest.mark.asyncio
 async def test_concurrent_deliveries_of_one_event_have_one_effect(database: Database) -> None:
     dispatch = inbox_dispatcher(
-        database, InboxEvent, "billing.test", registry_recording_effects(delay=0.2)
+        Runtime(database), InboxEvent, "billing.test", registry_recording_effects(delay=0.2)
     )
     envelope = new_event("billing", "plan.changed", {})
 
@@ -65,16 +75,19 @@ async def test_concurrent_deliveries_of_one_event_have_one_effect(database: Data
 async def test_each_consumer_handles_the_event_once_for_itself(database: Database) -> None:
     registry = registry_recording_effects()
     envelope = new_event("billing", "plan.changed", {})
+    runtime = Runtime(database)
 
-    await inbox_dispatcher(database, InboxEvent, "banking.entitlements", registry)(envelope)
-    await inbox_dispatcher(database, InboxEvent, "banking.sync-jobs", registry)(envelope)
+    await inbox_dispatcher(runtime, InboxEvent, "banking.entitlements", registry)(envelope)
+    await inbox_dispatcher(runtime, InboxEvent, "banking.sync-jobs", registry)(envelope)
 
     assert await effect_count(database) == 2
 
 
 @pytest.mark.asyncio
 async def test_an_event_without_handler_is_recorded_as_ignored(database: Database) -> None:
-    dispatch = inbox_dispatcher(database, InboxEvent, "billing.test", registry_recording_effects())
+    dispatch = inbox_dispatcher(
+        Runtime(database), InboxEvent, "billing.test", registry_recording_effects()
+    )
 
     await dispatch(new_event("billing", "something.unknown", {}))
 
@@ -86,18 +99,20 @@ async def test_an_event_without_handler_is_recorded_as_ignored(database: Databas
 async def test_a_failing_handler_leaves_no_trace_so_the_retry_runs_it_again(
     database: Database,
 ) -> None:
-    registry = HandlerRegistry()
+    registry: HandlerRegistry[Runtime] = HandlerRegistry()
     attempts = 0
 
     @registry.on("plan.changed")
-    async def fail_first_time(session: AsyncSession, envelope: EventEnvelope) -> None:
+    async def fail_first_time(
+        session: AsyncSession, envelope: EventEnvelope, runtime: Runtime
+    ) -> None:
         nonlocal attempts
         attempts += 1
         await session.execute(insert(Effect).values(event_id=envelope.id))
         if attempts == 1:
             raise ConnectionError("provider timed out")
 
-    dispatch = inbox_dispatcher(database, InboxEvent, "billing.test", registry)
+    dispatch = inbox_dispatcher(Runtime(database), InboxEvent, "billing.test", registry)
     envelope = new_event("billing", "plan.changed", {})
 
     with pytest.raises(ConnectionError):

@@ -48,7 +48,7 @@ async def opened(
         transport=pluggy_transport,
     )
     try:
-        yield database, runtime.Runtime(settings=settings, pluggy=pluggy)
+        yield database, runtime.Runtime(settings=settings, database=database, pluggy=pluggy)
     finally:
         await pluggy.aclose()
         await database.dispose()

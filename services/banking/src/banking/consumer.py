@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from banking import runtime
 from banking.config import get_settings
 from banking.connectors import handlers as connector_handlers
 from banking.database import InboxEvent, OutboxMessage
@@ -12,9 +11,10 @@ from banking.jobs import periodic_jobs
 from banking.pix import handlers as pix_handlers
 from banking.pluggy import BACKGROUND_RETRY, PluggyClient
 from banking.registries import entitlement_events, pluggy_events
+from banking.runtime import Runtime
 from banking.sync import handlers as sync_handlers
 from finhub_shared.bus import ConsumerQueue
-from finhub_shared.worker import Subscription, run_worker
+from finhub_shared.worker import Subscription, run_worker, worker_database
 
 # Importing them is what registers their handlers.
 HANDLER_MODULES = (
@@ -27,7 +27,7 @@ HANDLER_MODULES = (
 
 SYNC_TIME_LIMIT_SECONDS = 3600.0
 
-SUBSCRIPTIONS = (
+SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
     Subscription(ConsumerQueue("banking.pluggy", ("pluggy.#",)), pluggy_events),
     Subscription(
         ConsumerQueue("banking.entitlements", ("billing.entitlements.#",)), entitlement_events
@@ -51,16 +51,15 @@ async def run() -> None:
         settings.pluggy_client_secret,
         retry=BACKGROUND_RETRY,
     )
+    database = worker_database("banking", settings.database_url.get_secret_value(), settings)
     try:
-        with runtime.installed(runtime.Runtime(settings=settings, pluggy=pluggy)):
-            await run_worker(
-                service="banking",
-                settings=settings,
-                database_url=settings.database_url.get_secret_value(),
-                inbox_model=InboxEvent,
-                outbox_model=OutboxMessage,
-                subscriptions=SUBSCRIPTIONS,
-                jobs=periodic_jobs(settings),
-            )
+        await run_worker(
+            service="banking",
+            runtime=Runtime(settings=settings, database=database, pluggy=pluggy),
+            inbox_model=InboxEvent,
+            outbox_model=OutboxMessage,
+            subscriptions=SUBSCRIPTIONS,
+            jobs=periodic_jobs(settings),
+        )
     finally:
         await pluggy.aclose()

@@ -6,68 +6,67 @@ from __future__ import annotations
 
 import structlog
 
-from banking import runtime
 from banking.config import BankingSettings
 from banking.connectors import service as connectors
 from banking.items import service as items
 from banking.pix import service as pix
+from banking.runtime import Runtime
 from banking.sync import service as sync
-from finhub_shared.db import Database
 from finhub_shared.events import utcnow
 from finhub_shared.worker import PeriodicJob
 
 log = structlog.get_logger(__name__)
 
 
-async def requeue_postponed_syncs(database: Database) -> None:
+async def requeue_postponed_syncs(runtime: Runtime) -> None:
     """Syncs postponed because the bank or Pluggy was down go back on the queue when due."""
-    async with database.transaction() as session:
+    async with runtime.database.transaction() as session:
         requeued = await sync.requeue_postponed(session, utcnow())
     if requeued:
         log.info("postponed_syncs_requeued", count=requeued)
 
 
-async def recover_stalled_syncs(database: Database) -> None:
+async def recover_stalled_syncs(runtime: Runtime) -> None:
     """Syncs a crash left running, or whose message was lost, are queued again (or given up)."""
-    async with database.transaction() as session:
-        found = await sync.recover_stalled(session, runtime.current().settings, utcnow())
+    async with runtime.database.transaction() as session:
+        found = await sync.recover_stalled(session, runtime.settings, utcnow())
     if found:
         log.info("stalled_syncs_recovered", count=found)
 
 
-async def reconcile_unheard_items(database: Database) -> None:
+async def reconcile_unheard_items(runtime: Runtime) -> None:
     """Items in progress whose webhook is overdue (lost while we were down) are fetched from
     Pluggy, so a login, an MFA prompt or an update never stays unseen."""
-    done = await items.reconcile_unheard(database, runtime.current(), utcnow())
+    done = await items.reconcile_unheard(runtime.database, runtime, utcnow())
     if done.checked:
         log.info("unheard_items_reconciled", checked=done.checked, failed=done.failed)
 
 
-async def wipe_expired_mfa_prompts(database: Database) -> None:
+async def wipe_expired_mfa_prompts(runtime: Runtime) -> None:
     """MFA prompts whose answering window closed are forgotten."""
-    async with database.transaction() as session:
+    async with runtime.database.transaction() as session:
         wiped = await items.wipe_expired_mfa(session, utcnow())
     if wiped:
         log.info("expired_mfa_prompts_wiped", count=wiped)
 
 
-async def time_out_unauthorised_payments(database: Database) -> None:
+async def time_out_unauthorised_payments(runtime: Runtime) -> None:
     """PIX payments nobody authorised within 30 minutes time out."""
-    async with database.transaction() as session:
+    async with runtime.database.transaction() as session:
         timed_out = await pix.time_out_unauthorised(session, utcnow())
     if timed_out:
         log.info("pix_payments_timed_out", count=timed_out)
 
 
-async def refresh_connector_catalogue(database: Database) -> None:
+async def refresh_connector_catalogue(runtime: Runtime) -> None:
     """The banks Pluggy offers, with their health (also at start-up, so the list is never empty)."""
-    offered = await connectors.fetch_catalogue(runtime.current())
-    async with database.transaction() as session:
+    offered = await connectors.fetch_catalogue(runtime)
+    async with runtime.database.transaction() as session:
         await connectors.keep_catalogue(session, offered, utcnow())
     log.info("connector_catalogue_refreshed", count=len(offered))
 
 
-def periodic_jobs(settings: BankingSettings) -> tuple[PeriodicJob, ...]:
+def periodic_jobs(settings: BankingSettings) -> tuple[PeriodicJob[Runtime], ...]:
     """Banking's periodic jobs and how often each runs."""
     return (
         PeriodicJob("requeue-postponed-syncs", 30, requeue_postponed_syncs),

@@ -48,7 +48,7 @@ def create_app(pluggy_transport: httpx.AsyncBaseTransport | None = None) -> Fast
             retry=INTERACTIVE_RETRY,
             transport=pluggy_transport,
         )
-        app.state.runtime = Runtime(settings=settings, pluggy=pluggy)
+        app.state.runtime = Runtime(settings=settings, database=app.state.database, pluggy=pluggy)
         try:
             yield
         finally:

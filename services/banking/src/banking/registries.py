@@ -8,7 +8,8 @@ it.
 
 from __future__ import annotations
 
+from banking.runtime import Runtime
 from finhub_shared.inbox import FetchingRegistry, HandlerRegistry
 
-pluggy_events = FetchingRegistry()
-entitlement_events = HandlerRegistry()
+pluggy_events: FetchingRegistry[Runtime] = FetchingRegistry()
+entitlement_events: HandlerRegistry[Runtime] = HandlerRegistry()

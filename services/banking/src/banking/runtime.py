@@ -1,14 +1,12 @@
-"""What banking's services need besides a session: the Pluggy client and the settings.
+"""What banking's services, handlers and jobs need besides a session: the settings, the
+database and the Pluggy client, built once per process.
 
-The API keeps one `Runtime` in `app.state` (the `BankingRuntime` dependency); the worker installs
-one for the process with `installed`, where bus handlers, whose signature is fixed at
-(session, envelope), find it with `current()`.
+The API keeps one `Runtime` in `app.state` (the `BankingRuntime` dependency); the worker builds
+one in `consumer.run` and `run_worker` hands it to every handler and job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -24,6 +22,7 @@ from finhub_shared.db import Database
 @dataclass(frozen=True)
 class Runtime:
     settings: BankingSettings
+    database: Database
     pluggy: PluggyClient
     mfa_cipher: MfaCipher = field(init=False)
 
@@ -38,27 +37,6 @@ class Runtime:
             bank_accounts=self.settings.trial_bank_accounts,
             transactions_per_month=self.settings.trial_transactions_per_month,
         )
-
-
-_installed: Runtime | None = None
-
-
-@contextmanager
-def installed(runtime: Runtime) -> Iterator[Runtime]:
-    """Make `runtime` the process's own for the duration of the block (the worker, a test)."""
-    global _installed
-    previous, _installed = _installed, runtime
-    try:
-        yield runtime
-    finally:
-        _installed = previous
-
-
-def current() -> Runtime:
-    """The process's runtime; bus handlers call this."""
-    if _installed is None:
-        raise RuntimeError("no banking runtime installed; the worker installs it at start-up")
-    return _installed
 
 
 def _request_runtime(request: Request) -> Runtime:

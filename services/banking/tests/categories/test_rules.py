@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 
 from ..conftest import connect_bank, run_queued_syncs, token_for
@@ -121,7 +122,7 @@ async def test_another_companys_rule_is_404(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.asyncio
 async def test_a_rule_categorises_synced_transactions_over_pluggys_category(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     await create_rule(
@@ -139,7 +140,7 @@ async def test_a_rule_categorises_synced_transactions_over_pluggys_category(
     fake_pluggy.add_transactions(account_id, 1, merchant="Uber do Brasil", amount="250.00")
     fake_pluggy.add_transactions(account_id, 1, merchant="Padaria", amount="9.00")
 
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     categories = {
         (t["merchant_name"], t["amount_cents"]): (t["category_id"], t["category_source"])
@@ -154,14 +155,14 @@ async def test_a_rule_categorises_synced_transactions_over_pluggys_category(
 
 @pytest.mark.asyncio
 async def test_applying_a_rule_recategorises_the_past_but_not_hand_picked_ones(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
     await connect_bank(client, fake_pluggy, company_id)
     account_id = next(iter(fake_pluggy.accounts))
     fake_pluggy.add_transactions(account_id, 3, description="IFOOD  pedido")
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     picked = (await transactions_of(client, company_id))[0]
     await client.patch(
         f"/api/banking/transactions/{picked['id']}",

@@ -13,6 +13,7 @@ from banking.entitlements import service
 from banking.entitlements.models import CompanyEntitlement
 from banking.entitlements.schemas import TrialTerms
 from banking.registries import entitlement_events
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, utcnow
 
@@ -22,8 +23,8 @@ from ..pluggy_fake import FakePluggy
 TRIAL = TrialTerms(days=14, bank_accounts=10, transactions_per_month=5000)
 
 
-async def receive(database: Database, envelope: EventEnvelope) -> None:
-    await deliver(database, envelope, "banking.entitlements", entitlement_events)
+async def receive(runtime: Runtime, envelope: EventEnvelope) -> None:
+    await deliver(runtime, envelope, "banking.entitlements", entitlement_events)
 
 
 async def connect_token(client: httpx.AsyncClient, company_id: uuid.UUID) -> httpx.Response:
@@ -75,10 +76,10 @@ async def test_an_assumed_trial_that_ran_out_allows_no_new_bank(
 
 @pytest.mark.asyncio
 async def test_at_the_limit_a_new_connection_is_refused_then_allowed_after_an_upgrade(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    await receive(database, entitlements_event(company_id, "starter", bank_accounts=3))
+    await receive(worker_runtime, entitlements_event(company_id, "starter", bank_accounts=3))
     await connect_bank(client, fake_pluggy, company_id, accounts=3)
 
     refused = await connect_token(client, company_id)
@@ -94,19 +95,19 @@ async def test_at_the_limit_a_new_connection_is_refused_then_allowed_after_an_up
     }
     assert not any(path == "/connect_token" for _, path in fake_pluggy.calls)
 
-    await receive(database, entitlements_event(company_id, "professional", bank_accounts=10))
+    await receive(worker_runtime, entitlements_event(company_id, "professional", bank_accounts=10))
 
     assert (await connect_token(client, company_id)).status_code == 201
 
 
 @pytest.mark.asyncio
 async def test_a_company_at_the_professional_limit_is_pointed_to_enterprise(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    await receive(database, entitlements_event(company_id, "professional", bank_accounts=2))
+    await receive(worker_runtime, entitlements_event(company_id, "professional", bank_accounts=2))
     await connect_bank(client, fake_pluggy, company_id, accounts=2)
-    await receive(database, entitlements_event(company_id, "professional", bank_accounts=10))
+    await receive(worker_runtime, entitlements_event(company_id, "professional", bank_accounts=10))
     await connect_bank(client, fake_pluggy, company_id, accounts=8)
 
     refused = await connect_token(client, company_id)
@@ -116,23 +117,25 @@ async def test_a_company_at_the_professional_limit_is_pointed_to_enterprise(
 
 @pytest.mark.asyncio
 async def test_unlimited_plans_have_no_bank_account_limit(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    await receive(database, entitlements_event(company_id, "enterprise", bank_accounts=None))
+    await receive(worker_runtime, entitlements_event(company_id, "enterprise", bank_accounts=None))
     await connect_bank(client, fake_pluggy, company_id, accounts=12)
 
     assert (await connect_token(client, company_id)).status_code == 201
 
 
 @pytest.mark.asyncio
-async def test_an_older_snapshot_arriving_late_changes_nothing(database: Database) -> None:
+async def test_an_older_snapshot_arriving_late_changes_nothing(
+    worker_runtime: Runtime, database: Database
+) -> None:
     company_id = uuid.uuid4()
     older = entitlements_event(company_id, "starter", bank_accounts=3)
     newer = entitlements_event(company_id, "professional", bank_accounts=10)
 
-    await receive(database, newer)
-    await receive(database, older)
+    await receive(worker_runtime, newer)
+    await receive(worker_runtime, older)
 
     async with database.transaction() as session:
         rights = await service.entitlements_for(session, company_id, TRIAL, utcnow())
@@ -143,13 +146,13 @@ async def test_an_older_snapshot_arriving_late_changes_nothing(database: Databas
 
 @pytest.mark.asyncio
 async def test_billings_snapshot_replaces_an_assumed_trial(
-    client: httpx.AsyncClient, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     snapshot = entitlements_event(company_id, "starter", bank_accounts=0)
     await connect_token(client, company_id)  # starts an assumed trial, after the snapshot's time
 
-    await receive(database, snapshot)
+    await receive(worker_runtime, snapshot)
 
     refused = await connect_token(client, company_id)
     assert refused.status_code == 403
@@ -158,10 +161,10 @@ async def test_billings_snapshot_replaces_an_assumed_trial(
 
 @pytest.mark.asyncio
 async def test_reconnecting_an_existing_item_is_allowed_at_the_limit(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    await receive(database, entitlements_event(company_id, "starter", bank_accounts=1))
+    await receive(worker_runtime, entitlements_event(company_id, "starter", bank_accounts=1))
     item = await connect_bank(client, fake_pluggy, company_id, accounts=1)
 
     response = await client.post(

@@ -13,6 +13,7 @@ from sqlalchemy import text, update
 
 from banking.items.models import Item
 from banking.jobs import wipe_expired_mfa_prompts
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
 
@@ -171,7 +172,7 @@ async def test_a_wrong_mfa_token_asks_to_fix_the_credentials(
 
 @pytest.mark.asyncio
 async def test_mfa_timed_out_then_reconnected_in_one_step(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     pending = fake_pluggy.add_mfa_item(str(company_id))
@@ -183,7 +184,7 @@ async def test_mfa_timed_out_then_reconnected_in_one_step(
 
     fake_pluggy.time_out_mfa(pending["id"])
     await deliver_pluggy_event(
-        database,
+        worker_runtime,
         "item/error",
         {"itemId": pending["id"], "error": {"code": "USER_INPUT_TIMEOUT", "message": "timeout"}},
     )
@@ -214,7 +215,7 @@ async def test_mfa_timed_out_then_reconnected_in_one_step(
 
 @pytest.mark.asyncio
 async def test_an_answer_after_our_mfa_window_is_refused_and_the_prompt_wiped(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     pending = fake_pluggy.add_mfa_item(str(company_id))
@@ -239,7 +240,7 @@ async def test_an_answer_after_our_mfa_window_is_refused_and_the_prompt_wiped(
     assert shown.json()["mfa"] is None
     assert not any(p.endswith("/mfa") for _, p in fake_pluggy.calls)
 
-    await wipe_expired_mfa_prompts(database)
+    await wipe_expired_mfa_prompts(worker_runtime)
     assert await stored_mfa_prompts(database) == [None]
 
 

@@ -127,7 +127,7 @@ async def test_an_update_whose_webhook_was_lost_stores_the_accounts_and_syncs_th
     assert [a["name"] for a in shown.json()["accounts"]] == ["Conta Corrente"]
     queued = await outbox(database, "banking.sync.requested")
     assert len(queued) == 1
-    assert await run_queued_syncs(database) == 1
+    assert await run_queued_syncs(worker_runtime) == 1
     synced = await client.get(
         "/api/banking/transactions/", headers=token_for(company_id), params={"limit": 10}
     )

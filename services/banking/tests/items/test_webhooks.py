@@ -44,7 +44,11 @@ async def count(database: Database, model: Any) -> int:
 @pytest.mark.asyncio
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 async def test_events_duplicated_and_shuffled_end_in_pluggys_state(
-    seed: int, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    seed: int,
+    client: httpx.AsyncClient,
+    fake_pluggy: FakePluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -55,7 +59,7 @@ async def test_events_duplicated_and_shuffled_end_in_pluggys_state(
         account_id, 3, created_at=now() - timedelta(days=3)
     )
     fake_pluggy.add_transactions(account_id, 1, created_at=now() - timedelta(days=1))
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     fake_pluggy.update_transaction(account_id, changed["id"], description="PIX RECEBIDO Cliente")
     fake_pluggy.delete_transaction(account_id, removed["id"])
@@ -86,10 +90,10 @@ async def test_events_duplicated_and_shuffled_end_in_pluggys_state(
     rng.shuffle(deliveries)
 
     for event_id, event_type, data in deliveries:
-        await deliver_pluggy_event(database, event_type, data, event_id=event_id)
+        await deliver_pluggy_event(worker_runtime, event_type, data, event_id=event_id)
         if rng.random() < 0.5:  # queued syncs run at any point between events
-            await run_queued_syncs(database)
-    await run_queued_syncs(database)
+            await run_queued_syncs(worker_runtime)
+    await run_queued_syncs(worker_runtime)
 
     assert await stored_descriptions(database) == pluggy_descriptions(fake_pluggy, account_id)
     assert kept["id"] in await stored_descriptions(database)
@@ -98,13 +102,13 @@ async def test_events_duplicated_and_shuffled_end_in_pluggys_state(
 
 @pytest.mark.asyncio
 async def test_an_item_event_before_the_callback_stores_the_item_for_its_company(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     item = fake_pluggy.add_item(str(company_id))
     fake_pluggy.add_account(item["id"])
 
-    await deliver_pluggy_event(database, "item/created", {"itemId": item["id"]})
+    await deliver_pluggy_event(worker_runtime, "item/created", {"itemId": item["id"]})
 
     listed = await client.get("/api/banking/items/", headers=token_for(company_id))
     assert [i["pluggy_item_id"] for i in listed.json()] == [item["id"]]
@@ -123,13 +127,15 @@ async def test_an_item_event_before_the_callback_stores_the_item_for_its_company
 
 @pytest.mark.asyncio
 async def test_events_of_items_pluggy_no_longer_has_mark_them_deleted(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
     del fake_pluggy.items[connected["pluggy_item_id"]]
 
-    await deliver_pluggy_event(database, "item/deleted", {"itemId": connected["pluggy_item_id"]})
+    await deliver_pluggy_event(
+        worker_runtime, "item/deleted", {"itemId": connected["pluggy_item_id"]}
+    )
 
     shown = await client.get(f"/api/banking/items/{connected['id']}", headers=token_for(company_id))
     assert shown.json()["status"] == "DELETED"
@@ -172,15 +178,17 @@ async def test_an_older_item_state_arriving_late_changes_nothing(
 
 @pytest.mark.asyncio
 async def test_consent_revoked_stops_syncing_deletes_the_bank_data_and_tells_the_company(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 5)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.add_consent(connected["pluggy_item_id"], revoked=True)
 
-    await deliver_pluggy_event(database, "consent/revoked", {"itemId": connected["pluggy_item_id"]})
+    await deliver_pluggy_event(
+        worker_runtime, "consent/revoked", {"itemId": connected["pluggy_item_id"]}
+    )
 
     headers = token_for(company_id)
     shown = await client.get(f"/api/banking/items/{connected['id']}", headers=headers)
@@ -191,21 +199,25 @@ async def test_consent_revoked_stops_syncing_deletes_the_bank_data_and_tells_the
     [notice] = await outbox(database, "banking.notification.requested")
     assert notice["data"]["kind"] == "consent_revoked"
     assert notice["company_id"] == str(company_id)
-    await deliver_pluggy_event(database, "item/updated", {"itemId": connected["pluggy_item_id"]})
-    assert await run_queued_syncs(database) == 0
+    await deliver_pluggy_event(
+        worker_runtime, "item/updated", {"itemId": connected["pluggy_item_id"]}
+    )
+    assert await run_queued_syncs(worker_runtime) == 0
     assert (await client.get("/api/banking/accounts/", headers=headers)).json() == []
 
 
 @pytest.mark.asyncio
 async def test_a_late_consent_revoked_event_after_a_new_consent_changes_nothing(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
     fake_pluggy.add_consent(connected["pluggy_item_id"], revoked=True)
     fake_pluggy.add_consent(connected["pluggy_item_id"], expires_at=now() + timedelta(days=300))
 
-    await deliver_pluggy_event(database, "consent/revoked", {"itemId": connected["pluggy_item_id"]})
+    await deliver_pluggy_event(
+        worker_runtime, "consent/revoked", {"itemId": connected["pluggy_item_id"]}
+    )
 
     shown = await client.get(f"/api/banking/items/{connected['id']}", headers=token_for(company_id))
     assert shown.json()["status"] == "UPDATED"
@@ -213,7 +225,7 @@ async def test_a_late_consent_revoked_event_after_a_new_consent_changes_nothing(
 
 @pytest.mark.asyncio
 async def test_a_consent_found_revoked_in_pluggys_consent_data_revokes_the_item(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     fake_pluggy.add_connector(601, "Banco Open Finance")["isOpenFinance"] = True
@@ -224,7 +236,7 @@ async def test_a_consent_found_revoked_in_pluggys_consent_data_revokes_the_item(
     )
     fake_pluggy.add_consent(item["id"], revoked=True)
 
-    await deliver_pluggy_event(database, "item/updated", {"itemId": item["id"]})
+    await deliver_pluggy_event(worker_runtime, "item/updated", {"itemId": item["id"]})
 
     [shown] = (await client.get("/api/banking/items/", headers=token_for(company_id))).json()
     assert shown["status"] == "CONSENT_REVOKED"
@@ -232,7 +244,7 @@ async def test_a_consent_found_revoked_in_pluggys_consent_data_revokes_the_item(
 
 @pytest.mark.asyncio
 async def test_an_expired_consent_revokes_the_item(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -240,7 +252,9 @@ async def test_an_expired_consent_revokes_the_item(
         connected["pluggy_item_id"], consentExpiresAt=iso(now() - timedelta(hours=1))
     )
 
-    await deliver_pluggy_event(database, "item/updated", {"itemId": connected["pluggy_item_id"]})
+    await deliver_pluggy_event(
+        worker_runtime, "item/updated", {"itemId": connected["pluggy_item_id"]}
+    )
 
     shown = await client.get(f"/api/banking/items/{connected['id']}", headers=token_for(company_id))
     assert shown.json()["status"] == "CONSENT_REVOKED"

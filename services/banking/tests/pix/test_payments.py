@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from banking.jobs import time_out_unauthorised_payments
 from banking.pix.models import PixPayment
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
 
@@ -34,7 +35,7 @@ async def payment(client: httpx.AsyncClient, company_id: uuid.UUID, payment_id: 
 
 @pytest.mark.asyncio
 async def test_a_pix_payment_to_completion(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
 
@@ -53,9 +54,9 @@ async def test_a_pix_payment_to_completion(
 
     intent = fake_pluggy.pay(request_id)
     event = {"paymentRequestId": request_id, "paymentIntentId": intent["id"]}
-    await deliver_pluggy_event(database, "payment_intent/completed", event)
+    await deliver_pluggy_event(worker_runtime, "payment_intent/completed", event)
     await deliver_pluggy_event(
-        database, "payment_request/updated", {"paymentRequestId": request_id}
+        worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
     )
 
     done = await payment(client, company_id, body["id"])
@@ -70,14 +71,14 @@ async def test_a_pix_payment_to_completion(
 
 @pytest.mark.asyncio
 async def test_a_late_older_event_does_not_undo_a_completed_payment(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     created = (await pay(client, company_id)).json()
     [request_id] = fake_pluggy.payment_requests
     intent = fake_pluggy.pay(request_id)
     await deliver_pluggy_event(
-        database,
+        worker_runtime,
         "payment_intent/completed",
         {"paymentRequestId": request_id, "paymentIntentId": intent["id"]},
     )
@@ -85,14 +86,16 @@ async def test_a_late_older_event_does_not_undo_a_completed_payment(
     stale_request.update(status="CREATED", updatedAt="2020-01-01T00:00:00.000Z")
     fake_pluggy.payment_requests[request_id] = stale_request
 
-    await deliver_pluggy_event(database, "payment_intent/created", {"paymentRequestId": request_id})
+    await deliver_pluggy_event(
+        worker_runtime, "payment_intent/created", {"paymentRequestId": request_id}
+    )
 
     assert (await payment(client, company_id, created["id"]))["status"] == "completed"
 
 
 @pytest.mark.asyncio
 async def test_a_payment_nobody_authorises_in_30_minutes_times_out(
-    client: httpx.AsyncClient, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     fresh = (await pay(client, company_id)).json()
@@ -104,7 +107,7 @@ async def test_a_payment_nobody_authorises_in_30_minutes_times_out(
             .values(created_at=utcnow() - timedelta(minutes=31))
         )
 
-    await time_out_unauthorised_payments(database)
+    await time_out_unauthorised_payments(worker_runtime)
 
     assert (await payment(client, company_id, old["id"]))["status"] == "timed_out"
     assert (await payment(client, company_id, fresh["id"]))["status"] == "pending"
@@ -170,7 +173,7 @@ async def test_another_companys_payments_are_invisible(client: httpx.AsyncClient
 
 @pytest.mark.asyncio
 async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
@@ -199,7 +202,7 @@ async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
 
     fake_pluggy.set_payment_request_status(request_id, "AUTHORIZED")
     await deliver_pluggy_event(
-        database, "payment_request/updated", {"paymentRequestId": request_id}
+        worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
     )
     cycle = await client.post(
         f"/api/banking/pix/automatic/{mandate['id']}/payments/",
@@ -210,7 +213,7 @@ async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
     [pluggy_payment_id] = fake_pluggy.automatic_pix_payments
     fake_pluggy.set_automatic_pix_payment_status(pluggy_payment_id, "COMPLETED")
     await deliver_pluggy_event(
-        database,
+        worker_runtime,
         "automatic_pix_payment/completed",
         {"paymentRequestId": request_id, "automaticPixPaymentId": pluggy_payment_id},
     )

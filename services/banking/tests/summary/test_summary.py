@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 
 from ..conftest import connect_bank, run_queued_syncs, token_for
@@ -20,7 +21,7 @@ def on(month: int, day: int = 10) -> datetime:
 
 @pytest.mark.asyncio
 async def test_the_summary_adds_up_every_bank_of_the_company_only(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     await connect_bank(client, fake_pluggy, company_id)  # a checking account, R$ 1,000.50
@@ -88,7 +89,7 @@ async def test_the_summary_adds_up_every_bank_of_the_company_only(
         if a["itemId"] != card_item["id"] and a["id"] != checking
     )
     fake_pluggy.add_transactions(stranger_account["id"], 5, when=on(9), amount="999.00")
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     response = await client.get(
         "/api/banking/summary/",

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from banking.jobs import requeue_postponed_syncs
 from banking.registries import entitlement_events
+from banking.runtime import Runtime
 from banking.sync.models import SyncJob
 from banking.transactions.models import Transaction
 from finhub_shared.db import Database
@@ -30,9 +31,9 @@ from ..conftest import (
 from ..pluggy_fake import FakePluggy, error
 
 
-async def unlimited(database: Database, company_id: uuid.UUID) -> None:
+async def unlimited(runtime: Runtime, company_id: uuid.UUID) -> None:
     await deliver(
-        database,
+        runtime,
         entitlements_event(
             company_id, "enterprise", bank_accounts=None, transactions_per_month=None
         ),
@@ -71,10 +72,10 @@ async def request_sync(
 
 @pytest.mark.asyncio
 async def test_ten_thousand_transactions_over_many_pages_then_a_resync_that_adds_nothing(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    await unlimited(database, company_id)
+    await unlimited(worker_runtime, company_id)
     fake_pluggy.page_size = 500
     item = fake_pluggy.add_item(str(company_id))
     account = fake_pluggy.add_account(item["id"])
@@ -83,7 +84,7 @@ async def test_ten_thousand_transactions_over_many_pages_then_a_resync_that_adds
         "/api/banking/pluggy/callback/", json={"item_id": item["id"]}, headers=token_for(company_id)
     )
 
-    assert await run_queued_syncs(database) == 1
+    assert await run_queued_syncs(worker_runtime) == 1
 
     assert await transaction_count(database) == 10_000
     assert fake_pluggy.calls_to("GET", "/v2/transactions") == 20
@@ -99,7 +100,7 @@ async def test_ten_thousand_transactions_over_many_pages_then_a_resync_that_adds
         await client.get("/api/banking/accounts/", headers=token_for(company_id))
     ).json()
     again = await request_sync(client, company_id, our_account["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     resync = await sync_job(client, company_id, again.json()["job_id"])
     assert (resync["status"], resync["created_count"], resync["updated_count"]) == (
@@ -112,22 +113,22 @@ async def test_ten_thousand_transactions_over_many_pages_then_a_resync_that_adds
 
 @pytest.mark.asyncio
 async def test_a_sync_after_the_first_asks_only_for_what_pluggy_created_since(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    await unlimited(database, company_id)
+    await unlimited(worker_runtime, company_id)
     connected = await connect_bank(client, fake_pluggy, company_id)
     pluggy_account_id = next(iter(fake_pluggy.accounts))
     fake_pluggy.add_transactions(
         pluggy_account_id, 3, created_at=datetime(2026, 11, 1, 9, tzinfo=UTC)
     )
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.add_transactions(
         pluggy_account_id, 2, created_at=datetime(2026, 11, 2, 9, tzinfo=UTC)
     )
 
     response = await request_sync(client, company_id, connected["accounts"][0]["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     job = await sync_job(client, company_id, response.json()["job_id"])
     assert job["created_count"] == 2
@@ -138,10 +139,10 @@ async def test_a_sync_after_the_first_asks_only_for_what_pluggy_created_since(
 
 @pytest.mark.asyncio
 async def test_direction_comes_from_the_type_not_the_sign_and_money_is_in_cents(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    await unlimited(database, company_id)
+    await unlimited(worker_runtime, company_id)
     item = fake_pluggy.add_item(str(company_id))
     card = fake_pluggy.add_account(item["id"], account_type="CREDIT", subtype="CREDIT_CARD")
     [purchase] = fake_pluggy.add_transactions(card["id"], 1, amount="59.90")
@@ -154,7 +155,7 @@ async def test_direction_comes_from_the_type_not_the_sign_and_money_is_in_cents(
         "/api/banking/pluggy/callback/", json={"item_id": item["id"]}, headers=token_for(company_id)
     )
 
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     by_id = {t.pluggy_transaction_id: t for t in await stored_transactions(database)}
     assert (by_id[purchase["id"]].type, by_id[purchase["id"]].amount_cents) == ("DEBIT", 5990)
@@ -166,14 +167,14 @@ async def test_direction_comes_from_the_type_not_the_sign_and_money_is_in_cents(
 
 @pytest.mark.asyncio
 async def test_a_sync_keeps_the_accounts_balance(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
     fake_pluggy.set_balance(next(iter(fake_pluggy.accounts)), "2345.67")
 
     await request_sync(client, company_id, connected["accounts"][0]["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     [account] = (await client.get("/api/banking/accounts/", headers=token_for(company_id))).json()
     assert account["balance_cents"] == 234567
@@ -182,7 +183,7 @@ async def test_a_sync_keeps_the_accounts_balance(
 
 @pytest.mark.asyncio
 async def test_syncs_of_a_connection_that_needs_the_user_answer_409(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -194,7 +195,9 @@ async def test_syncs_of_a_connection_that_needs_the_user_answer_409(
         executionStatus="WAITING_USER_INPUT",
         parameter={"name": "token", "label": "Token", "type": "number"},
     )
-    await deliver_pluggy_event(database, "item/waiting_user_input", {"itemId": pluggy_item_id})
+    await deliver_pluggy_event(
+        worker_runtime, "item/waiting_user_input", {"itemId": pluggy_item_id}
+    )
     waiting = await request_sync(client, company_id, account_id)
 
     fake_pluggy.set_item(
@@ -204,7 +207,7 @@ async def test_syncs_of_a_connection_that_needs_the_user_answer_409(
         parameter=None,
         error={"code": "INVALID_CREDENTIALS", "message": "wrong password"},
     )
-    await deliver_pluggy_event(database, "item/error", {"itemId": pluggy_item_id})
+    await deliver_pluggy_event(worker_runtime, "item/error", {"itemId": pluggy_item_id})
     refused = await request_sync(client, company_id, account_id)
 
     assert (waiting.status_code, waiting.json()["code"]) == (409, "mfa_required")
@@ -213,11 +216,11 @@ async def test_syncs_of_a_connection_that_needs_the_user_answer_409(
 
 @pytest.mark.asyncio
 async def test_a_sync_requested_twice_before_it_runs_is_one_job(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     account_id = connected["accounts"][0]["id"]
 
     first = await request_sync(client, company_id, account_id)
@@ -225,32 +228,32 @@ async def test_a_sync_requested_twice_before_it_runs_is_one_job(
 
     assert first.status_code == second.status_code == 202
     assert first.json()["job_id"] == second.json()["job_id"]
-    assert await run_queued_syncs(database) == 1
+    assert await run_queued_syncs(worker_runtime) == 1
 
 
 @pytest.mark.asyncio
 async def test_a_sync_of_a_bank_that_is_down_is_postponed_then_runs_when_it_is_back(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 2)
 
     fake_pluggy.set_connector_health(201, "OFFLINE")
     await deliver_pluggy_event(
-        database, "connector/status_updated", {"data": {"status": "OFFLINE"}, "id": 201}
+        worker_runtime, "connector/status_updated", {"data": {"status": "OFFLINE"}, "id": 201}
     )
     response = await request_sync(client, company_id, connected["accounts"][0]["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     postponed = await sync_job(client, company_id, response.json()["job_id"])
 
     fake_pluggy.set_connector_health(201, "ONLINE")
     await deliver_pluggy_event(
-        database, "connector/status_updated", {"data": {"status": "ONLINE"}, "id": 201}
+        worker_runtime, "connector/status_updated", {"data": {"status": "ONLINE"}, "id": 201}
     )
-    await requeue_postponed_syncs(database)
-    await run_queued_syncs(database)
+    await requeue_postponed_syncs(worker_runtime)
+    await run_queued_syncs(worker_runtime)
     done = await sync_job(client, company_id, response.json()["job_id"])
 
     assert postponed["status"] == "postponed"
@@ -264,15 +267,15 @@ async def test_a_sync_of_a_bank_that_is_down_is_postponed_then_runs_when_it_is_b
 
 @pytest.mark.asyncio
 async def test_a_sync_while_pluggy_fails_is_postponed_not_failed(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.fail_next("GET", "/v2/transactions", *[error(500, "INTERNAL", "boom")] * 3)
 
     response = await request_sync(client, company_id, connected["accounts"][0]["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     job = await sync_job(client, company_id, response.json()["job_id"])
     assert job["status"] == "postponed"
@@ -280,26 +283,26 @@ async def test_a_sync_while_pluggy_fails_is_postponed_not_failed(
 
 @pytest.mark.asyncio
 async def test_a_sync_cut_short_by_pluggy_resumes_later_without_duplicates(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    await unlimited(database, company_id)
+    await unlimited(worker_runtime, company_id)
     connected = await connect_bank(client, fake_pluggy, company_id)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.page_size = 10
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 45)
     fake_pluggy.fail_after("GET", "/v2/transactions", 2, error(500, "INTERNAL", "boom"))
 
     response = await request_sync(client, company_id, connected["accounts"][0]["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     postponed = await sync_job(client, company_id, response.json()["job_id"])
     kept_meanwhile = await transaction_count(database)
 
     fake_pluggy.recover()
     async with database.transaction() as session:
         await session.execute(update(SyncJob).values(retry_at=utcnow()))
-    await requeue_postponed_syncs(database)
-    await run_queued_syncs(database)
+    await requeue_postponed_syncs(worker_runtime)
+    await run_queued_syncs(worker_runtime)
 
     done = await sync_job(client, company_id, response.json()["job_id"])
     assert postponed["status"] == "postponed"
@@ -311,7 +314,7 @@ async def test_a_sync_cut_short_by_pluggy_resumes_later_without_duplicates(
 
 @pytest.mark.asyncio
 async def test_a_page_naming_a_transaction_twice_stores_it_once(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     await connect_bank(client, fake_pluggy, company_id)
@@ -319,7 +322,7 @@ async def test_a_page_naming_a_transaction_twice_stores_it_once(
     [twice] = fake_pluggy.add_transactions(account, 1)
     fake_pluggy.transactions[account].append(dict(twice))
 
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     assert [t.pluggy_transaction_id for t in await stored_transactions(database)] == [twice["id"]]
 
@@ -340,19 +343,19 @@ def sync_counters() -> dict[str, float]:
 
 @pytest.mark.asyncio
 async def test_the_worker_counts_its_syncs_and_what_they_stored(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     before = sync_counters()
 
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 7)
     await request_sync(client, company_id, connected["accounts"][0]["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.fail_next("GET", "/v2/transactions", *[error(500, "INTERNAL", "boom")] * 3)
     await request_sync(client, company_id, connected["accounts"][0]["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     after = sync_counters()
     assert after["succeeded"] - before["succeeded"] == 1

@@ -18,12 +18,12 @@ from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 from sqlalchemy import func, select, text, update
 
-from banking import runtime
 from banking.config import get_settings
 from banking.database import OutboxMessage
 from banking.main import create_app
 from banking.pluggy import PluggyClient
 from banking.registries import entitlement_events
+from banking.runtime import Runtime
 from banking.sync import service as sync
 from banking.sync.handlers import sync_job_runner
 from banking.sync.models import SyncJob
@@ -51,10 +51,12 @@ CRASH_TIME = datetime(2026, 11, 20, 9, tzinfo=UTC)
 
 
 async def on_plan(
-    database: Database, company_id: uuid.UUID, transactions_per_month: int | None = None
+    runtime: Runtime,
+    company_id: uuid.UUID,
+    transactions_per_month: int | None = None,
 ) -> None:
     await deliver(
-        database,
+        runtime,
         entitlements_event(
             company_id,
             "enterprise",
@@ -110,12 +112,12 @@ def poison(fake_pluggy: FakePluggy, account_id: str) -> dict[str, dict[str, Any]
 
 @pytest.mark.asyncio
 async def test_a_poison_transaction_is_cleaned_or_skipped_and_the_rest_of_the_sync_stored(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    await on_plan(database, company_id)
+    await on_plan(worker_runtime, company_id)
     connected = await connect_bank(client, fake_pluggy, company_id)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     account_id = next(iter(fake_pluggy.accounts))
     fake_pluggy.page_size = 5
     before = fake_pluggy.add_transactions(account_id, 3)
@@ -123,7 +125,7 @@ async def test_a_poison_transaction_is_cleaned_or_skipped_and_the_rest_of_the_sy
     after = fake_pluggy.add_transactions(account_id, 7)
 
     job_id = await request_sync(client, company_id, connected["accounts"][0]["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     job = await sync_job(client, company_id, job_id)
     stored = await stored_by_pluggy_id(database)
@@ -140,7 +142,7 @@ async def test_a_poison_transaction_is_cleaned_or_skipped_and_the_rest_of_the_sy
 
     fake_pluggy.add_transactions(account_id, 2, created_at=datetime.now(UTC) + timedelta(days=1))
     again = await request_sync(client, company_id, connected["accounts"][0]["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     next_job = await sync_job(client, company_id, again)
     assert (next_job["status"], next_job["created_count"]) == ("succeeded", 2)
 
@@ -204,12 +206,12 @@ def row(company_id: uuid.UUID, account_id: uuid.UUID, pluggy_id: str) -> dict[st
 
 @pytest.mark.asyncio
 async def test_pluggy_refusing_page_three_fails_the_job_keeps_two_pages_and_the_next_request_runs(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    await on_plan(database, company_id)
+    await on_plan(worker_runtime, company_id)
     connected = await connect_bank(client, fake_pluggy, company_id)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.page_size = 5
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 14)
     fake_pluggy.fail_after(
@@ -217,13 +219,13 @@ async def test_pluggy_refusing_page_three_fails_the_job_keeps_two_pages_and_the_
     )
 
     failed_id = await request_sync(client, company_id, connected["accounts"][0]["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     failed = await sync_job(client, company_id, failed_id)
     kept = len(await stored_by_pluggy_id(database))
 
     fake_pluggy.recover()
     next_id = await request_sync(client, company_id, connected["accounts"][0]["id"])
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     assert (failed["status"], failed["created_count"], kept) == ("failed", 10, 10)
     assert "cursor expired" in failed["error"]
@@ -255,11 +257,11 @@ async def recover_stalled(database: Database, now: datetime) -> int:
 
 @pytest.mark.asyncio
 async def test_a_job_left_running_by_a_crash_is_picked_up_again_and_completes(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 6)
     job_id = await request_sync(client, company_id, connected["accounts"][0]["id"])
     await crash_while_running(database, job_id, attempts=1)
@@ -267,13 +269,13 @@ async def test_a_job_left_running_by_a_crash_is_picked_up_again_and_completes(
     window = timedelta(seconds=get_settings().sync_stalled_after_seconds)
     within_window = await recover_stalled(database, CRASH_TIME + window / 2)
     recovered = await recover_stalled(database, CRASH_TIME + window * 2)
-    assert await run_queued_syncs(database) == 1
+    assert await run_queued_syncs(worker_runtime) == 1
 
     job = await sync_job(client, company_id, job_id)
     assert (within_window, recovered) == (0, 1)
     assert (job["status"], job["created_count"], job["attempts"]) == ("succeeded", 6, 2)
     calls = fake_pluggy.calls_to("GET", "/v2/transactions")
-    await sync_job_runner(database)(
+    await sync_job_runner(worker_runtime)(
         # The crashed worker's message, redelivered late: the finished job is left alone.
         next(iter(await outbox_envelopes(database)))
     )
@@ -282,11 +284,11 @@ async def test_a_job_left_running_by_a_crash_is_picked_up_again_and_completes(
 
 @pytest.mark.asyncio
 async def test_a_job_that_keeps_stalling_is_given_up_and_the_next_request_makes_a_new_one(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     job_id = await request_sync(client, company_id, connected["accounts"][0]["id"])
     await crash_while_running(database, job_id, attempts=get_settings().sync_max_attempts)
 
@@ -312,12 +314,12 @@ async def test_two_accounts_of_a_company_synced_at_once_over_the_same_months_cou
     client: httpx.AsyncClient,
     fake_pluggy: FakePluggy,
     database: Database,
-    worker_runtime: runtime.Runtime,
+    worker_runtime: Runtime,
 ) -> None:
     company_id = uuid.uuid4()
-    await on_plan(database, company_id, transactions_per_month=150)
+    await on_plan(worker_runtime, company_id, transactions_per_month=150)
     connected = await connect_bank(client, fake_pluggy, company_id, accounts=2)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.page_size = 10
     september, october = datetime(2026, 9, 2, tzinfo=UTC), datetime(2026, 10, 2, tzinfo=UTC)
     first, second = fake_pluggy.accounts
@@ -370,7 +372,7 @@ async def broker_down(
     monkeypatch: pytest.MonkeyPatch,
     fake_pluggy: FakePluggy,
     database: Database,
-    worker_runtime: runtime.Runtime,
+    worker_runtime: Runtime,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, SilentBroker]]:
     """Banking's API configured with a broker that never answers."""
     silent = SilentBroker()
@@ -390,6 +392,7 @@ async def broker_down(
 
 @pytest.mark.asyncio
 async def test_with_the_broker_down_a_sync_request_is_queued_in_the_outbox(
+    worker_runtime: Runtime,
     broker_down: tuple[httpx.AsyncClient, SilentBroker],
     fake_pluggy: FakePluggy,
     database: Database,
@@ -398,7 +401,7 @@ async def test_with_the_broker_down_a_sync_request_is_queued_in_the_outbox(
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 4)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     transactions_before = len(await stored_by_pluggy_id(database))
     pages_before = fake_pluggy.calls_to("GET", "/v2/transactions")
 
@@ -418,10 +421,10 @@ async def test_with_the_broker_down_a_sync_request_is_queued_in_the_outbox(
 
 @pytest.mark.asyncio
 async def test_no_database_transaction_is_open_while_pluggy_is_called(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    await on_plan(database, company_id)
+    await on_plan(worker_runtime, company_id)
     await connect_bank(client, fake_pluggy, company_id)
     fake_pluggy.page_size = 5
     fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), 12)
@@ -438,9 +441,10 @@ async def test_no_database_transaction_is_open_while_pluggy_is_called(
         ),
     )
     try:
-        with runtime.installed(runtime.Runtime(settings=get_settings(), pluggy=pluggy)):
-            [queued] = await outbox_envelopes(database)
-            await sync_job_runner(worker_database)(queued)
+        [queued] = await outbox_envelopes(database)
+        await sync_job_runner(
+            Runtime(settings=get_settings(), database=worker_database, pluggy=pluggy)
+        )(queued)
     finally:
         await pluggy.aclose()
         await worker_database.dispose()
@@ -452,11 +456,11 @@ async def test_no_database_transaction_is_open_while_pluggy_is_called(
 
 @pytest.mark.asyncio
 async def test_a_run_waiting_on_a_slow_pluggy_keeps_its_job_alive(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     job_id = await request_sync(client, company_id, connected["accounts"][0]["id"])
     settings = get_settings().model_copy(update={"sync_stalled_after_seconds": 10})
     lease = timedelta(seconds=settings.sync_stalled_after_seconds)
@@ -481,11 +485,13 @@ async def test_a_run_waiting_on_a_slow_pluggy_keeps_its_job_alive(
         transport=httpx.MockTransport(slow_transactions),
     )
     try:
-        with runtime.installed(runtime.Runtime(settings=settings, pluggy=pluggy)):
-            queued = (await outbox_envelopes(database))[-1]
-            await sync.run_job(
-                database, runtime.current(), uuid.UUID(queued.data["job_id"]), lambda: next(clock)
-            )
+        queued = (await outbox_envelopes(database))[-1]
+        await sync.run_job(
+            database,
+            Runtime(settings=settings, database=database, pluggy=pluggy),
+            uuid.UUID(queued.data["job_id"]),
+            lambda: next(clock),
+        )
     finally:
         await pluggy.aclose()
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 
 from ..conftest import connect_bank, deliver_pluggy_event, run_queued_syncs, token_for
@@ -44,7 +45,7 @@ async def all_pages(client: httpx.AsyncClient, company_id: uuid.UUID, **params: 
 
 @pytest_asyncio.fixture
 async def company_with_history(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> tuple[uuid.UUID, dict[str, str]]:
     """A company with two accounts and a varied history; returns it and its account ids."""
     company_id = uuid.uuid4()
@@ -79,7 +80,7 @@ async def company_with_history(
         description="50% off_promo",
         amount="100.00",
     )
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     return company_id, ours
 
 
@@ -141,6 +142,7 @@ async def test_bad_listing_parameters_are_4xx(
 
 @pytest.mark.asyncio
 async def test_a_correction_survives_later_syncs_and_can_become_a_rule_for_similar_ones(
+    worker_runtime: Runtime,
     client: httpx.AsyncClient,
     fake_pluggy: FakePluggy,
     database: Database,
@@ -170,7 +172,7 @@ async def test_a_correction_survives_later_syncs_and_can_become_a_rule_for_simil
     )
     fake_pluggy.update_transaction(pluggy_account, pluggy_fee["id"], amount=-15.0)
     await deliver_pluggy_event(
-        database,
+        worker_runtime,
         "transactions/updated",
         {"accountId": pluggy_account, "transactionIds": [pluggy_fee["id"]]},
     )
@@ -180,8 +182,10 @@ async def test_a_correction_survives_later_syncs_and_can_become_a_rule_for_simil
         description="TARIFA   3",
         created_at=datetime.now(UTC) + timedelta(hours=2),
     )
-    await deliver_pluggy_event(database, "item/updated", {"itemId": next(iter(fake_pluggy.items))})
-    await run_queued_syncs(database)
+    await deliver_pluggy_event(
+        worker_runtime, "item/updated", {"itemId": next(iter(fake_pluggy.items))}
+    )
+    await run_queued_syncs(worker_runtime)
 
     again = (await client.get(f"/api/banking/transactions/{fee['id']}", headers=headers)).json()
     assert (again["amount_cents"], again["category_id"]) == (1500, "11010000")
@@ -191,6 +195,7 @@ async def test_a_correction_survives_later_syncs_and_can_become_a_rule_for_simil
 
 @pytest.mark.asyncio
 async def test_a_one_off_correction_of_similar_ones_makes_no_rule(
+    worker_runtime: Runtime,
     client: httpx.AsyncClient,
     company_with_history: tuple[uuid.UUID, dict[str, str]],
     fake_pluggy: FakePluggy,
@@ -205,8 +210,10 @@ async def test_a_one_off_correction_of_similar_ones_makes_no_rule(
         merchant="Padaria Pão Quente",
         created_at=datetime.now(UTC) + timedelta(hours=3),
     )
-    await deliver_pluggy_event(database, "item/updated", {"itemId": next(iter(fake_pluggy.items))})
-    await run_queued_syncs(database)
+    await deliver_pluggy_event(
+        worker_runtime, "item/updated", {"itemId": next(iter(fake_pluggy.items))}
+    )
+    await run_queued_syncs(worker_runtime)
     one, other = (await listing(client, company_id, q="padaria"))["results"]
 
     corrected = await client.patch(

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from banking.registries import entitlement_events
+from banking.runtime import Runtime
 from finhub_shared.db import Database
 
 from ..conftest import (
@@ -24,11 +25,11 @@ from ..pluggy_fake import FakePluggy
 
 @pytest.mark.asyncio
 async def test_past_the_monthly_limit_transactions_are_kept_flagged_and_reported(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     await deliver(
-        database,
+        worker_runtime,
         entitlements_event(company_id, "starter", bank_accounts=3, transactions_per_month=5),
         "banking.entitlements",
         entitlement_events,
@@ -39,7 +40,7 @@ async def test_past_the_monthly_limit_transactions_are_kept_flagged_and_reported
     fake_pluggy.add_transactions(account, 8, when=datetime(2026, 10, 2, tzinfo=UTC))
     fake_pluggy.add_transactions(account, 2, when=datetime(2026, 9, 2, tzinfo=UTC))
 
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     listed = await client.get(
         "/api/banking/transactions/", params={"limit": 200}, headers=token_for(company_id)
@@ -67,11 +68,11 @@ async def test_past_the_monthly_limit_transactions_are_kept_flagged_and_reported
 
 @pytest.mark.asyncio
 async def test_the_company_is_told_once_per_month(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     await deliver(
-        database,
+        worker_runtime,
         entitlements_event(company_id, "starter", bank_accounts=3, transactions_per_month=1),
         "banking.entitlements",
         entitlement_events,
@@ -79,7 +80,7 @@ async def test_the_company_is_told_once_per_month(
     connected = await connect_bank(client, fake_pluggy, company_id)
     account = next(iter(fake_pluggy.accounts))
     fake_pluggy.add_transactions(account, 2, when=datetime(2026, 10, 2, tzinfo=UTC))
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
     fake_pluggy.add_transactions(
         account,
         2,
@@ -91,7 +92,7 @@ async def test_the_company_is_told_once_per_month(
         f"/api/banking/accounts/{connected['accounts'][0]['id']}/sync/",
         headers=token_for(company_id),
     )
-    await run_queued_syncs(database)
+    await run_queued_syncs(worker_runtime)
 
     assert len(await outbox(database, "banking.notification.requested")) == 1
 

@@ -17,12 +17,13 @@ from billing.database import InboxEvent, OutboxMessage
 from billing.dunning.jobs import dunning_job
 from billing.fraud.jobs import fraud_refunds_job
 from billing.registries import notification_events, stripe_events, usage_events
+from billing.runtime import Runtime
 from billing.stripe_api import open_stripe_client
 from billing.subscriptions.jobs import trials_job
 from finhub_shared.bus import ConsumerQueue
-from finhub_shared.worker import Subscription, run_worker
+from finhub_shared.worker import Subscription, run_worker, worker_database
 
-SUBSCRIPTIONS = (
+SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
     Subscription(ConsumerQueue("billing.stripe", ("stripe.#",)), stripe_events),
     Subscription(ConsumerQueue("billing.usage", ("banking.usage.#",)), usage_events),
     Subscription(
@@ -34,18 +35,14 @@ SUBSCRIPTIONS = (
 async def run() -> None:
     """Run billing's consumers, schedulers and outbox relay until stopped."""
     settings = get_settings()
+    database = worker_database("billing", settings.database_url.get_secret_value(), settings)
     async with open_stripe_client(settings) as stripe_client:
         every = settings.jobs_interval_seconds
         await run_worker(
             service="billing",
-            settings=settings,
-            database_url=settings.database_url.get_secret_value(),
+            runtime=Runtime(settings=settings, database=database, stripe=stripe_client),
             inbox_model=InboxEvent,
             outbox_model=OutboxMessage,
             subscriptions=SUBSCRIPTIONS,
-            jobs=(
-                trials_job(every),
-                dunning_job(stripe_client, every),
-                fraud_refunds_job(stripe_client, every),
-            ),
+            jobs=(trials_job(every), dunning_job(every), fraud_refunds_job(every)),
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from billing.runtime import Runtime
 from finhub_shared.inbox import HandlerRegistry
 
-stripe_events = HandlerRegistry()
-usage_events = HandlerRegistry()
-notification_events = HandlerRegistry()
+stripe_events: HandlerRegistry[Runtime] = HandlerRegistry()
+usage_events: HandlerRegistry[Runtime] = HandlerRegistry()
+notification_events: HandlerRegistry[Runtime] = HandlerRegistry()

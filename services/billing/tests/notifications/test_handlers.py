@@ -7,6 +7,7 @@ import pytest
 
 from billing.consumer import notification_events
 from billing.database import InboxEvent
+from billing.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import new_event
 from finhub_shared.inbox import inbox_dispatcher
@@ -17,10 +18,12 @@ pytestmark = pytest.mark.asyncio
 
 
 async def test_a_notification_banking_asks_for_is_listed_once(
-    client: httpx.AsyncClient, database: Database
+    client: httpx.AsyncClient, database: Database, worker_runtime: Runtime
 ) -> None:
     body = await register(client)
-    dispatch = inbox_dispatcher(database, InboxEvent, "billing.notifications", notification_events)
+    dispatch = inbox_dispatcher(
+        worker_runtime, InboxEvent, "billing.notifications", notification_events
+    )
     request = new_event(
         "banking",
         "notification.requested",

@@ -9,6 +9,7 @@ import pytest
 
 from billing.database import InboxEvent
 from billing.registries import usage_events
+from billing.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, new_event
 from finhub_shared.inbox import inbox_dispatcher
@@ -19,11 +20,11 @@ pytestmark = pytest.mark.asyncio
 
 
 async def test_the_newest_usage_report_is_shown(
-    client: httpx.AsyncClient, database: Database
+    client: httpx.AsyncClient, database: Database, worker_runtime: Runtime
 ) -> None:
     body = await register(client)
     company_id = body["company"]["id"]
-    dispatch = inbox_dispatcher(database, InboxEvent, "billing.usage", usage_events)
+    dispatch = inbox_dispatcher(worker_runtime, InboxEvent, "billing.usage", usage_events)
     now = datetime.now(UTC)
 
     def report(

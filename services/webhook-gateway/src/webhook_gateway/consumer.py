@@ -6,20 +6,20 @@ from datetime import timedelta
 
 import structlog
 
-from finhub_shared.db import Database
 from finhub_shared.events import utcnow
-from finhub_shared.worker import PeriodicJob, run_worker
+from finhub_shared.worker import PeriodicJob, run_worker, worker_database
 from webhook_gateway.config import get_settings
 from webhook_gateway.database import OutboxMessage
+from webhook_gateway.runtime import Runtime
 from webhook_gateway.webhooks import repository
 
 log = structlog.get_logger(__name__)
 
 
-async def prune_old_events(database: Database) -> None:
+async def prune_old_events(runtime: Runtime) -> None:
     """Delete stored events older than the retention setting (WEBHOOK_RETENTION_DAYS)."""
-    cutoff = utcnow() - timedelta(days=get_settings().retention_days)
-    async with database.transaction() as session:
+    cutoff = utcnow() - timedelta(days=runtime.settings.retention_days)
+    async with runtime.database.transaction() as session:
         events = await repository.delete_received_before(session, cutoff)
     log.info("webhooks_pruned", events=events)
 
@@ -27,10 +27,12 @@ async def prune_old_events(database: Database) -> None:
 async def run() -> None:
     """Run the outbox relay and the retention job until stopped."""
     settings = get_settings()
+    database = worker_database(
+        "webhook-gateway", settings.database_url.get_secret_value(), settings
+    )
     await run_worker(
         service="webhook-gateway",
-        settings=settings,
-        database_url=settings.database_url.get_secret_value(),
+        runtime=Runtime(settings=settings, database=database),
         outbox_model=OutboxMessage,
         jobs=[PeriodicJob("prune-old-events", every_seconds=3600, run=prune_old_events)],
     )

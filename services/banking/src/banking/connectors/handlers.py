@@ -6,11 +6,10 @@ from functools import partial
 
 import structlog
 
-from banking import runtime
 from banking.connectors import service
 from banking.pluggy.webhooks import ConnectorStatusUpdated
 from banking.registries import pluggy_events
-from finhub_shared.db import Database
+from banking.runtime import Runtime
 from finhub_shared.events import EventEnvelope, utcnow
 from finhub_shared.inbox import Effect
 
@@ -18,16 +17,14 @@ log = structlog.get_logger(__name__)
 
 
 @pluggy_events.on("connector/status_updated")
-async def on_connector_status_updated(
-    _database: Database, envelope: EventEnvelope
-) -> Effect | None:
+async def on_connector_status_updated(runtime: Runtime, envelope: EventEnvelope) -> Effect | None:
     """Fetch the connector's health and keep it; syncs waiting for a recovered bank go now."""
     event = ConnectorStatusUpdated.model_validate(envelope.data)
     connector_id = event.the_connector_id
     if connector_id is None:
         log.warning("connector_status_without_connector_id")
         return None
-    connector = await runtime.current().pluggy.get_connector(connector_id)
+    connector = await runtime.pluggy.get_connector(connector_id)
     if connector is None:
         return None
     return partial(service.keep_health, connector=connector, now=utcnow())

@@ -6,11 +6,10 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking import runtime
 from banking.pix import service
 from banking.pluggy.webhooks import AutomaticPixPaymentEvent, PaymentEvent
 from banking.registries import pluggy_events
-from finhub_shared.db import Database
+from banking.runtime import Runtime
 from finhub_shared.events import EventEnvelope
 from finhub_shared.inbox import Effect
 
@@ -28,11 +27,11 @@ from finhub_shared.inbox import Effect
     "scheduled_payment/all_created",
     "scheduled_payment/all_completed",
 )
-async def on_payment_changed(database: Database, envelope: EventEnvelope) -> Effect | None:
+async def on_payment_changed(runtime: Runtime, envelope: EventEnvelope) -> Effect | None:
     """Keep the payment's (or the mandate's) request and intent as Pluggy has them now."""
     event = PaymentEvent.model_validate(envelope.data)
     snapshot = await service.fetch_payment(
-        database, runtime.current(), event.payment_request_id, event.payment_intent_id
+        runtime.database, runtime, event.payment_request_id, event.payment_intent_id
     )
     if snapshot is None:
         return None
@@ -49,14 +48,14 @@ async def on_payment_changed(database: Database, envelope: EventEnvelope) -> Eff
     "automatic_pix_payment/error",
     "automatic_pix_payment/canceled",
 )
-async def on_automatic_pix_payment(database: Database, envelope: EventEnvelope) -> Effect | None:
+async def on_automatic_pix_payment(runtime: Runtime, envelope: EventEnvelope) -> Effect | None:
     """Keep the cycle payment as Pluggy has it now."""
     event = AutomaticPixPaymentEvent.model_validate(envelope.data)
     payment_id = event.automatic_pix_payment_id or event.id
     if payment_id is None:
         return None
     request_id = event.payment_request_id
-    current = await service.fetch_cycle_payment(database, runtime.current(), request_id, payment_id)
+    current = await service.fetch_cycle_payment(runtime.database, runtime, request_id, payment_id)
     if current is None:
         return None
     return partial(service.keep_cycle_payment, pluggy_request_id=request_id, current=current)

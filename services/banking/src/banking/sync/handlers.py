@@ -7,21 +7,20 @@ import uuid
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking import runtime
 from banking.items import service as items
 from banking.pluggy.webhooks import TransactionsChanged, TransactionsCreated
 from banking.registries import pluggy_events
+from banking.runtime import Runtime
 from banking.sync import models as jobs
 from banking.sync import service
 from finhub_shared.bus import MessageHandler
-from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, utcnow
 from finhub_shared.inbox import Effect
 
 log = structlog.get_logger(__name__)
 
 
-def sync_job_runner(database: Database) -> MessageHandler:
+def sync_job_runner(runtime: Runtime) -> MessageHandler:
     """`banking.sync-jobs`' handler. It commits as it goes (no transaction may span Pluggy's
     calls), so it needs no inbox: the job's status makes a redelivery do nothing."""
 
@@ -30,22 +29,24 @@ def sync_job_runner(database: Database) -> MessageHandler:
             log.info("event_ignored")
             return
         job_id = uuid.UUID(envelope.data["job_id"])
-        await service.run_job(database, runtime.current(), job_id, utcnow)
+        await service.run_job(runtime.database, runtime, job_id, utcnow)
 
     return run_requested_job
 
 
 @pluggy_events.on("transactions/created")
-async def on_transactions_created(database: Database, envelope: EventEnvelope) -> Effect | None:
+async def on_transactions_created(runtime: Runtime, envelope: EventEnvelope) -> Effect | None:
     """Queue an incremental sync of the account from the first new transaction."""
     event = TransactionsCreated.model_validate(envelope.data)
-    current, now = runtime.current(), utcnow()
-    lookup = await items.look_up_account(database, current, event.item_id, event.account_id, now)
+    now = utcnow()
+    lookup = await items.look_up_account(
+        runtime.database, runtime, event.item_id, event.account_id, now
+    )
     if not lookup.may_exist:
         return None
 
     async def queue(session: AsyncSession) -> None:
-        account = await items.find_account(session, current, lookup, now)
+        account = await items.find_account(session, runtime, lookup, now)
         if account is not None:
             await service.queue_sync(
                 session,
@@ -58,25 +59,27 @@ async def on_transactions_created(database: Database, envelope: EventEnvelope) -
 
 
 @pluggy_events.on("transactions/updated")
-async def on_transactions_updated(database: Database, envelope: EventEnvelope) -> Effect | None:
+async def on_transactions_updated(runtime: Runtime, envelope: EventEnvelope) -> Effect | None:
     """Fetch the changed transactions again and keep their newer versions."""
     event = TransactionsChanged.model_validate(envelope.data)
-    current, now = runtime.current(), utcnow()
-    lookup = await items.look_up_account(database, current, event.item_id, event.account_id, now)
+    now = utcnow()
+    lookup = await items.look_up_account(
+        runtime.database, runtime, event.item_id, event.account_id, now
+    )
     if not lookup.may_exist:
         return None
-    batches = await service.fetch_transactions(current, event.account_id, event.transaction_ids)
+    batches = await service.fetch_transactions(runtime, event.account_id, event.transaction_ids)
 
     async def keep(session: AsyncSession) -> None:
-        account = await items.find_account(session, current, lookup, now)
+        account = await items.find_account(session, runtime, lookup, now)
         if account is not None:
-            await service.keep_refetched(session, current, account, batches, now)
+            await service.keep_refetched(session, runtime, account, batches, now)
 
     return keep
 
 
 @pluggy_events.on("transactions/deleted")
-async def on_transactions_deleted(_database: Database, envelope: EventEnvelope) -> Effect:
+async def on_transactions_deleted(runtime: Runtime, envelope: EventEnvelope) -> Effect:
     """Delete the transactions Pluggy removed."""
     event = TransactionsChanged.model_validate(envelope.data)
 

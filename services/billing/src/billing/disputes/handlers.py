@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.disputes import service
 from billing.registries import stripe_events
+from billing.runtime import Runtime
 from billing.stripe_payloads import Dispute, parse_event
 from finhub_shared.events import EventEnvelope
 
@@ -17,5 +18,5 @@ from finhub_shared.events import EventEnvelope
     "charge.dispute.funds_withdrawn",
     "charge.dispute.funds_reinstated",
 )
-async def on_dispute(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_dispute(session: AsyncSession, envelope: EventEnvelope, runtime: Runtime) -> None:
     await service.dispute_changed(session, *parse_event(envelope, Dispute))

@@ -22,6 +22,7 @@ from billing.dunning import repository, service
 from billing.dunning.models import DunningSchedule
 from billing.invoices import repository as invoices
 from billing.notifications.service import notify
+from billing.runtime import Runtime
 from billing.stripe_api import stripe_call
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
@@ -165,10 +166,11 @@ async def _record_cancellation(
     )
 
 
-def dunning_job(stripe_client: stripe_sdk.StripeClient, every_seconds: float) -> PeriodicJob:
+async def run_dunning_now(runtime: Runtime) -> None:
+    """One run of the worker's dunning job."""
+    await run_dunning(runtime.database, runtime.stripe)
+
+
+def dunning_job(every_seconds: float) -> PeriodicJob[Runtime]:
     """The worker's periodic dunning run."""
-
-    async def run(database: Database) -> None:
-        await run_dunning(database, stripe_client)
-
-    return PeriodicJob("dunning", every_seconds, run)
+    return PeriodicJob("dunning", every_seconds, run_dunning_now)

@@ -11,6 +11,7 @@ import stripe as stripe_sdk
 import structlog
 
 from billing.fraud import repository, service
+from billing.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.worker import PeriodicJob
 
@@ -31,10 +32,11 @@ async def refund_flagged_charges(database: Database, stripe_client: stripe_sdk.S
     return len(pending)
 
 
-def fraud_refunds_job(stripe_client: stripe_sdk.StripeClient, every_seconds: float) -> PeriodicJob:
+async def refund_flagged_charges_now(runtime: Runtime) -> None:
+    """One run of the worker's refund job."""
+    await refund_flagged_charges(runtime.database, runtime.stripe)
+
+
+def fraud_refunds_job(every_seconds: float) -> PeriodicJob[Runtime]:
     """The worker's periodic refund of flagged charges."""
-
-    async def run(database: Database) -> None:
-        await refund_flagged_charges(database, stripe_client)
-
-    return PeriodicJob("fraud-refunds", every_seconds, run)
+    return PeriodicJob("fraud-refunds", every_seconds, refund_flagged_charges_now)

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.payments import events
 from billing.registries import stripe_events
+from billing.runtime import Runtime
 from billing.stripe_payloads import Charge, PaymentIntent, Refund, parse_event
 from finhub_shared.events import EventEnvelope
 
@@ -17,15 +18,17 @@ from finhub_shared.events import EventEnvelope
     "payment_intent.canceled",
     "payment_intent.requires_action",
 )
-async def on_payment_intent(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_payment_intent(
+    session: AsyncSession, envelope: EventEnvelope, runtime: Runtime
+) -> None:
     await events.payment_intent_changed(session, *parse_event(envelope, PaymentIntent))
 
 
 @stripe_events.on("charge.succeeded", "charge.failed", "charge.refunded")
-async def on_charge(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_charge(session: AsyncSession, envelope: EventEnvelope, runtime: Runtime) -> None:
     await events.charge_changed(session, *parse_event(envelope, Charge))
 
 
 @stripe_events.on("charge.refund.updated")
-async def on_refund(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_refund(session: AsyncSession, envelope: EventEnvelope, runtime: Runtime) -> None:
     await events.refund_changed(session, *parse_event(envelope, Refund))

@@ -7,6 +7,7 @@ from datetime import datetime
 import structlog
 
 from billing.audit.service import job_actor
+from billing.runtime import Runtime
 from billing.subscriptions import repository, service
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
@@ -31,10 +32,11 @@ async def check_trials(database: Database, now: datetime | None = None) -> int:
     return len(company_ids)
 
 
-def trials_job(every_seconds: float) -> PeriodicJob:
+async def check_trials_now(runtime: Runtime) -> None:
+    """One run of the worker's trial check."""
+    await check_trials(runtime.database)
+
+
+def trials_job(every_seconds: float) -> PeriodicJob[Runtime]:
     """The worker's periodic trial check."""
-
-    async def run(database: Database) -> None:
-        await check_trials(database)
-
-    return PeriodicJob("trials", every_seconds, run)
+    return PeriodicJob("trials", every_seconds, check_trials_now)
