@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
-from finhub_shared.settings import ServiceSettings, load_settings
+from finhub_shared.settings import Environment, ServiceSettings, load_settings
 
 
 class SandboxSettings(ServiceSettings):
@@ -31,6 +31,14 @@ class SandboxSettings(ServiceSettings):
     # Pluggy's per-endpoint rate limits (429 when exceeded); off so tests and benchmarks run
     # at full speed. `POST /pluggy/_sandbox/rate-limits` switches them at run time.
     pluggy_rate_limits: bool = Field(False, validation_alias="SANDBOX_PLUGGY_RATE_LIMITS")
+
+    @field_validator("environment")
+    @classmethod
+    def _never_in_production(cls, environment: Environment) -> Environment:
+        # It accepts any sk_test_ key and forges provider webhooks: a production one is a hole.
+        if environment == "production":
+            raise ValueError("the provider sandbox is a test double and never runs in production")
+        return environment
 
     @property
     def base_url(self) -> str:
