@@ -12,16 +12,22 @@ import pytest
 from typer.testing import CliRunner
 
 from finhub_shared.bus import ConsumerQueue, declare_consumer_queue, delete_consumer_queue
+from finhub_shared.bus.consumer import LAST_ERROR_HEADER
 from finhub_shared.bus.topology import dead_letter_queue_name
 from finhub_shared.cli import ServiceCommands, service_cli
 from finhub_shared.settings import ServiceSettings
+
+# What older code wrote into a dead letter's header, before error text was redacted.
+LEAKY_ERROR = "ConnectionError: amqp://finhub:s3cret@broker; Bearer abc.def.ghi; sk_live_4eC39Hq"
 
 
 async def _declare_with_one_dead_letter(queue: ConsumerQueue, message_id: str) -> None:
     connection = await aio_pika.connect(os.environ["AMQP_URL"])
     async with connection, connection.channel() as channel:
         await declare_consumer_queue(channel, queue)
-        message = aio_pika.Message(b'{"parked": true}', message_id=message_id)
+        message = aio_pika.Message(
+            b'{"parked": true}', message_id=message_id, headers={LAST_ERROR_HEADER: LEAKY_ERROR}
+        )
         await channel.default_exchange.publish(message, dead_letter_queue_name(queue.name))
 
 
@@ -96,3 +102,15 @@ def test_an_unknown_queue_is_refused(parked: tuple[ConsumerQueue, str]) -> None:
 
     assert code != 0
     assert "is not one of" in output
+
+
+def test_show_redacts_secrets_in_the_error_text(parked: tuple[ConsumerQueue, str]) -> None:
+    queue, message_id = parked
+
+    code, shown = run(queue, "show", queue.name)
+
+    assert code == 0
+    assert message_id in shown
+    assert "amqp://finhub:***@broker" in shown
+    for secret in ("s3cret", "abc.def.ghi", "sk_live_4eC39Hq"):
+        assert secret not in shown

@@ -15,6 +15,7 @@ from alembic.config import Config
 
 from finhub_shared.bus import dead_letters
 from finhub_shared.bus.topology import dead_letter_queue_name
+from finhub_shared.logging import redact_text
 from finhub_shared.settings import ServiceSettings
 from finhub_shared.supervision import exit_status
 
@@ -117,9 +118,13 @@ def _dead_letter_cli(commands: ServiceCommands) -> typer.Typer:
         name = dead_letter_queue_name(checked(queue))
         for letter in asyncio.run(dead_letters.peek(amqp_url(), name, limit)):
             body = letter.body[:300].decode(errors="replace")
+            # Letters parked by older code, or by hand, may still carry a secret: the same
+            # redaction as the logs applies to what an operator's terminal shows.
             typer.echo(
-                f"{letter.message_id}  attempts={letter.attempts}  reason={letter.reason}"
-                f"  last_error={letter.last_error}\n    {body}"
+                redact_text(
+                    f"{letter.message_id}  attempts={letter.attempts}  reason={letter.reason}"
+                    f"  last_error={letter.last_error}\n    {body}"
+                )
             )
 
     @dlq.command("replay")

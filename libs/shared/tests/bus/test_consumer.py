@@ -140,6 +140,33 @@ async def test_a_message_that_always_fails_is_parked_without_holding_up_the_othe
 
 
 @pytest.mark.asyncio
+async def test_the_error_text_a_dead_letter_keeps_is_redacted_like_the_logs(
+    amqp_url: str,
+    new_queue: NewQueue,
+    start_consumer: StartConsumer,
+    send_event: SendEvent,
+    wait_for: WaitFor,
+) -> None:
+    queue = new_queue(retry_delays_seconds=(0.1,))
+
+    async def handle(_: EventEnvelope) -> None:
+        raise ConnectionError(
+            "amqp://finhub:s3cret@broker refused; Authorization: Bearer abc.def.ghi; "
+            "key sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+        )
+
+    await start_consumer(Consumer(amqp_url, queue, handle, prefetch=1))
+    await send_event(queue)
+
+    await wait_for(lambda: metric("bus_messages_dead_lettered_total", queue) == 1)
+    [parked] = await peek(amqp_url, dead_letter_queue_name(queue.name))
+    assert parked.last_error is not None
+    assert parked.last_error.startswith("ConnectionError: amqp://finhub:***@broker refused")
+    for secret in ("s3cret", "abc.def.ghi", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"):
+        assert secret not in parked.last_error
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("body", "why"),
     [

@@ -27,6 +27,7 @@ from finhub_shared.bus.topology import (
 )
 from finhub_shared.correlation import correlation_scope
 from finhub_shared.events import EventEnvelope
+from finhub_shared.logging import redact_text
 from finhub_shared.metrics import (
     MESSAGES_CONSUMED,
     MESSAGES_DEAD_LETTERED,
@@ -224,7 +225,8 @@ def _failed_attempts(message: AbstractIncomingMessage) -> int:
 
 
 def _describe_error(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"[:_ERROR_TEXT_LIMIT]
+    # Redacted before it is cut: a secret cut in half no longer looks like one.
+    return redact_text(f"{type(error).__name__}: {error}")[:_ERROR_TEXT_LIMIT]
 
 
 def _describe_validation_error(error: ValidationError) -> str:
