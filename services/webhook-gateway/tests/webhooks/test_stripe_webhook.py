@@ -146,6 +146,44 @@ async def test_an_old_signature_is_refused_as_outside_the_tolerance(
     assert await stored_events(database) == []
 
 
+def header_over(body: bytes, signed_at: int, timestamps: str) -> dict[str, str]:
+    """A Stripe-Signature whose `t` items are `timestamps` and whose v1 covers `signed_at`."""
+    signature = signed(body, timestamp=signed_at)[1]["Stripe-Signature"].split(",v1=")[1]
+    return {"Stripe-Signature": f"{timestamps},v1={signature}"}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("timestamps", "signed_when"),
+    [
+        ("t=+{old},t={now}", "old"),
+        ("t={old},t={now}", "old"),
+        ("t=+{old}, t={now}", "old"),
+        ("t={old_grouped},t={now}", "old"),
+        ("t=+{old}", "old"),
+        ("t= {old}", "old"),
+        ("t={now},t={now}", "now"),
+    ],
+)
+async def test_a_header_whose_timestamp_is_not_the_signed_one_alone_is_refused(
+    client: httpx.AsyncClient, database: Database, timestamps: str, signed_when: str
+) -> None:
+    now = int(time.time())
+    old = now - 86_400  # a delivery captured yesterday, replayed with a fresh-looking t
+    body, _ = signed(stripe_event())
+    header = header_over(
+        body,
+        old if signed_when == "old" else now,
+        timestamps.format(old=old, now=now, old_grouped=f"{old:_}"),
+    )
+
+    response = await post(client, body, header)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_signature"
+    assert await stored_events(database) == []
+
+
 @pytest.mark.asyncio
 async def test_the_tolerance_is_configurable(gateway_with: GatewayWith) -> None:
     async with gateway_with(STRIPE_WEBHOOK_TOLERANCE_SECONDS="1000") as client:

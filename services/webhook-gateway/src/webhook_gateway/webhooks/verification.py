@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
@@ -17,26 +18,44 @@ from webhook_gateway.webhooks.errors import (
 )
 
 PLUGGY_SECRET_HEADER = "x-webhook-secret"
+STRIPE_SCHEME = "v1"
+# ASCII digits only: int() would also read "+1", " 1", "1_0" or other scripts' digits, and a
+# timestamp read two ways is how an old signature passed a fresh-looking age check.
+STRIPE_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 def verify_stripe_signature(
     payload: bytes, header: str | None, secrets: Sequence[str], tolerance: int, now: float
 ) -> None:
     """Check `Stripe-Signature` over the raw body against every configured secret, then its age."""
-    if not header:
-        raise InvalidSignature("The Stripe-Signature header is missing.")
+    signed_at, signatures = _parse_stripe_header(header)
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidSignature("The body is not what Stripe signed.") from None
-    if not any(_stripe_signature_matches(text, header, secret) for secret in secrets):
+    # Stripe's library checks the header rebuilt from what we parsed, so the timestamp it
+    # verifies is the very one whose age is checked below.
+    canonical = ",".join([f"t={signed_at}", *(f"v1={signature}" for signature in signatures)])
+    if not any(_stripe_signature_matches(text, canonical, secret) for secret in secrets):
         raise InvalidSignature("No signature in Stripe-Signature matches the body.")
-    # The signature covers the timestamp, so it can be trusted once the signature matched.
-    signed_at = _stripe_timestamp(header)
     if now - signed_at > tolerance:
         raise TimestampOutsideTolerance(
             f"The signature is older than the {tolerance} s tolerance (a replay?)."
         )
+
+
+def _parse_stripe_header(header: str | None) -> tuple[int, list[str]]:
+    """The one timestamp and the v1 signatures; an ambiguous timestamp is refused."""
+    if not header:
+        raise InvalidSignature("The Stripe-Signature header is missing.")
+    items = [item.partition("=") for item in header.split(",")]
+    timestamps = [value for key, _, value in items if key == "t"]
+    signatures = [value for key, _, value in items if key == STRIPE_SCHEME]
+    if len(timestamps) != 1 or not STRIPE_TIMESTAMP.fullmatch(timestamps[0]):
+        raise InvalidSignature("Stripe-Signature must hold exactly one t=<decimal seconds>.")
+    if not signatures:
+        raise InvalidSignature("Stripe-Signature holds no v1 signature.")
+    return int(timestamps[0]), signatures
 
 
 def _stripe_signature_matches(text: str, header: str, secret: str) -> bool:
@@ -46,14 +65,6 @@ def _stripe_signature_matches(text: str, header: str, secret: str) -> bool:
     except stripe.SignatureVerificationError:
         return False
     return True
-
-
-def _stripe_timestamp(header: str) -> int:
-    for item in header.split(","):
-        key, _, value = item.strip().partition("=")
-        if key == "t" and value.isdigit():
-            return int(value)
-    raise InvalidSignature("The Stripe-Signature header has no timestamp.")
 
 
 def verify_pluggy_secret(headers: Mapping[str, str], secrets: Sequence[str]) -> None:
