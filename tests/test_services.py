@@ -39,6 +39,7 @@ class Service:
     app_factory: Callable[[], FastAPI]
     secret: str  # one variable it cannot start without
     database_variable: str | None
+    body_route: str  # a POST whose body the service reads
 
 
 SERVICES = [
@@ -48,6 +49,7 @@ SERVICES = [
         webhook_gateway.main.create_app,
         "PLUGGY_WEBHOOK_SECRET",
         "GATEWAY_DATABASE_URL",
+        "/webhooks/stripe",
     ),
     Service(
         "billing",
@@ -55,6 +57,7 @@ SERVICES = [
         billing.main.create_app,
         "JWT_PRIVATE_KEY",
         "BILLING_DATABASE_URL",
+        "/api/auth/login",
     ),
     Service(
         "banking",
@@ -62,6 +65,7 @@ SERVICES = [
         banking.main.create_app,
         "MFA_ENCRYPTION_KEY",
         "BANKING_DATABASE_URL",
+        "/api/banking/rules/",
     ),
     Service(
         "provider-sandbox",
@@ -69,6 +73,7 @@ SERVICES = [
         provider_sandbox.main.create_app,
         "STRIPE_WEBHOOK_SECRET",
         None,
+        "/v1/customers",
     ),
 ]
 DATABASE_SERVICES = [service for service in SERVICES if service.database_variable]
@@ -81,6 +86,29 @@ async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncCli
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
+
+
+BODY_LIMIT = 4096
+# The sandbox's Stripe API wants a test key; its idempotency middleware reads the body itself.
+BODY_HEADERS = {"Authorization": "Bearer sk_test_body_limit", "Idempotency-Key": "body-limit"}
+
+
+@pytest_asyncio.fixture(params=SERVICES, ids=lambda service: service.name)
+async def limited(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Service, httpx.AsyncClient]]:
+    """A service whose MAX_REQUEST_BODY_BYTES is small (the gateway's own webhook limit is not)."""
+    monkeypatch.setenv("MAX_REQUEST_BODY_BYTES", str(BODY_LIMIT))
+    _clear_settings_cache()
+    try:
+        app = request.param.app_factory()
+        async with LifespanManager(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                yield request.param, http
+    finally:
+        monkeypatch.undo()
+        _clear_settings_cache()
 
 
 @pytest.mark.asyncio
@@ -117,6 +145,42 @@ async def test_openapi_document_is_served(client: httpx.AsyncClient) -> None:
     response = await client.get("/openapi.json")
     assert response.status_code == 200
     assert response.json()["info"]["title"].startswith("Finance Hub")
+
+
+@pytest.mark.asyncio
+async def test_a_body_over_the_limit_is_refused_by_its_content_length(
+    limited: tuple[Service, httpx.AsyncClient],
+) -> None:
+    service, http = limited
+
+    response = await http.post(
+        service.body_route, content=b"x" * (BODY_LIMIT + 1), headers=BODY_HEADERS
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": "payload_too_large",
+        "message": f"The request body is over {BODY_LIMIT} bytes.",
+    }
+
+
+@pytest.mark.asyncio
+async def test_a_chunked_body_is_refused_once_it_passes_the_limit_without_reading_the_rest(
+    limited: tuple[Service, httpx.AsyncClient],
+) -> None:
+    service, http = limited
+    sent: list[int] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for number in range(100):
+            sent.append(number)
+            yield b"x" * 1024
+
+    response = await http.post(service.body_route, content=chunks(), headers=BODY_HEADERS)
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    assert len(sent) == BODY_LIMIT // 1024 + 1  # the first chunk past the limit, not one more
 
 
 @pytest.mark.asyncio

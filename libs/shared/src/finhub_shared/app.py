@@ -9,6 +9,7 @@ import aio_pika
 from fastapi import APIRouter, FastAPI
 
 from finhub_shared.auth import TokenVerifier
+from finhub_shared.body_limit import install_body_limit
 from finhub_shared.db import Database
 from finhub_shared.errors import install_error_handlers
 from finhub_shared.logging import configure_logging
@@ -81,6 +82,7 @@ def create_service_app(
     async def check_tasks_alive() -> None:
         await app.state.supervisor.check_alive()
 
+    install_body_limit(app, settings.max_request_body_bytes)
     checks = {"database": check_database, "tasks": check_tasks}
     if ready_needs_broker:
         checks["broker"] = check_broker

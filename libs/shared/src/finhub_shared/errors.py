@@ -154,7 +154,9 @@ def _without_input(problem: Any) -> Any:
 
 async def _http_error_handler(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    code = {404: "not_found", 405: "method_not_allowed", 413: PayloadTooLarge.code}.get(
+        error.status_code, "http_error"
+    )
     return JSONResponse(
         {"code": code, "message": str(error.detail)},
         status_code=error.status_code,

@@ -44,6 +44,11 @@ class ServiceSettings(BaseSettings):
     # Connections each process may hold to its database; a worker's consumers take no more
     # messages at once than this pool can serve.
     database_pool_size: int = Field(20, ge=2, le=500, validation_alias="DATABASE_POOL_SIZE")
+    # The largest request body the API reads (413 payload_too_large beyond it); a route with a
+    # bigger limit of its own (WEBHOOK_MAX_BODY_BYTES) needs this one at least as big.
+    max_request_body_bytes: int = Field(
+        1024 * 1024, ge=1, validation_alias="MAX_REQUEST_BODY_BYTES"
+    )
     # The worker process serves its own /metrics (consumers, outbox backlog); 0 turns it off.
     worker_metrics_port: int = Field(0, ge=0, le=65535, validation_alias="WORKER_METRICS_PORT")
 

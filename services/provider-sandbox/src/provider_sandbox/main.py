@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from finhub_shared.body_limit import install_body_limit
 from finhub_shared.errors import install_error_handlers
 from finhub_shared.logging import configure_logging
 from finhub_shared.observability import install_observability
@@ -47,6 +48,8 @@ def create_app(*, webhook_transport: httpx.AsyncBaseTransport | None = None) -> 
     # metrics and correlation ids cover injected faults too.
     stripe_routes.install(app, settings)
     app.add_middleware(FaultInjectionMiddleware, plan=faults, scopes=(STRIPE_SCOPE, PLUGGY_SCOPE))
+    # Outside the idempotency middleware, which reads the body itself.
+    install_body_limit(app, settings.max_request_body_bytes)
     install_observability(app, {})
     app.include_router(stripe_routes.router)
     app.include_router(control.router)

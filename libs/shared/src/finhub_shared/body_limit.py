@@ -1,0 +1,75 @@
+"""Refusing request bodies over a size before they are read whole: 413 `payload_too_large`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from finhub_shared.errors import PayloadTooLarge
+
+
+class BodyTooLarge(HTTPException):
+    """Raised by `receive` once the body passes the limit; FastAPI lets an HTTPException through
+    body parsing (any other error there becomes a 400), and the error handlers render it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(PayloadTooLarge.status_code, f"The request body is over {limit} bytes.")
+
+
+class RequestBodyLimit:
+    """ASGI middleware: a declared Content-Length over the limit is refused when the app first
+    asks for the body, before a byte is read; a body without one, as soon as it passes the limit.
+
+    A route that checks a smaller limit of its own before reading (the gateway's webhooks) still
+    answers its own way, since nothing is refused until the body is asked for.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _declared_length(scope)
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if declared is not None and declared > self.max_bytes:
+                raise BodyTooLarge(self.max_bytes)
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise BodyTooLarge(self.max_bytes)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except BodyTooLarge as error:
+            # A middleware that reads the body itself (the sandbox's idempotency) is outside the
+            # error handlers: the refusal is answered here, unless an answer has begun.
+            if response_started:
+                raise
+            body = PayloadTooLarge(str(error.detail)).to_body()
+            await JSONResponse(body, status_code=error.status_code)(scope, receive, send)
+
+
+def install_body_limit(app: FastAPI, max_bytes: int) -> None:
+    """Refuse bodies over `max_bytes` in every route and middleware added before this call."""
+    app.add_middleware(RequestBodyLimit, max_bytes=max_bytes)
+
+
+def _declared_length(scope: Scope) -> int | None:
+    declared = Headers(scope=scope).get("content-length", "")
+    return int(declared) if declared.isdigit() else None
