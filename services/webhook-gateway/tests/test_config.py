@@ -29,3 +29,23 @@ def test_a_long_admin_token_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None
     assert (
         load_settings(GatewaySettings, "webhook-gateway").admin_token.get_secret_value() == "x" * 32
     )
+
+
+def test_production_expects_live_stripe_events_and_refuses_to_be_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    assert load_settings(GatewaySettings, "webhook-gateway").stripe_livemode is True
+
+    monkeypatch.setenv("STRIPE_LIVEMODE", "false")
+    with pytest.raises(MissingSettingError, match="STRIPE_LIVEMODE"):
+        load_settings(GatewaySettings, "webhook-gateway")
+
+
+def test_outside_production_the_gateway_expects_test_events_unless_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings(GatewaySettings, "webhook-gateway").stripe_livemode is False
+
+    monkeypatch.setenv("STRIPE_LIVEMODE", "true")
+    assert load_settings(GatewaySettings, "webhook-gateway").stripe_livemode is True

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from finhub_shared.settings import ServiceSettings, load_settings, split_secrets
@@ -26,6 +26,9 @@ class GatewaySettings(ServiceSettings):
     stripe_tolerance_seconds: int = Field(
         300, ge=1, validation_alias="STRIPE_WEBHOOK_TOLERANCE_SECONDS"
     )
+    # The mode of billing's Stripe key (sk_live_ is live): events of the other mode are refused.
+    # The gateway holds no API key to tell; unset means live in production, test elsewhere.
+    stripe_livemode_setting: bool | None = Field(None, validation_alias="STRIPE_LIVEMODE")
 
     pluggy_webhook_secret: SecretStr = Field(validation_alias="PLUGGY_WEBHOOK_SECRET")
     pluggy_client_id: str = Field(validation_alias="PLUGGY_CLIENT_ID")
@@ -51,6 +54,20 @@ class GatewaySettings(ServiceSettings):
         30_000, ge=1, validation_alias="WEBHOOK_RATE_LIMIT_PER_TYPE_PER_MINUTE"
     )
     retention_days: int = Field(90, ge=1, validation_alias="WEBHOOK_RETENTION_DAYS")
+
+    @property
+    def stripe_livemode(self) -> bool:
+        """Whether the Stripe events to accept are live ones (else test-mode ones)."""
+        if self.stripe_livemode_setting is None:
+            return self.environment == "production"
+        return self.stripe_livemode_setting
+
+    @model_validator(mode="after")
+    def _live_stripe_in_production(self) -> Self:
+        # Production bills with a live key: test-mode events there would be forged or misrouted.
+        if self.environment == "production" and self.stripe_livemode_setting is False:
+            raise ValueError("STRIPE_LIVEMODE must not be false in production")
+        return self
 
     @field_validator("admin_token")
     @classmethod

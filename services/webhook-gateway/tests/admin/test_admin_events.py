@@ -120,6 +120,7 @@ async def test_one_event_shows_its_body_and_headers_without_secrets(
     assert detail["body"] == body.decode()
     assert detail["headers"]["x-trace"] == "abc"
     assert "stripe-signature" not in detail["headers"]
+    assert detail["api_version"] == "2026-10-28.endive"
 
 
 @pytest.mark.asyncio

@@ -375,3 +375,69 @@ async def test_rejections_are_counted_by_code(client: httpx.AsyncClient) -> None
     metrics = (await client.get("/metrics")).text
 
     assert 'webhooks_rejected_total{code="invalid_signature",source="stripe"}' in metrics
+
+
+@pytest.mark.asyncio
+async def test_a_live_event_is_refused_by_a_test_mode_gateway_and_stored_nowhere(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    body, headers = signed(stripe_event(livemode=True))
+
+    response = await post(client, body, headers)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "livemode_mismatch"
+    assert await stored_events(database) == []
+    assert await outbox_envelopes(database) == []
+
+
+@pytest.mark.asyncio
+async def test_a_live_gateway_takes_live_events_and_refuses_test_ones(
+    gateway_with: GatewayWith, database: Database
+) -> None:
+    live, test = stripe_event(livemode=True), stripe_event(livemode=False)
+    async with gateway_with(STRIPE_LIVEMODE="true") as client:
+        accepted = await post(client, *signed(live))
+        refused = await post(client, *signed(test))
+
+    assert accepted.status_code == 200
+    assert (refused.status_code, refused.json()["code"]) == (400, "livemode_mismatch")
+    assert [event.event_id for event in await stored_events(database)] == [live["id"]]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("livemode", [None, "false", 0])
+async def test_an_event_without_a_boolean_livemode_is_malformed(
+    client: httpx.AsyncClient, database: Database, livemode: object
+) -> None:
+    body, headers = signed(stripe_event(livemode=livemode))
+
+    response = await post(client, body, headers)
+
+    assert (response.status_code, response.json()["code"]) == (400, "malformed_event")
+    assert await stored_events(database) == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("api_version", ["2026-10-28.endive", None])
+async def test_the_api_version_is_stored_with_the_event(
+    client: httpx.AsyncClient, database: Database, api_version: str | None
+) -> None:
+    body, headers = signed(stripe_event(api_version=api_version))
+
+    assert (await post(client, body, headers)).status_code == 200
+
+    [stored] = await stored_events(database)
+    assert stored.api_version == api_version
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("api_version", [20261028, "", "v" * 65, "2026-10-28\x00"])
+async def test_an_api_version_that_is_not_a_short_text_is_malformed(
+    client: httpx.AsyncClient, api_version: object
+) -> None:
+    body, headers = signed(stripe_event(api_version=api_version))
+
+    response = await post(client, body, headers)
+
+    assert (response.status_code, response.json()["code"]) == (400, "malformed_event")

@@ -44,6 +44,7 @@ class StoredEventDetail(StoredEventSummary):
 
     headers: dict[str, str]
     body: str
+    api_version: str | None = Field(description="Stripe's API version of the body; null otherwise.")
 
 
 class EventPage(BaseModel):

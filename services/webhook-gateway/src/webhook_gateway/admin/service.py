@@ -72,6 +72,7 @@ async def detail(session: AsyncSession, event: WebhookEvent) -> StoredEventDetai
         **summary.model_dump(),
         headers=event.headers,
         body=event.raw_body.decode("utf-8", errors="replace"),
+        api_version=event.api_version,
     )
 
 

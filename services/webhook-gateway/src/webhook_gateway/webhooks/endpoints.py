@@ -31,6 +31,9 @@ Receiver = Callable[[Gate, Delivery], Awaitable[Receipt]]
     responses=error_responses(
         errors.WebhookPayloadTooLarge,
         errors.InvalidSignature,
+        errors.TimestampOutsideTolerance,
+        errors.MalformedEvent,
+        errors.LivemodeMismatch,
         errors.WebhookRateLimited,
         errors.StorageUnavailable,
     ),

@@ -24,6 +24,10 @@ class TimestampOutsideTolerance(BadRequest):
     code = "timestamp_outside_tolerance"
 
 
+class LivemodeMismatch(BadRequest):
+    code = "livemode_mismatch"
+
+
 class MalformedEvent(BadRequest):
     code = "malformed_event"
 

@@ -36,3 +36,5 @@ class WebhookEvent(Base):
     company_id: Mapped[uuid.UUID | None]
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The Stripe API version the payload was rendered with (null for Pluggy): how to read it.
+    api_version: Mapped[str | None] = mapped_column(String(64))

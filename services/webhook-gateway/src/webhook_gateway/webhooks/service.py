@@ -16,7 +16,12 @@ from finhub_shared.fields import storable
 from finhub_shared.settings import split_secrets
 from webhook_gateway.config import GatewaySettings
 from webhook_gateway.webhooks.catalog import PLUGGY_EVENT_FIELDS, STRIPE_EVENT_OBJECTS
-from webhook_gateway.webhooks.errors import MalformedEvent, WebhookRateLimited, WebhookUnauthorized
+from webhook_gateway.webhooks.errors import (
+    LivemodeMismatch,
+    MalformedEvent,
+    WebhookRateLimited,
+    WebhookUnauthorized,
+)
 from webhook_gateway.webhooks.rate_limit import WebhookRateLimiter
 from webhook_gateway.webhooks.schemas import Receipt
 from webhook_gateway.webhooks.store import EventStatus, EventStore, IncomingEvent
@@ -27,6 +32,7 @@ from webhook_gateway.webhooks.verification import (
 )
 
 MAX_IDENTIFIER_LENGTH = 255
+MAX_API_VERSION_LENGTH = 64
 # 9999-12-31T23:59:59Z, the last second a Python datetime holds: a later `created` is malformed.
 MAX_UNIX_TIME = 253_402_300_799
 
@@ -55,7 +61,7 @@ class Gate:
 
 
 async def receive_stripe(gate: Gate, delivery: Delivery) -> Receipt:
-    """Signature, age, structure, duplicate, type, rate limit, content; then store and queue."""
+    """Signature, age, structure, mode, duplicate, type, rate limit, content; then store, queue."""
     settings = gate.settings
     verify_stripe_signature(
         delivery.body,
@@ -66,6 +72,10 @@ async def receive_stripe(gate: Gate, delivery: Delivery) -> Receipt:
     )
     event = _json_object(delivery.body)
     _require_stripe_structure(event)
+    if event["livemode"] is not settings.stripe_livemode:
+        raise LivemodeMismatch(
+            "The event is not of the Stripe mode (live or test) this gateway is configured for."
+        )
     event_type = event["type"]
     expected_object = STRIPE_EVENT_OBJECTS.get(event_type)
     if expected_object is not None and event["data"]["object"].get("object") != expected_object:
@@ -79,6 +89,7 @@ async def receive_stripe(gate: Gate, delivery: Delivery) -> Receipt:
         known=expected_object is not None,
         company_id=_uuid_or_none(event["data"]["object"].get("metadata", {}), "company_id"),
         occurred_at=datetime.fromtimestamp(event["created"], UTC),
+        api_version=event.get("api_version"),
     )
 
 
@@ -119,6 +130,7 @@ async def _store(
     known: bool,
     company_id: uuid.UUID | None,
     occurred_at: datetime | None,
+    api_version: str | None = None,
 ) -> Receipt:
     if known:
         retry_after = await gate.limiter.admit(source, event_type)
@@ -152,6 +164,7 @@ async def _store(
             raw_body=delivery.body,
         ),
         correlation_id=current_correlation_id(),
+        api_version=api_version,
     )
     is_new = await gate.store.save(event)
     return Receipt(duplicate=not is_new, ignored=is_new and not known)
@@ -201,6 +214,8 @@ def _require_stripe_structure(event: dict[str, Any]) -> None:
         not _identifier(event.get("id"), "evt_") and "id must be an evt_ id",
         not _identifier(event.get("type")) and "type is missing or not text",
         not _unix_time(event.get("created")) and "created must be a Unix time",
+        not isinstance(event.get("livemode"), bool) and "livemode must be true or false",
+        not _api_version(event.get("api_version")) and "api_version must be null or short text",
         not (isinstance(data, dict) and isinstance(data.get("object"), dict))
         and "data.object must be an object",
     ]
@@ -224,14 +239,18 @@ def _raise_if_any(problems: list[str | bool]) -> None:
         raise MalformedEvent("The event is malformed: " + "; ".join(found) + ".")
 
 
-def _identifier(value: object, prefix: str = "") -> bool:
-    """A non-empty storable string that fits its column (255 characters), starting with `prefix`."""
+def _identifier(value: object, prefix: str = "", max_length: int = MAX_IDENTIFIER_LENGTH) -> bool:
+    """A non-empty storable string that fits its column (`max_length`), starting with `prefix`."""
     return (
         isinstance(value, str)
-        and len(prefix) < len(value) <= MAX_IDENTIFIER_LENGTH
+        and len(prefix) < len(value) <= max_length
         and value.startswith(prefix)
         and storable(value)
     )
+
+
+def _api_version(value: object) -> bool:
+    return value is None or _identifier(value, max_length=MAX_API_VERSION_LENGTH)
 
 
 def _unix_time(value: object) -> bool:

@@ -39,14 +39,14 @@ WITH incoming AS (
     SELECT *
     FROM unnest(
         $1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::uuid[],
-        $8::timestamptz[], $9::timestamptz[], $10::text[], $11::bytea[], $12::text[]
+        $8::timestamptz[], $9::timestamptz[], $10::text[], $11::bytea[], $12::text[], $13::text[]
     ) AS t(source, event_id, event_type, status, raw_body, headers, company_id,
-           occurred_at, received_at, routing_key, envelope, correlation_id)
+           occurred_at, received_at, routing_key, envelope, correlation_id, api_version)
 ), stored AS (
     INSERT INTO webhook_events (id, source, event_id, event_type, status, raw_body, headers,
-                                company_id, occurred_at, received_at)
+                                company_id, occurred_at, received_at, api_version)
     SELECT gen_random_uuid(), source, event_id, event_type, status, raw_body, headers::jsonb,
-           company_id, occurred_at, received_at
+           company_id, occurred_at, received_at, api_version
     FROM incoming
     -- One order for every writer: two batches holding the same ids then wait for each other
     -- in turn instead of deadlocking on the unique index.
@@ -79,6 +79,7 @@ class IncomingEvent:
     routing_key: str
     envelope: bytes
     correlation_id: str | None
+    api_version: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -236,6 +237,7 @@ def _columns(rows: list[IncomingEvent]) -> list[list[Any]]:
         [row.routing_key for row in rows],
         [row.envelope for row in rows],
         [row.correlation_id for row in rows],
+        [row.api_version for row in rows],
     ]
 
 
