@@ -38,7 +38,9 @@ PROBE_TIMEOUT_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class Ports:
-    """A block clear of `make run` (8000-8002, 8010, 9100-9102) and the shared servers."""
+    """A block clear of `make run` (8000-8002, 8010, 9100-9102) and the shared servers, below
+    the ephemeral range: a port in it could be taken by an outgoing connection while its server
+    is stopped for a fault, and the server then could not listen again."""
 
     gateway: int = 18000
     billing: int = 18001
@@ -47,9 +49,9 @@ class Ports:
     gateway_worker: int = 19100
     billing_worker: int = 19101
     banking_worker: int = 19102
-    postgres: int = 55432
-    amqp: int = 56720
-    amqp_distribution: int = 56721
+    postgres: int = 18432
+    amqp: int = 18672
+    amqp_distribution: int = 18673
 
     @classmethod
     def free(cls) -> Ports:
