@@ -29,6 +29,6 @@ async def on_charge(session: AsyncSession, envelope: EventEnvelope, runtime: Run
     await events.charge_changed(session, *parse_event(envelope, Charge))
 
 
-@stripe_events.on("charge.refund.updated")
+@stripe_events.on("charge.refund.updated", "refund.created", "refund.updated", "refund.failed")
 async def on_refund(session: AsyncSession, envelope: EventEnvelope, runtime: Runtime) -> None:
     await events.refund_changed(session, *parse_event(envelope, Refund))
