@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -110,15 +111,23 @@ class ProviderUnavailable(ProviderError):
     code = "provider_unavailable"
 
 
+class ErrorBody(BaseModel):
+    """Every error answer: a stable machine-readable `code`, a human `message`, maybe more."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+
+
 def error_responses(*error_types: type[FinhubError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for a route: each status with the codes it may carry."""
-    statuses = sorted({error.status_code for error in error_types})
+    by_status: dict[int, set[str]] = {}
+    for error_type in error_types:
+        by_status.setdefault(error_type.status_code, set()).add(error_type.code)
     return {
-        status: {
-            "description": "code: "
-            + ", ".join(error.code for error in error_types if error.status_code == status)
-        }
-        for status in statuses
+        status: {"model": ErrorBody, "description": "code: " + " | ".join(sorted(codes))}
+        for status, codes in sorted(by_status.items())
     }
 
 

@@ -15,11 +15,10 @@ from banking.categories.schemas import (
     RuleRead,
     RuleUpdate,
 )
-from banking.openapi import errors
 from banking.runtime import BankingRuntime
 from finhub_shared.auth import ROLES, CurrentPrincipal, require_role
 from finhub_shared.db import DbSession
-from finhub_shared.errors import NotFound
+from finhub_shared.errors import NotFound, error_responses
 
 router = APIRouter(prefix="/api/banking", tags=["categories"])
 
@@ -39,7 +38,7 @@ async def list_rules(session: DbSession, principal: CurrentPrincipal) -> list[Ru
 @router.post(
     "/rules/",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(UnknownCategory, NotFound),
+    responses=error_responses(UnknownCategory, NotFound),
 )
 async def create_rule(
     body: RuleCreate, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
@@ -48,7 +47,7 @@ async def create_rule(
     return RuleRead.model_validate(await service.create_rule(session, runtime, principal, body))
 
 
-@router.patch("/rules/{rule_id}", responses=errors(UnknownCategory, InvalidRule, NotFound))
+@router.patch("/rules/{rule_id}", responses=error_responses(UnknownCategory, InvalidRule, NotFound))
 async def update_rule(
     rule_id: uuid.UUID,
     body: RuleUpdate,
@@ -62,7 +61,7 @@ async def update_rule(
 
 
 @router.delete(
-    "/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(NotFound)
+    "/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(NotFound)
 )
 async def delete_rule(
     rule_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
@@ -72,7 +71,7 @@ async def delete_rule(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/rules/{rule_id}/apply", responses=errors(NotFound))
+@router.post("/rules/{rule_id}/apply", responses=error_responses(NotFound))
 async def apply_rule(
     rule_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
 ) -> RuleApplied:

@@ -16,11 +16,10 @@ from banking.items.schemas import (
     ItemRead,
     MfaAnswer,
 )
-from banking.openapi import errors
 from banking.runtime import BankingDatabase, BankingRuntime
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
-from finhub_shared.errors import NotFound
+from finhub_shared.errors import NotFound, error_responses
 from finhub_shared.events import utcnow
 
 router = APIRouter(prefix="/api/banking", tags=["connections"])
@@ -29,7 +28,7 @@ router = APIRouter(prefix="/api/banking", tags=["connections"])
 @router.post(
     "/pluggy/connect-token/",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(BankAccountLimitReached, ItemNotFound, ItemClosed, NotFound),
+    responses=error_responses(BankAccountLimitReached, ItemNotFound, ItemClosed, NotFound),
 )
 async def create_connect_token(
     body: ConnectTokenRequest,
@@ -41,7 +40,7 @@ async def create_connect_token(
     return await service.create_connect_token(database, runtime, principal, body.item_id, utcnow())
 
 
-@router.post("/pluggy/callback/", responses=errors(ItemNotFound))
+@router.post("/pluggy/callback/", responses=error_responses(ItemNotFound))
 async def pluggy_callback(
     body: CallbackRequest,
     database: BankingDatabase,
@@ -63,7 +62,7 @@ async def list_items(
     return await service.list_items(session, runtime, principal, utcnow())
 
 
-@router.get("/items/{item_id}", responses=errors(NotFound))
+@router.get("/items/{item_id}", responses=error_responses(NotFound))
 async def get_item(
     item_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
 ) -> ItemRead:
@@ -72,7 +71,7 @@ async def get_item(
 
 
 @router.delete(
-    "/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(NotFound)
+    "/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(NotFound)
 )
 async def delete_item(
     item_id: uuid.UUID,
@@ -86,7 +85,8 @@ async def delete_item(
 
 
 @router.post(
-    "/items/{item_id}/mfa", responses=errors(NotFound, ItemNotFound, MfaNotPending, MfaExpired)
+    "/items/{item_id}/mfa",
+    responses=error_responses(NotFound, ItemNotFound, MfaNotPending, MfaExpired),
 )
 async def answer_mfa(
     item_id: uuid.UUID,
@@ -105,7 +105,7 @@ async def answer_mfa(
 @router.post(
     "/items/{item_id}/reconnect",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(NotFound, ItemNotFound, ItemClosed),
+    responses=error_responses(NotFound, ItemNotFound, ItemClosed),
 )
 async def reconnect(
     item_id: uuid.UUID,

@@ -6,7 +6,6 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from banking.openapi import errors
 from banking.pix import repository, service
 from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable, PaymentRefused
 from banking.pix.schemas import (
@@ -21,7 +20,7 @@ from banking.pix.schemas import (
 from banking.runtime import BankingDatabase, BankingRuntime
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
-from finhub_shared.errors import NotFound, ProviderError
+from finhub_shared.errors import NotFound, ProviderError, error_responses
 from finhub_shared.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/api/banking/pix", tags=["pix"])
@@ -30,7 +29,7 @@ router = APIRouter(prefix="/api/banking/pix", tags=["pix"])
 @router.post(
     "/payments/",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(PaymentRefused, ProviderError),
+    responses=error_responses(PaymentRefused, ProviderError),
 )
 async def create_payment(
     body: PaymentCreate,
@@ -52,7 +51,7 @@ async def list_payments(
     return await page_of(session, repository.payments_newest_first(principal), page, PaymentRead)
 
 
-@router.get("/payments/{payment_id}", responses=errors(NotFound))
+@router.get("/payments/{payment_id}", responses=error_responses(NotFound))
 async def get_payment(
     payment_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
 ) -> PaymentRead:
@@ -62,7 +61,7 @@ async def get_payment(
 
 @router.post(
     "/payments/{payment_id}/cancel",
-    responses=errors(NotFound, PaymentNotCancellable, ProviderError),
+    responses=error_responses(NotFound, PaymentNotCancellable, ProviderError),
 )
 async def cancel_schedule(
     payment_id: uuid.UUID,
@@ -79,7 +78,7 @@ async def cancel_schedule(
 
 @router.post(
     "/payments/{payment_id}/schedules/{schedule_id}/cancel",
-    responses=errors(NotFound, PaymentNotCancellable, ProviderError),
+    responses=error_responses(NotFound, PaymentNotCancellable, ProviderError),
 )
 async def cancel_scheduled_date(
     payment_id: uuid.UUID,
@@ -100,7 +99,7 @@ async def cancel_scheduled_date(
 @router.post(
     "/automatic/",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(PaymentRefused, ProviderError),
+    responses=error_responses(PaymentRefused, ProviderError),
 )
 async def create_mandate(
     body: MandateCreate,
@@ -122,7 +121,7 @@ async def list_mandates(
     return await page_of(session, repository.mandates_newest_first(principal), page, MandateRead)
 
 
-@router.get("/automatic/{mandate_id}", responses=errors(NotFound))
+@router.get("/automatic/{mandate_id}", responses=error_responses(NotFound))
 async def get_mandate(
     mandate_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
 ) -> MandateDetail:
@@ -140,7 +139,7 @@ async def get_mandate(
 @router.post(
     "/automatic/{mandate_id}/payments/",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(NotFound, MandateNotAuthorized, PaymentRefused, ProviderError),
+    responses=error_responses(NotFound, MandateNotAuthorized, PaymentRefused, ProviderError),
 )
 async def schedule_cycle_payment(
     mandate_id: uuid.UUID,
@@ -157,7 +156,7 @@ async def schedule_cycle_payment(
 
 @router.post(
     "/automatic/{mandate_id}/payments/{payment_id}/cancel",
-    responses=errors(NotFound, PaymentNotCancellable),
+    responses=error_responses(NotFound, PaymentNotCancellable),
 )
 async def cancel_cycle_payment(
     mandate_id: uuid.UUID,
@@ -173,7 +172,7 @@ async def cancel_cycle_payment(
         return MandatePaymentRead.model_validate(cycle)
 
 
-@router.post("/automatic/{mandate_id}/revoke", responses=errors(NotFound))
+@router.post("/automatic/{mandate_id}/revoke", responses=error_responses(NotFound))
 async def revoke_mandate(
     mandate_id: uuid.UUID,
     database: BankingDatabase,

@@ -9,16 +9,16 @@ from fastapi import APIRouter, Query
 
 from banking.fields import CalendarDay
 from banking.money import BRAZIL_TIME
-from banking.openapi import errors
 from banking.summary import service
 from banking.summary.schemas import Summary
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
+from finhub_shared.errors import error_responses
 
 router = APIRouter(prefix="/api/banking", tags=["summary"])
 
 
-@router.get("/summary/", responses=errors(service.InvalidPeriod))
+@router.get("/summary/", responses=error_responses(service.InvalidPeriod))
 async def summary(
     session: DbSession,
     principal: CurrentPrincipal,

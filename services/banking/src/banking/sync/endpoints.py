@@ -6,13 +6,12 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from banking.openapi import errors
 from banking.sync import repository, service
 from banking.sync.errors import MfaRequired, ReconnectRequired
 from banking.sync.schemas import SyncAccepted, SyncJobRead
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
-from finhub_shared.errors import NotFound
+from finhub_shared.errors import NotFound, error_responses
 
 router = APIRouter(prefix="/api/banking", tags=["accounts"])
 
@@ -20,7 +19,7 @@ router = APIRouter(prefix="/api/banking", tags=["accounts"])
 @router.post(
     "/accounts/{account_id}/sync/",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=errors(NotFound, ReconnectRequired, MfaRequired),
+    responses=error_responses(NotFound, ReconnectRequired, MfaRequired),
 )
 async def sync_account(
     account_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
@@ -30,7 +29,7 @@ async def sync_account(
     return SyncAccepted(job_id=job.id, status=job.status)
 
 
-@router.get("/sync-jobs/{job_id}", responses=errors(NotFound))
+@router.get("/sync-jobs/{job_id}", responses=error_responses(NotFound))
 async def get_sync_job(
     job_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
 ) -> SyncJobRead:

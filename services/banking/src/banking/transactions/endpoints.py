@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from banking.categories.errors import UnknownCategory
-from banking.openapi import errors
 from banking.runtime import BankingRuntime
 from banking.transactions import repository, service
 from banking.transactions.errors import InvalidCursor
@@ -21,12 +20,12 @@ from banking.transactions.schemas import (
 )
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
-from finhub_shared.errors import NotFound
+from finhub_shared.errors import NotFound, error_responses
 
 router = APIRouter(prefix="/api/banking", tags=["transactions"])
 
 
-@router.get("/transactions/", responses=errors(InvalidCursor))
+@router.get("/transactions/", responses=error_responses(InvalidCursor))
 async def list_transactions(
     filters: Annotated[TransactionFilters, Query()],
     session: DbSession,
@@ -38,7 +37,7 @@ async def list_transactions(
     return await service.list_transactions(session, principal, filters, cursor, limit)
 
 
-@router.get("/transactions/{transaction_id}", responses=errors(NotFound))
+@router.get("/transactions/{transaction_id}", responses=error_responses(NotFound))
 async def get_transaction(
     transaction_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
 ) -> TransactionRead:
@@ -48,7 +47,9 @@ async def get_transaction(
     )
 
 
-@router.patch("/transactions/{transaction_id}", responses=errors(NotFound, UnknownCategory))
+@router.patch(
+    "/transactions/{transaction_id}", responses=error_responses(NotFound, UnknownCategory)
+)
 async def correct_category(
     transaction_id: uuid.UUID,
     body: CategoryCorrection,
