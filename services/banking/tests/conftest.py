@@ -1,7 +1,9 @@
 import asyncio
+import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +168,10 @@ async def run_queued_syncs(runtime: Runtime) -> int:
             delivered += 1
 
 
+# Billing's snapshot versions grow with each snapshot it publishes: so do the tests'.
+_snapshot_versions = itertools.count(1)
+
+
 def entitlements_event(
     company_id: uuid.UUID,
     plan: str,
@@ -173,8 +179,11 @@ def entitlements_event(
     bank_accounts: int | None,
     transactions_per_month: int | None = 5000,
     status: str = "active",
+    version: int | None = None,
+    occurred_at: datetime | None = None,
 ) -> EventEnvelope:
-    """Billing's snapshot of a company's entitlements."""
+    """Billing's snapshot of a company's entitlements; by default a later version than any
+    made before."""
     return new_event(
         "billing",
         "entitlements.changed",
@@ -188,8 +197,10 @@ def entitlements_event(
                 "ai_insights": plan != "starter",
             },
             "valid_until": None,
+            "version": version or next(_snapshot_versions),
         },
         company_id=company_id,
+        occurred_at=occurred_at,
     )
 
 

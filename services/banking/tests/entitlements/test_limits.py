@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import update
 
 from banking.entitlements import service
@@ -126,22 +127,62 @@ async def test_unlimited_plans_have_no_bank_account_limit(
     assert (await connect_token(client, company_id)).status_code == 201
 
 
+async def plan_of(database: Database, company_id: uuid.UUID) -> tuple[str | None, int | None]:
+    async with database.transaction() as session:
+        rights = await service.entitlements_for(session, company_id, TRIAL, utcnow())
+    assert not rights.assumed_trial
+    return rights.plan, rights.bank_accounts_limit
+
+
 @pytest.mark.asyncio
-async def test_an_older_snapshot_arriving_late_changes_nothing(
+async def test_an_older_version_arriving_after_a_newer_one_changes_nothing_whatever_its_time(
     worker_runtime: Runtime, database: Database
 ) -> None:
     company_id = uuid.uuid4()
-    older = entitlements_event(company_id, "starter", bank_accounts=3)
-    newer = entitlements_event(company_id, "professional", bank_accounts=10)
+    now = utcnow()
+    # Billing's machines disagree on the time: the older version carries the later timestamp.
+    older = entitlements_event(
+        company_id, "starter", bank_accounts=3, version=4, occurred_at=now + timedelta(minutes=5)
+    )
+    newer = entitlements_event(
+        company_id, "professional", bank_accounts=10, version=5, occurred_at=now
+    )
 
     await receive(worker_runtime, newer)
     await receive(worker_runtime, older)
 
-    async with database.transaction() as session:
-        rights = await service.entitlements_for(session, company_id, TRIAL, utcnow())
-    assert rights.plan == "professional"
-    assert rights.bank_accounts_limit == 10
-    assert not rights.assumed_trial
+    assert await plan_of(database, company_id) == ("professional", 10)
+
+
+@pytest.mark.asyncio
+async def test_a_newer_version_replaces_an_older_one_even_with_an_earlier_timestamp(
+    worker_runtime: Runtime, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    now = utcnow()
+    older = entitlements_event(
+        company_id, "starter", bank_accounts=3, version=4, occurred_at=now + timedelta(minutes=5)
+    )
+    newer = entitlements_event(
+        company_id, "professional", bank_accounts=10, version=5, occurred_at=now
+    )
+
+    await receive(worker_runtime, older)
+    await receive(worker_runtime, newer)
+
+    assert await plan_of(database, company_id) == ("professional", 10)
+
+
+@pytest.mark.asyncio
+async def test_a_snapshot_without_billings_version_is_refused(
+    worker_runtime: Runtime, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    unversioned = entitlements_event(company_id, "starter", bank_accounts=3)
+    del unversioned.data["version"]
+
+    with pytest.raises(ValidationError):
+        await receive(worker_runtime, unversioned)
 
 
 @pytest.mark.asyncio

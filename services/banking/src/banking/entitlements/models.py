@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import DateTime, Integer, String, func
+from sqlalchemy import BigInteger, DateTime, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banking.database import Base
@@ -26,7 +26,10 @@ class CompanyEntitlement(Base):
     transactions_per_month_limit: Mapped[int | None] = mapped_column(Integer)
     valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     source: Mapped[str] = mapped_column(String(20))
-    # When billing produced the snapshot: an older one arriving late is ignored.
+    # Billing's version of the snapshot (None for an assumed trial): a lower one arriving late is
+    # ignored. Clocks of different machines do not order snapshots; versions do.
+    version: Mapped[int | None] = mapped_column(BigInteger)
+    # When billing produced the snapshot (or the trial was assumed); shown, never compared.
     snapshot_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(

@@ -47,7 +47,8 @@ async def get_or_start_trial(
 async def save_snapshot(
     session: AsyncSession, snapshot: EntitlementsSnapshot, produced_at: datetime
 ) -> bool:
-    """Store billing's snapshot unless a newer one is stored; True when it was stored."""
+    """Store billing's snapshot unless one of the same or a later version is stored; True when
+    it was stored."""
     values = {
         "plan": snapshot.plan,
         "status": snapshot.status,
@@ -55,14 +56,16 @@ async def save_snapshot(
         "transactions_per_month_limit": snapshot.limits.transactions_per_month,
         "valid_until": snapshot.valid_until,
         "source": SOURCE_BILLING,
+        "version": snapshot.version,
         "snapshot_at": produced_at,
     }
     new_row = insert(CompanyEntitlement).values(company_id=snapshot.company_id, **values)
     statement = new_row.on_conflict_do_update(
         index_elements=[CompanyEntitlement.company_id],
         set_=values,
-        # Billing always wins over an assumed trial; among billing's, the newest wins.
+        # Billing always wins over an assumed trial; among billing's, the highest version wins.
         where=(CompanyEntitlement.source != SOURCE_BILLING)
-        | (CompanyEntitlement.snapshot_at <= new_row.excluded.snapshot_at),
+        | CompanyEntitlement.version.is_(None)
+        | (CompanyEntitlement.version < new_row.excluded.version),
     ).returning(CompanyEntitlement.company_id)
     return (await session.execute(statement)).scalar_one_or_none() is not None

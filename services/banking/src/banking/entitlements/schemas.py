@@ -28,6 +28,8 @@ class EntitlementsSnapshot(BaseModel):
     status: str
     limits: SnapshotLimits
     valid_until: AwareDatetime | None = None
+    # Grows by one per company with each snapshot billing publishes: the only order that holds.
+    version: int = Field(ge=1)
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,14 @@ UPGRADE_PLANS: tuple[tuple[str, int | None], ...] = (("professional", 10), ("ent
 async def apply_snapshot(
     session: AsyncSession, snapshot: EntitlementsSnapshot, produced_at: datetime
 ) -> None:
-    """Keep billing's snapshot as the company's entitlements, unless a newer one is kept."""
+    """Keep billing's snapshot as the company's entitlements, unless a later version is kept."""
     stored = await repository.save_snapshot(session, snapshot, produced_at)
     if not stored:
-        log.info("entitlements_snapshot_outdated", company_id=str(snapshot.company_id))
+        log.info(
+            "entitlements_snapshot_outdated",
+            company_id=str(snapshot.company_id),
+            version=snapshot.version,
+        )
 
 
 async def entitlements_for(
