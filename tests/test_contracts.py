@@ -1,21 +1,75 @@
-"""The payloads one service publishes are the ones the other reads (billing ⇄ banking)."""
+"""The payloads one service publishes are the ones the other reads (billing ⇄ banking), and the
+provider events the gateway routes are the ones billing and banking handle."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
+from banking import consumer as banking_consumer
 from banking.entitlements.schemas import EntitlementsSnapshot
 from banking.events import notification_payload
 from banking.usage.service import usage_payload
+from billing import consumer as billing_consumer
 from billing.entitlements.schemas import EntitlementsChanged
 from billing.notifications.schemas import NotificationRequested
 from billing.plans.schemas import Limits
 from billing.usage.schemas import UsageChanged
+from finhub_shared.catalogue import ROUTES, Route, route_for
+from finhub_shared.worker import Subscription
 
 COMPANY = uuid.uuid4()
+PROVIDERS = ("stripe", "pluggy")
+WORKERS: dict[str, tuple[Subscription[Any], ...]] = {
+    "billing": billing_consumer.SUBSCRIPTIONS,
+    "banking": banking_consumer.SUBSCRIPTIONS,
+}
+
+
+def _binds(binding_key: str, routing_key: str) -> bool:
+    """Whether a topic binding (`*` one word, `#` any number of words) takes this routing key."""
+
+    def match(pattern: list[str], words: list[str]) -> bool:
+        if not pattern:
+            return not words
+        head, rest = pattern[0], pattern[1:]
+        if head == "#":
+            return any(match(rest, words[skip:]) for skip in range(len(words) + 1))
+        return bool(words) and head in ("*", words[0]) and match(rest, words[1:])
+
+    return match(binding_key.split("."), routing_key.split("."))
+
+
+def _queues_taking(service: str, key: str) -> list[Subscription[Any]]:
+    return [
+        subscription
+        for subscription in WORKERS[service]
+        if any(_binds(binding, key) for binding in subscription.queue.binding_keys)
+    ]
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: f"{route.source}:{route.event_type}")
+def test_every_routed_provider_event_has_a_handler_in_its_consumer(route: Route) -> None:
+    [subscription] = _queues_taking(route.consumer, route.routing_key)
+
+    assert route.event_type in subscription.registry.event_types
+
+
+@pytest.mark.parametrize("service", sorted(WORKERS))
+def test_every_provider_event_handled_is_routed_to_its_handler(service: str) -> None:
+    not_routed = [
+        f"{source}:{event_type}"
+        for subscription in WORKERS[service]
+        for source in PROVIDERS
+        if any(_binds(binding, f"{source}.x") for binding in subscription.queue.binding_keys)
+        for event_type in subscription.registry.event_types
+        if (route := route_for(source, event_type)) is None or route.consumer != service
+    ]
+
+    assert not_routed == []
 
 
 @pytest.mark.parametrize(

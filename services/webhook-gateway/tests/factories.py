@@ -10,7 +10,7 @@ from typing import Any
 
 import stripe
 
-from webhook_gateway.webhooks.catalog import STRIPE_EVENT_OBJECTS
+from finhub_shared.catalogue import route_for
 
 
 def stripe_secret() -> str:
@@ -27,7 +27,8 @@ def stripe_event(
     **fields: Any,
 ) -> dict[str, Any]:
     """A Stripe event as Stripe sends it (API 2026-10-28)."""
-    kind = STRIPE_EVENT_OBJECTS.get(event_type, "invoice")
+    route = route_for("stripe", event_type)
+    kind = route.stripe_object if route and route.stripe_object else "invoice"
     obj = (
         data_object if data_object is not None else {"object": kind, "id": f"x_{uuid.uuid4().hex}"}
     )

@@ -8,8 +8,8 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 import pytest
 
+from finhub_shared.catalogue import ROUTES, Route
 from finhub_shared.db import Database
-from webhook_gateway.webhooks.catalog import PLUGGY_EVENT_FIELDS
 
 from ..factories import pluggy_delivery, pluggy_event, pluggy_secret
 from ..stored import outbox_envelopes, stored_events
@@ -192,26 +192,34 @@ async def test_a_redelivery_is_a_duplicate(client: httpx.AsyncClient, database: 
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("event", sorted(PLUGGY_EVENT_FIELDS))
+@pytest.mark.parametrize(
+    "route",
+    [route for route in ROUTES if route.source == "pluggy"],
+    ids=lambda route: route.event_type,
+)
 async def test_every_routed_event_is_queued_under_its_routing_key(
-    client: httpx.AsyncClient, database: Database, event: str
+    client: httpx.AsyncClient, database: Database, route: Route
 ) -> None:
-    payload = pluggy_event(event) | dict.fromkeys(PLUGGY_EVENT_FIELDS[event], "id-1")
-    if "transactionIds" in PLUGGY_EVENT_FIELDS[event]:
+    payload = pluggy_event(route.event_type) | dict.fromkeys(route.pluggy_fields, "id-1")
+    if "transactionIds" in route.pluggy_fields:
         payload["transactionIds"] = ["tx-1"]
 
     response = await post(client, *pluggy_delivery(payload))
 
     assert response.json()["ignored"] is False
     [envelope] = await outbox_envelopes(database)
-    assert envelope["_routing_key"] == "pluggy." + event.replace("/", ".")
+    assert envelope["_routing_key"] == route.routing_key
 
 
 @pytest.mark.asyncio
-async def test_an_unknown_event_is_stored_as_ignored(
-    client: httpx.AsyncClient, database: Database
+@pytest.mark.parametrize(
+    "event",
+    ["boleto/updated", "smart_transfer_payment/completed", "investments/created"],
+)
+async def test_an_event_no_service_handles_is_stored_as_ignored(
+    client: httpx.AsyncClient, database: Database, event: str
 ) -> None:
-    response = await post(client, *pluggy_delivery(pluggy_event("investments/created")))
+    response = await post(client, *pluggy_delivery(pluggy_event(event)))
 
     assert response.json()["ignored"] is True
     assert [event.status for event in await stored_events(database)] == ["ignored"]

@@ -10,8 +10,8 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 import pytest
 
+from finhub_shared.catalogue import ROUTES
 from finhub_shared.db import Database
-from webhook_gateway.webhooks.catalog import STRIPE_EVENT_OBJECTS
 
 from ..factories import signed, stripe_event, stripe_secret
 from ..stored import outbox_envelopes, stored_events
@@ -276,12 +276,18 @@ async def test_a_redelivered_event_is_answered_as_duplicate_and_not_queued_again
 
 
 @pytest.mark.asyncio
-async def test_an_unknown_type_is_stored_as_ignored_and_not_published(
-    client: httpx.AsyncClient, database: Database
+@pytest.mark.parametrize(
+    ("event_type", "kind"),
+    [
+        ("customer.created", "customer"),
+        ("invoice.finalization_failed", "invoice"),
+        ("issuing_card.created", "issuing.card"),
+    ],
+)
+async def test_a_type_no_service_handles_is_stored_as_ignored_and_not_published(
+    client: httpx.AsyncClient, database: Database, event_type: str, kind: str
 ) -> None:
-    body, headers = signed(
-        stripe_event("issuing_card.created", data_object={"object": "issuing.card"})
-    )
+    body, headers = signed(stripe_event(event_type, data_object={"object": kind, "id": "x_1"}))
 
     response = await post(client, body, headers)
 
@@ -293,7 +299,9 @@ async def test_an_unknown_type_is_stored_as_ignored_and_not_published(
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("event_type", sorted(STRIPE_EVENT_OBJECTS))
+@pytest.mark.parametrize(
+    "event_type", sorted(route.event_type for route in ROUTES if route.source == "stripe")
+)
 async def test_every_routed_type_is_queued_under_its_routing_key(
     client: httpx.AsyncClient, database: Database, event_type: str
 ) -> None:

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from finhub_shared.catalogue import route_for
 from finhub_shared.correlation import current_correlation_id
 from finhub_shared.events import SCHEMA_VERSION, routing_key, utcnow
 from finhub_shared.fields import storable
 from finhub_shared.settings import split_secrets
 from webhook_gateway.config import GatewaySettings
-from webhook_gateway.webhooks.catalog import PLUGGY_EVENT_FIELDS, STRIPE_EVENT_OBJECTS
 from webhook_gateway.webhooks.errors import (
     LivemodeMismatch,
     MalformedEvent,
@@ -77,7 +77,8 @@ async def receive_stripe(gate: Gate, delivery: Delivery) -> Receipt:
             "The event is not of the Stripe mode (live or test) this gateway is configured for."
         )
     event_type = event["type"]
-    expected_object = STRIPE_EVENT_OBJECTS.get(event_type)
+    route = route_for("stripe", event_type)
+    expected_object = route.stripe_object if route else None
     if expected_object is not None and event["data"]["object"].get("object") != expected_object:
         raise MalformedEvent(f"A {event_type} event must carry a {expected_object}.")
     return await _store(
@@ -86,7 +87,7 @@ async def receive_stripe(gate: Gate, delivery: Delivery) -> Receipt:
         source="stripe",
         event_id=event["id"],
         event_type=event_type,
-        known=expected_object is not None,
+        routed=route is not None,
         company_id=_uuid_or_none(event["data"]["object"].get("metadata", {}), "company_id"),
         occurred_at=datetime.fromtimestamp(event["created"], UTC),
         api_version=event.get("api_version"),
@@ -114,7 +115,7 @@ async def receive_pluggy(gate: Gate, delivery: Delivery) -> Receipt:
         source="pluggy",
         event_id=event["eventId"],
         event_type=event_type,
-        known=event_type in PLUGGY_EVENT_FIELDS,
+        routed=route_for("pluggy", event_type) is not None,
         company_id=_uuid_or_none(event, "clientUserId"),
         occurred_at=None,
     )
@@ -127,12 +128,12 @@ async def _store(
     source: str,
     event_id: str,
     event_type: str,
-    known: bool,
+    routed: bool,
     company_id: uuid.UUID | None,
     occurred_at: datetime | None,
     api_version: str | None = None,
 ) -> Receipt:
-    if known:
+    if routed:
         retry_after = await gate.limiter.admit(source, event_type)
         if retry_after is not None:
             # A redelivery of a stored event is answered as such, whatever the load.
@@ -142,7 +143,8 @@ async def _store(
                 "Too many deliveries; retry later.", retry_after_seconds=retry_after
             )
     received_at = utcnow()
-    status: EventStatus = "routed" if known else "ignored"
+    # Stored either way, so an operator sees it; only the catalogue's events go to the bus.
+    status: EventStatus = "routed" if routed else "ignored"
     event = IncomingEvent(
         source=source,
         event_id=event_id,
@@ -167,7 +169,7 @@ async def _store(
         api_version=api_version,
     )
     is_new = await gate.store.save(event)
-    return Receipt(duplicate=not is_new, ignored=is_new and not known)
+    return Receipt(duplicate=not is_new, ignored=is_new and not routed)
 
 
 def envelope_json(
@@ -227,7 +229,8 @@ def _require_pluggy_structure(event: dict[str, Any]) -> None:
         not _identifier(event.get("event")) and "event is missing or not text",
         not _identifier(event.get("eventId")) and "eventId is missing or not text",
     ]
-    for field in PLUGGY_EVENT_FIELDS.get(str(event.get("event")), ()):
+    route = route_for("pluggy", str(event.get("event")))
+    for field in route.pluggy_fields if route else ():
         if event.get(field) in (None, "", []):
             problems.append(f"{field} is missing")
     _raise_if_any(problems)
