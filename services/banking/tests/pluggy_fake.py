@@ -282,6 +282,14 @@ class FakePluggy:
         item["updatedAt"] = iso(_later_than(item["updatedAt"]))
         return item
 
+    def remove_item(self, item_id: str) -> None:
+        """The item is deleted at Pluggy with its accounts, transactions and consents."""
+        del self.items[item_id]
+        for account_id in [a["id"] for a in self.accounts.values() if a["itemId"] == item_id]:
+            del self.accounts[account_id]
+            del self.transactions[account_id]
+        self.consents.pop(item_id, None)
+
     def time_out_mfa(self, item_id: str) -> None:
         self.set_item(
             item_id,

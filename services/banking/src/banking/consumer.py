@@ -13,6 +13,7 @@ from banking.pluggy import BACKGROUND_RETRY, PluggyClient
 from banking.registries import entitlement_events, pluggy_events
 from banking.runtime import Runtime
 from banking.sync import handlers as sync_handlers
+from banking.transactions import handlers as transaction_handlers
 from finhub_shared.bus import ConsumerQueue
 from finhub_shared.worker import Subscription, run_worker, worker_database
 
@@ -23,6 +24,7 @@ HANDLER_MODULES = (
     item_handlers,
     pix_handlers,
     sync_handlers,
+    transaction_handlers,
 )
 
 SYNC_TIME_LIMIT_SECONDS = 3600.0

@@ -1,7 +1,9 @@
 """Pluggy's item, account and consent events: re-fetch the item from Pluggy, then act.
 
 Each handler calls Pluggy with no transaction open and returns what to store
-(finhub_shared.inbox.fetching_dispatcher).
+(finhub_shared.inbox.fetching_dispatcher). Pluggy's webhooks are not signed, so an event that
+deletes data acts only once Pluggy's API confirms it; while Pluggy cannot be asked, the handler
+fails and the event is retried.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from finhub_shared.inbox import Effect
     "item/error",
     "item/waiting_user_input",
     "item/waiting_user_action",
-    "item/deleted",
 )
 async def on_item_changed(runtime: Runtime, envelope: EventEnvelope) -> Effect:
     """Keep the item as Pluggy has it now; once it is up to date, sync its accounts."""
@@ -66,16 +67,30 @@ async def on_accounts_changed(runtime: Runtime, envelope: EventEnvelope) -> Effe
     return keep
 
 
+@pluggy_events.on("item/deleted")
+async def on_item_deleted(runtime: Runtime, envelope: EventEnvelope) -> Effect | None:
+    """Delete the item's bank data once Pluggy answers that it has no such item any more."""
+    event = ItemEvent.model_validate(envelope.data)
+    if not await service.confirm_item_gone(runtime.database, runtime, event.item_id):
+        return None
+
+    async def delete(session: AsyncSession) -> None:
+        await service.delete_gone_item(session, event.item_id)
+
+    return delete
+
+
 @pluggy_events.on("consent/revoked")
 async def on_consent_revoked(runtime: Runtime, envelope: EventEnvelope) -> Effect | None:
-    """Stop syncing and delete the item's bank data, unless Pluggy shows a consent in force."""
+    """Stop syncing and delete the item's bank data once Pluggy lists its consents, none in
+    force."""
     event = ItemEvent.model_validate(envelope.data)
-    consents = await service.fetch_consents(runtime.database, runtime, event.item_id)
-    if consents is None:
+    if not await service.confirm_consent_revoked(
+        runtime.database, runtime, event.item_id, utcnow()
+    ):
         return None
-    now = utcnow()
 
-    async def keep(session: AsyncSession) -> None:
-        await service.revoke_consent_if_gone(session, event.item_id, consents, now)
+    async def revoke(session: AsyncSession) -> None:
+        await service.revoke_confirmed_consent(session, event.item_id)
 
-    return keep
+    return revoke

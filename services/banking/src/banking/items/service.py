@@ -27,6 +27,7 @@ from banking.entitlements import service as entitlements
 from banking.items import models as states
 from banking.items import repository
 from banking.items.errors import ItemClosed, ItemNotFound, MfaExpired, MfaNotPending
+from banking.items.metrics import UNCONFIRMED_DELETIONS
 from banking.items.models import Item
 from banking.items.next_action import next_action
 from banking.items.schemas import ConnectTokenRead, ItemRead, MfaOption, MfaPrompt, NextActionRead
@@ -450,30 +451,56 @@ async def consent_is_gone(runtime: Runtime, state: pluggy.Item, now: datetime) -
     return bool(consents) and not any(_in_force(consent, now) for consent in consents)
 
 
-async def fetch_consents(
-    database: Database, runtime: Runtime, pluggy_item_id: str
-) -> list[pluggy.Consent] | None:
-    """consent/revoked: the item's consents at Pluggy; None when it is not an open item here."""
-    async with database.transaction() as session:
-        item = await repository.by_pluggy_id(session, pluggy_item_id)
-    if item is None or item.is_closed:
-        return None
-    return await runtime.pluggy.list_consents(pluggy_item_id)
+async def confirm_item_gone(database: Database, runtime: Runtime, pluggy_item_id: str) -> bool:
+    """item/deleted (not signed): whether an open item here is one Pluggy says it no longer has."""
+    if not await _is_open_here(database, pluggy_item_id):
+        return False
+    if await runtime.pluggy.get_item(pluggy_item_id) is None:
+        return True
+    note_unconfirmed_deletion("item/deleted", pluggy_item_id=pluggy_item_id)
+    return False
 
 
-async def revoke_consent_if_gone(
-    session: AsyncSession, pluggy_item_id: str, consents: Sequence[pluggy.Consent], now: datetime
-) -> None:
-    """Revoke here, unless Pluggy listed a consent in force (a late event after the user
-    connected again)."""
+async def delete_gone_item(session: AsyncSession, pluggy_item_id: str) -> None:
+    """Close the item Pluggy confirmed gone and delete its bank data."""
     await lock(session, "item", pluggy_item_id)
     item = await repository.by_pluggy_id(session, pluggy_item_id)
-    if item is None or item.is_closed:
-        return
-    if any(_in_force(consent, now) for consent in consents):
-        log.info("consent_revoked_event_outdated", item_id=str(item.id))
-        return
-    await revoke_consent(session, item)
+    if item is not None and not item.is_closed:
+        await close_item(session, item, states.DELETED)
+
+
+async def confirm_consent_revoked(
+    database: Database, runtime: Runtime, pluggy_item_id: str, now: datetime
+) -> bool:
+    """consent/revoked (not signed): whether Pluggy lists consents for an open item here and
+    none of them is in force (no consent listed confirms nothing)."""
+    if not await _is_open_here(database, pluggy_item_id):
+        return False
+    consents = await runtime.pluggy.list_consents(pluggy_item_id)
+    if consents and not any(_in_force(consent, now) for consent in consents):
+        return True
+    note_unconfirmed_deletion("consent/revoked", pluggy_item_id=pluggy_item_id)
+    return False
+
+
+async def revoke_confirmed_consent(session: AsyncSession, pluggy_item_id: str) -> None:
+    """Revoke the item whose consent Pluggy confirmed gone."""
+    await lock(session, "item", pluggy_item_id)
+    item = await repository.by_pluggy_id(session, pluggy_item_id)
+    if item is not None and not item.is_closed:
+        await revoke_consent(session, item)
+
+
+def note_unconfirmed_deletion(event_type: str, **ids: str) -> None:
+    """A deletion event Pluggy's API contradicts: forged, or overtaken by a newer state."""
+    UNCONFIRMED_DELETIONS.labels(event_type).inc()
+    log.warning("pluggy_deletion_unconfirmed", deletion_event=event_type, **ids)
+
+
+async def _is_open_here(database: Database, pluggy_item_id: str) -> bool:
+    async with database.transaction() as session:
+        item = await repository.by_pluggy_id(session, pluggy_item_id)
+    return item is not None and not item.is_closed
 
 
 async def revoke_consent(session: AsyncSession, item: Item) -> None:

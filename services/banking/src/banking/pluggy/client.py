@@ -85,9 +85,9 @@ class PluggyClient:
         return _parse(response, models.ConnectTokenResponse).access_token
 
     async def get_item(self, item_id: str) -> models.Item | None:
-        """The item as Pluggy has it now, or None when Pluggy does not know it."""
+        """The item as Pluggy has it now, or None when Pluggy says it has no such item."""
         response = await self._connection.request("GET", f"/items/{_segment(item_id)}")
-        if _is_not_found(response):
+        if _is_gone(response, "ITEM_NOT_FOUND"):
             return None
         return _parse(response, models.Item)
 
@@ -136,9 +136,9 @@ class PluggyClient:
         return await self._every_page("/accounts", {"itemId": item_id}, models.Page[models.Account])
 
     async def get_account(self, account_id: str) -> models.Account | None:
-        """The account with its current balance, or None when Pluggy does not know it."""
+        """The account with its current balance, or None when Pluggy says it has no such account."""
         response = await self._connection.request("GET", f"/accounts/{_segment(account_id)}")
-        if _is_not_found(response):
+        if _is_gone(response, "ACCOUNT_NOT_FOUND"):
             return None
         return _parse(response, models.Account)
 
@@ -163,6 +163,24 @@ class PluggyClient:
             chunk = transaction_ids[start : start + MAX_IDS_PER_REQUEST]
             async for page in self._cursor_pages({"accountId": account_id, "ids": ",".join(chunk)}):
                 yield page
+
+    async def existing_transaction_ids(
+        self, account_id: str, transaction_ids: Sequence[str]
+    ) -> set[str]:
+        """Which of these transactions Pluggy still has. Only ids are read, so a transaction
+        Pluggy cannot describe in full still counts as there."""
+        existing: set[str] = set()
+        for start in range(0, len(transaction_ids), MAX_IDS_PER_REQUEST):
+            chunk = transaction_ids[start : start + MAX_IDS_PER_REQUEST]
+            params = {"accountId": account_id, "ids": ",".join(chunk)}
+            while True:
+                response = await self._connection.request("GET", "/v2/transactions", params=params)
+                page = _id_page(response)
+                existing.update(result.id for result in page.results)
+                if not page.next:
+                    break
+                params = _next_page_params(page.next)
+        return existing
 
     async def _every_page(
         self, path: str, params: Mapping[str, str], page_model: type[models.Page[ResultT]]
@@ -189,8 +207,7 @@ class PluggyClient:
                 yield batch
             if not next_query:
                 return
-            # `next` is the whole query of the next page (account and cursor included).
-            params = dict(parse_qsl(urlsplit(next_query).query or next_query.lstrip("?")))
+            params = _next_page_params(next_query)
 
     async def list_categories(self) -> list[models.Category]:
         """Pluggy's category tree, flat (parents and children)."""
@@ -339,6 +356,22 @@ def _loose_page(response: httpx.Response) -> models.LooseTransactionPage:
         ) from None
 
 
+def _id_page(response: httpx.Response) -> models.TransactionIdPage:
+    """A `/v2/transactions` page read for its ids alone (Python's parser, as in `_loose_page`)."""
+    raise_for_provider_status(response, provider=PROVIDER)
+    try:
+        return models.TransactionIdPage.model_validate(json.loads(response.content))
+    except (ValueError, ValidationError):
+        raise ProviderError(
+            f"{PROVIDER} answered a body that is not a TransactionPage", provider=PROVIDER
+        ) from None
+
+
+def _next_page_params(next_query: str) -> dict[str, str]:
+    """`next` is the whole query of the next page (account and cursor included)."""
+    return dict(parse_qsl(urlsplit(next_query).query or next_query.lstrip("?")))
+
+
 def _readable(results: list[dict[str, Any]]) -> models.TransactionBatch:
     transactions: list[models.Transaction] = []
     unreadable: list[str] = []
@@ -359,6 +392,18 @@ def _segment(identifier: str) -> str:
 
 def _is_not_found(response: httpx.Response) -> bool:
     return response.status_code == 404
+
+
+def _is_gone(response: httpx.Response, code_description: str) -> bool:
+    """Pluggy's own 404 for this resource: a 404 from anything in between (a proxy, a wrong
+    path) says nothing of the resource, and the caller deletes data on this answer."""
+    if not _is_not_found(response):
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("codeDescription") == code_description
 
 
 def _pluggy_timestamp(moment: datetime) -> str:

@@ -135,6 +135,17 @@ class TransactionPage(PluggyModel):
     next: str | None = None
 
 
+class TransactionId(PluggyModel):
+    id: str
+
+
+class TransactionIdPage(PluggyModel):
+    """A `GET /v2/transactions` page read for nothing but its transactions' ids."""
+
+    results: list[TransactionId]
+    next: str | None = None
+
+
 class LooseTransactionPage(PluggyModel):
     """A page read transaction by transaction, when one of them is not a Transaction."""
 

@@ -1,4 +1,4 @@
-"""Sync jobs from banking's own work queue, and Pluggy's transaction events."""
+"""Sync jobs from banking's own work queue, and Pluggy's transactions/created and /updated."""
 
 from __future__ import annotations
 
@@ -76,14 +76,3 @@ async def on_transactions_updated(runtime: Runtime, envelope: EventEnvelope) -> 
             await service.keep_refetched(session, runtime, account, batches, now)
 
     return keep
-
-
-@pluggy_events.on("transactions/deleted")
-async def on_transactions_deleted(runtime: Runtime, envelope: EventEnvelope) -> Effect:
-    """Delete the transactions Pluggy removed."""
-    event = TransactionsChanged.model_validate(envelope.data)
-
-    async def delete(session: AsyncSession) -> None:
-        await service.delete_transactions(session, event.account_id, event.transaction_ids)
-
-    return delete

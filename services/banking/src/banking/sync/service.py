@@ -37,7 +37,6 @@ from banking.sync import models as jobs
 from banking.sync.errors import MfaRequired, ReconnectRequired
 from banking.sync.models import SyncJob
 from banking.sync.pages import CompanyTerms, Stored, company_terms, store_page
-from banking.transactions import repository as transactions
 from banking.usage import service as usage
 from finhub_shared.auth import Principal
 from finhub_shared.db import Database
@@ -410,16 +409,6 @@ async def keep_refetched(
         stored.add(await store_page(session, account, batch, terms))
     await usage.report(session, account.company_id, stored.months, terms.monthly_limit, now)
     return stored
-
-
-async def delete_transactions(
-    session: AsyncSession, pluggy_account_id: str, pluggy_ids: Sequence[str]
-) -> int:
-    """transactions/deleted: delete them here too; returns how many were here."""
-    account = await accounts.by_pluggy_id(session, pluggy_account_id)
-    if account is None:
-        return 0
-    return await transactions.delete_by_pluggy_ids(session, account.id, pluggy_ids)
 
 
 def _is_passing(failure: ProviderError) -> bool:

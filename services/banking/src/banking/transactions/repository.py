@@ -142,6 +142,19 @@ async def flag_over_limit(session: AsyncSession, transaction_ids: Sequence[uuid.
         )
 
 
+async def stored_pluggy_ids(
+    session: AsyncSession, account_id: uuid.UUID, pluggy_ids: Sequence[str]
+) -> list[str]:
+    """Which of these Pluggy ids the account has stored."""
+    if not pluggy_ids:
+        return []
+    statement = select(Transaction.pluggy_transaction_id).where(
+        Transaction.account_id == account_id,
+        Transaction.pluggy_transaction_id.in_(pluggy_ids),
+    )
+    return list(await session.scalars(statement))
+
+
 async def delete_by_pluggy_ids(
     session: AsyncSession, account_id: uuid.UUID, pluggy_ids: Sequence[str]
 ) -> int:
