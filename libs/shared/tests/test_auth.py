@@ -394,7 +394,7 @@ async def test_require_role_refuses_a_member_with_403(
     response = await client.post("/plan", headers=_bearer(token))
 
     assert response.status_code == 403
-    assert response.json()["code"] == "insufficient_role"
+    assert response.json()["code"] == "forbidden_role"
 
 
 @pytest.mark.asyncio

@@ -1,5 +1,6 @@
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -7,6 +8,7 @@ import pytest
 import pytest_asyncio
 import respx
 import stripe
+from fastapi import FastAPI
 
 import billing.consumer  # noqa: F401 - registers every Stripe and usage handler
 from billing.config import get_settings
@@ -17,6 +19,7 @@ from billing.registries import stripe_events
 from billing.runtime import Runtime
 from billing.stripe_api import open_stripe_client
 from finhub_shared.db import Database
+from finhub_shared.events import utcnow
 from finhub_shared.inbox import inbox_dispatcher
 from finhub_shared.testing import ServiceUnderTest, table_row_counts
 
@@ -94,3 +97,25 @@ def no_stripe_retries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 async def row_counts(database: Database) -> dict[str, int]:
     """How many rows each of billing's tables holds (see table_row_counts)."""
     return await table_row_counts(database, Base.metadata)
+
+
+class FrozenClock:
+    """The app's clock in a test: it stands still until the test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock on by a `timedelta(**delta)`."""
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(app: FastAPI) -> FrozenClock:
+    """Billing's clock (`app.state.clock`), frozen at the real time the test starts."""
+    frozen = FrozenClock(utcnow())
+    app.state.clock = frozen
+    return frozen

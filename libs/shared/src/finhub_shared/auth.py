@@ -2,6 +2,11 @@
 
 Verification needs only the public key, so no service calls billing to check a token.
 Every query a request runs is limited to the caller's company with `scoped` and `ensure_owned`.
+
+Roles, from most to least trusted: owner, admin, member, viewer. A route that changes data takes
+`ManagerPrincipal` (owner, admin: billing, plan, company settings), `WriterPrincipal` (also members:
+day-to-day data) or `Annotated[Principal, Depends(require_role(...))]` instead of
+`CurrentPrincipal`; any other role gets 403 `forbidden_role`. Viewers only read.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, NamedTuple, TypeVar, TypeVarTuple
+from typing import Annotated, Any, Literal, NamedTuple, Protocol, TypeVar, TypeVarTuple
 from uuid import UUID, uuid4
 
 import jwt
@@ -29,7 +34,9 @@ from finhub_shared.settings import TokenVerificationSettings
 
 ALGORITHM = "EdDSA"
 ACCESS_TOKEN_TYPE = "access"
-ROLES = ("owner", "admin", "member")
+ROLES = ("owner", "admin", "member", "viewer")
+MANAGER_ROLES = ("owner", "admin")
+WRITER_ROLES = ("owner", "admin", "member")
 
 # The registered claims every access token must carry; pyjwt checks their values.
 _REQUIRED_CLAIMS = ["sub", "iss", "aud", "iat", "exp", "jti"]
@@ -47,8 +54,8 @@ class TokenInvalid(Unauthorized):
     code = "token_invalid"
 
 
-class InsufficientRole(Forbidden):
-    code = "insufficient_role"
+class ForbiddenRole(Forbidden):
+    code = "forbidden_role"
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,9 @@ class Principal:
     company_id: UUID
     role: str
     token_id: str
+    # The log-in (refresh token family) the token was issued for, and when the token expires.
+    session_id: UUID | None = None
+    expires_at: datetime | None = None
 
 
 class IssuedToken(NamedTuple):
@@ -71,9 +81,11 @@ class _AccessClaims(BaseModel):
 
     sub: UUID
     company_id: UUID
-    role: Literal["owner", "admin", "member"]
+    role: Literal["owner", "admin", "member", "viewer"]
     jti: str
     typ: Literal["access"]
+    exp: datetime
+    sid: UUID | None = None
 
 
 def generate_signing_keypair() -> tuple[str, str]:
@@ -128,11 +140,24 @@ class TokenIssuer:
         self._audience = audience
         self._ttl = timedelta(seconds=ttl_seconds)
 
-    def issue(self, *, user_id: UUID, company_id: UUID, role: str) -> IssuedToken:
-        """A signed access token for this user acting for this company, and when it expires."""
+    def issue(
+        self,
+        *,
+        user_id: UUID,
+        company_id: UUID,
+        role: str,
+        session_id: UUID | None = None,
+        issued_at: datetime | None = None,
+        token_id: str | None = None,
+    ) -> IssuedToken:
+        """A signed access token for this user acting for this company, and when it expires.
+
+        The same `issued_at` and `token_id` give the same token again (Ed25519 signatures are
+        deterministic): a retried refresh gets back the very token whose answer it lost.
+        """
         _check_role(role)
         # Whole seconds, so `expires_at` is exactly the `exp` the token carries.
-        issued_at = datetime.now(UTC).replace(microsecond=0)
+        issued_at = (issued_at or datetime.now(UTC)).replace(microsecond=0)
         expires_at = issued_at + self._ttl
         claims: dict[str, Any] = {
             "sub": str(user_id),
@@ -142,9 +167,11 @@ class TokenIssuer:
             "aud": self._audience,
             "iat": issued_at,
             "exp": expires_at,
-            "jti": str(uuid4()),
+            "jti": token_id or str(uuid4()),
             "typ": ACCESS_TOKEN_TYPE,
         }
+        if session_id is not None:
+            claims["sid"] = str(session_id)
         return IssuedToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), expires_at)
 
 
@@ -185,8 +212,20 @@ class TokenVerifier:
         except (jwt.InvalidTokenError, ValidationError):
             raise TokenInvalid("The access token is not valid.") from None
         return Principal(
-            user_id=claims.sub, company_id=claims.company_id, role=claims.role, token_id=claims.jti
+            user_id=claims.sub,
+            company_id=claims.company_id,
+            role=claims.role,
+            token_id=claims.jti,
+            session_id=claims.sid,
+            expires_at=claims.exp,
         )
+
+
+class SessionGuard(Protocol):
+    """A check after the signature, for the service that keeps the sessions (billing sets one as
+    `app.state.session_guard`); raises Unauthorized for a token whose session has ended."""
+
+    async def check(self, principal: Principal) -> None: ...
 
 
 # auto_error=False so a missing header is our own 401 JSON; the scheme still shows in /docs.
@@ -200,14 +239,20 @@ async def _current_principal(
     if credentials is None:
         raise TokenMissing("Send the access token as 'Authorization: Bearer <token>'.")
     verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify(credentials.credentials)
+    principal = verifier.verify(credentials.credentials)
+    # Services without a guard cannot see log-outs: there a token works for its short life.
+    guard: SessionGuard | None = getattr(request.app.state, "session_guard", None)
+    if guard is not None:
+        await guard.check(principal)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
 
 
 def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency that lets the request through only when the caller has one of `roles`."""
+    """A dependency that lets the request through only when the caller has one of `roles`
+    (403 `forbidden_role` otherwise): `Depends(require_role("owner", "admin"))`."""
     if not roles:
         raise ValueError("require_role needs at least one role")
     for role in roles:
@@ -215,10 +260,15 @@ def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
 
     async def principal_with_role(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
-            raise InsufficientRole(f"This action needs one of the roles: {', '.join(roles)}.")
+            raise ForbiddenRole(f"This action needs one of the roles: {', '.join(roles)}.")
         return principal
 
     return principal_with_role
+
+
+# What a route that changes data takes instead of `CurrentPrincipal`.
+ManagerPrincipal = Annotated[Principal, Depends(require_role(*MANAGER_ROLES))]
+WriterPrincipal = Annotated[Principal, Depends(require_role(*WRITER_ROLES))]
 
 
 class CompanyOwned:

@@ -35,8 +35,24 @@ class BillingSettings(TokenVerificationSettings):
     refresh_token_ttl_days: int = Field(
         30, ge=1, le=365, validation_alias="BILLING_REFRESH_TOKEN_TTL_DAYS"
     )
-    # Failed log-ins allowed per email within the window before answering 429.
+    # Refresh tokens rotate, but a log-in's family ends this long after the log-in, used or not.
+    # A token presented again within the grace (a lost answer) gets the same new pair again.
+    refresh_reuse_grace_seconds: int = Field(
+        10, ge=0, le=60, validation_alias="BILLING_REFRESH_REUSE_GRACE_SECONDS"
+    )
+    # Failed log-ins allowed per email from one client address, then per email from anywhere,
+    # before each further attempt waits: a delay starting at the base, doubling per failure, capped.
     login_max_failures: int = Field(5, ge=1, le=100, validation_alias="BILLING_LOGIN_MAX_FAILURES")
+    login_account_max_failures: int = Field(
+        20, ge=1, le=1000, validation_alias="BILLING_LOGIN_ACCOUNT_MAX_FAILURES"
+    )
+    login_delay_base_seconds: int = Field(
+        1, ge=1, le=3600, validation_alias="BILLING_LOGIN_DELAY_BASE_SECONDS"
+    )
+    login_delay_cap_seconds: int = Field(
+        300, ge=1, le=86_400, validation_alias="BILLING_LOGIN_DELAY_CAP_SECONDS"
+    )
+    # Failures are forgotten after this long without an attempt.
     login_window_seconds: int = Field(
         900, ge=10, le=86_400, validation_alias="BILLING_LOGIN_WINDOW_SECONDS"
     )
@@ -66,6 +82,10 @@ class BillingSettings(TokenVerificationSettings):
     # How often the notification stream looks for new notifications.
     notification_poll_seconds: float = Field(
         2.0, gt=0, le=60, validation_alias="BILLING_NOTIFICATION_POLL_SECONDS"
+    )
+    # Live notification streams one user may hold open at once; one more is refused (429).
+    max_streams_per_user: int = Field(
+        3, ge=1, le=100, validation_alias="BILLING_MAX_STREAMS_PER_USER"
     )
 
     @property

@@ -1,7 +1,10 @@
-"""What billing's endpoints take from the running app: its settings, database and token issuer."""
+"""What billing's endpoints take from the running app: its settings, database, token issuer and
+clock."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -27,8 +30,15 @@ def _token_issuer(request: Request) -> TokenIssuer:
     return issuer
 
 
+def _clock(request: Request) -> Callable[[], datetime]:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock
+
+
 Settings = Annotated[BillingSettings, Depends(_settings)]
 # For routes that must not hold one transaction for the whole request (those calling Stripe):
 # they open short `database.transaction()` blocks around their reads and writes.
 DatabaseDep = Annotated[Database, Depends(_database)]
 Issuer = Annotated[TokenIssuer, Depends(_token_issuer)]
+# The time of day as the app tells it (`utcnow`; tests set `app.state.clock` to move it).
+Clock = Annotated[Callable[[], datetime], Depends(_clock)]

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from billing.accounts.endpoints import auth_router, companies_router
+from billing.accounts.sessions import LiveSessions
 from billing.checkout.endpoints import router as checkout_router
 from billing.config import BillingSettings, get_settings
 from billing.disputes.endpoints import router as disputes_router
@@ -19,13 +20,17 @@ from billing.stripe_api import open_stripe_client
 from billing.subscriptions.endpoints import router as subscriptions_router
 from finhub_shared.app import ExtraLifespan, create_service_app
 from finhub_shared.auth import TokenIssuer
+from finhub_shared.events import utcnow
 
 
 def _billing_lifespan(settings: BillingSettings) -> ExtraLifespan:
-    """The access-token issuer and the Stripe client, for the life of the app."""
+    """The access-token issuer, the session guard, the clock and the Stripe client, for the life
+    of the app."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.clock = utcnow
+        app.state.session_guard = LiveSessions(app.state.database)
         app.state.token_issuer = TokenIssuer(
             settings.jwt_private_key_pem,
             settings.jwt_issuer,

@@ -1,6 +1,6 @@
 """Every table of billing, imported so that `Base.metadata` is complete (Alembic, tests)."""
 
-from billing.accounts.models import Company, LoginFailure, RefreshToken, User
+from billing.accounts.models import Company, LoginThrottle, RefreshToken, User
 from billing.audit.models import AuditEntry
 from billing.customers.models import PaymentMethod, StripeCustomer
 from billing.database import Base, InboxEvent, OutboxMessage
@@ -8,7 +8,7 @@ from billing.disputes.models import Dispute
 from billing.dunning.models import DunningSchedule
 from billing.fraud.models import FraudWarning
 from billing.invoices.models import Invoice
-from billing.notifications.models import Notification
+from billing.notifications.models import Notification, NotificationStream
 from billing.payments.models import Payment, Refund
 from billing.plans.models import Plan
 from billing.subscriptions.models import Subscription
@@ -23,8 +23,9 @@ __all__ = [
     "FraudWarning",
     "InboxEvent",
     "Invoice",
-    "LoginFailure",
+    "LoginThrottle",
     "Notification",
+    "NotificationStream",
     "OutboxMessage",
     "Payment",
     "PaymentMethod",

@@ -1,8 +1,8 @@
-"""Registration, log-in, token refresh, and the caller's company."""
+"""Registration, log-in, token refresh, log-out, and the caller's company."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, Response, status
 
 from billing.accounts import repository, service
 from billing.accounts.errors import InvalidCredentials, InvalidRefreshToken
@@ -16,12 +16,11 @@ from billing.accounts.schemas import (
     Tokens,
     UserOut,
 )
-from billing.dependencies import DatabaseDep, Issuer, Settings
+from billing.dependencies import Clock, DatabaseDep, Issuer, Settings
 from billing.subscriptions.summary import summary_of
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound
-from finhub_shared.events import utcnow
 
 auth_router = APIRouter(prefix="/api/auth", tags=["auth"])
 companies_router = APIRouter(prefix="/api/companies", tags=["companies"])
@@ -32,15 +31,15 @@ companies_router = APIRouter(prefix="/api/companies", tags=["companies"])
     status_code=status.HTTP_201_CREATED,
     responses={
         409: {"description": "email_taken"},
-        422: {"description": "weak password or bad email"},
+        422: {"description": "weak_password, password_too_long or a bad email"},
     },
 )
 async def register(
-    form: RegisterRequest, session: DbSession, settings: Settings, issuer: Issuer
+    form: RegisterRequest, session: DbSession, settings: Settings, issuer: Issuer, clock: Clock
 ) -> Registration:
     """Create a company and its owner; the company starts its trial at once."""
     registered = await service.register(
-        session, form, settings=settings, issuer=issuer, now=utcnow()
+        session, form, settings=settings, issuer=issuer, now=clock()
     )
     return Registration(
         **registered.tokens.model_dump(),
@@ -53,16 +52,27 @@ async def register(
     "/login",
     responses={
         401: {"description": "invalid_credentials"},
+        422: {"description": "password_too_long"},
         429: {"description": "too_many_login_attempts"},
     },
 )
 async def log_in(
-    form: LoginRequest, database: DatabaseDep, settings: Settings, issuer: Issuer
+    form: LoginRequest,
+    request: Request,
+    database: DatabaseDep,
+    settings: Settings,
+    issuer: Issuer,
+    clock: Clock,
 ) -> Tokens:
-    """Tokens for an email and password."""
-    # Our own transaction, committed before a 401, so that the failure is counted.
+    """Tokens for an email and password; after repeated failures each attempt waits longer."""
+    now, address = clock(), _client_address(request)
+    # The attempt is counted and committed before the password is checked (and before a 401).
     async with database.transaction() as session:
-        tokens = await service.log_in(session, form, settings=settings, issuer=issuer, now=utcnow())
+        await service.admit_login(session, form, address, settings=settings, now=now)
+    async with database.transaction() as session:
+        tokens = await service.log_in(
+            session, form, address, settings=settings, issuer=issuer, now=now
+        )
     if tokens is None:
         raise InvalidCredentials("The email or the password is wrong.")
     return tokens
@@ -70,17 +80,49 @@ async def log_in(
 
 @auth_router.post("/refresh", responses={401: {"description": "invalid_refresh_token"}})
 async def refresh(
-    form: RefreshRequest, database: DatabaseDep, settings: Settings, issuer: Issuer
+    form: RefreshRequest, database: DatabaseDep, settings: Settings, issuer: Issuer, clock: Clock
 ) -> Tokens:
-    """New tokens for a refresh token; each refresh token works once."""
+    """New tokens for a refresh token; each works once (a retry within seconds gets the same
+    answer again), and none outlives its log-in."""
     # Committed before a 401 too: reusing a token revokes its family, and that must stick.
     async with database.transaction() as session:
         tokens = await service.refresh(
-            session, form.refresh_token, settings=settings, issuer=issuer, now=utcnow()
+            session, form.refresh_token, settings=settings, issuer=issuer, now=clock()
         )
     if tokens is None:
         raise InvalidRefreshToken("The refresh token is not valid; log in again.")
     return tokens
+
+
+# Log-out is open to every role: it changes only the caller's own sessions.
+@auth_router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={401: {"description": "session_revoked or a bad token"}},
+)
+async def log_out(session: DbSession, principal: CurrentPrincipal, clock: Clock) -> Response:
+    """End this session: its refresh token stops working, and its access token on billing."""
+    await service.log_out(session, principal, clock())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.post(
+    "/logout-everywhere",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={401: {"description": "session_revoked or a bad token"}},
+)
+async def log_out_everywhere(
+    session: DbSession, principal: CurrentPrincipal, clock: Clock
+) -> Response:
+    """End every session of the caller, on every device, this one included."""
+    await service.log_out_everywhere(session, principal, clock())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _client_address(request: Request) -> str:
+    """Where the log-in comes from, as the server sees it (behind a proxy, run uvicorn with
+    --proxy-headers so this is the client's own)."""
+    return request.client.host[:64] if request.client else "unknown"
 
 
 @companies_router.get("/me")

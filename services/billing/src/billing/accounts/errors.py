@@ -1,4 +1,4 @@
-"""Errors of registration and log-in."""
+"""Errors of registration, log-in and sessions."""
 
 from __future__ import annotations
 
@@ -17,9 +17,17 @@ class InvalidRefreshToken(Unauthorized):
     code = "invalid_refresh_token"
 
 
+class SessionRevoked(Unauthorized):
+    code = "session_revoked"
+
+
 class TooManyLoginAttempts(TooManyRequests):
     code = "too_many_login_attempts"
 
 
 class WeakPassword(UnprocessableEntity):
     code = "weak_password"
+
+
+class PasswordTooLong(UnprocessableEntity):
+    code = "password_too_long"

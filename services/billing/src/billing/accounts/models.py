@@ -1,11 +1,11 @@
-"""Companies, their users, and what log-in keeps: refresh tokens and recent failures."""
+"""Companies, their users, and what log-in keeps: refresh tokens and recent attempts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, String, func
+from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.database import Base
@@ -53,11 +53,18 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
-class LoginFailure(Base):
-    """A failed log-in for an email, counted to limit password guessing."""
+class LoginThrottle(Base):
+    """Recent log-in attempts for an email from one client address, or from any (address "*").
 
-    __tablename__ = "login_failures"
+    An attempt is counted before its password is checked and forgiven when it succeeds, so
+    concurrent guesses cannot all slip through; past the free ones each attempt waits longer.
+    """
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), index=True)
-    failed_at: Mapped[datetime]
+    __tablename__ = "login_throttles"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    client_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int]
+    last_attempt_at: Mapped[datetime]
+    # No attempt is checked before this time.
+    next_attempt_at: Mapped[datetime]

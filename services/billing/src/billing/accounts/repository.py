@@ -1,4 +1,4 @@
-"""Queries of companies, users, refresh tokens and log-in failures."""
+"""Queries of companies, users, refresh tokens and log-in throttles."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.accounts.models import Company, LoginFailure, RefreshToken, User
+from billing.accounts.models import Company, LoginThrottle, RefreshToken, User
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -48,30 +49,73 @@ async def revoke_family(session: AsyncSession, family_id: UUID, now: datetime) -
     )
 
 
-async def recent_failures(
-    session: AsyncSession, email: str, since: datetime
-) -> tuple[int, datetime | None]:
-    """How many log-ins for the email failed since `since`, and when the oldest of them was."""
-    statement = select(func.count(), func.min(LoginFailure.failed_at)).where(
-        LoginFailure.email == email, LoginFailure.failed_at >= since
+async def throttles_for_update(
+    session: AsyncSession, email: str, client_addresses: Sequence[str], now: datetime
+) -> list[LoginThrottle]:
+    """The email's throttles for these addresses (created if new), locked in one order, so that
+    concurrent log-ins for the email take turns and none deadlock."""
+    rows = [
+        {
+            "email": email,
+            "client_address": address,
+            "attempts": 0,
+            "last_attempt_at": now,
+            "next_attempt_at": now,
+        }
+        for address in client_addresses
+    ]
+    await session.execute(insert(LoginThrottle).values(rows).on_conflict_do_nothing())
+    statement = (
+        select(LoginThrottle)
+        .where(LoginThrottle.email == email, LoginThrottle.client_address.in_(client_addresses))
+        .order_by(LoginThrottle.client_address)
+        .with_for_update()
+        # A row locked by another log-in was read before it changed: read it again once ours.
+        .execution_options(populate_existing=True)
     )
-    count, oldest = (await session.execute(statement)).one()
-    return int(count), oldest
+    return list((await session.execute(statement)).scalars().all())
 
 
-async def clear_failures(session: AsyncSession, email: str) -> None:
-    """Forget the failed log-ins of an email (after a successful one)."""
-    await session.execute(delete(LoginFailure).where(LoginFailure.email == email))
-
-
-async def record_failure(
-    session: AsyncSession, email: str, failed_at: datetime, *, forget_before: datetime
+async def forget_attempts(
+    session: AsyncSession, email: str, client_addresses: Sequence[str]
 ) -> None:
-    """Count a failed log-in, and drop the email's failures too old to count any more."""
+    """Forgive an email's counted attempts from these addresses (after a successful log-in)."""
     await session.execute(
-        delete(LoginFailure).where(
-            LoginFailure.email == email, LoginFailure.failed_at < forget_before
+        delete(LoginThrottle).where(
+            LoginThrottle.email == email, LoginThrottle.client_address.in_(client_addresses)
         )
     )
-    session.add(LoginFailure(email=email, failed_at=failed_at))
-    await session.flush()
+
+
+async def session_is_live(session: AsyncSession, user_id: UUID, family_id: UUID) -> bool:
+    """Whether the user's log-in (refresh token family) is still live: not logged out, revoked,
+    or ended with the user."""
+    statement = select(
+        exists().where(
+            RefreshToken.family_id == family_id,
+            RefreshToken.user_id == user_id,
+            RefreshToken.revoked_at.is_(None),
+        )
+    )
+    return bool((await session.execute(statement)).scalar_one())
+
+
+async def revoke_user_families(session: AsyncSession, user_id: UUID, now: datetime) -> None:
+    """Revoke every refresh token of the user: every log-in ends."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    """The refresh token with this hash."""
+    statement = select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def lock_user(session: AsyncSession, user_id: UUID) -> None:
+    """Lock the user's row until the transaction ends, so that two requests of one user that
+    count something of theirs (open streams) take turns."""
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,3 +27,15 @@ class Notification(CompanyOwned, Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     read_at: Mapped[datetime | None]
+
+
+class NotificationStream(Base):
+    """A live stream a user holds open, beating while it runs: a user may hold only a few."""
+
+    __tablename__ = "notification_streams"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    opened_at: Mapped[datetime]
+    # A stream whose process died stops beating, and stops counting once it is stale.
+    seen_at: Mapped[datetime]
