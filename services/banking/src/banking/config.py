@@ -55,6 +55,11 @@ class BankingSettings(TokenVerificationSettings):
     item_webhook_overdue_seconds: int = Field(
         20, ge=5, le=3600, validation_alias="BANKING_ITEM_WEBHOOK_OVERDUE_SECONDS"
     )
+    # Categorisation rules one company may keep: each synced transaction is matched against
+    # them all, so their number bounds the work of a sync.
+    max_rules_per_company: int = Field(
+        200, ge=1, le=10_000, validation_alias="BANKING_MAX_RULES_PER_COMPANY"
+    )
     # Runs a sync may start; one that stalls after this many ends failed.
     sync_max_attempts: int = Field(3, ge=1, le=20, validation_alias="BANKING_SYNC_MAX_ATTEMPTS")
 

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Depends, Response, status
 
 from banking.categories import repository, service
-from banking.categories.errors import InvalidRule, UnknownCategory
+from banking.categories.errors import InvalidRule, RuleLimitReached, UnknownCategory
 from banking.categories.schemas import (
     CategoryRead,
     RuleApplied,
@@ -38,7 +38,7 @@ async def list_rules(session: DbSession, principal: CurrentPrincipal) -> list[Ru
 @router.post(
     "/rules/",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(UnknownCategory, NotFound),
+    responses=error_responses(UnknownCategory, RuleLimitReached, NotFound),
 )
 async def create_rule(
     body: RuleCreate, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal

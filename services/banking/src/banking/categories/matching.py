@@ -1,12 +1,32 @@
-"""A company's rules applied to one transaction: the first rule that matches gives the category."""
+"""A company's rules applied to transactions: the first rule that matches gives the category.
+
+Rules are plain text compared as equal or contained (no patterns that could backtrack), a
+company keeps a bounded number of them, and a page of transactions is matched in slices that
+let the event loop run in between.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from banking.categories.models import FIELD_MERCHANT, MATCH_CONTAINS, CategoryRule
+
+# Rule checks between two pauses for the event loop: however many transactions and rules, the
+# worker's other work (heartbeats, other messages) waits at most this many checks.
+CHECKS_PER_PAUSE = 2_000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What rules look at in a transaction."""
+
+    description: str
+    merchant: str | None
+    amount_cents: int
+    account_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -51,6 +71,19 @@ class Categorizer:
             if _matches(rule, texts[rule.on_merchant], amount_cents, account_id):
                 return RuleMatch(rule.rule_id, rule.category_id, self._names.get(rule.category_id))
         return None
+
+    async def match_all(self, candidates: Sequence[Candidate]) -> list[RuleMatch | None]:
+        """Each candidate's match, pausing for the event loop every CHECKS_PER_PAUSE checks."""
+        per_slice = max(1, CHECKS_PER_PAUSE // max(1, len(self._rules)))
+        matches: list[RuleMatch | None] = []
+        for start in range(0, len(candidates), per_slice):
+            if start:
+                await asyncio.sleep(0)
+            matches += [
+                self.match(c.description, c.merchant, c.amount_cents, c.account_id)
+                for c in candidates[start : start + per_slice]
+            ]
+        return matches
 
 
 def _compile(rule: CategoryRule) -> _CompiledRule:

@@ -15,6 +15,8 @@ FIELD_DESCRIPTION = "description"
 FIELD_MERCHANT = "merchant"
 MATCH_CONTAINS = "contains"
 MATCH_EQUALS = "equals"
+# A rule's text is compared with every synced transaction's: its length is bounded.
+MAX_RULE_VALUE_LENGTH = 200
 
 
 class Category(Base):
@@ -35,7 +37,7 @@ class CategoryRule(CompanyOwned, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     field: Mapped[str] = mapped_column(String(20))
     match: Mapped[str] = mapped_column(String(20))
-    value: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(String(MAX_RULE_VALUE_LENGTH))
     min_amount_cents: Mapped[int | None] = mapped_column(BigInteger)
     max_amount_cents: Mapped[int | None] = mapped_column(BigInteger)
     account_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,6 +59,12 @@ async def rules_of_company(session: AsyncSession, company_id: uuid.UUID) -> list
     """The company's rules (worker paths, where the account names the company)."""
     statement = select(CategoryRule).where(CategoryRule.company_id == company_id)
     return list(await session.scalars(statement))
+
+
+async def count_rules(session: AsyncSession, company_id: uuid.UUID) -> int:
+    """How many rules the company keeps."""
+    statement = select(func.count()).where(CategoryRule.company_id == company_id)
+    return int((await session.execute(statement)).scalar_one())
 
 
 async def list_rules(session: AsyncSession, principal: Principal) -> list[CategoryRule]:

@@ -8,6 +8,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from banking.categories.models import MAX_RULE_VALUE_LENGTH
 from banking.fields import AmountCents
 from finhub_shared.fields import NonBlankText, Text
 
@@ -30,7 +31,7 @@ class RuleCreate(BaseModel):
 
     field: Field_
     match: Match = "contains"
-    value: NonBlankText = Field(min_length=1, max_length=200)
+    value: NonBlankText = Field(min_length=1, max_length=MAX_RULE_VALUE_LENGTH)
     min_amount_cents: AmountCents | None = None
     max_amount_cents: AmountCents | None = None
     account_id: uuid.UUID | None = None
@@ -50,7 +51,7 @@ class RuleUpdate(BaseModel):
 
     field: Field_ | None = None
     match: Match | None = None
-    value: NonBlankText | None = Field(None, min_length=1, max_length=200)
+    value: NonBlankText | None = Field(None, min_length=1, max_length=MAX_RULE_VALUE_LENGTH)
     min_amount_cents: AmountCents | None = None
     max_amount_cents: AmountCents | None = None
     account_id: uuid.UUID | None = None

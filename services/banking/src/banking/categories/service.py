@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.accounts import repository as accounts
 from banking.categories import repository
-from banking.categories.errors import InvalidRule, UnknownCategory
+from banking.categories.errors import InvalidRule, RuleLimitReached, UnknownCategory
 from banking.categories.models import FIELD_MERCHANT, MATCH_CONTAINS, Category, CategoryRule
 from banking.categories.schemas import RuleCreate, RuleUpdate
+from banking.locks import lock
 from banking.runtime import Runtime
 from banking.transactions.models import CATEGORY_FROM_RULE, CATEGORY_FROM_USER, Transaction
 from finhub_shared.auth import Principal
@@ -43,8 +44,13 @@ async def names(session: AsyncSession) -> dict[str, str]:
 async def create_rule(
     session: AsyncSession, runtime: Runtime, principal: Principal, body: RuleCreate
 ) -> CategoryRule:
-    """A new rule of the caller's company."""
+    """A new rule of the caller's company, within the number of rules a company may keep."""
     await _check_references(session, runtime, principal, body.category_id, body.account_id)
+    # Two rules created at once must not both take the last place.
+    await lock(session, "category_rules", str(principal.company_id))
+    limit = runtime.settings.max_rules_per_company
+    if await repository.count_rules(session, principal.company_id) >= limit:
+        raise RuleLimitReached(f"A company keeps at most {limit} rules; delete one first.")
     rule = CategoryRule(company_id=principal.company_id, **body.model_dump())
     session.add(rule)
     await session.flush()

@@ -20,7 +20,7 @@ from banking.categories.matching import Categorizer
 from banking.entitlements import service as entitlements
 from banking.pluggy.models import TransactionBatch
 from banking.runtime import Runtime
-from banking.sync.rows import Unstorable, transaction_row
+from banking.sync.rows import Unstorable, categorise, transaction_row
 from banking.transactions import repository as transactions
 from banking.transactions.repository import Written
 from banking.usage import service as usage
@@ -80,9 +80,10 @@ async def store_page(
     rows: list[dict[str, Any]] = []
     for transaction in batch.transactions:
         try:
-            rows.append(transaction_row(account, transaction, terms.categorizer))
+            rows.append(transaction_row(account, transaction))
         except Unstorable as refused:
             _skip(page, transaction.id, refused.reason)
+    await categorise(rows, terms.categorizer)
     written = await upsert_leaving_out_refused(session, rows, page)
     over_limit: list[uuid.UUID] = []
     # Months in one order, so that two syncs of the company never wait on each other in a cycle.

@@ -8,6 +8,7 @@ reason, so that the rest of its page is stored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import String, Table
 
 from banking.accounts.models import BankAccount
-from banking.categories.matching import Categorizer
+from banking.categories.matching import Candidate, Categorizer
 from banking.fields import FIRST_DAY, LAST_DAY
 from banking.money import to_cents
 from banking.pluggy import models as pluggy
@@ -58,10 +59,8 @@ def _column_lengths() -> dict[str, int]:
 _LENGTHS = _column_lengths()
 
 
-def transaction_row(
-    account: BankAccount, transaction: pluggy.Transaction, categorizer: Categorizer
-) -> dict[str, Any]:
-    """The table row of one Pluggy transaction, with its category; Unstorable if none fits."""
+def transaction_row(account: BankAccount, transaction: pluggy.Transaction) -> dict[str, Any]:
+    """The table row of one Pluggy transaction, with Pluggy's category; Unstorable if none fits."""
     amount_cents = _cents(transaction.amount)
     description = cleaned(transaction.description, MAX_DESCRIPTION)
     merchant = transaction.merchant
@@ -88,15 +87,23 @@ def transaction_row(
         "pluggy_created_at": _moment(transaction.created_at, "created_at"),
         "pluggy_updated_at": _moment(transaction.updated_at, "updated_at"),
     }
-    match = categorizer.match(description, merchant_name, amount_cents, account.id)
-    if match is not None:
-        row |= {
-            "category_id": match.category_id,
-            "category_name": match.category_name,
-            "category_source": CATEGORY_FROM_RULE,
-            "rule_id": match.rule_id,
-        }
     return row
+
+
+async def categorise(rows: Sequence[dict[str, Any]], categorizer: Categorizer) -> None:
+    """Give each row the category of the first company rule it matches, over Pluggy's."""
+    candidates = [
+        Candidate(row["description"], row["merchant_name"], row["amount_cents"], row["account_id"])
+        for row in rows
+    ]
+    for row, match in zip(rows, await categorizer.match_all(candidates), strict=True):
+        if match is not None:
+            row |= {
+                "category_id": match.category_id,
+                "category_name": match.category_name,
+                "category_source": CATEGORY_FROM_RULE,
+                "rule_id": match.rule_id,
+            }
 
 
 def cleaned(text: str, limit: int | None) -> str:

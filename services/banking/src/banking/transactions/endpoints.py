@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from banking.categories.errors import UnknownCategory
+from banking.categories.errors import RuleLimitReached, UnknownCategory
 from banking.runtime import BankingRuntime
 from banking.transactions import repository, service
 from banking.transactions.errors import InvalidCursor
@@ -48,7 +48,8 @@ async def get_transaction(
 
 
 @router.patch(
-    "/transactions/{transaction_id}", responses=error_responses(NotFound, UnknownCategory)
+    "/transactions/{transaction_id}",
+    responses=error_responses(NotFound, UnknownCategory, RuleLimitReached),
 )
 async def correct_category(
     transaction_id: uuid.UUID,

@@ -20,6 +20,7 @@ from banking.categories.models import (
     FIELD_DESCRIPTION,
     FIELD_MERCHANT,
     MATCH_EQUALS,
+    MAX_RULE_VALUE_LENGTH,
     CategoryRule,
 )
 from banking.categories.schemas import RuleCreate, RuleRead
@@ -136,14 +137,14 @@ def _rule_like(transaction: Transaction, category_id: str) -> RuleCreate:
         return RuleCreate(
             field=FIELD_MERCHANT,
             match=MATCH_EQUALS,
-            value=transaction.merchant_name[:200],
+            value=transaction.merchant_name[:MAX_RULE_VALUE_LENGTH],
             category_id=category_id,
             priority=CORRECTION_RULE_PRIORITY,
         )
     return RuleCreate(
         field=FIELD_DESCRIPTION,
         match=MATCH_EQUALS,
-        value=transaction.description[:200],
+        value=transaction.description[:MAX_RULE_VALUE_LENGTH],
         category_id=category_id,
         priority=CORRECTION_RULE_PRIORITY,
     )
