@@ -57,17 +57,7 @@ def service_cli(commands: ServiceCommands) -> typer.Typer:
     ) -> None:
         """Serve the HTTP API."""
         settings = commands.settings()  # refuses to start here, in one line, if a secret is missing
-        uvicorn.run(
-            commands.app_factory,
-            factory=True,
-            host=host,
-            port=port or settings.port,
-            reload=reload,
-            log_config=None,
-            access_log=False,
-            proxy_headers=True,
-        )
-        _exit_if_a_task_ended()
+        serve_app(commands.app_factory, host=host, port=port or settings.port, reload=reload)
 
     if commands.worker is not None:
         worker = commands.worker
@@ -89,6 +79,21 @@ def service_cli(commands: ServiceCommands) -> typer.Typer:
     if commands.queues:
         app.add_typer(_dead_letter_cli(commands), name="dlq")
     return app
+
+
+def serve_app(app_factory: str, *, host: str, port: int, reload: bool = False) -> None:
+    """Serve one ASGI app factory (`package.module:function`) until stopped."""
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+    _exit_if_a_task_ended()
 
 
 def _dead_letter_cli(commands: ServiceCommands) -> typer.Typer:
