@@ -13,6 +13,7 @@ from finhub_shared.settings import read_variable
 
 SERVICES = [
     ("webhook-gateway", "GATEWAY_PORT", 8000),
+    ("gateway-admin", "GATEWAY_ADMIN_PORT", 8003),
     ("billing", "BILLING_PORT", 8001),
     ("banking", "BANKING_PORT", 8002),
     ("provider-sandbox", "SANDBOX_PORT", 8010),

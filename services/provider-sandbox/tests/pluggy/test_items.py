@@ -240,7 +240,9 @@ async def test_deleted_item_is_gone_with_its_accounts(pluggy: Pluggy) -> None:
     assert (await pluggy.http.get(f"/items/{item['id']}")).json()["codeDescription"] == (
         "ITEM_NOT_FOUND"
     )
-    assert (await pluggy.http.get(f"/accounts/{account_id}")).status_code == 404
+    # Banking deletes an account's data on this exact answer (a bare 404 confirms nothing).
+    gone = await pluggy.http.get(f"/accounts/{account_id}")
+    assert (gone.status_code, gone.json()["codeDescription"]) == (404, "ACCOUNT_NOT_FOUND")
     assert (await pluggy.event_names())[-1] == "item/deleted"
 
 

@@ -209,6 +209,11 @@ async def test_later_updates_and_deletions_send_their_events(pluggy: Pluggy) -> 
     after, _ = await pluggy.all_transactions(f"?accountId={account_id}")
     assert [t["id"] for t in after] == [t["id"] for t in before[1:]]
     assert (await pluggy.http.get(f"/transactions/{before[0]['id']}")).status_code == 404
+    # Banking confirms a transactions/deleted event by asking for the ids: none comes back.
+    asked = await pluggy.http.get(
+        "/v2/transactions", params={"accountId": account_id, "ids": before[0]["id"]}
+    )
+    assert asked.json()["results"] == []
 
 
 async def test_added_transactions_send_created_with_a_working_link(pluggy: Pluggy) -> None:

@@ -1,4 +1,4 @@
-"""`finhub-gateway`: serve, worker, migrate, and the operator's commands."""
+"""`finhub-gateway`: serve, serve-admin, worker, migrate, and the operator's commands."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from finhub_shared.cli import ServiceCommands, service_cli
+from finhub_shared.cli import ServiceCommands, serve_app, service_cli
 from finhub_shared.db import Database
 from webhook_gateway import consumer
 from webhook_gateway.admin import service as admin
@@ -26,6 +26,16 @@ app = service_cli(
 )
 pluggy_webhooks = typer.Typer(help="Our webhook registration at Pluggy.", no_args_is_help=True)
 app.add_typer(pluggy_webhooks, name="pluggy-webhooks")
+
+
+@app.command("serve-admin")
+def serve_admin(
+    host: str = typer.Option("127.0.0.1", help="Address to bind; never one the ingress routes."),
+    port: int | None = typer.Option(None, help="Port; defaults to GATEWAY_ADMIN_PORT."),
+) -> None:
+    """Serve the admin API (/admin/*, ADMIN_TOKEN) apart from the public webhooks."""
+    settings = get_settings()
+    serve_app("webhook_gateway.main:create_admin_app", host=host, port=port or settings.admin_port)
 
 
 @app.command()

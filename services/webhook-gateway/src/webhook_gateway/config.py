@@ -19,6 +19,8 @@ class GatewaySettings(ServiceSettings):
     """Everything the gateway reads from the environment; it refuses to start without a secret."""
 
     port: int = Field(8000, validation_alias="GATEWAY_PORT")
+    # The admin API's own port: never routed by the ingress that exposes the webhooks.
+    admin_port: int = Field(8003, ge=1, le=65535, validation_alias="GATEWAY_ADMIN_PORT")
     database_url: SecretStr = Field(validation_alias="GATEWAY_DATABASE_URL")
     admin_token: SecretStr = Field(validation_alias="ADMIN_TOKEN")
 
@@ -61,6 +63,12 @@ class GatewaySettings(ServiceSettings):
         if self.stripe_livemode_setting is None:
             return self.environment == "production"
         return self.stripe_livemode_setting
+
+    @model_validator(mode="after")
+    def _admin_apart_from_the_webhooks(self) -> Self:
+        if self.admin_port == self.port:
+            raise ValueError("GATEWAY_ADMIN_PORT must differ from GATEWAY_PORT")
+        return self
 
     @model_validator(mode="after")
     def _live_stripe_in_production(self) -> Self:

@@ -1,4 +1,8 @@
-"""The webhook gateway's HTTP API: app factory."""
+"""The webhook gateway's two HTTP apps: the public one for providers, the admin one for operators.
+
+They are served on separate ports (GATEWAY_PORT, GATEWAY_ADMIN_PORT), so the ingress that exposes
+the webhooks to the internet has no route to the operator's endpoints.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from webhook_gateway.webhooks.store import EventStore
 
 
 def create_app() -> FastAPI:
-    """The webhook gateway API (uvicorn factory)."""
+    """The public webhook API, `/webhooks/*` only (uvicorn factory)."""
     settings = get_settings()
 
     @asynccontextmanager
@@ -45,8 +49,22 @@ def create_app() -> FastAPI:
         title="Finance Hub webhook gateway",
         settings=settings,
         database_url=settings.database_url.get_secret_value(),
-        routers=[webhook_endpoints.router, admin_endpoints.router],
+        routers=[webhook_endpoints.router],
         extra_lifespan=hot_path,
+        ready_needs_broker=False,
+    )
+
+
+def create_admin_app() -> FastAPI:
+    """The operator's API, `/admin/*` behind ADMIN_TOKEN (uvicorn factory), on its own port."""
+    settings = get_settings()
+    return create_service_app(
+        service="webhook-gateway-admin",
+        title="Finance Hub webhook gateway admin",
+        settings=settings,
+        database_url=settings.database_url.get_secret_value(),
+        routers=[admin_endpoints.router],
+        # Replays go through the outbox, like the webhooks: the broker is the worker's concern.
         ready_needs_broker=False,
     )
 

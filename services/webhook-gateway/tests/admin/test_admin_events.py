@@ -44,12 +44,13 @@ async def test_admin_endpoints_need_the_admin_token(
 
 @pytest.mark.asyncio
 async def test_events_are_listed_newest_first_filtered_and_paginated(
+    webhooks: httpx.AsyncClient,
     client: httpx.AsyncClient,
 ) -> None:
     for event_type in ("invoice.paid", "invoice.paid", "customer.updated"):
-        await deliver(client, event_type)
+        await deliver(webhooks, event_type)
     body, headers = pluggy_delivery(pluggy_event())
-    await client.post("/webhooks/pluggy", content=body, headers=headers)
+    await webhooks.post("/webhooks/pluggy", content=body, headers=headers)
 
     everything = (await client.get("/admin/events", headers=admin())).json()
     invoices = (
@@ -71,12 +72,12 @@ async def test_events_are_listed_newest_first_filtered_and_paginated(
 
 @pytest.mark.asyncio
 async def test_each_event_says_whether_it_is_queued_published_or_ignored(
-    client: httpx.AsyncClient, database: Database
+    webhooks: httpx.AsyncClient, client: httpx.AsyncClient, database: Database
 ) -> None:
-    await deliver(client, "invoice.paid")
-    await deliver(client, "invoice.voided")
+    await deliver(webhooks, "invoice.paid")
+    await deliver(webhooks, "invoice.voided")
     body, headers = signed(stripe_event("issuing_card.created", data_object={"object": "x"}))
-    await client.post("/webhooks/stripe", content=body, headers=headers)
+    await webhooks.post("/webhooks/stripe", content=body, headers=headers)
     async with database.transaction() as session:  # the relay published the voided one
         await session.execute(
             update(OutboxMessage)
@@ -109,10 +110,11 @@ async def test_a_bad_cursor_is_a_400(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.asyncio
 async def test_one_event_shows_its_body_and_headers_without_secrets(
+    webhooks: httpx.AsyncClient,
     client: httpx.AsyncClient,
 ) -> None:
     body, headers = signed(stripe_event("invoice.paid"))
-    await client.post("/webhooks/stripe", content=body, headers=headers | {"X-Trace": "abc"})
+    await webhooks.post("/webhooks/stripe", content=body, headers=headers | {"X-Trace": "abc"})
     [summary] = (await client.get("/admin/events", headers=admin())).json()["items"]
 
     detail = (await client.get(f"/admin/events/{summary['id']}", headers=admin())).json()
@@ -135,9 +137,9 @@ async def test_an_unknown_event_id_is_a_404(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.asyncio
 async def test_replaying_one_event_queues_it_again_under_its_own_id(
-    client: httpx.AsyncClient, database: Database
+    webhooks: httpx.AsyncClient, client: httpx.AsyncClient, database: Database
 ) -> None:
-    await deliver(client, "invoice.paid")
+    await deliver(webhooks, "invoice.paid")
     [summary] = (await client.get("/admin/events", headers=admin())).json()["items"]
 
     response = await client.post(f"/admin/events/{summary['id']}/replay", headers=admin())
@@ -150,10 +152,10 @@ async def test_replaying_one_event_queues_it_again_under_its_own_id(
 
 @pytest.mark.asyncio
 async def test_replaying_by_filter_queues_every_match(
-    client: httpx.AsyncClient, database: Database
+    webhooks: httpx.AsyncClient, client: httpx.AsyncClient, database: Database
 ) -> None:
     for event_type in ("invoice.paid", "invoice.paid", "customer.updated"):
-        await deliver(client, event_type)
+        await deliver(webhooks, event_type)
 
     response = await client.post(
         "/admin/events/replay", json={"type": "invoice.paid"}, headers=admin()

@@ -44,9 +44,9 @@ def wrong_credentials() -> dict[str, dict[str, str]]:
 
 @pytest.mark.asyncio
 async def test_every_wrong_credential_gets_a_401_on_every_route(
-    client: httpx.AsyncClient, database: Database
+    webhooks: httpx.AsyncClient, client: httpx.AsyncClient, database: Database
 ) -> None:
-    await deliver(client, "invoice.paid")
+    await deliver(webhooks, "invoice.paid")
     [event] = await stored_events(database)
     routes = [*ROUTES, ("POST", f"/admin/events/{event.id}/replay")]
     expected = {
@@ -89,9 +89,9 @@ async def test_the_scheme_is_case_insensitive_as_http_says(client: httpx.AsyncCl
 
 @pytest.mark.asyncio
 async def test_without_the_token_bad_input_is_a_401_not_a_validation_error(
-    client: httpx.AsyncClient, database: Database
+    webhooks: httpx.AsyncClient, client: httpx.AsyncClient, database: Database
 ) -> None:
-    await deliver(client, "invoice.paid")
+    await deliver(webhooks, "invoice.paid")
 
     listed = await client.get("/admin/events?type=%00&limit=0&cursor=x")
     detail = await client.get("/admin/events/not-a-uuid")

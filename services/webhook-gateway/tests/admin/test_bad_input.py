@@ -77,9 +77,10 @@ BAD_QUERIES = {
 
 @pytest.mark.asyncio
 async def test_hostile_query_strings_get_a_4xx_with_a_stable_code(
+    webhooks: httpx.AsyncClient,
     client: httpx.AsyncClient,
 ) -> None:
-    await deliver(client, "invoice.paid")
+    await deliver(webhooks, "invoice.paid")
 
     answers = {
         query: await answer(await client.get(f"/admin/events?{query}", headers=admin()))
@@ -91,9 +92,10 @@ async def test_hostile_query_strings_get_a_4xx_with_a_stable_code(
 
 @pytest.mark.asyncio
 async def test_a_lone_surrogate_in_a_raw_query_string_matches_nothing(
+    webhooks: httpx.AsyncClient,
     client: httpx.AsyncClient,
 ) -> None:
-    await deliver(client, "invoice.paid")
+    await deliver(webhooks, "invoice.paid")
 
     response = await client.get("/admin/events?type=%ED%A0%80", headers=admin())
 
@@ -101,8 +103,10 @@ async def test_a_lone_surrogate_in_a_raw_query_string_matches_nothing(
 
 
 @pytest.mark.asyncio
-async def test_a_range_in_another_zone_means_the_same_instants(client: httpx.AsyncClient) -> None:
-    await deliver(client, "invoice.paid")
+async def test_a_range_in_another_zone_means_the_same_instants(
+    webhooks: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    await deliver(webhooks, "invoice.paid")
     [event] = (await client.get("/admin/events", headers=admin())).json()["items"]
     received = datetime.fromisoformat(event["received_at"]).astimezone(
         timezone(-timedelta(hours=3))
@@ -133,9 +137,9 @@ BAD_IDS = {
 
 @pytest.mark.asyncio
 async def test_ids_in_paths_that_are_not_stored_event_ids_get_a_4xx(
-    client: httpx.AsyncClient, database: Database
+    webhooks: httpx.AsyncClient, client: httpx.AsyncClient, database: Database
 ) -> None:
-    await deliver(client, "invoice.paid")
+    await deliver(webhooks, "invoice.paid")
     before = await outbox_envelopes(database)
 
     details = {path: await answer(await client.get(path, headers=admin())) for path in BAD_IDS}
@@ -178,9 +182,9 @@ BAD_REPLAY_BODIES: dict[bytes, tuple[int, str]] = {
 
 @pytest.mark.asyncio
 async def test_hostile_replay_filters_get_a_4xx_and_queue_nothing(
-    client: httpx.AsyncClient, database: Database
+    webhooks: httpx.AsyncClient, client: httpx.AsyncClient, database: Database
 ) -> None:
-    await deliver(client, "invoice.paid")
+    await deliver(webhooks, "invoice.paid")
     before = (await stored_events(database), await outbox_envelopes(database))
 
     answers = {
@@ -201,11 +205,11 @@ async def test_hostile_replay_filters_get_a_4xx_and_queue_nothing(
 
 @pytest.mark.asyncio
 async def test_an_event_of_an_ignored_type_is_not_replayed(
-    client: httpx.AsyncClient, database: Database
+    webhooks: httpx.AsyncClient, client: httpx.AsyncClient, database: Database
 ) -> None:
     # A type the gateway does not route, as long as a type may be: "stripe." + it fits no key.
     body, headers = signed(stripe_event("x" * 255, data_object={"object": "x"}))
-    await client.post("/webhooks/stripe", content=body, headers=headers)
+    await webhooks.post("/webhooks/stripe", content=body, headers=headers)
     [event] = (await client.get("/admin/events", headers=admin())).json()["items"]
 
     response = await client.post(f"/admin/events/{event['id']}/replay", headers=admin())
@@ -216,11 +220,11 @@ async def test_an_event_of_an_ignored_type_is_not_replayed(
 
 @pytest.mark.asyncio
 async def test_replaying_by_filter_leaves_ignored_events_out(
-    client: httpx.AsyncClient, database: Database
+    webhooks: httpx.AsyncClient, client: httpx.AsyncClient, database: Database
 ) -> None:
-    await deliver(client, "invoice.paid")
+    await deliver(webhooks, "invoice.paid")
     body, headers = signed(stripe_event("issuing_card.created", data_object={"object": "x"}))
-    await client.post("/webhooks/stripe", content=body, headers=headers)
+    await webhooks.post("/webhooks/stripe", content=body, headers=headers)
 
     everything = await client.post("/admin/events/replay", json={}, headers=admin())
     ignored = await client.post("/admin/events/replay", json={"status": "ignored"}, headers=admin())

@@ -52,9 +52,9 @@ query_parameters = st.dictionaries(st.sampled_from(names), values, min_size=1, m
 
 
 @pytest_asyncio.fixture
-async def stored(client: httpx.AsyncClient) -> None:
+async def stored(webhooks: httpx.AsyncClient) -> None:
     """One routed event, so that a filter which wrongly matched it would show."""
-    await deliver(client, "invoice.paid")
+    await deliver(webhooks, "invoice.paid")
 
 
 def percent_encoded(value: str) -> str:
