@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 from uuid import UUID
 
 import httpx
 import pytest
-import pytest_asyncio
-import uvicorn
-from fastapi import FastAPI
 
 from billing.notifications.service import notify
 from finhub_shared.db import Database
@@ -61,20 +56,6 @@ async def test_marking_read_and_listing_unread_only(
     assert read.status_code == 200
     assert read.json()["read_at"] is not None
     assert [item["title"] for item in unread.json()["items"]] == ["Note 0"]
-
-
-@pytest_asyncio.fixture
-async def served_app(app: FastAPI) -> AsyncIterator[str]:
-    """The app behind a real HTTP server, since an in-process client waits for the body's end."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
 
 
 async def test_new_notifications_are_streamed_as_server_sent_events(

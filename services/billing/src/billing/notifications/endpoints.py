@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import StreamingResponse
 
-from billing.dependencies import DatabaseDep, Settings
+from billing.dependencies import Clock, DatabaseDep, Settings
 from billing.notifications import repository, service
 from billing.notifications.schemas import NotificationOut
-from billing.notifications.stream import notification_events
+from billing.notifications.stream import LiveStream, notification_events, open_stream
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.events import utcnow
@@ -40,25 +40,34 @@ async def mark_read(
     return NotificationOut.model_validate(notification)
 
 
-@router.get("/stream", response_class=StreamingResponse)
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={429: {"description": "too_many_streams"}},
+)
 async def stream_notifications(
     request: Request,
     principal: CurrentPrincipal,
     database: DatabaseDep,
     settings: Settings,
+    clock: Clock,
     last_event_id: Annotated[int | None, Header(ge=0, le=MAX_BIGINT)] = None,
 ) -> StreamingResponse:
-    """New notifications as Server-Sent Events; `Last-Event-ID` resumes after a reconnect."""
+    """New notifications as Server-Sent Events; `Last-Event-ID` resumes after a reconnect. The
+    stream ends (an `end` event) when the access token expires or its session is logged out."""
     if last_event_id is None:
         async with database.sessions() as session:
             last_event_id = await repository.last_id(session, principal)
-    events = notification_events(
+    poll_seconds = settings.notification_poll_seconds
+    stream_id = await open_stream(
         database,
         principal,
-        last_event_id,
-        settings.notification_poll_seconds,
-        request.is_disconnected,
+        limit=settings.max_streams_per_user,
+        poll_seconds=poll_seconds,
+        now=clock(),
     )
+    live = LiveStream(database, principal, stream_id, poll_seconds, clock, request.is_disconnected)
+    events = notification_events(live, last_event_id)
     return StreamingResponse(
         events,
         media_type="text/event-stream",
