@@ -21,7 +21,7 @@ from billing.checkout.schemas import (
 from billing.dependencies import DatabaseDep, Settings
 from billing.stripe_api import StripeApi
 from billing.subscriptions.schemas import SubscriptionOut
-from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.auth import ManagerPrincipal
 
 router = APIRouter(prefix="/api/payments", tags=["checkout"])
 
@@ -43,7 +43,7 @@ STRIPE_ERRORS: dict[int | str, dict[str, Any]] = {
 async def checkout(
     form: CheckoutRequest,
     database: DatabaseDep,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
     stripe_client: StripeApi,
     settings: Settings,
 ) -> CheckoutOut:
@@ -54,7 +54,7 @@ async def checkout(
 @router.post("/portal/", responses={409: {"description": "no_billing_account"}, **STRIPE_ERRORS})
 async def portal(
     database: DatabaseDep,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
     stripe_client: StripeApi,
     settings: Settings,
 ) -> PortalOut:
@@ -68,7 +68,7 @@ async def portal(
 )
 async def cancel_subscription(
     database: DatabaseDep,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
     stripe_client: StripeApi,
     form: CancelRequest | None = None,
 ) -> SubscriptionOut:
@@ -87,7 +87,7 @@ async def cancel_subscription(
 async def change_plan(
     form: ChangePlanRequest,
     database: DatabaseDep,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
     stripe_client: StripeApi,
 ) -> SubscriptionOut:
     """Upgrade or downgrade; Stripe prorates the difference."""

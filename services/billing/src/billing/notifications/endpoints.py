@@ -11,7 +11,7 @@ from billing.dependencies import Clock, DatabaseDep, Settings
 from billing.notifications import repository, service
 from billing.notifications.schemas import NotificationOut
 from billing.notifications.stream import LiveStream, notification_events, open_stream
-from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.auth import CurrentPrincipal, WriterPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.events import utcnow
 from finhub_shared.fields import MAX_BIGINT
@@ -32,7 +32,7 @@ async def list_notifications(
 @router.post("/{notification_id}/read")
 async def mark_read(
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: WriterPrincipal,
     notification_id: Annotated[int, Path(ge=1, le=MAX_BIGINT)],
 ) -> NotificationOut:
     """Mark a notification as read."""
