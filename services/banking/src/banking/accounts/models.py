@@ -11,6 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from banking.database import Base
 from finhub_shared.auth import CompanyOwned
 
+# An active account is synced and counts against the plan; a blocked one is stored, not synced,
+# not counted, until the plan has room for it.
+ACTIVE = "active"
+BLOCKED = "blocked"
+# Why an account is blocked (the same code the connect token is refused with).
+BANK_ACCOUNT_LIMIT_REACHED = "bank_account_limit_reached"
+
 
 class BankAccount(CompanyOwned, Base):
     __tablename__ = "accounts"
@@ -29,6 +36,8 @@ class BankAccount(CompanyOwned, Base):
     owner: Mapped[str | None] = mapped_column(String(200))
     currency_code: Mapped[str] = mapped_column(String(3))
     balance_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), server_default=ACTIVE)
+    blocked_reason: Mapped[str | None] = mapped_column(String(40))
     # Pluggy's updatedAt of the stored balance: an older one arriving late is ignored.
     pluggy_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Where the next incremental sync starts (Pluggy's createdAtFrom); None before the first.

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.accounts.models import BankAccount
+from banking.accounts.models import ACTIVE, BLOCKED, BankAccount
 from banking.items.models import CLOSED_STATUSES, Item
 from banking.money import to_cents
 from banking.pluggy import models as pluggy
@@ -69,37 +70,68 @@ async def of_items(
     return found
 
 
-async def count_open(session: AsyncSession, company_id: uuid.UUID) -> int:
-    """How many accounts the company has connected through items still open."""
+async def count_active(session: AsyncSession, company_id: uuid.UUID) -> int:
+    """How many accounts count against the company's plan: the active ones of open items."""
+    return await _count_of_open_items(session, company_id, ACTIVE)
+
+
+async def count_blocked(session: AsyncSession, company_id: uuid.UUID) -> int:
+    """How many accounts of open items wait, blocked, for room in the company's plan."""
+    return await _count_of_open_items(session, company_id, BLOCKED)
+
+
+async def _count_of_open_items(session: AsyncSession, company_id: uuid.UUID, status: str) -> int:
     statement = (
         select(func.count())
         .select_from(BankAccount)
         .join(Item, Item.id == BankAccount.item_id)
-        .where(BankAccount.company_id == company_id, Item.status.not_in(CLOSED_STATUSES))
+        .where(
+            BankAccount.company_id == company_id,
+            BankAccount.status == status,
+            Item.status.not_in(CLOSED_STATUSES),
+        )
     )
     return int((await session.execute(statement)).scalar_one())
 
 
+async def blocked_oldest_first(
+    session: AsyncSession, company_id: uuid.UUID, limit: int | None
+) -> list[BankAccount]:
+    """Up to `limit` (None: all) blocked accounts of the company's open items, oldest first,
+    held until the transaction ends."""
+    statement = (
+        select(BankAccount)
+        .join(Item, Item.id == BankAccount.item_id)
+        .where(
+            BankAccount.company_id == company_id,
+            BankAccount.status == BLOCKED,
+            Item.status.not_in(CLOSED_STATUSES),
+        )
+        .order_by(BankAccount.created_at, BankAccount.id)
+        .limit(limit)
+        .with_for_update(of=BankAccount)
+    )
+    return list(await session.scalars(statement))
+
+
 async def save_from_pluggy(
-    session: AsyncSession, item: Item, account: pluggy.Account
+    session: AsyncSession,
+    item: Item,
+    account: pluggy.Account,
+    *,
+    status: str = ACTIVE,
+    blocked_reason: str | None = None,
 ) -> BankAccount:
-    """Insert or refresh the account; an older state than the stored one changes nothing."""
-    values = {
-        "type": account.type,
-        "subtype": account.subtype,
-        "name": account.name,
-        "marketing_name": account.marketing_name,
-        "number": account.number,
-        "owner": account.owner,
-        "currency_code": account.currency_code,
-        "balance_cents": to_cents(account.balance),
-        "pluggy_updated_at": account.updated_at,
-    }
+    """Insert the account with `status`, or refresh a stored one (its status kept); an older
+    state than the stored one changes nothing."""
+    values = _pluggy_values(account)
     new_row = insert(BankAccount).values(
         id=uuid.uuid4(),
         company_id=item.company_id,
         item_id=item.id,
         pluggy_account_id=account.id,
+        status=status,
+        blocked_reason=blocked_reason,
         **values,
     )
     statement = new_row.on_conflict_do_update(
@@ -114,6 +146,34 @@ async def save_from_pluggy(
     saved = result.scalar_one_or_none() or await by_pluggy_id(session, account.id)
     assert saved is not None
     return saved
+
+
+async def refresh_from_pluggy(session: AsyncSession, account: pluggy.Account) -> None:
+    """Refresh a stored account (its balance after a sync); creates none, and an older state
+    than the stored one changes nothing."""
+    not_newer: ColumnElement[bool] = BankAccount.pluggy_updated_at.is_(None)
+    if account.updated_at is not None:
+        not_newer |= BankAccount.pluggy_updated_at <= account.updated_at
+    await session.execute(
+        update(BankAccount)
+        .where(BankAccount.pluggy_account_id == account.id, not_newer)
+        .values(**_pluggy_values(account))
+    )
+
+
+def _pluggy_values(account: pluggy.Account) -> dict[str, Any]:
+    """The columns Pluggy's account sets."""
+    return {
+        "type": account.type,
+        "subtype": account.subtype,
+        "name": account.name,
+        "marketing_name": account.marketing_name,
+        "number": account.number,
+        "owner": account.owner,
+        "currency_code": account.currency_code,
+        "balance_cents": to_cents(account.balance),
+        "pluggy_updated_at": account.updated_at,
+    }
 
 
 async def mark_synced(

@@ -19,9 +19,10 @@ async def get(session: AsyncSession, company_id: UUID) -> CompanyEntitlement | N
 
 
 async def get_or_start_trial(
-    session: AsyncSession, company_id: UUID, terms: TrialTerms, now: datetime
+    session: AsyncSession, company_id: UUID, terms: TrialTerms, now: datetime, *, lock: bool = False
 ) -> CompanyEntitlement:
-    """The company's row, created as an assumed trial starting `now` when there is none."""
+    """The company's row, created as an assumed trial starting `now` when there is none; with
+    `lock`, held until the transaction ends."""
     await session.execute(
         insert(CompanyEntitlement)
         .values(
@@ -41,7 +42,20 @@ async def get_or_start_trial(
         .where(CompanyEntitlement.company_id == company_id)
         .execution_options(populate_existing=True)
     )
+    if lock:
+        statement = statement.with_for_update()
     return (await session.execute(statement)).scalar_one()
+
+
+async def get_locked(session: AsyncSession, company_id: UUID) -> CompanyEntitlement | None:
+    """The company's row, held until the transaction ends, if there is one."""
+    statement = (
+        select(CompanyEntitlement)
+        .where(CompanyEntitlement.company_id == company_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def save_snapshot(

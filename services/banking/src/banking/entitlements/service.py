@@ -22,8 +22,9 @@ UPGRADE_PLANS: tuple[tuple[str, int | None], ...] = (("professional", 10), ("ent
 
 async def apply_snapshot(
     session: AsyncSession, snapshot: EntitlementsSnapshot, produced_at: datetime
-) -> None:
-    """Keep billing's snapshot as the company's entitlements, unless a later version is kept."""
+) -> bool:
+    """Keep billing's snapshot as the company's entitlements, unless a later version is kept;
+    True when it was kept."""
     stored = await repository.save_snapshot(session, snapshot, produced_at)
     if not stored:
         log.info(
@@ -31,14 +32,33 @@ async def apply_snapshot(
             company_id=str(snapshot.company_id),
             version=snapshot.version,
         )
+    return stored
 
 
 async def entitlements_for(
-    session: AsyncSession, company_id: UUID, trial: TrialTerms, now: datetime
+    session: AsyncSession, company_id: UUID, trial: TrialTerms, now: datetime, *, lock: bool = False
 ) -> Entitlements:
-    """The company's entitlements now; a company never heard of starts its trial here."""
-    row = await repository.get_or_start_trial(session, company_id, trial, now)
+    """The company's entitlements now; a company never heard of starts its trial here. With
+    `lock`, decisions against them wait for each other until the transaction ends."""
+    row = await repository.get_or_start_trial(session, company_id, trial, now, lock=lock)
     return _effective(row, now)
+
+
+async def held_entitlements(
+    session: AsyncSession, company_id: UUID, now: datetime
+) -> Entitlements | None:
+    """The company's entitlements, held as `entitlements_for(lock=True)` holds them; None for
+    a company never heard of."""
+    row = await repository.get_locked(session, company_id)
+    return _effective(row, now) if row is not None else None
+
+
+async def known_entitlements(
+    session: AsyncSession, company_id: UUID, now: datetime
+) -> Entitlements | None:
+    """The company's entitlements, read only; None for a company never heard of."""
+    row = await repository.get(session, company_id)
+    return _effective(row, now) if row is not None else None
 
 
 def ensure_bank_account_allowed(entitlements: Entitlements, current: int) -> None:

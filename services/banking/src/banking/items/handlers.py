@@ -62,7 +62,9 @@ async def on_accounts_changed(runtime: Runtime, envelope: EventEnvelope) -> Effe
             session, runtime, event.item_id, snapshot, now, company_hint=envelope.company_id
         )
         if item is not None and snapshot is not None:
-            await service.keep_accounts(session, item, snapshot, queue_first_sync=True)
+            await service.keep_accounts(
+                session, runtime, item, snapshot, now, queue_first_sync=True
+            )
 
     return keep
 

@@ -17,9 +17,10 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import events
+from banking.accounts import admission
 from banking.accounts import repository as accounts
-from banking.accounts.models import BankAccount
-from banking.accounts.schemas import AccountRead
+from banking.accounts import service as account_views
+from banking.accounts.models import BLOCKED, BankAccount
 from banking.connectors import repository as connectors
 from banking.connectors.models import Connector
 from banking.connectors.schemas import ConnectorRead
@@ -39,6 +40,7 @@ from banking.sync import service as sync
 from finhub_shared.auth import Principal
 from finhub_shared.db import Database
 from finhub_shared.errors import ProviderError
+from finhub_shared.events import utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -92,7 +94,7 @@ async def _item_to_connect(
     rights = await entitlements.entitlements_for(
         session, principal.company_id, runtime.trial_terms, now
     )
-    current = await accounts.count_open(session, principal.company_id)
+    current = await accounts.count_active(session, principal.company_id)
     entitlements.ensure_bank_account_allowed(rights, current)
     return None
 
@@ -124,7 +126,7 @@ async def complete_connection(
         # The user connected again: a new consent replaces the revoked one.
         item.status, item.pluggy_updated_at = snapshot.state.status, None
     item = await store_item_state(session, runtime, item, snapshot, principal.company_id, now)
-    await keep_accounts(session, item, snapshot, queue_first_sync=True)
+    await keep_accounts(session, runtime, item, snapshot, now, queue_first_sync=True)
     return (await describe(session, runtime, [item], now))[0]
 
 
@@ -196,7 +198,7 @@ async def keep_mfa_outcome(
     """Store the item as the MFA answer left it, with its accounts once it is updated."""
     item = await repository.get_for(session, principal, item_id)
     item = await store_item_state(session, runtime, item, snapshot, item.company_id, now)
-    await keep_accounts(session, item, snapshot, queue_first_sync=True)
+    await keep_accounts(session, runtime, item, snapshot, now, queue_first_sync=True)
     return (await describe(session, runtime, [item], now))[0]
 
 
@@ -313,10 +315,11 @@ async def keep_item_and_accounts(
     )
     if item is None or item.status != states.UPDATED or snapshot is None:
         return item
-    await keep_accounts(session, item, snapshot, queue_first_sync=True)
+    await keep_accounts(session, runtime, item, snapshot, now, queue_first_sync=True)
     if sync_trigger is not None:
         for account in (await accounts.of_items(session, [item.id]))[item.id]:
-            await sync.queue_sync(session, account, sync_trigger)
+            if account.status != BLOCKED:
+                await sync.queue_sync(session, account, sync_trigger)
     return item
 
 
@@ -370,14 +373,15 @@ async def look_up_account(
 async def find_account(
     session: AsyncSession, runtime: Runtime, lookup: AccountLookup, now: datetime
 ) -> BankAccount | None:
-    """The account of an open item, its item and accounts kept first if they were fetched."""
+    """The account of an open item, its item and accounts kept first if they were fetched;
+    None for an account blocked past the plan's limit (it is not synced)."""
     account = await accounts.by_pluggy_id(session, lookup.pluggy_account_id)
     if account is None and lookup.item is not None:
         item = await keep_item(session, runtime, lookup.item.pluggy_item_id, lookup.item, now)
         if item is not None:
-            await keep_accounts(session, item, lookup.item, queue_first_sync=False)
+            await keep_accounts(session, runtime, item, lookup.item, now, queue_first_sync=False)
             account = await accounts.by_pluggy_id(session, lookup.pluggy_account_id)
-    if account is None:
+    if account is None or account.status == BLOCKED:
         return None
     item = await repository.get(session, account.item_id)
     return account if item is not None and not item.is_closed else None
@@ -413,15 +417,26 @@ async def store_item_state(
 
 
 async def keep_accounts(
-    session: AsyncSession, item: Item, snapshot: ItemSnapshot, *, queue_first_sync: bool
+    session: AsyncSession,
+    runtime: Runtime,
+    item: Item,
+    snapshot: ItemSnapshot,
+    now: datetime,
+    *,
+    queue_first_sync: bool,
 ) -> None:
-    """Store the item's accounts as fetched; queue a sync of those never synced."""
+    """Store the item's accounts as fetched, those past the plan's limit blocked; queue a sync
+    of the active ones never synced."""
     if item.status != states.UPDATED or snapshot.accounts is None:
         return
-    for state in snapshot.accounts:
-        account = await accounts.save_from_pluggy(session, item, state)
-        if queue_first_sync and account.last_synced_at is None:
-            await sync.queue_sync(session, account, jobs.TRIGGER_CONNECTION)
+    await admission.keep_fetched(
+        session,
+        item,
+        snapshot.accounts,
+        runtime.trial_terms,
+        now,
+        queue_first_sync=queue_first_sync,
+    )
 
 
 async def ensure_connector(
@@ -525,7 +540,7 @@ async def close_item(session: AsyncSession, item: Item, status: str) -> None:
     item.mfa_prompt_encrypted = None
     item.mfa_expires_at = None
     item.user_action_instructions = None
-    await accounts.delete_of_item(session, item.id)
+    await admission.remove_of_item(session, item, utcnow())
     await session.flush()
 
 
@@ -539,7 +554,9 @@ async def describe(
 ) -> list[ItemRead]:
     """The API view of these items, with their connector, accounts and next action."""
     connectors_by_id = await connectors.by_ids(session, {item.connector_id for item in items})
-    accounts_by_item = await accounts.of_items(session, [item.id for item in items])
+    accounts_by_item = await account_views.read_by_item(
+        session, await accounts.of_items(session, [item.id for item in items])
+    )
     return [
         ItemRead(
             id=item.id,
@@ -553,7 +570,7 @@ async def describe(
             consent_expires_at=item.consent_expires_at,
             mfa=_mfa_prompt(runtime, item, now),
             next_action=NextActionRead.model_validate(next_action(item, now), from_attributes=True),
-            accounts=[AccountRead.model_validate(a) for a in accounts_by_item[item.id]],
+            accounts=accounts_by_item[item.id],
             created_at=item.created_at,
         )
         for item in items

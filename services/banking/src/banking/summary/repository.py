@@ -8,7 +8,7 @@ from typing import TypeVarTuple
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.accounts.models import BankAccount
+from banking.accounts.models import ACTIVE, BankAccount
 from banking.categories.service import normalised
 from banking.items.models import CLOSED_STATUSES, Item
 from banking.money import month_of_column
@@ -33,12 +33,13 @@ RECURRING_AMOUNT_SPREAD = 0.2
 
 
 async def balances(session: AsyncSession, principal: Principal) -> list[BalanceByType]:
-    """Total balance per account type, across every open connection."""
+    """Total balance per account type, across every open connection; accounts blocked past the
+    plan's limit are not counted."""
     account_type = func.coalesce(BankAccount.subtype, BankAccount.type)
     statement = scoped(
         select(account_type, func.count(), func.sum(BankAccount.balance_cents))
         .join(Item, Item.id == BankAccount.item_id)
-        .where(Item.status.not_in(CLOSED_STATUSES))
+        .where(Item.status.not_in(CLOSED_STATUSES), BankAccount.status == ACTIVE)
         .group_by(account_type)
         .order_by(account_type),
         BankAccount,

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import events
 from banking.accounts import repository as accounts
-from banking.accounts.models import BankAccount
+from banking.accounts import service as account_views
+from banking.accounts.models import BANK_ACCOUNT_LIMIT_REACHED, BLOCKED, BankAccount
 from banking.config import BankingSettings
 from banking.connectors import repository as connectors
 from banking.items import models as item_states
@@ -75,8 +76,10 @@ class _TakenOver(Exception):
 async def request_account_sync(
     session: AsyncSession, principal: Principal, account_id: uuid.UUID
 ) -> SyncJob:
-    """Queue a sync of the caller's account (published when the request's transaction commits)."""
+    """Queue a sync of the caller's account (published when the request's transaction commits);
+    one blocked past the plan's limit is refused with the upgrade that would sync it."""
     account = await accounts.get_for(session, principal, account_id)
+    await account_views.ensure_active(session, account)
     item = await items.get(session, account.item_id)
     assert item is not None
     ensure_syncable(item)
@@ -204,6 +207,10 @@ async def _start(
     if account is None or item is None:
         _finish(job, jobs.SKIPPED, now, error="account_removed")
         return None
+    if account.status == BLOCKED:
+        # Past the plan's limit: synced once an upgrade activates it, not before.
+        _finish(job, jobs.SKIPPED, now, error=BANK_ACCOUNT_LIMIT_REACHED)
+        return None
     try:
         ensure_syncable(item)
     except (MfaRequired, ReconnectRequired) as blocked:
@@ -299,9 +306,8 @@ async def _complete(
         job = await _still_ours(session, run)
         if job is None:
             return
-        item = await items.get(session, run.account.item_id)
-        if balance is not None and item is not None:
-            await accounts.save_from_pluggy(session, item, balance)
+        if balance is not None:
+            await accounts.refresh_from_pluggy(session, balance)
         await accounts.mark_synced(session, run.account.id, stored.newest_created_at, now)
         await usage.report(
             session, run.account.company_id, stored.months, run.terms.monthly_limit, now

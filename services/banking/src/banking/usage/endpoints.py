@@ -37,6 +37,7 @@ async def usage(
         transactions=transactions,
         transactions_limit=limit,
         over_limit=limit is not None and transactions > limit,
-        bank_accounts=await accounts.count_open(session, company_id),
+        bank_accounts=await accounts.count_active(session, company_id),
         bank_accounts_limit=rights.bank_accounts_limit,
+        blocked_bank_accounts=await accounts.count_blocked(session, company_id),
     )

@@ -17,5 +17,7 @@ class UsageRead(BaseModel):
     transactions: int
     transactions_limit: int | None
     over_limit: bool
+    # The accounts the plan covers; those past its limit are blocked (not synced nor counted).
     bank_accounts: int
     bank_accounts_limit: int | None
+    blocked_bank_accounts: int

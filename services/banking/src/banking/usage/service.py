@@ -54,7 +54,7 @@ async def report(
     now: datetime,
 ) -> None:
     """Publish `banking.usage.changed` for each month; tell the company once it is over."""
-    bank_accounts = await accounts_repository.count_open(session, company_id)
+    bank_accounts = await accounts_repository.count_active(session, company_id)
     for month in sorted(months):
         usage = await repository.get(session, company_id, month)
         if usage is None:
