@@ -214,6 +214,40 @@ async def test_transactions_updated_holds_no_transaction_while_pluggy_is_called(
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("event_type", ["item/deleted", "consent/revoked", "transactions/deleted"])
+async def test_confirming_a_deletion_holds_no_transaction_while_pluggy_is_called(
+    event_type: str,
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: FakePluggy,
+    worker_database: Database,
+    spanned: list[str],
+) -> None:
+    connected = await connect_bank(client, fake_pluggy, uuid.uuid4())
+    account_id = next(iter(fake_pluggy.accounts))
+    [removed] = fake_pluggy.add_transactions(account_id, 1)
+    await run_queued_syncs(worker_runtime)
+    if event_type == "consent/revoked":
+        fake_pluggy.add_consent(connected["pluggy_item_id"], revoked=True)
+    else:
+        fake_pluggy.remove_item(connected["pluggy_item_id"])
+
+    await deliver_pluggy_event(
+        worker_runtime,
+        event_type,
+        {
+            "itemId": connected["pluggy_item_id"],
+            "accountId": account_id,
+            "transactionIds": [removed["id"]],
+        },
+    )
+
+    async with worker_database.sessions() as session:
+        assert await session.scalar(select(Transaction.id)) is None
+    assert spanned == []
+
+
+@pytest.mark.asyncio
 async def test_item_updated_holds_no_transaction_while_pluggy_is_called(
     worker_runtime: Runtime,
     client: httpx.AsyncClient,
