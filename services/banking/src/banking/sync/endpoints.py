@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from banking.entitlements.errors import BankAccountLimitReached
 from banking.sync import repository, service
 from banking.sync.errors import MfaRequired, ReconnectRequired
 from banking.sync.schemas import SyncAccepted, SyncJobRead
@@ -19,12 +20,13 @@ router = APIRouter(prefix="/api/banking", tags=["accounts"])
 @router.post(
     "/accounts/{account_id}/sync/",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(NotFound, ReconnectRequired, MfaRequired),
+    responses=error_responses(NotFound, ReconnectRequired, MfaRequired, BankAccountLimitReached),
 )
 async def sync_account(
     account_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
 ) -> SyncAccepted:
-    """Sync the account's transactions in the background; follow it at /sync-jobs/{job_id}."""
+    """Sync the account's transactions in the background; follow it at /sync-jobs/{job_id}. An
+    account blocked past your plan's limit is refused until an upgrade makes room for it."""
     job = await service.request_account_sync(session, principal, account_id)
     return SyncAccepted(job_id=job.id, status=job.status)
 
