@@ -38,13 +38,14 @@ PROBE_TIMEOUT_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class Ports:
-    """A block clear of `make run` (8000-8002, 8010, 9100-9102) and the shared servers, below
+    """A block clear of `make run` (8000-8003, 8010, 9100-9102) and the shared servers, below
     the ephemeral range: a port in it could be taken by an outgoing connection while its server
     is stopped for a fault, and the server then could not listen again."""
 
     gateway: int = 18000
     billing: int = 18001
     banking: int = 18002
+    gateway_admin: int = 18003
     sandbox: int = 18010
     gateway_worker: int = 19100
     billing_worker: int = 19101
@@ -164,6 +165,7 @@ class System:
             "SANDBOX_PUBLIC_URL": sandbox,
             "SANDBOX_SEED_FILE": "",
             "GATEWAY_PORT": str(ports.gateway),
+            "GATEWAY_ADMIN_PORT": str(ports.gateway_admin),
             "BILLING_PORT": str(ports.billing),
             "BANKING_PORT": str(ports.banking),
             "SANDBOX_PORT": str(ports.sandbox),
