@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+from banking import commands
 from banking.items import service as items
 from banking.registries import entitlement_events
 from banking.runtime import Runtime
@@ -152,6 +153,23 @@ async def test_a_blocked_account_is_never_synced(
     assert uuid.UUID(blocked["id"]) not in await synced_account_ids(database)
     [shown] = [a for a in await listed_accounts(client, company_id) if a["id"] == blocked["id"]]
     assert shown["last_synced_at"] is None
+
+
+@pytest.mark.asyncio
+async def test_a_job_for_a_blocked_account_ends_skipped_without_asking_pluggy(
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    await plan_allows(worker_runtime, company_id, 0)
+    connected = await connect_bank(client, fake_pluggy, company_id, accounts=1)
+    [blocked] = connected["accounts"]
+
+    report = await commands.sync_account_now(
+        uuid.UUID(blocked["id"]), httpx.MockTransport(fake_pluggy)
+    )
+
+    assert (report.status, report.error) == ("skipped", "bank_account_limit_reached")
+    assert fake_pluggy.calls_to("GET", "/v2/transactions") == 0
 
 
 @pytest.mark.asyncio
