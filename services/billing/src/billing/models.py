@@ -2,6 +2,7 @@
 
 from billing.accounts.models import Company, LoginThrottle, RefreshToken, User
 from billing.audit.models import AuditEntry
+from billing.checkout.models import CheckoutSession
 from billing.customers.models import PaymentMethod, StripeCustomer
 from billing.database import Base, InboxEvent, OutboxMessage
 from billing.disputes.models import Dispute
@@ -11,15 +12,17 @@ from billing.invoices.models import Invoice
 from billing.notifications.models import Notification, NotificationStream
 from billing.payments.models import Payment, Refund
 from billing.plans.models import Plan
-from billing.subscriptions.models import Subscription
+from billing.subscriptions.models import DuplicateSubscription, Subscription
 from billing.usage.models import Usage
 
 __all__ = [
     "AuditEntry",
     "Base",
+    "CheckoutSession",
     "Company",
     "Dispute",
     "DunningSchedule",
+    "DuplicateSubscription",
     "FraudWarning",
     "InboxEvent",
     "Invoice",

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import ForeignKey, String, func
+from sqlalchemy import ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.database import Base
@@ -41,4 +41,29 @@ class Subscription(CompanyOwned, Base):
     action_required: Mapped[dict[str, Any] | None]
     # Increases with every entitlements snapshot published, so receivers can drop stale ones.
     entitlements_version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class DuplicateSubscription(CompanyOwned, Base):
+    """A second live Stripe subscription of a company that already pays for one: the worker
+    cancels it at Stripe and refunds its first payment (`subscriptions.duplicates`)."""
+
+    __tablename__ = "duplicate_subscriptions"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    company_id: Mapped[UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    stripe_subscription_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # The invoice of its first payment, as Stripe named it when we first heard of it.
+    first_invoice_id: Mapped[str | None] = mapped_column(String(255))
+    # to_cancel, to_refund (cancelled at Stripe), settled
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255))
+    refunded_cents: Mapped[int | None]
+    # Failed runs of the job so far, and why the last one failed.
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    detected_at: Mapped[datetime]
+    settled_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
