@@ -57,7 +57,9 @@ def service_cli(commands: ServiceCommands) -> typer.Typer:
     ) -> None:
         """Serve the HTTP API."""
         settings = commands.settings()  # refuses to start here, in one line, if a secret is missing
-        serve_app(commands.app_factory, host=host, port=port or settings.port, reload=reload)
+        serve_app(
+            commands.app_factory, settings, host=host, port=port or settings.port, reload=reload
+        )
 
     if commands.worker is not None:
         worker = commands.worker
@@ -81,7 +83,9 @@ def service_cli(commands: ServiceCommands) -> typer.Typer:
     return app
 
 
-def serve_app(app_factory: str, *, host: str, port: int, reload: bool = False) -> None:
+def serve_app(
+    app_factory: str, settings: ServiceSettings, *, host: str, port: int, reload: bool = False
+) -> None:
     """Serve one ASGI app factory (`package.module:function`) until stopped."""
     uvicorn.run(
         app_factory,
@@ -91,7 +95,9 @@ def serve_app(app_factory: str, *, host: str, port: int, reload: bool = False) -
         reload=reload,
         log_config=None,
         access_log=False,
+        # The client's address and scheme from X-Forwarded-* only when the ingress sends them.
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     _exit_if_a_task_ended()
 

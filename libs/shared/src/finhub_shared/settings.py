@@ -3,16 +3,65 @@
 from __future__ import annotations
 
 import os
-from typing import Literal, Self, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from ipaddress import ip_address, ip_network
+from typing import Annotated, Any, Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 Environment = Literal["development", "test", "production"]
 
-# Values that .env.example ships; a production service refuses them.
-PLACEHOLDER_MARKERS = ("change-me", "changeme", "dev-only", "example")
+# Values that .env.example and the deploy templates ship; a production service refuses them.
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "dev-only", "example", "sandbox-client-id")
+LOOPBACK_HOSTS = frozenset({"localhost", "0.0.0.0"})  # and every loopback address
+LIVE_STRIPE_KEY_PREFIXES = ("sk_live_", "rk_live_")
+
+
+@dataclass(frozen=True)
+class ProductionRule:
+    """What a setting must be with ENVIRONMENT=production: `problem(value)` says what is wrong
+    with it (never the value itself, which may be a secret), or None."""
+
+    problem: Callable[[Any], str | None]
+
+
+def _public_url_problem(value: str) -> str | None:
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https":
+        return "must be an https:// URL"
+    if not host or host in LOOPBACK_HOSTS or host.endswith(".localhost") or _is_loopback(host):
+        return "must not point at this machine (localhost)"
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _live_stripe_key_problem(value: SecretStr) -> str | None:
+    if value.get_secret_value().startswith(LIVE_STRIPE_KEY_PREFIXES):
+        return None
+    return "must be a live key (sk_live_ or rk_live_)"
+
+
+def _off_problem(value: bool) -> str | None:
+    return "must be false" if value else None
+
+
+# A URL a provider or a user's browser reaches: https, and not localhost, in production.
+PublicUrl = Annotated[str, ProductionRule(_public_url_problem)]
+# The Stripe API key: a live one in production (a test key bills nobody).
+StripeApiKey = Annotated[SecretStr, ProductionRule(_live_stripe_key_problem)]
+# A development convenience (sandbox mode, test data) that production keeps off.
+DevelopmentSwitch = Annotated[bool, ProductionRule(_off_problem)]
 
 
 class MissingSettingError(SystemExit):
@@ -51,15 +100,50 @@ class ServiceSettings(BaseSettings):
     )
     # The worker process serves its own /metrics (consumers, outbox backlog); 0 turns it off.
     worker_metrics_port: int = Field(0, ge=0, le=65535, validation_alias="WORKER_METRICS_PORT")
+    # The proxies (the ingress) whose X-Forwarded-For and -Proto uvicorn believes: comma-separated
+    # addresses or networks. Unset: uvicorn's own default, this machine only.
+    forwarded_allow_ips: str | None = Field(None, validation_alias="FORWARDED_ALLOW_IPS")
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses_or_networks(cls, value: str | None) -> str | None:
+        # uvicorn takes any other word for a host name and trusts nothing by it: say so instead.
+        for part in (value or "*").split(","):
+            if part.strip() != "*":
+                try:
+                    ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        "must be comma-separated addresses or networks, or *"
+                    ) from None
+        return value
 
     @model_validator(mode="after")
-    def _refuse_placeholders_in_production(self) -> Self:
-        if self.environment != "production":
-            return self
-        for name, value in self:
-            if isinstance(value, SecretStr) and _looks_like_placeholder(value):
-                raise ValueError(f"{name} still holds a development placeholder")
+    def _fit_for_production(self) -> Self:
+        # Every bad setting at once, so a rollout is fixed in one go rather than one per restart.
+        if self.environment == "production" and (problems := self.production_problems()):
+            raise ValueError("not fit for production: " + "; ".join(problems))
         return self
+
+    def production_problems(self) -> list[str]:
+        """What production refuses in these settings, each naming its variable, never its value."""
+        problems = []
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            variable = field.validation_alias if isinstance(field.validation_alias, str) else name
+            if isinstance(value, str | SecretStr) and _looks_like_placeholder(value):
+                problems.append(f"{variable} still holds a placeholder")
+                continue
+            for rule in field.metadata:
+                if isinstance(rule, ProductionRule) and (problem := rule.problem(value)):
+                    problems.append(f"{variable} {problem}")
+        if "amqp_url" not in self.model_fields_set:
+            problems.append("AMQP_URL is not set (the development broker would be used)")
+        if self.forwarded_allow_ips is None:
+            problems.append("FORWARDED_ALLOW_IPS must name the ingress's addresses")
+        elif self.forwarded_allow_ips.strip() == "*":
+            problems.append("FORWARDED_ALLOW_IPS must not be * (anyone could forge an address)")
+        return problems
 
 
 class TokenVerificationSettings(ServiceSettings):
@@ -75,8 +159,8 @@ class TokenVerificationSettings(ServiceSettings):
         return self.jwt_public_key.get_secret_value().replace("\\n", "\n")
 
 
-def _looks_like_placeholder(value: SecretStr) -> bool:
-    text = value.get_secret_value().lower()
+def _looks_like_placeholder(value: str | SecretStr) -> bool:
+    text = (value.get_secret_value() if isinstance(value, SecretStr) else value).lower()
     return any(marker in text for marker in PLACEHOLDER_MARKERS)
 
 
@@ -106,7 +190,10 @@ def load_settings(settings_class: type[SettingsT], service: str) -> SettingsT:
 
 def _describe(problem: object) -> str:
     assert isinstance(problem, dict)
-    where = ".".join(str(part) for part in problem.get("loc", ())) or "settings"
+    where = ".".join(str(part) for part in problem.get("loc", ()))
     if problem.get("type") == "missing":
         return f"{where} is not set"
-    return f"{where}: {problem.get('msg', 'invalid')}"
+    if not where and problem.get("type") == "value_error":
+        # A check across settings names its variables itself.
+        return str(problem.get("ctx", {}).get("error", problem.get("msg", "invalid")))
+    return f"{where or 'settings'}: {problem.get('msg', 'invalid')}"

@@ -7,7 +7,13 @@ from functools import lru_cache
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator
 
-from finhub_shared.settings import TokenVerificationSettings, load_settings, split_secrets
+from finhub_shared.settings import (
+    DevelopmentSwitch,
+    PublicUrl,
+    TokenVerificationSettings,
+    load_settings,
+    split_secrets,
+)
 
 
 class BankingSettings(TokenVerificationSettings):
@@ -17,11 +23,15 @@ class BankingSettings(TokenVerificationSettings):
     database_url: SecretStr = Field(validation_alias="BANKING_DATABASE_URL")
     pluggy_client_id: str = Field(validation_alias="PLUGGY_CLIENT_ID")
     pluggy_client_secret: SecretStr = Field(validation_alias="PLUGGY_CLIENT_SECRET")
-    pluggy_api_url: str = Field("https://api.pluggy.ai", validation_alias="PLUGGY_API_URL")
+    pluggy_api_url: PublicUrl = Field("https://api.pluggy.ai", validation_alias="PLUGGY_API_URL")
     # Payment requests created in Pluggy's sandbox mode (no real money moves).
-    pluggy_payments_sandbox: bool = Field(False, validation_alias="PLUGGY_PAYMENTS_SANDBOX")
+    pluggy_payments_sandbox: DevelopmentSwitch = Field(
+        False, validation_alias="PLUGGY_PAYMENTS_SANDBOX"
+    )
     # Pluggy's sandbox connectors (Pluggy Bank...) listed with the real ones: for development.
-    pluggy_sandbox_connectors: bool = Field(False, validation_alias="PLUGGY_SANDBOX_CONNECTORS")
+    pluggy_sandbox_connectors: DevelopmentSwitch = Field(
+        False, validation_alias="PLUGGY_SANDBOX_CONNECTORS"
+    )
     # How often the worker reads Pluggy's list of connectors (new banks, names, health).
     connector_catalogue_refresh_seconds: int = Field(
         6 * 3600, ge=60, validation_alias="BANKING_CONNECTOR_CATALOGUE_REFRESH_SECONDS"

@@ -6,7 +6,12 @@ from functools import lru_cache
 
 from pydantic import Field, SecretStr
 
-from finhub_shared.settings import TokenVerificationSettings, load_settings
+from finhub_shared.settings import (
+    PublicUrl,
+    StripeApiKey,
+    TokenVerificationSettings,
+    load_settings,
+)
 
 
 class BillingSettings(TokenVerificationSettings):
@@ -15,8 +20,8 @@ class BillingSettings(TokenVerificationSettings):
     port: int = Field(8001, validation_alias="BILLING_PORT")
     database_url: SecretStr = Field(validation_alias="BILLING_DATABASE_URL")
     jwt_private_key: SecretStr = Field(validation_alias="JWT_PRIVATE_KEY")
-    stripe_api_key: SecretStr = Field(validation_alias="STRIPE_API_KEY")
-    stripe_api_base: str = Field("https://api.stripe.com", validation_alias="STRIPE_API_BASE")
+    stripe_api_key: StripeApiKey = Field(validation_alias="STRIPE_API_KEY")
+    stripe_api_base: PublicUrl = Field("https://api.stripe.com", validation_alias="STRIPE_API_BASE")
     # StripeClient makes a single attempt unless told otherwise; retries reuse the idempotency key.
     stripe_max_network_retries: int = Field(
         2, ge=0, le=5, validation_alias="STRIPE_MAX_NETWORK_RETRIES"
@@ -25,7 +30,7 @@ class BillingSettings(TokenVerificationSettings):
         20.0, gt=0, le=80, validation_alias="STRIPE_TIMEOUT_SECONDS"
     )
     # Where Stripe should deliver webhooks; `check-stripe` looks for an endpoint on this base.
-    public_webhook_base_url: str = Field(
+    public_webhook_base_url: PublicUrl = Field(
         "http://127.0.0.1:8000", validation_alias="PUBLIC_WEBHOOK_BASE_URL"
     )
 
@@ -61,14 +66,14 @@ class BillingSettings(TokenVerificationSettings):
     # The plan whose limits a company has during its trial.
     trial_plan: str = Field("professional", validation_alias="BILLING_TRIAL_PLAN")
 
-    checkout_success_url: str = Field(
+    checkout_success_url: PublicUrl = Field(
         "http://localhost:3000/billing/success?session_id={CHECKOUT_SESSION_ID}",
         validation_alias="BILLING_CHECKOUT_SUCCESS_URL",
     )
-    checkout_cancel_url: str = Field(
+    checkout_cancel_url: PublicUrl = Field(
         "http://localhost:3000/billing/cancelled", validation_alias="BILLING_CHECKOUT_CANCEL_URL"
     )
-    portal_return_url: str = Field(
+    portal_return_url: PublicUrl = Field(
         "http://localhost:3000/settings/billing", validation_alias="BILLING_PORTAL_RETURN_URL"
     )
     # Refund a charge as soon as its issuer reports it as fraud, before it becomes a dispute.

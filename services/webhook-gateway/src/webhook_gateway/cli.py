@@ -35,7 +35,12 @@ def serve_admin(
 ) -> None:
     """Serve the admin API (/admin/*, ADMIN_TOKEN) apart from the public webhooks."""
     settings = get_settings()
-    serve_app("webhook_gateway.main:create_admin_app", host=host, port=port or settings.admin_port)
+    serve_app(
+        "webhook_gateway.main:create_admin_app",
+        settings,
+        host=host,
+        port=port or settings.admin_port,
+    )
 
 
 @app.command()

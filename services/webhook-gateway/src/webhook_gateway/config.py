@@ -9,7 +9,7 @@ from typing import Annotated, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from finhub_shared.settings import ServiceSettings, load_settings, split_secrets
+from finhub_shared.settings import PublicUrl, ServiceSettings, load_settings, split_secrets
 
 Network = IPv4Network | IPv6Network
 MIN_ADMIN_TOKEN_LENGTH = 32
@@ -35,8 +35,8 @@ class GatewaySettings(ServiceSettings):
     pluggy_webhook_secret: SecretStr = Field(validation_alias="PLUGGY_WEBHOOK_SECRET")
     pluggy_client_id: str = Field(validation_alias="PLUGGY_CLIENT_ID")
     pluggy_client_secret: SecretStr | None = Field(None, validation_alias="PLUGGY_CLIENT_SECRET")
-    pluggy_api_url: str = Field("https://api.pluggy.ai", validation_alias="PLUGGY_API_URL")
-    public_webhook_base_url: str = Field(
+    pluggy_api_url: PublicUrl = Field("https://api.pluggy.ai", validation_alias="PLUGGY_API_URL")
+    public_webhook_base_url: PublicUrl = Field(
         "http://127.0.0.1:8000", validation_alias="PUBLIC_WEBHOOK_BASE_URL"
     )
     # Empty: Pluggy deliveries are accepted from any address (the secret header still applies).
@@ -70,12 +70,17 @@ class GatewaySettings(ServiceSettings):
             raise ValueError("GATEWAY_ADMIN_PORT must differ from GATEWAY_PORT")
         return self
 
-    @model_validator(mode="after")
-    def _live_stripe_in_production(self) -> Self:
+    def production_problems(self) -> list[str]:
+        """Besides the shared rules: live Stripe events, and real webhook secrets."""
+        problems = super().production_problems()
         # Production bills with a live key: test-mode events there would be forged or misrouted.
-        if self.environment == "production" and self.stripe_livemode_setting is False:
-            raise ValueError("STRIPE_LIVEMODE must not be false in production")
-        return self
+        if self.stripe_livemode_setting is False:
+            problems.append("STRIPE_LIVEMODE must not be false")
+        if not all(
+            secret.startswith("whsec_") for secret in split_secrets(self.stripe_webhook_secret)
+        ):
+            problems.append("STRIPE_WEBHOOK_SECRET must hold Stripe's whsec_ secrets")
+        return problems
 
     @field_validator("admin_token")
     @classmethod
