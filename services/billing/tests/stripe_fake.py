@@ -26,11 +26,19 @@ JsonHandler = Callable[[httpx.Request, dict[str, str]], dict[str, Any]]
 Probe = Callable[[str, str], Awaitable[None]]
 
 
+class StripeRefusal(Exception):
+    """Stripe's 400 invalid_request_error for a call its object's state does not allow."""
+
+
 class FakeStripe:
     def __init__(self, router: respx.Router) -> None:
         self.router = router
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.checkout_sessions: dict[str, dict[str, Any]] = {}
+        self.invoices: dict[str, dict[str, Any]] = {}
+        # The refunds Stripe made (an idempotent replay makes none).
+        self.refunds: list[dict[str, Any]] = []
         self.missing_lookup_keys: set[str] = set()
         self.webhook_urls: list[str] = []
         self._ids = itertools.count(1)
@@ -42,6 +50,11 @@ class FakeStripe:
         self._route("POST", r"/v1/customers", self._create_customer)
         self._route("GET", r"/v1/prices", self._list_prices)
         self._route("POST", r"/v1/checkout/sessions", self._create_checkout_session)
+        self._route("GET", r"/v1/checkout/sessions/(?P<id>[^/]+)", self._retrieve_checkout_session)
+        self._route(
+            "POST", r"/v1/checkout/sessions/(?P<id>[^/]+)/expire", self._expire_checkout_session
+        )
+        self._route("GET", r"/v1/invoices/(?P<id>[^/]+)", self._retrieve_invoice)
         self._route("GET", r"/v1/subscriptions/(?P<id>[^/]+)", self._retrieve_subscription)
         self._route("POST", r"/v1/subscriptions/(?P<id>[^/]+)", self._update_subscription)
         self._route("DELETE", r"/v1/subscriptions/(?P<id>[^/]+)", self._cancel_subscription)
@@ -81,6 +94,14 @@ class FakeStripe:
         """Make a subscription known, so billing can update or cancel it."""
         self.subscriptions[subscription["id"]] = subscription
 
+    def add_invoice(self, invoice: dict[str, Any]) -> None:
+        """Make an invoice known, so billing can read it."""
+        self.invoices[invoice["id"]] = invoice
+
+    def complete_checkout(self, session_id: str) -> None:
+        """The customer pays a checkout session: Stripe no longer lets it be expired."""
+        self.checkout_sessions[session_id].update(status="complete", payment_status="paid")
+
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}_fake{next(self._ids)}"
 
@@ -108,8 +129,15 @@ class FakeStripe:
                     self._failure_status,
                     json={"error": {"type": "api_error", "message": "fake failure"}},
                 )
-            response = httpx.Response(200, json=handler(request, params))
-            if key and method == "POST":
+            try:
+                response = httpx.Response(200, json=handler(request, params))
+            except StripeRefusal as refusal:
+                response = httpx.Response(
+                    400,
+                    json={"error": {"type": "invalid_request_error", "message": str(refusal)}},
+                )
+            # Stripe keeps the answer of a keyed call, errors included, and replays it.
+            if key and method in ("POST", "DELETE"):
                 self._idempotent_answers[key] = response
             return response
 
@@ -127,7 +155,7 @@ class FakeStripe:
 
     def _create_checkout_session(self, _: httpx.Request, params: dict[str, str]) -> dict[str, Any]:
         session_id = self._new_id("cs_test")
-        return {
+        session = {
             "id": session_id,
             "object": "checkout.session",
             "mode": params.get("mode"),
@@ -135,12 +163,33 @@ class FakeStripe:
             "payment_status": "unpaid",
             "customer": params.get("customer"),
             "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+            "expires_at": int(time.time()) + 86_400,
             "metadata": {
                 name.removeprefix("metadata[").removesuffix("]"): value
                 for name, value in params.items()
                 if name.startswith("metadata[")
             },
         }
+        self.checkout_sessions[session_id] = session
+        return session
+
+    def _retrieve_checkout_session(
+        self, _: httpx.Request, params: dict[str, str]
+    ) -> dict[str, Any]:
+        return self.checkout_sessions[params["id"]]
+
+    def _expire_checkout_session(self, _: httpx.Request, params: dict[str, str]) -> dict[str, Any]:
+        session = self.checkout_sessions[params["id"]]
+        if session["status"] != "open":
+            raise StripeRefusal(
+                f'Only Checkout Sessions with a status in ["open"] can be expired; '
+                f"this one is {session['status']}."
+            )
+        session.update(status="expired", url=None)
+        return session
+
+    def _retrieve_invoice(self, _: httpx.Request, params: dict[str, str]) -> dict[str, Any]:
+        return self.invoices[params["id"]]
 
     def _retrieve_subscription(self, _: httpx.Request, params: dict[str, str]) -> dict[str, Any]:
         return self.subscriptions[params["id"]]
@@ -160,6 +209,10 @@ class FakeStripe:
 
     def _cancel_subscription(self, _: httpx.Request, params: dict[str, str]) -> dict[str, Any]:
         subscription = self.subscriptions[params["id"]]
+        if subscription["status"] in ("canceled", "incomplete_expired"):
+            raise StripeRefusal(
+                "A canceled subscription can only update its cancellation_details and metadata."
+            )
         subscription["status"] = "canceled"
         subscription["canceled_at"] = int(time.time())
         return subscription
@@ -175,15 +228,18 @@ class FakeStripe:
         }
 
     def _create_refund(self, _: httpx.Request, params: dict[str, str]) -> dict[str, Any]:
-        return {
+        refund = {
             "id": self._new_id("re"),
             "object": "refund",
             "charge": params.get("charge"),
+            "payment_intent": params.get("payment_intent"),
             "amount": int(params.get("amount", "7900")),
             "currency": "brl",
             "status": "succeeded",
             "reason": params.get("reason"),
         }
+        self.refunds.append(refund)
+        return refund
 
     def _balance(self, _: httpx.Request, __: dict[str, str]) -> dict[str, Any]:
         return {"object": "balance", "livemode": False, "available": [], "pending": []}

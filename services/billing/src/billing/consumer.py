@@ -19,7 +19,7 @@ from billing.fraud.jobs import fraud_refunds_job
 from billing.registries import notification_events, stripe_events, usage_events
 from billing.runtime import Runtime
 from billing.stripe_api import open_stripe_client
-from billing.subscriptions.jobs import trials_job
+from billing.subscriptions.jobs import duplicates_job, trials_job
 from finhub_shared.bus import ConsumerQueue
 from finhub_shared.worker import Subscription, run_worker, worker_database
 
@@ -44,5 +44,10 @@ async def run() -> None:
             inbox_model=InboxEvent,
             outbox_model=OutboxMessage,
             subscriptions=SUBSCRIPTIONS,
-            jobs=(trials_job(every), dunning_job(every), fraud_refunds_job(every)),
+            jobs=(
+                trials_job(every),
+                dunning_job(every),
+                fraud_refunds_job(every),
+                duplicates_job(every),
+            ),
         )

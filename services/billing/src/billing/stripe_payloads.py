@@ -98,6 +98,8 @@ class Subscription(StripeModel):
     cancel_at_period_end: bool = False
     canceled_at: int | None = None
     trial_end: int | None = None
+    # The invoice it made last: its first one, while it is new.
+    latest_invoice: str | None = None
 
     @property
     def first_item(self) -> SubscriptionItem | None:
@@ -118,6 +120,7 @@ class CheckoutSession(StripeModel):
     client_reference_id: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
     url: str | None = None
+    expires_at: int | None = None
 
 
 class Period(StripeModel):

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing import stripe_payloads as stripe
 from billing.audit.service import event_actor
 from billing.notifications.service import notify
-from billing.subscriptions import service
+from billing.subscriptions import duplicates, repository, service
 from billing.subscriptions.models import Subscription
 
 log = structlog.get_logger(__name__)
@@ -31,9 +31,22 @@ async def _locked(
 async def subscription_changed(
     session: AsyncSession, event: stripe.StripeEvent, stripe_subscription: stripe.Subscription
 ) -> None:
-    """created / updated / paused / resumed / deleted: sync status, plan and period."""
+    """created / updated / paused / resumed / deleted: sync status, plan and period.
+
+    A second live subscription of a company that has one is left to the worker to cancel.
+    """
     subscription = await _locked(session, event, stripe_subscription)
     if subscription is None:
+        return
+    known = await repository.duplicate_by_stripe_id(session, stripe_subscription.id)
+    if known is not None or duplicates.is_duplicate(subscription, stripe_subscription):
+        await duplicates.record(
+            session,
+            subscription,
+            stripe_subscription,
+            version=event.created_at,
+            actor=event_actor("stripe", event.id),
+        )
         return
     was = subscription.status
     await service.apply_stripe_subscription(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.customers.models import StripeCustomer
-from billing.subscriptions.models import Subscription
+from billing.subscriptions.models import DuplicateSubscription, Subscription
 
 
 async def get_for_company(session: AsyncSession, company_id: UUID) -> Subscription | None:
@@ -65,6 +65,41 @@ async def trials_needing_attention(
             ),
         )
         .order_by(Subscription.trial_ends_at)
+        .limit(limit)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def duplicate_by_stripe_id(
+    session: AsyncSession, stripe_subscription_id: str
+) -> DuplicateSubscription | None:
+    """Our record of a Stripe subscription found to be a company's second live one."""
+    statement = select(DuplicateSubscription).where(
+        DuplicateSubscription.stripe_subscription_id == stripe_subscription_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def duplicate_for_update(
+    session: AsyncSession, duplicate_id: UUID
+) -> DuplicateSubscription | None:
+    """A duplicate, locked, as it is now."""
+    return await session.get(
+        DuplicateSubscription, duplicate_id, with_for_update=True, populate_existing=True
+    )
+
+
+async def duplicates_to_settle(
+    session: AsyncSession, statuses: Collection[str], max_attempts: int, limit: int
+) -> Sequence[UUID]:
+    """Duplicates still to cancel or refund, oldest first, unless they failed too often."""
+    statement = (
+        select(DuplicateSubscription.id)
+        .where(
+            DuplicateSubscription.status.in_(statuses),
+            DuplicateSubscription.attempts < max_attempts,
+        )
+        .order_by(DuplicateSubscription.detected_at)
         .limit(limit)
     )
     return (await session.execute(statement)).scalars().all()

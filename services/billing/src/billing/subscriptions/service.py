@@ -38,6 +38,8 @@ PAUSED = "paused"
 CANCELLED = "cancelled"
 EXPIRED = "expired"
 
+# Statuses in which the company already has a Stripe subscription to manage.
+SUBSCRIBED = frozenset({ACTIVE, PAST_DUE, PAUSED})
 # Statuses in which a new Stripe subscription may take the company over.
 REPLACEABLE = frozenset({TRIAL, CANCELLED, EXPIRED})
 # Stripe subscriptions that are over and never come back.
@@ -193,6 +195,21 @@ def is_current(
     return subscription.status in REPLACEABLE and stripe_status not in STRIPE_ENDED
 
 
+async def follows(
+    session: AsyncSession,
+    subscription: Subscription,
+    stripe_subscription_id: str,
+    stripe_status: str | None,
+) -> bool:
+    """`is_current`, and never for a subscription found to be the company's second one (it is
+    being cancelled and refunded, whatever its events say)."""
+    if not is_current(subscription, stripe_subscription_id, stripe_status):
+        return False
+    if subscription.stripe_subscription_id == stripe_subscription_id:
+        return True
+    return await repository.duplicate_by_stripe_id(session, stripe_subscription_id) is None
+
+
 def _ended_at_stripe(subscription: Subscription, stripe_subscription_id: str) -> bool:
     return (
         subscription.stripe_subscription_id == stripe_subscription_id
@@ -259,7 +276,7 @@ async def apply_stripe_subscription(
 
     `version` is None for Stripe's answer to our own call: applied, but later events still win.
     """
-    if not is_current(subscription, stripe_subscription.id, stripe_subscription.status):
+    if not await follows(session, subscription, stripe_subscription.id, stripe_subscription.status):
         log.info("stripe_subscription_not_current", stripe_subscription=stripe_subscription.id)
         return
     same_subscription = subscription.stripe_subscription_id == stripe_subscription.id
@@ -317,7 +334,9 @@ async def activate_from_checkout(
     actor: str,
 ) -> bool:
     """Record the subscription a checkout created; active once paid. True if anything changed."""
-    if checkout.subscription is None or not is_current(subscription, checkout.subscription, None):
+    if checkout.subscription is None:
+        return False
+    if not await follows(session, subscription, checkout.subscription, None):
         return False
     found = await _plan_from_metadata(session, checkout.metadata)
     async with changing(session, subscription, actor=actor, action="checkout_completed") as change:
@@ -342,7 +361,9 @@ async def renew_from_invoice(
 ) -> bool:
     """A paid invoice: period renewed, active again, dunning over. True if dunning was running."""
     stripe_subscription_id = invoice.subscription_id
-    if stripe_subscription_id is None or not is_current(subscription, stripe_subscription_id, None):
+    if stripe_subscription_id is None:
+        return False
+    if not await follows(session, subscription, stripe_subscription_id, None):
         return False
     recovered = 0
     async with changing(session, subscription, actor=actor, action="invoice_paid"):
@@ -378,7 +399,7 @@ async def fail_from_invoice(
     # The first payment belongs to the checkout: the company keeps its trial until it succeeds.
     if invoice.billing_reason == "subscription_create" or invoice_status == PAID_INVOICE:
         return False
-    if not is_current(subscription, stripe_subscription_id, None):
+    if not await follows(session, subscription, stripe_subscription_id, None):
         return False
     started = False
     async with changing(session, subscription, actor=actor, action="invoice_payment_failed"):
