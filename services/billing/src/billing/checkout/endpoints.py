@@ -36,7 +36,9 @@ STRIPE_ERRORS: dict[int | str, dict[str, Any]] = {
     status_code=status.HTTP_201_CREATED,
     responses={
         400: {"description": "invalid_plan"},
-        409: {"description": "subscription_already_active"},
+        409: {
+            "description": "subscription_already_active, checkout_replaced or checkout_already_paid"
+        },
         **STRIPE_ERRORS,
     },
 )
@@ -47,7 +49,8 @@ async def checkout(
     stripe_client: StripeApi,
     settings: Settings,
 ) -> CheckoutOut:
-    """Start a Stripe Checkout for a plan; the subscription starts when Stripe confirms payment."""
+    """The company's one open Stripe Checkout for a plan (asking again returns it, asking for
+    another plan replaces it); the subscription starts when Stripe confirms payment."""
     return await service.start_checkout(database, stripe_client, principal, form, settings)
 
 

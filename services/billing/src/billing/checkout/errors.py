@@ -9,6 +9,18 @@ class SubscriptionAlreadyActive(Conflict):
     code = "subscription_already_active"
 
 
+class CheckoutReplaced(Conflict):
+    """A newer checkout request of the company, for another plan, replaced this one."""
+
+    code = "checkout_replaced"
+
+
+class CheckoutAlreadyPaid(Conflict):
+    """The open checkout was paid while a new one was asked for: the subscription is coming."""
+
+    code = "checkout_already_paid"
+
+
 class NoActiveSubscription(Conflict):
     code = "no_active_subscription"
 

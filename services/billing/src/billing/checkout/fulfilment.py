@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import stripe_payloads as stripe
 from billing.audit import service as audit
+from billing.checkout import repository as checkouts
 from billing.notifications.service import notify
 from billing.payments import service as payments
 from billing.subscriptions import service as subscriptions
@@ -15,6 +16,13 @@ from billing.subscriptions.models import Subscription
 log = structlog.get_logger(__name__)
 
 PAID = ("paid", "no_payment_required")
+
+
+async def _settle(session: AsyncSession, checkout: stripe.CheckoutSession, status: str) -> None:
+    """Our record of the session leaves the open ones: paid (complete) or expired."""
+    record = await checkouts.by_stripe_id(session, checkout.id)
+    if record is not None and record.status != "complete":
+        record.status = status
 
 
 async def _locked(
@@ -39,6 +47,7 @@ async def checkout_completed(
     subscription = await _locked(session, event, checkout)
     if subscription is None:
         return
+    await _settle(session, checkout, "complete")
     paid = checkout.payment_status in PAID
     status = payments.SUCCEEDED if paid else payments.PROCESSING
     await payments.record_for_checkout(
@@ -85,10 +94,11 @@ async def checkout_payment_failed(
 async def checkout_expired(
     session: AsyncSession, event: stripe.StripeEvent, checkout: stripe.CheckoutSession
 ) -> None:
-    """expired: the checkout was abandoned; nothing changes but the audit log."""
+    """expired: the checkout was abandoned (or replaced); nothing changes but the audit log."""
     subscription = await _locked(session, event, checkout)
     if subscription is None:
         return
+    await _settle(session, checkout, "expired")
     await audit.record(
         session,
         subscription.company_id,

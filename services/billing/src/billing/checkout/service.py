@@ -9,6 +9,7 @@ if newer).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import stripe
@@ -17,13 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing import stripe_payloads
 from billing.accounts import repository as accounts
 from billing.audit import service as audit
+from billing.checkout import repository as checkouts
 from billing.checkout.errors import (
+    CheckoutAlreadyPaid,
+    CheckoutReplaced,
     NoActiveSubscription,
     NoBillingAccount,
     PlanUnchanged,
     StripePriceMissing,
     SubscriptionAlreadyActive,
 )
+from billing.checkout.models import CheckoutSession
 from billing.checkout.schemas import (
     CancelRequest,
     ChangePlanRequest,
@@ -49,17 +54,24 @@ from billing.subscriptions.schemas import SubscriptionOut
 from billing.subscriptions.summary import subscription_of
 from finhub_shared.auth import Principal
 from finhub_shared.db import Database
+from finhub_shared.errors import ProviderError, ProviderUnavailable
+from finhub_shared.events import utcnow
 
-# Statuses in which the company already has a Stripe subscription to manage.
-SUBSCRIBED = frozenset({subscriptions.ACTIVE, subscriptions.PAST_DUE, subscriptions.PAUSED})
+SUBSCRIBED = subscriptions.SUBSCRIBED
+OPEN, EXPIRING, EXPIRED, COMPLETE = checkouts.OPEN, checkouts.EXPIRING, "expired", "complete"
 
 
 @dataclass(frozen=True)
 class _Checkout:
-    """What a checkout needs from the database: the plan and the company's customer."""
+    """What a checkout needs from the database: the plan, the company's customer, its open
+    session (returned if it is for this plan), and the sessions to expire before a new one."""
 
     plan: Plan
     customer: str | NewCustomer
+    open: CheckoutOut | None
+    to_expire: tuple[str, ...]
+    # Keys the new session at Stripe: the same for concurrent requests, new once one is kept.
+    idempotency_key: str
 
 
 @dataclass(frozen=True)
@@ -78,9 +90,16 @@ async def start_checkout(
     form: CheckoutRequest,
     settings: BillingSettings,
 ) -> CheckoutOut:
-    """A Stripe Checkout session in subscription mode for the plan, and its URL."""
+    """The company's one open Stripe Checkout session for the plan, and its URL.
+
+    An open session for the same plan and period is returned as it is; one for another plan is
+    expired at Stripe before the new one is made, so that a company never has two to pay.
+    """
     async with database.transaction() as session:
         order = await _prepare_checkout(session, principal, form)
+    await _expire_all(database, stripe_client, order.to_expire)
+    if order.open is not None:
+        return order.open
     price_id = await _price_id(stripe_client, order.plan, form.billing_period)
     customer_id = order.customer
     if isinstance(customer_id, NewCustomer):
@@ -99,13 +118,18 @@ async def start_checkout(
                 "client_reference_id": str(principal.company_id),
                 "metadata": metadata,
                 "subscription_data": {"metadata": metadata},
-            }
+            },
+            options={"idempotency_key": order.idempotency_key},
         ),
     )
     if checkout.url is None:
         raise StripePriceMissing("Stripe answered without a checkout URL.")
     async with database.transaction() as session:
-        await _record_checkout(session, principal, order, customer_id, checkout.id, metadata)
+        replaced = await _record_checkout(
+            session, principal, order, customer_id, checkout, metadata
+        )
+    # A concurrent request for another plan kept its session first: this one replaces it.
+    await _expire_all(database, stripe_client, replaced)
     return CheckoutOut(checkout_url=checkout.url, session_id=checkout.id)
 
 
@@ -121,7 +145,78 @@ async def _prepare_checkout(
     customer = await customer_needed(
         session, company.id, company_name=company.name, email=user.email
     )
-    return _Checkout(plan, customer)
+    live = await checkouts.open_for_company(session, company.id)
+    expiring = await checkouts.expiring_for_company(session, company.id)
+    to_expire = [checkout.stripe_session_id for checkout in expiring if checkout.stripe_session_id]
+    reusable = None
+    if live is not None and not _lapsed(live):
+        if (live.plan_id, live.billing_period) == (plan.id, form.billing_period):
+            reusable = _answer(live)
+        elif live.stripe_session_id:
+            to_expire.append(live.stripe_session_id)
+    generation = await checkouts.count_for_company(session, company.id)
+    key = f"checkout-{company.id}-{generation}-{plan.id}-{form.billing_period}"
+    return _Checkout(plan, customer, reusable, tuple(to_expire), key)
+
+
+def _lapsed(checkout: CheckoutSession) -> bool:
+    """Whether Stripe has expired the session by now on its own (24 hours by default)."""
+    return checkout.expires_at is not None and checkout.expires_at <= utcnow()
+
+
+def _answer(checkout: CheckoutSession) -> CheckoutOut | None:
+    if checkout.url is None or checkout.stripe_session_id is None:
+        return None
+    return CheckoutOut(checkout_url=checkout.url, session_id=checkout.stripe_session_id)
+
+
+async def _expire_all(
+    database: Database, stripe_client: stripe.StripeClient, stripe_session_ids: Sequence[str]
+) -> None:
+    """Expire replaced sessions at Stripe; 409 if one was paid before it could be."""
+    for stripe_session_id in stripe_session_ids:
+        if await _expire_at_stripe(database, stripe_client, stripe_session_id) == COMPLETE:
+            raise CheckoutAlreadyPaid(
+                "The company's previous checkout was paid; its subscription starts shortly."
+            )
+
+
+async def _expire_at_stripe(
+    database: Database, stripe_client: stripe.StripeClient, stripe_session_id: str
+) -> str:
+    """Expire a session at Stripe and record it; `complete` if it was paid before it could be."""
+    try:
+        await stripe_call(
+            "expire the previous checkout",
+            stripe_payloads.CheckoutSession,
+            stripe_client.v1.checkout.sessions.expire_async(
+                stripe_session_id,
+                options={"idempotency_key": f"checkout-expire-{stripe_session_id}"},
+            ),
+        )
+        outcome = EXPIRED
+    except ProviderUnavailable:
+        raise
+    except ProviderError:
+        # Stripe expires only open sessions: see what became of this one.
+        outcome = await _status_at_stripe(stripe_client, stripe_session_id)
+    async with database.transaction() as session:
+        checkout = await checkouts.by_stripe_id(session, stripe_session_id)
+        if checkout is not None and checkout.status != COMPLETE:
+            checkout.status = outcome
+    return outcome
+
+
+async def _status_at_stripe(stripe_client: stripe.StripeClient, stripe_session_id: str) -> str:
+    """`expired` or `complete` for a session Stripe would not expire; else a provider error."""
+    current = await stripe_call(
+        "read the previous checkout",
+        stripe_payloads.CheckoutSession,
+        stripe_client.v1.checkout.sessions.retrieve_async(stripe_session_id),
+    )
+    if current.status not in (EXPIRED, COMPLETE):
+        raise ProviderError("Stripe refused to expire the previous checkout.")
+    return current.status
 
 
 async def _record_checkout(
@@ -129,20 +224,46 @@ async def _record_checkout(
     principal: Principal,
     order: _Checkout,
     customer_id: str,
-    checkout_id: str,
+    checkout: stripe_payloads.CheckoutSession,
     metadata: dict[str, str],
-) -> None:
+) -> tuple[str, ...]:
+    """Keep Stripe's session as the company's open one; the sessions it replaced, to expire."""
     # A checkout that completed while Stripe answered this one makes this one moot.
     _ensure_not_subscribed(await subscriptions.lock(session, principal.company_id))
     if isinstance(order.customer, NewCustomer):
         await record_customer(session, order.customer, customer_id)
+    known = await checkouts.by_stripe_id(session, checkout.id)
+    if known is not None and known.status == OPEN:
+        return ()  # a concurrent request for the same plan kept it first
+    if known is not None:
+        raise CheckoutReplaced("A newer checkout of the company replaced this one.")
+    replaced: tuple[str, ...] = ()
+    live = await checkouts.open_for_company(session, principal.company_id)
+    if live is not None:
+        live.status = EXPIRED if _lapsed(live) else EXPIRING
+        if live.status == EXPIRING and live.stripe_session_id:
+            replaced = (live.stripe_session_id,)
+        await session.flush()
+    session.add(
+        CheckoutSession(
+            company_id=principal.company_id,
+            plan_id=order.plan.id,
+            billing_period=metadata["billing_period"],
+            status=OPEN,
+            stripe_session_id=checkout.id,
+            url=checkout.url,
+            expires_at=stripe_payloads.from_timestamp(checkout.expires_at),
+        )
+    )
+    await session.flush()
     await audit.record(
         session,
         principal.company_id,
         actor=audit.user_actor(principal.user_id),
         action="checkout_started",
-        after={"session_id": checkout_id, **metadata},
+        after={"session_id": checkout.id, **metadata},
     )
+    return replaced
 
 
 def _ensure_not_subscribed(subscription: Subscription) -> None:
