@@ -124,8 +124,9 @@ def test_the_broker_and_the_trusted_proxies_must_be_set(production: pytest.Monke
     assert "FORWARDED_ALLOW_IPS must name the ingress's addresses" in message
 
 
-def test_trusting_every_proxy_is_refused(production: pytest.MonkeyPatch) -> None:
-    assert "FORWARDED_ALLOW_IPS must not be *" in refusal(production, FORWARDED_ALLOW_IPS="*")
+@pytest.mark.parametrize("trusted", ["*", "10.0.0.0/8, *"])
+def test_trusting_every_proxy_is_refused(production: pytest.MonkeyPatch, trusted: str) -> None:
+    assert "FORWARDED_ALLOW_IPS must not be *" in refusal(production, FORWARDED_ALLOW_IPS=trusted)
 
 
 def test_trusted_proxies_that_are_not_addresses_are_refused_anywhere(

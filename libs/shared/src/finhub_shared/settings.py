@@ -141,7 +141,7 @@ class ServiceSettings(BaseSettings):
             problems.append("AMQP_URL is not set (the development broker would be used)")
         if self.forwarded_allow_ips is None:
             problems.append("FORWARDED_ALLOW_IPS must name the ingress's addresses")
-        elif self.forwarded_allow_ips.strip() == "*":
+        elif "*" in (part.strip() for part in self.forwarded_allow_ips.split(",")):
             problems.append("FORWARDED_ALLOW_IPS must not be * (anyone could forge an address)")
         return problems
 
