@@ -92,6 +92,42 @@ async def test_a_session_paid_while_a_new_one_is_asked_for_is_not_replaced(
     assert open_at_stripe(fake_stripe) == []
 
 
+async def test_a_replaced_session_found_paid_expires_the_open_one_too(
+    client: httpx.AsyncClient, fake_stripe: FakeStripe, database: Database
+) -> None:
+    body = await register(client)
+    token, company_id = body["access_token"], uuid.UUID(body["company"]["id"])
+    current = (await check_out(client, token, PROFESSIONAL)).json()["session_id"]
+    # A session replaced earlier whose expiry Stripe never confirmed, paid meanwhile.
+    fake_stripe.checkout_sessions["cs_test_replaced"] = {
+        **fake_stripe.checkout_sessions[current],
+        "id": "cs_test_replaced",
+        "status": "complete",
+    }
+    async with database.transaction() as session:
+        session.add(
+            CheckoutSession(
+                company_id=company_id,
+                plan_id=3,
+                billing_period="monthly",
+                status="expiring",
+                stripe_session_id="cs_test_replaced",
+            )
+        )
+
+    response = await check_out(client, token, PROFESSIONAL)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "checkout_already_paid"
+    assert open_at_stripe(fake_stripe) == []
+    async with database.sessions() as session:
+        rows = await session.execute(
+            select(CheckoutSession.stripe_session_id, CheckoutSession.status)
+        )
+        statuses = dict(rows.all())
+    assert statuses == {current: "expired", "cs_test_replaced": "complete"}
+
+
 @pytest.mark.usefixtures("no_stripe_retries")
 async def test_a_session_that_failed_to_expire_is_expired_by_the_next_request(
     client: httpx.AsyncClient, fake_stripe: FakeStripe

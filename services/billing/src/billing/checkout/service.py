@@ -97,7 +97,8 @@ async def start_checkout(
     """
     async with database.transaction() as session:
         order = await _prepare_checkout(session, principal, form)
-    await _expire_all(database, stripe_client, order.to_expire)
+    reusable = order.open.session_id if order.open else None
+    await _expire_all(database, stripe_client, order.to_expire, also_if_paid=reusable)
     if order.open is not None:
         return order.open
     price_id = await _price_id(stripe_client, order.plan, form.billing_period)
@@ -129,7 +130,7 @@ async def start_checkout(
             session, principal, order, customer_id, checkout, metadata
         )
     # A concurrent request for another plan kept its session first: this one replaces it.
-    await _expire_all(database, stripe_client, replaced)
+    await _expire_all(database, stripe_client, replaced, also_if_paid=checkout.id)
     return CheckoutOut(checkout_url=checkout.url, session_id=checkout.id)
 
 
@@ -171,11 +172,18 @@ def _answer(checkout: CheckoutSession) -> CheckoutOut | None:
 
 
 async def _expire_all(
-    database: Database, stripe_client: stripe.StripeClient, stripe_session_ids: Sequence[str]
+    database: Database,
+    stripe_client: stripe.StripeClient,
+    stripe_session_ids: Sequence[str],
+    *,
+    also_if_paid: str | None,
 ) -> None:
-    """Expire replaced sessions at Stripe; 409 if one was paid before it could be."""
+    """Expire replaced sessions at Stripe; 409 if one was paid before it could be, and then
+    `also_if_paid` (the company's open session) is expired too: its subscription is coming."""
     for stripe_session_id in stripe_session_ids:
         if await _expire_at_stripe(database, stripe_client, stripe_session_id) == COMPLETE:
+            if also_if_paid is not None:
+                await _expire_at_stripe(database, stripe_client, also_if_paid)
             raise CheckoutAlreadyPaid(
                 "The company's previous checkout was paid; its subscription starts shortly."
             )
