@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from billing.accounts import repository, service
-from billing.accounts.errors import InvalidCredentials, InvalidRefreshToken
+from billing.accounts.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    PasswordTooLong,
+    SessionRevoked,
+    TooManyLoginAttempts,
+    WeakPassword,
+)
 from billing.accounts.schemas import (
     CompanyMe,
     CompanyOut,
@@ -20,7 +28,7 @@ from billing.dependencies import Clock, DatabaseDep, Issuer, Settings
 from billing.subscriptions.summary import summary_of
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
-from finhub_shared.errors import NotFound
+from finhub_shared.errors import NotFound, error_responses
 
 auth_router = APIRouter(prefix="/api/auth", tags=["auth"])
 companies_router = APIRouter(prefix="/api/companies", tags=["companies"])
@@ -29,10 +37,7 @@ companies_router = APIRouter(prefix="/api/companies", tags=["companies"])
 @auth_router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses={
-        409: {"description": "email_taken"},
-        422: {"description": "weak_password, password_too_long or a bad email"},
-    },
+    responses=error_responses(EmailTaken, WeakPassword, PasswordTooLong),
 )
 async def register(
     form: RegisterRequest, session: DbSession, settings: Settings, issuer: Issuer, clock: Clock
@@ -50,11 +55,7 @@ async def register(
 
 @auth_router.post(
     "/login",
-    responses={
-        401: {"description": "invalid_credentials"},
-        422: {"description": "password_too_long"},
-        429: {"description": "too_many_login_attempts"},
-    },
+    responses=error_responses(InvalidCredentials, PasswordTooLong, TooManyLoginAttempts),
 )
 async def log_in(
     form: LoginRequest,
@@ -78,7 +79,7 @@ async def log_in(
     return tokens
 
 
-@auth_router.post("/refresh", responses={401: {"description": "invalid_refresh_token"}})
+@auth_router.post("/refresh", responses=error_responses(InvalidRefreshToken))
 async def refresh(
     form: RefreshRequest, database: DatabaseDep, settings: Settings, issuer: Issuer, clock: Clock
 ) -> Tokens:
@@ -98,7 +99,7 @@ async def refresh(
 @auth_router.post(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={401: {"description": "session_revoked or a bad token"}},
+    responses=error_responses(SessionRevoked),
 )
 async def log_out(session: DbSession, principal: CurrentPrincipal, clock: Clock) -> Response:
     """End this session: its refresh token stops working, and its access token on billing."""
@@ -109,7 +110,7 @@ async def log_out(session: DbSession, principal: CurrentPrincipal, clock: Clock)
 @auth_router.post(
     "/logout-everywhere",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={401: {"description": "session_revoked or a bad token"}},
+    responses=error_responses(SessionRevoked),
 )
 async def log_out_everywhere(
     session: DbSession, principal: CurrentPrincipal, clock: Clock

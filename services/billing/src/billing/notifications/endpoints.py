@@ -9,10 +9,12 @@ from fastapi.responses import StreamingResponse
 
 from billing.dependencies import Clock, DatabaseDep, Settings
 from billing.notifications import repository, service
+from billing.notifications.errors import TooManyStreams
 from billing.notifications.schemas import NotificationOut
 from billing.notifications.stream import LiveStream, notification_events, open_stream
 from finhub_shared.auth import CurrentPrincipal, WriterPrincipal
 from finhub_shared.db import DbSession
+from finhub_shared.errors import error_responses
 from finhub_shared.events import utcnow
 from finhub_shared.fields import MAX_BIGINT
 from finhub_shared.pagination import Page, PageQuery, page_of
@@ -43,7 +45,10 @@ async def mark_read(
 @router.get(
     "/stream",
     response_class=StreamingResponse,
-    responses={429: {"description": "too_many_streams"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"},
+        **error_responses(TooManyStreams),
+    },
 )
 async def stream_notifications(
     request: Request,
