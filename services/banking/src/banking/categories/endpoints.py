@@ -16,7 +16,7 @@ from banking.categories.schemas import (
     RuleUpdate,
 )
 from banking.runtime import BankingRuntime
-from finhub_shared.auth import ROLES, CurrentPrincipal, require_role
+from finhub_shared.auth import ROLES, CurrentPrincipal, WriterPrincipal, require_role
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, error_responses
 
@@ -41,7 +41,7 @@ async def list_rules(session: DbSession, principal: CurrentPrincipal) -> list[Ru
     responses=error_responses(UnknownCategory, RuleLimitReached, NotFound),
 )
 async def create_rule(
-    body: RuleCreate, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+    body: RuleCreate, session: DbSession, runtime: BankingRuntime, principal: WriterPrincipal
 ) -> RuleRead:
     """A new rule; it applies to transactions synced from now on (see /apply for the past)."""
     return RuleRead.model_validate(await service.create_rule(session, runtime, principal, body))
@@ -53,7 +53,7 @@ async def update_rule(
     body: RuleUpdate,
     session: DbSession,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: WriterPrincipal,
 ) -> RuleRead:
     """Change a rule."""
     rule = await service.update_rule(session, runtime, principal, rule_id, body)
@@ -64,7 +64,7 @@ async def update_rule(
     "/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(NotFound)
 )
 async def delete_rule(
-    rule_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+    rule_id: uuid.UUID, session: DbSession, principal: WriterPrincipal
 ) -> Response:
     """Delete a rule (categories it gave stay)."""
     await service.delete_rule(session, principal, rule_id)
@@ -73,7 +73,7 @@ async def delete_rule(
 
 @router.post("/rules/{rule_id}/apply", responses=error_responses(NotFound))
 async def apply_rule(
-    rule_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+    rule_id: uuid.UUID, session: DbSession, principal: WriterPrincipal
 ) -> RuleApplied:
     """Give the rule's category to your past transactions it matches (hand-picked ones stay)."""
     rule = await repository.get_rule(session, principal, rule_id)

@@ -17,7 +17,7 @@ from banking.items.schemas import (
     MfaAnswer,
 )
 from banking.runtime import BankingDatabase, BankingRuntime
-from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.auth import CurrentPrincipal, ManagerPrincipal, WriterPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, error_responses
 from finhub_shared.events import utcnow
@@ -34,7 +34,7 @@ async def create_connect_token(
     body: ConnectTokenRequest,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
 ) -> ConnectTokenRead:
     """A token for Pluggy's widget; with `item_id`, to update (reconnect) that connection."""
     return await service.create_connect_token(database, runtime, principal, body.item_id, utcnow())
@@ -45,7 +45,7 @@ async def pluggy_callback(
     body: CallbackRequest,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
 ) -> ItemRead:
     """The widget connected an item: store it with its accounts and start syncing."""
     now = utcnow()
@@ -77,7 +77,7 @@ async def delete_item(
     item_id: uuid.UUID,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
 ) -> Response:
     """Remove the connection, at Pluggy too, with its accounts and transactions."""
     await service.delete_item(database, runtime, principal, item_id)
@@ -93,7 +93,7 @@ async def answer_mfa(
     body: MfaAnswer,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: WriterPrincipal,
 ) -> ItemRead:
     """Answer the bank's MFA prompt."""
     now = utcnow()
@@ -111,7 +111,7 @@ async def reconnect(
     item_id: uuid.UUID,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: WriterPrincipal,
 ) -> ConnectTokenRead:
     """A fresh connect token for this connection (after an MFA timeout or a refused log-in)."""
     return await service.create_connect_token(database, runtime, principal, item_id, utcnow())

@@ -18,7 +18,7 @@ from banking.pix.schemas import (
     PaymentRead,
 )
 from banking.runtime import BankingDatabase, BankingRuntime
-from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.auth import CurrentPrincipal, ManagerPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, ProviderError, error_responses
 from finhub_shared.pagination import Page, PageQuery, page_of
@@ -35,7 +35,7 @@ async def create_payment(
     body: PaymentCreate,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
 ) -> PaymentRead:
     """A PIX payment (once, or on a schedule); send the payer to its `payment_url`."""
     payment = await service.create_payment(runtime, principal, body)
@@ -67,7 +67,7 @@ async def cancel_schedule(
     payment_id: uuid.UUID,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
 ) -> PaymentRead:
     """Cancel a scheduled payment's dates not paid yet."""
     snapshot = await service.cancel_schedule(database, runtime, principal, payment_id)
@@ -85,7 +85,7 @@ async def cancel_scheduled_date(
     schedule_id: uuid.UUID,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
 ) -> PaymentRead:
     """Cancel one date of a scheduled payment."""
     snapshot = await service.cancel_scheduled_date(
@@ -105,7 +105,7 @@ async def create_mandate(
     body: MandateCreate,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
 ) -> MandateRead:
     """An automatic PIX mandate; the payer authorises it once at its `payment_url`."""
     mandate = await service.create_mandate(runtime, principal, body)
@@ -146,7 +146,7 @@ async def schedule_cycle_payment(
     body: MandatePaymentCreate,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
 ) -> MandatePaymentRead:
     """Schedule a cycle's payment under an authorised mandate."""
     cycle = await service.schedule_cycle_payment(database, runtime, principal, mandate_id, body)
@@ -163,7 +163,7 @@ async def cancel_cycle_payment(
     payment_id: uuid.UUID,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
 ) -> MandatePaymentRead:
     """Cancel one scheduled cycle payment."""
     await service.cancel_cycle_payment(database, runtime, principal, mandate_id, payment_id)
@@ -177,7 +177,7 @@ async def revoke_mandate(
     mandate_id: uuid.UUID,
     database: BankingDatabase,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: ManagerPrincipal,
 ) -> MandateRead:
     """Revoke the mandate: nothing more is paid under it."""
     await service.revoke_mandate(database, runtime, principal, mandate_id)

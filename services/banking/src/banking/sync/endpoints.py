@@ -10,7 +10,7 @@ from banking.entitlements.errors import BankAccountLimitReached
 from banking.sync import repository, service
 from banking.sync.errors import MfaRequired, ReconnectRequired
 from banking.sync.schemas import SyncAccepted, SyncJobRead
-from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.auth import CurrentPrincipal, WriterPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, error_responses
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/banking", tags=["accounts"])
     responses=error_responses(NotFound, ReconnectRequired, MfaRequired, BankAccountLimitReached),
 )
 async def sync_account(
-    account_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+    account_id: uuid.UUID, session: DbSession, principal: WriterPrincipal
 ) -> SyncAccepted:
     """Sync the account's transactions in the background; follow it at /sync-jobs/{job_id}. An
     account blocked past your plan's limit is refused until an upgrade makes room for it."""

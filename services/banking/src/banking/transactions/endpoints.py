@@ -18,7 +18,7 @@ from banking.transactions.schemas import (
     TransactionPage,
     TransactionRead,
 )
-from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.auth import CurrentPrincipal, WriterPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, error_responses
 
@@ -56,7 +56,7 @@ async def correct_category(
     body: CategoryCorrection,
     session: DbSession,
     runtime: BankingRuntime,
-    principal: CurrentPrincipal,
+    principal: WriterPrincipal,
 ) -> CorrectionResult:
     """Set the transaction's category by hand; optionally as a rule, and for similar ones."""
     return await service.correct_category(session, runtime, principal, transaction_id, body)
