@@ -109,4 +109,5 @@ async def test_matching_a_page_against_the_most_rules_lets_the_event_loop_run() 
     pauses = len(candidates) // (CHECKS_PER_PAUSE // limit) - 1
     assert ticks >= pauses  # the other coroutine ran between every slice
     assert matches[:-1] == [None] * (len(candidates) - 1)
-    assert matches[-1] is not None and matches[-1].category_name == "Transportation"
+    assert matches[-1] is not None
+    assert matches[-1].category_name == "Transportation"
