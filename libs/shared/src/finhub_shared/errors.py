@@ -214,3 +214,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OSError, _connection_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+
+
+class InvalidCursor(BadRequest):
+    """A page cursor this service did not write: tampered, truncated or made up."""
+
+    code = "invalid_cursor"
