@@ -8,13 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from finhub_shared.errors import Unauthorized
+from webhook_gateway.admin.errors import AdminTokenRequired
 
 _bearer = HTTPBearer(auto_error=False, description="ADMIN_TOKEN")
-
-
-class AdminTokenRequired(Unauthorized):
-    code = "unauthorized"
 
 
 async def require_admin(

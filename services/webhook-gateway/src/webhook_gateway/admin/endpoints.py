@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 
 from finhub_shared.db import DbSession
 from finhub_shared.errors import error_responses
-from webhook_gateway.admin import service
-from webhook_gateway.admin.dependencies import AdminTokenRequired, require_admin
+from webhook_gateway.admin import errors, service
+from webhook_gateway.admin.dependencies import require_admin
 from webhook_gateway.admin.schemas import (
     EventFilter,
     EventPage,
@@ -25,11 +25,11 @@ router = APIRouter(
     prefix="/admin/events",
     tags=["admin"],
     dependencies=[Depends(require_admin)],
-    responses=error_responses(AdminTokenRequired),
+    responses=error_responses(errors.AdminTokenRequired),
 )
 
 
-@router.get("", responses=error_responses(service.InvalidCursor, service.InvalidDateRange))
+@router.get("", responses=error_responses(errors.InvalidCursor, errors.InvalidDateRange))
 async def list_events(
     session: DbSession,
     source: Literal["stripe", "pluggy"] | None = None,
@@ -60,14 +60,14 @@ async def list_events(
     )
 
 
-@router.get("/{stored_id}", responses=error_responses(service.EventNotFound))
+@router.get("/{stored_id}", responses=error_responses(errors.EventNotFound))
 async def get_event(session: DbSession, stored_id: uuid.UUID) -> StoredEventDetail:
     """One stored event with its headers and its body as received."""
     return await service.detail(session, await service.get_event(session, stored_id))
 
 
 @router.post(
-    "/{stored_id}/replay", responses=error_responses(service.EventNotFound, service.EventIgnored)
+    "/{stored_id}/replay", responses=error_responses(errors.EventNotFound, errors.EventIgnored)
 )
 async def replay_event(session: DbSession, stored_id: uuid.UUID) -> ReplayResult:
     """Publish one stored event to the bus again (not one of a type the gateway ignores)."""
@@ -75,7 +75,7 @@ async def replay_event(session: DbSession, stored_id: uuid.UUID) -> ReplayResult
     return ReplayResult(replayed=await service.replay_one(session, event))
 
 
-@router.post("/replay", responses=error_responses(service.ReplayTooLarge, service.InvalidDateRange))
+@router.post("/replay", responses=error_responses(errors.ReplayTooLarge, errors.InvalidDateRange))
 async def replay_events(session: DbSession, filters: EventFilter) -> ReplayResult:
     """Publish every stored event matching the filter to the bus again, ignored ones aside."""
     return ReplayResult(replayed=await service.replay_matching(session, filters))

@@ -15,8 +15,14 @@ from sqlalchemy import Select, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finhub_shared.correlation import current_correlation_id
-from finhub_shared.errors import BadRequest, Conflict, NotFound
 from finhub_shared.events import routing_key
+from webhook_gateway.admin.errors import (
+    EventIgnored,
+    EventNotFound,
+    InvalidCursor,
+    InvalidDateRange,
+    ReplayTooLarge,
+)
 from webhook_gateway.admin.schemas import EventFilter, StoredEventDetail, StoredEventSummary
 from webhook_gateway.database import OutboxMessage
 from webhook_gateway.webhooks import repository
@@ -27,26 +33,6 @@ from webhook_gateway.webhooks.service import envelope_json
 MAX_REPLAY = 10_000
 # Events loaded and queued at a time: bodies reach a megabyte, so never all of them at once.
 REPLAY_BATCH = 500
-
-
-class EventNotFound(NotFound):
-    code = "event_not_found"
-
-
-class InvalidCursor(BadRequest):
-    code = "invalid_cursor"
-
-
-class ReplayTooLarge(BadRequest):
-    code = "replay_too_large"
-
-
-class InvalidDateRange(BadRequest):
-    code = "invalid_date_range"
-
-
-class EventIgnored(Conflict):
-    code = "event_ignored"
 
 
 async def get_event(session: AsyncSession, stored_id: uuid.UUID) -> WebhookEvent:

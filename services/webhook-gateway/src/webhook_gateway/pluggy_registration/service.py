@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 
-from finhub_shared.errors import ProviderError
 from finhub_shared.pluggy_connection import PROVIDER, PluggyConnection
 from finhub_shared.provider_client import raise_for_provider_status
 from finhub_shared.settings import split_secrets
 from webhook_gateway.config import GatewaySettings
+from webhook_gateway.pluggy_registration.errors import MissingPluggyCredentials
 from webhook_gateway.webhooks.verification import PLUGGY_SECRET_HEADER
 
 
@@ -28,11 +28,6 @@ class RegisteredWebhook:
     url: str
     event: str
     disabled_at: str | None
-
-
-class MissingPluggyCredentials(ProviderError):
-    status_code = 400
-    code = "pluggy_credentials_missing"
 
 
 def our_webhook_url(settings: GatewaySettings) -> str:
