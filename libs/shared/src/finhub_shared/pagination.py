@@ -1,17 +1,26 @@
-"""Page-numbered lists, newest first, for every history endpoint of every service."""
+"""Lists in pages, newest first: page-numbered for every history endpoint of every service, and
+keyset (an opaque cursor) for the long ones."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+import base64
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
-from sqlalchemy import Select, func, select
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
+
+from finhub_shared.errors import InvalidCursor
+from finhub_shared.queries import newest_first
 
 ItemT = TypeVar("ItemT")
 RowT = TypeVar("RowT")
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
+Columns = TypeVarTuple("Columns")
 
 
 class PageRequest(BaseModel):
@@ -64,3 +73,39 @@ async def page_of(
         page=request.page,
         page_size=request.page_size,
     )
+
+
+class KeysetCursor(BaseModel):
+    """Where a newest-first page ended: its last row's time and id, opaque to the client."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: AwareDatetime
+    id: uuid.UUID
+
+    def encode(self) -> str:
+        """The cursor as the client gets it."""
+        return base64.urlsafe_b64encode(self.model_dump_json().encode()).decode()
+
+    @classmethod
+    def decode(cls, cursor: str, *, invalid: str) -> KeysetCursor:
+        """The position `encode` wrote; 400 invalid_cursor saying `invalid` for anything else."""
+        try:
+            position = cls.model_validate_json(base64.urlsafe_b64decode(cursor))
+            # A tampered date may fall outside the years a timestamp holds once in UTC.
+            return cls(date=position.date.astimezone(UTC), id=position.id)
+        except (ValueError, OverflowError):
+            raise InvalidCursor(invalid) from None
+
+
+def keyset_page(
+    statement: Select[*Columns],
+    at: QueryableAttribute[datetime],
+    row_id: QueryableAttribute[uuid.UUID],
+    after: KeysetCursor | None,
+    limit: int,
+) -> Select[*Columns]:
+    """Up to `limit` rows of the statement newest first by (`at`, `row_id`), past `after`."""
+    if after is not None:
+        statement = statement.where(tuple_(at, row_id) < tuple_(after.date, after.id))
+    return newest_first(statement, at, row_id).limit(limit)
