@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import jwt
 import pytest
 
@@ -52,6 +54,49 @@ async def test_unknown_or_missing_api_key_is_refused(pluggy: Pluggy) -> None:
 
     assert unknown.status_code == 403
     assert missing.status_code == 403
+
+
+def _api_routes(pluggy: Pluggy) -> list[tuple[str, str]]:
+    """Every (method, path) of the Pluggy API but `POST /auth`, path parameters filled in."""
+    return [
+        (method.upper(), re.sub(r"\{[^}]+\}", "1", path.removeprefix("/pluggy")))
+        for path, operations in pluggy.app.openapi()["paths"].items()
+        if path.startswith("/pluggy/") and not path.startswith(("/pluggy/_sandbox", "/pluggy/auth"))
+        for method in operations
+    ]
+
+
+async def test_every_route_but_auth_refuses_a_missing_key(pluggy: Pluggy) -> None:
+    routes = _api_routes(pluggy)
+    refused = [
+        (await pluggy.http.request(method, path, json={}, headers={"X-API-KEY": ""})).status_code
+        for method, path in routes
+    ]
+
+    assert len(routes) > 40
+    assert set(refused) == {403}
+
+
+async def test_a_connect_token_reaches_only_the_widgets_routes(pluggy: Pluggy) -> None:
+    token = (await pluggy.http.post("/connect_token", json={})).json()["accessToken"]
+    widget = {"X-API-KEY": token}
+    widgets_routes = {
+        ("GET", "/connectors"),
+        ("GET", "/connectors/1"),
+        ("POST", "/items"),
+        ("GET", "/accounts"),
+        ("POST", "/payments/intents"),
+        ("GET", "/payments/intents/1"),
+    }
+
+    answers = {
+        (method, path): await pluggy.http.request(method, path, json={}, headers=widget)
+        for method, path in _api_routes(pluggy)
+    }
+    refused = {route for route, answer in answers.items() if answer.status_code == 403}
+
+    # Item 1 is not the token's own: its routes refuse it too.
+    assert refused == set(answers) - widgets_routes
 
 
 async def test_missing_auth_fields_are_a_400_in_pluggys_shape(pluggy: Pluggy) -> None:

@@ -2,8 +2,9 @@
 
 Both are JWTs, as Pluggy's are (its SDK decodes the API key to see when it expires), signed with
 a key that lives only in this process; the sandbox still checks each one against what it issued.
-Every other route names its caller with the `caller` dependency: an unknown or expired key is
-Pluggy's 403, and a connect token only reaches its own Items and their accounts.
+Every other route is checked once by its router (`routes.py`): `api_key` for the application's
+routes, `caller` for those the Connect widget calls too. An unknown or expired key is Pluggy's
+403, and a connect token only reaches its own Items and their accounts (`Caller.require_item`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from provider_sandbox.pluggy.state import PluggySandbox, get_sandbox
 API_KEY_LIFETIME = timedelta(hours=2)
 CONNECT_TOKEN_LIFETIME = timedelta(minutes=30)
 
+# `POST /auth` needs no key; `POST /connect_token` needs the application's.
+public_router = new_router(tags=["Pluggy auth"])
 router = new_router(tags=["Pluggy auth"])
 Sandbox = Annotated[PluggySandbox, Depends(get_sandbox)]
 
@@ -105,7 +108,12 @@ async def caller(
 ApiCaller = Annotated[Caller, Depends(caller)]
 
 
-@router.post("/auth")
+async def api_key(who: ApiCaller) -> None:
+    """Refuse a connect token: the application's API key is the only key the route takes."""
+    who.require_api_key()
+
+
+@public_router.post("/auth")
 async def create_api_key(body: AuthRequest, sandbox: Sandbox) -> dict[str, str]:
     """An API key for two hours, for the configured client id and secret only."""
     id_matches = secrets.compare_digest(body.client_id.encode(), sandbox.client_id.encode())
@@ -121,10 +129,9 @@ async def create_api_key(body: AuthRequest, sandbox: Sandbox) -> dict[str, str]:
 
 @router.post("/connect_token")
 async def create_connect_token(
-    sandbox: Sandbox, who: ApiCaller, body: ConnectTokenRequest | None = None
+    sandbox: Sandbox, body: ConnectTokenRequest | None = None
 ) -> dict[str, str]:
     """A connect token for 30 minutes; with `itemId`, scoped to updating that item."""
-    who.require_api_key()
     request = body or ConnectTokenRequest()
     if request.item_id is not None:
         sandbox.item(request.item_id)

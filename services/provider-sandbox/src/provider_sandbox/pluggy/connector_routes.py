@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
-from provider_sandbox.pluggy.auth import caller
 from provider_sandbox.pluggy.connectors import matches
 from provider_sandbox.pluggy.errors import new_router
 from provider_sandbox.pluggy.models import page
 from provider_sandbox.pluggy.state import PluggySandbox, get_sandbox
 
-router = new_router(tags=["Pluggy connectors"])
+# The Connect widget lists connectors with its connect token.
+widget_router = new_router(tags=["Pluggy connectors"])
 Sandbox = Annotated[PluggySandbox, Depends(get_sandbox)]
 
 
@@ -21,7 +21,7 @@ def _split(values: list[str] | None) -> list[str]:
     return [part for value in values or [] for part in value.split(",") if part]
 
 
-@router.get("/connectors", dependencies=[Depends(caller)])
+@widget_router.get("/connectors")
 async def list_connectors(
     sandbox: Sandbox,
     name: str | None = None,
@@ -51,7 +51,7 @@ async def list_connectors(
     )
 
 
-@router.get("/connectors/{connector_id}", dependencies=[Depends(caller)])
+@widget_router.get("/connectors/{connector_id}")
 async def get_connector(connector_id: int, sandbox: Sandbox) -> dict[str, Any]:
     """One connector with its health."""
     return sandbox.connector(connector_id).as_json()

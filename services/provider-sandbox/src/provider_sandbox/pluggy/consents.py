@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
-from provider_sandbox.pluggy.auth import ApiCaller
 from provider_sandbox.pluggy.errors import new_router, not_found
 from provider_sandbox.pluggy.models import Consent, Item, page
 from provider_sandbox.pluggy.state import PluggySandbox, get_sandbox
@@ -68,16 +67,14 @@ def consent_or_404(sandbox: PluggySandbox, consent_id: str) -> Consent:
 
 @router.get("/consents")
 async def list_consents(
-    sandbox: Sandbox, who: ApiCaller, item_id: Annotated[str, Query(alias="itemId")]
+    sandbox: Sandbox, item_id: Annotated[str, Query(alias="itemId")]
 ) -> dict[str, Any]:
     """Every consent the item was given, oldest first."""
-    who.require_api_key()
     item = sandbox.item(item_id)
     return page([c.as_json() for c in sandbox.consents.values() if c.item_id == item.id])
 
 
 @router.get("/consents/{consent_id}")
-async def get_consent(consent_id: str, sandbox: Sandbox, who: ApiCaller) -> dict[str, Any]:
+async def get_consent(consent_id: str, sandbox: Sandbox) -> dict[str, Any]:
     """One consent."""
-    who.require_api_key()
     return consent_or_404(sandbox, consent_id).as_json()

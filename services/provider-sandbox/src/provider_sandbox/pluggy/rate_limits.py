@@ -1,24 +1,47 @@
 """Pluggy's rate limits, off unless `SANDBOX_PLUGGY_RATE_LIMITS=true` or the control API says so.
 
-Each endpoint Pluggy documents has its own budget per minute (the table the shared client keeps,
-`PLUGGY_RATE_LIMITS`). Pluggy counts per source IP; the sandbox, where every service shares one
-address, counts per API key (per client address for `POST /auth`, which has none), in fixed
+Each endpoint Pluggy documents has its own budget per minute, stated here as Pluggy's documentation
+gives it (docs.pluggy.ai/docs/rate-limits), never taken from our client: the sandbox is what catches
+a client that gets them wrong. Pluggy counts per source IP; the sandbox, where every service shares
+one address, counts per API key (per client address for `POST /auth`, which has none), in fixed
 one-minute windows of the sandbox clock, and answers over-budget requests with Pluggy's 429.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from finhub_shared.provider_client import PLUGGY_RATE_LIMITS, RateLimitRule
 from provider_sandbox.pluggy.errors import PluggyError
 
-# The client's catch-all rule ("*") is its own caution; Pluggy limits only the endpoints it names.
-DOCUMENTED_LIMITS: tuple[RateLimitRule, ...] = tuple(
-    rule for rule in PLUGGY_RATE_LIMITS if rule.method != "*"
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `per_minute` requests per caller to the endpoints `method` and `path_pattern`
+    (a regular expression matching the whole path) name, counted together."""
+
+    method: str
+    path_pattern: str
+    per_minute: int
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a request with this method and path counts against this limit."""
+        return method == self.method and re.fullmatch(self.path_pattern, path) is not None
+
+
+# Pluggy's table, row by row; endpoints it does not name (GET /v2/transactions among them) are
+# not limited. A limit that spans two endpoints counts requests to either.
+DOCUMENTED_LIMITS: tuple[Limit, ...] = (
+    Limit("POST", r"/auth", 360),
+    Limit("GET", r"/accounts(/[^/]+)?", 360),
+    Limit("GET", r"/transactions(/[^/]+)?", 360),
+    Limit("GET", r"/investments(/[^/]+)?", 360),
+    Limit("GET", r"/investments/[^/]+/transactions", 360),
+    # "Meant for users' triggered updates; daily updates belong to auto-sync."
+    Limit("PATCH", r"/items/[^/]+", 20),
 )
 WINDOW = timedelta(minutes=1)
 # Pluggy's documentation: Retry-After is always 60 seconds; RateLimit-Reset is the true wait.

