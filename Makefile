@@ -32,7 +32,7 @@ $(UV):
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 # Reinstall only when the lock or a package definition changed.
-$(VENV)/.installed: $(UV) uv.lock pyproject.toml libs/shared/pyproject.toml services/*/pyproject.toml
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON_FOR_VENV)
 	@touch $@
 

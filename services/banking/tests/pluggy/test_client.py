@@ -1,7 +1,7 @@
 """The Pluggy client: its endpoints, cursor pages, and how it rides out Pluggy's failures.
 
 Authentication (API key renewal, refused keys, secrets kept out of logs) belongs to the shared
-connection and is tested in libs/shared/tests/test_pluggy_connection.py.
+connection and is tested in libs/pluggy/tests/test_connection.py.
 """
 
 from __future__ import annotations

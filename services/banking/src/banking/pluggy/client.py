@@ -17,8 +17,8 @@ import httpx
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
 from banking.pluggy import models
+from finhub_pluggy.connection import DEFAULT_BREAKER, PROVIDER, PluggyConnection
 from finhub_shared.errors import ProviderError
-from finhub_shared.pluggy_connection import DEFAULT_BREAKER, PROVIDER, PluggyConnection
 from finhub_shared.provider_client import (
     CircuitBreakerPolicy,
     RetryPolicy,

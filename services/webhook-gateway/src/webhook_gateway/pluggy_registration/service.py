@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from finhub_shared.pluggy_connection import PROVIDER, PluggyConnection
+from finhub_pluggy.connection import PROVIDER, PluggyConnection
 from finhub_shared.provider_client import raise_for_provider_status
 from finhub_shared.settings import split_secrets
 from webhook_gateway.config import GatewaySettings

@@ -14,12 +14,12 @@ import pytest_asyncio
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from finhub_shared.errors import ProviderError
-from finhub_shared.pluggy_connection import (
+from finhub_pluggy.connection import (
     API_KEY_LIFETIME_SECONDS,
     API_KEY_RENEWAL_MARGIN_SECONDS,
     PluggyConnection,
 )
+from finhub_shared.errors import ProviderError
 from finhub_shared.provider_client import (
     IDEMPOTENCY_KEY_HEADER,
     RetryPolicy,

@@ -1,0 +1,2 @@
+"""Pluggy's API as every service that calls it needs it: an authenticated connection
+(`finhub_pluggy.connection`)."""
