@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.accounts.models import Company, LoginThrottle, RefreshToken, User
+from finhub_shared import queries
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -36,7 +37,7 @@ async def users_of(session: AsyncSession, company_id: UUID) -> Sequence[User]:
 
 async def refresh_token_for_update(session: AsyncSession, token_hash: str) -> RefreshToken | None:
     """The refresh token with this hash, locked so two refreshes with it take turns."""
-    statement = select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+    statement = queries.locked(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -65,13 +66,10 @@ async def throttles_for_update(
         for address in client_addresses
     ]
     await session.execute(insert(LoginThrottle).values(rows).on_conflict_do_nothing())
-    statement = (
+    statement = queries.locked(
         select(LoginThrottle)
         .where(LoginThrottle.email == email, LoginThrottle.client_address.in_(client_addresses))
         .order_by(LoginThrottle.client_address)
-        .with_for_update()
-        # A row locked by another log-in was read before it changed: read it again once ours.
-        .execution_options(populate_existing=True)
     )
     return list((await session.execute(statement)).scalars().all())
 
@@ -118,4 +116,4 @@ async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> Refre
 async def lock_user(session: AsyncSession, user_id: UUID) -> None:
     """Lock the user's row until the transaction ends, so that two requests of one user that
     count something of theirs (open streams) take turns."""
-    await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    await session.execute(queries.locked(select(User.id).where(User.id == user_id)))

@@ -9,14 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.audit.models import AuditEntry
+from finhub_shared import queries
 
 
 async def latest(session: AsyncSession, company_id: UUID, limit: int) -> Sequence[AuditEntry]:
     """The company's newest audit entries, newest first."""
-    statement = (
-        select(AuditEntry)
-        .where(AuditEntry.company_id == company_id)
-        .order_by(AuditEntry.id.desc())
-        .limit(limit)
-    )
+    statement = queries.newest_first(
+        select(AuditEntry).where(AuditEntry.company_id == company_id), AuditEntry.id
+    ).limit(limit)
     return (await session.execute(statement)).scalars().all()

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.customers.models import PaymentMethod, StripeCustomer
+from finhub_shared import queries
 
 
 async def for_company(session: AsyncSession, company_id: UUID) -> StripeCustomer | None:
@@ -64,9 +65,9 @@ async def payment_method(session: AsyncSession, stripe_id: str) -> PaymentMethod
 
 async def attached_cards(session: AsyncSession, company_id: UUID) -> Sequence[PaymentMethod]:
     """The company's cards still attached, newest first."""
-    statement = (
-        select(PaymentMethod)
-        .where(PaymentMethod.company_id == company_id, PaymentMethod.attached)
-        .order_by(PaymentMethod.synced_at.desc())
+    statement = queries.newest_first(
+        select(PaymentMethod).where(PaymentMethod.company_id == company_id, PaymentMethod.attached),
+        PaymentMethod.synced_at,
+        PaymentMethod.id,
     )
     return (await session.execute(statement)).scalars().all()

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from billing.disputes import repository
 from billing.disputes.schemas import DisputeOut
-from finhub_shared.auth import CurrentPrincipal, ensure_owned
+from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.pagination import Page, PageQuery, page_of
 
@@ -28,5 +28,5 @@ async def get_dispute(
     session: DbSession, principal: CurrentPrincipal, dispute_id: UUID
 ) -> DisputeOut:
     """One dispute."""
-    dispute = ensure_owned(await repository.get(session, dispute_id), principal, "dispute")
+    dispute = await repository.get_for(session, principal, dispute_id)
     return DisputeOut.model_validate(dispute)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.dunning.models import DunningSchedule
+from finhub_shared import queries
 
 ACTIVE = "active"
 
@@ -48,10 +49,9 @@ async def due_companies(session: AsyncSession, now: datetime, limit: int) -> Seq
 
 async def recent(session: AsyncSession, company_id: UUID, limit: int) -> Sequence[DunningSchedule]:
     """The company's newest schedules, running or ended."""
-    statement = (
-        select(DunningSchedule)
-        .where(DunningSchedule.company_id == company_id)
-        .order_by(DunningSchedule.started_at.desc())
-        .limit(limit)
-    )
+    statement = queries.newest_first(
+        select(DunningSchedule).where(DunningSchedule.company_id == company_id),
+        DunningSchedule.started_at,
+        DunningSchedule.id,
+    ).limit(limit)
     return (await session.execute(statement)).scalars().all()

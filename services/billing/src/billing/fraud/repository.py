@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.fraud.models import FraudWarning
+from finhub_shared import queries
 
 PENDING_REFUND = "pending"
 
@@ -34,4 +35,4 @@ async def get(session: AsyncSession, warning_id: UUID) -> FraudWarning | None:
 
 async def get_for_update(session: AsyncSession, warning_id: UUID) -> FraudWarning | None:
     """A warning, locked."""
-    return await session.get(FraudWarning, warning_id, with_for_update=True, populate_existing=True)
+    return await queries.get_for_update(session, FraudWarning, warning_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from billing.invoices import repository
 from billing.invoices.schemas import InvoiceOut
-from finhub_shared.auth import CurrentPrincipal, ensure_owned
+from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.pagination import Page, PageQuery, page_of
 
@@ -28,5 +28,5 @@ async def get_invoice(
     session: DbSession, principal: CurrentPrincipal, invoice_id: UUID
 ) -> InvoiceOut:
     """One invoice."""
-    invoice = ensure_owned(await repository.get(session, invoice_id), principal, "invoice")
+    invoice = await repository.get_for(session, principal, invoice_id)
     return InvoiceOut.model_validate(invoice)

@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.invoices.models import Invoice
+from finhub_shared import queries
 from finhub_shared.auth import Principal, scoped
 
 
@@ -18,24 +19,23 @@ async def by_stripe_id(session: AsyncSession, stripe_invoice_id: str) -> Invoice
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def get(session: AsyncSession, invoice_id: UUID) -> Invoice | None:
-    """An invoice by our id, whoever it belongs to (callers check ownership)."""
-    return await session.get(Invoice, invoice_id)
+async def get_for(session: AsyncSession, principal: Principal, invoice_id: UUID) -> Invoice:
+    """The caller's invoice, or 404."""
+    return await queries.get_owned(session, Invoice, invoice_id, principal, "invoice")
 
 
 def newest_first(principal: Principal) -> Select[Invoice]:
     """The caller's invoices, newest first."""
-    return scoped(select(Invoice), Invoice, principal).order_by(
-        Invoice.stripe_created_at.desc(), Invoice.id
+    return queries.newest_first(
+        scoped(select(Invoice), Invoice, principal), Invoice.stripe_created_at, Invoice.id
     )
 
 
 async def recent(session: AsyncSession, company_id: UUID, limit: int) -> Sequence[Invoice]:
     """The company's newest invoices."""
-    statement = (
-        select(Invoice)
-        .where(Invoice.company_id == company_id)
-        .order_by(Invoice.stripe_created_at.desc())
-        .limit(limit)
-    )
+    statement = queries.newest_first(
+        select(Invoice).where(Invoice.company_id == company_id),
+        Invoice.stripe_created_at,
+        Invoice.id,
+    ).limit(limit)
     return (await session.execute(statement)).scalars().all()

@@ -10,12 +10,17 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.notifications.models import Notification, NotificationStream
+from finhub_shared import queries
 from finhub_shared.auth import Principal, scoped
 
 
-async def get(session: AsyncSession, notification_id: int) -> Notification | None:
-    """A notification by id, whoever it belongs to (callers check ownership)."""
-    return await session.get(Notification, notification_id)
+async def get_for(
+    session: AsyncSession, principal: Principal, notification_id: int
+) -> Notification:
+    """The caller's notification, or 404."""
+    return await queries.get_owned(
+        session, Notification, notification_id, principal, "notification"
+    )
 
 
 def newest_first(principal: Principal, unread_only: bool) -> Select[Notification]:
@@ -23,7 +28,7 @@ def newest_first(principal: Principal, unread_only: bool) -> Select[Notification
     statement = scoped(select(Notification), Notification, principal)
     if unread_only:
         statement = statement.where(Notification.read_at.is_(None))
-    return statement.order_by(Notification.id.desc())
+    return queries.newest_first(statement, Notification.id)
 
 
 async def last_id(session: AsyncSession, principal: Principal) -> int:

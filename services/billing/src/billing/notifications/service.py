@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.notifications import repository
 from billing.notifications.models import Notification
-from finhub_shared.auth import Principal, ensure_owned
+from finhub_shared.auth import Principal
 
 
 async def notify(
@@ -34,7 +34,7 @@ async def mark_read(
     session: AsyncSession, principal: Principal, notification_id: int, now: datetime
 ) -> Notification:
     """Mark one of the caller's notifications as read (idempotent)."""
-    owned = ensure_owned(await repository.get(session, notification_id), principal, "notification")
+    owned = await repository.get_for(session, principal, notification_id)
     if owned.read_at is None:
         owned.read_at = now
         await session.flush()

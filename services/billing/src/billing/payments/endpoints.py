@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from billing.payments import repository
 from billing.payments.schemas import PaymentDetail, PaymentOut, RefundOut
-from finhub_shared.auth import CurrentPrincipal, ensure_owned
+from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.pagination import Page, PageQuery, page_of
 
@@ -28,7 +28,7 @@ async def get_payment(
     session: DbSession, principal: CurrentPrincipal, payment_id: UUID
 ) -> PaymentDetail:
     """One payment with its refunds."""
-    payment = ensure_owned(await repository.get(session, payment_id), principal, "payment")
+    payment = await repository.get_for(session, principal, payment_id)
     refunds = [
         RefundOut.model_validate(r) for r in await repository.refunds_of(session, payment.id)
     ]

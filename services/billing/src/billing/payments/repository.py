@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.payments.models import Payment, Refund
+from finhub_shared import queries
 from finhub_shared.auth import Principal, scoped
 
 
@@ -30,9 +31,9 @@ async def by_charge(session: AsyncSession, charge_id: str) -> Payment | None:
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def get(session: AsyncSession, payment_id: UUID) -> Payment | None:
-    """A payment by our id, whoever it belongs to (callers check ownership)."""
-    return await session.get(Payment, payment_id)
+async def get_for(session: AsyncSession, principal: Principal, payment_id: UUID) -> Payment:
+    """The caller's payment, or 404."""
+    return await queries.get_owned(session, Payment, payment_id, principal, "payment")
 
 
 async def refund(session: AsyncSession, stripe_refund_id: str) -> Refund | None:
@@ -49,17 +50,14 @@ async def refunds_of(session: AsyncSession, payment_id: UUID) -> Sequence[Refund
 
 def newest_first(principal: Principal) -> Select[Payment]:
     """The caller's payments, newest first."""
-    return scoped(select(Payment), Payment, principal).order_by(
-        Payment.requested_at.desc(), Payment.id
+    return queries.newest_first(
+        scoped(select(Payment), Payment, principal), Payment.requested_at, Payment.id
     )
 
 
 async def recent(session: AsyncSession, company_id: UUID, limit: int) -> Sequence[Payment]:
     """The company's newest payments."""
-    statement = (
-        select(Payment)
-        .where(Payment.company_id == company_id)
-        .order_by(Payment.requested_at.desc())
-        .limit(limit)
-    )
+    statement = queries.newest_first(
+        select(Payment).where(Payment.company_id == company_id), Payment.requested_at, Payment.id
+    ).limit(limit)
     return (await session.execute(statement)).scalars().all()

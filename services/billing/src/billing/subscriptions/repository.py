@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.customers.models import StripeCustomer
 from billing.subscriptions.models import DuplicateSubscription, Subscription
+from finhub_shared import queries
 
 
 async def get_for_company(session: AsyncSession, company_id: UUID) -> Subscription | None:
@@ -21,12 +22,7 @@ async def get_for_company(session: AsyncSession, company_id: UUID) -> Subscripti
 
 async def lock_for_company(session: AsyncSession, company_id: UUID) -> Subscription | None:
     """The company's subscription, locked until the transaction ends (concurrent changes wait)."""
-    statement = (
-        select(Subscription)
-        .where(Subscription.company_id == company_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    statement = queries.locked(select(Subscription).where(Subscription.company_id == company_id))
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -84,9 +80,7 @@ async def duplicate_for_update(
     session: AsyncSession, duplicate_id: UUID
 ) -> DuplicateSubscription | None:
     """A duplicate, locked, as it is now."""
-    return await session.get(
-        DuplicateSubscription, duplicate_id, with_for_update=True, populate_existing=True
-    )
+    return await queries.get_for_update(session, DuplicateSubscription, duplicate_id)
 
 
 async def duplicates_to_settle(

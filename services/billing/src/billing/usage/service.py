@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import structlog
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.subscriptions import repository as subscriptions
-from billing.usage.models import Usage
+from billing.usage import repository
 from billing.usage.schemas import UsageChanged
 
 log = structlog.get_logger(__name__)
@@ -20,23 +19,4 @@ async def record(session: AsyncSession, usage: UsageChanged, measured_at: dateti
     if await subscriptions.get_for_company(session, usage.company_id) is None:
         log.warning("usage_for_unknown_company", company_id=str(usage.company_id))
         return
-    values = {
-        "company_id": usage.company_id,
-        "bank_accounts": usage.bank_accounts,
-        "transactions_this_month": usage.transactions_this_month,
-        "month": usage.month,
-        "measured_at": measured_at,
-    }
-    statement = insert(Usage).values(values)
-    # One statement, so concurrent reports need no lock. The latest month wins, then the newest
-    # measurement of it: a sync of a year of history reports every month at the same moment.
-    later_month = Usage.month < statement.excluded.month
-    newer_measure = (Usage.month == statement.excluded.month) & (
-        Usage.measured_at < statement.excluded.measured_at
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[Usage.company_id],
-        set_={name: statement.excluded[name] for name in values if name != "company_id"},
-        where=later_month | newer_measure,
-    )
-    await session.execute(statement)
+    await repository.keep_latest(session, usage, measured_at)
