@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from provider_sandbox.pluggy import (
     accounts,
     auth,
+    categories,
     connector_routes,
     consents,
     control,
@@ -34,7 +35,16 @@ RATE_LIMITED = Depends(enforce_rate_limits)
 
 router = APIRouter(lifespan=lifespan)
 router.include_router(auth.public_router, dependencies=[RATE_LIMITED])
-for module in (auth, items, accounts, transactions, consents, webhook_routes, payments):
+for module in (
+    auth,
+    items,
+    accounts,
+    transactions,
+    categories,
+    consents,
+    webhook_routes,
+    payments,
+):
     router.include_router(module.router, dependencies=[RATE_LIMITED, Depends(auth.api_key)])
 for widget_module in (connector_routes, items, accounts, payments):
     router.include_router(

@@ -133,6 +133,11 @@ class AutomaticPixPayment:
             "attempts": self.attempts,
         }
 
+    def as_detail_json(self) -> dict[str, Any]:
+        """The payment as Pluggy answers it alone: every sandbox charge is accepted as SCHEDULED
+        before it settles or fails, so a retry is always possible after a failure."""
+        return {**self.as_json(), "scheduledStatusReached": True}
+
 
 @dataclass
 class PaymentRequest:

@@ -496,7 +496,8 @@ async def get_automatic_pix_payment(
     request_id: str, payment_id: str, sandbox: Sandbox
 ) -> dict[str, Any]:
     """One charge of a mandate."""
-    return _automatic_payment(_authorized_mandate(sandbox, request_id), payment_id).as_json()
+    mandate = _authorized_mandate(sandbox, request_id)
+    return _automatic_payment(mandate, payment_id).as_detail_json()
 
 
 @router.post("/payments/requests/{request_id}/automatic-pix/cancel", status_code=204)

@@ -47,6 +47,32 @@ CATEGORIES: dict[str, str] = {
     "19050001": "Gas stations",
 }
 
+# The top of Pluggy's tree (GET /categories): every id above is a child of its first two digits'.
+TOP_LEVEL_CATEGORIES: dict[str, str] = {
+    "01000000": "Income",
+    "02000000": "Loans and financing",
+    "03000000": "Investments",
+    "04000000": "Same person transfer",
+    "05000000": "Transfers",
+    "06000000": "Legal obligations",
+    "07000000": "Services",
+    "08000000": "Shopping",
+    "09000000": "Digital services",
+    "10000000": "Groceries",
+    "11000000": "Food and drinks",
+    "12000000": "Travel",
+    "13000000": "Donations",
+    "14000000": "Gambling",
+    "15000000": "Taxes",
+    "16000000": "Bank fees",
+    "17000000": "Housing",
+    "18000000": "Healthcare",
+    "19000000": "Transportation",
+    "20000000": "Insurance",
+    "21000000": "Leisure",
+    "99999999": "Other",
+}
+
 
 @dataclass(frozen=True)
 class Bank:
