@@ -35,13 +35,13 @@ from billing.config import get_settings as billing_settings
 from billing.database import InboxEvent as BillingInbox
 from billing.database import OutboxMessage as BillingOutbox
 from billing.runtime import Runtime as BillingRuntime
-from billing.stripe_api import open_stripe_client
+from billing.stripe.client import open_stripe_client
+from finhub_dev.testing import migrate_fresh
 from finhub_shared.bus import Consumer, ConsumerQueue, Publisher, delete_consumer_queue
 from finhub_shared.db import Database
 from finhub_shared.inbox import InboxEventMixin
 from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay
 from finhub_shared.supervision import Supervisor
-from finhub_shared.testing import migrate_fresh
 from finhub_shared.worker import Subscription, WorkerRuntime, message_handler
 from webhook_gateway.config import get_settings as gateway_settings
 from webhook_gateway.database import OutboxMessage as GatewayOutbox

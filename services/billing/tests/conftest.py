@@ -14,14 +14,14 @@ import billing.consumer  # noqa: F401 - registers every Stripe and usage handler
 from billing.config import get_settings
 from billing.database import InboxEvent
 from billing.main import create_app
-from billing.models import Base
 from billing.registries import stripe_events
 from billing.runtime import Runtime
-from billing.stripe_api import open_stripe_client
+from billing.stripe.client import open_stripe_client
+from billing.tables import Base
+from finhub_dev.testing import ServiceUnderTest, table_row_counts
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
 from finhub_shared.inbox import inbox_dispatcher
-from finhub_shared.testing import ServiceUnderTest, table_row_counts
 
 from .stripe_fake import FakeStripe
 from .stripe_objects import envelope

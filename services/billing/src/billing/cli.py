@@ -1,4 +1,4 @@
-"""`finhub-billing`: serve the API, run the worker, migrate the database, and ops commands."""
+"""`finhub-billing`: serve the API, run the worker, migrate the database, and its own commands."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import typer
 
-from billing import consumer, ops
+from billing import commands, consumer
 from billing.config import get_settings
-from billing.stripe_api import open_stripe_client
+from billing.stripe.client import open_stripe_client
 from finhub_shared.cli import ServiceCommands, service_cli
 from finhub_shared.db import Database
 
@@ -43,8 +43,8 @@ async def _company_state(reference: str) -> dict[str, object] | None:
     database = Database(settings.database_url.get_secret_value(), application_name="billing-cli")
     try:
         async with database.sessions() as session:
-            company = await ops.find_company(session, reference)
-            return await ops.company_state(session, company) if company else None
+            company = await commands.find_company(session, reference)
+            return await commands.company_state(session, company) if company else None
     finally:
         await database.dispose()
 
@@ -59,13 +59,13 @@ def check_stripe() -> None:
         raise typer.Exit(1)
 
 
-async def _check_stripe() -> list[ops.Check]:
+async def _check_stripe() -> list[commands.Check]:
     settings = get_settings()
     database = Database(settings.database_url.get_secret_value(), application_name="billing-cli")
     try:
         async with database.transaction() as session:
-            lookup_keys = await ops.plan_lookup_keys(session)
+            lookup_keys = await commands.plan_lookup_keys(session)
         async with open_stripe_client(settings) as client:
-            return await ops.check_stripe(settings, client, lookup_keys)
+            return await commands.check_stripe(settings, client, lookup_keys)
     finally:
         await database.dispose()

@@ -18,7 +18,7 @@ from billing.dunning.jobs import dunning_job
 from billing.fraud.jobs import fraud_refunds_job
 from billing.registries import notification_events, stripe_events, usage_events
 from billing.runtime import Runtime
-from billing.stripe_api import open_stripe_client
+from billing.stripe.client import open_stripe_client
 from billing.subscriptions.jobs import duplicates_job, trials_job
 from finhub_shared.bus import ConsumerQueue
 from finhub_shared.worker import Subscription, run_worker, worker_database

@@ -16,7 +16,7 @@ from billing.invoices.endpoints import router as invoices_router
 from billing.notifications.endpoints import router as notifications_router
 from billing.payments.endpoints import router as payments_router
 from billing.plans.endpoints import router as plans_router
-from billing.stripe_api import open_stripe_client
+from billing.stripe.client import open_stripe_client
 from billing.subscriptions.endpoints import router as subscriptions_router
 from finhub_shared.app import ExtraLifespan, create_service_app
 from finhub_shared.auth import TokenIssuer

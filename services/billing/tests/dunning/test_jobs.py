@@ -12,7 +12,7 @@ from sqlalchemy import select
 from billing.config import get_settings
 from billing.dunning.jobs import run_dunning
 from billing.dunning.models import DunningSchedule
-from billing.stripe_api import open_stripe_client
+from billing.stripe.client import open_stripe_client
 from finhub_shared.db import Database
 
 from ..conftest import Deliver, row_counts

@@ -15,7 +15,7 @@ from billing.audit.models import AuditEntry
 from billing.config import get_settings
 from billing.fraud.jobs import refund_flagged_charges
 from billing.fraud.models import FraudWarning
-from billing.stripe_api import open_stripe_client
+from billing.stripe.client import open_stripe_client
 from finhub_shared.db import Database
 
 from ..conftest import Deliver, row_counts

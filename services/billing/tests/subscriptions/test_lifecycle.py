@@ -19,7 +19,7 @@ from sqlalchemy import select
 from billing.config import get_settings
 from billing.dunning.jobs import run_dunning
 from billing.dunning.models import DunningSchedule
-from billing.stripe_api import open_stripe_client
+from billing.stripe.client import open_stripe_client
 from billing.subscriptions.repository import lock_for_company
 from finhub_shared.db import Database
 

@@ -19,7 +19,7 @@ from billing.checkout.schemas import (
     PortalOut,
 )
 from billing.dependencies import DatabaseDep, Settings
-from billing.stripe_api import StripeApi
+from billing.stripe.client import StripeApi
 from billing.subscriptions.schemas import SubscriptionOut
 from finhub_shared.auth import ManagerPrincipal
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import stripe_payloads as stripe
 from billing.audit import service as audit
 from billing.checkout import repository as checkouts
 from billing.notifications.service import notify
 from billing.payments import service as payments
+from billing.stripe import payloads as stripe
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
 

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.checkout import fulfilment
 from billing.registries import stripe_events
 from billing.runtime import Runtime
-from billing.stripe_payloads import CheckoutSession, parse_event
+from billing.stripe.payloads import CheckoutSession, parse_event
 from finhub_shared.events import EventEnvelope
 
 

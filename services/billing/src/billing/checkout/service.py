@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import stripe
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import stripe_payloads
 from billing.accounts import repository as accounts
 from billing.audit import service as audit
 from billing.checkout import repository as checkouts
@@ -47,7 +46,8 @@ from billing.customers.service import (
 from billing.plans.models import Plan
 from billing.plans.schemas import BillingPeriod
 from billing.plans.service import lookup_key, plan_on_sale
-from billing.stripe_api import stripe_call
+from billing.stripe import payloads
+from billing.stripe.client import stripe_call
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
 from billing.subscriptions.schemas import SubscriptionOut
@@ -108,7 +108,7 @@ async def start_checkout(
     metadata = _metadata(principal, order.plan, form.billing_period)
     checkout = await stripe_call(
         "start the checkout",
-        stripe_payloads.CheckoutSession,
+        payloads.CheckoutSession,
         stripe_client.v1.checkout.sessions.create_async(
             params={
                 "mode": "subscription",
@@ -196,7 +196,7 @@ async def _expire_at_stripe(
     try:
         await stripe_call(
             "expire the previous checkout",
-            stripe_payloads.CheckoutSession,
+            payloads.CheckoutSession,
             stripe_client.v1.checkout.sessions.expire_async(
                 stripe_session_id,
                 options={"idempotency_key": f"checkout-expire-{stripe_session_id}"},
@@ -219,7 +219,7 @@ async def _status_at_stripe(stripe_client: stripe.StripeClient, stripe_session_i
     """`expired` or `complete` for a session Stripe would not expire; else a provider error."""
     current = await stripe_call(
         "read the previous checkout",
-        stripe_payloads.CheckoutSession,
+        payloads.CheckoutSession,
         stripe_client.v1.checkout.sessions.retrieve_async(stripe_session_id),
     )
     if current.status not in (EXPIRED, COMPLETE):
@@ -232,7 +232,7 @@ async def _record_checkout(
     principal: Principal,
     order: _Checkout,
     customer_id: str,
-    checkout: stripe_payloads.CheckoutSession,
+    checkout: payloads.CheckoutSession,
     metadata: dict[str, str],
 ) -> tuple[str, ...]:
     """Keep Stripe's session as the company's open one; the sessions it replaced, to expire."""
@@ -260,7 +260,7 @@ async def _record_checkout(
             status=OPEN,
             stripe_session_id=checkout.id,
             url=checkout.url,
-            expires_at=stripe_payloads.from_timestamp(checkout.expires_at),
+            expires_at=payloads.from_timestamp(checkout.expires_at),
         )
     )
     await session.flush()
@@ -285,7 +285,7 @@ async def _price_id(stripe_client: stripe.StripeClient, plan: Plan, period: Bill
     key = lookup_key(plan, period)
     prices = await stripe_call(
         "find the plan's price",
-        stripe_payloads.StripeList[stripe_payloads.Price],
+        payloads.StripeList[payloads.Price],
         stripe_client.v1.prices.list_async(
             params={"lookup_keys": [key], "active": True, "limit": 1}
         ),
@@ -316,7 +316,7 @@ async def open_portal(
         raise NoBillingAccount("The company has no billing account yet; subscribe first.")
     portal = await stripe_call(
         "open the customer portal",
-        stripe_payloads.PortalSession,
+        payloads.PortalSession,
         stripe_client.v1.billing_portal.sessions.create_async(
             params={
                 "customer": customer.stripe_customer_id,
@@ -342,7 +342,7 @@ async def cancel(
         request = stripe_client.v1.subscriptions.update_async(
             stripe_id, params={"cancel_at_period_end": True}
         )
-    answer = await stripe_call("cancel the subscription", stripe_payloads.Subscription, request)
+    answer = await stripe_call("cancel the subscription", payloads.Subscription, request)
     return await _apply_answer(database, principal, answer, f"cancel_requested_{form.when}")
 
 
@@ -360,7 +360,7 @@ async def change_plan(
     item_id = change.item_id or await _item_id(stripe_client, stripe_id)
     answer = await stripe_call(
         "change the plan",
-        stripe_payloads.Subscription,
+        payloads.Subscription,
         stripe_client.v1.subscriptions.update_async(
             stripe_id,
             params={
@@ -396,7 +396,7 @@ async def _subscribed(session: AsyncSession, principal: Principal) -> tuple[Subs
 async def _apply_answer(
     database: Database,
     principal: Principal,
-    answer: stripe_payloads.Subscription,
+    answer: payloads.Subscription,
     action: str,
 ) -> SubscriptionOut:
     """Stripe's answer applied under the lock (unless the subscription was replaced meanwhile),
@@ -417,7 +417,7 @@ async def _apply_answer(
 async def _item_id(stripe_client: stripe.StripeClient, stripe_subscription_id: str) -> str:
     answer = await stripe_call(
         "read the subscription",
-        stripe_payloads.Subscription,
+        payloads.Subscription,
         stripe_client.v1.subscriptions.retrieve_async(stripe_subscription_id),
     )
     item = answer.first_item

@@ -10,10 +10,10 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import stripe_payloads as stripe
 from billing.customers import repository
 from billing.customers.models import PaymentMethod
 from billing.notifications.service import notify
+from billing.stripe import payloads as stripe
 from billing.subscriptions import service as subscriptions
 
 log = structlog.get_logger(__name__)

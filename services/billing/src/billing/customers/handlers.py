@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.customers import events
 from billing.registries import stripe_events
 from billing.runtime import Runtime
-from billing.stripe_payloads import Customer, PaymentMethod, parse_event
+from billing.stripe.payloads import Customer, PaymentMethod, parse_event
 from finhub_shared.events import EventEnvelope
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.customers import repository
 from billing.customers.models import PaymentMethod
-from billing.stripe_api import stripe_call
-from billing.stripe_payloads import Customer
+from billing.stripe.client import stripe_call
+from billing.stripe.payloads import Customer
 
 
 @dataclass(frozen=True)

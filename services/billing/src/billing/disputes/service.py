@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import stripe_payloads as stripe
 from billing.audit import service as audit
 from billing.disputes import repository
 from billing.disputes.models import Dispute
 from billing.notifications.service import notify
 from billing.payments.events import locked_payment
+from billing.stripe import payloads as stripe
 
 FUNDS_EVENTS = {
     "charge.dispute.funds_withdrawn": "withdrawn",

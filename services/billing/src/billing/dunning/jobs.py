@@ -16,14 +16,14 @@ import stripe as stripe_sdk
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import stripe_payloads
 from billing.audit import service as audit
 from billing.dunning import repository, service
 from billing.dunning.models import DunningSchedule
 from billing.invoices import repository as invoices
 from billing.notifications.service import notify
 from billing.runtime import Runtime
-from billing.stripe_api import stripe_call
+from billing.stripe import payloads
+from billing.stripe.client import stripe_call
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
 from finhub_shared.db import Database
@@ -68,7 +68,7 @@ async def _dun(
     for cancellation in cancellations:
         answer = await stripe_call(
             "cancel the unpaid subscription",
-            stripe_payloads.Subscription,
+            payloads.Subscription,
             stripe_client.v1.subscriptions.cancel_async(
                 cancellation.stripe_subscription_id,
                 options={"idempotency_key": f"dunning-cancel-{cancellation.schedule_id}"},
@@ -142,7 +142,7 @@ async def _remind(session: AsyncSession, schedule: DunningSchedule) -> None:
 async def _record_cancellation(
     session: AsyncSession,
     cancellation: _Cancellation,
-    answer: stripe_payloads.Subscription,
+    answer: payloads.Subscription,
     now: datetime,
 ) -> None:
     """Take the cancellation Stripe made, unless another run took it or the company paid

@@ -9,7 +9,6 @@ import stripe as stripe_sdk
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import stripe_payloads as stripe
 from billing.accounts import repository as accounts
 from billing.audit import service as audit
 from billing.fraud import repository
@@ -17,7 +16,8 @@ from billing.fraud.models import FraudWarning
 from billing.notifications.service import notify
 from billing.payments import service as payments
 from billing.payments.events import locked_payment
-from billing.stripe_api import stripe_errors
+from billing.stripe import payloads as stripe
+from billing.stripe.client import stripe_errors
 from billing.subscriptions import service as subscriptions
 from finhub_shared.db import Database
 from finhub_shared.errors import ProviderError, ProviderUnavailable

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.invoices import service
 from billing.registries import stripe_events
 from billing.runtime import Runtime
-from billing.stripe_payloads import Invoice, parse_event
+from billing.stripe.payloads import Invoice, parse_event
 from finhub_shared.events import EventEnvelope
 
 

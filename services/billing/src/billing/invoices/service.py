@@ -11,12 +11,12 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import stripe_payloads as stripe
 from billing.audit.service import event_actor
 from billing.invoices import repository
 from billing.invoices.models import Invoice
 from billing.notifications.service import notify
 from billing.payments import service as payments
+from billing.stripe import payloads as stripe
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import stripe_payloads as stripe
 from billing.audit import service as audit
 from billing.invoices import repository as invoices
 from billing.invoices.service import ask_for_action
 from billing.notifications.service import notify
 from billing.payments import service
 from billing.payments.models import Payment
+from billing.stripe import payloads as stripe
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
 

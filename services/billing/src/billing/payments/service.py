@@ -12,9 +12,9 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import stripe_payloads as stripe
 from billing.payments import repository
 from billing.payments.models import Payment, Refund
+from billing.stripe import payloads as stripe
 
 log = structlog.get_logger(__name__)
 

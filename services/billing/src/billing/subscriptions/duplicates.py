@@ -16,10 +16,10 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from stripe.params import RefundCreateParams
 
-from billing import stripe_payloads as stripe
 from billing.audit import service as audit
 from billing.notifications.service import notify
-from billing.stripe_api import stripe_call
+from billing.stripe import payloads as stripe
+from billing.stripe.client import stripe_call
 from billing.subscriptions import repository, service
 from billing.subscriptions.models import DuplicateSubscription, Subscription
 from finhub_shared.db import Database

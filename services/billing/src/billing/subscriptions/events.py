@@ -5,9 +5,9 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import stripe_payloads as stripe
 from billing.audit.service import event_actor
 from billing.notifications.service import notify
+from billing.stripe import payloads as stripe
 from billing.subscriptions import duplicates, repository, service
 from billing.subscriptions.models import Subscription
 

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.registries import stripe_events
 from billing.runtime import Runtime
-from billing.stripe_payloads import Subscription, parse_event
+from billing.stripe.payloads import Subscription, parse_event
 from billing.subscriptions import events
 from finhub_shared.events import EventEnvelope
 

@@ -18,13 +18,13 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import stripe_payloads as stripe
 from billing.audit import service as audit
 from billing.dunning import service as dunning
 from billing.entitlements.service import entitlements_of, publish_if_changed
 from billing.notifications.service import notify
 from billing.plans import repository as plans
 from billing.plans.models import Plan
+from billing.stripe import payloads as stripe
 from billing.subscriptions import metrics, repository
 from billing.subscriptions.models import Subscription
 from finhub_shared.events import utcnow

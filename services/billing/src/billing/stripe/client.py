@@ -55,7 +55,7 @@ def stripe_errors(action: str) -> Iterator[None]:
 
 
 async def stripe_call(action: str, answer_model: type[ModelT], request: Awaitable[Any]) -> ModelT:
-    """Stripe's answer to `request` parsed as `answer_model` (one of `stripe_payloads`).
+    """Stripe's answer to `request` parsed as `answer_model` (one of `payloads`).
 
     A failed call, or an answer not of the expected shape, is a 502/503 naming `action`.
     """

@@ -3,7 +3,7 @@
 The gateway puts the raw Stripe event JSON, untouched, in `envelope.data`. Handlers parse that plain
 dict with these models rather than building `stripe.Event` objects: pydantic checks the shape at
 the boundary, mypy sees every field, and unknown fields are ignored. Answers of our own Stripe calls
-go through the same models via `stripe_api.stripe_call`.
+go through the same models via `client.stripe_call`.
 """
 
 from __future__ import annotations
