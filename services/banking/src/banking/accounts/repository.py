@@ -15,14 +15,15 @@ from banking.accounts.models import ACTIVE, BLOCKED, BankAccount
 from banking.items.models import CLOSED_STATUSES, Item
 from banking.money import to_cents
 from banking.pluggy import models as pluggy
-from finhub_shared.auth import Principal, ensure_owned, scoped
+from finhub_shared import queries
+from finhub_shared.auth import Principal, scoped
 
 
 async def get_for(
     session: AsyncSession, principal: Principal, account_id: uuid.UUID
 ) -> BankAccount:
     """The caller's account, or 404."""
-    return ensure_owned(await session.get(BankAccount, account_id), principal, "account")
+    return await queries.get_owned(session, BankAccount, account_id, principal, "account")
 
 
 async def list_for(session: AsyncSession, principal: Principal) -> list[BankAccount]:
@@ -38,14 +39,9 @@ async def list_for(session: AsyncSession, principal: Principal) -> list[BankAcco
     return list(await session.scalars(statement))
 
 
-async def get(
-    session: AsyncSession, account_id: uuid.UUID, *, lock: bool = False
-) -> BankAccount | None:
+async def get(session: AsyncSession, account_id: uuid.UUID) -> BankAccount | None:
     """The account with this id (worker paths, where the job names it)."""
-    statement = select(BankAccount).where(BankAccount.id == account_id)
-    if lock:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).scalar_one_or_none()
+    return await session.get(BankAccount, account_id)
 
 
 async def by_pluggy_id(session: AsyncSession, pluggy_account_id: str) -> BankAccount | None:

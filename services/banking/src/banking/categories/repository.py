@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.categories.models import Category, CategoryRule
+from banking.categories.models import FIELD_MERCHANT, MATCH_CONTAINS, Category, CategoryRule
 from banking.pluggy import models as pluggy
-from finhub_shared.auth import Principal, ensure_owned, scoped
+from banking.transactions.models import CATEGORY_FROM_RULE, CATEGORY_FROM_USER, Transaction
+from finhub_shared import queries
+from finhub_shared.auth import Principal, scoped
 
 
 async def list_categories(session: AsyncSession) -> list[Category]:
@@ -81,4 +84,53 @@ async def list_rules(session: AsyncSession, principal: Principal) -> list[Catego
 
 async def get_rule(session: AsyncSession, principal: Principal, rule_id: uuid.UUID) -> CategoryRule:
     """The caller's rule, or 404."""
-    return ensure_owned(await session.get(CategoryRule, rule_id), principal, "rule")
+    return await queries.get_owned(session, CategoryRule, rule_id, principal, "rule")
+
+
+async def categorise_matching(
+    session: AsyncSession,
+    rule: CategoryRule,
+    category_name: str | None,
+    *,
+    except_id: uuid.UUID | None,
+    by_hand: bool,
+) -> int:
+    """Give the rule's category to the company's transactions it matches, except those a user
+    categorised by hand and `except_id`, as the user's (`by_hand`) or the rule's; how many."""
+    conditions = [
+        Transaction.company_id == rule.company_id,
+        Transaction.category_source.is_distinct_from(CATEGORY_FROM_USER),
+        _text_condition(rule),
+    ]
+    if rule.account_id is not None:
+        conditions.append(Transaction.account_id == rule.account_id)
+    if rule.min_amount_cents is not None:
+        conditions.append(Transaction.amount_cents >= rule.min_amount_cents)
+    if rule.max_amount_cents is not None:
+        conditions.append(Transaction.amount_cents <= rule.max_amount_cents)
+    if except_id is not None:
+        conditions.append(Transaction.id != except_id)
+    result = await session.execute(
+        update(Transaction)
+        .where(and_(*conditions))
+        .values(
+            category_id=rule.category_id,
+            category_name=category_name,
+            category_source=CATEGORY_FROM_USER if by_hand else CATEGORY_FROM_RULE,
+            rule_id=None if by_hand else rule.id,
+        )
+    )
+    return queries.rows_affected(result)
+
+
+def normalised(column: Any) -> ColumnElement[str]:
+    """The column as rules compare it: lower case, runs of spaces as one, trimmed."""
+    return func.lower(func.btrim(func.regexp_replace(column, r"\s+", " ", "g")))
+
+
+def _text_condition(rule: CategoryRule) -> ColumnElement[bool]:
+    column = Transaction.merchant_name if rule.field == FIELD_MERCHANT else Transaction.description
+    value = " ".join(rule.value.lower().split())
+    if rule.match == MATCH_CONTAINS:
+        return normalised(column).contains(value, autoescape=True)
+    return normalised(column) == value

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.accounts import repository as accounts
 from banking.categories import repository
 from banking.categories.errors import InvalidRule, RuleLimitReached, UnknownCategory
-from banking.categories.models import FIELD_MERCHANT, MATCH_CONTAINS, Category, CategoryRule
+from banking.categories.models import Category, CategoryRule
 from banking.categories.schemas import RuleCreate, RuleUpdate
 from banking.locks import lock
 from banking.runtime import Runtime
-from banking.transactions.models import CATEGORY_FROM_RULE, CATEGORY_FROM_USER, Transaction
 from finhub_shared.auth import Principal
 
 
@@ -97,53 +94,23 @@ async def apply_rule(
     session: AsyncSession,
     rule: CategoryRule,
     *,
-    only: ColumnElement[bool] | None = None,
+    except_id: uuid.UUID | None = None,
     by_hand: bool = False,
 ) -> int:
     """Give the rule's category to the company's past transactions it matches (not those a
-    user categorised by hand); returns how many changed.
+    user categorised by hand, nor `except_id`); returns how many changed.
 
     `by_hand`: the user asked for this once, without keeping a rule; the transactions are then
     marked as categorised by the user.
     """
     category = await repository.get_category(session, rule.category_id)
-    conditions = [
-        Transaction.company_id == rule.company_id,
-        Transaction.category_source.is_distinct_from(CATEGORY_FROM_USER),
-        _text_condition(rule),
-    ]
-    if rule.account_id is not None:
-        conditions.append(Transaction.account_id == rule.account_id)
-    if rule.min_amount_cents is not None:
-        conditions.append(Transaction.amount_cents >= rule.min_amount_cents)
-    if rule.max_amount_cents is not None:
-        conditions.append(Transaction.amount_cents <= rule.max_amount_cents)
-    if only is not None:
-        conditions.append(only)
-    result = await session.execute(
-        update(Transaction)
-        .where(and_(*conditions))
-        .values(
-            category_id=rule.category_id,
-            category_name=category.description if category else None,
-            category_source=CATEGORY_FROM_USER if by_hand else CATEGORY_FROM_RULE,
-            rule_id=None if by_hand else rule.id,
-        )
+    return await repository.categorise_matching(
+        session,
+        rule,
+        category.description if category else None,
+        except_id=except_id,
+        by_hand=by_hand,
     )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def normalised(column: Any) -> ColumnElement[str]:
-    """The column as rules compare it: lower case, runs of spaces as one, trimmed."""
-    return func.lower(func.btrim(func.regexp_replace(column, r"\s+", " ", "g")))
-
-
-def _text_condition(rule: CategoryRule) -> ColumnElement[bool]:
-    column = Transaction.merchant_name if rule.field == FIELD_MERCHANT else Transaction.description
-    value = " ".join(rule.value.lower().split())
-    if rule.match == MATCH_CONTAINS:
-        return normalised(column).contains(value, autoescape=True)
-    return normalised(column) == value
 
 
 async def _check_references(

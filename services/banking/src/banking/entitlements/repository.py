@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.entitlements.models import SOURCE_ASSUMED_TRIAL, SOURCE_BILLING, CompanyEntitlement
 from banking.entitlements.schemas import EntitlementsSnapshot, TrialTerms
+from finhub_shared import queries
 
 
 async def get(session: AsyncSession, company_id: UUID) -> CompanyEntitlement | None:
@@ -37,25 +37,17 @@ async def get_or_start_trial(
         )
         .on_conflict_do_nothing(index_elements=[CompanyEntitlement.company_id])
     )
-    statement = (
-        select(CompanyEntitlement)
-        .where(CompanyEntitlement.company_id == company_id)
-        .execution_options(populate_existing=True)
-    )
     if lock:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).scalar_one()
+        row = await queries.get_for_update(session, CompanyEntitlement, company_id)
+    else:
+        row = await session.get(CompanyEntitlement, company_id, populate_existing=True)
+    assert row is not None  # inserted above, or there before
+    return row
 
 
 async def get_locked(session: AsyncSession, company_id: UUID) -> CompanyEntitlement | None:
     """The company's row, held until the transaction ends, if there is one."""
-    statement = (
-        select(CompanyEntitlement)
-        .where(CompanyEntitlement.company_id == company_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
+    return await queries.get_for_update(session, CompanyEntitlement, company_id)
 
 
 async def save_snapshot(

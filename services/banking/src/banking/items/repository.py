@@ -9,12 +9,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.items.models import DELETED, IN_PROGRESS_STATUSES, WAITING_USER_INPUT, Item
-from finhub_shared.auth import Principal, ensure_owned, scoped
+from finhub_shared import queries
+from finhub_shared.auth import Principal, scoped
 
 
 async def get_for(session: AsyncSession, principal: Principal, item_id: uuid.UUID) -> Item:
     """The caller's item, or 404."""
-    return ensure_owned(await session.get(Item, item_id), principal, "item")
+    return await queries.get_owned(session, Item, item_id, principal, "item")
 
 
 async def list_for(session: AsyncSession, principal: Principal) -> list[Item]:
@@ -32,13 +33,9 @@ async def get(session: AsyncSession, item_id: uuid.UUID) -> Item | None:
     return await session.get(Item, item_id)
 
 
-async def by_pluggy_id(
-    session: AsyncSession, pluggy_item_id: str, *, lock: bool = False
-) -> Item | None:
-    """The item Pluggy knows by this id; `lock` holds it until the transaction ends."""
+async def by_pluggy_id(session: AsyncSession, pluggy_item_id: str) -> Item | None:
+    """The item Pluggy knows by this id."""
     statement = select(Item).where(Item.pluggy_item_id == pluggy_item_id)
-    if lock:
-        statement = statement.with_for_update()
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -49,7 +46,7 @@ async def wipe_expired_mfa_prompts(session: AsyncSession, now: datetime) -> int:
         .where(Item.status == WAITING_USER_INPUT, Item.mfa_expires_at <= now)
         .values(mfa_prompt_encrypted=None, execution_status="USER_INPUT_TIMEOUT")
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return queries.rows_affected(result)
 
 
 async def claim_unheard_in_progress(

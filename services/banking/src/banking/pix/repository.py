@@ -16,28 +16,26 @@ from banking.pix.models import (
     PixMandatePayment,
     PixPayment,
 )
-from finhub_shared.auth import Principal, ensure_owned, scoped
+from finhub_shared import queries
+from finhub_shared.auth import Principal, scoped
 
 
 async def payment_for(
     session: AsyncSession, principal: Principal, payment_id: uuid.UUID
 ) -> PixPayment:
-    return ensure_owned(await session.get(PixPayment, payment_id), principal, "payment")
+    return await queries.get_owned(session, PixPayment, payment_id, principal, "payment")
 
 
 def payments_newest_first(principal: Principal) -> Select[PixPayment]:
     """The caller's payments, newest first (to page through)."""
-    statement = select(PixPayment).order_by(PixPayment.created_at.desc(), PixPayment.id)
-    return scoped(statement, PixPayment, principal)
+    statement = scoped(select(PixPayment), PixPayment, principal)
+    return queries.newest_first(statement, PixPayment.created_at, PixPayment.id)
 
 
 async def payment_by_request(session: AsyncSession, pluggy_request_id: str) -> PixPayment | None:
     """The payment of this Pluggy payment request, held until the transaction ends."""
-    statement = (
-        select(PixPayment)
-        .where(PixPayment.pluggy_request_id == pluggy_request_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    statement = queries.locked(
+        select(PixPayment).where(PixPayment.pluggy_request_id == pluggy_request_id)
     )
     return (await session.execute(statement)).scalar_one_or_none()
 
@@ -52,28 +50,25 @@ async def time_out_unauthorised(session: AsyncSession, created_before: datetime)
         )
         .values(status=TIMED_OUT, error="Not authorised within 30 minutes.")
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return queries.rows_affected(result)
 
 
 async def mandate_for(
     session: AsyncSession, principal: Principal, mandate_id: uuid.UUID
 ) -> PixMandate:
-    return ensure_owned(await session.get(PixMandate, mandate_id), principal, "mandate")
+    return await queries.get_owned(session, PixMandate, mandate_id, principal, "mandate")
 
 
 def mandates_newest_first(principal: Principal) -> Select[PixMandate]:
     """The caller's mandates, newest first (to page through)."""
-    statement = select(PixMandate).order_by(PixMandate.created_at.desc(), PixMandate.id)
-    return scoped(statement, PixMandate, principal)
+    statement = scoped(select(PixMandate), PixMandate, principal)
+    return queries.newest_first(statement, PixMandate.created_at, PixMandate.id)
 
 
 async def mandate_by_request(session: AsyncSession, pluggy_request_id: str) -> PixMandate | None:
     """The mandate of this Pluggy payment request, held until the transaction ends."""
-    statement = (
-        select(PixMandate)
-        .where(PixMandate.pluggy_request_id == pluggy_request_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    statement = queries.locked(
+        select(PixMandate).where(PixMandate.pluggy_request_id == pluggy_request_id)
     )
     return (await session.execute(statement)).scalar_one_or_none()
 

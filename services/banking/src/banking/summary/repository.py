@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.accounts.models import ACTIVE, BankAccount
-from banking.categories.service import normalised
+from banking.categories.repository import normalised
 from banking.items.models import CLOSED_STATUSES, Item
 from banking.money import month_of_column
 from banking.summary.schemas import (

@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banking.accounts.models import BankAccount
 from banking.items.models import Item
 from banking.sync.models import POSTPONED, QUEUED, RUNNING, WAITING_STATUSES, SyncJob
-from finhub_shared.auth import Principal, ensure_owned
+from finhub_shared import queries
+from finhub_shared.auth import Principal
 
 
 async def get_for(session: AsyncSession, principal: Principal, job_id: uuid.UUID) -> SyncJob:
     """The caller's job, or 404."""
-    return ensure_owned(await session.get(SyncJob, job_id), principal, "sync job")
+    return await queries.get_owned(session, SyncJob, job_id, principal, "sync job")
 
 
 async def get(session: AsyncSession, job_id: uuid.UUID) -> SyncJob:
@@ -28,13 +29,7 @@ async def get(session: AsyncSession, job_id: uuid.UUID) -> SyncJob:
 
 async def get_locked(session: AsyncSession, job_id: uuid.UUID) -> SyncJob | None:
     """The job, held against another worker running it at the same time."""
-    statement = (
-        select(SyncJob)
-        .where(SyncJob.id == job_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
+    return await queries.get_for_update(session, SyncJob, job_id)
 
 
 async def waiting_job(session: AsyncSession, account_id: uuid.UUID) -> SyncJob | None:
@@ -107,7 +102,7 @@ async def record_progress(
             heartbeat_at=at,
         )
     )
-    return bool(getattr(result, "rowcount", 0))
+    return queries.rows_affected(result) > 0
 
 
 async def retry_postponed_of_connector(

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from banking.categories.errors import RuleLimitReached, UnknownCategory
 from banking.runtime import BankingRuntime
 from banking.transactions import repository, service
-from banking.transactions.errors import InvalidCursor
 from banking.transactions.schemas import (
     CategoryCorrection,
     CorrectionResult,
@@ -20,7 +19,7 @@ from banking.transactions.schemas import (
 )
 from finhub_shared.auth import CurrentPrincipal, WriterPrincipal
 from finhub_shared.db import DbSession
-from finhub_shared.errors import NotFound, error_responses
+from finhub_shared.errors import InvalidCursor, NotFound, error_responses
 
 router = APIRouter(prefix="/api/banking", tags=["transactions"])
 

@@ -18,7 +18,6 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
@@ -27,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banking.money import BRAZIL_TIME, month_of_column
 from banking.transactions.models import CATEGORY_FROM_USER, Transaction
 from banking.transactions.schemas import TransactionFilters
-from finhub_shared.auth import Principal, ensure_owned, scoped
+from finhub_shared import queries
+from finhub_shared.auth import Principal, scoped
+from finhub_shared.pagination import KeysetCursor, keyset_page
 
 # Refreshed from Pluggy on every newer version of a transaction.
 _PROVIDER_COLUMNS = (
@@ -167,31 +168,27 @@ async def delete_by_pluggy_ids(
             Transaction.pluggy_transaction_id.in_(pluggy_ids),
         )
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return queries.rows_affected(result)
 
 
 async def get_for(
     session: AsyncSession, principal: Principal, transaction_id: uuid.UUID
 ) -> Transaction:
     """The caller's transaction, or 404."""
-    return ensure_owned(await session.get(Transaction, transaction_id), principal, "transaction")
+    return await queries.get_owned(session, Transaction, transaction_id, principal, "transaction")
 
 
 async def page_for(
     session: AsyncSession,
     principal: Principal,
     filters: TransactionFilters,
-    after: tuple[datetime, uuid.UUID] | None,
+    after: KeysetCursor | None,
     limit: int,
 ) -> list[Transaction]:
     """One page of the caller's transactions, newest first (ties by id), after `after`."""
-    statement = scoped(select(Transaction), Transaction, principal)
-    for condition in _conditions(filters):
-        statement = statement.where(condition)
-    if after is not None:
-        statement = statement.where(tuple_(Transaction.date, Transaction.id) < tuple_(*after))
-    statement = statement.order_by(Transaction.date.desc(), Transaction.id.desc()).limit(limit)
-    return list(await session.scalars(statement))
+    statement = scoped(select(Transaction), Transaction, principal).where(*_conditions(filters))
+    page = keyset_page(statement, Transaction.date, Transaction.id, after, limit)
+    return list(await session.scalars(page))
 
 
 def _conditions(filters: TransactionFilters) -> list[ColumnElement[bool]]:

@@ -3,15 +3,10 @@ Pluggy removed."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import structlog
-from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.accounts import repository as accounts
@@ -27,7 +22,6 @@ from banking.categories.schemas import RuleCreate, RuleRead
 from banking.items.metrics import UNCONFIRMED_DELETIONS
 from banking.runtime import Runtime
 from banking.transactions import repository
-from banking.transactions.errors import InvalidCursor
 from banking.transactions.models import CATEGORY_FROM_USER, Transaction
 from banking.transactions.schemas import (
     CategoryCorrection,
@@ -38,9 +32,12 @@ from banking.transactions.schemas import (
 )
 from finhub_shared.auth import Principal
 from finhub_shared.db import Database
+from finhub_shared.pagination import KeysetCursor
 
 log = structlog.get_logger(__name__)
 
+# What a cursor this listing did not write is told (400 invalid_cursor).
+INVALID_CURSOR = "The cursor is not one this listing gave."
 # Corrections outrank rules a company wrote by hand (priority 100 by default).
 CORRECTION_RULE_PRIORITY = 50
 
@@ -53,12 +50,12 @@ async def list_transactions(
     limit: int,
 ) -> TransactionPage:
     """A page of the caller's transactions, newest first, and the cursor of the next one."""
-    after = _decode_cursor(cursor) if cursor else None
+    after = KeysetCursor.decode(cursor, invalid=INVALID_CURSOR) if cursor else None
     rows = await repository.page_for(session, principal, filters, after, limit + 1)
     page, more = rows[:limit], len(rows) > limit
     return TransactionPage(
         results=[TransactionRead.model_validate(row) for row in page],
-        next_cursor=_encode_cursor(page[-1]) if more else None,
+        next_cursor=KeysetCursor(date=page[-1].date, id=page[-1].id).encode() if more else None,
     )
 
 
@@ -82,7 +79,7 @@ async def correct_category(
         pattern = rule or CategoryRule(company_id=principal.company_id, **rule_body.model_dump())
         # The transaction itself is set below, by hand; the others follow the pattern.
         similar = await categories.apply_rule(
-            session, pattern, only=Transaction.id != transaction.id, by_hand=rule is None
+            session, pattern, except_id=transaction.id, by_hand=rule is None
         )
     category_names = await categories.names(session)
     transaction.category_id = correction.category_id
@@ -148,24 +145,3 @@ def _rule_like(transaction: Transaction, category_id: str) -> RuleCreate:
         category_id=category_id,
         priority=CORRECTION_RULE_PRIORITY,
     )
-
-
-def _encode_cursor(last: Transaction) -> str:
-    payload = json.dumps({"date": last.date.isoformat(), "id": str(last.id)})
-    return base64.urlsafe_b64encode(payload.encode()).decode()
-
-
-class _Cursor(BaseModel):
-    """What a cursor holds: the last transaction of the page before."""
-
-    date: AwareDatetime
-    id: uuid.UUID
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        payload = _Cursor.model_validate_json(base64.urlsafe_b64decode(cursor.encode()))
-        # A tampered date may fall outside the years a timestamp holds once in UTC.
-        return payload.date.astimezone(UTC), payload.id
-    except (binascii.Error, ValueError, OverflowError):
-        raise InvalidCursor("The cursor is not one this listing gave.") from None
