@@ -11,7 +11,7 @@ import pytest
 
 from banking import consumer as banking_consumer
 from banking.entitlements.schemas import EntitlementsSnapshot
-from banking.events import notification_payload
+from banking.publishing import notification_payload
 from banking.usage.service import usage_payload
 from billing import consumer as billing_consumer
 from billing.entitlements.schemas import EntitlementsChanged

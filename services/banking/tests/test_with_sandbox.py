@@ -16,8 +16,8 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from banking import jobs
 from banking.config import get_settings
+from banking.connectors import jobs
 from banking.main import create_app
 from banking.pluggy import PluggyClient
 from banking.runtime import Runtime

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from banking.config import get_settings
 from banking.connectors import handlers as connector_handlers
+from banking.connectors.jobs import refresh_catalogue_job
 from banking.database import InboxEvent, OutboxMessage
 from banking.entitlements import handlers as entitlement_handlers
 from banking.items import handlers as item_handlers
-from banking.jobs import periodic_jobs
+from banking.items.jobs import reconcile_unheard_job, wipe_expired_mfa_job
 from banking.pix import handlers as pix_handlers
+from banking.pix.jobs import time_out_unauthorised_job
 from banking.pluggy import BACKGROUND_RETRY, PluggyClient
 from banking.registries import entitlement_events, pluggy_events
 from banking.runtime import Runtime
 from banking.sync import handlers as sync_handlers
+from banking.sync.jobs import recover_stalled_job, requeue_postponed_job
 from banking.transactions import handlers as transaction_handlers
 from finhub_shared.bus import ConsumerQueue
 from finhub_shared.worker import Subscription, run_worker, worker_database
@@ -61,7 +64,14 @@ async def run() -> None:
             inbox_model=InboxEvent,
             outbox_model=OutboxMessage,
             subscriptions=SUBSCRIPTIONS,
-            jobs=periodic_jobs(settings),
+            jobs=(
+                requeue_postponed_job(),
+                recover_stalled_job(),
+                reconcile_unheard_job(settings.item_webhook_overdue_seconds / 2),
+                wipe_expired_mfa_job(),
+                time_out_unauthorised_job(),
+                refresh_catalogue_job(settings.connector_catalogue_refresh_seconds),
+            ),
         )
     finally:
         await pluggy.aclose()

@@ -11,8 +11,8 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import text, update
 
+from banking.items.jobs import wipe_expired_mfa_prompts
 from banking.items.models import Item
-from banking.jobs import wipe_expired_mfa_prompts
 from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from banking.jobs import time_out_unauthorised_payments
+from banking.pix.jobs import time_out_unauthorised_payments
 from banking.pix.models import PixPayment
 from banking.runtime import Runtime
 from finhub_shared.db import Database

@@ -11,9 +11,9 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select, update
 
-from banking.jobs import requeue_postponed_syncs
 from banking.registries import entitlement_events
 from banking.runtime import Runtime
+from banking.sync.jobs import requeue_postponed_syncs
 from banking.sync.models import SyncJob
 from banking.transactions.models import Transaction
 from finhub_shared.db import Database

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking import events
+from banking import publishing
 from banking.accounts import admission
 from banking.accounts import repository as accounts
 from banking.accounts import service as account_views
@@ -523,7 +523,7 @@ async def revoke_consent(session: AsyncSession, item: Item) -> None:
     if item.status == states.CONSENT_REVOKED:
         return
     await close_item(session, item, states.CONSENT_REVOKED)
-    await events.notify_company(
+    await publishing.notify_company(
         session,
         item.company_id,
         "consent_revoked",

@@ -21,7 +21,7 @@ from typing import TypeVar
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking import events
+from banking import publishing
 from banking.accounts import repository as accounts
 from banking.accounts import service as account_views
 from banking.accounts.models import BANK_ACCOUNT_LIMIT_REACHED, BLOCKED, BankAccount
@@ -439,7 +439,7 @@ def _earlier(first: datetime | None, second: datetime | None) -> datetime | None
 
 
 async def _publish_job(session: AsyncSession, job: SyncJob) -> None:
-    await events.publish(session, SYNC_REQUESTED, {"job_id": str(job.id)}, job.company_id)
+    await publishing.publish(session, SYNC_REQUESTED, {"job_id": str(job.id)}, job.company_id)
 
 
 def _postpone(job: SyncJob, now: datetime, *, settings: BankingSettings, reason: str) -> None:

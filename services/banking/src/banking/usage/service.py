@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking import events
+from banking import publishing
 from banking.accounts import repository as accounts_repository
 from banking.usage import repository
 
@@ -61,10 +61,10 @@ async def report(
             continue
         over_limit = limit is not None and usage.transactions > limit
         payload = usage_payload(company_id, month, bank_accounts, usage.transactions, limit)
-        await events.publish(session, USAGE_CHANGED, payload, company_id)
+        await publishing.publish(session, USAGE_CHANGED, payload, company_id)
         if over_limit and usage.limit_notice_sent_at is None:
             usage.limit_notice_sent_at = now
-            await events.notify_company(
+            await publishing.notify_company(
                 session,
                 company_id,
                 "transaction_limit_reached",
