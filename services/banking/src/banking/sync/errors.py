@@ -1,4 +1,4 @@
-"""Why an account cannot be synced now."""
+"""Why an account cannot be synced now; and the sync's own signals, never answered over HTTP."""
 
 from __future__ import annotations
 
@@ -15,3 +15,15 @@ class MfaRequired(Conflict):
     """The bank waits for the user's MFA answer."""
 
     code = "mfa_required"
+
+
+class TakenOver(Exception):
+    """The job is no longer this run's: given up, or run again after this one seemed stalled."""
+
+
+class Unstorable(Exception):
+    """The transaction cannot be stored even once cleaned; `reason` says why, in a few words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -20,7 +20,8 @@ from banking.categories.matching import Categorizer
 from banking.entitlements import service as entitlements
 from banking.pluggy.models import TransactionBatch
 from banking.runtime import Runtime
-from banking.sync.rows import Unstorable, categorise, transaction_row
+from banking.sync.errors import Unstorable
+from banking.sync.rows import categorise, transaction_row
 from banking.transactions import repository as transactions
 from banking.transactions.repository import Written
 from banking.usage import service as usage

@@ -20,6 +20,7 @@ from banking.categories.matching import Candidate, Categorizer
 from banking.fields import FIRST_DAY, LAST_DAY
 from banking.money import to_cents
 from banking.pluggy import models as pluggy
+from banking.sync.errors import Unstorable
 from banking.transactions.models import (
     CATEGORY_FROM_PLUGGY,
     CATEGORY_FROM_RULE,
@@ -36,14 +37,6 @@ MAX_DESCRIPTION = 1000
 _AMOUNT_LIMIT = Decimal(MAX_BIGINT) / 100
 _EARLIEST = datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day, tzinfo=UTC)
 _LATEST = datetime(LAST_DAY.year, LAST_DAY.month, LAST_DAY.day, tzinfo=UTC)
-
-
-class Unstorable(Exception):
-    """The transaction cannot be stored even once cleaned; `reason` says why, in a few words."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def _column_lengths() -> dict[str, int]:

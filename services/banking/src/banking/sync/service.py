@@ -35,7 +35,7 @@ from banking.pluggy import models as pluggy
 from banking.runtime import Runtime
 from banking.sync import metrics, repository
 from banking.sync import models as jobs
-from banking.sync.errors import MfaRequired, ReconnectRequired
+from banking.sync.errors import MfaRequired, ReconnectRequired, TakenOver
 from banking.sync.models import SyncJob
 from banking.sync.pages import CompanyTerms, Stored, company_terms, store_page
 from banking.usage import service as usage
@@ -67,10 +67,6 @@ class Run:
     account: BankAccount
     since: datetime | None
     terms: CompanyTerms
-
-
-class _TakenOver(Exception):
-    """The job is no longer this run's: given up, or run again after this one seemed stalled."""
 
 
 async def request_account_sync(
@@ -176,7 +172,7 @@ async def run_job(database: Database, runtime: Runtime, job_id: uuid.UUID, clock
             async with _keeping_alive(database, run, clock, every_seconds=lease / 3):
                 await _sync_pages(database, runtime, run, stored, clock)
                 balance = await runtime.pluggy.get_account(run.account.pluggy_account_id)
-    except _TakenOver:
+    except TakenOver:
         log.warning("sync_taken_over", job_id=str(job_id))
         return
     except ProviderError as failure:
@@ -263,7 +259,7 @@ async def _keeping_alive(
             try:
                 async with database.transaction() as session:
                     await _record_progress(session, run, Stored(), clock())
-            except _TakenOver:
+            except TakenOver:
                 return
             except Exception as error:
                 # A missed beat is only a beat: the next one may reach the database again.
@@ -291,7 +287,7 @@ async def _record_progress(session: AsyncSession, run: Run, page: Stored, now: d
         skipped=sum(page.skipped.values()),
     )
     if not recorded:
-        raise _TakenOver
+        raise TakenOver
 
 
 async def _complete(
