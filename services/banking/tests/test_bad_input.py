@@ -362,6 +362,8 @@ async def test_a_bad_dashboard_period_is_refused(lenient_client: httpx.AsyncClie
     cases: dict[str, tuple[dict[str, str], tuple[int, str]]] = {
         "30 February": ({"from": "2026-02-30"}, INVALID),
         "a word": ({"to": "today"}, INVALID),
+        "a number": ({"from": "1.9e-86"}, INVALID),
+        "seconds since 1970": ({"to": "1796083200"}, INVALID),
         "empty": ({"from": ""}, INVALID),
         "the end of the calendar": ({"from": "9999-12-01", "to": "9999-12-31"}, INVALID),
         "twelve months before year 1": ({"to": "0001-01-31"}, INVALID),

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from banking.runtime import Runtime
+from finhub_dev.testing import outcome, send_json
 from finhub_shared.db import Database
-from finhub_shared.testing import outcome, send_json
 
 from .conftest import deliver_pluggy_event, row_counts, token_for
 from .pluggy_fake import FakePluggy, error
@@ -130,6 +130,7 @@ async def test_a_malformed_mandate_is_refused_before_pluggy_is_asked(
         "unknown interval": {**MANDATE, "interval": "DAILY"},
         "no start": {k: v for k, v in MANDATE.items() if k != "start_date"},
         "start a word": {**MANDATE, "start_date": "soon"},
+        "start in seconds since 1970": {**MANDATE, "start_date": 1796083200},
         "expires before it starts": {**MANDATE, "expires_on": "2026-12-09"},
         "neither fixed nor range": ranged,
         "fixed and range": {**MANDATE, "maximum_amount_cents": 50000},

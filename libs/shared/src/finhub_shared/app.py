@@ -14,6 +14,7 @@ from finhub_shared.db import Database
 from finhub_shared.errors import install_error_handlers
 from finhub_shared.logging import configure_logging
 from finhub_shared.observability import install_observability
+from finhub_shared.openapi import DocumentedApp, operation_id
 from finhub_shared.runtime import settle_garbage_collector
 from finhub_shared.settings import ServiceSettings, TokenVerificationSettings
 from finhub_shared.supervision import Supervisor
@@ -67,7 +68,7 @@ def create_service_app(
             await app.state.supervisor.stop()
             await app.state.database.dispose()
 
-    app = FastAPI(title=title, lifespan=lifespan)
+    app = DocumentedApp(title=title, lifespan=lifespan, generate_unique_id_function=operation_id)
     install_error_handlers(app)
 
     async def check_database() -> None:

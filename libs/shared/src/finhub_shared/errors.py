@@ -163,9 +163,13 @@ def _without_input(problem: Any) -> Any:
 
 async def _http_error_handler(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 413: PayloadTooLarge.code}.get(
-        error.status_code, "http_error"
-    )
+    # FastAPI raises a 400 for a body that is not the JSON it announces.
+    code = {
+        400: "malformed_body",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: PayloadTooLarge.code,
+    }.get(error.status_code, "http_error")
     return JSONResponse(
         {"code": code, "message": str(error.detail)},
         status_code=error.status_code,

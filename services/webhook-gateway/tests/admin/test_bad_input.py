@@ -55,6 +55,7 @@ BAD_QUERIES = {
     "received_to=9999-12-31T23:59:59-05:00": INVALID,
     "received_from=2026-01-01T00:00:00": INVALID,
     "received_from=2026-01-01": INVALID,
+    "received_from=1796083200": INVALID,
     "received_from=10000-01-01T00:00:00Z": INVALID,
     "received_from=%00": INVALID,
     "received_from=%ED%A0%80": INVALID,
@@ -169,6 +170,8 @@ BAD_REPLAY_BODIES: dict[bytes, tuple[int, str]] = {
     b'{"received_from": "\\u0000"}': INVALID,
     b'{"received_from": 99999999999999999999999}': INVALID,
     b'{"received_from": 1e308}': INVALID,
+    b'{"received_from": 0.025}': INVALID,  # not seconds since 1970: not a time at all
+    b'{"received_from": "1796083200"}': INVALID,
     b'{"received_from": "2027-01-01T00:00Z", "received_to": "2026-01-01T00:00Z"}': REVERSED_RANGE,
     b'{"type": "' + b"x" * 100_000 + b'"}': INVALID,
     b"[]": INVALID,

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from banking.fields import CalendarDay
 from finhub_shared.fields import Text
 
 Cents = Annotated[int, Field(gt=0, le=100_000_000_00)]
@@ -36,18 +37,18 @@ Recipient = PixKeyRecipient | BankAccountRecipient
 
 class SingleSchedule(BaseModel):
     type: Literal["single"]
-    date: dt.date
+    date: CalendarDay
 
 
 class DailySchedule(BaseModel):
     type: Literal["daily"]
-    start_date: dt.date
+    start_date: CalendarDay
     occurrences: int = Field(ge=2, le=60)
 
 
 class WeeklySchedule(BaseModel):
     type: Literal["weekly"]
-    start_date: dt.date
+    start_date: CalendarDay
     occurrences: int = Field(ge=2, le=60)
     day_of_week: Literal[
         "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"
@@ -56,7 +57,7 @@ class WeeklySchedule(BaseModel):
 
 class MonthlySchedule(BaseModel):
     type: Literal["monthly"]
-    start_date: dt.date
+    start_date: CalendarDay
     occurrences: int = Field(ge=2, le=60)
     day_of_month: int = Field(ge=1, le=31)
 
@@ -113,7 +114,7 @@ class PaymentRead(BaseModel):
 
 class FirstPayment(BaseModel):
     amount_cents: Cents
-    date: dt.date | None = Field(None, description="Paid at once when absent.")
+    date: CalendarDay | None = Field(None, description="Paid at once when absent.")
     description: Text140 | None = None
 
 
@@ -122,8 +123,8 @@ class MandateCreate(BaseModel):
 
     recipient: Recipient
     interval: Literal["WEEKLY", "MONTHLY", "QUARTERLY", "SEMESTER", "YEARLY"]
-    start_date: dt.date
-    expires_on: dt.date | None = None
+    start_date: CalendarDay
+    expires_on: CalendarDay | None = None
     fixed_amount_cents: Cents | None = None
     minimum_amount_cents: Cents | None = None
     maximum_amount_cents: Cents | None = None
@@ -147,7 +148,7 @@ class MandatePaymentCreate(BaseModel):
     """One cycle's payment; Pluggy takes dates 2 to 10 days ahead."""
 
     amount_cents: Cents
-    date: dt.date
+    date: CalendarDay
     description: Text140 | None = None
 
 

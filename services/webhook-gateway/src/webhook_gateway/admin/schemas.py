@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from finhub_shared.fields import Text
+from finhub_shared.fields import IsoInstant, Text
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -20,7 +20,7 @@ def _in_utc(value: datetime) -> datetime:
 
 # What a filter can compare with a stored event: text PostgreSQL can hold, as long as a type.
 EventTypeFilter = Annotated[Text, StringConstraints(min_length=1, max_length=255)]
-Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+Instant = Annotated[IsoInstant, AfterValidator(_in_utc)]
 
 
 class StoredEventSummary(BaseModel):
