@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.checkout import fulfilment
+from billing.checkout import events
 from billing.registries import stripe_events
 from billing.runtime import Runtime
 from billing.stripe.payloads import CheckoutSession, parse_event
@@ -15,18 +15,18 @@ from finhub_shared.events import EventEnvelope
 async def on_checkout_completed(
     session: AsyncSession, envelope: EventEnvelope, runtime: Runtime
 ) -> None:
-    await fulfilment.checkout_completed(session, *parse_event(envelope, CheckoutSession))
+    await events.checkout_completed(session, *parse_event(envelope, CheckoutSession))
 
 
 @stripe_events.on("checkout.session.async_payment_failed")
 async def on_checkout_payment_failed(
     session: AsyncSession, envelope: EventEnvelope, runtime: Runtime
 ) -> None:
-    await fulfilment.checkout_payment_failed(session, *parse_event(envelope, CheckoutSession))
+    await events.checkout_payment_failed(session, *parse_event(envelope, CheckoutSession))
 
 
 @stripe_events.on("checkout.session.expired")
 async def on_checkout_expired(
     session: AsyncSession, envelope: EventEnvelope, runtime: Runtime
 ) -> None:
-    await fulfilment.checkout_expired(session, *parse_event(envelope, CheckoutSession))
+    await events.checkout_expired(session, *parse_event(envelope, CheckoutSession))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.disputes import service
+from billing.disputes import events
 from billing.registries import stripe_events
 from billing.runtime import Runtime
 from billing.stripe.payloads import Dispute, parse_event
@@ -19,4 +19,4 @@ from finhub_shared.events import EventEnvelope
     "charge.dispute.funds_reinstated",
 )
 async def on_dispute(session: AsyncSession, envelope: EventEnvelope, runtime: Runtime) -> None:
-    await service.dispute_changed(session, *parse_event(envelope, Dispute))
+    await events.dispute_changed(session, *parse_event(envelope, Dispute))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.fraud import service
+from billing.fraud import events
 from billing.registries import stripe_events
 from billing.runtime import Runtime
 from billing.stripe.payloads import EarlyFraudWarning, parse_event
@@ -17,4 +17,4 @@ async def on_early_fraud_warning(
 ) -> None:
     event, warning = parse_event(envelope, EarlyFraudWarning)
     auto_refund = runtime.settings.auto_refund_fraud_warnings
-    await service.warning_changed(session, event, warning, auto_refund=auto_refund)
+    await events.warning_changed(session, event, warning, auto_refund=auto_refund)

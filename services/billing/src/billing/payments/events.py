@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.audit import service as audit
 from billing.invoices import repository as invoices
-from billing.invoices.service import ask_for_action
+from billing.invoices.events import ask_for_action
 from billing.notifications.service import notify
 from billing.payments import service
 from billing.payments.models import Payment
