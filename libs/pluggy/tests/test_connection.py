@@ -1,16 +1,19 @@
 """The authenticated Pluggy connection: one key for many calls, renewal before expiry and when
-refused, idempotent `POST /auth`, and neither the secret nor the key in logs or errors."""
+refused, idempotent `POST /auth`, and neither the secret nor the key in logs or errors; against
+the provider sandbox's Pluggy in process."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import secrets
+import re
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 import httpx
 import pytest
 import pytest_asyncio
+import structlog
+from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
@@ -25,9 +28,14 @@ from finhub_shared.provider_client import (
     RetryPolicy,
     raise_for_provider_status,
 )
+from provider_sandbox.config import get_settings
+from provider_sandbox.main import create_app
+from provider_sandbox.pluggy.models import Item
+from provider_sandbox.pluggy.state import PluggySandbox
+from provider_sandbox.pluggy.testing import Wire
 
-CLIENT_ID = "the-client-id"
-CLIENT_SECRET = "the-client-secret"
+CLIENT_ID = get_settings().pluggy_client_id
+CLIENT_SECRET = get_settings().pluggy_client_secret.get_secret_value()
 FAST_RETRIES = RetryPolicy(max_attempts=3, backoff_initial=0.001, backoff_max=0.01)
 
 
@@ -37,78 +45,80 @@ def pluggy_error(status: int, code_description: str, message: str) -> httpx.Resp
     )
 
 
-class FakePluggy:
-    """Pluggy's `POST /auth` and an authenticated `/items/{id}`, at the HTTP boundary."""
+@dataclass
+class SandboxPluggy:
+    """The provider sandbox's Pluggy, holding item `item-1`, behind a recording `Wire`."""
 
-    def __init__(self) -> None:
-        self.client_secret = CLIENT_SECRET
-        self.api_keys: set[str] = set()
-        self.requests: list[httpx.Request] = []
-        self._scripted: dict[str, list[httpx.Response]] = {}
+    wire: Wire
+    state: PluggySandbox
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        path = request.url.path
-        if self._scripted.get(path):
-            return self._scripted[path].pop(0)
-        if path == "/auth":
-            return self._auth(request)
-        if request.headers.get("X-API-KEY") not in self.api_keys:
-            # Pluggy's NotAuthenticatedResponse: a 403 without codeDescription.
-            return httpx.Response(
-                403, json={"code": 403, "message": "Missing or invalid authorization token"}
-            )
-        return httpx.Response(200, json={"id": path.rsplit("/", 1)[-1]})
+    @property
+    def api_keys(self) -> list[str]:
+        return list(self.state.api_keys)
+
+    @property
+    def client_secret(self) -> str:
+        return self.state.client_secret
+
+    @client_secret.setter
+    def client_secret(self, secret: str) -> None:
+        self.state.client_secret = secret
 
     def answer_next(self, path: str, *responses: httpx.Response) -> None:
         """Answer the next requests to `path` with these, in turn, whatever they carry."""
-        self._scripted[path] = list(responses)
+        self.wire.answer_next("*", re.escape(path), *responses)
 
     def revoke_api_keys(self) -> None:
         """Pluggy forgets every key it issued (as if they expired early)."""
-        self.api_keys.clear()
+        self.state.api_keys.clear()
 
     def sent_to(self, path: str) -> list[httpx.Request]:
-        return [request for request in self.requests if request.url.path == path]
-
-    def _auth(self, request: httpx.Request) -> httpx.Response:
-        if json.loads(request.content) != {
-            "clientId": CLIENT_ID,
-            "clientSecret": self.client_secret,
-        }:
-            return pluggy_error(401, "CLIENT_KEYS_UNAUTHORIZED", "Client id and secret are invalid")
-        api_key = secrets.token_urlsafe(24)
-        self.api_keys.add(api_key)
-        return httpx.Response(200, json={"apiKey": api_key})
+        return self.wire.sent_to(path)
 
 
 def connection_for(
-    fake: FakePluggy, *, clock: Callable[[], float] | None = None
+    fake: SandboxPluggy, *, clock: Callable[[], float] | None = None
 ) -> PluggyConnection:
     return PluggyConnection(
-        "https://pluggy.test",
+        "http://127.0.0.1:8010/pluggy",
         CLIENT_ID,
         SecretStr(CLIENT_SECRET),
         retry=FAST_RETRIES,
-        transport=httpx.MockTransport(fake),
+        transport=fake.wire,
         **({"clock": clock} if clock else {}),
     )
 
 
-@pytest.fixture
-def fake_pluggy() -> FakePluggy:
-    return FakePluggy()
+@pytest_asyncio.fixture
+async def fake_pluggy() -> AsyncIterator[SandboxPluggy]:
+    app = create_app()
+    async with LifespanManager(app):
+        # The sandbox configures logging for a process of its own; capture_logs needs the defaults.
+        structlog.reset_defaults()
+        state: PluggySandbox = app.state.pluggy
+        now = state.now()
+        state.items["item-1"] = Item(
+            id="item-1",
+            connector=state.connector(0),
+            user="user-ok",
+            password="password-ok",
+            status="UPDATED",
+            execution_status="SUCCESS",
+            created_at=now,
+            updated_at=now,
+        )
+        yield SandboxPluggy(Wire(app), state)
 
 
 @pytest_asyncio.fixture
-async def pluggy(fake_pluggy: FakePluggy) -> AsyncIterator[PluggyConnection]:
+async def pluggy(fake_pluggy: SandboxPluggy) -> AsyncIterator[PluggyConnection]:
     async with connection_for(fake_pluggy) as connection:
         yield connection
 
 
 @pytest.mark.asyncio
 async def test_one_api_key_serves_many_calls(
-    fake_pluggy: FakePluggy, pluggy: PluggyConnection
+    fake_pluggy: SandboxPluggy, pluggy: PluggyConnection
 ) -> None:
     for _ in range(3):
         assert (await pluggy.request("GET", "/items/item-1")).status_code == 200
@@ -118,7 +128,7 @@ async def test_one_api_key_serves_many_calls(
 
 @pytest.mark.asyncio
 async def test_concurrent_first_calls_share_one_key(
-    fake_pluggy: FakePluggy, pluggy: PluggyConnection
+    fake_pluggy: SandboxPluggy, pluggy: PluggyConnection
 ) -> None:
     answers = await asyncio.gather(*(pluggy.request("GET", "/items/item-1") for _ in range(5)))
 
@@ -128,7 +138,7 @@ async def test_concurrent_first_calls_share_one_key(
 
 @pytest.mark.asyncio
 async def test_a_rejected_key_is_renewed_and_the_call_repeated(
-    fake_pluggy: FakePluggy, pluggy: PluggyConnection
+    fake_pluggy: SandboxPluggy, pluggy: PluggyConnection
 ) -> None:
     await pluggy.request("GET", "/items/item-1")
     fake_pluggy.revoke_api_keys()
@@ -141,7 +151,9 @@ async def test_a_rejected_key_is_renewed_and_the_call_repeated(
 
 
 @pytest.mark.asyncio
-async def test_a_401_also_renews_the_key(fake_pluggy: FakePluggy, pluggy: PluggyConnection) -> None:
+async def test_a_401_also_renews_the_key(
+    fake_pluggy: SandboxPluggy, pluggy: PluggyConnection
+) -> None:
     await pluggy.request("GET", "/items/item-1")
     fake_pluggy.answer_next("/items/item-1", pluggy_error(401, "UNAUTHORIZED", "API key expired"))
 
@@ -151,7 +163,7 @@ async def test_a_401_also_renews_the_key(fake_pluggy: FakePluggy, pluggy: Pluggy
 
 @pytest.mark.asyncio
 async def test_a_key_refused_twice_is_answered_after_one_renewal(
-    fake_pluggy: FakePluggy, pluggy: PluggyConnection
+    fake_pluggy: SandboxPluggy, pluggy: PluggyConnection
 ) -> None:
     refused = pluggy_error(401, "UNAUTHORIZED", "API key expired")
     fake_pluggy.answer_next("/items/item-1", refused, refused)
@@ -165,7 +177,7 @@ async def test_a_key_refused_twice_is_answered_after_one_renewal(
 
 @pytest.mark.asyncio
 async def test_other_403s_are_errors_without_a_new_key(
-    fake_pluggy: FakePluggy, pluggy: PluggyConnection
+    fake_pluggy: SandboxPluggy, pluggy: PluggyConnection
 ) -> None:
     fake_pluggy.answer_next(
         "/items/item-1", pluggy_error(403, "CLIENT_IP_NOT_ALLOWED", "IP not allowed")
@@ -180,7 +192,7 @@ async def test_other_403s_are_errors_without_a_new_key(
 
 
 @pytest.mark.asyncio
-async def test_the_key_is_renewed_before_its_two_hours_are_up(fake_pluggy: FakePluggy) -> None:
+async def test_the_key_is_renewed_before_its_two_hours_are_up(fake_pluggy: SandboxPluggy) -> None:
     now = [1000.0]
     async with connection_for(fake_pluggy, clock=lambda: now[0]) as connection:
         await connection.request("GET", "/items/item-1")
@@ -195,7 +207,7 @@ async def test_the_key_is_renewed_before_its_two_hours_are_up(fake_pluggy: FakeP
 
 @pytest.mark.asyncio
 async def test_auth_carries_an_idempotency_key_so_a_5xx_is_retried(
-    fake_pluggy: FakePluggy, pluggy: PluggyConnection
+    fake_pluggy: SandboxPluggy, pluggy: PluggyConnection
 ) -> None:
     fake_pluggy.answer_next("/auth", pluggy_error(500, "INTERNAL_ERROR", "boom"))
 
@@ -207,22 +219,22 @@ async def test_auth_carries_an_idempotency_key_so_a_5xx_is_retried(
 
 @pytest.mark.asyncio
 async def test_a_repeatable_request_keeps_its_idempotency_key_when_resent(
-    fake_pluggy: FakePluggy, pluggy: PluggyConnection
+    fake_pluggy: SandboxPluggy, pluggy: PluggyConnection
 ) -> None:
-    await pluggy.request("POST", "/items/once")
+    await pluggy.request("POST", "/items/item-1/mfa", json={})
     fake_pluggy.revoke_api_keys()
 
-    await pluggy.request("POST", "/items/again", json={}, repeatable=True)
+    await pluggy.request("POST", "/connect_token", json={}, repeatable=True)
 
-    [once] = fake_pluggy.sent_to("/items/once")
+    [once] = fake_pluggy.sent_to("/items/item-1/mfa")
     assert IDEMPOTENCY_KEY_HEADER not in once.headers
-    refused, resent = fake_pluggy.sent_to("/items/again")
+    refused, resent = fake_pluggy.sent_to("/connect_token")
     assert refused.headers[IDEMPOTENCY_KEY_HEADER] == resent.headers[IDEMPOTENCY_KEY_HEADER]
 
 
 @pytest.mark.asyncio
 async def test_wrong_client_secret_is_a_provider_error_that_does_not_show_the_secret(
-    fake_pluggy: FakePluggy, pluggy: PluggyConnection
+    fake_pluggy: SandboxPluggy, pluggy: PluggyConnection
 ) -> None:
     fake_pluggy.client_secret = "the-secret-pluggy-really-has"
 
@@ -236,7 +248,7 @@ async def test_wrong_client_secret_is_a_provider_error_that_does_not_show_the_se
 
 @pytest.mark.asyncio
 async def test_neither_the_secret_nor_the_key_is_logged_while_retrying(
-    fake_pluggy: FakePluggy, pluggy: PluggyConnection
+    fake_pluggy: SandboxPluggy, pluggy: PluggyConnection
 ) -> None:
     fake_pluggy.answer_next("/auth", pluggy_error(500, "INTERNAL_ERROR", "boom"))
     fake_pluggy.answer_next("/items/item-1", pluggy_error(500, "INTERNAL_ERROR", "boom"))
@@ -252,7 +264,7 @@ async def test_neither_the_secret_nor_the_key_is_logged_while_retrying(
 
 @pytest.mark.asyncio
 async def test_an_auth_answer_without_a_key_is_a_provider_error(
-    fake_pluggy: FakePluggy, pluggy: PluggyConnection
+    fake_pluggy: SandboxPluggy, pluggy: PluggyConnection
 ) -> None:
     fake_pluggy.answer_next("/auth", httpx.Response(200, json={"accessToken": "not-a-key"}))
 

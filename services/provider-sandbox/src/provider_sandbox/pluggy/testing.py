@@ -4,11 +4,15 @@
 registered for every event (with a secret header); every webhook is caught at the HTTP boundary
 by a `Receiver` instead of leaving the process. `Pluggy` is a client with helpers to connect
 items and move time, and `reset()` to start over between tests.
+
+`Wire` is the transport a service's Pluggy client gets in its tests: the sandbox app behind it,
+every request recorded, and failures a test scripts answered before they reach the sandbox.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,6 +24,7 @@ from fastapi import FastAPI
 
 from provider_sandbox.config import get_settings
 from provider_sandbox.main import create_app
+from provider_sandbox.pluggy.lifespan import MOUNT_PATH
 
 BASE_URL = "http://127.0.0.1:8010/pluggy"
 HOOK_URL = "http://gateway.test/webhooks/pluggy"
@@ -147,6 +152,86 @@ class Pluggy:
         await self.authenticate()
         hook = {"url": HOOK_URL, "event": "all", "headers": {"X-Webhook-Secret": HOOK_SECRET}}
         assert (await self.http.post("/webhooks", json=hook)).status_code == 201
+
+
+@dataclass
+class _Script:
+    method: str
+    path_pattern: str
+    answers: list[httpx.Response]
+    # Matching requests let through to the sandbox before the answers start.
+    passes: int = 0
+    # Give the last answer for ever once the others are used.
+    sticky: bool = False
+
+
+class Wire(httpx.AsyncBaseTransport):
+    """The sandbox app as a transport: records each request (`requests`, `calls`) and answers
+    the ones a test scripted (`answer_next`, `answer_after`) instead of the sandbox.
+
+    Paths are Pluggy's, without the sandbox's `/pluggy` mount; patterns match whole paths.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self._sandbox = httpx.ASGITransport(app=app)
+        self._scripts: list[_Script] = []
+        self.requests: list[httpx.Request] = []
+
+    @property
+    def calls(self) -> list[tuple[str, str]]:
+        """(method, path) of every request, in order."""
+        return [(request.method, _pluggy_path(request)) for request in self.requests]
+
+    def calls_to(self, method: str, path_pattern: str) -> int:
+        """How many requests matched `method` and the path pattern."""
+        return sum(1 for m, path in self.calls if m == method and re.fullmatch(path_pattern, path))
+
+    def sent_to(self, path: str) -> list[httpx.Request]:
+        """The requests sent to exactly `path`."""
+        return [request for request in self.requests if _pluggy_path(request) == path]
+
+    def answer_next(self, method: str, path_pattern: str, *answers: httpx.Response) -> None:
+        """Answer the next requests matching `method` and the path with these, in turn."""
+        self._scripts.append(_Script(method, path_pattern, list(answers)))
+
+    def answer_after(
+        self, method: str, path_pattern: str, passes: int, answer: httpx.Response
+    ) -> None:
+        """Let `passes` matching requests through, then answer `answer` until `forget_answers()`."""
+        self._scripts.append(_Script(method, path_pattern, [answer], passes=passes, sticky=True))
+
+    def forget_answers(self) -> None:
+        """Drop every scripted answer: the sandbox answers everything again."""
+        self._scripts.clear()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        self.requests.append(request)
+        scripted = self._scripted(request.method, _pluggy_path(request))
+        if scripted is not None:
+            return httpx.Response(
+                scripted.status_code, headers=scripted.headers, content=scripted.content
+            )
+        return await self._sandbox.handle_async_request(request)
+
+    def _scripted(self, method: str, path: str) -> httpx.Response | None:
+        for script in self._scripts:
+            if script.method not in ("*", method) or not re.fullmatch(script.path_pattern, path):
+                continue
+            if script.passes > 0:
+                script.passes -= 1
+                return None
+            if script.sticky:
+                return script.answers[0]
+            answer = script.answers.pop(0)
+            if not script.answers:
+                self._scripts.remove(script)
+            return answer
+        return None
+
+
+def _pluggy_path(request: httpx.Request) -> str:
+    return request.url.path.removeprefix(MOUNT_PATH)
 
 
 @asynccontextmanager
