@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -20,9 +21,10 @@ BAD_CURSOR = (400, "invalid_cursor")
 REVERSED_RANGE = (400, "invalid_date_range")
 
 
-def cursor(position: str) -> str:
-    """A cursor as `encode_cursor` writes them, around any text."""
-    return base64.urlsafe_b64encode(position.encode()).decode()
+def cursor(date: str, stored_id: str = SOME_ID, **more: str) -> str:
+    """A cursor as `KeysetCursor` writes them, around any values."""
+    payload = {"date": date, "id": stored_id, **more}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
 
 
 async def answer(response: httpx.Response) -> tuple[int, str]:
@@ -68,11 +70,11 @@ BAD_QUERIES = {
     "cursor=====": BAD_CURSOR,
     "cursor=" + "A" * 10_000: BAD_CURSOR,
     "cursor=" + base64.urlsafe_b64encode(b"\xff\xfe|x").decode(): BAD_CURSOR,
-    "cursor=" + cursor("0001-01-01T00:00:00+05:00|" + SOME_ID): BAD_CURSOR,
-    "cursor=" + cursor("9999-12-31T23:59:59-05:00|" + SOME_ID): BAD_CURSOR,
-    "cursor=" + cursor("2026-01-01T00:00:00|" + SOME_ID): BAD_CURSOR,
-    "cursor=" + cursor("2026-01-01T00:00:00+00:00|" + SOME_ID + "|x"): BAD_CURSOR,
-    "cursor=" + cursor("2026-01-01T00:00:00+00:00|not-a-uuid"): BAD_CURSOR,
+    "cursor=" + cursor("0001-01-01T00:00:00+05:00"): BAD_CURSOR,
+    "cursor=" + cursor("9999-12-31T23:59:59-05:00"): BAD_CURSOR,
+    "cursor=" + cursor("2026-01-01T00:00:00"): BAD_CURSOR,
+    "cursor=" + cursor("2026-01-01T00:00:00+00:00", x="x"): BAD_CURSOR,
+    "cursor=" + cursor("2026-01-01T00:00:00+00:00", "not-a-uuid"): BAD_CURSOR,
 }
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from finhub_shared.db import DbSession
-from finhub_shared.errors import error_responses
+from finhub_shared.errors import InvalidCursor, error_responses
 from webhook_gateway.admin import errors, service
 from webhook_gateway.admin.dependencies import require_admin
 from webhook_gateway.admin.schemas import (
@@ -19,7 +19,6 @@ from webhook_gateway.admin.schemas import (
     ReplayResult,
     StoredEventDetail,
 )
-from webhook_gateway.webhooks import repository
 
 router = APIRouter(
     prefix="/admin/events",
@@ -29,7 +28,7 @@ router = APIRouter(
 )
 
 
-@router.get("", responses=error_responses(errors.InvalidCursor, errors.InvalidDateRange))
+@router.get("", responses=error_responses(InvalidCursor, errors.InvalidDateRange))
 async def list_events(
     session: DbSession,
     source: Literal["stripe", "pluggy"] | None = None,
@@ -48,16 +47,7 @@ async def list_events(
         received_from=received_from,
         received_to=received_to,
     )
-    before = service.decode_cursor(cursor) if cursor is not None else None
-    events = await repository.page(
-        session, service.matching(filters), limit=limit + 1, before=before
-    )
-    has_more = len(events) > limit
-    events = events[:limit]
-    return EventPage(
-        items=await service.summaries(session, events),
-        next_cursor=service.encode_cursor(events[-1]) if has_more else None,
-    )
+    return await service.list_events(session, filters, cursor, limit)
 
 
 @router.get("/{stored_id}", responses=error_responses(errors.EventNotFound))

@@ -13,10 +13,6 @@ class EventNotFound(NotFound):
     code = "event_not_found"
 
 
-class InvalidCursor(BadRequest):
-    code = "invalid_cursor"
-
-
 class ReplayTooLarge(BadRequest):
     code = "replay_too_large"
 

@@ -6,25 +6,27 @@ only reaches the consumers that lost or never handled it.
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
-from sqlalchemy import Select, insert
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finhub_shared.correlation import current_correlation_id
 from finhub_shared.events import routing_key
+from finhub_shared.pagination import KeysetCursor
 from webhook_gateway.admin.errors import (
     EventIgnored,
     EventNotFound,
-    InvalidCursor,
     InvalidDateRange,
     ReplayTooLarge,
 )
-from webhook_gateway.admin.schemas import EventFilter, StoredEventDetail, StoredEventSummary
-from webhook_gateway.database import OutboxMessage
+from webhook_gateway.admin.schemas import (
+    EventFilter,
+    EventPage,
+    StoredEventDetail,
+    StoredEventSummary,
+)
 from webhook_gateway.webhooks import repository
 from webhook_gateway.webhooks.models import WebhookEvent
 from webhook_gateway.webhooks.service import envelope_json
@@ -33,6 +35,8 @@ from webhook_gateway.webhooks.service import envelope_json
 MAX_REPLAY = 10_000
 # Events loaded and queued at a time: bodies reach a megabyte, so never all of them at once.
 REPLAY_BATCH = 500
+# What a cursor the listing did not write is told (400 invalid_cursor).
+INVALID_CURSOR = "The cursor is not valid."
 
 
 async def get_event(session: AsyncSession, stored_id: uuid.UUID) -> WebhookEvent:
@@ -41,6 +45,18 @@ async def get_event(session: AsyncSession, stored_id: uuid.UUID) -> WebhookEvent
     if event is None:
         raise EventNotFound("No stored event has this id.")
     return event
+
+
+async def list_events(
+    session: AsyncSession, filters: EventFilter, cursor: str | None, limit: int
+) -> EventPage:
+    """A page of the events the filter selects, newest first, and the cursor of the next one."""
+    after = KeysetCursor.decode(cursor, invalid=INVALID_CURSOR) if cursor is not None else None
+    events = await repository.page(session, matching(filters), limit=limit + 1, after=after)
+    page, next_cursor = events[:limit], None
+    if len(events) > limit:
+        next_cursor = KeysetCursor(date=page[-1].received_at, id=page[-1].id).encode()
+    return EventPage(items=await summaries(session, page), next_cursor=next_cursor)
 
 
 async def summaries(
@@ -78,27 +94,26 @@ def _summary(event: WebhookEvent, delivery: repository.Delivery) -> StoredEventS
 
 async def replay(session: AsyncSession, events: Sequence[WebhookEvent]) -> int:
     """Queue every event for publishing again; returns how many."""
-    if events:
-        await session.execute(
-            insert(OutboxMessage),
-            [
-                {
-                    "message_id": event.event_id,
-                    "routing_key": routing_key(event.source, event.event_type),
-                    "body": envelope_json(
-                        source=event.source,
-                        event_id=event.event_id,
-                        event_type=event.event_type,
-                        occurred_at=event.occurred_at,
-                        received_at=event.received_at,
-                        company_id=event.company_id,
-                        raw_body=event.raw_body,
-                    ),
-                    "correlation_id": current_correlation_id(),
-                }
-                for event in events
-            ],
-        )
+    await repository.add_to_outbox(
+        session,
+        [
+            {
+                "message_id": event.event_id,
+                "routing_key": routing_key(event.source, event.event_type),
+                "body": envelope_json(
+                    source=event.source,
+                    event_id=event.event_id,
+                    event_type=event.event_type,
+                    occurred_at=event.occurred_at,
+                    received_at=event.received_at,
+                    company_id=event.company_id,
+                    raw_body=event.raw_body,
+                ),
+                "correlation_id": current_correlation_id(),
+            }
+            for event in events
+        ],
+    )
     return len(events)
 
 
@@ -112,7 +127,7 @@ async def replay_one(session: AsyncSession, event: WebhookEvent) -> int:
 
 
 def matching(filters: EventFilter) -> Select[WebhookEvent]:
-    """The stored events the filter selects, newest first; 400 if the range is reversed."""
+    """The stored events the filter selects; 400 if the range is reversed."""
     start, end = filters.received_from, filters.received_to
     if start and end and start > end:
         raise InvalidDateRange("received_from is after received_to.")
@@ -131,26 +146,8 @@ async def replay_matching(session: AsyncSession, filters: EventFilter) -> int:
     if await repository.count(session, statement, at_most=MAX_REPLAY + 1) > MAX_REPLAY:
         raise ReplayTooLarge(f"More than {MAX_REPLAY} events match; narrow the filter.")
     replayed = 0
-    before = None
-    while events := await repository.page(session, statement, limit=REPLAY_BATCH, before=before):
+    after = None
+    while events := await repository.page(session, statement, limit=REPLAY_BATCH, after=after):
         replayed += await replay(session, events)
-        before = (events[-1].received_at, events[-1].id)
+        after = KeysetCursor(date=events[-1].received_at, id=events[-1].id)
     return replayed
-
-
-def encode_cursor(event: WebhookEvent) -> str:
-    """An opaque cursor pointing after `event`."""
-    raw = f"{event.received_at.isoformat()}|{event.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The position a cursor points after; 400 if it was not made by `encode_cursor`."""
-    try:
-        received_at, stored_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        position = datetime.fromisoformat(received_at)
-        if position.tzinfo is None:
-            raise ValueError("encode_cursor writes the zone")
-        return position.astimezone(UTC), uuid.UUID(stored_id)
-    except (ValueError, OverflowError):
-        raise InvalidCursor("The cursor is not valid.") from None

@@ -6,11 +6,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Select, delete, exists, func, select
+from sqlalchemy import Select, delete, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finhub_shared import queries
+from finhub_shared.pagination import KeysetCursor, keyset_page
 from webhook_gateway.database import OutboxMessage
 from webhook_gateway.webhooks.models import WebhookEvent
 
@@ -60,7 +62,7 @@ def _delivery(event: WebhookEvent, outbox: tuple[bool, datetime | None] | None) 
 async def delete_received_before(session: AsyncSession, cutoff: datetime) -> int:
     """Delete events received before `cutoff`; returns how many."""
     result = await session.execute(delete(WebhookEvent).where(WebhookEvent.received_at < cutoff))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return queries.rows_affected(result)
 
 
 async def get(session: AsyncSession, stored_id: uuid.UUID) -> WebhookEvent | None:
@@ -86,10 +88,8 @@ def matching(
     received_from: datetime | None = None,
     received_to: datetime | None = None,
 ) -> Select[WebhookEvent]:
-    """Events matching the filters that are given, newest first."""
-    statement = select(WebhookEvent).order_by(
-        WebhookEvent.received_at.desc(), WebhookEvent.id.desc()
-    )
+    """Events matching the filters that are given (in no order: `page` orders them)."""
+    statement = select(WebhookEvent)
     if source:
         statement = statement.where(WebhookEvent.source == source)
     if event_type:
@@ -118,13 +118,14 @@ async def page(
     statement: Select[WebhookEvent],
     *,
     limit: int,
-    before: tuple[datetime, uuid.UUID] | None = None,
+    after: KeysetCursor | None = None,
 ) -> Sequence[WebhookEvent]:
-    """Up to `limit` events of `statement`, after the cursor `before` (received_at, id)."""
-    if before is not None:
-        received_at, stored_id = before
-        statement = statement.where(
-            (WebhookEvent.received_at < received_at)
-            | ((WebhookEvent.received_at == received_at) & (WebhookEvent.id < stored_id))
-        )
-    return (await session.scalars(statement.limit(limit))).all()
+    """Up to `limit` events of `statement`, newest first, past the cursor `after`."""
+    page = keyset_page(statement, WebhookEvent.received_at, WebhookEvent.id, after, limit)
+    return (await session.scalars(page)).all()
+
+
+async def add_to_outbox(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue these messages (message_id, routing_key, body, correlation_id) for the relay."""
+    if rows:
+        await session.execute(insert(OutboxMessage), rows)
