@@ -84,7 +84,7 @@ async def settle(
 ) -> None:
     """Cancel the duplicate at Stripe, then refund its first payment; each step kept once done."""
     async with database.transaction() as session:
-        duplicate = await session.get(DuplicateSubscription, duplicate_id)
+        duplicate = await repository.duplicate(session, duplicate_id)
     if duplicate is None or duplicate.status == SETTLED:
         return
     if duplicate.status == TO_CANCEL:
@@ -227,7 +227,7 @@ async def _record_settled(
 
 async def _locked(session: AsyncSession, duplicate_id: UUID) -> DuplicateSubscription | None:
     """The duplicate, locked after its company's subscription (the order every change takes)."""
-    duplicate = await session.get(DuplicateSubscription, duplicate_id)
+    duplicate = await repository.duplicate(session, duplicate_id)
     if duplicate is None:
         return None
     await service.lock(session, duplicate.company_id)

@@ -76,6 +76,11 @@ async def duplicate_by_stripe_id(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def duplicate(session: AsyncSession, duplicate_id: UUID) -> DuplicateSubscription | None:
+    """A duplicate by our id."""
+    return await session.get(DuplicateSubscription, duplicate_id)
+
+
 async def duplicate_for_update(
     session: AsyncSession, duplicate_id: UUID
 ) -> DuplicateSubscription | None:
