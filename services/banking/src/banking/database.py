@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
 from finhub_shared.db import new_metadata
@@ -11,6 +16,8 @@ from finhub_shared.outbox import OutboxMessageMixin
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+    # Every time is timezone-aware UTC; every free-form document is JSONB.
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}
 
 
 class InboxEvent(InboxEventMixin, Base):

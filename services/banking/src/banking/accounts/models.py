@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, String, func
+from sqlalchemy import BigInteger, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banking.database import Base
@@ -39,11 +39,9 @@ class BankAccount(CompanyOwned, Base):
     status: Mapped[str] = mapped_column(String(20), server_default=ACTIVE)
     blocked_reason: Mapped[str | None] = mapped_column(String(40))
     # Pluggy's updatedAt of the stored balance: an older one arriving late is ignored.
-    pluggy_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pluggy_updated_at: Mapped[datetime | None]
     # Where the next incremental sync starts (Pluggy's createdAtFrom); None before the first.
-    synced_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    synced_until: Mapped[datetime | None]
+    last_synced_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

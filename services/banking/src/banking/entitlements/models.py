@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, func
+from sqlalchemy import BigInteger, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banking.database import Base
@@ -24,14 +24,12 @@ class CompanyEntitlement(Base):
     # None means unlimited.
     bank_accounts_limit: Mapped[int | None] = mapped_column(Integer)
     transactions_per_month_limit: Mapped[int | None] = mapped_column(Integer)
-    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(String(20))
     # Billing's version of the snapshot (None for an assumed trial): a lower one arriving late is
     # ignored. Clocks of different machines do not order snapshots; versions do.
     version: Mapped[int | None] = mapped_column(BigInteger)
     # When billing produced the snapshot (or the trial was assumed); shown, never compared.
-    snapshot_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    snapshot_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

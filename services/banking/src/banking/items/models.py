@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, func
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banking.database import Base
@@ -44,19 +44,17 @@ class Item(CompanyOwned, Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     # The pending MFA prompt (Pluggy's `parameter`), Fernet-encrypted; wiped once answered.
     mfa_prompt_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
-    mfa_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    mfa_expires_at: Mapped[datetime | None]
     user_action_instructions: Mapped[str | None] = mapped_column(Text)
     # Pluggy's lastUpdatedAt: the last time it got data from the institution.
-    last_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    consent_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_updated_at: Mapped[datetime | None]
+    consent_expires_at: Mapped[datetime | None]
     # Pluggy's updatedAt of the state stored here: older states arriving late are ignored.
-    pluggy_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pluggy_updated_at: Mapped[datetime | None]
     # When the worker last asked Pluggy for the item because its webhook was overdue.
-    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    last_checked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
     @property
     def is_closed(self) -> bool:

@@ -6,8 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, String, Text, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, Date, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from banking.database import Base
@@ -43,21 +42,17 @@ class PixPayment(CompanyOwned, Base):
     recipient_pix_key: Mapped[str | None] = mapped_column(String(100))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     description: Mapped[str | None] = mapped_column(String(140))
-    schedule: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    schedule: Mapped[dict[str, Any] | None]
     payment_url: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(30))
     request_status: Mapped[str] = mapped_column(String(40))
-    request_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    request_updated_at: Mapped[dt.datetime | None]
     intent_id: Mapped[str | None] = mapped_column(String(64))
     intent_status: Mapped[str | None] = mapped_column(String(60))
-    intent_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    intent_updated_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     # The dates of a scheduled payment, loaded with it (a list shows each payment's dates).
     schedules: Mapped[list[PixScheduledPayment]] = relationship(
         lazy="selectin", order_by="PixScheduledPayment.scheduled_date"
@@ -83,13 +78,9 @@ class PixMandate(CompanyOwned, Base):
     payment_url: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(30))
     request_status: Mapped[str] = mapped_column(String(40))
-    request_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    request_updated_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
 class PixMandatePayment(CompanyOwned, Base):
@@ -109,12 +100,8 @@ class PixMandatePayment(CompanyOwned, Base):
     status: Mapped[str] = mapped_column(String(20))
     end_to_end_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
 class PixScheduledPayment(CompanyOwned, Base):
@@ -133,6 +120,4 @@ class PixScheduledPayment(CompanyOwned, Base):
     status: Mapped[str] = mapped_column(String(20))
     end_to_end_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

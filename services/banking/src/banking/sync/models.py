@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banking.database import Base
@@ -47,7 +47,7 @@ class SyncJob(CompanyOwned, Base):
     status: Mapped[str] = mapped_column(String(20))
     trigger: Mapped[str] = mapped_column(String(20))
     # Pluggy's createdAtFrom to use instead of the account's own mark (transactions/created).
-    created_at_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at_from: Mapped[datetime | None]
     created_count: Mapped[int] = mapped_column(Integer, server_default="0")
     updated_count: Mapped[int] = mapped_column(Integer, server_default="0")
     # Transactions left out because they could not be stored, and why (counts by reason).
@@ -55,15 +55,11 @@ class SyncJob(CompanyOwned, Base):
     skipped_reason: Mapped[str | None] = mapped_column(Text)
     # Runs started; a job that stalls this many times is given up (BANKING_SYNC_MAX_ATTEMPTS).
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
-    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retry_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
-    requested_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
     # The job's last sign of life: queued, started, a page stored. Unfinished jobs silent for
     # too long were lost by a crash and are queued again.
-    heartbeat_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    heartbeat_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     String,
@@ -47,7 +46,7 @@ class Transaction(CompanyOwned, Base):
         Uuid, ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     pluggy_transaction_id: Mapped[str] = mapped_column(String(64), unique=True)
-    date: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    date: Mapped[datetime]
     description: Mapped[str] = mapped_column(Text)
     merchant_name: Mapped[str | None] = mapped_column(String(200))
     # Always positive; `type` says which way the money went (DEBIT out, CREDIT in).
@@ -65,7 +64,7 @@ class Transaction(CompanyOwned, Base):
     )
     # Arrived after the company's monthly transaction limit was reached: kept, but flagged.
     over_limit: Mapped[bool] = mapped_column(Boolean, server_default="false")
-    pluggy_created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    pluggy_created_at: Mapped[datetime]
     # An older version of the transaction arriving late never overwrites a newer one.
-    pluggy_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    pluggy_updated_at: Mapped[datetime]
+    synced_at: Mapped[datetime] = mapped_column(server_default=func.now())

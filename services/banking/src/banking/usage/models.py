@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import Date, DateTime, Integer, func
+from sqlalchemy import Date, Integer, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banking.database import Base
@@ -20,7 +20,5 @@ class MonthlyUsage(CompanyOwned, Base):
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     transactions: Mapped[int] = mapped_column(Integer, server_default="0")
     # Set once the company has been told it went over its limit this month.
-    limit_notice_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    limit_notice_sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
