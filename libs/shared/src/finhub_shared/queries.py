@@ -1,11 +1,12 @@
 """The query idioms every repository shares: a company's row or 404, newest first, a row locked
-as it is now, and how many rows a change touched. Keyset pages are in `finhub_shared.pagination`."""
+as it is now, a lock on a key, and how many rows a change touched. Keyset pages are in
+`finhub_shared.pagination`."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar, TypeVarTuple
 
-from sqlalchemy import CursorResult, Result, Select
+from sqlalchemy import CursorResult, Result, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -33,6 +34,12 @@ def locked(statement: Select[*Columns]) -> Select[*Columns]:
     """The statement's rows, locked until the transaction ends and read as they are now: a row
     another transaction held is read again once it is ours."""
     return statement.with_for_update().execution_options(populate_existing=True)
+
+
+async def advisory_lock(session: AsyncSession, namespace: str, key: str) -> None:
+    """Wait until no other transaction holds (namespace, key), then hold it until this one ends:
+    the lock for rows that may not exist yet."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"{namespace}:{key}"))))
 
 
 def newest_first(

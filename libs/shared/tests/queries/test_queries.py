@@ -13,6 +13,7 @@ from finhub_shared.auth import Principal
 from finhub_shared.db import Database
 from finhub_shared.errors import NotFound
 from finhub_shared.queries import (
+    advisory_lock,
     get_for_update,
     get_owned,
     locked,
@@ -94,6 +95,22 @@ async def test_locked_reads_the_rows_as_they_are_now_and_holds_them(database: Da
                 await other.execute(locked(statement))
 
     assert held.text == "after"
+
+
+@pytest.mark.asyncio
+async def test_advisory_lock_holds_a_key_until_the_transaction_ends(database: Database) -> None:
+    async with database.transaction() as session:
+        await advisory_lock(session, "note", "a")
+        async with database.transaction() as other:
+            await advisory_lock(other, "note", "b")
+            await advisory_lock(other, "other namespace", "a")
+        async with database.transaction() as other:
+            await other.execute(text("SET LOCAL lock_timeout = '100ms'"))
+            with pytest.raises(DBAPIError, match="lock"):
+                await advisory_lock(other, "note", "a")
+
+    async with database.transaction() as session:
+        await advisory_lock(session, "note", "a")
 
 
 @pytest.mark.asyncio

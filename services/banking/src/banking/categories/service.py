@@ -11,9 +11,9 @@ from banking.categories import repository
 from banking.categories.errors import InvalidRule, RuleLimitReached, UnknownCategory
 from banking.categories.models import Category, CategoryRule
 from banking.categories.schemas import RuleCreate, RuleUpdate
-from banking.locks import lock
 from banking.runtime import Runtime
 from finhub_shared.auth import Principal
+from finhub_shared.queries import advisory_lock
 
 
 async def list_categories(session: AsyncSession, runtime: Runtime) -> list[Category]:
@@ -44,7 +44,7 @@ async def create_rule(
     """A new rule of the caller's company, within the number of rules a company may keep."""
     await _check_references(session, runtime, principal, body.category_id, body.account_id)
     # Two rules created at once must not both take the last place.
-    await lock(session, "category_rules", str(principal.company_id))
+    await advisory_lock(session, "category_rules", str(principal.company_id))
     limit = runtime.settings.max_rules_per_company
     if await repository.count_rules(session, principal.company_id) >= limit:
         raise RuleLimitReached(f"A company keeps at most {limit} rules; delete one first.")

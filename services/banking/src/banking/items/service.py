@@ -32,7 +32,6 @@ from banking.items.metrics import UNCONFIRMED_DELETIONS
 from banking.items.models import Item
 from banking.items.next_action import next_action
 from banking.items.schemas import ConnectTokenRead, ItemRead, MfaOption, MfaPrompt, NextActionRead
-from banking.locks import lock
 from banking.pluggy import models as pluggy
 from banking.runtime import Runtime
 from banking.sync import models as jobs
@@ -41,6 +40,7 @@ from finhub_shared.auth import Principal
 from finhub_shared.db import Database
 from finhub_shared.errors import ProviderError
 from finhub_shared.events import utcnow
+from finhub_shared.queries import advisory_lock
 
 log = structlog.get_logger(__name__)
 
@@ -118,7 +118,7 @@ async def complete_connection(
 ) -> ItemRead:
     """Store the fetched item, its connector and accounts; queue the first sync."""
     assert snapshot.state is not None
-    await lock(session, "item", snapshot.pluggy_item_id)
+    await advisory_lock(session, "item", snapshot.pluggy_item_id)
     item = await repository.by_pluggy_id(session, snapshot.pluggy_item_id)
     if item is not None and item.company_id != principal.company_id:
         raise ItemNotFound("Pluggy knows no such item.")
@@ -279,7 +279,7 @@ async def keep_item(
     company_hint: uuid.UUID | None = None,
 ) -> Item | None:
     """Bring the stored item to the fetched state (webhooks); None when it is not ours."""
-    await lock(session, "item", pluggy_item_id)
+    await advisory_lock(session, "item", pluggy_item_id)
     item = await repository.by_pluggy_id(session, pluggy_item_id)
     if snapshot is None or (item is not None and item.is_closed):
         return item
@@ -478,7 +478,7 @@ async def confirm_item_gone(database: Database, runtime: Runtime, pluggy_item_id
 
 async def delete_gone_item(session: AsyncSession, pluggy_item_id: str) -> None:
     """Close the item Pluggy confirmed gone and delete its bank data."""
-    await lock(session, "item", pluggy_item_id)
+    await advisory_lock(session, "item", pluggy_item_id)
     item = await repository.by_pluggy_id(session, pluggy_item_id)
     if item is not None and not item.is_closed:
         await close_item(session, item, states.DELETED)
@@ -500,7 +500,7 @@ async def confirm_consent_revoked(
 
 async def revoke_confirmed_consent(session: AsyncSession, pluggy_item_id: str) -> None:
     """Revoke the item whose consent Pluggy confirmed gone."""
-    await lock(session, "item", pluggy_item_id)
+    await advisory_lock(session, "item", pluggy_item_id)
     item = await repository.by_pluggy_id(session, pluggy_item_id)
     if item is not None and not item.is_closed:
         await revoke_consent(session, item)

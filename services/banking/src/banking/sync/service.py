@@ -30,7 +30,6 @@ from banking.connectors import repository as connectors
 from banking.items import models as item_states
 from banking.items import repository as items
 from banking.items.models import Item
-from banking.locks import lock
 from banking.pluggy import models as pluggy
 from banking.runtime import Runtime
 from banking.sync import metrics, repository
@@ -42,6 +41,7 @@ from banking.usage import service as usage
 from finhub_shared.auth import Principal
 from finhub_shared.db import Database
 from finhub_shared.errors import ProviderError, ProviderUnavailable
+from finhub_shared.queries import advisory_lock
 
 log = structlog.get_logger(__name__)
 
@@ -98,7 +98,7 @@ async def queue_sync(
     created_at_from: datetime | None = None,
 ) -> SyncJob:
     """A job for the account on banking's work queue; one already waiting is reused."""
-    await lock(session, "sync-queue", str(account.id))
+    await advisory_lock(session, "sync-queue", str(account.id))
     waiting = await repository.waiting_job(session, account.id)
     if waiting is not None:
         waiting.created_at_from = _earlier(waiting.created_at_from, created_at_from)
