@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
+from finhub_dev.provisioning import database_url_for_tests, test_suffix
 from finhub_shared.auth import generate_signing_keypair
-from finhub_shared.provisioning import database_url_for_tests, test_suffix
 from finhub_shared.settings import read_variable
 
-pytest_plugins = ["finhub_shared.testing"]
+pytest_plugins = ["finhub_dev.testing"]
 
 DEVELOPMENT_DEFAULTS = {
     "GATEWAY_DATABASE_URL": "postgresql://finhub_gateway:finhub_gateway@127.0.0.1:5432/finhub_gateway",

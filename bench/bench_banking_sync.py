@@ -55,11 +55,11 @@ from banking.sync.rows import transaction_row
 from banking.sync.service import new_job, run_job
 from banking.tables import metadata
 from banking.transactions.models import Transaction
+from finhub_dev.provisioning import database_url_for_tests
+from finhub_dev.testing import migrate_fresh, truncate_tables
 from finhub_shared.auth import generate_signing_keypair
 from finhub_shared.db import Database
-from finhub_shared.provisioning import database_url_for_tests
 from finhub_shared.settings import read_variable
-from finhub_shared.testing import migrate_fresh, truncate_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -31,12 +31,12 @@ import asyncpg
 import httpx
 import stripe
 
+from finhub_dev.provisioning import database_url_for_tests
+from finhub_dev.testing import migrate_fresh
 from finhub_shared.bus import declare_exchange
 from finhub_shared.db import asyncpg_dsn
 from finhub_shared.events import EXCHANGE
-from finhub_shared.provisioning import database_url_for_tests
 from finhub_shared.settings import read_variable
-from finhub_shared.testing import migrate_fresh
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -26,8 +26,8 @@ import provider_sandbox.config
 import provider_sandbox.main
 import webhook_gateway.config
 import webhook_gateway.main
+from finhub_dev.testing import migrate_fresh
 from finhub_shared.cli import alembic_config
-from finhub_shared.testing import migrate_fresh
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from supervisor.xmlrpc import SupervisorTransport
 
-from finhub_shared.testing import migrate_fresh
+from finhub_dev.testing import migrate_fresh
 
 pytestmark = pytest.mark.timeout(300)
 

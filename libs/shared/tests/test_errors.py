@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from finhub_dev.provisioning import ensure_database
+from finhub_dev.testing import database_refusing_connections
 from finhub_shared.db import Database
 from finhub_shared.errors import Conflict, TooManyRequests, Unauthorized, install_error_handlers
-from finhub_shared.provisioning import ensure_database
-from finhub_shared.testing import database_refusing_connections
 
 
 class Registration(BaseModel):

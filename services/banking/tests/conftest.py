@@ -24,12 +24,12 @@ from banking.registries import pluggy_events
 from banking.runtime import Runtime
 from banking.sync.handlers import sync_job_runner
 from banking.tables import metadata
+from finhub_dev.testing import ServiceUnderTest, table_row_counts
 from finhub_shared.auth import TokenIssuer
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, new_event, utcnow
 from finhub_shared.inbox import HandlerRegistry, fetching_dispatcher, inbox_dispatcher
 from finhub_shared.provider_client import RetryPolicy
-from finhub_shared.testing import ServiceUnderTest, table_row_counts
 
 from .pluggy_fake import FakePluggy
 

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from fastapi import FastAPI
 
+from finhub_dev.testing import outcome
 from finhub_shared.auth import TokenIssuer, generate_signing_keypair
 from finhub_shared.db import Database
-from finhub_shared.testing import outcome
 
 from .conftest import row_counts
 

@@ -18,8 +18,8 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from banking.runtime import Runtime
+from finhub_dev.testing import outcome, send_json
 from finhub_shared.db import Database
-from finhub_shared.testing import outcome, send_json
 
 from .conftest import connect_bank, row_counts, run_queued_syncs, token_for
 from .pluggy_fake import MFA_TOKEN, FakePluggy

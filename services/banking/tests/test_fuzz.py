@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from banking.runtime import Runtime
+from finhub_dev.testing import send_json
 from finhub_shared.db import Database
-from finhub_shared.testing import send_json
 
 from .conftest import connect_bank, run_queued_syncs, token_for
 from .pluggy_fake import FakePluggy

@@ -14,8 +14,8 @@ import pytest
 
 from banking import main
 from banking.runtime import Runtime
+from finhub_dev.testing import outcome
 from finhub_shared.db import Database
-from finhub_shared.testing import outcome
 
 from .conftest import (
     FAST_RETRIES,

@@ -16,8 +16,8 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from banking.runtime import Runtime
+from finhub_dev.testing import outcome
 from finhub_shared.db import Database
-from finhub_shared.testing import outcome
 
 from .conftest import (
     connect_bank,

@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from billing.accounts.models import RefreshToken
+from finhub_dev.testing import outcome
 from finhub_shared.auth import TokenIssuer, generate_signing_keypair
 from finhub_shared.db import Database
-from finhub_shared.testing import outcome
 
 from .conftest import FrozenClock, row_counts
 from .helpers import bearer, register

@@ -13,8 +13,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from finhub_dev.testing import outcome, send_json
 from finhub_shared.db import Database
-from finhub_shared.testing import outcome, send_json
 
 from .conftest import Deliver, row_counts
 from .helpers import STRONG_PASSWORD, bearer, register, subscription_of

@@ -16,7 +16,7 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finhub_shared.testing import outcome, send_json
+from finhub_dev.testing import outcome, send_json
 
 from .conftest import Deliver
 from .helpers import STRONG_PASSWORD, bearer, register

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from finhub_dev.testing import outcome
 from finhub_shared.db import Database
-from finhub_shared.testing import outcome
 
 from .conftest import Deliver, row_counts
 from .helpers import bearer, listed, register

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from finhub_dev.testing import outcome
 from finhub_shared.db import Database
-from finhub_shared.testing import outcome
 
 from .conftest import Deliver, row_counts
 from .helpers import bearer, register, subscription_of

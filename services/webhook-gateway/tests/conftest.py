@@ -6,7 +6,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from finhub_shared.testing import ServiceUnderTest
+from finhub_dev.testing import ServiceUnderTest
 from webhook_gateway.config import get_settings
 from webhook_gateway.main import create_app
 from webhook_gateway.tables import Base

@@ -13,11 +13,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from finhub_dev.testing import ServiceUnderTest, database_refusing_connections
 from finhub_shared.bus import Publisher
 from finhub_shared.db import Database
 from finhub_shared.outbox import OutboxRelay
 from finhub_shared.supervision import Supervisor
-from finhub_shared.testing import ServiceUnderTest, database_refusing_connections
 from webhook_gateway.database import OutboxMessage
 from webhook_gateway.webhooks.store import SAVE_TIMEOUT_SECONDS
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from finhub_shared.testing import ServiceUnderTest, database_refusing_connections
+from finhub_dev.testing import ServiceUnderTest, database_refusing_connections
 
 
 def free_port() -> int:

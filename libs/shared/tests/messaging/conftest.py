@@ -12,13 +12,13 @@ from aio_pika.abc import AbstractQueue, AbstractRobustConnection
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from finhub_dev.provisioning import ensure_database
+from finhub_dev.testing import truncate_tables
 from finhub_shared.bus import Publisher, declare_exchange
 from finhub_shared.db import Database, new_metadata
 from finhub_shared.events import EXCHANGE
 from finhub_shared.inbox import InboxEventMixin
 from finhub_shared.outbox import OutboxMessageMixin
-from finhub_shared.provisioning import ensure_database
-from finhub_shared.testing import truncate_tables
 
 
 class Base(DeclarativeBase):

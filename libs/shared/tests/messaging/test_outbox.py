@@ -13,6 +13,7 @@ import pytest
 from aio_pika.abc import AbstractQueue
 from sqlalchemy import func, select, text, update
 
+from finhub_dev.testing import database_refusing_connections
 from finhub_shared import metrics
 from finhub_shared.bus import Publisher
 from finhub_shared.correlation import correlation_scope
@@ -20,7 +21,6 @@ from finhub_shared.db import Database
 from finhub_shared.events import new_event
 from finhub_shared.outbox import OutboxRelay, enqueue, prune_published, record_backlog, vacuum
 from finhub_shared.supervision import Backoff, Supervisor
-from finhub_shared.testing import database_refusing_connections
 
 from .conftest import OutboxMessage
 

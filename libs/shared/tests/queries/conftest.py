@@ -11,10 +11,10 @@ import pytest_asyncio
 from sqlalchemy import DateTime, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from finhub_dev.provisioning import ensure_database
+from finhub_dev.testing import truncate_tables
 from finhub_shared.auth import CompanyOwned
 from finhub_shared.db import Database, new_metadata
-from finhub_shared.provisioning import ensure_database
-from finhub_shared.testing import truncate_tables
 
 
 class Base(DeclarativeBase):

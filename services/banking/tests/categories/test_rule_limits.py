@@ -13,9 +13,9 @@ import pytest
 from banking.categories.matching import CHECKS_PER_PAUSE, Candidate, Categorizer
 from banking.categories.models import MAX_RULE_VALUE_LENGTH, CategoryRule
 from banking.config import get_settings
+from finhub_dev.testing import outcome
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
-from finhub_shared.testing import outcome
 
 from ..conftest import token_for
 

@@ -9,10 +9,10 @@ import uuid
 import asyncpg
 import pytest
 
+from finhub_dev.testing import ServiceUnderTest
 from finhub_shared.db import Database, asyncpg_dsn
 from finhub_shared.events import utcnow
 from finhub_shared.supervision import Supervisor
-from finhub_shared.testing import ServiceUnderTest
 from webhook_gateway.webhooks.errors import MalformedEvent
 from webhook_gateway.webhooks.store import EventStore, IncomingEvent
 

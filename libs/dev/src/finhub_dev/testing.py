@@ -24,9 +24,9 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import MetaData, func, select, text
 
+from finhub_dev.provisioning import ensure_database
 from finhub_shared.cli import alembic_config
 from finhub_shared.db import Database, asyncpg_dsn
-from finhub_shared.provisioning import ensure_database
 
 
 async def migrate_fresh(service_dir: Path, database_url: str, admin_url: str) -> None:
