@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.audit import service as audit
@@ -12,8 +11,6 @@ from billing.payments import service as payments
 from billing.stripe import payloads as stripe
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
-
-log = structlog.get_logger(__name__)
 
 PAID = ("paid", "no_payment_required")
 
@@ -28,16 +25,14 @@ async def _settle(session: AsyncSession, checkout: stripe.CheckoutSession, statu
 async def _locked(
     session: AsyncSession, event: stripe.StripeEvent, checkout: stripe.CheckoutSession
 ) -> Subscription | None:
-    subscription = await subscriptions.lock_for_stripe(
+    return await subscriptions.lock_for_event(
         session,
+        event,
         metadata=checkout.metadata,
         customer_id=checkout.customer,
         stripe_subscription_id=checkout.subscription,
+        ours=checkout.mode in (None, "subscription"),
     )
-    if subscription is None or checkout.mode not in (None, "subscription"):
-        log.warning("stripe_event_unmatched", stripe_event=event.id, event_type=event.type)
-        return None
-    return subscription
 
 
 async def checkout_completed(

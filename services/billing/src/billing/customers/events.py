@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.customers import repository
@@ -16,18 +15,16 @@ from billing.notifications.service import notify
 from billing.stripe import payloads as stripe
 from billing.subscriptions import service as subscriptions
 
-log = structlog.get_logger(__name__)
-
 
 async def customer_changed(
     session: AsyncSession, event: stripe.StripeEvent, customer: stripe.Customer
 ) -> None:
     """customer.updated / customer.deleted: email, name, default card, or gone."""
     record = await repository.by_stripe_id(session, customer.id)
-    if record is None:
-        log.warning("stripe_event_unmatched", stripe_event=event.id, event_type=event.type)
+    company_id = record.company_id if record else None
+    locked = await subscriptions.lock_for_event(session, event, company_id=company_id)
+    if locked is None or record is None:
         return
-    await subscriptions.lock(session, record.company_id)
     await session.refresh(record)
     if record.synced_at is not None and event.created_at < record.synced_at:
         return
@@ -50,10 +47,11 @@ async def payment_method_changed(
     if company_id is None and method.customer is not None:
         customer = await repository.by_stripe_id(session, method.customer)
         company_id = customer.company_id if customer else None
-    if company_id is None or method.card is None:
-        log.warning("stripe_event_unmatched", stripe_event=event.id, event_type=event.type)
+    locked = await subscriptions.lock_for_event(
+        session, event, company_id=company_id, ours=method.card is not None
+    )
+    if locked is None or company_id is None or method.card is None:
         return
-    await subscriptions.lock(session, company_id)
     if record is None:
         record = PaymentMethod(
             company_id=company_id, stripe_payment_method_id=method.id, synced_at=event.created_at

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.audit.service import event_actor
@@ -19,8 +18,6 @@ from billing.payments import service as payments
 from billing.stripe import payloads as stripe
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
-
-log = structlog.get_logger(__name__)
 
 # Statuses an invoice never leaves (an uncollectible invoice may still be paid).
 FINAL = frozenset({"paid", "void"})
@@ -59,15 +56,13 @@ async def record(
 async def _locked_subscription(
     session: AsyncSession, event: stripe.StripeEvent, invoice: stripe.Invoice
 ) -> Subscription | None:
-    subscription = await subscriptions.lock_for_stripe(
+    return await subscriptions.lock_for_event(
         session,
+        event,
         metadata=invoice.subscription_metadata,
         customer_id=invoice.customer,
         stripe_subscription_id=invoice.subscription_id,
     )
-    if subscription is None:
-        log.warning("stripe_event_unmatched", stripe_event=event.id, event_type=event.type)
-    return subscription
 
 
 async def invoice_changed(

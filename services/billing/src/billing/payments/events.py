@@ -6,7 +6,6 @@ only update them. One for a payment we do not know (not ours, or not yet) is log
 
 from __future__ import annotations
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.audit import service as audit
@@ -19,8 +18,6 @@ from billing.stripe import payloads as stripe
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.models import Subscription
 
-log = structlog.get_logger(__name__)
-
 
 async def locked_payment(
     session: AsyncSession,
@@ -31,12 +28,13 @@ async def locked_payment(
 ) -> tuple[Subscription, Payment] | None:
     """The payment, read again under its company's subscription row lock; None if unknown."""
     payment = await service.payment_of(session, intent_id=intent_id, charge_id=charge_id)
-    if payment is None:
-        # Usual for a subscription's payment: Stripe sends the intent's and the charge's events
-        # before the invoice's, which record the payment (and carry the same outcome).
-        log.info("stripe_event_unmatched", stripe_event=event.id, event_type=event.type)
+    # An unknown payment is usual for a subscription's: Stripe sends the intent's and the charge's
+    # events before the invoice's, which record the payment (and carry the same outcome).
+    subscription = await subscriptions.lock_for_event(
+        session, event, company_id=payment.company_id if payment else None, usual=True
+    )
+    if subscription is None or payment is None:
         return None
-    subscription = await subscriptions.lock(session, payment.company_id)
     await session.refresh(payment)
     return subscription, payment
 

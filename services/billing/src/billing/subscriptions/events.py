@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.audit.service import event_actor
@@ -11,21 +10,17 @@ from billing.stripe import payloads as stripe
 from billing.subscriptions import duplicates, repository, service
 from billing.subscriptions.models import Subscription
 
-log = structlog.get_logger(__name__)
-
 
 async def _locked(
     session: AsyncSession, event: stripe.StripeEvent, stripe_subscription: stripe.Subscription
 ) -> Subscription | None:
-    subscription = await service.lock_for_stripe(
+    return await service.lock_for_event(
         session,
+        event,
         metadata=stripe_subscription.metadata,
         customer_id=stripe_subscription.customer,
         stripe_subscription_id=stripe_subscription.id,
     )
-    if subscription is None:
-        log.warning("stripe_event_unmatched", stripe_event=event.id, event_type=event.type)
-    return subscription
 
 
 async def subscription_changed(

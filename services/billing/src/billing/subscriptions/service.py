@@ -154,28 +154,50 @@ async def lock(session: AsyncSession, company_id: UUID) -> Subscription:
     return subscription
 
 
-async def lock_for_stripe(
+async def lock_for_event(
     session: AsyncSession,
+    event: stripe.StripeEvent,
     *,
+    company_id: UUID | None = None,
     metadata: dict[str, str] | None = None,
     customer_id: str | None = None,
     stripe_subscription_id: str | None = None,
+    ours: bool = True,
+    usual: bool = False,
 ) -> Subscription | None:
-    """The locked subscription of the company a Stripe object belongs to; None if not ours.
+    """The locked subscription of the company a Stripe event is about; None if the event is none
+    of ours, logged as `stripe_event_unmatched` (at info level when that is `usual`).
 
-    Tried in turn: the company id we put in the metadata, the Stripe customer we created,
-    the Stripe subscription we know.
+    The company is `company_id` when the caller knows it, else tried in turn: the company id we put
+    in the metadata, the Stripe customer we created, the Stripe subscription we know. `ours=False`
+    drops an event about something we do not follow (a checkout without a subscription, a payment
+    method that is not a card).
     """
-    company_id = _company_in(metadata or {})
+    if ours and company_id is None:
+        company_id = await _company_of(session, metadata or {}, customer_id, stripe_subscription_id)
+    subscription = None
+    if ours and company_id is not None:
+        subscription = await repository.lock_for_company(session, company_id)
+    if subscription is None:
+        unmatched = log.info if usual else log.warning
+        unmatched("stripe_event_unmatched", stripe_event=event.id, event_type=event.type)
+    return subscription
+
+
+async def _company_of(
+    session: AsyncSession,
+    metadata: dict[str, str],
+    customer_id: str | None,
+    stripe_subscription_id: str | None,
+) -> UUID | None:
+    company_id = _company_in(metadata)
     if company_id is None and customer_id is not None:
         company_id = await repository.company_for_stripe_customer(session, customer_id)
     if company_id is None and stripe_subscription_id is not None:
         company_id = await repository.company_for_stripe_subscription(
             session, stripe_subscription_id
         )
-    if company_id is None:
-        return None
-    return await repository.lock_for_company(session, company_id)
+    return company_id
 
 
 def _company_in(metadata: dict[str, str]) -> UUID | None:
