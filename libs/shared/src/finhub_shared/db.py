@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, text
+from sqlalchemy import DateTime, MetaData, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.types import TypeEngine
 
 # Explicit constraint names, so Alembic migrations are reproducible.
 NAMING_CONVENTION = {
@@ -22,6 +25,14 @@ NAMING_CONVENTION = {
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
+}
+
+
+# A table Base's `type_annotation_map`: every time is timezone-aware UTC (timestamptz), every
+# free-form document JSONB, without a column type written for either.
+TYPE_ANNOTATION_MAP: Mapping[Any, TypeEngine[Any] | type[TypeEngine[Any]]] = {
+    datetime: DateTime(timezone=True),
+    dict[str, Any]: JSONB,
 }
 
 

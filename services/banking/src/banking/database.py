@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import DateTime
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
-from finhub_shared.db import new_metadata
+from finhub_shared.db import TYPE_ANNOTATION_MAP, new_metadata
 from finhub_shared.inbox import InboxEventMixin
 from finhub_shared.outbox import OutboxMessageMixin
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
-    # Every time is timezone-aware UTC; every free-form document is JSONB.
-    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}
+    type_annotation_map = TYPE_ANNOTATION_MAP
 
 
 class InboxEvent(InboxEventMixin, Base):

@@ -6,8 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, LargeBinary, String, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webhook_gateway.database import Base
@@ -32,9 +31,9 @@ class WebhookEvent(Base):
     # ignored (an event type we do not route). Never updated: the table only grows, cheaply.
     status: Mapped[str] = mapped_column(String(20))
     raw_body: Mapped[bytes] = mapped_column(LargeBinary)
-    headers: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    headers: Mapped[dict[str, Any]]
     company_id: Mapped[uuid.UUID | None]
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
     # The Stripe API version the payload was rendered with (null for Pluggy): how to read it.
     api_version: Mapped[str | None] = mapped_column(String(64))
