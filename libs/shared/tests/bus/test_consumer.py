@@ -16,6 +16,7 @@ from finhub_shared.bus import (
     Consumer,
     ConsumerQueue,
     Publisher,
+    Refused,
     dead_letter_queue_name,
     peek,
     retry_queue_name,
@@ -201,6 +202,34 @@ async def test_an_undecodable_message_goes_straight_to_the_dead_letter_queue(
     assert parked.reason.startswith(why)
     assert parked.attempts == 0
     assert parked.body == body
+    assert metric("bus_messages_retried_total", queue) == 0
+
+
+@pytest.mark.asyncio
+async def test_a_refused_envelope_is_parked_at_once_without_retries(
+    amqp_url: str,
+    new_queue: NewQueue,
+    start_consumer: StartConsumer,
+    send_event: SendEvent,
+    wait_for: WaitFor,
+) -> None:
+    queue = new_queue()
+    handled: list[str] = []
+
+    async def handle(envelope: EventEnvelope) -> None:
+        if envelope.data.get("broken"):
+            raise Refused("data.amount_cents is missing")
+        handled.append(envelope.id)
+
+    await start_consumer(Consumer(amqp_url, queue, handle, prefetch=1))
+    refused = await send_event(queue, broken=True)
+    healthy = await send_event(queue)
+
+    await wait_for(lambda: handled == [healthy.id])
+    [parked] = await peek(amqp_url, dead_letter_queue_name(queue.name))
+    assert parked.message_id == refused.id
+    assert parked.reason == "refused: Refused: data.amount_cents is missing"
+    assert parked.attempts == 0
     assert metric("bus_messages_retried_total", queue) == 0
 
 

@@ -20,10 +20,11 @@ Consumer for each until SIGTERM or SIGINT, when they finish the messages in hand
 
 A handler that raises is retried after 1 s, 10 s, 60 s and 600 s (`retry_delays_seconds`),
 then its message is parked in `<queue>.dlq`; a message that is not a valid envelope goes there
-at once. `dead_letters` lists, inspects, replays and drops parked messages.
+at once, and so does one whose handler raises `Refused`. `dead_letters` lists, inspects,
+replays and drops parked messages.
 """
 
-from finhub_shared.bus.consumer import Consumer, MessageHandler, run_consumers
+from finhub_shared.bus.consumer import Consumer, MessageHandler, Refused, run_consumers
 from finhub_shared.bus.dead_letters import (
     DeadLetter,
     drop,
@@ -48,6 +49,7 @@ __all__ = [
     "MessageHandler",
     "PublishError",
     "Publisher",
+    "Refused",
     "dead_letter_queue_name",
     "declare_consumer_queue",
     "declare_exchange",

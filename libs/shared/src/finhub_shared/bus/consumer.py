@@ -37,6 +37,12 @@ from finhub_shared.metrics import (
 
 MessageHandler = Callable[[EventEnvelope], Awaitable[None]]
 
+
+class Refused(Exception):
+    """Raised by a handler for an envelope it can never handle (its `data` breaks the event's
+    contract): the message is parked in the DLQ at once, with this message as the reason."""
+
+
 # How many handling attempts of this message have failed so far (absent: none).
 ATTEMPTS_HEADER = "x-finhub-attempt"
 # `ExceptionClass: message` of the last failed attempt.
@@ -146,6 +152,9 @@ class Consumer:
             try:
                 async with asyncio.timeout(self._handler_time_limit_seconds):
                     await self._handle(envelope)
+            except Refused as error:
+                await self._park(message, f"refused: {_describe_error(error)}")
+                return
             except Exception as error:
                 await self._retry_later(message, error)
                 return
@@ -153,7 +162,9 @@ class Consumer:
             MESSAGES_CONSUMED.labels(queue=self.queue.name).inc()
 
     async def _park_poison(self, message: AbstractIncomingMessage, error: ValidationError) -> None:
-        reason = f"invalid envelope: {_describe_validation_error(error)}"
+        await self._park(message, f"invalid envelope: {_describe_validation_error(error)}")
+
+    async def _park(self, message: AbstractIncomingMessage, reason: str) -> None:
         log.error("bus_poison_message", message_id=message.message_id, reason=reason)
         headers = {**application_headers(message), DEAD_LETTER_REASON_HEADER: reason}
         if await self._move(message, dead_letter_queue_name(self.queue.name), headers):
