@@ -17,7 +17,6 @@ from structlog.testing import capture_logs
 from finhub_shared import provider_client
 from finhub_shared.errors import ProviderError, ProviderUnavailable
 from finhub_shared.provider_client import (
-    PLUGGY_RATE_LIMITS,
     CircuitBreakerPolicy,
     ProviderClient,
     RateLimitRule,
@@ -400,24 +399,6 @@ async def test_bursts_beyond_a_rule_wait_while_other_rules_stay_free() -> None:
     assert other_rule < 0.1
     # 120 a minute refills one request every half second.
     assert beyond_capacity >= 0.3
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "per_minute"),
-    [
-        ("PATCH", "/items/3f0e2c1a", 20),
-        ("PATCH", "/items/3f0e2c1a/disable-auto-sync", 360),
-        ("GET", "/items/3f0e2c1a", 360),
-        ("POST", "/auth", 360),
-        ("GET", "/investments/inv-1/transactions", 360),
-    ],
-)
-def test_pluggy_rules_limit_item_updates_to_twenty_a_minute(
-    method: str, path: str, per_minute: int
-) -> None:
-    first_match = next(rule for rule in PLUGGY_RATE_LIMITS if rule.matches(method, path))
-
-    assert first_match.per_minute == per_minute
 
 
 @pytest.mark.asyncio

@@ -17,10 +17,10 @@ from typing import Any, Self
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from finhub_pluggy.rate_limits import PLUGGY_RATE_LIMITS
 from finhub_shared.errors import ProviderError
 from finhub_shared.provider_client import (
     IDEMPOTENCY_KEY_HEADER,
-    PLUGGY_RATE_LIMITS,
     CircuitBreakerPolicy,
     ProviderClient,
     RetryPolicy,
