@@ -23,6 +23,7 @@ DEVELOPMENT_DEFAULTS = {
     "GATEWAY_DATABASE_URL": "postgresql://finhub_gateway:finhub_gateway@127.0.0.1:5432/finhub_gateway",
     "BILLING_DATABASE_URL": "postgresql://finhub_billing:finhub_billing@127.0.0.1:5432/finhub_billing",
     "BANKING_DATABASE_URL": "postgresql://finhub_banking:finhub_banking@127.0.0.1:5432/finhub_banking",
+    "LIVE_DATABASE_URL": "postgresql://finhub_live:finhub_live@127.0.0.1:5432/finhub_live",
     "AMQP_URL": "amqp://finhub:finhub@127.0.0.1:5672/finhub",
     "POSTGRES_ADMIN_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
     # libs/shared's own tests: a scratch database of no service.
@@ -47,6 +48,7 @@ def _test_environment() -> dict[str, str]:
                 "GATEWAY_DATABASE_URL",
                 "BILLING_DATABASE_URL",
                 "BANKING_DATABASE_URL",
+                "LIVE_DATABASE_URL",
                 "SHARED_DATABASE_URL",
             )
         },

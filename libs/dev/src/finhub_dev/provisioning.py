@@ -26,6 +26,11 @@ class ProvisioningSettings(BaseSettings):
     gateway_database_url: SecretStr = Field(validation_alias="GATEWAY_DATABASE_URL")
     billing_database_url: SecretStr = Field(validation_alias="BILLING_DATABASE_URL")
     banking_database_url: SecretStr = Field(validation_alias="BANKING_DATABASE_URL")
+    # A default, so that a .env written before the live service existed still provisions it.
+    live_database_url: SecretStr = Field(
+        SecretStr("postgresql://finhub_live:finhub_live@127.0.0.1:5432/finhub_live"),
+        validation_alias="LIVE_DATABASE_URL",
+    )
 
     def service_urls(self) -> list[str]:
         """Every service's database URL."""
@@ -35,6 +40,7 @@ class ProvisioningSettings(BaseSettings):
                 self.gateway_database_url,
                 self.billing_database_url,
                 self.banking_database_url,
+                self.live_database_url,
             )
         ]
 
