@@ -6,7 +6,7 @@ from functools import partial
 
 import structlog
 
-from banking.connectors import service
+from banking.connectors import events
 from banking.pluggy.webhooks import ConnectorStatusUpdated
 from banking.registries import pluggy_events
 from banking.runtime import Runtime
@@ -27,4 +27,4 @@ async def on_connector_status_updated(runtime: Runtime, envelope: EventEnvelope)
     connector = await runtime.pluggy.get_connector(connector_id)
     if connector is None:
         return None
-    return partial(service.keep_health, connector=connector, now=utcnow())
+    return partial(events.keep_health, connector=connector, now=utcnow())

@@ -1,4 +1,4 @@
-"""Connectors (the banks a company can connect) and their health, as Pluggy reports them.
+"""Connectors (the banks a company can connect): Pluggy's catalogue with each one's health.
 
 Fetching from Pluggy and keeping what it said are separate steps, so that no database
 transaction is open while Pluggy answers.
@@ -14,14 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banking.connectors import repository
 from banking.pluggy import models as pluggy
 from banking.runtime import Runtime
-from banking.sync import repository as sync_jobs
-
-
-async def keep_health(session: AsyncSession, connector: pluggy.Connector, now: datetime) -> None:
-    """Keep the connector's current health; when its bank is back, postponed syncs retry now."""
-    stored = await repository.save(session, connector, reported_at=now)
-    if not stored.is_down:
-        await sync_jobs.retry_postponed_of_connector(session, connector.id, now)
 
 
 async def fetch_catalogue(runtime: Runtime) -> list[pluggy.Connector]:

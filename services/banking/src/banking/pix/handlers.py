@@ -6,7 +6,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.pix import service
+from banking.pix import events, service
 from banking.pluggy.webhooks import AutomaticPixPaymentEvent, PaymentEvent
 from banking.registries import pluggy_events
 from banking.runtime import Runtime
@@ -55,7 +55,7 @@ async def on_automatic_pix_payment(runtime: Runtime, envelope: EventEnvelope) ->
     if payment_id is None:
         return None
     request_id = event.payment_request_id
-    current = await service.fetch_cycle_payment(runtime.database, runtime, request_id, payment_id)
+    current = await events.fetch_cycle_payment(runtime.database, runtime, request_id, payment_id)
     if current is None:
         return None
-    return partial(service.keep_cycle_payment, pluggy_request_id=request_id, current=current)
+    return partial(events.keep_cycle_payment, pluggy_request_id=request_id, current=current)

@@ -31,6 +31,9 @@ MANDATE_AUTHORIZED = "authorized"
 MANDATE_CANCELED = "canceled"
 MANDATE_FAILED = "failed"
 
+# Final statuses of an automatic PIX payment (Pluggy's): a late, older state never replaces them.
+FINAL_CYCLE_STATUSES = frozenset({"COMPLETED", "CANCELED", "ERROR"})
+
 
 class PixPayment(CompanyOwned, Base):
     __tablename__ = "pix_payments"

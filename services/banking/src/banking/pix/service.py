@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.money import to_cents
 from banking.pix import models, repository
 from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable, PaymentRefused
 from banking.pix.models import PixMandate, PixMandatePayment, PixPayment, PixScheduledPayment
@@ -39,8 +38,6 @@ log = structlog.get_logger(__name__)
 
 # A payment the payer has not authorised at their bank in this time times out (Pluggy's rule).
 AUTHORISATION_WINDOW = timedelta(minutes=30)
-# Final statuses of an automatic PIX payment: a late, older state never replaces them.
-_FINAL_CYCLE_STATUSES = frozenset({"COMPLETED", "CANCELED", "ERROR"})
 
 
 RowT = TypeVar("RowT", PixPayment, PixMandate, PixMandatePayment)
@@ -293,7 +290,7 @@ async def cancel_cycle_payment(
     """Cancel one scheduled cycle payment at Pluggy; `keep_cycle_cancelled` stores it."""
     async with database.transaction() as session:
         mandate, cycle = await _cycle_of(session, principal, mandate_id, payment_id)
-    if cycle.status in _FINAL_CYCLE_STATUSES:
+    if cycle.status in models.FINAL_CYCLE_STATUSES:
         raise PaymentNotCancellable(f"This payment is already {cycle.status.lower()}.")
     await runtime.pluggy.cancel_automatic_pix_payment(
         mandate.pluggy_request_id, cycle.pluggy_payment_id
@@ -355,47 +352,6 @@ async def keep_mandate(
         mandate.request_updated_at = request.updated_at
         mandate.status = mandate_status(request.status)
         await session.flush()
-
-
-async def fetch_cycle_payment(
-    database: Database, runtime: Runtime, pluggy_request_id: str, pluggy_payment_id: str
-) -> pluggy.AutomaticPixPayment | None:
-    """One automatic PIX payment of one of our mandates, as Pluggy has it now."""
-    async with database.transaction() as session:
-        mandate = await repository.mandate_by_request(session, pluggy_request_id)
-    if mandate is None:
-        log.info("pix_request_not_ours", pluggy_request_id=pluggy_request_id)
-        return None
-    return await runtime.pluggy.get_automatic_pix_payment(pluggy_request_id, pluggy_payment_id)
-
-
-async def keep_cycle_payment(
-    session: AsyncSession, pluggy_request_id: str, current: pluggy.AutomaticPixPayment
-) -> None:
-    """Keep the fetched automatic PIX payment's state (automatic_pix_payment/*)."""
-    mandate = await repository.mandate_by_request(session, pluggy_request_id)
-    if mandate is None:
-        return
-    cycle = await repository.mandate_payment_by_pluggy_id(session, current.id)
-    if cycle is None:
-        # Scheduled by Pluggy itself (the first payment, or its auto-scheduler).
-        cycle = PixMandatePayment(
-            company_id=mandate.company_id,
-            mandate_id=mandate.id,
-            pluggy_payment_id=current.id,
-            amount_cents=to_cents(current.amount),
-            date=current.date,
-            description=current.description,
-            status=current.status,
-        )
-        session.add(cycle)
-    elif cycle.status in _FINAL_CYCLE_STATUSES and current.status not in _FINAL_CYCLE_STATUSES:
-        return
-    cycle.status = current.status
-    cycle.end_to_end_id = current.end_to_end_id
-    detail = current.error_detail
-    cycle.error = (detail.description or detail.code) if detail else None
-    await session.flush()
 
 
 @contextmanager

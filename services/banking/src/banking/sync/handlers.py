@@ -11,8 +11,8 @@ from banking.items import service as items
 from banking.pluggy.webhooks import TransactionsChanged, TransactionsCreated
 from banking.registries import pluggy_events
 from banking.runtime import Runtime
+from banking.sync import events, service
 from banking.sync import models as jobs
-from banking.sync import service
 from finhub_shared.bus import MessageHandler
 from finhub_shared.events import EventEnvelope, utcnow
 from finhub_shared.inbox import Effect
@@ -68,11 +68,11 @@ async def on_transactions_updated(runtime: Runtime, envelope: EventEnvelope) -> 
     )
     if not lookup.may_exist:
         return None
-    batches = await service.fetch_transactions(runtime, event.account_id, event.transaction_ids)
+    batches = await events.fetch_transactions(runtime, event.account_id, event.transaction_ids)
 
     async def keep(session: AsyncSession) -> None:
         account = await items.find_account(session, runtime, lookup, now)
         if account is not None:
-            await service.keep_refetched(session, runtime, account, batches, now)
+            await events.keep_refetched(session, runtime, account, batches, now)
 
     return keep

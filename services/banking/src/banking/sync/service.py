@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -386,31 +386,6 @@ async def read_ahead(
         with contextlib.suppress(asyncio.CancelledError):
             await fetching
         await pages.aclose()
-
-
-async def fetch_transactions(
-    runtime: Runtime, pluggy_account_id: str, pluggy_ids: Sequence[str]
-) -> list[pluggy.TransactionBatch]:
-    """transactions/updated: these transactions as Pluggy has them now."""
-    return [
-        batch async for batch in runtime.pluggy.transactions_by_ids(pluggy_account_id, pluggy_ids)
-    ]
-
-
-async def keep_refetched(
-    session: AsyncSession,
-    runtime: Runtime,
-    account: BankAccount,
-    batches: Sequence[pluggy.TransactionBatch],
-    now: datetime,
-) -> Stored:
-    """Keep the newer versions of the transactions fetched again."""
-    terms = await company_terms(session, runtime, account.company_id, now)
-    stored = Stored()
-    for batch in batches:
-        stored.add(await store_page(session, account, batch, terms))
-    await usage.report(session, account.company_id, stored.months, terms.monthly_limit, now)
-    return stored
 
 
 def _is_passing(failure: ProviderError) -> bool:

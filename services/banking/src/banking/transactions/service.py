@@ -1,15 +1,11 @@
-"""Transactions: the filtered listing, a user's correction of a category, and deleting those
-Pluggy removed."""
+"""Transactions: the filtered listing and a user's correction of a category."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.accounts import repository as accounts
 from banking.categories import service as categories
 from banking.categories.models import (
     FIELD_DESCRIPTION,
@@ -19,7 +15,6 @@ from banking.categories.models import (
     CategoryRule,
 )
 from banking.categories.schemas import RuleCreate, RuleRead
-from banking.items.metrics import UNCONFIRMED_DELETIONS
 from banking.runtime import Runtime
 from banking.transactions import repository
 from banking.transactions.models import CATEGORY_FROM_USER, Transaction
@@ -31,10 +26,7 @@ from banking.transactions.schemas import (
     TransactionRead,
 )
 from finhub_shared.auth import Principal
-from finhub_shared.db import Database
 from finhub_shared.pagination import KeysetCursor
-
-log = structlog.get_logger(__name__)
 
 # What a cursor this listing did not write is told (400 invalid_cursor).
 INVALID_CURSOR = "The cursor is not one this listing gave."
@@ -92,40 +84,6 @@ async def correct_category(
         rule=RuleRead.model_validate(rule) if rule else None,
         similar_updated=similar,
     )
-
-
-async def confirm_deleted(
-    database: Database, runtime: Runtime, pluggy_account_id: str, pluggy_ids: Sequence[str]
-) -> list[str]:
-    """transactions/deleted (not signed): of the listed transactions stored here, those Pluggy
-    no longer has (all of them when Pluggy no longer has the account)."""
-    async with database.transaction() as session:
-        account = await accounts.by_pluggy_id(session, pluggy_account_id)
-        stored = (
-            await repository.stored_pluggy_ids(session, account.id, pluggy_ids) if account else []
-        )
-    if not stored or await runtime.pluggy.get_account(pluggy_account_id) is None:
-        return stored
-    existing = await runtime.pluggy.existing_transaction_ids(pluggy_account_id, stored)
-    if existing:
-        UNCONFIRMED_DELETIONS.labels("transactions/deleted").inc()
-        log.warning(
-            "pluggy_deletion_unconfirmed",
-            deletion_event="transactions/deleted",
-            pluggy_account_id=pluggy_account_id,
-            still_at_pluggy=len(existing),
-        )
-    return [pluggy_id for pluggy_id in stored if pluggy_id not in existing]
-
-
-async def delete_confirmed(
-    session: AsyncSession, pluggy_account_id: str, pluggy_ids: Sequence[str]
-) -> int:
-    """Delete the transactions Pluggy confirmed gone; returns how many were still here."""
-    account = await accounts.by_pluggy_id(session, pluggy_account_id)
-    if account is None:
-        return 0
-    return await repository.delete_by_pluggy_ids(session, account.id, pluggy_ids)
 
 
 def _rule_like(transaction: Transaction, category_id: str) -> RuleCreate:
