@@ -51,6 +51,19 @@ async def truncate_tables(
             await session.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
 
 
+async def scratch_database(metadata: MetaData) -> str:
+    """The libraries' scratch database (SHARED_DATABASE_URL), created if missing, with the tables
+    of `metadata` made anew; its URL."""
+    url = os.environ["SHARED_DATABASE_URL"]
+    await ensure_database(os.environ["POSTGRES_ADMIN_URL"], url)
+    database = Database(url, application_name="tests-schema", pool_size=1)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.drop_all)
+        await connection.run_sync(metadata.create_all)
+    await database.dispose()
+    return url
+
+
 @dataclass(frozen=True)
 class ServiceUnderTest:
     """What the shared fixtures need to know about the service a test directory belongs to."""

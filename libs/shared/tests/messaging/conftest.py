@@ -12,8 +12,7 @@ from aio_pika.abc import AbstractQueue, AbstractRobustConnection
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from finhub_dev.provisioning import ensure_database
-from finhub_dev.testing import truncate_tables
+from finhub_dev.testing import scratch_database, truncate_tables
 from finhub_shared.bus import Publisher, declare_exchange
 from finhub_shared.db import Database, new_metadata
 from finhub_shared.events import EXCHANGE
@@ -44,14 +43,7 @@ class Effect(Base):
 
 @pytest_asyncio.fixture(scope="session")
 async def scratch_schema() -> str:
-    scratch_url = os.environ["SHARED_DATABASE_URL"]
-    await ensure_database(os.environ["POSTGRES_ADMIN_URL"], scratch_url)
-    database = Database(scratch_url, application_name="tests-schema", pool_size=1)
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.drop_all)
-        await connection.run_sync(Base.metadata.create_all)
-    await database.dispose()
-    return scratch_url
+    return await scratch_database(Base.metadata)
 
 
 @pytest_asyncio.fixture

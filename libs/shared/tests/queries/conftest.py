@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -11,8 +10,7 @@ import pytest_asyncio
 from sqlalchemy import DateTime, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from finhub_dev.provisioning import ensure_database
-from finhub_dev.testing import truncate_tables
+from finhub_dev.testing import scratch_database, truncate_tables
 from finhub_shared.auth import CompanyOwned
 from finhub_shared.db import Database, new_metadata
 
@@ -31,14 +29,7 @@ class Note(CompanyOwned, Base):
 
 @pytest_asyncio.fixture(scope="session")
 async def scratch_schema() -> str:
-    scratch_url = os.environ["SHARED_DATABASE_URL"]
-    await ensure_database(os.environ["POSTGRES_ADMIN_URL"], scratch_url)
-    database = Database(scratch_url, application_name="tests-schema", pool_size=1)
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.drop_all)
-        await connection.run_sync(Base.metadata.create_all)
-    await database.dispose()
-    return scratch_url
+    return await scratch_database(Base.metadata)
 
 
 @pytest_asyncio.fixture
