@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.items import service
+from banking.items import events, service
 from banking.pluggy.webhooks import ItemEvent
 from banking.registries import pluggy_events
 from banking.runtime import Runtime
@@ -73,11 +73,11 @@ async def on_accounts_changed(runtime: Runtime, envelope: EventEnvelope) -> Effe
 async def on_item_deleted(runtime: Runtime, envelope: EventEnvelope) -> Effect | None:
     """Delete the item's bank data once Pluggy answers that it has no such item any more."""
     event = ItemEvent.model_validate(envelope.data)
-    if not await service.confirm_item_gone(runtime.database, runtime, event.item_id):
+    if not await events.confirm_item_gone(runtime.database, runtime, event.item_id):
         return None
 
     async def delete(session: AsyncSession) -> None:
-        await service.delete_gone_item(session, event.item_id)
+        await events.delete_gone_item(session, event.item_id)
 
     return delete
 
@@ -87,12 +87,10 @@ async def on_consent_revoked(runtime: Runtime, envelope: EventEnvelope) -> Effec
     """Stop syncing and delete the item's bank data once Pluggy lists its consents, none in
     force."""
     event = ItemEvent.model_validate(envelope.data)
-    if not await service.confirm_consent_revoked(
-        runtime.database, runtime, event.item_id, utcnow()
-    ):
+    if not await events.confirm_consent_revoked(runtime.database, runtime, event.item_id, utcnow()):
         return None
 
     async def revoke(session: AsyncSession) -> None:
-        await service.revoke_confirmed_consent(session, event.item_id)
+        await events.revoke_confirmed_consent(session, event.item_id)
 
     return revoke

@@ -20,7 +20,7 @@ from banking import publishing
 from banking.accounts import admission
 from banking.accounts import repository as accounts
 from banking.accounts import service as account_views
-from banking.accounts.models import BLOCKED, BankAccount
+from banking.accounts.models import BLOCKED
 from banking.connectors import repository as connectors
 from banking.connectors.models import Connector
 from banking.connectors.schemas import ConnectorRead
@@ -28,7 +28,6 @@ from banking.entitlements import service as entitlements
 from banking.items import models as states
 from banking.items import repository
 from banking.items.errors import ItemClosed, ItemNotFound, MfaExpired, MfaNotPending
-from banking.items.metrics import UNCONFIRMED_DELETIONS
 from banking.items.models import Item
 from banking.items.next_action import next_action
 from banking.items.schemas import ConnectTokenRead, ItemRead, MfaOption, MfaPrompt, NextActionRead
@@ -216,21 +215,6 @@ class ItemSnapshot:
     accounts: list[pluggy.Account] | None = None
 
 
-@dataclass(frozen=True)
-class AccountLookup:
-    """Whether an account is stored, and if not, its item as Pluggy has it."""
-
-    pluggy_account_id: str
-    stored: bool
-    item: ItemSnapshot | None
-
-    @property
-    def may_exist(self) -> bool:
-        """Whether the account is, or once the item is kept will be, stored."""
-        fetched = self.item.accounts if self.item is not None else None
-        return self.stored or any(a.id == self.pluggy_account_id for a in fetched or [])
-
-
 async def fetch_item(
     database: Database, runtime: Runtime, pluggy_item_id: str, now: datetime
 ) -> ItemSnapshot | None:
@@ -353,40 +337,6 @@ async def reconcile_unheard(database: Database, runtime: Runtime, now: datetime)
     return Reconciliation(checked=len(due), failed=failed)
 
 
-async def look_up_account(
-    database: Database,
-    runtime: Runtime,
-    pluggy_item_id: str | None,
-    pluggy_account_id: str,
-    now: datetime,
-) -> AccountLookup:
-    """Whether the account is stored; if not, its item fetched from Pluggy (a transactions
-    event may arrive before the item's own)."""
-    async with database.transaction() as session:
-        stored = await accounts.by_pluggy_id(session, pluggy_account_id) is not None
-    item = None
-    if not stored and pluggy_item_id is not None:
-        item = await fetch_item(database, runtime, pluggy_item_id, now)
-    return AccountLookup(pluggy_account_id, stored, item)
-
-
-async def find_account(
-    session: AsyncSession, runtime: Runtime, lookup: AccountLookup, now: datetime
-) -> BankAccount | None:
-    """The account of an open item, its item and accounts kept first if they were fetched;
-    None for an account blocked past the plan's limit (it is not synced)."""
-    account = await accounts.by_pluggy_id(session, lookup.pluggy_account_id)
-    if account is None and lookup.item is not None:
-        item = await keep_item(session, runtime, lookup.item.pluggy_item_id, lookup.item, now)
-        if item is not None:
-            await keep_accounts(session, runtime, item, lookup.item, now, queue_first_sync=False)
-            account = await accounts.by_pluggy_id(session, lookup.pluggy_account_id)
-    if account is None or account.status == BLOCKED:
-        return None
-    item = await repository.get(session, account.item_id)
-    return account if item is not None and not item.is_closed else None
-
-
 async def store_item_state(
     session: AsyncSession,
     runtime: Runtime,
@@ -463,59 +413,7 @@ async def consent_is_gone(runtime: Runtime, state: pluggy.Item, now: datetime) -
     if not open_finance and state.execution_status != "USER_AUTHORIZATION_NOT_GRANTED":
         return False
     consents = await runtime.pluggy.list_consents(state.id)
-    return bool(consents) and not any(_in_force(consent, now) for consent in consents)
-
-
-async def confirm_item_gone(database: Database, runtime: Runtime, pluggy_item_id: str) -> bool:
-    """item/deleted (not signed): whether an open item here is one Pluggy says it no longer has."""
-    if not await _is_open_here(database, pluggy_item_id):
-        return False
-    if await runtime.pluggy.get_item(pluggy_item_id) is None:
-        return True
-    note_unconfirmed_deletion("item/deleted", pluggy_item_id=pluggy_item_id)
-    return False
-
-
-async def delete_gone_item(session: AsyncSession, pluggy_item_id: str) -> None:
-    """Close the item Pluggy confirmed gone and delete its bank data."""
-    await advisory_lock(session, "item", pluggy_item_id)
-    item = await repository.by_pluggy_id(session, pluggy_item_id)
-    if item is not None and not item.is_closed:
-        await close_item(session, item, states.DELETED)
-
-
-async def confirm_consent_revoked(
-    database: Database, runtime: Runtime, pluggy_item_id: str, now: datetime
-) -> bool:
-    """consent/revoked (not signed): whether Pluggy lists consents for an open item here and
-    none of them is in force (no consent listed confirms nothing)."""
-    if not await _is_open_here(database, pluggy_item_id):
-        return False
-    consents = await runtime.pluggy.list_consents(pluggy_item_id)
-    if consents and not any(_in_force(consent, now) for consent in consents):
-        return True
-    note_unconfirmed_deletion("consent/revoked", pluggy_item_id=pluggy_item_id)
-    return False
-
-
-async def revoke_confirmed_consent(session: AsyncSession, pluggy_item_id: str) -> None:
-    """Revoke the item whose consent Pluggy confirmed gone."""
-    await advisory_lock(session, "item", pluggy_item_id)
-    item = await repository.by_pluggy_id(session, pluggy_item_id)
-    if item is not None and not item.is_closed:
-        await revoke_consent(session, item)
-
-
-def note_unconfirmed_deletion(event_type: str, **ids: str) -> None:
-    """A deletion event Pluggy's API contradicts: forged, or overtaken by a newer state."""
-    UNCONFIRMED_DELETIONS.labels(event_type).inc()
-    log.warning("pluggy_deletion_unconfirmed", deletion_event=event_type, **ids)
-
-
-async def _is_open_here(database: Database, pluggy_item_id: str) -> bool:
-    async with database.transaction() as session:
-        item = await repository.by_pluggy_id(session, pluggy_item_id)
-    return item is not None and not item.is_closed
+    return bool(consents) and not any(consent_in_force(consent, now) for consent in consents)
 
 
 async def revoke_consent(session: AsyncSession, item: Item) -> None:
@@ -627,7 +525,8 @@ def _mfa_prompt(runtime: Runtime, item: Item, now: datetime) -> MfaPrompt | None
     )
 
 
-def _in_force(consent: pluggy.Consent, now: datetime) -> bool:
+def consent_in_force(consent: pluggy.Consent, now: datetime) -> bool:
+    """Whether the consent is neither revoked nor expired."""
     return consent.revoked_at is None and (consent.expires_at is None or consent.expires_at > now)
 
 

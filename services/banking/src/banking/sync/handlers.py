@@ -7,7 +7,7 @@ import uuid
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.items import service as items
+from banking.items import events as item_events
 from banking.pluggy.webhooks import TransactionsChanged, TransactionsCreated
 from banking.registries import pluggy_events
 from banking.runtime import Runtime
@@ -39,14 +39,14 @@ async def on_transactions_created(runtime: Runtime, envelope: EventEnvelope) -> 
     """Queue an incremental sync of the account from the first new transaction."""
     event = TransactionsCreated.model_validate(envelope.data)
     now = utcnow()
-    lookup = await items.look_up_account(
+    lookup = await item_events.look_up_account(
         runtime.database, runtime, event.item_id, event.account_id, now
     )
     if not lookup.may_exist:
         return None
 
     async def queue(session: AsyncSession) -> None:
-        account = await items.find_account(session, runtime, lookup, now)
+        account = await item_events.find_account(session, runtime, lookup, now)
         if account is not None:
             await service.queue_sync(
                 session,
@@ -63,7 +63,7 @@ async def on_transactions_updated(runtime: Runtime, envelope: EventEnvelope) -> 
     """Fetch the changed transactions again and keep their newer versions."""
     event = TransactionsChanged.model_validate(envelope.data)
     now = utcnow()
-    lookup = await items.look_up_account(
+    lookup = await item_events.look_up_account(
         runtime.database, runtime, event.item_id, event.account_id, now
     )
     if not lookup.may_exist:
@@ -71,7 +71,7 @@ async def on_transactions_updated(runtime: Runtime, envelope: EventEnvelope) -> 
     batches = await events.fetch_transactions(runtime, event.account_id, event.transaction_ids)
 
     async def keep(session: AsyncSession) -> None:
-        account = await items.find_account(session, runtime, lookup, now)
+        account = await item_events.find_account(session, runtime, lookup, now)
         if account is not None:
             await events.keep_refetched(session, runtime, account, batches, now)
 
