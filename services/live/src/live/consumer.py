@@ -1,0 +1,30 @@
+"""The live worker: stores every event the streams show (queue `live.events`), prunes old ones."""
+
+from __future__ import annotations
+
+from finhub_shared.bus import ConsumerQueue
+from finhub_shared.worker import Subscription, run_worker, worker_database
+from live.config import get_settings
+from live.database import InboxEvent, OutboxMessage
+from live.events.handlers import live_events
+from live.events.jobs import retention_job
+from live.events.schemas import ROUTING_KEYS
+from live.runtime import Runtime
+
+SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
+    Subscription(ConsumerQueue("live.events", ROUTING_KEYS), live_events),
+)
+
+
+async def run() -> None:
+    """Consume `live.events` and prune old events until stopped."""
+    settings = get_settings()
+    database = worker_database("live", settings.database_url.get_secret_value(), settings)
+    await run_worker(
+        service="live",
+        runtime=Runtime(settings=settings, database=database),
+        inbox_model=InboxEvent,
+        outbox_model=OutboxMessage,
+        subscriptions=SUBSCRIPTIONS,
+        jobs=[retention_job()],
+    )
