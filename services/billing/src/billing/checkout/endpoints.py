@@ -6,11 +6,18 @@ transaction (`DbSession`): the service holds a transaction only while it reads a
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, status
 
 from billing.checkout import service
+from billing.checkout.errors import (
+    CheckoutAlreadyPaid,
+    CheckoutReplaced,
+    NoActiveSubscription,
+    NoBillingAccount,
+    PlanUnchanged,
+    StripePriceMissing,
+    SubscriptionAlreadyActive,
+)
 from billing.checkout.schemas import (
     CancelRequest,
     ChangePlanRequest,
@@ -19,28 +26,28 @@ from billing.checkout.schemas import (
     PortalOut,
 )
 from billing.dependencies import DatabaseDep, Settings
+from billing.plans.errors import InvalidPlan
 from billing.stripe.client import StripeApi
 from billing.subscriptions.schemas import SubscriptionOut
 from finhub_shared.auth import ManagerPrincipal
+from finhub_shared.errors import ProviderError, ProviderUnavailable, error_responses
 
 router = APIRouter(prefix="/api/payments", tags=["checkout"])
 
-STRIPE_ERRORS: dict[int | str, dict[str, Any]] = {
-    502: {"description": "provider_error"},
-    503: {"description": "provider_unavailable"},
-}
+STRIPE_ERRORS = (ProviderError, ProviderUnavailable)
 
 
 @router.post(
     "/checkout/",
     status_code=status.HTTP_201_CREATED,
-    responses={
-        400: {"description": "invalid_plan"},
-        409: {
-            "description": "subscription_already_active, checkout_replaced or checkout_already_paid"
-        },
-        **STRIPE_ERRORS,
-    },
+    responses=error_responses(
+        InvalidPlan,
+        SubscriptionAlreadyActive,
+        CheckoutReplaced,
+        CheckoutAlreadyPaid,
+        StripePriceMissing,
+        *STRIPE_ERRORS,
+    ),
 )
 async def checkout(
     form: CheckoutRequest,
@@ -54,7 +61,7 @@ async def checkout(
     return await service.start_checkout(database, stripe_client, principal, form, settings)
 
 
-@router.post("/portal/", responses={409: {"description": "no_billing_account"}, **STRIPE_ERRORS})
+@router.post("/portal/", responses=error_responses(NoBillingAccount, *STRIPE_ERRORS))
 async def portal(
     database: DatabaseDep,
     principal: ManagerPrincipal,
@@ -67,7 +74,7 @@ async def portal(
 
 @router.post(
     "/subscription/cancel/",
-    responses={409: {"description": "no_active_subscription"}, **STRIPE_ERRORS},
+    responses=error_responses(NoActiveSubscription, *STRIPE_ERRORS),
 )
 async def cancel_subscription(
     database: DatabaseDep,
@@ -81,11 +88,9 @@ async def cancel_subscription(
 
 @router.post(
     "/subscription/change-plan/",
-    responses={
-        400: {"description": "invalid_plan"},
-        409: {"description": "no_active_subscription or plan_unchanged"},
-        **STRIPE_ERRORS,
-    },
+    responses=error_responses(
+        InvalidPlan, NoActiveSubscription, PlanUnchanged, StripePriceMissing, *STRIPE_ERRORS
+    ),
 )
 async def change_plan(
     form: ChangePlanRequest,

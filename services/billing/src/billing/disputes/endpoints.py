@@ -10,6 +10,7 @@ from billing.disputes import repository
 from billing.disputes.schemas import DisputeOut
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
+from finhub_shared.errors import NotFound, error_responses
 from finhub_shared.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/api/payments/disputes", tags=["disputes"])
@@ -23,7 +24,7 @@ async def list_disputes(
     return await page_of(session, repository.newest_first(principal), page, DisputeOut)
 
 
-@router.get("/{dispute_id}", responses={404: {"description": "not_found"}})
+@router.get("/{dispute_id}", responses=error_responses(NotFound))
 async def get_dispute(
     session: DbSession, principal: CurrentPrincipal, dispute_id: UUID
 ) -> DisputeOut:

@@ -10,6 +10,7 @@ from billing.invoices import repository
 from billing.invoices.schemas import InvoiceOut
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
+from finhub_shared.errors import NotFound, error_responses
 from finhub_shared.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/api/payments/invoices", tags=["invoices"])
@@ -23,7 +24,7 @@ async def list_invoices(
     return await page_of(session, repository.newest_first(principal), page, InvoiceOut)
 
 
-@router.get("/{invoice_id}", responses={404: {"description": "not_found"}})
+@router.get("/{invoice_id}", responses=error_responses(NotFound))
 async def get_invoice(
     session: DbSession, principal: CurrentPrincipal, invoice_id: UUID
 ) -> InvoiceOut:

@@ -10,6 +10,7 @@ from billing.payments import repository
 from billing.payments.schemas import PaymentDetail, PaymentOut, RefundOut
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
+from finhub_shared.errors import NotFound, error_responses
 from finhub_shared.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/api/payments/payments", tags=["payments"])
@@ -23,7 +24,7 @@ async def list_payments(
     return await page_of(session, repository.newest_first(principal), page, PaymentOut)
 
 
-@router.get("/{payment_id}", responses={404: {"description": "not_found"}})
+@router.get("/{payment_id}", responses=error_responses(NotFound))
 async def get_payment(
     session: DbSession, principal: CurrentPrincipal, payment_id: UUID
 ) -> PaymentDetail:
