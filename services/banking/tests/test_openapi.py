@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from banking.main import create_app
 from banking.runtime import Runtime
-from finhub_shared.api_fuzzing import (
+from finhub_dev.api_fuzzing import (
     FUZZ_SETTINGS,
     Operation,
     check_answer,

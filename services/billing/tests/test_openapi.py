@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.main import create_app
-from finhub_shared.api_fuzzing import (
+from finhub_dev.api_fuzzing import (
     FUZZ_SETTINGS,
     Operation,
     check_answer,

@@ -14,7 +14,7 @@ from asgi_lifespan import LifespanManager
 from hypothesis import given
 from hypothesis import strategies as st
 
-from finhub_shared.api_fuzzing import (
+from finhub_dev.api_fuzzing import (
     FUZZ_SETTINGS,
     Operation,
     check_answer,
