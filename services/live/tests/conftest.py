@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,9 +16,9 @@ from finhub_shared.auth import TokenIssuer
 from finhub_shared.bus import Consumer, Publisher
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, new_event, utcnow
-from finhub_shared.worker import message_handler
+from finhub_shared.worker import consumer_prefetch, message_handler
 from live.config import get_settings
-from live.consumer import SUBSCRIPTIONS
+from live.consumer import SUBSCRIPTIONS, worker_settings
 from live.database import InboxEvent
 from live.main import create_app
 from live.runtime import Runtime
@@ -59,14 +59,16 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def serve(database: Database, clock: Clock) -> Serve:
-    """Start one more replica of the stream API (its own app, port and LISTEN connection)."""
+def serve(database: Database, clock: Clock) -> Iterator[Serve]:
+    """Start one more replica of the stream API (its own app, port and LISTEN connection), with
+    the settings of the test's environment."""
     get_settings.cache_clear()
 
     def replica() -> AbstractAsyncContextManager[str]:
         return served(create_app(clock=clock))
 
-    return replica
+    yield replica
+    get_settings.cache_clear()
 
 
 @pytest_asyncio.fixture
@@ -79,13 +81,14 @@ async def live(serve: Serve) -> AsyncIterator[str]:
 @pytest_asyncio.fixture
 async def worker(database: Database) -> AsyncIterator[Runtime]:
     """The consumer of `live.events` on the real broker, as `finhub-live worker` runs it."""
-    settings = get_settings()
+    settings = worker_settings()
     runtime = Runtime(settings=settings, database=database)
     [subscription] = SUBSCRIPTIONS
     consumer = Consumer(
         settings.amqp_url.get_secret_value(),
         subscription.queue,
         message_handler(subscription, runtime, InboxEvent),
+        prefetch=consumer_prefetch(settings, len(SUBSCRIPTIONS)),
     )
     await consumer.start()
     try:

@@ -30,12 +30,14 @@ class Stream:
         self.response = response
         self.comments = 0
         self._messages: asyncio.Queue[Message | None] = asyncio.Queue()
+        self._input = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         fields: dict[str, str] = {}
         try:
             async for line in self.response.aiter_lines():
+                self._input.set()
                 if line.startswith(":"):
                     self.comments += 1
                 elif line:
@@ -59,6 +61,12 @@ class Stream:
             message = await self._messages.get()
         assert message is not None, "the stream closed"
         return message
+
+    async def wait_for_input(self, within: float = 5.0) -> None:
+        """Wait for the next line the server sends, whatever it is."""
+        self._input.clear()
+        async with asyncio.timeout(within):
+            await self._input.wait()
 
     async def take(self, count: int, within: float = 5.0) -> list[Message]:
         return [await self.next(within) for _ in range(count)]

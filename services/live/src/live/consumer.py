@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from finhub_shared.bus import ConsumerQueue
 from finhub_shared.worker import Subscription, run_worker, worker_database
-from live.config import get_settings
+from live.config import LiveSettings, get_settings
 from live.database import InboxEvent, OutboxMessage
 from live.events.handlers import live_events
 from live.events.jobs import retention_job
@@ -16,9 +16,16 @@ SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
 )
 
 
+def worker_settings() -> LiveSettings:
+    """The settings, taking one message at a time whatever CONSUMER_PREFETCH says: a company's
+    events are then stored, and shown, in the order they were published (a message retried
+    after an error comes later)."""
+    return get_settings().model_copy(update={"consumer_prefetch": 1})
+
+
 async def run() -> None:
     """Consume `live.events` and prune old events until stopped."""
-    settings = get_settings()
+    settings = worker_settings()
     database = worker_database("live", settings.database_url.get_secret_value(), settings)
     await run_worker(
         service="live",
