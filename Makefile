@@ -13,7 +13,7 @@ PYTHON_FOR_VENV ?= python3
 UV_PYTHON_DOWNLOADS ?= never
 export UV_PYTHON_DOWNLOADS
 
-SERVICES := gateway billing banking
+SERVICES := gateway billing banking live
 PYTEST_ARGS ?=
 # supervisord's control socket, pidfile and log for `make run`; `make status` and `make restart`
 # find it there.

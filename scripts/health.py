@@ -16,6 +16,7 @@ SERVICES = [
     ("gateway-admin", "GATEWAY_ADMIN_PORT", 8003),
     ("billing", "BILLING_PORT", 8001),
     ("banking", "BANKING_PORT", 8002),
+    ("live", "LIVE_PORT", 8004),
     ("provider-sandbox", "SANDBOX_PORT", 8010),
 ]
 

@@ -16,3 +16,7 @@ REVOKE ALL ON DATABASE finhub_billing FROM PUBLIC;
 CREATE ROLE finhub_banking LOGIN PASSWORD 'finhub_banking';
 CREATE DATABASE finhub_banking OWNER finhub_banking;
 REVOKE ALL ON DATABASE finhub_banking FROM PUBLIC;
+
+CREATE ROLE finhub_live LOGIN PASSWORD 'finhub_live';
+CREATE DATABASE finhub_live OWNER finhub_live;
+REVOKE ALL ON DATABASE finhub_live FROM PUBLIC;
