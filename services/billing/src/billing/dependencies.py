@@ -1,5 +1,5 @@
-"""What billing's endpoints take from the running app: its settings, database, token issuer and
-clock."""
+"""What billing's endpoints take from the running app: its settings, database, Stripe client, token
+issuer and clock."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
+import stripe
 from fastapi import Depends, Request
 
 from billing.config import BillingSettings
@@ -25,6 +26,11 @@ def _database(request: Request) -> Database:
     return database
 
 
+def _stripe(request: Request) -> stripe.StripeClient:
+    client: stripe.StripeClient = request.app.state.stripe
+    return client
+
+
 def _token_issuer(request: Request) -> TokenIssuer:
     issuer: TokenIssuer = request.app.state.token_issuer
     return issuer
@@ -39,6 +45,7 @@ Settings = Annotated[BillingSettings, Depends(_settings)]
 # For routes that must not hold one transaction for the whole request (those calling Stripe):
 # they open short `database.transaction()` blocks around their reads and writes.
 DatabaseDep = Annotated[Database, Depends(_database)]
+StripeApi = Annotated[stripe.StripeClient, Depends(_stripe)]
 Issuer = Annotated[TokenIssuer, Depends(_token_issuer)]
 # The time of day as the app tells it (`utcnow`; tests set `app.state.clock` to move it).
 Clock = Annotated[Callable[[], datetime], Depends(_clock)]

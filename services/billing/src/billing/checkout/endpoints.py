@@ -25,9 +25,8 @@ from billing.checkout.schemas import (
     CheckoutRequest,
     PortalOut,
 )
-from billing.dependencies import DatabaseDep, Settings
+from billing.dependencies import DatabaseDep, Settings, StripeApi
 from billing.plans.errors import InvalidPlan
-from billing.stripe.client import StripeApi
 from billing.subscriptions.schemas import SubscriptionOut
 from finhub_shared.auth import ManagerPrincipal
 from finhub_shared.errors import ProviderError, ProviderUnavailable, error_responses

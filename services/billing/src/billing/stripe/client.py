@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import stripe
 import structlog
-from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from billing.config import BillingSettings
@@ -68,11 +67,3 @@ async def stripe_call(action: str, answer_model: type[ModelT], request: Awaitabl
     except ValidationError as error:
         log.warning("stripe_answer_unexpected", action=action, problems=error.error_count())
         raise ProviderError(f"Stripe answered in an unexpected shape to {action}.") from None
-
-
-def _stripe_from_app(request: Request) -> stripe.StripeClient:
-    client: stripe.StripeClient = request.app.state.stripe
-    return client
-
-
-StripeApi = Annotated[stripe.StripeClient, Depends(_stripe_from_app)]
