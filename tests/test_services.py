@@ -22,6 +22,8 @@ import banking.config
 import banking.main
 import billing.config
 import billing.main
+import live.config
+import live.main
 import provider_sandbox.config
 import provider_sandbox.main
 import webhook_gateway.config
@@ -39,7 +41,7 @@ class Service:
     app_factory: Callable[[], FastAPI]
     secret: str  # one variable it cannot start without
     database_variable: str | None
-    body_route: str  # a POST whose body the service reads
+    body_route: str | None  # a POST whose body the service reads (None: it reads none)
 
 
 SERVICES = [
@@ -68,6 +70,14 @@ SERVICES = [
         "/api/banking/rules/",
     ),
     Service(
+        "live",
+        "finhub-live",
+        live.main.create_app,
+        "JWT_PUBLIC_KEY",
+        "LIVE_DATABASE_URL",
+        None,
+    ),
+    Service(
         "provider-sandbox",
         "finhub-sandbox",
         provider_sandbox.main.create_app,
@@ -77,6 +87,7 @@ SERVICES = [
     ),
 ]
 DATABASE_SERVICES = [service for service in SERVICES if service.database_variable]
+BODY_SERVICES = [service for service in SERVICES if service.body_route]
 
 
 @pytest_asyncio.fixture(params=SERVICES, ids=lambda service: service.name)
@@ -93,7 +104,7 @@ BODY_LIMIT = 4096
 BODY_HEADERS = {"Authorization": "Bearer sk_test_body_limit", "Idempotency-Key": "body-limit"}
 
 
-@pytest_asyncio.fixture(params=SERVICES, ids=lambda service: service.name)
+@pytest_asyncio.fixture(params=BODY_SERVICES, ids=lambda service: service.name)
 async def limited(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[Service, httpx.AsyncClient]]:
@@ -152,6 +163,7 @@ async def test_a_body_over_the_limit_is_refused_by_its_content_length(
     limited: tuple[Service, httpx.AsyncClient],
 ) -> None:
     service, http = limited
+    assert service.body_route
 
     response = await http.post(
         service.body_route, content=b"x" * (BODY_LIMIT + 1), headers=BODY_HEADERS
@@ -169,6 +181,7 @@ async def test_a_chunked_body_is_refused_once_it_passes_the_limit_without_readin
     limited: tuple[Service, httpx.AsyncClient],
 ) -> None:
     service, http = limited
+    assert service.body_route
     sent: list[int] = []
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -239,5 +252,5 @@ def _service_dir(service: Service) -> Path:
 
 
 def _clear_settings_cache() -> None:
-    for module in (billing, banking, webhook_gateway, provider_sandbox):  # each one's config
+    for module in (billing, banking, live, webhook_gateway, provider_sandbox):  # each one's config
         module.config.get_settings.cache_clear()
