@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.registries import usage_events
 from billing.runtime import Runtime
-from billing.usage import service
+from billing.usage import events
 from billing.usage.schemas import EVENT_TYPE, UsageChanged
 from finhub_shared.events import EventEnvelope
 
@@ -16,4 +16,4 @@ async def on_usage_changed(
     session: AsyncSession, envelope: EventEnvelope, runtime: Runtime
 ) -> None:
     usage = UsageChanged.model_validate(envelope.data)
-    await service.record(session, usage, envelope.occurred_at)
+    await events.record(session, usage, envelope.occurred_at)

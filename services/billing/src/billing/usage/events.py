@@ -1,4 +1,4 @@
-"""Usage reported by banking, kept to show against the plan's limits."""
+"""What banking's usage.changed events do: the usage kept, to show against the plan's limits."""
 
 from __future__ import annotations
 
