@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from finhub_dev.testing import ServiceUnderTest, database_refusing_connections
+from finhub_shared.db import Database
 
 
 def free_port() -> int:
@@ -26,8 +27,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def worker_port(tmp_path: Path, migrated_database: str) -> Iterator[int]:
-    """A gateway worker process serving its health on a free port."""
+def worker_port(tmp_path: Path, database: Database) -> Iterator[int]:
+    """A gateway worker process serving its health on a free port, started on clean tables (an
+    outbox row left by an earlier test would show in its backlog)."""
     port = free_port()
     command = [str(Path(sys.executable).parent / "finhub-gateway"), "worker"]
     log = (tmp_path / "worker.log").open("ab")
