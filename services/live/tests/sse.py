@@ -29,6 +29,7 @@ class Stream:
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
         self.comments = 0
+        self.cut = False
         self._messages: asyncio.Queue[Message | None] = asyncio.Queue()
         self._input = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
@@ -52,6 +53,8 @@ class Stream:
                     fields = {}
                 else:
                     fields = {}
+        except httpx.TransportError:
+            self.cut = True  # the server dropped the connection mid-stream
         finally:
             await self._messages.put(None)
 

@@ -30,6 +30,9 @@ class ServiceCommands:
     service_dir: Path | None = None
     worker: Callable[[], Coroutine[Any, Any, None]] | None = None
     queues: Sequence[str] = ()
+    # Responses still open this long after a stop signal are cut short (streams that never end
+    # by themselves); None waits for every one.
+    shutdown_grace_seconds: int | None = None
 
 
 def alembic_config(service_dir: Path, database_url: str | None = None) -> Config:
@@ -58,7 +61,12 @@ def service_cli(commands: ServiceCommands) -> typer.Typer:
         """Serve the HTTP API."""
         settings = commands.settings()  # refuses to start here, in one line, if a secret is missing
         serve_app(
-            commands.app_factory, settings, host=host, port=port or settings.port, reload=reload
+            commands.app_factory,
+            settings,
+            host=host,
+            port=port or settings.port,
+            reload=reload,
+            shutdown_grace_seconds=commands.shutdown_grace_seconds,
         )
 
     if commands.worker is not None:
@@ -84,7 +92,13 @@ def service_cli(commands: ServiceCommands) -> typer.Typer:
 
 
 def serve_app(
-    app_factory: str, settings: ServiceSettings, *, host: str, port: int, reload: bool = False
+    app_factory: str,
+    settings: ServiceSettings,
+    *,
+    host: str,
+    port: int,
+    reload: bool = False,
+    shutdown_grace_seconds: int | None = None,
 ) -> None:
     """Serve one ASGI app factory (`package.module:function`) until stopped."""
     uvicorn.run(
@@ -98,6 +112,7 @@ def serve_app(
         # The client's address and scheme from X-Forwarded-* only when the ingress sends them.
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_graceful_shutdown=shutdown_grace_seconds,
     )
     _exit_if_a_task_ended()
 

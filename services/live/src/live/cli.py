@@ -16,5 +16,8 @@ app = service_cli(
         service_dir=Path(__file__).resolve().parents[2],
         worker=consumer.run,
         queues=[subscription.queue.name for subscription in consumer.SUBSCRIPTIONS],
+        # Open streams never end by themselves: on a stop they are cut after this, their places
+        # freed, and their clients resume on another replica with Last-Event-ID.
+        shutdown_grace_seconds=5,
     )
 )

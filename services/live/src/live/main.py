@@ -26,7 +26,10 @@ def create_app(clock: Callable[[], datetime] = utcnow) -> FastAPI:
         app.state.clock = clock
         app.state.hub = Hub(app.state.database, asyncpg_dsn(database_url), clock)
         app.state.hub.start(app.state.supervisor)
-        yield
+        try:
+            yield
+        finally:
+            await app.state.hub.release()
 
     return create_service_app(
         service="live",

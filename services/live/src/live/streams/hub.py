@@ -143,6 +143,14 @@ class Hub:
             "live-stream-beats", self._beat_streams, window_seconds=3 * STREAM_BEAT_SECONDS
         )
 
+    async def release(self) -> None:
+        """Free the places of the streams still open, as the replica stops (their responses
+        were cut short; each frees its own too, but may not finish before the process ends)."""
+        stream_ids = [s.stream_id for company in self._by_company.values() for s in company]
+        if stream_ids:
+            async with self._database.transaction() as session:
+                await streams.close(session, stream_ids)
+
     def join(self, subscriber: Subscriber) -> None:
         """Feed this stream from its position on (stored events first, then new ones)."""
         self._by_company.setdefault(subscriber.company_id, set()).add(subscriber)

@@ -49,6 +49,6 @@ async def beat(session: AsyncSession, stream_ids: Collection[UUID], now: datetim
     return set((await session.scalars(statement)).all())
 
 
-async def close(session: AsyncSession, stream_id: UUID) -> None:
-    """Stop counting a stream that ended."""
-    await session.execute(delete(OpenStream).where(OpenStream.id == stream_id))
+async def close(session: AsyncSession, stream_ids: Collection[UUID]) -> None:
+    """Stop counting streams that ended."""
+    await session.execute(delete(OpenStream).where(OpenStream.id.in_(stream_ids)))

@@ -85,8 +85,11 @@ async def messages(
             if not await subscriber.wait(wait):
                 yield keep_alive_message()
     finally:
-        hub.leave(subscriber)
         # Shielded: a client that left cancels the response, and its place must still be freed.
+        # The hub holds the stream until then, so a replica stopping meanwhile frees it too.
         with anyio.CancelScope(shield=True):
-            async with database.transaction() as session:
-                await repository.close(session, subscriber.stream_id)
+            try:
+                async with database.transaction() as session:
+                    await repository.close(session, [subscriber.stream_id])
+            finally:
+                hub.leave(subscriber)
