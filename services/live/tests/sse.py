@@ -111,6 +111,13 @@ async def opened(
             await stream.stop()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class _Server(uvicorn.Server):
     """Serves inside the test's event loop; the test, not uvicorn, decides when it stops."""
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -20,14 +19,7 @@ from finhub_shared.db import Database
 from live.streams.models import OpenStream
 
 from .conftest import token
-from .sse import opened
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from .sse import free_port, opened
 
 
 async def ready(base_url: str) -> None:

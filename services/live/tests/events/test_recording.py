@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from finhub_shared.bus import Publisher, dead_letter_queue_name, peek
 from finhub_shared.db import Database
@@ -22,6 +22,7 @@ from live.events.schemas import CONTRACTS
 from live.runtime import Runtime
 
 from ..conftest import Publish, notification
+from ..stored import stored, stored_soon
 
 DLQ = dead_letter_queue_name(SUBSCRIPTIONS[0].queue.name)
 ITEM, SYNC, ACCOUNT, PAYMENT = (str(uuid.uuid4()) for _ in range(4))
@@ -85,19 +86,6 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "billing.notification.created": notification(),
     "billing.session.revoked": {"user_id": str(uuid.uuid4()), "session_id": None},
 }
-
-
-async def stored(database: Database, company_id: uuid.UUID) -> list[LiveEvent]:
-    async with database.sessions() as session:
-        statement = select(LiveEvent).where(LiveEvent.company_id == company_id)
-        return list((await session.scalars(statement.order_by(LiveEvent.seq))).all())
-
-
-async def stored_soon(database: Database, company_id: uuid.UUID, count: int) -> list[LiveEvent]:
-    async with asyncio.timeout(10):
-        while len(events := await stored(database, company_id)) < count:
-            await asyncio.sleep(0.05)
-    return events
 
 
 async def parked(message_id: str) -> str | None:
