@@ -30,8 +30,9 @@ from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, new_event, utcnow
 from finhub_shared.inbox import HandlerRegistry, fetching_dispatcher, inbox_dispatcher
 from finhub_shared.provider_client import RetryPolicy
+from provider_sandbox.main import create_app as create_sandbox
 
-from .pluggy_fake import FakePluggy
+from .pluggy_sandbox import SandboxPluggy
 
 # The application names of banking's own connections: its API's and its worker's.
 BANKING_PROCESSES = ("banking-api", "banking-worker")
@@ -54,14 +55,17 @@ def service() -> ServiceUnderTest:
     )
 
 
-@pytest.fixture
-def fake_pluggy() -> FakePluggy:
-    """Pluggy for one test, knowing the client id and secret the settings hold."""
-    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
+@pytest_asyncio.fixture
+async def fake_pluggy() -> AsyncIterator[SandboxPluggy]:
+    """Pluggy for one test: the provider sandbox's, in process, knowing the client id and secret
+    the settings hold."""
+    sandbox = create_sandbox()
+    async with LifespanManager(sandbox):
+        yield SandboxPluggy(sandbox)
 
 
 @pytest_asyncio.fixture
-async def pluggy(fake_pluggy: FakePluggy) -> AsyncIterator[PluggyClient]:
+async def pluggy(fake_pluggy: SandboxPluggy) -> AsyncIterator[PluggyClient]:
     """A Pluggy client talking to the fake, with fast retries."""
     client = PluggyClient(
         os.environ["PLUGGY_API_URL"],
@@ -82,7 +86,7 @@ def worker_runtime(database: Database, pluggy: PluggyClient) -> Runtime:
 
 
 @pytest_asyncio.fixture
-async def app(database: Database, fake_pluggy: FakePluggy) -> AsyncIterator[FastAPI]:
+async def app(database: Database, fake_pluggy: SandboxPluggy) -> AsyncIterator[FastAPI]:
     """Banking's app on clean tables, its Pluggy faked at the HTTP boundary."""
     application = create_app(pluggy_transport=httpx.MockTransport(fake_pluggy))
     async with LifespanManager(application):
@@ -206,7 +210,7 @@ def entitlements_event(
 
 async def connect_bank(
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     company_id: uuid.UUID,
     *,
     accounts: int = 1,
@@ -242,7 +246,7 @@ async def open_transactions(observer: Database, application_names: tuple[str, ..
 
 
 def pluggy_watching_transactions(
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     observer: Database,
     spanned: list[str],
     application_names: tuple[str, ...] = BANKING_PROCESSES,
@@ -258,6 +262,6 @@ def pluggy_watching_transactions(
                     await asyncio.sleep(0.01)
         except TimeoutError:
             spanned.append(f"{request.method} {request.url.path}")
-        return fake_pluggy(request)
+        return await fake_pluggy(request)
 
     return answer

@@ -1,4 +1,6 @@
-"""A small in-memory Pluggy at the HTTP boundary, for `httpx.MockTransport`.
+"""A small in-memory Pluggy at the HTTP boundary, for `httpx.MockTransport`: what the test
+modules still use whose tests need behaviour the provider sandbox (`pluggy_sandbox.py`, every
+other module's Pluggy) does not have yet. Being retired in favour of the sandbox (issue #12).
 
 It answers the endpoints banking calls with Pluggy's documented shapes (pluggy-oas3.json):
 auth with expiring keys, connect tokens, items with MFA, connectors, accounts, cursor-paginated
@@ -13,32 +15,22 @@ import json
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from .pluggy_sandbox import MFA_TOKEN, error, now
+
 Json = dict[str, Any]
-MFA_TOKEN = "123456"
 
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
         f"{moment.microsecond // 1000:03d}Z"
-    )
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def error(status: int, code_description: str, message: str) -> httpx.Response:
-    return httpx.Response(
-        status,
-        json={"code": status, "codeDescription": code_description, "message": message},
     )
 
 
@@ -142,7 +134,7 @@ class FakePluggy:
 
     # --- the transport -----------------------------------------------------------------------
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/pluggy")
         self.calls.append((request.method, path))
         self.requests.append(request)
@@ -636,11 +628,3 @@ def _later_than(stamp: str) -> datetime:
     """A timestamp strictly after `stamp` (the clock may not have moved a millisecond yet)."""
     previous = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     return max(now(), previous + timedelta(milliseconds=1))
-
-
-def today_plus(days: int) -> date:
-    return date.today() + timedelta(days=days)
-
-
-def ids_of(transactions: list[Json]) -> Iterator[str]:
-    return (t["id"] for t in transactions)

@@ -22,7 +22,7 @@ from finhub_dev.testing import outcome, send_json
 from finhub_shared.db import Database
 
 from .conftest import connect_bank, row_counts, run_queued_syncs, token_for
-from .pluggy_fake import MFA_TOKEN, FakePluggy
+from .pluggy_sandbox import MFA_TOKEN, SandboxPluggy
 
 # The largest value a BIGINT column holds.
 BIGINT_MAX = 2**63 - 1
@@ -36,7 +36,10 @@ def cursor_of(payload: Any) -> str:
 
 @pytest_asyncio.fixture
 async def company(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> tuple[uuid.UUID, dict[str, Any]]:
     """A company with a bank and five synced transactions; returns it and its item."""
     company_id = uuid.uuid4()
@@ -387,7 +390,7 @@ async def test_a_bad_dashboard_period_is_refused(lenient_client: httpx.AsyncClie
 
 @pytest.mark.asyncio
 async def test_a_malformed_callback_stores_nothing_and_asks_pluggy_nothing(
-    lenient_client: httpx.AsyncClient, database: Database, fake_pluggy: FakePluggy
+    lenient_client: httpx.AsyncClient, database: Database, fake_pluggy: SandboxPluggy
 ) -> None:
     cases: dict[str, Any] = {
         "empty": {},
@@ -415,7 +418,7 @@ async def test_a_malformed_callback_stores_nothing_and_asks_pluggy_nothing(
 
 @pytest.mark.asyncio
 async def test_a_connect_token_for_a_malformed_or_unknown_item_is_refused(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy
 ) -> None:
     headers = token_for(uuid.uuid4())
 
@@ -433,7 +436,7 @@ async def test_a_connect_token_for_a_malformed_or_unknown_item_is_refused(
 
 @pytest.mark.asyncio
 async def test_a_malformed_mfa_answer_is_refused_and_not_sent(
-    lenient_client: httpx.AsyncClient, database: Database, fake_pluggy: FakePluggy
+    lenient_client: httpx.AsyncClient, database: Database, fake_pluggy: SandboxPluggy
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
@@ -467,7 +470,7 @@ async def test_a_malformed_mfa_answer_is_refused_and_not_sent(
 
 @pytest.mark.asyncio
 async def test_an_mfa_answer_to_a_connection_not_waiting_for_one_is_409(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy
 ) -> None:
     company_id = uuid.uuid4()
     item = await connect_bank(client, fake_pluggy, company_id)
@@ -484,7 +487,7 @@ async def test_an_mfa_answer_to_a_connection_not_waiting_for_one_is_409(
 
 @pytest.mark.asyncio
 async def test_a_deleted_connection_can_be_neither_reconnected_nor_synced(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)

@@ -14,7 +14,7 @@ from finhub_dev.testing import outcome, send_json
 from finhub_shared.db import Database
 
 from .conftest import deliver_pluggy_event, row_counts, token_for
-from .pluggy_fake import FakePluggy, error
+from .pluggy_sandbox import SandboxPluggy, error
 
 INVALID = (422, "validation_error")
 PAYMENT = {"amount_cents": 15050, "recipient": {"pix_key": "fornecedor@example.com"}}
@@ -44,7 +44,7 @@ async def outcomes_of(
 
 @pytest.mark.asyncio
 async def test_a_malformed_pix_payment_is_refused_before_pluggy_is_asked(
-    lenient_client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    lenient_client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     cases: dict[str, Any] = {
         "empty": {},
@@ -122,7 +122,7 @@ async def test_a_malformed_pix_payment_is_refused_before_pluggy_is_asked(
 
 @pytest.mark.asyncio
 async def test_a_malformed_mandate_is_refused_before_pluggy_is_asked(
-    lenient_client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    lenient_client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     ranged = {k: v for k, v in MANDATE.items() if k != "fixed_amount_cents"}
     cases: dict[str, Any] = {
@@ -162,7 +162,7 @@ async def test_a_malformed_mandate_is_refused_before_pluggy_is_asked(
 async def test_a_malformed_cycle_payment_is_refused_before_pluggy_is_asked(
     worker_runtime: Runtime,
     lenient_client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
 ) -> None:
     headers = token_for(uuid.uuid4())
@@ -211,7 +211,7 @@ async def test_a_malformed_cycle_payment_is_refused_before_pluggy_is_asked(
 )
 async def test_pix_text_postgresql_cannot_store_is_422_before_pluggy_is_asked(
     lenient_client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     body: dict[str, Any],
 ) -> None:
@@ -227,7 +227,7 @@ async def test_pix_text_postgresql_cannot_store_is_422_before_pluggy_is_asked(
 
 @pytest.mark.asyncio
 async def test_a_pix_key_pluggy_cannot_find_is_a_422_with_pluggys_reason(
-    lenient_client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    lenient_client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     fake_pluggy.fail_next(
         "POST",

@@ -13,12 +13,15 @@ from finhub_shared.db import Database
 from finhub_shared.errors import NotFound
 
 from .conftest import connect_bank, run_queued_syncs, token_for
-from .pluggy_fake import FakePluggy
+from .pluggy_sandbox import SandboxPluggy
 
 
 @pytest.mark.asyncio
 async def test_sync_account_syncs_now_and_reports_what_changed(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -41,7 +44,7 @@ async def test_sync_account_of_an_unknown_account_says_so(database: Database) ->
 
 @pytest.mark.asyncio
 async def test_items_lists_a_companys_connections_with_their_next_action(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     await connect_bank(client, fake_pluggy, company_id, accounts=2)

@@ -20,7 +20,7 @@ from finhub_dev.testing import send_json
 from finhub_shared.db import Database
 
 from .conftest import connect_bank, run_queued_syncs, token_for
-from .pluggy_fake import FakePluggy
+from .pluggy_sandbox import SandboxPluggy
 
 FUZZ = settings(
     max_examples=50,
@@ -129,7 +129,10 @@ def assert_answered(response: httpx.Response) -> None:
 
 @pytest_asyncio.fixture
 async def company(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> tuple[uuid.UUID, str, str]:
     """A company with a synced transaction and a rule: it, the transaction's id and the rule's."""
     company_id = uuid.uuid4()

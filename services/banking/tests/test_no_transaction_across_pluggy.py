@@ -24,6 +24,7 @@ from banking.pluggy import PluggyClient
 from banking.runtime import Runtime
 from banking.transactions.models import Transaction
 from finhub_shared.db import Database
+from provider_sandbox.pluggy.clock import iso
 
 from .conftest import (
     FAST_RETRIES,
@@ -33,7 +34,15 @@ from .conftest import (
     run_queued_syncs,
     token_for,
 )
-from .pluggy_fake import MFA_TOKEN, FakePluggy, iso, now, today_plus
+from .pluggy_fake import FakePluggy
+from .pluggy_sandbox import MFA_TOKEN, now, today_plus
+
+
+@pytest.fixture
+def fake_pluggy() -> FakePluggy:
+    """The old in-memory Pluggy (`pluggy_fake.py`): these tests need what the sandbox does
+    not do yet: MFA answered at once, `pay()`."""
+    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
 
 
 @pytest.fixture

@@ -24,14 +24,14 @@ from finhub_dev.api_fuzzing import (
 )
 
 from .conftest import connect_bank, run_queued_syncs, token_for
-from .pluggy_fake import FakePluggy
+from .pluggy_sandbox import SandboxPluggy
 
 OPERATIONS = [operation for operation in operations_of(create_app()) if not is_stream(operation)]
 
 
 @pytest_asyncio.fixture
 async def owner(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: SandboxPluggy
 ) -> dict[str, str]:
     """The headers of an owner whose company has a synced bank account."""
     company_id = uuid.uuid4()

@@ -10,12 +10,12 @@ import pytest
 from finhub_shared.db import Database
 
 from .conftest import connect_bank, outbox, token_for
-from .pluggy_fake import FakePluggy
+from .pluggy_sandbox import SandboxPluggy
 
 
 @pytest.mark.asyncio
 async def test_another_companys_connection_is_invisible_and_untouchable(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     owner = uuid.uuid4()
     item = await connect_bank(client, fake_pluggy, owner)

@@ -27,7 +27,7 @@ from .conftest import (
     run_queued_syncs,
     token_for,
 )
-from .pluggy_fake import FakePluggy
+from .pluggy_sandbox import SandboxPluggy
 
 # Which of the owner's ids fills each path parameter, by the path's start (longest first).
 IDS: dict[str, dict[str, str]] = {
@@ -62,7 +62,10 @@ BODIES: dict[tuple[str, str], Any] = {
 
 @pytest_asyncio.fixture
 async def owner(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> tuple[uuid.UUID, dict[str, str]]:
     """A company with one of everything that has an id; returns it and those ids."""
     company_id = uuid.uuid4()
@@ -144,7 +147,7 @@ async def test_another_companys_ids_are_404_on_every_route_and_change_nothing(
     app: FastAPI,
     client: httpx.AsyncClient,
     lenient_client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     owner: tuple[uuid.UUID, dict[str, str]],
 ) -> None:

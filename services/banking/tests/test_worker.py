@@ -20,13 +20,13 @@ from finhub_shared.supervision import Supervisor
 from finhub_shared.worker import message_handler
 
 from .conftest import connect_bank, outbox, token_for
-from .pluggy_fake import FakePluggy
+from .pluggy_sandbox import SandboxPluggy
 
 
 @pytest.mark.asyncio
 async def test_a_requested_sync_is_run_by_the_worker_through_rabbitmq(
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     worker_runtime: Runtime,
 ) -> None:

@@ -29,7 +29,7 @@ from ..conftest import (
     run_queued_syncs,
     token_for,
 )
-from ..pluggy_fake import FakePluggy
+from ..pluggy_sandbox import SandboxPluggy
 
 
 async def plan_allows(runtime: Runtime, company_id: uuid.UUID, bank_accounts: int | None) -> None:
@@ -66,7 +66,10 @@ async def usage(client: httpx.AsyncClient, company_id: uuid.UUID) -> dict[str, A
 
 @pytest.mark.asyncio
 async def test_one_bank_with_more_accounts_than_the_plan_keeps_those_past_it_blocked(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await plan_allows(worker_runtime, company_id, 10)
@@ -101,7 +104,7 @@ async def test_pluggys_webhooks_store_accounts_past_the_limit_blocked(
     event_type: str,
     worker_runtime: Runtime,
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
 ) -> None:
     company_id = uuid.uuid4()
@@ -121,7 +124,10 @@ async def test_pluggys_webhooks_store_accounts_past_the_limit_blocked(
 
 @pytest.mark.asyncio
 async def test_a_blocked_account_is_never_synced(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await plan_allows(worker_runtime, company_id, 1)
@@ -157,7 +163,10 @@ async def test_a_blocked_account_is_never_synced(
 
 @pytest.mark.asyncio
 async def test_a_job_for_a_blocked_account_ends_skipped_without_asking_pluggy(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await plan_allows(worker_runtime, company_id, 0)
@@ -174,7 +183,10 @@ async def test_a_job_for_a_blocked_account_ends_skipped_without_asking_pluggy(
 
 @pytest.mark.asyncio
 async def test_an_upgrade_activates_the_oldest_blocked_accounts_and_syncs_them(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await plan_allows(worker_runtime, company_id, 1)
@@ -203,7 +215,10 @@ async def test_an_upgrade_activates_the_oldest_blocked_accounts_and_syncs_them(
 
 @pytest.mark.asyncio
 async def test_a_downgrade_keeps_the_active_accounts_and_blocks_new_ones(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await plan_allows(worker_runtime, company_id, 3)
@@ -220,7 +235,10 @@ async def test_a_downgrade_keeps_the_active_accounts_and_blocks_new_ones(
 
 @pytest.mark.asyncio
 async def test_removing_a_connection_gives_its_place_to_a_blocked_account(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await plan_allows(worker_runtime, company_id, 1)
@@ -254,7 +272,10 @@ async def waiting_on_a_lock(database: Database) -> bool:
 
 @pytest.mark.asyncio
 async def test_two_connections_stored_at_once_cannot_both_take_the_last_places(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await plan_allows(worker_runtime, company_id, 10)

@@ -12,7 +12,7 @@ from banking.runtime import Runtime
 from finhub_shared.db import Database
 
 from ..conftest import connect_bank, run_queued_syncs, token_for
-from ..pluggy_fake import FakePluggy
+from ..pluggy_sandbox import SandboxPluggy
 
 
 async def transactions_of(client: httpx.AsyncClient, company_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -32,7 +32,7 @@ async def create_rule(
 
 @pytest.mark.asyncio
 async def test_categories_come_from_pluggy_once(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy
 ) -> None:
     headers = token_for(uuid.uuid4())
 
@@ -122,7 +122,10 @@ async def test_another_companys_rule_is_404(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.asyncio
 async def test_a_rule_categorises_synced_transactions_over_pluggys_category(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await create_rule(
@@ -155,7 +158,10 @@ async def test_a_rule_categorises_synced_transactions_over_pluggys_category(
 
 @pytest.mark.asyncio
 async def test_applying_a_rule_recategorises_the_past_but_not_hand_picked_ones(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)

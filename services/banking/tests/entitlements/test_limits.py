@@ -19,7 +19,7 @@ from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, utcnow
 
 from ..conftest import connect_bank, deliver, entitlements_event, token_for
-from ..pluggy_fake import FakePluggy
+from ..pluggy_sandbox import SandboxPluggy
 
 TRIAL = TrialTerms(days=14, bank_accounts=10, transactions_per_month=5000)
 
@@ -77,7 +77,10 @@ async def test_an_assumed_trial_that_ran_out_allows_no_new_bank(
 
 @pytest.mark.asyncio
 async def test_at_the_limit_a_new_connection_is_refused_then_allowed_after_an_upgrade(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await receive(worker_runtime, entitlements_event(company_id, "starter", bank_accounts=3))
@@ -103,7 +106,10 @@ async def test_at_the_limit_a_new_connection_is_refused_then_allowed_after_an_up
 
 @pytest.mark.asyncio
 async def test_a_company_at_the_professional_limit_is_pointed_to_enterprise(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await receive(worker_runtime, entitlements_event(company_id, "professional", bank_accounts=2))
@@ -118,7 +124,10 @@ async def test_a_company_at_the_professional_limit_is_pointed_to_enterprise(
 
 @pytest.mark.asyncio
 async def test_unlimited_plans_have_no_bank_account_limit(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await receive(worker_runtime, entitlements_event(company_id, "enterprise", bank_accounts=None))
@@ -202,7 +211,10 @@ async def test_billings_snapshot_replaces_an_assumed_trial(
 
 @pytest.mark.asyncio
 async def test_reconnecting_an_existing_item_is_allowed_at_the_limit(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await receive(worker_runtime, entitlements_event(company_id, "starter", bank_accounts=1))

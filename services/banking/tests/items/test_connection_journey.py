@@ -18,7 +18,15 @@ from finhub_shared.db import Database
 from finhub_shared.events import utcnow
 
 from ..conftest import connect_bank, deliver_pluggy_event, outbox, token_for
-from ..pluggy_fake import MFA_TOKEN, FakePluggy
+from ..pluggy_fake import FakePluggy
+from ..pluggy_sandbox import MFA_TOKEN
+
+
+@pytest.fixture
+def fake_pluggy() -> FakePluggy:
+    """The old in-memory Pluggy (`pluggy_fake.py`): these tests need what the sandbox does
+    not do yet: connect tokens shaped `ct_...`, MFA answered at once."""
+    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
 
 
 @pytest.mark.asyncio

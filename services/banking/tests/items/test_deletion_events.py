@@ -19,7 +19,7 @@ from finhub_shared.db import Database
 from finhub_shared.errors import ProviderError
 
 from ..conftest import connect_bank, deliver_pluggy_event, run_queued_syncs, token_for
-from ..pluggy_fake import FakePluggy
+from ..pluggy_sandbox import SandboxPluggy
 
 
 async def count(database: Database, model: Any) -> int:
@@ -33,7 +33,7 @@ def unconfirmed(event_type: str) -> float:
 
 
 async def connected_with_data(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, worker_runtime: Runtime
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, worker_runtime: Runtime
 ) -> tuple[uuid.UUID, dict[str, Any]]:
     """A company's connection with one account and three synced transactions."""
     company_id = uuid.uuid4()
@@ -51,7 +51,10 @@ async def status_of(client: httpx.AsyncClient, company_id: uuid.UUID, item_id: s
 
 @pytest.mark.asyncio
 async def test_a_forged_item_deleted_for_an_item_pluggy_still_has_keeps_its_data(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id, connected = await connected_with_data(client, fake_pluggy, worker_runtime)
     before = unconfirmed("item/deleted")
@@ -67,7 +70,10 @@ async def test_a_forged_item_deleted_for_an_item_pluggy_still_has_keeps_its_data
 
 @pytest.mark.asyncio
 async def test_an_item_deleted_that_pluggy_confirms_deletes_its_data(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id, connected = await connected_with_data(client, fake_pluggy, worker_runtime)
     fake_pluggy.remove_item(connected["pluggy_item_id"])
@@ -94,7 +100,7 @@ async def test_an_item_deleted_pluggy_cannot_confirm_is_retried_and_keeps_the_da
     answer: httpx.Response,
     worker_runtime: Runtime,
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
 ) -> None:
     company_id, connected = await connected_with_data(client, fake_pluggy, worker_runtime)
@@ -122,7 +128,10 @@ async def test_an_item_deleted_pluggy_cannot_confirm_is_retried_and_keeps_the_da
 
 @pytest.mark.asyncio
 async def test_a_consent_revoked_event_pluggy_lists_no_consent_for_keeps_the_data(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id, connected = await connected_with_data(client, fake_pluggy, worker_runtime)
     before = unconfirmed("consent/revoked")
@@ -138,7 +147,10 @@ async def test_a_consent_revoked_event_pluggy_lists_no_consent_for_keeps_the_dat
 
 @pytest.mark.asyncio
 async def test_a_consent_revoked_event_while_pluggy_fails_is_retried_and_keeps_the_data(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id, connected = await connected_with_data(client, fake_pluggy, worker_runtime)
     fake_pluggy.add_consent(connected["pluggy_item_id"], revoked=True)

@@ -16,9 +16,10 @@ from banking.items.models import Item
 from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
+from provider_sandbox.pluggy.clock import iso
 
 from ..conftest import outbox, run_queued_syncs, token_for
-from ..pluggy_fake import FakePluggy, error, iso
+from ..pluggy_sandbox import SandboxPluggy, error
 
 MFA_PARAMETER = {
     "name": "token",
@@ -32,7 +33,7 @@ MFA_PARAMETER = {
 
 async def connect_in_progress(
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     company_id: uuid.UUID,
     execution_status: str = "LOGIN_IN_PROGRESS",
 ) -> dict[str, Any]:
@@ -63,14 +64,14 @@ async def stored_status(database: Database, item_id: str) -> str:
     return status
 
 
-def fetches_of(fake_pluggy: FakePluggy, item: dict[str, Any]) -> int:
+def fetches_of(fake_pluggy: SandboxPluggy, item: dict[str, Any]) -> int:
     return fake_pluggy.calls_to("GET", f"/items/{item['pluggy_item_id']}")
 
 
 @pytest.mark.asyncio
 async def test_an_mfa_prompt_whose_webhook_was_lost_reaches_the_user(
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     worker_runtime: Runtime,
 ) -> None:
@@ -103,7 +104,7 @@ async def test_an_mfa_prompt_whose_webhook_was_lost_reaches_the_user(
 @pytest.mark.asyncio
 async def test_an_update_whose_webhook_was_lost_stores_the_accounts_and_syncs_them(
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     worker_runtime: Runtime,
 ) -> None:
@@ -137,7 +138,7 @@ async def test_an_update_whose_webhook_was_lost_stores_the_accounts_and_syncs_th
 @pytest.mark.asyncio
 async def test_items_heard_of_recently_are_not_fetched(
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     worker_runtime: Runtime,
 ) -> None:
@@ -163,7 +164,7 @@ async def test_items_heard_of_recently_are_not_fetched(
 @pytest.mark.asyncio
 async def test_an_item_pluggy_fails_on_does_not_stop_the_others(
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     worker_runtime: Runtime,
 ) -> None:
@@ -195,7 +196,7 @@ async def test_an_item_pluggy_fails_on_does_not_stop_the_others(
 @pytest.mark.asyncio
 async def test_an_item_pluggy_no_longer_knows_is_deleted_as_on_item_deleted(
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     worker_runtime: Runtime,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from datetime import timedelta
@@ -19,9 +20,18 @@ from banking.runtime import Runtime
 from banking.transactions.models import Transaction
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
+from provider_sandbox.pluggy.clock import iso
 
 from ..conftest import connect_bank, deliver_pluggy_event, outbox, run_queued_syncs, token_for
-from ..pluggy_fake import FakePluggy, iso, now
+from ..pluggy_fake import FakePluggy
+from ..pluggy_sandbox import now
+
+
+@pytest.fixture
+def fake_pluggy() -> FakePluggy:
+    """The old in-memory Pluggy (`pluggy_fake.py`): these tests need what the sandbox does
+    not do yet: a connector made Open Finance by changing its JSON."""
+    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
 
 
 async def stored_descriptions(database: Database) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -18,6 +19,13 @@ from finhub_shared.events import utcnow
 
 from ..conftest import deliver_pluggy_event, token_for
 from ..pluggy_fake import FakePluggy
+
+
+@pytest.fixture
+def fake_pluggy() -> FakePluggy:
+    """The old in-memory Pluggy (`pluggy_fake.py`): these tests need what the sandbox does
+    not do yet: `pay()`: a payment completed at once."""
+    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
 
 
 async def pay(client: httpx.AsyncClient, company_id: uuid.UUID, **body: Any) -> httpx.Response:

@@ -19,7 +19,15 @@ from finhub_shared.errors import ProviderError, ProviderUnavailable
 from finhub_shared.provider_client import CircuitBreakerPolicy
 
 from ..conftest import FAST_RETRIES
-from ..pluggy_fake import FakePluggy, error
+from ..pluggy_fake import FakePluggy
+from ..pluggy_sandbox import error
+
+
+@pytest.fixture
+def fake_pluggy() -> FakePluggy:
+    """The old in-memory Pluggy (`pluggy_fake.py`): these tests need what the sandbox does
+    not do yet: transactions edited or made unreadable in place."""
+    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
 
 
 def client_for(fake: FakePluggy, *, breaker: CircuitBreakerPolicy) -> PluggyClient:

@@ -12,7 +12,7 @@ from banking.runtime import Runtime
 from finhub_shared.db import Database
 
 from ..conftest import connect_bank, run_queued_syncs, token_for
-from ..pluggy_fake import FakePluggy
+from ..pluggy_sandbox import SandboxPluggy
 
 
 def on(month: int, day: int = 10) -> datetime:
@@ -21,7 +21,10 @@ def on(month: int, day: int = 10) -> datetime:
 
 @pytest.mark.asyncio
 async def test_the_summary_adds_up_every_bank_of_the_company_only(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await connect_bank(client, fake_pluggy, company_id)  # a checking account, R$ 1,000.50

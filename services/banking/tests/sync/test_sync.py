@@ -28,7 +28,7 @@ from ..conftest import (
     run_queued_syncs,
     token_for,
 )
-from ..pluggy_fake import FakePluggy, error
+from ..pluggy_sandbox import SandboxPluggy, error
 
 
 async def unlimited(runtime: Runtime, company_id: uuid.UUID) -> None:
@@ -72,7 +72,10 @@ async def request_sync(
 
 @pytest.mark.asyncio
 async def test_ten_thousand_transactions_over_many_pages_then_a_resync_that_adds_nothing(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await unlimited(worker_runtime, company_id)
@@ -113,7 +116,10 @@ async def test_ten_thousand_transactions_over_many_pages_then_a_resync_that_adds
 
 @pytest.mark.asyncio
 async def test_a_sync_after_the_first_asks_only_for_what_pluggy_created_since(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await unlimited(worker_runtime, company_id)
@@ -139,7 +145,10 @@ async def test_a_sync_after_the_first_asks_only_for_what_pluggy_created_since(
 
 @pytest.mark.asyncio
 async def test_direction_comes_from_the_type_not_the_sign_and_money_is_in_cents(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await unlimited(worker_runtime, company_id)
@@ -167,7 +176,10 @@ async def test_direction_comes_from_the_type_not_the_sign_and_money_is_in_cents(
 
 @pytest.mark.asyncio
 async def test_a_sync_keeps_the_accounts_balance(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -183,7 +195,10 @@ async def test_a_sync_keeps_the_accounts_balance(
 
 @pytest.mark.asyncio
 async def test_syncs_of_a_connection_that_needs_the_user_answer_409(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -216,7 +231,10 @@ async def test_syncs_of_a_connection_that_needs_the_user_answer_409(
 
 @pytest.mark.asyncio
 async def test_a_sync_requested_twice_before_it_runs_is_one_job(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -233,7 +251,10 @@ async def test_a_sync_requested_twice_before_it_runs_is_one_job(
 
 @pytest.mark.asyncio
 async def test_a_sync_of_a_bank_that_is_down_is_postponed_then_runs_when_it_is_back(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -267,7 +288,10 @@ async def test_a_sync_of_a_bank_that_is_down_is_postponed_then_runs_when_it_is_b
 
 @pytest.mark.asyncio
 async def test_a_sync_while_pluggy_fails_is_postponed_not_failed(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -283,7 +307,10 @@ async def test_a_sync_while_pluggy_fails_is_postponed_not_failed(
 
 @pytest.mark.asyncio
 async def test_a_sync_cut_short_by_pluggy_resumes_later_without_duplicates(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await unlimited(worker_runtime, company_id)
@@ -314,7 +341,10 @@ async def test_a_sync_cut_short_by_pluggy_resumes_later_without_duplicates(
 
 @pytest.mark.asyncio
 async def test_a_page_naming_a_transaction_twice_stores_it_once(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await connect_bank(client, fake_pluggy, company_id)
@@ -343,7 +373,10 @@ def sync_counters() -> dict[str, float]:
 
 @pytest.mark.asyncio
 async def test_the_worker_counts_its_syncs_and_what_they_stored(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)

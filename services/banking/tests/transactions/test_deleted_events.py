@@ -16,7 +16,7 @@ from finhub_shared.db import Database
 from finhub_shared.errors import ProviderError
 
 from ..conftest import connect_bank, deliver_pluggy_event, run_queued_syncs
-from ..pluggy_fake import FakePluggy, ids_of
+from ..pluggy_sandbox import SandboxPluggy, ids_of
 
 
 async def stored_ids(database: Database) -> set[str]:
@@ -32,7 +32,10 @@ def unconfirmed() -> float:
 
 
 async def synced_account(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, worker_runtime: Runtime, transactions: int
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    transactions: int,
 ) -> tuple[str, str, list[str]]:
     """A connected item's Pluggy id, its account's, and its synced transactions' ids."""
     connected = await connect_bank(client, fake_pluggy, uuid.uuid4())
@@ -44,7 +47,10 @@ async def synced_account(
 
 @pytest.mark.asyncio
 async def test_only_the_transactions_pluggy_no_longer_has_are_deleted(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     item_id, account_id, (gone, forged, kept) = await synced_account(
         client, fake_pluggy, worker_runtime, 3
@@ -64,7 +70,10 @@ async def test_only_the_transactions_pluggy_no_longer_has_are_deleted(
 
 @pytest.mark.asyncio
 async def test_transactions_deleted_while_pluggy_fails_are_retried_and_kept(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     item_id, account_id, (gone, kept) = await synced_account(client, fake_pluggy, worker_runtime, 2)
     fake_pluggy.delete_transaction(account_id, gone)
@@ -83,7 +92,10 @@ async def test_transactions_deleted_while_pluggy_fails_are_retried_and_kept(
 
 @pytest.mark.asyncio
 async def test_transactions_of_an_account_pluggy_no_longer_has_are_deleted(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     item_id, account_id, (gone, kept) = await synced_account(client, fake_pluggy, worker_runtime, 2)
     fake_pluggy.remove_item(item_id)

@@ -14,7 +14,7 @@ from banking.runtime import Runtime
 from finhub_shared.db import Database
 
 from ..conftest import connect_bank, deliver_pluggy_event, run_queued_syncs, token_for
-from ..pluggy_fake import FakePluggy
+from ..pluggy_sandbox import SandboxPluggy
 
 SAME_MOMENT = datetime(2026, 10, 5, 15, tzinfo=UTC)
 
@@ -45,7 +45,10 @@ async def all_pages(client: httpx.AsyncClient, company_id: uuid.UUID, **params: 
 
 @pytest_asyncio.fixture
 async def company_with_history(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> tuple[uuid.UUID, dict[str, str]]:
     """A company with two accounts and a varied history; returns it and its account ids."""
     company_id = uuid.uuid4()
@@ -144,7 +147,7 @@ async def test_bad_listing_parameters_are_4xx(
 async def test_a_correction_survives_later_syncs_and_can_become_a_rule_for_similar_ones(
     worker_runtime: Runtime,
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     company_with_history: tuple[uuid.UUID, dict[str, str]],
 ) -> None:
@@ -198,7 +201,7 @@ async def test_a_one_off_correction_of_similar_ones_makes_no_rule(
     worker_runtime: Runtime,
     client: httpx.AsyncClient,
     company_with_history: tuple[uuid.UUID, dict[str, str]],
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
 ) -> None:
     company_id, _ = company_with_history

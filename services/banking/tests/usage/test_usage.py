@@ -20,12 +20,15 @@ from ..conftest import (
     run_queued_syncs,
     token_for,
 )
-from ..pluggy_fake import FakePluggy
+from ..pluggy_sandbox import SandboxPluggy
 
 
 @pytest.mark.asyncio
 async def test_past_the_monthly_limit_transactions_are_kept_flagged_and_reported(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await deliver(
@@ -68,7 +71,10 @@ async def test_past_the_monthly_limit_transactions_are_kept_flagged_and_reported
 
 @pytest.mark.asyncio
 async def test_the_company_is_told_once_per_month(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await deliver(
@@ -99,7 +105,7 @@ async def test_the_company_is_told_once_per_month(
 
 @pytest.mark.asyncio
 async def test_usage_shows_the_plan_and_this_months_use(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     await connect_bank(client, fake_pluggy, company_id, accounts=2)

@@ -62,7 +62,8 @@ def _number(item_id: str, salt: str) -> int:
     return int.from_bytes(digest, "big")
 
 
-def _holder(item: Item) -> Holder:
+def holder_of(item: Item) -> Holder:
+    """Who holds the item's accounts (made up, stable per item)."""
     seed = _number(item.id, "holder")
     branch = f"{seed % 9000 + 1000:04d}"
     account_number = f"{seed % 90000 + 10000:05d}-{seed % 10}"
@@ -83,7 +84,7 @@ def _plans(item: Item, login: SandboxLogin) -> list[_AccountPlan]:
 def collect_accounts(sandbox: PluggySandbox, item: Item, login: SandboxLogin) -> None:
     """Create the item's accounts on its first sync, or mark them refreshed on later ones."""
     now = sandbox.now()
-    holder = _holder(item)
+    holder = holder_of(item)
     for plan in _plans(item, login):
         account_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"pluggy-sandbox:{item.id}:{plan.kind}"))
         account = sandbox.accounts.get(account_id)

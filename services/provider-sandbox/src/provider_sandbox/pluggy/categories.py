@@ -11,14 +11,22 @@ from fastapi import Query
 
 from provider_sandbox.pluggy.errors import new_router, not_found
 from provider_sandbox.pluggy.models import page
-from provider_sandbox.pluggy.transactions.catalog import CATEGORIES, TOP_LEVEL_CATEGORIES
+from provider_sandbox.pluggy.transactions.catalog import (
+    CATEGORIES,
+    CATEGORY_TRANSLATIONS,
+    TOP_LEVEL_CATEGORIES,
+)
 
 router = new_router(tags=["Pluggy categories"])
 
 
 def _tree() -> dict[str, dict[str, Any]]:
     tree: dict[str, dict[str, Any]] = {
-        category_id: {"id": category_id, "description": description}
+        category_id: {
+            "id": category_id,
+            "description": description,
+            "descriptionTranslated": CATEGORY_TRANSLATIONS[category_id],
+        }
         for category_id, description in TOP_LEVEL_CATEGORIES.items()
     }
     for category_id, description in CATEGORIES.items():
@@ -27,6 +35,7 @@ def _tree() -> dict[str, dict[str, Any]]:
             tree[category_id] = {
                 "id": category_id,
                 "description": description,
+                "descriptionTranslated": CATEGORY_TRANSLATIONS[category_id],
                 "parentId": parent_id,
                 "parentDescription": TOP_LEVEL_CATEGORIES[parent_id],
             }

@@ -161,7 +161,8 @@ class Consent:
     item_id: str
     products: list[str]
     created_at: datetime
-    expires_at: datetime
+    # None: no end date (Pluggy's consents of items that are not Open Finance).
+    expires_at: datetime | None
     revoked_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -182,7 +183,8 @@ class Consent:
 
     def active_at(self, moment: datetime) -> bool:
         """Whether the consent still lets the item sync at `moment`."""
-        return self.revoked_at is None and moment < self.expires_at
+        expired = self.expires_at is not None and moment >= self.expires_at
+        return self.revoked_at is None and not expired
 
 
 @dataclass

@@ -23,6 +23,7 @@ from provider_sandbox.pluggy.payments.models import PaymentsState
 from provider_sandbox.pluggy.rate_limits import RateLimiter
 from provider_sandbox.pluggy.timeline import Timeline
 from provider_sandbox.pluggy.transactions.ledger import Ledger, prefix_of
+from provider_sandbox.pluggy.transactions.listing import CURSOR_PAGE_SIZE
 from provider_sandbox.webhooks import WebhookDispatcher
 
 
@@ -46,6 +47,8 @@ class PluggySandbox:
     webhooks: dict[str, RegisteredWebhook] = field(default_factory=dict)
     payments: PaymentsState = field(default_factory=PaymentsState)
     rate_limits: RateLimiter = field(default_factory=lambda: RateLimiter(enabled=False))
+    # Transactions per page of `GET /v2/transactions` (Pluggy's is 500; tests make it small).
+    transactions_page_size: int = CURSOR_PAGE_SIZE
     _ledgers_by_prefix: dict[bytes, Ledger] = field(default_factory=dict)
 
     def now(self) -> datetime:

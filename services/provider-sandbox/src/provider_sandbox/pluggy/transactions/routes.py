@@ -75,7 +75,7 @@ async def list_transactions_v2(
         date_to=_moment("dateTo", date_to),
         created_at_from=_moment("createdAtFrom", created_at_from),
     )
-    return FastJSONResponse(cursor_page(ledger, filters, after))
+    return FastJSONResponse(cursor_page(ledger, filters, after, sandbox.transactions_page_size))
 
 
 @router.get("/transactions", deprecated=True)
