@@ -1,16 +1,13 @@
 """What banking's services, handlers and jobs need besides a session: the settings, the
 database and the Pluggy client, built once per process.
 
-The API keeps one `Runtime` in `app.state` (the `BankingRuntime` dependency); the worker builds
-one in `consumer.run` and `run_worker` hands it to every handler and job.
+The API keeps one `Runtime` in `app.state` (banking.dependencies hands it to routes); the worker
+builds one in `consumer.run` and `run_worker` hands it to every handler and job.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
-
-from fastapi import Depends, Request
 
 from banking.config import BankingSettings
 from banking.entitlements.schemas import TrialTerms
@@ -37,21 +34,3 @@ class Runtime:
             bank_accounts=self.settings.trial_bank_accounts,
             transactions_per_month=self.settings.trial_transactions_per_month,
         )
-
-
-def _request_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-BankingRuntime = Annotated[Runtime, Depends(_request_runtime)]
-
-
-def _request_database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
-# For routes that call Pluggy: they read, call and write in short transactions of their own
-# rather than hold the request's `DbSession` open across the call.
-BankingDatabase = Annotated[Database, Depends(_request_database)]

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from banking.accounts.models import BankAccount
 from banking.items import service
 from banking.items.models import Item
-from banking.pluggy.models import Item as PluggyItem
+from banking.pluggy.payloads import Item as PluggyItem
 from banking.runtime import Runtime
 from banking.transactions.models import Transaction
 from finhub_shared.db import Database

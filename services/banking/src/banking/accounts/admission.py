@@ -25,7 +25,7 @@ from banking.accounts.models import ACTIVE, BANK_ACCOUNT_LIMIT_REACHED, BLOCKED,
 from banking.entitlements import service as entitlements
 from banking.entitlements.schemas import Entitlements, TrialTerms
 from banking.items.models import Item
-from banking.pluggy import models as pluggy
+from banking.pluggy import payloads as pluggy
 from banking.sync import models as jobs
 from banking.sync import service as sync
 

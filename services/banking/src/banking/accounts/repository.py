@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banking.accounts.models import ACTIVE, BLOCKED, BankAccount
 from banking.items.models import CLOSED_STATUSES, Item
 from banking.money import to_cents
-from banking.pluggy import models as pluggy
+from banking.pluggy import payloads as pluggy
 from finhub_shared import queries
 from finhub_shared.auth import Principal, scoped
 

@@ -15,7 +15,7 @@ from banking.categories.schemas import (
     RuleRead,
     RuleUpdate,
 )
-from banking.runtime import BankingRuntime
+from banking.dependencies import BankingRuntime
 from finhub_shared.auth import ROLES, CurrentPrincipal, WriterPrincipal, require_role
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, error_responses

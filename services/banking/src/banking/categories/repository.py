@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.categories.models import FIELD_MERCHANT, MATCH_CONTAINS, Category, CategoryRule
-from banking.pluggy import models as pluggy
+from banking.pluggy import payloads as pluggy
 from banking.transactions.models import CATEGORY_FROM_RULE, CATEGORY_FROM_USER, Transaction
 from finhub_shared import queries
 from finhub_shared.auth import Principal, scoped

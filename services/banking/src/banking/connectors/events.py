@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.connectors import repository
-from banking.pluggy import models as pluggy
+from banking.pluggy import payloads as pluggy
 from banking.sync import repository as sync_jobs
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.connectors.models import Connector
 from banking.connectors.schemas import ConnectorFilters
-from banking.pluggy import models as pluggy
+from banking.pluggy import payloads as pluggy
 
 
 async def get(session: AsyncSession, connector_id: int) -> Connector | None:

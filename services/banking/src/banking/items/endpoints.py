@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from banking.dependencies import BankingDatabase, BankingRuntime
 from banking.entitlements.errors import BankAccountLimitReached
 from banking.items import service
 from banking.items.errors import ItemClosed, ItemNotFound, MfaExpired, MfaNotPending
@@ -16,7 +17,6 @@ from banking.items.schemas import (
     ItemRead,
     MfaAnswer,
 )
-from banking.runtime import BankingDatabase, BankingRuntime
 from finhub_shared.auth import CurrentPrincipal, ManagerPrincipal, WriterPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, error_responses

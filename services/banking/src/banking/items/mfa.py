@@ -6,7 +6,7 @@ import structlog
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 
-from banking.pluggy.models import ItemParameter
+from banking.pluggy.payloads import ItemParameter
 from finhub_shared.settings import split_secrets
 
 log = structlog.get_logger(__name__)

@@ -31,7 +31,7 @@ from banking.items.errors import ItemClosed, ItemNotFound, MfaExpired, MfaNotPen
 from banking.items.models import Item
 from banking.items.next_action import next_action
 from banking.items.schemas import ConnectTokenRead, ItemRead, MfaOption, MfaPrompt, NextActionRead
-from banking.pluggy import models as pluggy
+from banking.pluggy import payloads as pluggy
 from banking.runtime import Runtime
 from banking.sync import models as jobs
 from banking.sync import service as sync

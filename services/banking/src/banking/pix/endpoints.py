@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from banking.dependencies import BankingDatabase, BankingRuntime
 from banking.pix import repository, service
 from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable, PaymentRefused
 from banking.pix.schemas import (
@@ -17,7 +18,6 @@ from banking.pix.schemas import (
     PaymentCreate,
     PaymentRead,
 )
-from banking.runtime import BankingDatabase, BankingRuntime
 from finhub_shared.auth import CurrentPrincipal, ManagerPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, ProviderError, error_responses

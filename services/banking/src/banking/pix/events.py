@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banking.money import to_cents
 from banking.pix import repository
 from banking.pix.models import FINAL_CYCLE_STATUSES, PixMandatePayment
-from banking.pluggy import models as pluggy
+from banking.pluggy import payloads as pluggy
 from banking.runtime import Runtime
 from finhub_shared.db import Database
 

@@ -28,7 +28,7 @@ from banking.pix.schemas import (
     Schedule,
 )
 from banking.pix.status import mandate_status, payment_status
-from banking.pluggy import models as pluggy
+from banking.pluggy import payloads as pluggy
 from banking.runtime import Runtime
 from finhub_shared.auth import Principal
 from finhub_shared.db import Database

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import httpx
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
-from banking.pluggy import models
+from banking.pluggy import payloads
 from finhub_pluggy.connection import DEFAULT_BREAKER, PROVIDER, PluggyConnection
 from finhub_shared.errors import ProviderError
 from finhub_shared.provider_client import (
@@ -36,7 +36,7 @@ BACKGROUND_RETRY = RetryPolicy()
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ResultT = TypeVar("ResultT", bound=BaseModel)
 
-_CATEGORIES = TypeAdapter(list[models.Category])
+_CATEGORIES = TypeAdapter(list[payloads.Category])
 
 
 class PluggyClient:
@@ -82,14 +82,14 @@ class PluggyClient:
         response = await self._connection.request(
             "POST", "/connect_token", json=body, repeatable=True
         )
-        return _parse(response, models.ConnectTokenResponse).access_token
+        return _parse(response, payloads.ConnectTokenResponse).access_token
 
-    async def get_item(self, item_id: str) -> models.Item | None:
+    async def get_item(self, item_id: str) -> payloads.Item | None:
         """The item as Pluggy has it now, or None when Pluggy says it has no such item."""
         response = await self._connection.request("GET", f"/items/{_segment(item_id)}")
         if _is_gone(response, "ITEM_NOT_FOUND"):
             return None
-        return _parse(response, models.Item)
+        return _parse(response, payloads.Item)
 
     async def delete_item(self, item_id: str) -> None:
         """Delete the item and its data at Pluggy (revokes its consent); gone already is fine."""
@@ -97,54 +97,56 @@ class PluggyClient:
         if not _is_not_found(response):
             raise_for_provider_status(response, provider=PROVIDER)
 
-    async def send_mfa(self, item_id: str, parameters: Mapping[str, str]) -> models.Item | None:
+    async def send_mfa(self, item_id: str, parameters: Mapping[str, str]) -> payloads.Item | None:
         """Answer the item's pending MFA prompt; None when Pluggy does not know the item."""
         response = await self._connection.request(
             "POST", f"/items/{_segment(item_id)}/mfa", json=dict(parameters)
         )
         if _is_not_found(response):
             return None
-        return _parse(response, models.Item)
+        return _parse(response, payloads.Item)
 
-    async def get_connector(self, connector_id: int) -> models.Connector | None:
+    async def get_connector(self, connector_id: int) -> payloads.Connector | None:
         """The connector with its current health, or None when Pluggy does not know it."""
         response = await self._connection.request(
             "GET", f"/connectors/{int(connector_id)}", params={"healthDetails": "true"}
         )
         if _is_not_found(response):
             return None
-        return _parse(response, models.Connector)
+        return _parse(response, payloads.Connector)
 
-    async def list_connectors(self, *, include_sandbox: bool) -> list[models.Connector]:
+    async def list_connectors(self, *, include_sandbox: bool) -> list[payloads.Connector]:
         """Every Brazilian connector with its current health."""
         params = {
             "countries": "BR",
             "healthDetails": "true",
             "sandbox": "true" if include_sandbox else "false",
         }
-        return await self._every_page("/connectors", params, models.Page[models.Connector])
+        return await self._every_page("/connectors", params, payloads.Page[payloads.Connector])
 
-    async def list_consents(self, item_id: str) -> list[models.Consent]:
+    async def list_consents(self, item_id: str) -> list[payloads.Consent]:
         """The Open Finance consents given for the item (empty for other connectors)."""
         response = await self._connection.request("GET", "/consents", params={"itemId": item_id})
-        return _parse(response, models.Page[models.Consent]).results
+        return _parse(response, payloads.Page[payloads.Consent]).results
 
     # --- accounts and transactions -----------------------------------------------------------
 
-    async def list_accounts(self, item_id: str) -> list[models.Account]:
+    async def list_accounts(self, item_id: str) -> list[payloads.Account]:
         """Every account of the item."""
-        return await self._every_page("/accounts", {"itemId": item_id}, models.Page[models.Account])
+        return await self._every_page(
+            "/accounts", {"itemId": item_id}, payloads.Page[payloads.Account]
+        )
 
-    async def get_account(self, account_id: str) -> models.Account | None:
+    async def get_account(self, account_id: str) -> payloads.Account | None:
         """The account with its current balance, or None when Pluggy says it has no such account."""
         response = await self._connection.request("GET", f"/accounts/{_segment(account_id)}")
         if _is_gone(response, "ACCOUNT_NOT_FOUND"):
             return None
-        return _parse(response, models.Account)
+        return _parse(response, payloads.Account)
 
     async def transaction_pages(
         self, account_id: str, created_at_from: datetime | None = None
-    ) -> AsyncGenerator[models.TransactionBatch, None]:
+    ) -> AsyncGenerator[payloads.TransactionBatch, None]:
         """The account's transactions page by page, following the cursor to its end.
 
         Pages are yielded one at a time, so memory stays flat however long the history is.
@@ -157,7 +159,7 @@ class PluggyClient:
 
     async def transactions_by_ids(
         self, account_id: str, transaction_ids: Sequence[str]
-    ) -> AsyncGenerator[models.TransactionBatch, None]:
+    ) -> AsyncGenerator[payloads.TransactionBatch, None]:
         """The current state of these transactions, in pages (missing ids are simply absent)."""
         for start in range(0, len(transaction_ids), MAX_IDS_PER_REQUEST):
             chunk = transaction_ids[start : start + MAX_IDS_PER_REQUEST]
@@ -183,7 +185,7 @@ class PluggyClient:
         return existing
 
     async def _every_page(
-        self, path: str, params: Mapping[str, str], page_model: type[models.Page[ResultT]]
+        self, path: str, params: Mapping[str, str], page_model: type[payloads.Page[ResultT]]
     ) -> list[ResultT]:
         """The results of a page-numbered listing (`{results, page, totalPages}`), all pages."""
         results: list[ResultT] = []
@@ -198,7 +200,7 @@ class PluggyClient:
 
     async def _cursor_pages(
         self, params: dict[str, str]
-    ) -> AsyncGenerator[models.TransactionBatch, None]:
+    ) -> AsyncGenerator[payloads.TransactionBatch, None]:
         """`GET /v2/transactions` with `params`, then each `next` page until there is none."""
         while True:
             response = await self._connection.request("GET", "/v2/transactions", params=params)
@@ -209,7 +211,7 @@ class PluggyClient:
                 return
             params = _next_page_params(next_query)
 
-    async def list_categories(self) -> list[models.Category]:
+    async def list_categories(self) -> list[payloads.Category]:
         """Pluggy's category tree, flat (parents and children)."""
         response = await self._connection.request("GET", "/categories")
         raise_for_provider_status(response, provider=PROVIDER)
@@ -225,36 +227,36 @@ class PluggyClient:
 
     # --- payments ----------------------------------------------------------------------------
 
-    async def create_payment_recipient(self, body: Mapping[str, Any]) -> models.PaymentRecipient:
+    async def create_payment_recipient(self, body: Mapping[str, Any]) -> payloads.PaymentRecipient:
         """A recipient from a PIX key (`{"pixKey"}`) or from bank details."""
         response = await self._connection.request("POST", "/payments/recipients", json=dict(body))
-        return _parse(response, models.PaymentRecipient)
+        return _parse(response, payloads.PaymentRecipient)
 
-    async def create_payment_request(self, body: Mapping[str, Any]) -> models.PaymentRequest:
+    async def create_payment_request(self, body: Mapping[str, Any]) -> payloads.PaymentRequest:
         """A payment request; the payer authorises it at its `paymentUrl`."""
         response = await self._connection.request("POST", "/payments/requests", json=dict(body))
-        return _parse(response, models.PaymentRequest)
+        return _parse(response, payloads.PaymentRequest)
 
-    async def get_payment_request(self, request_id: str) -> models.PaymentRequest | None:
+    async def get_payment_request(self, request_id: str) -> payloads.PaymentRequest | None:
         """The payment request now, or None when Pluggy does not know it."""
         response = await self._connection.request(
             "GET", f"/payments/requests/{_segment(request_id)}"
         )
         if _is_not_found(response):
             return None
-        return _parse(response, models.PaymentRequest)
+        return _parse(response, payloads.PaymentRequest)
 
-    async def get_payment_intent(self, intent_id: str) -> models.PaymentIntent | None:
+    async def get_payment_intent(self, intent_id: str) -> payloads.PaymentIntent | None:
         """The payment intent now, or None when Pluggy does not know it."""
         response = await self._connection.request("GET", f"/payments/intents/{_segment(intent_id)}")
         if _is_not_found(response):
             return None
-        return _parse(response, models.PaymentIntent)
+        return _parse(response, payloads.PaymentIntent)
 
-    async def list_payment_schedules(self, request_id: str) -> list[models.ScheduledPayment]:
+    async def list_payment_schedules(self, request_id: str) -> list[payloads.ScheduledPayment]:
         """Every date of a scheduled payment request."""
         path = f"/payments/requests/{_segment(request_id)}/schedules"
-        return await self._every_page(path, {}, models.Page[models.ScheduledPayment])
+        return await self._every_page(path, {}, payloads.Page[payloads.ScheduledPayment])
 
     async def cancel_payment_schedule(self, request_id: str, schedule_id: str) -> None:
         """Cancel one date of a scheduled payment request."""
@@ -271,27 +273,27 @@ class PluggyClient:
         )
         raise_for_provider_status(response, provider=PROVIDER)
 
-    async def create_automatic_pix(self, body: Mapping[str, Any]) -> models.PaymentRequest:
+    async def create_automatic_pix(self, body: Mapping[str, Any]) -> payloads.PaymentRequest:
         """An automatic PIX mandate (a payment request the payer authorises once)."""
         response = await self._connection.request(
             "POST", "/payments/requests/automatic-pix", json=dict(body)
         )
-        return _parse(response, models.PaymentRequest)
+        return _parse(response, payloads.PaymentRequest)
 
     async def schedule_automatic_pix_payment(
         self, request_id: str, body: Mapping[str, Any]
-    ) -> models.AutomaticPixPayment:
+    ) -> payloads.AutomaticPixPayment:
         """Schedule one cycle's payment under an authorised mandate."""
         response = await self._connection.request(
             "POST",
             f"/payments/requests/{_segment(request_id)}/automatic-pix/schedule",
             json=dict(body),
         )
-        return _parse(response, models.AutomaticPixPayment)
+        return _parse(response, payloads.AutomaticPixPayment)
 
     async def get_automatic_pix_payment(
         self, request_id: str, payment_id: str
-    ) -> models.AutomaticPixPayment | None:
+    ) -> payloads.AutomaticPixPayment | None:
         """One scheduled automatic PIX payment now, or None when Pluggy does not know it."""
         response = await self._connection.request(
             "GET",
@@ -300,7 +302,7 @@ class PluggyClient:
         )
         if _is_not_found(response):
             return None
-        return _parse(response, models.AutomaticPixPayment)
+        return _parse(response, payloads.AutomaticPixPayment)
 
     async def cancel_automatic_pix_payment(self, request_id: str, payment_id: str) -> None:
         """Cancel one scheduled automatic PIX payment."""
@@ -331,7 +333,7 @@ def _parse(response: httpx.Response, model: type[ModelT]) -> ModelT:
         ) from None
 
 
-def _transaction_page(response: httpx.Response) -> tuple[models.TransactionBatch, str | None]:
+def _transaction_page(response: httpx.Response) -> tuple[payloads.TransactionBatch, str | None]:
     """The page's transactions and the query of the next page.
 
     Read whole when it can be (the fast way); otherwise transaction by transaction, so that one
@@ -339,28 +341,28 @@ def _transaction_page(response: httpx.Response) -> tuple[models.TransactionBatch
     """
     raise_for_provider_status(response, provider=PROVIDER)
     try:
-        page = models.TransactionPage.model_validate_json(response.content)
+        page = payloads.TransactionPage.model_validate_json(response.content)
     except ValidationError:
         loose = _loose_page(response)
         return _readable(loose.results), loose.next
-    return models.TransactionBatch(page.results), page.next
+    return payloads.TransactionBatch(page.results), page.next
 
 
-def _loose_page(response: httpx.Response) -> models.LooseTransactionPage:
+def _loose_page(response: httpx.Response) -> payloads.LooseTransactionPage:
     """The page as plain JSON objects (Python's parser keeps what pydantic's refuses)."""
     try:
-        return models.LooseTransactionPage.model_validate(json.loads(response.content))
+        return payloads.LooseTransactionPage.model_validate(json.loads(response.content))
     except (ValueError, ValidationError):
         raise ProviderError(
             f"{PROVIDER} answered a body that is not a TransactionPage", provider=PROVIDER
         ) from None
 
 
-def _id_page(response: httpx.Response) -> models.TransactionIdPage:
+def _id_page(response: httpx.Response) -> payloads.TransactionIdPage:
     """A `/v2/transactions` page read for its ids alone (Python's parser, as in `_loose_page`)."""
     raise_for_provider_status(response, provider=PROVIDER)
     try:
-        return models.TransactionIdPage.model_validate(json.loads(response.content))
+        return payloads.TransactionIdPage.model_validate(json.loads(response.content))
     except (ValueError, ValidationError):
         raise ProviderError(
             f"{PROVIDER} answered a body that is not a TransactionPage", provider=PROVIDER
@@ -372,17 +374,17 @@ def _next_page_params(next_query: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(next_query).query or next_query.lstrip("?")))
 
 
-def _readable(results: list[dict[str, Any]]) -> models.TransactionBatch:
-    transactions: list[models.Transaction] = []
+def _readable(results: list[dict[str, Any]]) -> payloads.TransactionBatch:
+    transactions: list[payloads.Transaction] = []
     unreadable: list[str] = []
     for result in results:
         try:
-            transactions.append(models.Transaction.model_validate(result))
+            transactions.append(payloads.Transaction.model_validate(result))
         except ValidationError as invalid:
             # Where it is invalid, never the value (it may be personal data).
             first = invalid.errors(include_url=False, include_input=False)[0]
             unreadable.append(f"unreadable_{first['loc'][0] if first['loc'] else 'transaction'}")
-    return models.TransactionBatch(transactions, unreadable)
+    return payloads.TransactionBatch(transactions, unreadable)
 
 
 def _segment(identifier: str) -> str:

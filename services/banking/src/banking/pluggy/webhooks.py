@@ -9,7 +9,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from banking.pluggy.models import PluggyModel
+from banking.pluggy.payloads import PluggyModel
 
 
 class ItemEvent(PluggyModel):

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.accounts.models import BankAccount
-from banking.pluggy import models as pluggy
+from banking.pluggy import payloads as pluggy
 from banking.runtime import Runtime
 from banking.sync.pages import Stored, company_terms, store_page
 from banking.usage import service as usage

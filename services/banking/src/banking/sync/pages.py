@@ -18,7 +18,7 @@ from banking.accounts.models import BankAccount
 from banking.categories import repository as categories
 from banking.categories.matching import Categorizer
 from banking.entitlements import service as entitlements
-from banking.pluggy.models import TransactionBatch
+from banking.pluggy.payloads import TransactionBatch
 from banking.runtime import Runtime
 from banking.sync.errors import Unstorable
 from banking.sync.rows import categorise, transaction_row

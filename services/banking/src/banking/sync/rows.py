@@ -19,7 +19,7 @@ from banking.accounts.models import BankAccount
 from banking.categories.matching import Candidate, Categorizer
 from banking.fields import FIRST_DAY, LAST_DAY
 from banking.money import to_cents
-from banking.pluggy import models as pluggy
+from banking.pluggy import payloads as pluggy
 from banking.sync.errors import Unstorable
 from banking.transactions.models import (
     CATEGORY_FROM_PLUGGY,

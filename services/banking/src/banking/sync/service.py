@@ -30,7 +30,7 @@ from banking.connectors import repository as connectors
 from banking.items import models as item_states
 from banking.items import repository as items
 from banking.items.models import Item
-from banking.pluggy import models as pluggy
+from banking.pluggy import payloads as pluggy
 from banking.runtime import Runtime
 from banking.sync import metrics, repository
 from banking.sync import models as jobs

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from banking.categories.errors import RuleLimitReached, UnknownCategory
-from banking.runtime import BankingRuntime
+from banking.dependencies import BankingRuntime
 from banking.transactions import repository, service
 from banking.transactions.schemas import (
     CategoryCorrection,

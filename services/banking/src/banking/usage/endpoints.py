@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from banking.accounts import repository as accounts
+from banking.dependencies import BankingRuntime
 from banking.entitlements import service as entitlements
 from banking.money import month_of
-from banking.runtime import BankingRuntime
 from banking.usage import repository
 from banking.usage.schemas import UsageRead
 from finhub_shared.auth import CurrentPrincipal
