@@ -5,14 +5,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.config import get_settings
-from billing.database import OutboxMessage
 from billing.entitlements.schemas import EVENT_TYPE, Entitlements, EntitlementsChanged
 from billing.plans import repository as plans
 from billing.plans.models import Plan
 from billing.plans.service import limits_of
+from billing.publishing import publish
 from billing.subscriptions.models import Subscription
-from finhub_shared.events import new_event
-from finhub_shared.outbox import enqueue
 
 # Statuses in which the company uses its paid plan (past_due: while Stripe retries the card).
 PAID_STATUSES = frozenset({"active", "past_due"})
@@ -54,9 +52,6 @@ async def publish_if_changed(
         return False
     subscription.entitlements_version += 1
     snapshot = EntitlementsChanged(**now.model_dump(), version=subscription.entitlements_version)
-    envelope = new_event(
-        "billing", EVENT_TYPE, snapshot.model_dump(mode="json"), company_id=subscription.company_id
-    )
-    await enqueue(session, OutboxMessage, envelope)
+    await publish(session, EVENT_TYPE, snapshot.model_dump(mode="json"), subscription.company_id)
     await session.flush()
     return True

@@ -1,0 +1,21 @@
+"""What billing publishes, always through its outbox (written in the caller's transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.database import OutboxMessage
+from finhub_shared.events import new_event
+from finhub_shared.outbox import enqueue
+
+
+async def publish(
+    session: AsyncSession, event_type: str, data: dict[str, Any], company_id: UUID
+) -> str:
+    """Queue `billing.<event_type>` for publishing when the transaction commits; its id."""
+    envelope = new_event("billing", event_type, data, company_id=company_id)
+    await enqueue(session, OutboxMessage, envelope)
+    return envelope.id
