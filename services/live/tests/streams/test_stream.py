@@ -3,15 +3,18 @@ every open stream of the company, on any replica, resumable without gap or dupli
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
+from sqlalchemy import func, select
 
-from finhub_shared.db import asyncpg_dsn
+from finhub_shared.db import Database, asyncpg_dsn
 from live.streams.hub import LISTENER_NAME
+from live.streams.models import OpenStream
 
 from ..conftest import Publish, Serve, notification, token
 from ..sse import Message, Stream, opened
@@ -19,6 +22,16 @@ from ..sse import Message, Stream, opened
 
 async def shown(stream: Stream, count: int = 1) -> list[Message]:
     return await stream.take(count)
+
+
+async def places_freed(database: Database) -> None:
+    """Wait until every closed stream's place is freed (the server notices a client leave)."""
+    async with asyncio.timeout(5):
+        while True:
+            async with database.sessions() as session:
+                if not await session.scalar(select(func.count()).select_from(OpenStream)):
+                    return
+            await asyncio.sleep(0.02)
 
 
 @pytest.mark.asyncio
@@ -145,22 +158,26 @@ async def test_a_dropped_listen_connection_loses_no_event(live: str, publish: Pu
 
 
 @pytest.mark.asyncio
-async def test_the_fourth_stream_of_a_user_is_refused(live: str) -> None:
+async def test_the_fourth_stream_of_a_user_is_refused_whichever_replica_holds_them(
+    serve: Serve, database: Database
+) -> None:
     company_id, user_id = uuid.uuid4(), uuid.uuid4()
-    async with (
-        opened(live, token(user_id, company_id)) as (first, _),
-        opened(live, token(user_id, company_id)) as (second, _),
-        opened(live, token(user_id, company_id)) as (third, _),
-    ):
-        async with opened(live, token(user_id, company_id)) as (fourth, _):
-            assert [first.status_code, second.status_code, third.status_code] == [200] * 3
-            assert fourth.status_code == 429
-            assert fourth.json()["code"] == "too_many_streams"
-            assert int(fourth.headers["Retry-After"]) > 0
-        async with opened(live, token(uuid.uuid4(), company_id)) as (someone_else, _):
-            assert someone_else.status_code == 200
-    async with opened(live, token(user_id, company_id)) as (after_closing, _):
-        assert after_closing.status_code == 200
+    async with serve() as one, serve() as two:
+        async with (
+            opened(one, token(user_id, company_id)) as (first, _),
+            opened(two, token(user_id, company_id)) as (second, _),
+            opened(one, token(user_id, company_id)) as (third, _),
+        ):
+            async with opened(two, token(user_id, company_id)) as (fourth, _):
+                assert [first.status_code, second.status_code, third.status_code] == [200] * 3
+                assert fourth.status_code == 429
+                assert fourth.json()["code"] == "too_many_streams"
+                assert int(fourth.headers["Retry-After"]) > 0
+            async with opened(two, token(uuid.uuid4(), company_id)) as (someone_else, _):
+                assert someone_else.status_code == 200
+        await places_freed(database)
+        async with opened(two, token(user_id, company_id)) as (after_closing, _):
+            assert after_closing.status_code == 200
 
 
 @pytest.mark.asyncio
@@ -169,3 +186,13 @@ async def test_without_a_valid_token_the_answer_is_401(live: str, bearer: str | 
     async with opened(live, bearer) as (response, stream):
         assert response.status_code == 401
         assert stream is None
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("last_event_id", ["abc", "-1", str(2**63)])
+async def test_a_last_event_id_that_is_no_position_is_refused_with_a_code(
+    live: str, last_event_id: str
+) -> None:
+    async with opened(live, token(uuid.uuid4(), uuid.uuid4()), last_event_id) as (response, _):
+        assert 400 <= response.status_code < 500
+        assert response.json()["code"]
