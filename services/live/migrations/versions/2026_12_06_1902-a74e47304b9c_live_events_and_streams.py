@@ -59,6 +59,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id", name=op.f("uq_live_events_event_id")),
     )
     op.create_index("ix_live_events_recorded_at", "live_events", ["recorded_at"], unique=False)
+    op.create_index(
+        "ix_live_events_revocations",
+        "live_events",
+        ["company_id"],
+        unique=False,
+        postgresql_where=sa.text("type = 'session.revoked'"),
+    )
     op.create_table(
         "live_streams",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -114,6 +121,11 @@ def downgrade() -> None:
     op.drop_table("outbox_messages")
     op.drop_index(op.f("ix_live_streams_user_id"), table_name="live_streams")
     op.drop_table("live_streams")
+    op.drop_index(
+        "ix_live_events_revocations",
+        table_name="live_events",
+        postgresql_where=sa.text("type = 'session.revoked'"),
+    )
     op.drop_index("ix_live_events_recorded_at", table_name="live_events")
     op.drop_table("live_events")
     op.drop_table("live_company_sequences")

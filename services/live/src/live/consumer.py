@@ -10,6 +10,7 @@ from live.events.handlers import live_events
 from live.events.jobs import retention_job
 from live.events.schemas import ROUTING_KEYS
 from live.runtime import Runtime
+from live.streams.jobs import stale_streams_job
 
 SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
     Subscription(ConsumerQueue("live.events", ROUTING_KEYS), live_events),
@@ -24,7 +25,7 @@ def worker_settings() -> LiveSettings:
 
 
 async def run() -> None:
-    """Consume `live.events` and prune old events until stopped."""
+    """Consume `live.events`, prune old events and forget dead streams until stopped."""
     settings = worker_settings()
     database = worker_database("live", settings.database_url.get_secret_value(), settings)
     await run_worker(
@@ -33,5 +34,5 @@ async def run() -> None:
         inbox_model=InboxEvent,
         outbox_model=OutboxMessage,
         subscriptions=SUBSCRIPTIONS,
-        jobs=[retention_job()],
+        jobs=[retention_job(), stale_streams_job()],
     )

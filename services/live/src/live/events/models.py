@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Index, String, func
+from sqlalchemy import BigInteger, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from live.database import Base
@@ -26,7 +26,15 @@ class LiveEvent(Base):
     """One consumed event; `seq` is its SSE id, increasing without reuse within its company."""
 
     __tablename__ = "live_events"
-    __table_args__ = (Index("ix_live_events_recorded_at", "recorded_at"),)
+    __table_args__ = (
+        Index("ix_live_events_recorded_at", "recorded_at"),
+        # What a stream's opening looks up: has this log-in been revoked?
+        Index(
+            "ix_live_events_revocations",
+            "company_id",
+            postgresql_where=text("type = 'session.revoked'"),
+        ),
+    )
 
     company_id: Mapped[UUID] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from finhub_shared.queries import rows_affected
 from live.streams.models import OpenStream
 
 
@@ -47,6 +48,13 @@ async def beat(session: AsyncSession, stream_ids: Collection[UUID], now: datetim
         .returning(OpenStream.id)
     )
     return set((await session.scalars(statement)).all())
+
+
+async def delete_unseen_since(session: AsyncSession, cutoff: datetime) -> int:
+    """Forget streams that have not beaten since `cutoff` (their replica died); how many."""
+    return rows_affected(
+        await session.execute(delete(OpenStream).where(OpenStream.seen_at < cutoff))
+    )
 
 
 async def close(session: AsyncSession, stream_ids: Collection[UUID]) -> None:
