@@ -15,11 +15,15 @@ from banking.publishing import notification_payload
 from banking.usage.service import usage_payload
 from billing import consumer as billing_consumer
 from billing.entitlements.schemas import EntitlementsChanged
+from billing.notifications.models import Notification
 from billing.notifications.schemas import NotificationRequested
+from billing.notifications.service import live_data
 from billing.plans.schemas import Limits
+from billing.publishing import NOTIFICATION_CREATED, SESSION_REVOKED, session_revoked_data
 from billing.usage.schemas import UsageChanged
 from finhub_shared.catalogue import ROUTES, Route, route_for
 from finhub_shared.worker import Subscription
+from live.events.schemas import CONTRACTS as LIVE_CONTRACTS
 
 COMPANY = uuid.uuid4()
 PROVIDERS = ("stripe", "pluggy")
@@ -118,3 +122,19 @@ def test_billing_reads_banking_notification_requests() -> None:
         "consent_revoked",
         "Itaú revoked access.",
     )
+
+
+def test_the_live_stream_reads_billings_notices_and_ended_log_ins() -> None:
+    notice = Notification(
+        id=7, company_id=COMPANY, kind="payment_failed", title="Payment failed", message="..."
+    )
+    shown = LIVE_CONTRACTS[f"billing.{NOTIFICATION_CREATED}"]
+    revoked = LIVE_CONTRACTS[f"billing.{SESSION_REVOKED}"]
+
+    notification = shown.model.model_validate(live_data(notice))
+    one_log_in = revoked.model.model_validate(session_revoked_data(uuid.uuid4(), uuid.uuid4()))
+    every_log_in = revoked.model.model_validate(session_revoked_data(uuid.uuid4(), None))
+
+    assert notification.model_dump()["severity"] == "error"
+    assert one_log_in.model_dump()["session_id"] is not None
+    assert every_log_in.model_dump()["session_id"] is None

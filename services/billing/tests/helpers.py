@@ -37,15 +37,20 @@ async def register(
     return body
 
 
-async def entitlement_snapshots(database: Database, company_id: str) -> list[dict[str, Any]]:
-    """The `billing.entitlements.changed` snapshots in the outbox for a company, oldest first."""
+async def published(database: Database, routing_key: str) -> list[dict[str, Any]]:
+    """The envelopes billing's outbox holds under `routing_key`, oldest first."""
     async with database.sessions() as session:
         rows = await session.execute(
             select(OutboxMessage)
-            .where(OutboxMessage.routing_key == "billing.entitlements.changed")
+            .where(OutboxMessage.routing_key == routing_key)
             .order_by(OutboxMessage.id)
         )
-        envelopes = [json.loads(row.body) for row in rows.scalars()]
+        return [json.loads(row.body) for row in rows.scalars()]
+
+
+async def entitlement_snapshots(database: Database, company_id: str) -> list[dict[str, Any]]:
+    """The `billing.entitlements.changed` snapshots in the outbox for a company, oldest first."""
+    envelopes = await published(database, "billing.entitlements.changed")
     return [e["data"] for e in envelopes if e["company_id"] == company_id]
 
 

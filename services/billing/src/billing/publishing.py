@@ -11,6 +11,10 @@ from billing.database import OutboxMessage
 from finhub_shared.events import new_event
 from finhub_shared.outbox import enqueue
 
+# What the live stream reads (docs/DESIGN.md, "What the live stream shows").
+NOTIFICATION_CREATED = "notification.created"
+SESSION_REVOKED = "session.revoked"
+
 
 async def publish(
     session: AsyncSession, event_type: str, data: dict[str, Any], company_id: UUID
@@ -19,3 +23,8 @@ async def publish(
     envelope = new_event("billing", event_type, data, company_id=company_id)
     await enqueue(session, OutboxMessage, envelope)
     return envelope.id
+
+
+def session_revoked_data(user_id: UUID, session_id: UUID | None) -> dict[str, Any]:
+    """The `data` of `billing.session.revoked`: one log-in of the user, or every one (None)."""
+    return {"user_id": str(user_id), "session_id": str(session_id) if session_id else None}

@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
+from finhub_shared.db import Database
+
 from ..conftest import FrozenClock
-from ..helpers import STRONG_PASSWORD, bearer, register
+from ..helpers import STRONG_PASSWORD, bearer, published, register
 
 pytestmark = pytest.mark.asyncio
 
@@ -120,3 +123,33 @@ async def test_log_out_needs_a_live_session(client: httpx.AsyncClient) -> None:
 
     assert (again.status_code, again.json()["code"]) == (401, "session_revoked")
     assert (anonymous.status_code, anonymous.json()["code"]) == (401, "token_missing")
+
+
+def session_of(tokens: dict[str, Any]) -> str:
+    """The log-in an access token belongs to (its `sid` claim)."""
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    return str(claims["sid"])
+
+
+async def revocations(database: Database, user_id: str) -> list[str | None]:
+    """The log-ins of the user announced as ended (None: every one), oldest first."""
+    envelopes = await published(database, "billing.session.revoked")
+    return [e["data"]["session_id"] for e in envelopes if e["data"]["user_id"] == user_id]
+
+
+async def test_every_ended_log_in_is_announced_to_the_other_services(
+    client: httpx.AsyncClient, database: Database, clock: FrozenClock
+) -> None:
+    laptop = await register(client, email="ana@example.com")
+    phone = await log_in(client, "ana@example.com")
+    tablet = await log_in(client, "ana@example.com")
+    user_id = laptop["user"]["id"]
+    sessions = {name: session_of(tokens) for name, tokens in [("laptop", laptop), ("phone", phone)]}
+
+    await client.post("/api/auth/logout", headers=bearer(laptop["access_token"]))
+    await refreshed(client, phone)
+    clock.advance(seconds=11)
+    await refreshed(client, phone)  # reused after the grace: its log-in ends
+    await client.post("/api/auth/logout-everywhere", headers=bearer(tablet["access_token"]))
+
+    assert await revocations(database, user_id) == [sessions["laptop"], sessions["phone"], None]

@@ -12,7 +12,7 @@ from finhub_shared.db import Database
 from finhub_shared.events import new_event
 from finhub_shared.inbox import inbox_dispatcher
 
-from ..helpers import bearer, register
+from ..helpers import bearer, published, register
 
 pytestmark = pytest.mark.asyncio
 
@@ -42,3 +42,41 @@ async def test_a_notification_banking_asks_for_is_listed_once(
     ours = [item for item in listed["items"] if item["kind"] == "transaction_limit_reached"]
     assert len(ours) == 1
     assert ours[0]["message"] == "You reached this month's 5,000 transactions."
+
+
+async def test_every_notification_is_published_once_for_the_live_stream(
+    client: httpx.AsyncClient, database: Database, worker_runtime: Runtime
+) -> None:
+    body = await register(client)
+    dispatch = inbox_dispatcher(
+        worker_runtime, InboxEvent, "billing.notifications", notification_events
+    )
+    request = new_event(
+        "banking",
+        "notification.requested",
+        {
+            "company_id": body["company"]["id"],
+            "kind": "consent_revoked",
+            "message": "The consent to read one of your bank connections was revoked.",
+        },
+    )
+
+    await dispatch(request)
+    await dispatch(request)  # redelivered
+
+    listed = (await client.get("/api/notifications/", headers=bearer(body["access_token"]))).json()
+    [stored] = [item for item in listed["items"] if item["kind"] == "consent_revoked"]
+    announced = [
+        envelope
+        for envelope in await published(database, "billing.notification.created")
+        if envelope["company_id"] == body["company"]["id"]
+    ]
+    assert [envelope["data"] for envelope in announced] == [
+        {
+            "notification_id": str(stored["id"]),
+            "kind": "consent_revoked",
+            "severity": "warning",
+            "title": stored["title"],
+            "message": "The consent to read one of your bank connections was revoked.",
+        }
+    ]

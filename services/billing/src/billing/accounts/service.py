@@ -17,6 +17,7 @@ from billing.accounts.models import Company, RefreshToken, User
 from billing.accounts.schemas import LoginRequest, RegisterRequest, Tokens
 from billing.audit.service import user_actor
 from billing.config import BillingSettings
+from billing.publishing import SESSION_REVOKED, publish, session_revoked_data
 from billing.subscriptions import service as subscriptions
 from finhub_shared.auth import Principal, TokenIssuer
 
@@ -240,6 +241,7 @@ async def refresh(
         issued_at = stored.used_at
     else:
         await repository.revoke_family(session, stored.family_id, now)
+        await _announce_log_out(session, user.id, user.company_id, stored.family_id)
         return None
     return _tokens(
         user, successor, stored.family_id, issued_at=issued_at, issuer=issuer, settings=settings
@@ -250,8 +252,19 @@ async def log_out(session: AsyncSession, principal: Principal, now: datetime) ->
     """End the caller's log-in: its refresh tokens, and on billing its access tokens, stop."""
     if principal.session_id is not None:
         await repository.revoke_family(session, principal.session_id, now)
+        await _announce_log_out(
+            session, principal.user_id, principal.company_id, principal.session_id
+        )
 
 
 async def log_out_everywhere(session: AsyncSession, principal: Principal, now: datetime) -> None:
     """End every log-in of the caller, this one included."""
     await repository.revoke_user_families(session, principal.user_id, now)
+    await _announce_log_out(session, principal.user_id, principal.company_id, None)
+
+
+async def _announce_log_out(
+    session: AsyncSession, user_id: UUID, company_id: UUID, session_id: UUID | None
+) -> None:
+    """Tell the other services (the live stream) that a log-in ended: None means every one."""
+    await publish(session, SESSION_REVOKED, session_revoked_data(user_id, session_id), company_id)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.notifications import repository
 from billing.notifications.models import Notification
+from billing.publishing import NOTIFICATION_CREATED, publish
 from finhub_shared.auth import Principal
 
 
@@ -27,7 +28,36 @@ async def notify(
     )
     session.add(notification)
     await session.flush()
+    await publish(session, NOTIFICATION_CREATED, live_data(notification), company_id)
     return notification
+
+
+# How loud each notice is on the live stream; any other kind is "info".
+_SEVERITY = {
+    "payment_failed": "error",
+    "dispute_opened": "error",
+    "fraud_warning": "error",
+    "trial_expired": "error",
+    "payment_action_required": "warning",
+    "card_expiring": "warning",
+    "trial_ending": "warning",
+    "payment_reminder": "warning",
+    "subscription_paused": "warning",
+    "subscription_cancelled": "warning",
+    "consent_revoked": "warning",
+    "transaction_limit_reached": "warning",
+}
+
+
+def live_data(notification: Notification) -> dict[str, Any]:
+    """The `data` of `billing.notification.created`, as the live stream shows it."""
+    return {
+        "notification_id": str(notification.id),
+        "kind": notification.kind,
+        "severity": _SEVERITY.get(notification.kind, "info"),
+        "title": notification.title,
+        "message": notification.message,
+    }
 
 
 async def mark_read(
