@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from provider_sandbox.pluggy.accounts import holder_of
 from provider_sandbox.pluggy.clock import iso
+from provider_sandbox.pluggy.connectors import Connector
 from provider_sandbox.pluggy.models import Account, Consent, Item
 from provider_sandbox.pluggy.state import PluggySandbox
 from provider_sandbox.pluggy.testing import Wire
@@ -103,6 +104,38 @@ class _Items(Mapping[str, Json]):
 
     def __len__(self) -> int:
         return len(self._state.items)
+
+
+class _Connector(dict[str, Any]):
+    """A connector as Pluggy holds it: setting `isOpenFinance` changes what Pluggy answers."""
+
+    def __init__(self, connector: Connector) -> None:
+        super().__init__(connector.as_json())
+        self._connector = connector
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if name != "isOpenFinance":
+            raise KeyError(f"the sandbox's connectors do not change {name}")
+        super().__setitem__(name, value)
+        self._connector.is_open_finance = value
+
+
+class _Transaction(dict[str, Any]):
+    """A transaction as Pluggy holds it: setting or deleting a field changes what Pluggy answers
+    (however malformed), as a bank's data would."""
+
+    def __init__(self, ledger: Ledger, index: int) -> None:
+        super().__init__(ledger.transaction(index))
+        self._ledger = ledger
+        self._index = index
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, value)
+        self._ledger.override(self._index, name, value)
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(name)
+        self._ledger.override(self._index, name)
 
 
 class SandboxPluggy:
@@ -214,7 +247,7 @@ class SandboxPluggy:
         )
         self.state.connectors[connector_id] = connector
         self._connectors_added.add(connector_id)
-        return connector.as_json()
+        return _Connector(connector)
 
     def set_connector_health(self, connector_id: int, status: str) -> None:
         connector = self.state.connector(connector_id)
@@ -373,7 +406,7 @@ class SandboxPluggy:
                     "createdAt": iso(created),
                 },
             )
-        return [ledger.transaction(index) for index in numbers]
+        return [_Transaction(ledger, index) for index in numbers]
 
     def update_transaction(self, account_id: str, transaction_id: str, **fields: Any) -> Json:
         ledger = self.state.ledgers[account_id]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import uuid
 from datetime import timedelta
@@ -23,15 +22,7 @@ from finhub_shared.events import utcnow
 from provider_sandbox.pluggy.clock import iso
 
 from ..conftest import connect_bank, deliver_pluggy_event, outbox, run_queued_syncs, token_for
-from ..pluggy_fake import FakePluggy
-from ..pluggy_sandbox import now
-
-
-@pytest.fixture
-def fake_pluggy() -> FakePluggy:
-    """The old in-memory Pluggy (`pluggy_fake.py`): these tests need what the sandbox does
-    not do yet: a connector made Open Finance by changing its JSON."""
-    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
+from ..pluggy_sandbox import SandboxPluggy, now
 
 
 async def stored_descriptions(database: Database) -> dict[str, str]:
@@ -42,7 +33,7 @@ async def stored_descriptions(database: Database) -> dict[str, str]:
         return dict(rows.all())
 
 
-def pluggy_descriptions(fake_pluggy: FakePluggy, account_id: str) -> dict[str, str]:
+def pluggy_descriptions(fake_pluggy: SandboxPluggy, account_id: str) -> dict[str, str]:
     return {t["id"]: t["description"] for t in fake_pluggy.transactions[account_id]}
 
 
@@ -57,7 +48,7 @@ async def test_events_duplicated_and_shuffled_end_in_pluggys_state(
     worker_runtime: Runtime,
     seed: int,
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
 ) -> None:
     company_id = uuid.uuid4()
@@ -112,7 +103,10 @@ async def test_events_duplicated_and_shuffled_end_in_pluggys_state(
 
 @pytest.mark.asyncio
 async def test_an_item_event_before_the_callback_stores_the_item_for_its_company(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     item = fake_pluggy.add_item(str(company_id))
@@ -137,7 +131,10 @@ async def test_an_item_event_before_the_callback_stores_the_item_for_its_company
 
 @pytest.mark.asyncio
 async def test_events_of_items_pluggy_no_longer_has_mark_them_deleted(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -154,7 +151,7 @@ async def test_events_of_items_pluggy_no_longer_has_mark_them_deleted(
 
 @pytest.mark.asyncio
 async def test_an_older_item_state_arriving_late_changes_nothing(
-    fake_pluggy: FakePluggy, database: Database, worker_runtime: Runtime
+    fake_pluggy: SandboxPluggy, database: Database, worker_runtime: Runtime
 ) -> None:
     company_id = uuid.uuid4()
     raw = fake_pluggy.add_item(str(company_id))
@@ -188,7 +185,10 @@ async def test_an_older_item_state_arriving_late_changes_nothing(
 
 @pytest.mark.asyncio
 async def test_consent_revoked_stops_syncing_deletes_the_bank_data_and_tells_the_company(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -218,7 +218,10 @@ async def test_consent_revoked_stops_syncing_deletes_the_bank_data_and_tells_the
 
 @pytest.mark.asyncio
 async def test_a_late_consent_revoked_event_after_a_new_consent_changes_nothing(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -235,7 +238,10 @@ async def test_a_late_consent_revoked_event_after_a_new_consent_changes_nothing(
 
 @pytest.mark.asyncio
 async def test_a_consent_found_revoked_in_pluggys_consent_data_revokes_the_item(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     fake_pluggy.add_connector(601, "Banco Open Finance")["isOpenFinance"] = True
@@ -254,7 +260,10 @@ async def test_a_consent_found_revoked_in_pluggys_consent_data_revokes_the_item(
 
 @pytest.mark.asyncio
 async def test_an_expired_consent_revokes_the_item(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)

@@ -19,18 +19,10 @@ from finhub_shared.errors import ProviderError, ProviderUnavailable
 from finhub_shared.provider_client import CircuitBreakerPolicy
 
 from ..conftest import FAST_RETRIES
-from ..pluggy_fake import FakePluggy
-from ..pluggy_sandbox import error
+from ..pluggy_sandbox import SandboxPluggy, error
 
 
-@pytest.fixture
-def fake_pluggy() -> FakePluggy:
-    """The old in-memory Pluggy (`pluggy_fake.py`): these tests need what the sandbox does
-    not do yet: transactions edited or made unreadable in place."""
-    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
-
-
-def client_for(fake: FakePluggy, *, breaker: CircuitBreakerPolicy) -> PluggyClient:
+def client_for(fake: SandboxPluggy, *, breaker: CircuitBreakerPolicy) -> PluggyClient:
     return PluggyClient(
         os.environ["PLUGGY_API_URL"],
         fake.client_id,
@@ -48,7 +40,7 @@ async def test_an_unknown_item_is_none(pluggy: PluggyClient) -> None:
 
 @pytest.mark.asyncio
 async def test_transaction_pages_follow_the_cursor_to_the_end(
-    fake_pluggy: FakePluggy, pluggy: PluggyClient
+    fake_pluggy: SandboxPluggy, pluggy: PluggyClient
 ) -> None:
     fake_pluggy.page_size = 7
     account = fake_pluggy.add_account(fake_pluggy.add_item("company-1")["id"])
@@ -62,7 +54,7 @@ async def test_transaction_pages_follow_the_cursor_to_the_end(
 
 @pytest.mark.asyncio
 async def test_transaction_pages_from_a_creation_time_only_bring_newer_ones(
-    fake_pluggy: FakePluggy, pluggy: PluggyClient
+    fake_pluggy: SandboxPluggy, pluggy: PluggyClient
 ) -> None:
     account = fake_pluggy.add_account(fake_pluggy.add_item("company-1")["id"])
     fake_pluggy.add_transactions(account["id"], 5, created_at=datetime(2026, 11, 1, tzinfo=UTC))
@@ -82,7 +74,7 @@ async def test_transaction_pages_from_a_creation_time_only_bring_newer_ones(
 
 @pytest.mark.asyncio
 async def test_a_transaction_that_cannot_be_read_leaves_only_itself_out_of_its_page(
-    fake_pluggy: FakePluggy, pluggy: PluggyClient
+    fake_pluggy: SandboxPluggy, pluggy: PluggyClient
 ) -> None:
     account = fake_pluggy.add_account(fake_pluggy.add_item("company-1")["id"])
     first, no_amount, lone_surrogate = fake_pluggy.add_transactions(account["id"], 3)
@@ -98,7 +90,7 @@ async def test_a_transaction_that_cannot_be_read_leaves_only_itself_out_of_its_p
 
 @pytest.mark.asyncio
 async def test_direction_and_amount_are_read_exactly(
-    fake_pluggy: FakePluggy, pluggy: PluggyClient
+    fake_pluggy: SandboxPluggy, pluggy: PluggyClient
 ) -> None:
     account = fake_pluggy.add_account(fake_pluggy.add_item("company-1")["id"])
     fake_pluggy.add_transactions(account["id"], 1, amount="0.10", transaction_type="CREDIT")
@@ -111,7 +103,7 @@ async def test_direction_and_amount_are_read_exactly(
 
 @pytest.mark.asyncio
 async def test_429_and_500_are_retried_until_pluggy_answers(
-    fake_pluggy: FakePluggy, pluggy: PluggyClient
+    fake_pluggy: SandboxPluggy, pluggy: PluggyClient
 ) -> None:
     item = fake_pluggy.add_item("company-1")
     fake_pluggy.fail_next(
@@ -129,7 +121,7 @@ async def test_429_and_500_are_retried_until_pluggy_answers(
 
 @pytest.mark.asyncio
 async def test_a_failing_pluggy_opens_the_circuit_then_it_recovers(
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
 ) -> None:
     item = fake_pluggy.add_item("company-1")
     client = client_for(

@@ -43,16 +43,7 @@ from ..conftest import (
     run_queued_syncs,
     token_for,
 )
-from ..pluggy_fake import FakePluggy
-from ..pluggy_sandbox import error
-
-
-@pytest.fixture
-def fake_pluggy() -> FakePluggy:
-    """The old in-memory Pluggy (`pluggy_fake.py`): these tests need what the sandbox does
-    not do yet: transactions changed in place, a lone surrogate in its JSON."""
-    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
-
+from ..pluggy_sandbox import SandboxPluggy, error
 
 MAX_BIGINT = 2**63 - 1
 # A moment of the tests' own: nothing here depends on today's date.
@@ -98,7 +89,7 @@ async def stored_by_pluggy_id(database: Database) -> dict[str, Transaction]:
         return {t.pluggy_transaction_id: t for t in await session.scalars(select(Transaction))}
 
 
-def poison(fake_pluggy: FakePluggy, account_id: str) -> dict[str, dict[str, Any]]:
+def poison(fake_pluggy: SandboxPluggy, account_id: str) -> dict[str, dict[str, Any]]:
     """Transactions no careful bank sends, among ordinary ones: each is named by what is wrong."""
     [nul, long_text, long_merchant, huge, surrogate, far_future] = fake_pluggy.add_transactions(
         account_id, 6
@@ -121,7 +112,10 @@ def poison(fake_pluggy: FakePluggy, account_id: str) -> dict[str, dict[str, Any]
 
 @pytest.mark.asyncio
 async def test_a_poison_transaction_is_cleaned_or_skipped_and_the_rest_of_the_sync_stored(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await on_plan(worker_runtime, company_id)
@@ -215,7 +209,10 @@ def row(company_id: uuid.UUID, account_id: uuid.UUID, pluggy_id: str) -> dict[st
 
 @pytest.mark.asyncio
 async def test_pluggy_refusing_page_three_fails_the_job_keeps_two_pages_and_the_next_request_runs(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await on_plan(worker_runtime, company_id)
@@ -266,7 +263,10 @@ async def recover_stalled(database: Database, now: datetime) -> int:
 
 @pytest.mark.asyncio
 async def test_a_job_left_running_by_a_crash_is_picked_up_again_and_completes(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -293,7 +293,10 @@ async def test_a_job_left_running_by_a_crash_is_picked_up_again_and_completes(
 
 @pytest.mark.asyncio
 async def test_a_job_that_keeps_stalling_is_given_up_and_the_next_request_makes_a_new_one(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)
@@ -321,7 +324,7 @@ async def outbox_envelopes(database: Database) -> list[EventEnvelope]:
 @pytest.mark.asyncio
 async def test_two_accounts_of_a_company_synced_at_once_over_the_same_months_count_exactly(
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     worker_runtime: Runtime,
 ) -> None:
@@ -379,7 +382,7 @@ class SilentBroker:
 @pytest_asyncio.fixture
 async def broker_down(
     monkeypatch: pytest.MonkeyPatch,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     worker_runtime: Runtime,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, SilentBroker]]:
@@ -403,7 +406,7 @@ async def broker_down(
 async def test_with_the_broker_down_a_sync_request_is_queued_in_the_outbox(
     worker_runtime: Runtime,
     broker_down: tuple[httpx.AsyncClient, SilentBroker],
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
 ) -> None:
     client, broker = broker_down
@@ -430,7 +433,10 @@ async def test_with_the_broker_down_a_sync_request_is_queued_in_the_outbox(
 
 @pytest.mark.asyncio
 async def test_no_database_transaction_is_open_while_pluggy_is_called(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     await on_plan(worker_runtime, company_id)
@@ -465,7 +471,10 @@ async def test_no_database_transaction_is_open_while_pluggy_is_called(
 
 @pytest.mark.asyncio
 async def test_a_run_waiting_on_a_slow_pluggy_keeps_its_job_alive(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     connected = await connect_bank(client, fake_pluggy, company_id)

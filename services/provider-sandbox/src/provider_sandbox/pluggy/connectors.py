@@ -63,6 +63,8 @@ class Connector:
     mfa: MfaFlow = "none"
     supports_payments: bool = True
     health: HealthStatus = "ONLINE"
+    # Open Finance institutions' items have consents that can expire or be revoked.
+    is_open_finance: bool = False
     created_at: datetime = field(default_factory=lambda: datetime(2020, 1, 1, tzinfo=UTC))
     updated_at: datetime = field(default_factory=lambda: datetime(2020, 1, 1, tzinfo=UTC))
 
@@ -90,7 +92,7 @@ class Connector:
             "resetPasswordUrl": None,
             "products": PRODUCTS,
             "health": {"status": self.health, "stage": None},
-            "isOpenFinance": False,
+            "isOpenFinance": self.is_open_finance,
             "isSandbox": self.is_sandbox,
             "supportsPaymentInitiation": self.supports_payments,
             "supportsScheduledPayments": self.supports_payments,

@@ -25,6 +25,8 @@ from provider_sandbox.pluggy.transactions.catalog import AccountKind
 from provider_sandbox.pluggy.transactions.generator import Holder, TransactionFactory
 
 _INDEX_BYTES = 6
+# A field a transaction is read without (see `Ledger.override`).
+DROPPED: Any = object()
 
 
 @dataclass(frozen=True)
@@ -168,11 +170,22 @@ class Ledger:
         generated = self.factory.build(
             draft, self.transaction_id(index), self.account_id, date, batch.created_at, balance
         )
-        return {**generated, **self._changes.get(index, {})}
+        changes = self._changes.get(index)
+        if changes is None:
+            return generated
+        merged = {**generated, **changes}
+        if any(value is DROPPED for value in changes.values()):
+            return {name: value for name, value in merged.items() if value is not DROPPED}
+        return merged
 
     def update(self, index: int, now: datetime, changes: dict[str, Any]) -> None:
         """Record a change to transaction `index` (e.g. PENDING → POSTED) made at `now`."""
         self._changes.setdefault(index, {}).update(changes, updatedAt=iso(now))
+
+    def override(self, index: int, name: str, value: Any = DROPPED) -> None:
+        """Make transaction `index` read as a bank sent it, however malformed: field `name` set
+        to `value`, or left out; its updatedAt does not move."""
+        self._changes.setdefault(index, {})[name] = value
 
     def delete(self, index: int) -> None:
         """Remove transaction `index` from every listing."""
