@@ -38,7 +38,7 @@ SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
         ConsumerQueue("banking.entitlements", ("billing.entitlements.#",)), entitlement_events
     ),
     Subscription(
-        ConsumerQueue("banking.sync-jobs", ("banking.sync.#",)),
+        ConsumerQueue("banking.sync-jobs", ("banking.sync.requested",)),
         own_transactions=sync_handlers.sync_job_runner,
         # A whole history can take a while to read; a sync stuck for real is found by its
         # job's heartbeat (recover-stalled-syncs), not by this limit.

@@ -25,6 +25,7 @@ def sync_job_runner(runtime: Runtime) -> MessageHandler:
     calls), so it needs no inbox: the job's status makes a redelivery do nothing."""
 
     async def run_requested_job(envelope: EventEnvelope) -> None:
+        # A queue declared before its binding narrowed to sync.requested still takes sync.*.
         if envelope.type != service.SYNC_REQUESTED:
             log.info("event_ignored")
             return
