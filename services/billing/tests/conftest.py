@@ -4,10 +4,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 import respx
 import stripe
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 import billing.consumer  # noqa: F401 - registers every Stripe and usage handler
@@ -22,9 +24,10 @@ from finhub_dev.testing import ServiceUnderTest, table_row_counts
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
 from finhub_shared.inbox import inbox_dispatcher
+from provider_sandbox.main import create_app as create_sandbox
 
-from .stripe_fake import FakeStripe
 from .stripe_objects import envelope
+from .stripe_sandbox import SandboxStripe
 
 Deliver = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -40,11 +43,14 @@ def service() -> ServiceUnderTest:
     )
 
 
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    """Stripe's API at STRIPE_API_BASE, faked at the HTTP boundary."""
-    with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
-        yield FakeStripe(router)
+@pytest_asyncio.fixture
+async def fake_stripe() -> AsyncIterator[SandboxStripe]:
+    """Stripe's API at STRIPE_API_BASE: the provider sandbox's Stripe in process (its webhooks
+    go nowhere; tests deliver the events they mean)."""
+    sandbox = create_sandbox(webhook_transport=httpx.MockTransport(lambda _: httpx.Response(200)))
+    async with LifespanManager(sandbox):
+        with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
+            yield SandboxStripe(router, sandbox)
 
 
 @pytest_asyncio.fixture

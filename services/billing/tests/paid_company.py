@@ -8,6 +8,7 @@ from .conftest import Deliver
 from .scenario import T0, Company, checked_out_company
 from .stripe_fake import FakeStripe
 from .stripe_objects import event
+from .stripe_sandbox import SandboxStripe
 
 FIRST_INVOICE = "in_m0"
 FIRST_INTENT = f"pi_{FIRST_INVOICE}"
@@ -15,7 +16,7 @@ FIRST_CHARGE = "ch_m0"
 
 
 async def paid_company(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: FakeStripe | SandboxStripe, deliver: Deliver
 ) -> Company:
     company = await checked_out_company(client, fake_stripe)
     await deliver(event("customer.subscription.created", company.subscription(), created=T0))

@@ -11,6 +11,7 @@ from . import stripe_objects as so
 from .conftest import Deliver
 from .helpers import bearer, register
 from .stripe_fake import FakeStripe
+from .stripe_sandbox import SandboxStripe
 
 # Stripe times in the tests: a fixed start and 30-day months.
 T0 = 1_790_000_000
@@ -71,7 +72,7 @@ class Company:
 
 async def checked_out_company(
     client: httpx.AsyncClient,
-    fake_stripe: FakeStripe,
+    fake_stripe: FakeStripe | SandboxStripe,
     *,
     plan_id: int = 2,
     billing_period: str = "monthly",
@@ -101,7 +102,7 @@ async def checked_out_company(
 
 
 async def subscribed_company(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: FakeStripe | SandboxStripe, deliver: Deliver
 ) -> Company:
     """A company whose checkout Stripe confirmed: an active subscription Stripe knows."""
     company = await checked_out_company(client, fake_stripe)

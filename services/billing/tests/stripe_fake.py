@@ -1,4 +1,6 @@
-"""Stripe's HTTP API faked at the boundary (respx): the few endpoints billing calls.
+"""Stripe's HTTP API faked at the boundary (respx): the few endpoints billing calls. Only the test
+modules whose tests need what the provider sandbox (`stripe_sandbox.py`, every other module's
+Stripe) does not do yet still use it; being retired in favour of the sandbox (issue #12).
 
 It answers with Stripe-shaped JSON, honours idempotency keys like Stripe (same key, same answer),
 and records every request so tests can check what billing asked for. Probes run while a call
@@ -8,11 +10,9 @@ until several are waiting together.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,10 +20,9 @@ import httpx
 import respx
 
 from . import stripe_objects
+from .stripe_sandbox import Probe
 
 JsonHandler = Callable[[httpx.Request, dict[str, str]], dict[str, Any]]
-# Run with each call's method and path before it is answered.
-Probe = Callable[[str, str], Awaitable[None]]
 
 
 class StripeRefusal(Exception):
@@ -250,25 +249,3 @@ class FakeStripe:
             for index, url in enumerate(self.webhook_urls)
         ]
         return {"object": "list", "data": endpoints, "has_more": False}
-
-
-class Gathering:
-    """A probe that holds each call of `method path` until `expected` of them wait together, to
-    show that callers do not wait on one another; `limit_seconds` only ends a failing test."""
-
-    def __init__(self, method: str, path: str, expected: int, limit_seconds: float = 10) -> None:
-        self.call = (method, path)
-        self.expected = expected
-        self.limit_seconds = limit_seconds
-        self.arrived = 0
-        self._all_here = asyncio.Event()
-
-    async def __call__(self, method: str, path: str) -> None:
-        if (method, path) != self.call:
-            return
-        self.arrived += 1
-        if self.arrived >= self.expected:
-            self._all_here.set()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.limit_seconds):
-                await self._all_here.wait()

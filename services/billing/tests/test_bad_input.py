@@ -19,7 +19,7 @@ from finhub_shared.db import Database
 from .conftest import Deliver, row_counts
 from .helpers import STRONG_PASSWORD, bearer, register, subscription_of
 from .scenario import Company, subscribed_company
-from .stripe_fake import FakeStripe
+from .stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
@@ -242,7 +242,7 @@ def plan_bodies(valid: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_checkout_refuses_bad_plans_and_periods_before_calling_stripe(
-    lenient_client: httpx.AsyncClient, fake_stripe: FakeStripe, database: Database
+    lenient_client: httpx.AsyncClient, fake_stripe: SandboxStripe, database: Database
 ) -> None:
     headers = bearer((await register(lenient_client))["access_token"])
     invalid = plan_bodies({"plan_id": 2, "billing_period": "monthly"})
@@ -263,14 +263,14 @@ async def test_checkout_refuses_bad_plans_and_periods_before_calling_stripe(
 
 @pytest_asyncio.fixture
 async def company(
-    lenient_client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    lenient_client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> Company:
     """A company with an active subscription."""
     return await subscribed_company(lenient_client, fake_stripe, deliver)
 
 
 async def state(
-    client: httpx.AsyncClient, database: Database, fake_stripe: FakeStripe, company: Company
+    client: httpx.AsyncClient, database: Database, fake_stripe: SandboxStripe, company: Company
 ) -> tuple[dict[str, int], dict[str, Any], int]:
     """Every table's row count, the subscription as the company sees it, the Stripe calls made."""
     subscription = await subscription_of(client, company.access_token)
@@ -278,7 +278,10 @@ async def state(
 
 
 async def test_change_plan_refuses_bad_plans_and_periods_and_changes_nothing(
-    lenient_client: httpx.AsyncClient, fake_stripe: FakeStripe, database: Database, company: Company
+    lenient_client: httpx.AsyncClient,
+    fake_stripe: SandboxStripe,
+    database: Database,
+    company: Company,
 ) -> None:
     invalid = plan_bodies({"plan_id": 3, "billing_period": "monthly"})
     refused = {
@@ -302,7 +305,10 @@ async def test_change_plan_refuses_bad_plans_and_periods_and_changes_nothing(
 
 
 async def test_cancel_refuses_malformed_bodies_and_cancels_nothing(
-    lenient_client: httpx.AsyncClient, fake_stripe: FakeStripe, database: Database, company: Company
+    lenient_client: httpx.AsyncClient,
+    fake_stripe: SandboxStripe,
+    database: Database,
+    company: Company,
 ) -> None:
     bodies = {
         **{f"when {case}": {"when": value} for case, value in NOT_A_PERIOD.items()},

@@ -16,8 +16,8 @@ from .conftest import Deliver, row_counts
 from .helpers import bearer, listed, register
 from .paid_company import FIRST_CHARGE, FIRST_INTENT, paid_company
 from .scenario import T0
-from .stripe_fake import FakeStripe
 from .stripe_objects import dispute, event
+from .stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.asyncio
 async def test_every_route_with_an_id_hides_other_companies_records(
     app: FastAPI,
     lenient_client: httpx.AsyncClient,
-    fake_stripe: FakeStripe,
+    fake_stripe: SandboxStripe,
     deliver: Deliver,
     database: Database,
 ) -> None:

@@ -8,10 +8,13 @@ so the table runs fast. Retries themselves are tested in checkout/test_endpoints
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from finhub_dev.testing import outcome
 from finhub_shared.db import Database
@@ -20,6 +23,15 @@ from .conftest import Deliver, row_counts
 from .helpers import bearer, register, subscription_of
 from .scenario import subscribed_company
 from .stripe_fake import FakeStripe
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    """The old respx fake (`stripe_fake.py`): these tests need what the sandbox does not do
+    yet: subscriptions made up by the tests."""
+    with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
+        yield FakeStripe(router)
+
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("no_stripe_retries")]
 

@@ -11,8 +11,8 @@ from .conftest import Deliver
 from .helpers import bearer, listed, register
 from .paid_company import FIRST_CHARGE, FIRST_INTENT, paid_company
 from .scenario import T0
-from .stripe_fake import FakeStripe
 from .stripe_objects import dispute, event
+from .stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
@@ -20,7 +20,7 @@ HISTORIES = ("payments", "invoices", "disputes")
 
 
 async def test_one_company_cannot_see_or_touch_anothers_records(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     owner = await paid_company(client, fake_stripe, deliver)
     opened = dispute("dp_iso", FIRST_CHARGE, FIRST_INTENT, created=T0 + 10)

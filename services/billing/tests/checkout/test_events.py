@@ -8,14 +8,14 @@ import pytest
 from ..conftest import Deliver
 from ..helpers import listed, notification_kinds, subscription_of
 from ..scenario import T0, checked_out_company
-from ..stripe_fake import FakeStripe
 from ..stripe_objects import checkout_session, event, new_id
+from ..stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
 
 async def test_a_paid_checkout_activates_the_plan_and_records_the_payment(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe, plan_id=1, billing_period="yearly")
 
@@ -33,7 +33,7 @@ async def test_a_paid_checkout_activates_the_plan_and_records_the_payment(
 
 
 async def test_an_unpaid_checkout_waits_for_the_async_payment(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     session = checkout_session(
@@ -57,7 +57,7 @@ async def test_an_unpaid_checkout_waits_for_the_async_payment(
 
 
 async def test_a_failed_async_payment_leaves_the_trial_and_tells_the_user(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     session = checkout_session(
@@ -79,7 +79,7 @@ async def test_a_failed_async_payment_leaves_the_trial_and_tells_the_user(
 
 
 async def test_an_expired_checkout_changes_nothing(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     session = checkout_session(
@@ -98,7 +98,7 @@ async def test_an_expired_checkout_changes_nothing(
 
 
 async def test_a_redelivered_checkout_event_has_one_effect(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     completed = company.checkout_completed()
@@ -112,7 +112,7 @@ async def test_a_redelivered_checkout_event_has_one_effect(
 
 
 async def test_a_checkout_of_a_stranger_is_ignored(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     session = checkout_session(

@@ -4,11 +4,14 @@ plan expires it at Stripe first, so two sessions can never both be paid."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import respx
 from sqlalchemy import select, update
 
 from billing.checkout.models import CheckoutSession
@@ -17,8 +20,18 @@ from finhub_shared.db import Database
 from ..conftest import Deliver
 from ..helpers import bearer, open_transactions, register
 from ..scenario import T0, checked_out_company
-from ..stripe_fake import FakeStripe, Gathering
+from ..stripe_fake import FakeStripe
 from ..stripe_objects import checkout_session, event
+from ..stripe_sandbox import Gathering
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    """The old respx fake (`stripe_fake.py`): these tests need what the sandbox does not do
+    yet: checkout sessions made up by the tests."""
+    with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
+        yield FakeStripe(router)
+
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,14 +14,14 @@ from finhub_shared.db import Database
 from ..conftest import Deliver
 from ..helpers import notification_kinds, subscription_of
 from ..scenario import T0, checked_out_company
-from ..stripe_fake import FakeStripe
 from ..stripe_objects import customer, event, payment_method
+from ..stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
 
 async def test_the_default_card_is_shown_by_brand_last4_and_expiry(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     visa = payment_method("pm_visa", company.customer_id, brand="visa", last4="4242")
@@ -42,7 +42,7 @@ async def test_the_default_card_is_shown_by_brand_last4_and_expiry(
 
 
 async def test_a_detached_card_is_no_longer_shown(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     visa = payment_method("pm_visa2", company.customer_id)
@@ -54,7 +54,7 @@ async def test_a_detached_card_is_no_longer_shown(
 
 
 async def test_an_updated_card_with_a_near_expiry_sends_one_notice(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     now = datetime.fromtimestamp(T0, UTC)
@@ -71,7 +71,7 @@ async def test_an_updated_card_with_a_near_expiry_sends_one_notice(
 
 
 async def test_a_deleted_customer_is_marked(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
 

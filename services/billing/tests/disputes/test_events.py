@@ -11,14 +11,14 @@ from ..conftest import Deliver
 from ..helpers import listed, notification_kinds
 from ..paid_company import FIRST_CHARGE, FIRST_INTENT, paid_company
 from ..scenario import T0
-from ..stripe_fake import FakeStripe
 from ..stripe_objects import dispute, event
+from ..stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
 
 async def test_a_dispute_is_recorded_followed_and_closed(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
     opened = dispute("dp_1", FIRST_CHARGE, FIRST_INTENT, due_by=T0 + 864_000, created=T0 + 100)
@@ -49,7 +49,7 @@ async def test_a_dispute_is_recorded_followed_and_closed(
 
 
 async def test_a_late_update_does_not_reopen_a_closed_dispute(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
     opened = dispute("dp_2", FIRST_CHARGE, FIRST_INTENT, created=T0 + 100)

@@ -14,8 +14,8 @@ from finhub_shared.db import Database
 from ..conftest import Deliver
 from ..helpers import listed, notification_kinds, subscription_of
 from ..scenario import MONTH, T0, Company, checked_out_company
-from ..stripe_fake import FakeStripe
 from ..stripe_objects import DAY, event
+from ..stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
@@ -24,7 +24,9 @@ def at(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
-async def active(client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver) -> Company:
+async def active(
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
+) -> Company:
     company = await checked_out_company(client, fake_stripe)
     await deliver(event("customer.subscription.created", company.subscription(), created=T0))
     await deliver(
@@ -39,7 +41,7 @@ async def schedules(database: Database) -> list[DunningSchedule]:
 
 
 async def test_a_paid_renewal_extends_the_period_and_records_payment_and_invoice(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await active(client, fake_stripe, deliver)
 
@@ -61,7 +63,7 @@ async def test_a_paid_renewal_extends_the_period_and_records_payment_and_invoice
 
 
 async def test_paid_and_payment_succeeded_for_one_invoice_count_once(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await active(client, fake_stripe, deliver)
     paid = company.invoice("in_m1", period=1, status="paid")
@@ -73,7 +75,7 @@ async def test_paid_and_payment_succeeded_for_one_invoice_count_once(
 
 
 async def test_a_failed_renewal_is_past_due_starts_dunning_and_tells_the_user(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await active(client, fake_stripe, deliver)
     failed_at = T0 + MONTH + 60
@@ -99,7 +101,7 @@ async def test_a_failed_renewal_is_past_due_starts_dunning_and_tells_the_user(
 
 
 async def test_stripe_retries_failing_again_keep_one_schedule_and_one_notice(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await active(client, fake_stripe, deliver)
 
@@ -113,7 +115,7 @@ async def test_stripe_retries_failing_again_keep_one_schedule_and_one_notice(
 
 
 async def test_a_later_success_recovers_and_stops_dunning(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await active(client, fake_stripe, deliver)
     await deliver(
@@ -144,7 +146,7 @@ async def test_a_later_success_recovers_and_stops_dunning(
 
 
 async def test_a_failure_older_than_the_success_changes_nothing(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await active(client, fake_stripe, deliver)
     await deliver(
@@ -170,7 +172,7 @@ async def test_a_failure_older_than_the_success_changes_nothing(
 
 
 async def test_a_failed_first_payment_keeps_the_trial(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
 
@@ -188,7 +190,7 @@ async def test_a_failed_first_payment_keeps_the_trial(
 
 
 async def test_action_required_is_shown_until_the_invoice_is_paid(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await active(client, fake_stripe, deliver)
     renewal = company.invoice("in_m1", period=1, status="open")
@@ -223,7 +225,7 @@ async def test_action_required_is_shown_until_the_invoice_is_paid(
 )
 async def test_invoice_lifecycle_events_keep_the_record(
     client: httpx.AsyncClient,
-    fake_stripe: FakeStripe,
+    fake_stripe: SandboxStripe,
     deliver: Deliver,
     event_type: str,
     status: str,
@@ -241,7 +243,7 @@ async def test_invoice_lifecycle_events_keep_the_record(
 
 
 async def test_a_paid_invoice_is_not_reopened_by_a_late_finalized_event(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await active(client, fake_stripe, deliver)
     await deliver(
@@ -261,7 +263,7 @@ async def test_a_paid_invoice_is_not_reopened_by_a_late_finalized_event(
 
 
 async def test_upcoming_invoice_warns_of_the_renewal(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await active(client, fake_stripe, deliver)
     upcoming = company.invoice("in_x", period=1, status="draft")
@@ -274,7 +276,7 @@ async def test_upcoming_invoice_warns_of_the_renewal(
 
 
 async def test_a_late_paid_event_of_an_older_invoice_does_not_clear_past_due(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     await deliver(event("customer.subscription.created", company.subscription(), created=T0))

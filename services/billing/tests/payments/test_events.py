@@ -9,14 +9,14 @@ from ..conftest import Deliver
 from ..helpers import listed, notification_kinds, subscription_of
 from ..paid_company import FIRST_CHARGE, FIRST_INTENT, paid_company
 from ..scenario import MONTH, T0
-from ..stripe_fake import FakeStripe
 from ..stripe_objects import charge, event, payment_intent, refund
+from ..stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
 
 async def test_a_partial_refund_keeps_the_payment_succeeded(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
     refunded = charge(FIRST_CHARGE, company.customer_id, FIRST_INTENT, amount_refunded=2000)
@@ -30,7 +30,7 @@ async def test_a_partial_refund_keeps_the_payment_succeeded(
 
 
 async def test_a_full_refund_marks_the_payment_refunded(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
     refunded = charge(FIRST_CHARGE, company.customer_id, FIRST_INTENT, amount_refunded=7900)
@@ -50,7 +50,7 @@ async def test_a_full_refund_marks_the_payment_refunded(
 
 
 async def test_refund_updates_are_kept_with_the_payment(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
     pending = refund("re_1", FIRST_CHARGE, FIRST_INTENT, amount=2000, status="pending")
@@ -72,7 +72,7 @@ async def test_refund_updates_are_kept_with_the_payment(
 
 
 async def test_payment_intent_events_follow_a_renewal(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
     renewal = company.invoice("in_m1", period=1, status="open")
@@ -108,7 +108,7 @@ async def test_payment_intent_events_follow_a_renewal(
 
 
 async def test_requires_action_asks_the_user_to_confirm(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
     renewal = company.invoice("in_m1", period=1, status="open")
@@ -127,7 +127,7 @@ async def test_requires_action_asks_the_user_to_confirm(
 
 
 async def test_a_charge_of_an_unknown_payment_is_ignored(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
 
@@ -140,7 +140,7 @@ async def test_a_charge_of_an_unknown_payment_is_ignored(
 
 
 async def test_history_is_newest_first_by_stripe_time_and_paginated(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
     for month in (3, 1, 2):

@@ -9,14 +9,14 @@ from ..conftest import Deliver
 from ..helpers import listed
 from ..paid_company import FIRST_CHARGE, FIRST_INTENT, paid_company
 from ..scenario import T0
-from ..stripe_fake import FakeStripe
 from ..stripe_objects import event, refund
+from ..stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
 
 async def test_a_refund_created_then_failed_is_kept_failed(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
     pending = refund("re_9", FIRST_CHARGE, FIRST_INTENT, amount=1500, status="pending")

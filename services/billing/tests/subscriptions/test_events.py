@@ -12,8 +12,8 @@ from finhub_shared.db import Database
 from ..conftest import Deliver
 from ..helpers import entitlement_snapshots, notification_kinds, subscription_of
 from ..scenario import MONTH, T0, Company, checked_out_company
-from ..stripe_fake import FakeStripe
 from ..stripe_objects import event
+from ..stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
@@ -23,7 +23,7 @@ def at(seconds: int) -> str:
 
 
 async def subscribed(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> Company:
     company = await checked_out_company(client, fake_stripe)
     await deliver(event("customer.subscription.created", company.subscription(), created=T0))
@@ -31,7 +31,7 @@ async def subscribed(
 
 
 async def test_created_active_subscription_sets_plan_and_period_from_its_item(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await subscribed(client, fake_stripe, deliver)
 
@@ -48,7 +48,7 @@ async def test_created_active_subscription_sets_plan_and_period_from_its_item(
 
 
 async def test_an_incomplete_subscription_does_not_end_the_trial(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
 
@@ -62,7 +62,7 @@ async def test_an_incomplete_subscription_does_not_end_the_trial(
 
 
 async def test_an_update_moves_to_the_new_plan(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await subscribed(client, fake_stripe, deliver)
     upgraded = company.subscription(lookup_key="enterprise_yearly")
@@ -83,7 +83,7 @@ async def test_an_update_moves_to_the_new_plan(
 
 
 async def test_an_older_snapshot_arriving_late_changes_nothing(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await subscribed(client, fake_stripe, deliver)
     await deliver(
@@ -110,7 +110,7 @@ async def test_an_older_snapshot_arriving_late_changes_nothing(
 
 
 async def test_deleted_cancels_and_nothing_brings_it_back(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await subscribed(client, fake_stripe, deliver)
     cancelled = company.subscription(status="canceled", canceled_at=T0 + 200)
@@ -140,7 +140,7 @@ async def test_deleted_cancels_and_nothing_brings_it_back(
 
 
 async def test_paused_suspends_and_resumed_restores(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await subscribed(client, fake_stripe, deliver)
 
@@ -162,7 +162,7 @@ async def test_paused_suspends_and_resumed_restores(
 
 
 async def test_cancel_at_period_end_is_shown(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await subscribed(client, fake_stripe, deliver)
 
@@ -182,7 +182,7 @@ async def test_cancel_at_period_end_is_shown(
 
 
 async def test_trial_will_end_sends_a_notice_for_a_trialing_subscription(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
 
@@ -198,7 +198,7 @@ async def test_trial_will_end_sends_a_notice_for_a_trialing_subscription(
 
 
 async def test_a_subscription_of_a_stranger_is_ignored(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     stranger = company.subscription(metadata={})

@@ -13,7 +13,7 @@ from finhub_shared.db import Database
 from ..conftest import Deliver
 from ..helpers import entitlement_snapshots, notification_kinds, register, subscription_of
 from ..scenario import checked_out_company
-from ..stripe_fake import FakeStripe
+from ..stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
@@ -43,7 +43,7 @@ async def test_a_trial_warns_three_days_ahead_then_expires(
 
 
 async def test_a_paying_company_is_not_expired(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     await deliver(company.checkout_completed())

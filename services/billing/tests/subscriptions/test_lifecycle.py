@@ -26,8 +26,8 @@ from finhub_shared.db import Database
 from ..conftest import Deliver
 from ..helpers import entitlement_snapshots, listed, notification_kinds, subscription_of
 from ..scenario import MONTH, T0, Company, checked_out_company
-from ..stripe_fake import FakeStripe
 from ..stripe_objects import DAY, checkout_session, event
+from ..stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
@@ -127,7 +127,7 @@ def shuffled_with_duplicates(events: list[dict[str, Any]], seed: int) -> list[di
 
 
 async def test_in_order_then_shuffled_with_duplicates_ends_the_same(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     in_order = await checked_out_company(client, fake_stripe)
     events = lifecycle(in_order)
@@ -172,7 +172,7 @@ async def test_in_order_then_shuffled_with_duplicates_ends_the_same(
 
 
 async def test_two_events_for_one_company_take_turns_on_the_row_lock(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     renewal = lifecycle(company)[4]
@@ -188,7 +188,7 @@ async def test_two_events_for_one_company_take_turns_on_the_row_lock(
 
 
 async def test_concurrent_events_leave_the_newer_state(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     events = lifecycle(company)

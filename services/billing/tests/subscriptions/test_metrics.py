@@ -8,7 +8,7 @@ from prometheus_client import REGISTRY
 
 from ..conftest import Deliver
 from ..scenario import subscribed_company
-from ..stripe_fake import FakeStripe
+from ..stripe_sandbox import SandboxStripe
 
 
 def entering(status: str) -> float:
@@ -18,7 +18,7 @@ def entering(status: str) -> float:
 
 @pytest.mark.asyncio
 async def test_a_trial_then_a_paid_plan_are_counted_once_each(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     trials, actives = entering("trial"), entering("active")
 

@@ -1,0 +1,173 @@
+"""Stripe for billing's tests: the provider sandbox's Stripe in process, reached at
+STRIPE_API_BASE through respx (every module's but the few that still use `stripe_fake.py`).
+
+The sandbox answers (its objects, its idempotency keys, its refusals); this thin wrapper records
+every request so tests can check what billing asked for, lets a test make Stripe fail or go
+away for a while, and runs probes while a call waits for its answer, as if Stripe were slow:
+they look at the database meanwhile, or hold calls until several are waiting together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from urllib.parse import parse_qsl
+
+import httpx
+import respx
+from fastapi import FastAPI
+
+from provider_sandbox.stripe.state import StripeObject, StripeState
+
+# Run with each call's method and path before it is answered.
+Probe = Callable[[str, str], Awaitable[None]]
+
+
+class SandboxObjects(MutableMapping[str, StripeObject]):
+    """The sandbox's Stripe objects of one type, by id; the objects themselves, not copies."""
+
+    def __init__(self, state: StripeState, object_name: str) -> None:
+        self._state = state
+        self._object_name = object_name
+
+    def __getitem__(self, object_id: str) -> StripeObject:
+        return self._state.get(object_id, self._object_name)
+
+    def __setitem__(self, object_id: str, obj: StripeObject) -> None:
+        self._state.add({**obj, "id": object_id})
+
+    def __delitem__(self, object_id: str) -> None:
+        del self._state.objects[self[object_id]["id"]]
+
+    def __iter__(self) -> Iterator[str]:
+        return (obj["id"] for obj in reversed(self._state.of_type(self._object_name)))
+
+    def __len__(self) -> int:
+        return len(self._state.of_type(self._object_name))
+
+
+class SandboxStripe:
+    """The sandbox's Stripe, its state in reach: `subscriptions`, `checkout_sessions`, `invoices`
+    and `refunds` are what Stripe holds; `add_*` puts objects there as if made earlier."""
+
+    def __init__(self, router: respx.Router, sandbox: FastAPI) -> None:
+        self.router = router
+        self._sandbox = httpx.ASGITransport(app=sandbox)
+        self._state: StripeState = sandbox.state.stripe
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.subscriptions = SandboxObjects(self._state, "subscription")
+        self.checkout_sessions = SandboxObjects(self._state, "checkout.session")
+        self.invoices = SandboxObjects(self._state, "invoice")
+        # Lookup keys Stripe has no price for (the sandbox seeds every plan's).
+        self.missing_lookup_keys: set[str] = set()
+        self._failure_answers: dict[str, httpx.Response] = {}
+        self._failures: dict[tuple[str, str], int] = {}
+        self._failure_status = 500
+        self._unreachable: set[tuple[str, str]] = set()
+        self._broken: dict[tuple[str, str], httpx.Response | httpx.HTTPError] = {}
+        self._probes: list[Probe] = []
+        router.route().mock(side_effect=self._respond)
+
+    @property
+    def refunds(self) -> list[StripeObject]:
+        """The refunds Stripe made, oldest first (an idempotent replay makes none)."""
+        return self._state.of_type("refund")[::-1]
+
+    def fail(self, method: str, path: str, status: int = 500, times: int = 1) -> None:
+        """Answer the next `times` calls of `method path` with a Stripe API error."""
+        self._failures[(method, path)] = times
+        self._failure_status = status
+
+    def disconnect(self, method: str, path: str) -> None:
+        """Make every call of `method path` fail to connect, as if Stripe were unreachable."""
+        self._unreachable.add((method, path))
+
+    def break_down(self, method: str, path: str, outcome: httpx.Response | httpx.HTTPError) -> None:
+        """Answer every call of `method path` with `outcome` (or raise it) until `recover()`."""
+        self._broken[(method, path)] = outcome
+
+    def while_answering(self, probe: Probe) -> None:
+        """Run `probe` during every later call, before Stripe answers it."""
+        self._probes.append(probe)
+
+    def recover(self) -> None:
+        """Stripe works again: no more broken answers, failures or outages."""
+        self._broken.clear()
+        self._failures.clear()
+        self._unreachable.clear()
+
+    def calls(self, method: str, path: str) -> list[dict[str, str]]:
+        """The form parameters of each call made to `method path`."""
+        return [params for m, p, params in self.requests if m == method and p == path]
+
+    def add_subscription(self, subscription: StripeObject) -> None:
+        """Make a subscription known, so billing can update or cancel it."""
+        self._state.add(subscription)
+
+    def add_invoice(self, invoice: StripeObject) -> None:
+        """Make an invoice known, so billing can read it."""
+        self._state.add(invoice)
+
+    def complete_checkout(self, session_id: str) -> None:
+        """The customer pays a checkout session: Stripe no longer lets it be expired."""
+        self.checkout_sessions[session_id].update(status="complete", payment_status="paid")
+
+    async def _respond(self, request: httpx.Request) -> httpx.Response:
+        method, path = request.method, request.url.path
+        params = dict(parse_qsl(request.content.decode() or request.url.query.decode()))
+        self.requests.append((method, path, params))
+        for probe in self._probes:
+            await probe(method, path)
+        if (method, path) in self._unreachable:
+            raise httpx.ConnectError("Stripe unreachable", request=request)
+        broken = self._broken.get((method, path))
+        if isinstance(broken, httpx.HTTPError):
+            raise broken
+        if broken is not None:
+            return broken
+        key = request.headers.get("Idempotency-Key")
+        if key and key in self._failure_answers:
+            return self._failure_answers[key]
+        remaining = self._failures.get((method, path), 0)
+        if remaining:
+            self._failures[(method, path)] = remaining - 1
+            failure = httpx.Response(
+                self._failure_status,
+                json={"error": {"type": "api_error", "message": "scripted failure"}},
+            )
+            # Stripe keeps the answer of a keyed call, errors included, and replays it.
+            if key and method in ("POST", "DELETE"):
+                self._failure_answers[key] = failure
+            return failure
+        self._forget_missing_prices()
+        answer = await self._sandbox.handle_async_request(request)
+        content = await answer.aread()
+        return httpx.Response(answer.status_code, headers=answer.headers, content=content)
+
+    def _forget_missing_prices(self) -> None:
+        for price in self._state.of_type("price"):
+            if price.get("lookup_key") in self.missing_lookup_keys:
+                del self._state.objects[price["id"]]
+
+
+class Gathering:
+    """A probe that holds each call of `method path` until `expected` of them wait together, to
+    show that callers do not wait on one another; `limit_seconds` only ends a failing test."""
+
+    def __init__(self, method: str, path: str, expected: int, limit_seconds: float = 10) -> None:
+        self.call = (method, path)
+        self.expected = expected
+        self.limit_seconds = limit_seconds
+        self.arrived = 0
+        self._all_here = asyncio.Event()
+
+    async def __call__(self, method: str, path: str) -> None:
+        if (method, path) != self.call:
+            return
+        self.arrived += 1
+        if self.arrived >= self.expected:
+            self._all_here.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.limit_seconds):
+                await self._all_here.wait()
