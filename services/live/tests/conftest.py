@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from finhub_dev.sse import served
 from finhub_dev.testing import ServiceUnderTest
 from finhub_shared.auth import TokenIssuer
 from finhub_shared.bus import Consumer, Publisher
@@ -23,8 +24,6 @@ from live.database import InboxEvent
 from live.main import create_app
 from live.runtime import Runtime
 from live.tables import Base
-
-from .sse import served
 
 Serve = Callable[[], AbstractAsyncContextManager[str]]
 Publish = Callable[..., Awaitable[EventEnvelope]]

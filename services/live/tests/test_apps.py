@@ -12,11 +12,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from finhub_dev.sse import opened
 from finhub_shared.settings import MissingSettingError, load_settings
 from live.config import LiveSettings, get_settings
 
 from .conftest import Serve, token
-from .sse import opened
 
 
 @pytest.mark.asyncio

@@ -15,11 +15,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from finhub_dev.sse import free_port, opened
 from finhub_shared.db import Database
 from live.streams.models import OpenStream
 
 from .conftest import token
-from .sse import free_port, opened
 
 
 async def ready(base_url: str) -> None:

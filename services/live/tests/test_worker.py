@@ -13,12 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from finhub_dev.sse import free_port
 from finhub_shared.bus import Publisher
 from finhub_shared.db import Database
 from finhub_shared.events import new_event
 
 from .conftest import notification
-from .sse import free_port
 from .stored import stored_soon
 
 

@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 
+from finhub_dev.sse import opened
+
 from ..conftest import Clock, Publish, notification, token
-from ..sse import opened
 
 
 @pytest.mark.asyncio

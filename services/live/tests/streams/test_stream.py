@@ -12,12 +12,12 @@ import asyncpg
 import pytest
 from sqlalchemy import func, select
 
+from finhub_dev.sse import Message, Stream, opened
 from finhub_shared.db import Database, asyncpg_dsn
 from live.streams.hub import LISTENER_NAME
 from live.streams.models import OpenStream
 
 from ..conftest import Publish, Serve, notification, token
-from ..sse import Message, Stream, opened
 
 
 async def shown(stream: Stream, count: int = 1) -> list[Message]:

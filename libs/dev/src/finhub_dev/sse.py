@@ -1,4 +1,5 @@
-"""A real Server-Sent Events client over a socket, and the live app served by uvicorn."""
+"""A real Server-Sent Events client over a socket, and an app served by uvicorn on a free port
+(the live stream's tests and the cross-service tests read /api/live/stream with it)."""
 
 from __future__ import annotations
 
