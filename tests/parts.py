@@ -1,7 +1,7 @@
 """The whole system, running in process for a cross-service test: the provider sandbox, the
-gateway, billing and banking, each service's outbox relay and its worker's consumers (the same
-subscriptions the workers have, on queues of the test's own), all on the real PostgreSQL and
-RabbitMQ."""
+gateway, billing, banking and the live stream (served on a socket of its own, as a browser reads
+it), each service's outbox relay and its worker's consumers (the same subscriptions the workers
+have, on queues of the test's own), all on the real PostgreSQL and RabbitMQ."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ import banking.consumer
 import banking.main
 import billing.consumer
 import billing.main
+import live.consumer
+import live.main
 import provider_sandbox.main
 import webhook_gateway.main
 from banking.config import get_settings as banking_settings
@@ -36,6 +38,7 @@ from billing.database import InboxEvent as BillingInbox
 from billing.database import OutboxMessage as BillingOutbox
 from billing.runtime import Runtime as BillingRuntime
 from billing.stripe.client import open_stripe_client
+from finhub_dev.sse import served
 from finhub_dev.testing import migrate_fresh
 from finhub_shared.bus import Consumer, ConsumerQueue, Publisher, delete_consumer_queue
 from finhub_shared.db import Database
@@ -43,6 +46,8 @@ from finhub_shared.inbox import InboxEventMixin
 from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay
 from finhub_shared.supervision import Supervisor
 from finhub_shared.worker import Subscription, WorkerRuntime, message_handler
+from live.database import InboxEvent as LiveInbox
+from live.runtime import Runtime as LiveRuntime
 from webhook_gateway.config import get_settings as gateway_settings
 from webhook_gateway.database import OutboxMessage as GatewayOutbox
 from webhook_gateway.pluggy_registration import service as pluggy_registration
@@ -58,6 +63,8 @@ class System:
     sandbox: httpx.AsyncClient
     billing: httpx.AsyncClient
     banking: httpx.AsyncClient
+    # The live service's base URL (uvicorn on a free port): its stream is read over a socket.
+    live: str
 
     async def register(self, email: str, name: str, company: str) -> dict[str, str]:
         """A new company at billing (on trial); the headers its access token opens both with."""
@@ -88,6 +95,7 @@ async def running_system() -> AsyncIterator[System]:
         "webhook-gateway": os.environ["GATEWAY_DATABASE_URL"],
         "billing": os.environ["BILLING_DATABASE_URL"],
         "banking": os.environ["BANKING_DATABASE_URL"],
+        "live": os.environ["LIVE_DATABASE_URL"],
     }
     for service, url in urls.items():
         await migrate_fresh(ROOT / "services" / service, url, os.environ["POSTGRES_ADMIN_URL"])
@@ -106,24 +114,31 @@ async def running_system() -> AsyncIterator[System]:
         banking_api = await stack.enter_async_context(
             running(banking.main.create_app(pluggy_transport=to_sandbox))
         )
+        live_api = await stack.enter_async_context(served(live.main.create_app()))
         billing_runtime = await _billing_runtime(stack, urls["billing"])
         banking_runtime = await _banking_runtime(stack, urls["banking"], to_sandbox)
+        # The live worker takes one message at a time, so a company's events keep their order.
+        live_settings = live.consumer.worker_settings()
+        live_runtime = LiveRuntime(live_settings, _consumers_database(stack, urls["live"]))
         for url, outbox in (
             (urls["webhook-gateway"], GatewayOutbox),
             (urls["billing"], BillingOutbox),
             (urls["banking"], BankingOutbox),
         ):
             await stack.enter_async_context(relaying(url, outbox))
-        for inbox, subscriptions, worker_runtime in (
-            (BillingInbox, billing.consumer.SUBSCRIPTIONS, billing_runtime),
-            (BankingInbox, banking.consumer.SUBSCRIPTIONS, banking_runtime),
+        for inbox, subscriptions, worker_runtime, prefetch in (
+            (BillingInbox, billing.consumer.SUBSCRIPTIONS, billing_runtime, 8),
+            (BankingInbox, banking.consumer.SUBSCRIPTIONS, banking_runtime, 8),
+            (LiveInbox, live.consumer.SUBSCRIPTIONS, live_runtime, live_settings.consumer_prefetch),
         ):
             for subscription in subscriptions:
-                await stack.enter_async_context(consuming(worker_runtime, inbox, subscription))
+                await stack.enter_async_context(
+                    consuming(worker_runtime, inbox, subscription, prefetch)
+                )
         # Once per environment, as an operator does: Pluggy learns our URL and secret header.
         async with pluggy_registration.open_pluggy(gateway_settings(), transport=to_sandbox) as api:
             await pluggy_registration.register(api, gateway_settings())
-        yield System(sandbox, billing_api, banking_api)
+        yield System(sandbox, billing_api, banking_api, live_api)
 
 
 @asynccontextmanager
@@ -183,14 +198,17 @@ async def _billing_runtime(stack: AsyncExitStack, database_url: str) -> BillingR
 
 @asynccontextmanager
 async def consuming(
-    worker_runtime: WorkerRuntime, inbox: type[InboxEventMixin], subscription: Subscription[Any]
+    worker_runtime: WorkerRuntime,
+    inbox: type[InboxEventMixin],
+    subscription: Subscription[Any],
+    prefetch: int,
 ) -> AsyncIterator[None]:
-    """A worker's consumer, on a queue of this test's own (no other test's events mix in) bound
-    like the worker's, deleted at the end."""
+    """A worker's consumer, taking `prefetch` messages at a time, on a queue of this test's own
+    (no other test's events mix in) bound like the worker's, deleted at the end."""
     name = f"e2e.{subscription.queue.name}.{uuid.uuid4().hex[:8]}"
     queue = ConsumerQueue(name, subscription.queue.binding_keys)
     dispatch = message_handler(subscription, worker_runtime, inbox)
-    consumer = Consumer(os.environ["AMQP_URL"], queue, dispatch, prefetch=8)
+    consumer = Consumer(os.environ["AMQP_URL"], queue, dispatch, prefetch=prefetch)
     await consumer.start()
     try:
         yield
