@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from finhub_shared.supervision import Backoff, Heartbeat, NotReady, Supervisor
+from finhub_shared.errors import NotReady
+from finhub_shared.supervision import Backoff, Heartbeat, Supervisor
 
 QUICK = Backoff(first_seconds=0.01, longest_seconds=0.05)
 

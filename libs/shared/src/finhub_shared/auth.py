@@ -29,7 +29,13 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from finhub_shared.errors import Forbidden, NotFound, Unauthorized
+from finhub_shared.errors import (
+    ForbiddenRole,
+    NotFound,
+    TokenExpired,
+    TokenInvalid,
+    TokenMissing,
+)
 from finhub_shared.settings import TokenVerificationSettings
 
 ALGORITHM = "EdDSA"
@@ -40,22 +46,6 @@ WRITER_ROLES = ("owner", "admin", "member")
 
 # The registered claims every access token must carry; pyjwt checks their values.
 _REQUIRED_CLAIMS = ["sub", "iss", "aud", "iat", "exp", "jti"]
-
-
-class TokenMissing(Unauthorized):
-    code = "token_missing"
-
-
-class TokenExpired(Unauthorized):
-    code = "token_expired"
-
-
-class TokenInvalid(Unauthorized):
-    code = "token_invalid"
-
-
-class ForbiddenRole(Forbidden):
-    code = "forbidden_role"
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from finhub_shared.errors import PayloadTooLarge
-
-
-class BodyTooLarge(HTTPException):
-    """Raised by `receive` once the body passes the limit; FastAPI lets an HTTPException through
-    body parsing (any other error there becomes a 400), and the error handlers render it."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(PayloadTooLarge.status_code, f"The request body is over {limit} bytes.")
+from finhub_shared.errors import BodyTooLarge, PayloadTooLarge
 
 
 class RequestBodyLimit:

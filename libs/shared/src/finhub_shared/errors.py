@@ -224,3 +224,31 @@ class InvalidCursor(BadRequest):
     """A page cursor this service did not write: tampered, truncated or made up."""
 
     code = "invalid_cursor"
+
+
+class TokenMissing(Unauthorized):
+    code = "token_missing"
+
+
+class TokenExpired(Unauthorized):
+    code = "token_expired"
+
+
+class TokenInvalid(Unauthorized):
+    code = "token_invalid"
+
+
+class ForbiddenRole(Forbidden):
+    code = "forbidden_role"
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised by `receive` once the body passes the limit; FastAPI lets an HTTPException through
+    body parsing (any other error there becomes a 400), and the error handlers render it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(PayloadTooLarge.status_code, f"The request body is over {limit} bytes.")
+
+
+class NotReady(Exception):
+    """A readiness check's failure whose message is safe to show (it names a part, no secret)."""

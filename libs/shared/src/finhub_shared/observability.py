@@ -14,9 +14,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from finhub_shared.correlation import correlation_scope
+from finhub_shared.errors import NotReady
 from finhub_shared.logging import get_logger
 from finhub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from finhub_shared.supervision import NotReady
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 

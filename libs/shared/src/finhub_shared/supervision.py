@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from finhub_shared.errors import NotReady
+
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], float]
@@ -31,10 +33,6 @@ GRACEFUL_EXIT_SECONDS = 20.0
 EXIT_STATUS_TASK_ENDED = 70
 
 _exit_status = 0
-
-
-class NotReady(Exception):
-    """A readiness check's failure whose message is safe to show (it names a part, no secret)."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from finhub_shared import metrics
 from finhub_shared.bus import Consumer, ConsumerQueue, MessageHandler, Publisher
 from finhub_shared.bus.consumer import HANDLER_TIME_LIMIT_SECONDS
 from finhub_shared.db import Database
+from finhub_shared.errors import NotReady
 from finhub_shared.inbox import (
     FetchingRegistry,
     HandlerRegistry,
@@ -42,7 +43,7 @@ from finhub_shared.outbox import (
 )
 from finhub_shared.runtime import settle_garbage_collector
 from finhub_shared.settings import ServiceSettings
-from finhub_shared.supervision import Heartbeat, NotReady, Supervisor
+from finhub_shared.supervision import Heartbeat, Supervisor
 
 log = structlog.get_logger(__name__)
 

@@ -24,7 +24,7 @@ at once, and so does one whose handler raises `Refused`. `dead_letters` lists, i
 replays and drops parked messages.
 """
 
-from finhub_shared.bus.consumer import Consumer, MessageHandler, Refused, run_consumers
+from finhub_shared.bus.consumer import Consumer, MessageHandler, run_consumers
 from finhub_shared.bus.dead_letters import (
     DeadLetter,
     drop,
@@ -32,7 +32,8 @@ from finhub_shared.bus.dead_letters import (
     peek,
     replay,
 )
-from finhub_shared.bus.publisher import Publisher, PublishError
+from finhub_shared.bus.errors import PublishError, Refused
+from finhub_shared.bus.publisher import Publisher
 from finhub_shared.bus.topology import (
     ConsumerQueue,
     dead_letter_queue_name,

@@ -12,9 +12,9 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustC
 from aio_pika.exceptions import AMQPError
 from pydantic import ValidationError
 
+from finhub_shared.bus.errors import PublishError, Refused
 from finhub_shared.bus.publisher import (
     Publisher,
-    PublishError,
     application_headers,
     open_connection,
     republish_copy,
@@ -36,11 +36,6 @@ from finhub_shared.metrics import (
 )
 
 MessageHandler = Callable[[EventEnvelope], Awaitable[None]]
-
-
-class Refused(Exception):
-    """Raised by a handler for an envelope it can never handle (its `data` breaks the event's
-    contract): the message is parked in the DLQ at once, with this message as the reason."""
 
 
 # How many handling attempts of this message have failed so far (absent: none).

@@ -20,9 +20,9 @@ from aio_pika.exceptions import AMQPError, ProbableAuthenticationError
 from pamqp.commands import Basic
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
+from finhub_shared.bus.errors import PublishError
 from finhub_shared.bus.topology import declare_exchange
 from finhub_shared.correlation import current_correlation_id
-from finhub_shared.errors import ServiceUnavailable
 from finhub_shared.events import EXCHANGE, EventEnvelope, utcnow
 from finhub_shared.metrics import PUBLISH_LATENCY
 
@@ -31,12 +31,6 @@ log = structlog.get_logger(__name__)
 # The pause between two attempts to reach the broker again after it went away.
 RECONNECT_INTERVAL_SECONDS = 2
 CONNECT_TIMEOUT_SECONDS = 10
-
-
-class PublishError(ServiceUnavailable):
-    """The broker did not confirm a message (nack, timeout, lost connection); publish it later."""
-
-    code = "broker_unavailable"
 
 
 async def open_connection(amqp_url: str, *, name: str) -> AbstractRobustConnection:

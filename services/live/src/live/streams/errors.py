@@ -11,3 +11,7 @@ class TooManyStreams(TooManyRequests):
 
 class SessionRevoked(Unauthorized):
     code = "session_revoked"
+
+
+class ListenerLost(Exception):
+    """The LISTEN connection closed; the supervisor opens a new one."""

@@ -25,6 +25,7 @@ from finhub_shared.db import Database
 from finhub_shared.supervision import Heartbeat, Supervisor
 from live.events import repository as events
 from live.streams import repository as streams
+from live.streams.errors import ListenerLost
 from live.streams.messages import Rendered, render
 
 log = structlog.get_logger(__name__)
@@ -44,10 +45,6 @@ MAX_PENDING_MESSAGES = 2000
 STREAM_BEAT_SECONDS = 15.0
 STALE_AFTER = timedelta(seconds=3 * STREAM_BEAT_SECONDS)
 IDLE_BEAT_SECONDS = 10.0
-
-
-class ListenerLost(Exception):
-    """The LISTEN connection closed; the supervisor opens a new one."""
 
 
 class Subscriber:
