@@ -39,3 +39,24 @@ def test_edges_may_commit(tmp_path: Path) -> None:
     result = check(tmp_path)
 
     assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_an_error_class_outside_errors_py_is_named_and_one_inside_is_not(tmp_path: Path) -> None:
+    concept = tmp_path / "shop" / "orders"
+    concept.mkdir(parents=True)
+    (concept / "errors.py").write_text(
+        "class OrderError(Exception):\n    pass\n\n\nclass OrderBody:\n    pass\n"
+    )
+    (concept / "service.py").write_text(
+        "class OutOfStock(OrderError):\n    pass\n\n\n"
+        "class Lost(RuntimeError):\n    pass\n\n\n"
+        "class Shape(OrderBody):\n    pass\n"
+    )
+
+    result = check(tmp_path)
+
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{concept / 'service.py'}:1: error class OutOfStock outside an errors.py",
+        f"{concept / 'service.py'}:5: error class Lost outside an errors.py",
+    ]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from banking.fields import CalendarDay
 from banking.money import BRAZIL_TIME
 from banking.summary import service
+from banking.summary.errors import InvalidPeriod
 from banking.summary.schemas import Summary
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
@@ -18,7 +19,7 @@ from finhub_shared.errors import error_responses
 router = APIRouter(prefix="/api/banking", tags=["summary"])
 
 
-@router.get("/summary/", responses=error_responses(service.InvalidPeriod))
+@router.get("/summary/", responses=error_responses(InvalidPeriod))
 async def summary(
     session: DbSession,
     principal: CurrentPrincipal,

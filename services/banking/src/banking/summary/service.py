@@ -8,17 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.money import BRAZIL_TIME
 from banking.summary import repository
+from banking.summary.errors import InvalidPeriod
 from banking.summary.schemas import Summary
 from finhub_shared.auth import Principal
-from finhub_shared.errors import UnprocessableEntity
 
 # Without dates, the dashboard covers the last twelve months up to today.
 DEFAULT_MONTHS = 12
 MAX_DAYS = 3 * 366
-
-
-class InvalidPeriod(UnprocessableEntity):
-    code = "invalid_period"
 
 
 async def summary(
