@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from banking import consumer as banking_consumer
+from banking import publishing as banking_publishing
 from banking.entitlements.schemas import EntitlementsSnapshot
+from banking.items.next_action import Action
+from banking.pix import models as pix_states
+from banking.pix.status import status_message
+from banking.pluggy.payloads import CredentialOption, ItemParameter
 from banking.publishing import notification_payload
 from banking.usage.service import usage_payload
 from billing import consumer as billing_consumer
@@ -138,3 +143,111 @@ def test_the_live_stream_reads_billings_notices_and_ended_log_ins() -> None:
     assert notification.model_dump()["severity"] == "error"
     assert one_log_in.model_dump()["session_id"] is not None
     assert every_log_in.model_dump()["session_id"] is None
+
+
+def _banking_shown(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The data banking builds for `banking.<event_type>`, as the live stream's model reads it."""
+    return LIVE_CONTRACTS[f"banking.{event_type}"].model.model_validate(data).model_dump()
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_the_live_stream_reads_bankings_item_status_with_every_next_action(action: Action) -> None:
+    item_id = uuid.uuid4()
+    data = banking_publishing.item_status_data(
+        item_id, "Nubank", "WAITING_USER_INPUT", "LOGIN_MFA_IN_PROGRESS", action.value, "Act."
+    )
+
+    shown = _banking_shown(banking_publishing.ITEM_STATUS_CHANGED, data)
+
+    assert (shown["item_id"], shown["next_action"]) == (item_id, action.value)
+
+
+def test_the_live_stream_reads_bankings_mfa_prompt_without_its_answer() -> None:
+    prompt = ItemParameter(
+        name="token",
+        label="Token",
+        type="select",
+        assistive_text="The code in your app",
+        placeholder="123456",
+        data="iVBORw0KGgo=",
+        validation="^[0-9]{6}$",
+        mfa=True,
+        options=[CredentialOption(value=str(n), label=f"Phone {n}") for n in range(60)],
+    )
+    expires_at = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
+    data = banking_publishing.mfa_required_data(uuid.uuid4(), "Itaú", prompt, expires_at)
+
+    shown = _banking_shown(banking_publishing.ITEM_MFA_REQUIRED, data)
+
+    assert shown["prompt"]["name"] == "token"
+    assert len(shown["prompt"]["options"]) == banking_publishing.MFA_OPTIONS_SHOWN
+    assert shown["expires_at"] == expires_at
+
+
+def test_the_live_stream_reads_bankings_expired_mfa_prompt() -> None:
+    item_id = uuid.uuid4()
+    path = f"/api/banking/items/{item_id}/reconnect"
+    data = banking_publishing.mfa_expired_data(item_id, "Itaú", path, "The code expired.")
+
+    shown = _banking_shown(banking_publishing.ITEM_MFA_EXPIRED, data)
+
+    assert shown["retry_path"] == path
+
+
+def test_the_live_stream_reads_bankings_sync_progress() -> None:
+    account_id = uuid.uuid4()
+    data = banking_publishing.sync_progress_data(
+        uuid.uuid4(), uuid.uuid4(), account_id, "Conta corrente", 500, None
+    )
+
+    shown = _banking_shown(banking_publishing.SYNC_PROGRESS, data)
+
+    assert (shown["account_id"], shown["transactions_stored"]) == (account_id, 500)
+    assert shown["transactions_total"] is None
+
+
+def test_the_live_stream_reads_bankings_finished_sync() -> None:
+    data = banking_publishing.sync_finished_data(uuid.uuid4(), uuid.uuid4(), 1, 1200)
+
+    shown = _banking_shown(banking_publishing.SYNC_FINISHED, data)
+
+    assert (shown["accounts"], shown["transactions_stored"]) == (1, 1200)
+
+
+@pytest.mark.parametrize("retried_at", [None, datetime(2026, 12, 6, 20, 5, tzinfo=UTC)])
+def test_the_live_stream_reads_bankings_sync_failures(retried_at: datetime | None) -> None:
+    data = banking_publishing.sync_failed_data(
+        uuid.uuid4(), uuid.uuid4(), "pluggy_unavailable", "Pluggy is not answering.", retried_at
+    )
+
+    shown = _banking_shown(banking_publishing.SYNC_FAILED, data)
+
+    assert (shown["reason"], shown["retried_at"]) == ("pluggy_unavailable", retried_at)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "scheduled_for"),
+    [
+        ("immediate", pix_states.WAITING_AUTHORIZATION, None),
+        ("scheduled", pix_states.SCHEDULED, date(2026, 12, 10)),
+        ("automatic", "COMPLETED", date(2026, 12, 10)),
+    ],
+)
+def test_the_live_stream_reads_bankings_pix_payment_statuses(
+    kind: str, status: str, scheduled_for: date | None
+) -> None:
+    data = banking_publishing.pix_payment_status_data(
+        uuid.uuid4(),
+        kind,
+        status,
+        "pending",
+        15000,
+        "Aluguel",
+        scheduled_for,
+        status_message(status),
+    )
+
+    shown = _banking_shown(banking_publishing.PIX_PAYMENT_STATUS_CHANGED, data)
+
+    assert (shown["kind"], shown["status"], shown["previous_status"]) == (kind, status, "pending")
+    assert shown["scheduled_for"] == (datetime(2026, 12, 10) if scheduled_for is not None else None)

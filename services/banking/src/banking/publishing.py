@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.database import OutboxMessage
+from banking.pluggy.payloads import ItemParameter
 from finhub_shared.events import new_event
 from finhub_shared.outbox import enqueue
 
 NOTIFICATION_REQUESTED = "notification.requested"
+# What the live stream reads (docs/DESIGN.md, "What the live stream shows").
+ITEM_STATUS_CHANGED = "item.status_changed"
+ITEM_MFA_REQUIRED = "item.mfa_required"
+ITEM_MFA_EXPIRED = "item.mfa_expired"
+SYNC_PROGRESS = "sync.progress"
+SYNC_FINISHED = "sync.finished"
+SYNC_FAILED = "sync.failed"
+PIX_PAYMENT_STATUS_CHANGED = "pix.payment_status_changed"
+# The most choices an MFA prompt shows on the stream (the live service's limit).
+MFA_OPTIONS_SHOWN = 50
 
 
 async def publish(
@@ -36,3 +48,122 @@ def notification_payload(
 ) -> dict[str, Any]:
     """The `data` of `banking.notification.requested`, as billing reads it."""
     return {"company_id": str(company_id), "kind": kind, "message": message, **details}
+
+
+def item_status_data(
+    item_id: UUID,
+    connector_name: str,
+    status: str,
+    execution_status: str | None,
+    next_action: str,
+    message: str,
+) -> dict[str, Any]:
+    """The data of `banking.item.status_changed`: the connection's state and what to do next."""
+    return {
+        "item_id": str(item_id),
+        "connector_name": connector_name,
+        "status": status,
+        "execution_status": execution_status,
+        "next_action": next_action,
+        "message": message,
+    }
+
+
+def mfa_required_data(
+    item_id: UUID, connector_name: str, prompt: ItemParameter, expires_at: datetime
+) -> dict[str, Any]:
+    """The data of `banking.item.mfa_required`: the field the bank asks for, never an answer."""
+    options = [{"value": o.value, "label": o.label} for o in prompt.options or []]
+    return {
+        "item_id": str(item_id),
+        "connector_name": connector_name,
+        "prompt": {
+            "name": prompt.name,
+            "label": prompt.label,
+            "type": prompt.type,
+            "assistive_text": prompt.assistive_text,
+            "placeholder": prompt.placeholder,
+            "data": prompt.data,
+            "options": options[:MFA_OPTIONS_SHOWN] or None,
+        },
+        "expires_at": expires_at.isoformat(),
+    }
+
+
+def mfa_expired_data(
+    item_id: UUID, connector_name: str, retry_path: str, message: str
+) -> dict[str, Any]:
+    """The data of `banking.item.mfa_expired`: the route to POST to start again."""
+    return {
+        "item_id": str(item_id),
+        "connector_name": connector_name,
+        "retry_path": retry_path,
+        "message": message,
+    }
+
+
+def sync_progress_data(
+    sync_id: UUID,
+    item_id: UUID,
+    account_id: UUID,
+    account_name: str,
+    transactions_stored: int,
+    transactions_total: int | None,
+) -> dict[str, Any]:
+    """The data of `banking.sync.progress`: one account's transactions stored so far."""
+    return {
+        "sync_id": str(sync_id),
+        "item_id": str(item_id),
+        "account_id": str(account_id),
+        "account_name": account_name,
+        "transactions_stored": transactions_stored,
+        "transactions_total": transactions_total,
+    }
+
+
+def sync_finished_data(
+    sync_id: UUID, item_id: UUID, accounts: int, transactions_stored: int
+) -> dict[str, Any]:
+    """The data of `banking.sync.finished`: what the sync stored."""
+    return {
+        "sync_id": str(sync_id),
+        "item_id": str(item_id),
+        "accounts": accounts,
+        "transactions_stored": transactions_stored,
+    }
+
+
+def sync_failed_data(
+    sync_id: UUID, item_id: UUID, reason: str, message: str, retried_at: datetime | None
+) -> dict[str, Any]:
+    """The data of `banking.sync.failed`: why (a code), and when it runs again if it does."""
+    return {
+        "sync_id": str(sync_id),
+        "item_id": str(item_id),
+        "reason": reason,
+        "message": message,
+        "retried_at": retried_at.isoformat() if retried_at else None,
+    }
+
+
+def pix_payment_status_data(
+    payment_id: UUID,
+    kind: str,
+    status: str,
+    previous_status: str | None,
+    amount_cents: int,
+    description: str | None,
+    scheduled_for: date | None,
+    message: str,
+) -> dict[str, Any]:
+    """The data of `banking.pix.payment_status_changed` (immediate, scheduled or automatic)."""
+    return {
+        "payment_id": str(payment_id),
+        "kind": kind,
+        "status": status,
+        "previous_status": previous_status,
+        "amount_cents": amount_cents,
+        "description": description,
+        "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
+        "message": message,
+    }

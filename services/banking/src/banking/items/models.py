@@ -25,6 +25,9 @@ ERROR = "ERROR"
 DELETED = "DELETED"
 CONSENT_REVOKED = "CONSENT_REVOKED"
 
+# Pluggy's execution status once the user let an MFA prompt run out (ours says the same).
+USER_INPUT_TIMEOUT = "USER_INPUT_TIMEOUT"
+
 # Statuses after which the item never syncs again.
 CLOSED_STATUSES = frozenset({DELETED, CONSENT_REVOKED})
 # Statuses Pluggy moves on from without the user doing anything here (an MFA prompt may be

@@ -18,6 +18,10 @@ class Action(StrEnum):
     WAIT_FOR_BANK = "wait_for_bank"
 
 
+# What the user reads once an MFA prompt ran out.
+MFA_EXPIRED_MESSAGE = "The bank's code expired; reconnect to get a new one."
+
+
 @dataclass(frozen=True)
 class NextAction:
     action: Action
@@ -32,7 +36,7 @@ _BAD_CREDENTIALS = frozenset(
 _AT_THE_BANK = frozenset({"ACCOUNT_LOCKED", "ACCOUNT_NEEDS_ACTION", "USER_AUTHORIZATION_PENDING"})
 # Outcomes that need a fresh log-in through the widget, same credentials.
 _NEEDS_RECONNECT = frozenset(
-    {"USER_INPUT_TIMEOUT", "USER_AUTHORIZATION_NOT_GRANTED", "ALREADY_LOGGED_IN"}
+    {models.USER_INPUT_TIMEOUT, "USER_AUTHORIZATION_NOT_GRANTED", "ALREADY_LOGGED_IN"}
 )
 _IN_PROGRESS = frozenset({models.UPDATING, models.LOGIN_IN_PROGRESS, models.MERGING})
 
@@ -46,9 +50,7 @@ def next_action(item: models.Item, now: datetime) -> NextAction:
         return NextAction(Action.RECONNECT, "Consent was revoked; connect again to resume.")
     if item.status == models.WAITING_USER_INPUT:
         if item.mfa_expires_at is not None and item.mfa_expires_at <= now:
-            return NextAction(
-                Action.RECONNECT, "The bank's code expired; reconnect to get a new one."
-            )
+            return NextAction(Action.RECONNECT, MFA_EXPIRED_MESSAGE)
         return NextAction(Action.ANSWER_MFA, "Enter the code your bank sent you.")
     if item.status == models.WAITING_USER_ACTION or outcome in _AT_THE_BANK:
         return NextAction(

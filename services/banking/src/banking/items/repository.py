@@ -39,14 +39,20 @@ async def by_pluggy_id(session: AsyncSession, pluggy_item_id: str) -> Item | Non
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def wipe_expired_mfa_prompts(session: AsyncSession, now: datetime) -> int:
-    """Forget every MFA prompt whose window has closed; returns how many."""
-    result = await session.execute(
-        update(Item)
-        .where(Item.status == WAITING_USER_INPUT, Item.mfa_expires_at <= now)
-        .values(mfa_prompt_encrypted=None, execution_status="USER_INPUT_TIMEOUT")
+async def with_expired_mfa_prompts(session: AsyncSession, now: datetime) -> list[Item]:
+    """The items still holding an MFA prompt whose window has closed, locked (another worker
+    skips them)."""
+    statement = (
+        select(Item)
+        .where(
+            Item.status == WAITING_USER_INPUT,
+            Item.mfa_expires_at <= now,
+            Item.mfa_prompt_encrypted.is_not(None),
+        )
+        .order_by(Item.id)
+        .with_for_update(skip_locked=True)
     )
-    return queries.rows_affected(result)
+    return list(await session.scalars(statement))
 
 
 async def claim_unheard_in_progress(

@@ -25,8 +25,8 @@ from banking.connectors import repository as connectors
 from banking.connectors.models import Connector
 from banking.connectors.schemas import ConnectorRead
 from banking.entitlements import service as entitlements
+from banking.items import live, repository
 from banking.items import models as states
-from banking.items import repository
 from banking.items.errors import ItemClosed, ItemNotFound, MfaExpired, MfaNotPending
 from banking.items.models import Item
 from banking.items.next_action import next_action
@@ -122,8 +122,9 @@ async def complete_connection(
     if item is not None and item.company_id != principal.company_id:
         raise ItemNotFound("Pluggy knows no such item.")
     if item is not None and item.status == states.CONSENT_REVOKED:
-        # The user connected again: a new consent replaces the revoked one.
-        item.status, item.pluggy_updated_at = snapshot.state.status, None
+        # The user connected again: a new consent replaces the revoked one (its state is kept
+        # whatever its age).
+        item.pluggy_updated_at = None
     item = await store_item_state(session, runtime, item, snapshot, principal.company_id, now)
     await keep_accounts(session, runtime, item, snapshot, now, queue_first_sync=True)
     return (await describe(session, runtime, [item], now))[0]
@@ -348,6 +349,7 @@ async def store_item_state(
     """Keep Pluggy's state of the item, unless the stored one is newer."""
     state = snapshot.state
     assert state is not None
+    before, had_prompt = live.seen(item), item is not None and item.mfa_prompt_encrypted is not None
     if item is None:
         connector = await ensure_connector(session, state, snapshot.new_connector, now)
         item = Item(
@@ -361,8 +363,11 @@ async def store_item_state(
     elif _is_older(state, item):
         log.info("pluggy_item_state_outdated", item_id=str(item.id))
         return item
-    _copy_state(item, state, runtime, now)
+    new_prompt = _copy_state(item, state, runtime, now)
     await session.flush()
+    await live.state_kept(
+        session, item, before, new_prompt=new_prompt, had_prompt=had_prompt, now=now
+    )
     return item
 
 
@@ -434,17 +439,29 @@ async def revoke_consent(session: AsyncSession, item: Item) -> None:
 
 async def close_item(session: AsyncSession, item: Item, status: str) -> None:
     """Deleted or consent revoked: forget the MFA prompt and delete the accounts' data."""
+    changed = item.status != status
     item.status = status
     item.mfa_prompt_encrypted = None
     item.mfa_expires_at = None
     item.user_action_instructions = None
-    await admission.remove_of_item(session, item, utcnow())
+    now = utcnow()
+    await admission.remove_of_item(session, item, now)
     await session.flush()
+    if changed:
+        await live.status_changed(session, item, now)
 
 
 async def wipe_expired_mfa(session: AsyncSession, now: datetime) -> int:
-    """Forget the MFA prompts whose window has closed (a periodic job)."""
-    return await repository.wipe_expired_mfa_prompts(session, now)
+    """Forget the MFA prompts whose window has closed (a periodic job); returns how many."""
+    expired = await repository.with_expired_mfa_prompts(session, now)
+    for item in expired:
+        before = live.seen(item)
+        item.mfa_prompt_encrypted, item.execution_status = None, states.USER_INPUT_TIMEOUT
+        await session.flush()
+        await live.mfa_expired(session, item)
+        if live.seen(item) != before:
+            await live.status_changed(session, item, now)
+    return len(expired)
 
 
 async def describe(
@@ -475,11 +492,16 @@ async def describe(
     ]
 
 
-def _copy_state(item: Item, state: pluggy.Item, runtime: Runtime, now: datetime) -> None:
+def _copy_state(
+    item: Item, state: pluggy.Item, runtime: Runtime, now: datetime
+) -> pluggy.ItemParameter | None:
+    """Copy Pluggy's state onto the item; the MFA prompt it now waits on, if that is new."""
     status = _product_status(state)
     waiting_for_mfa = status == states.WAITING_USER_INPUT and state.parameter is not None
+    new_prompt = None
     if waiting_for_mfa and state.parameter is not None:
-        _keep_mfa_prompt(item, state.parameter, runtime, now)
+        if _keep_mfa_prompt(item, state.parameter, runtime, now):
+            new_prompt = state.parameter
     else:
         item.mfa_prompt_encrypted, item.mfa_expires_at = None, None
     item.status = status
@@ -490,19 +512,22 @@ def _copy_state(item: Item, state: pluggy.Item, runtime: Runtime, now: datetime)
     item.last_updated_at = state.last_updated_at
     item.consent_expires_at = state.consent_expires_at
     item.pluggy_updated_at = state.updated_at
+    return new_prompt
 
 
 def _keep_mfa_prompt(
     item: Item, prompt: pluggy.ItemParameter, runtime: Runtime, now: datetime
-) -> None:
-    """Store the prompt encrypted; a new prompt opens a new answering window."""
+) -> bool:
+    """Store the prompt encrypted; a new prompt opens a new answering window (True)."""
     stored = (
         runtime.mfa_cipher.decrypt(item.mfa_prompt_encrypted) if item.mfa_prompt_encrypted else None
     )
-    if stored != prompt or item.mfa_expires_at is None:
+    new = stored != prompt or item.mfa_expires_at is None
+    if new:
         window_end = now + timedelta(seconds=runtime.settings.mfa_window_seconds)
         item.mfa_expires_at = min(window_end, prompt.expires_at or window_end)
     item.mfa_prompt_encrypted = runtime.mfa_cipher.encrypt(prompt)
+    return new
 
 
 def _mfa_prompt(runtime: Runtime, item: Item, now: datetime) -> MfaPrompt | None:

@@ -11,7 +11,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.money import to_cents
-from banking.pix import repository
+from banking.pix import live, repository
 from banking.pix.models import FINAL_CYCLE_STATUSES, PixMandatePayment
 from banking.pluggy import payloads as pluggy
 from banking.runtime import Runtime
@@ -40,6 +40,7 @@ async def keep_cycle_payment(
     if mandate is None:
         return
     cycle = await repository.mandate_payment_by_pluggy_id(session, current.id)
+    previous = cycle.status if cycle is not None else None
     if cycle is None:
         # Scheduled by Pluggy itself (the first payment, or its auto-scheduler).
         cycle = PixMandatePayment(
@@ -59,3 +60,4 @@ async def keep_cycle_payment(
     detail = current.error_detail
     cycle.error = (detail.description or detail.code) if detail else None
     await session.flush()
+    await live.cycle_status_changed(session, cycle, previous)

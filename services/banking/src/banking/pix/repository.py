@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.pix.models import (
     PENDING,
-    TIMED_OUT,
     WAITING_AUTHORIZATION,
     PixMandate,
     PixMandatePayment,
@@ -40,17 +39,19 @@ async def payment_by_request(session: AsyncSession, pluggy_request_id: str) -> P
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def time_out_unauthorised(session: AsyncSession, created_before: datetime) -> int:
-    """Payments nobody authorised since before `created_before` time out; returns how many."""
-    result = await session.execute(
-        update(PixPayment)
+async def unauthorised_since(session: AsyncSession, created_before: datetime) -> list[PixPayment]:
+    """Payments nobody authorised since before `created_before`, locked (another worker skips
+    them)."""
+    statement = (
+        select(PixPayment)
         .where(
             PixPayment.status.in_((PENDING, WAITING_AUTHORIZATION)),
             PixPayment.created_at <= created_before,
         )
-        .values(status=TIMED_OUT, error="Not authorised within 30 minutes.")
+        .order_by(PixPayment.id)
+        .with_for_update(skip_locked=True)
     )
-    return queries.rows_affected(result)
+    return list(await session.scalars(statement))
 
 
 async def mandate_for(

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.pix import models, repository
+from banking.pix import live, models, repository
 from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable, PaymentRefused
 from banking.pix.models import PixMandate, PixMandatePayment, PixPayment, PixScheduledPayment
 from banking.pix.schemas import (
@@ -44,9 +44,14 @@ RowT = TypeVar("RowT", PixPayment, PixMandate, PixMandatePayment)
 
 
 async def keep_created(session: AsyncSession, created: RowT) -> RowT:
-    """Store what was just created at Pluggy, once Pluggy has answered."""
+    """Store what was just created at Pluggy, once Pluggy has answered; a payment's first
+    status goes on the live stream."""
     session.add(created)
     await session.flush()
+    if isinstance(created, PixPayment):
+        await live.payment_status_changed(session, created, None)
+    elif isinstance(created, PixMandatePayment):
+        await live.cycle_status_changed(session, created, None)
     return created
 
 
@@ -124,7 +129,7 @@ async def keep_payment(session: AsyncSession, snapshot: PaymentSnapshot) -> PixP
     if payment is None:
         await keep_mandate(session, snapshot.pluggy_request_id, snapshot.request)
         return None
-    request, intent = snapshot.request, snapshot.intent
+    request, intent, previous = snapshot.request, snapshot.intent, payment.status
     if request is not None and _newer(request.updated_at, payment.request_updated_at):
         payment.request_status = request.status
         payment.request_updated_at = request.updated_at
@@ -138,6 +143,7 @@ async def keep_payment(session: AsyncSession, snapshot: PaymentSnapshot) -> PixP
     if snapshot.schedules is not None:
         _keep_schedules(payment, snapshot.schedules)
     await session.flush()
+    await live.payment_status_changed(session, payment, previous)
     return payment
 
 
@@ -212,7 +218,13 @@ async def keep_cancelled(
 
 async def time_out_unauthorised(session: AsyncSession, now: datetime) -> int:
     """Payments not authorised within 30 minutes time out (a periodic job); returns how many."""
-    return await repository.time_out_unauthorised(session, now - AUTHORISATION_WINDOW)
+    unauthorised = await repository.unauthorised_since(session, now - AUTHORISATION_WINDOW)
+    for payment in unauthorised:
+        previous = payment.status
+        payment.status, payment.error = models.TIMED_OUT, "Not authorised within 30 minutes."
+        await session.flush()
+        await live.payment_status_changed(session, payment, previous)
+    return len(unauthorised)
 
 
 async def create_mandate(runtime: Runtime, principal: Principal, body: MandateCreate) -> PixMandate:
@@ -302,8 +314,9 @@ async def keep_cycle_cancelled(
 ) -> PixMandatePayment:
     """The cycle payment Pluggy has just cancelled, stored as cancelled."""
     _, cycle = await _cycle_of(session, principal, mandate_id, payment_id)
-    cycle.status = "CANCELED"
+    previous, cycle.status = cycle.status, "CANCELED"
     await session.flush()
+    await live.cycle_status_changed(session, cycle, previous)
     return cycle
 
 

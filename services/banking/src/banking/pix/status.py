@@ -47,3 +47,27 @@ def mandate_status(request_status: str) -> str:
     if request_status in ("ERROR", "EXPIRED"):
         return models.MANDATE_FAILED
     return models.MANDATE_PENDING
+
+
+# A payment's state in words: ours (immediate and scheduled), Pluggy's (automatic PIX payments).
+_MESSAGES = {
+    models.PENDING: "The payment was created.",
+    models.WAITING_AUTHORIZATION: "The payment waits for the payer to authorise it at the bank.",
+    models.PROCESSING: "The bank is processing the payment.",
+    models.SCHEDULED: "The payment is scheduled.",
+    models.COMPLETED: "The payment was made.",
+    models.FAILED: "The payment failed.",
+    models.TIMED_OUT: "Nobody authorised the payment in time.",
+    models.CANCELED: "The payment was cancelled.",
+    models.REFUNDED: "The payment was refunded.",
+    "SCHEDULED": "The automatic payment is scheduled.",
+    "CREATED": "The automatic payment was sent to the bank.",
+    "COMPLETED": "The automatic payment was made.",
+    "CANCELED": "The automatic payment was cancelled.",
+    "ERROR": "The automatic payment failed.",
+}
+
+
+def status_message(status: str) -> str:
+    """What a payment's status means, for the user."""
+    return _MESSAGES.get(status, f"The payment is now {status.lower()}.")

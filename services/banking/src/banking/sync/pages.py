@@ -50,6 +50,11 @@ class Stored:
     newest_created_at: datetime | None = None
     skipped: Counter[str] = field(default_factory=Counter)
 
+    @property
+    def transactions(self) -> int:
+        """The transactions stored, new or changed."""
+        return self.created + self.updated
+
     def add(self, page: Stored) -> None:
         self.created += page.created
         self.updated += page.updated

@@ -32,7 +32,7 @@ from banking.items import repository as items
 from banking.items.models import Item
 from banking.pluggy import payloads as pluggy
 from banking.runtime import Runtime
-from banking.sync import metrics, repository
+from banking.sync import live, metrics, repository
 from banking.sync import models as jobs
 from banking.sync.errors import MfaRequired, ReconnectRequired, TakenOver
 from banking.sync.models import SyncJob
@@ -148,6 +148,9 @@ async def recover_stalled(session: AsyncSession, settings: BankingSettings, now:
     for job in found:
         if job.attempts >= settings.sync_max_attempts:
             _finish(job, jobs.FAILED, now, error=f"stalled after {job.attempts} attempts")
+            account = await accounts.get(session, job.account_id)
+            if account is not None:
+                await live.failed(session, job, account.item_id, "stalled")
             continue
         log.warning("sync_stalled_requeued", job_id=str(job.id), status=job.status)
         job.status, job.heartbeat_at = jobs.QUEUED, now
@@ -177,16 +180,19 @@ async def run_job(database: Database, runtime: Runtime, job_id: uuid.UUID, clock
         return
     except ProviderError as failure:
         if _is_passing(failure):
-            postpone = partial(_postpone, settings=runtime.settings, reason="pluggy_unavailable")
-            await _end(database, run, stored, clock(), postpone)
+            unavailable = "pluggy_unavailable"
+            postpone = partial(_postpone, settings=runtime.settings, reason=unavailable)
+            await _end(database, run, stored, clock(), postpone, unavailable)
         else:
             log.warning("sync_failed", job_id=str(job_id), error=failure.code)
-            await _end(database, run, stored, clock(), partial(_fail, reason=failure.message))
+            fail = partial(_fail, reason=failure.message)
+            await _end(database, run, stored, clock(), fail, failure.code)
         return
     except Exception as failure:
         log.exception("sync_failed_unexpectedly", job_id=str(job_id))
         reason = f"unexpected error: {type(failure).__name__}"
-        await _end(database, run, stored, clock(), partial(_fail, reason=reason))
+        fail = partial(_fail, reason=reason)
+        await _end(database, run, stored, clock(), fail, "unexpected_error")
         return
     await _complete(database, run, stored, balance, clock())
 
@@ -206,15 +212,18 @@ async def _start(
     if account.status == BLOCKED:
         # Past the plan's limit: synced once an upgrade activates it, not before.
         _finish(job, jobs.SKIPPED, now, error=BANK_ACCOUNT_LIMIT_REACHED)
+        await live.failed(session, job, item.id, BANK_ACCOUNT_LIMIT_REACHED)
         return None
     try:
         ensure_syncable(item)
     except (MfaRequired, ReconnectRequired) as blocked:
         _finish(job, jobs.SKIPPED, now, error=blocked.code)
+        await live.failed(session, job, item.id, blocked.code)
         return None
     connector = await connectors.get(session, item.connector_id)
     if connector is not None and connector.is_down:
         _postpone(job, now, settings=runtime.settings, reason="bank_offline")
+        await live.failed(session, job, item.id, "bank_offline")
         return None
     job.status, job.started_at, job.heartbeat_at = jobs.RUNNING, now, now
     job.attempts += 1
@@ -243,6 +252,9 @@ async def _sync_pages(
             async with database.transaction() as session:
                 page = await store_page(session, run.account, batch, run.terms)
                 await _record_progress(session, run, page, clock())
+                if page.transactions:
+                    so_far = stored.transactions + page.transactions
+                    await live.progress(session, run.job_id, run.account, so_far)
             stored.add(page)
 
 
@@ -310,6 +322,7 @@ async def _complete(
         )
         _note_skipped(job, stored)
         _finish(job, jobs.SUCCEEDED, now)
+        await live.finished(session, job, run.account.item_id, stored.transactions)
     metrics.SYNCED_TRANSACTIONS.labels("created").inc(stored.created)
     metrics.SYNCED_TRANSACTIONS.labels("updated").inc(stored.updated)
     log.info(
@@ -328,8 +341,10 @@ async def _end(
     stored: Stored,
     now: datetime,
     outcome: Callable[[SyncJob, datetime], None],
+    reason: str,
 ) -> None:
-    """The sync stopped short (postponed or failed); the pages stored so far stay, counted."""
+    """The sync stopped short (postponed or failed, for `reason`, a code); the pages stored so
+    far stay, counted."""
     async with database.transaction() as session:
         job = await _still_ours(session, run)
         if job is None:
@@ -339,6 +354,7 @@ async def _end(
         )
         _note_skipped(job, stored)
         outcome(job, now)
+        await live.failed(session, job, run.account.item_id, reason)
 
 
 async def _still_ours(session: AsyncSession, run: Run) -> SyncJob | None:
