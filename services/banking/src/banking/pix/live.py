@@ -57,6 +57,7 @@ def _next_date(payment: PixPayment) -> date | None:
     if payment.schedule is None:
         return None
     waiting = [row.scheduled_date for row in payment.schedules if row.status == "SCHEDULED"]
-    start = payment.schedule.get("start_date")
+    # A single date's schedule names it `date`, a recurring one `start_date`.
+    start = payment.schedule.get("date") or payment.schedule.get("start_date")
     first = date.fromisoformat(start) if isinstance(start, str) else None
     return min(waiting, default=None) if payment.schedules else first
