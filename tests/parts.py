@@ -88,6 +88,39 @@ class System:
         assert paid.status_code == 200, paid.text
 
 
+async def revoke_consent(sandbox: httpx.AsyncClient, item_id: str) -> None:
+    """The user revokes the item's consent at their bank (the stand-in's control API)."""
+    key = await sandbox_api_key(sandbox)
+    consents = await sandbox.get(
+        "/pluggy/consents", params={"itemId": item_id}, headers={"X-API-KEY": key}
+    )
+    [consent] = consents.json()["results"]
+    revoked = await sandbox.post(f"/pluggy/_sandbox/consents/{consent['id']}/revoke")
+    assert revoked.status_code == 200, revoked.text
+
+
+async def sandbox_api_key(sandbox: httpx.AsyncClient) -> str:
+    credentials = {
+        "clientId": os.environ["PLUGGY_CLIENT_ID"],
+        "clientSecret": os.environ["PLUGGY_CLIENT_SECRET"],
+    }
+    key: str = (await sandbox.post("/pluggy/auth", json=credentials)).json()["apiKey"]
+    return key
+
+
+async def pluggy_transaction_count(sandbox: httpx.AsyncClient, item_id: str) -> int:
+    """How many transactions the Pluggy stand-in holds for the item's accounts."""
+    headers = {"X-API-KEY": await sandbox_api_key(sandbox)}
+    accounts = await sandbox.get("/pluggy/accounts", params={"itemId": item_id}, headers=headers)
+    total = 0
+    for account in accounts.json()["results"]:
+        query: str | None = f"?accountId={account['id']}"
+        while query:
+            page = (await sandbox.get(f"/pluggy/v2/transactions{query}", headers=headers)).json()
+            total, query = total + len(page["results"]), page["next"]
+    return total
+
+
 @asynccontextmanager
 async def running_system() -> AsyncIterator[System]:
     """Every part started on fresh databases; stopped, with the test's queues deleted, after."""
@@ -115,6 +148,7 @@ async def running_system() -> AsyncIterator[System]:
             running(banking.main.create_app(pluggy_transport=to_sandbox))
         )
         live_api = await stack.enter_async_context(served(live.main.create_app()))
+        network.route(url__startswith=live_api).pass_through()  # a real socket, as browsers use
         billing_runtime = await _billing_runtime(stack, urls["billing"])
         banking_runtime = await _banking_runtime(stack, urls["banking"], to_sandbox)
         # The live worker takes one message at a time, so a company's events keep their order.

@@ -14,7 +14,6 @@ Pluggy's payment events on the same road.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -24,7 +23,7 @@ import pytest
 
 from banking.money import month_of
 
-from .parts import running_system
+from .parts import pluggy_transaction_count, revoke_consent, running_system
 
 
 async def every_transaction(banking_api: httpx.AsyncClient, token: str) -> list[dict[str, Any]]:
@@ -68,39 +67,6 @@ async def notification_kinds(billing_api: httpx.AsyncClient, token: str) -> set[
     headers = {"Authorization": f"Bearer {token}"}
     listed = (await billing_api.get("/api/notifications/", headers=headers)).json()
     return {notification["kind"] for notification in listed["items"]}
-
-
-async def revoke_consent(sandbox: httpx.AsyncClient, item_id: str) -> None:
-    """The user revokes the item's consent at their bank (the stand-in's control API)."""
-    key = await sandbox_api_key(sandbox)
-    consents = await sandbox.get(
-        "/pluggy/consents", params={"itemId": item_id}, headers={"X-API-KEY": key}
-    )
-    [consent] = consents.json()["results"]
-    revoked = await sandbox.post(f"/pluggy/_sandbox/consents/{consent['id']}/revoke")
-    assert revoked.status_code == 200, revoked.text
-
-
-async def sandbox_api_key(sandbox: httpx.AsyncClient) -> str:
-    credentials = {
-        "clientId": os.environ["PLUGGY_CLIENT_ID"],
-        "clientSecret": os.environ["PLUGGY_CLIENT_SECRET"],
-    }
-    key: str = (await sandbox.post("/pluggy/auth", json=credentials)).json()["apiKey"]
-    return key
-
-
-async def pluggy_transaction_count(sandbox: httpx.AsyncClient, item_id: str) -> int:
-    """How many transactions the Pluggy stand-in holds for the item's accounts."""
-    headers = {"X-API-KEY": await sandbox_api_key(sandbox)}
-    accounts = await sandbox.get("/pluggy/accounts", params={"itemId": item_id}, headers=headers)
-    total = 0
-    for account in accounts.json()["results"]:
-        query: str | None = f"?accountId={account['id']}"
-        while query:
-            page = (await sandbox.get(f"/pluggy/v2/transactions{query}", headers=headers)).json()
-            total, query = total + len(page["results"]), page["next"]
-    return total
 
 
 @pytest.mark.asyncio
