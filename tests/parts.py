@@ -73,6 +73,27 @@ class System:
         assert registered.status_code == 201, registered.text
         return {"Authorization": f"Bearer {registered.json()['access_token']}"}
 
+    async def connect_bank(self, headers: dict[str, str], connector_id: int) -> tuple[str, str]:
+        """The user connects a bank in Pluggy's Connect widget with banking's connect token (the
+        sandbox user whose log-in works), and the widget calls banking back: Pluggy's item id and
+        banking's id of the connection."""
+        connect = await self.banking.post(
+            "/api/banking/pluggy/connect-token/", json={}, headers=headers
+        )
+        assert connect.status_code == 201, connect.text
+        credentials = {"user": "user-ok", "password": "password-ok"}
+        item = await self.sandbox.post(
+            "/pluggy/items",
+            headers={"X-API-KEY": connect.json()["connect_token"]},
+            json={"connectorId": connector_id, "parameters": credentials},
+        )
+        assert item.status_code == 200, item.text
+        callback = await self.banking.post(
+            "/api/banking/pluggy/callback/", json={"item_id": item.json()["id"]}, headers=headers
+        )
+        assert callback.status_code == 200, callback.text
+        return item.json()["id"], callback.json()["id"]
+
     async def pay_checkout(self, headers: dict[str, str], plan_id: int) -> None:
         """Check out `plan_id` at billing and pay it with a card that works."""
         checkout = await self.billing.post(

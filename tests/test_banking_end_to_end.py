@@ -75,24 +75,10 @@ async def test_a_connected_bank_is_synced_through_gateway_and_broker() -> None:
         sandbox, billing_api, banking_api = system.sandbox, system.billing, system.banking
         headers = await system.register("joana@oficina.com.br", "Joana Lima", "Oficina Lima")
         token = headers["Authorization"].removeprefix("Bearer ")
-        connect = await banking_api.post(
-            "/api/banking/pluggy/connect-token/", json={}, headers=headers
-        )
-        assert connect.status_code == 201, connect.text
-        # What Pluggy's Connect widget does in the user's browser with the connect token.
-        item = await sandbox.post(
-            "/pluggy/items",
-            headers={"X-API-KEY": connect.json()["connect_token"]},
-            json={"connectorId": 0, "parameters": {"user": "user-ok", "password": "password-ok"}},
-        )
-        assert item.status_code == 200, item.text
-        callback = await banking_api.post(
-            "/api/banking/pluggy/callback/", json={"item_id": item.json()["id"]}, headers=headers
-        )
-        assert callback.status_code == 200, callback.text
+        pluggy_item_id, _ = await system.connect_bank(headers, connector_id=0)
         await sandbox.post("/pluggy/_sandbox/advance", json={"minutes": 2})
 
-        expected = await pluggy_transaction_count(sandbox, item.json()["id"])
+        expected = await pluggy_transaction_count(sandbox, pluggy_item_id)
         async with asyncio.timeout(60):
             while len(synced := await every_transaction(banking_api, token)) < expected:
                 await asyncio.sleep(0.5)
@@ -120,7 +106,7 @@ async def test_a_connected_bank_is_synced_through_gateway_and_broker() -> None:
         await sandbox.post("/pluggy/_sandbox/advance", json={"minutes": 1})
         pix = await completed_payment(banking_api, headers, payment.json()["id"])
 
-        await revoke_consent(sandbox, item.json()["id"])
+        await revoke_consent(sandbox, pluggy_item_id)
         async with asyncio.timeout(30):
             while "consent_revoked" not in await notification_kinds(billing_api, token):
                 await asyncio.sleep(0.3)

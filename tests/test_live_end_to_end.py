@@ -127,26 +127,7 @@ async def test_a_bank_connection_with_mfa_pix_and_notices_on_one_resumable_strea
             assert response.status_code == 200, response.text
             assert response.headers["content-type"].startswith("text/event-stream")
             watched.stream = stream
-            connect = await banking_api.post(
-                "/api/banking/pluggy/connect-token/", json={}, headers=headers
-            )
-            assert connect.status_code == 201, connect.text
-            # What Pluggy's Connect widget does in the user's browser with the connect token.
-            created = await sandbox.post(
-                "/pluggy/items",
-                headers={"X-API-KEY": connect.json()["connect_token"]},
-                json={
-                    "connectorId": MFA_2_STEP,
-                    "parameters": {"user": "user-ok", "password": "password-ok"},
-                },
-            )
-            assert created.status_code == 200, created.text
-            pluggy_item_id = created.json()["id"]
-            callback = await banking_api.post(
-                "/api/banking/pluggy/callback/", json={"item_id": pluggy_item_id}, headers=headers
-            )
-            assert callback.status_code == 200, callback.text
-            item_id = callback.json()["id"]
+            pluggy_item_id, item_id = await system.connect_bank(headers, MFA_2_STEP)
 
             async def bank_asks_for_the_token() -> None:
                 asked = await sandbox.post("/pluggy/_sandbox/advance", json={"seconds": 10})
