@@ -31,6 +31,7 @@ from finhub_shared.events import EventEnvelope, new_event, utcnow
 from finhub_shared.inbox import HandlerRegistry, fetching_dispatcher, inbox_dispatcher
 from finhub_shared.provider_client import RetryPolicy
 from provider_sandbox.main import create_app as create_sandbox
+from provider_sandbox.pluggy.testing import Receiver
 
 from .pluggy_sandbox import SandboxPluggy
 
@@ -59,9 +60,10 @@ def service() -> ServiceUnderTest:
 async def fake_pluggy() -> AsyncIterator[SandboxPluggy]:
     """Pluggy for one test: the provider sandbox's, in process, knowing the client id and secret
     the settings hold."""
-    sandbox = create_sandbox()
+    receiver = Receiver()
+    sandbox = create_sandbox(webhook_transport=httpx.MockTransport(receiver.handle))
     async with LifespanManager(sandbox):
-        yield SandboxPluggy(sandbox)
+        yield SandboxPluggy(sandbox, receiver)
 
 
 @pytest_asyncio.fixture
@@ -123,6 +125,15 @@ async def deliver_pluggy_event(
     )
     await fetching_dispatcher(runtime, InboxEvent, "banking.pluggy", pluggy_events)(envelope)
     return envelope
+
+
+async def deliver_webhooks(runtime: Runtime, fake_pluggy: SandboxPluggy) -> list[str]:
+    """Hand banking's `banking.pluggy` consumer each webhook Pluggy sent since the last call, in
+    order, as the gateway would; their events."""
+    sent = await fake_pluggy.webhooks()
+    for payload in sent:
+        await deliver_pluggy_event(runtime, payload["event"], payload, event_id=payload["eventId"])
+    return [payload["event"] for payload in sent]
 
 
 async def deliver(

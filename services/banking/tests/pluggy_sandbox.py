@@ -3,7 +3,8 @@
 `SandboxPluggy` is what banking's Pluggy client talks to (`httpx.MockTransport(sandbox_pluggy)`,
 or its `wire`): the sandbox answers every call. Tests put items, accounts, transactions and
 consents in the sandbox's state with the helper methods, as if a bank had sent them earlier,
-script failures with `fail_next`/`fail_after`, and read `calls` to see what was asked.
+script failures with `fail_next`/`fail_after`, and read `calls` to see what was asked. Pluggy
+goes on in steps as its clock moves (`advance`) and tells of each by webhook (`webhooks`).
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from fastapi import FastAPI
 from provider_sandbox.pluggy.accounts import holder_of
 from provider_sandbox.pluggy.clock import iso
 from provider_sandbox.pluggy.connectors import Connector
-from provider_sandbox.pluggy.models import Account, Consent, Item
+from provider_sandbox.pluggy.lifespan import MOUNT_PATH
+from provider_sandbox.pluggy.models import Account, Consent, Item, RegisteredWebhook
 from provider_sandbox.pluggy.state import PluggySandbox
-from provider_sandbox.pluggy.testing import Wire
+from provider_sandbox.pluggy.testing import HOOK_URL, Receiver, Wire
 from provider_sandbox.pluggy.transactions.catalog import AccountKind
 from provider_sandbox.pluggy.transactions.ledger import Ledger
+from provider_sandbox.webhooks import WebhookDispatcher
 
 Json = dict[str, Any]
 MFA_TOKEN = "123456"
@@ -139,17 +142,61 @@ class _Transaction(dict[str, Any]):
 
 
 class SandboxPluggy:
-    """The sandbox's Pluggy for one test; call it with an `httpx.Request`."""
+    """The sandbox's Pluggy for one test; call it with an `httpx.Request`.
 
-    def __init__(self, app: FastAPI) -> None:
+    `app` sends its webhooks to `receiver`; a webhook for every event is registered, as banking's
+    deployment registers one for the gateway.
+    """
+
+    def __init__(self, app: FastAPI, receiver: Receiver) -> None:
         self.state: PluggySandbox = app.state.pluggy
         self.wire = Wire(app)
         self.items = _Items(self.state)
         # The connectors a test made (others keep the sandbox catalogue's name and settings).
         self._connectors_added: set[int] = set()
+        self._app = app
+        self._receiver = receiver
+        self._webhooks_taken = 0
+        registered = now()
+        hook = RegisteredWebhook(str(uuid.uuid4()), HOOK_URL, "all", {}, registered, registered)
+        self.state.webhooks[hook.id] = hook
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         return await self.wire.handle_async_request(request)
+
+    # --- Pluggy's clock, what users do on its pages, and the webhooks it sends ----------------
+
+    async def advance(self, **delta: float) -> None:
+        """Move Pluggy's clock on (`seconds=`, `minutes=`, ...): items, payments and schedules
+        take the steps that fall due, sending their webhooks."""
+        await self._control("/advance", delta)
+
+    def today(self) -> date:
+        """The day on Pluggy's clock."""
+        return self.state.now().date()
+
+    async def pay(self, request_id: str) -> Json:
+        """The payer pays the request on its payment page with the sandbox bank (authorised at
+        once, settled as the clock moves); the payment intent."""
+        return await self._control(f"/pay/{request_id}", {})
+
+    async def webhooks(self) -> list[Json]:
+        """The webhooks Pluggy sent since the last call, in the order it sent them."""
+        dispatcher: WebhookDispatcher = self._app.state.webhooks
+        await dispatcher.drain()
+        sent = [delivery.payload for delivery in self._receiver.deliveries[self._webhooks_taken :]]
+        self._webhooks_taken += len(sent)
+        return sent
+
+    async def _control(self, path: str, body: Json) -> Json:
+        """A call to the sandbox's control API (never one of banking's calls to Pluggy)."""
+        transport = httpx.ASGITransport(app=self._app)
+        base_url = f"http://sandbox{MOUNT_PATH}/_sandbox"
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as http:
+            response = await http.post(path, json=body)
+        assert response.status_code == 200, response.text
+        answer: Json = response.json()
+        return answer
 
     # --- what was asked, and scripted failures --------------------------------------------------
 

@@ -30,19 +30,12 @@ from .conftest import (
     FAST_RETRIES,
     connect_bank,
     deliver_pluggy_event,
+    deliver_webhooks,
     pluggy_watching_transactions,
     run_queued_syncs,
     token_for,
 )
-from .pluggy_fake import FakePluggy
-from .pluggy_sandbox import MFA_TOKEN, now, today_plus
-
-
-@pytest.fixture
-def fake_pluggy() -> FakePluggy:
-    """The old in-memory Pluggy (`pluggy_fake.py`): these tests need what the sandbox does
-    not do yet: MFA answered at once, `pay()`."""
-    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
+from .pluggy_sandbox import MFA_TOKEN, SandboxPluggy, now, today_plus
 
 
 @pytest.fixture
@@ -53,9 +46,9 @@ def spanned() -> list[str]:
 
 @pytest.fixture
 def watched_pluggy(
-    fake_pluggy: FakePluggy, database: Database, spanned: list[str]
+    fake_pluggy: SandboxPluggy, database: Database, spanned: list[str]
 ) -> httpx.MockTransport:
-    """The fake Pluggy behind a check of banking's open transactions (`database` connects as
+    """The sandbox's Pluggy behind a check of banking's open transactions (`database` connects as
     "tests", so the check never sees its own)."""
     return httpx.MockTransport(pluggy_watching_transactions(fake_pluggy, database, spanned))
 
@@ -104,11 +97,13 @@ def worker_runtime(worker_database: Database, pluggy: PluggyClient) -> Runtime:
 
 @pytest.mark.asyncio
 async def test_answering_mfa_holds_no_transaction_while_pluggy_is_called(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, spanned: list[str]
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    spanned: list[str],
 ) -> None:
     company_id = uuid.uuid4()
     pending = fake_pluggy.add_mfa_item(str(company_id))
-    fake_pluggy.add_account(pending["id"])
     headers = token_for(company_id)
     waiting = await client.post(
         "/api/banking/pluggy/callback/", json={"item_id": pending["id"]}, headers=headers
@@ -120,14 +115,18 @@ async def test_answering_mfa_holds_no_transaction_while_pluggy_is_called(
         headers=headers,
     )
 
-    assert (answered.status_code, answered.json()["status"]) == (200, "UPDATED")
+    assert (answered.status_code, answered.json()["status"]) == (200, "LOGIN_IN_PROGRESS")
     assert fake_pluggy.calls_to("POST", "/items/[^/]+/mfa") == 1
+    await fake_pluggy.advance(minutes=1)
+    await deliver_webhooks(worker_runtime, fake_pluggy)
+    shown = await client.get(f"/api/banking/items/{waiting.json()['id']}", headers=headers)
+    assert shown.json()["status"] == "UPDATED"
     assert spanned == []
 
 
 @pytest.mark.asyncio
 async def test_creating_a_pix_payment_holds_no_transaction_while_pluggy_is_called(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, spanned: list[str]
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, spanned: list[str]
 ) -> None:
     company_id = uuid.uuid4()
 
@@ -146,7 +145,7 @@ async def test_creating_a_pix_payment_holds_no_transaction_while_pluggy_is_calle
 async def test_a_mandates_routes_hold_no_transaction_while_pluggy_is_called(
     worker_runtime: Runtime,
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     worker_database: Database,
     spanned: list[str],
 ) -> None:
@@ -192,7 +191,7 @@ async def test_a_mandates_routes_hold_no_transaction_while_pluggy_is_called(
 async def test_transactions_updated_holds_no_transaction_while_pluggy_is_called(
     worker_runtime: Runtime,
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     worker_database: Database,
     spanned: list[str],
 ) -> None:
@@ -228,7 +227,7 @@ async def test_confirming_a_deletion_holds_no_transaction_while_pluggy_is_called
     event_type: str,
     worker_runtime: Runtime,
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     worker_database: Database,
     spanned: list[str],
 ) -> None:
@@ -260,7 +259,7 @@ async def test_confirming_a_deletion_holds_no_transaction_while_pluggy_is_called
 async def test_item_updated_holds_no_transaction_while_pluggy_is_called(
     worker_runtime: Runtime,
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     worker_database: Database,
     spanned: list[str],
 ) -> None:
@@ -286,7 +285,7 @@ async def test_item_updated_holds_no_transaction_while_pluggy_is_called(
 @pytest.mark.asyncio
 async def test_reconciling_unheard_items_holds_no_transaction_while_pluggy_is_called(
     client: httpx.AsyncClient,
-    fake_pluggy: FakePluggy,
+    fake_pluggy: SandboxPluggy,
     worker_database: Database,
     worker_runtime: Runtime,
     spanned: list[str],

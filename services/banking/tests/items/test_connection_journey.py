@@ -17,21 +17,13 @@ from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
 
-from ..conftest import connect_bank, deliver_pluggy_event, outbox, token_for
-from ..pluggy_fake import FakePluggy
-from ..pluggy_sandbox import MFA_TOKEN
-
-
-@pytest.fixture
-def fake_pluggy() -> FakePluggy:
-    """The old in-memory Pluggy (`pluggy_fake.py`): these tests need what the sandbox does
-    not do yet: connect tokens shaped `ct_...`, MFA answered at once."""
-    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
+from ..conftest import connect_bank, deliver_pluggy_event, deliver_webhooks, outbox, token_for
+from ..pluggy_sandbox import MFA_TOKEN, SandboxPluggy
 
 
 @pytest.mark.asyncio
 async def test_a_connect_token_names_the_company_and_no_webhook_url(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy
 ) -> None:
     company_id = uuid.uuid4()
 
@@ -41,7 +33,7 @@ async def test_a_connect_token_names_the_company_and_no_webhook_url(
 
     assert response.status_code == 201
     body = response.json()
-    assert body["connect_token"].startswith("ct_")
+    assert body["connect_token"] in fake_pluggy.state.connect_tokens
     assert body["expires_at"]
     [sent] = [b for m, p, b in fake_pluggy.received if p == "/connect_token"]
     assert sent == {"options": {"clientUserId": str(company_id)}}
@@ -49,7 +41,7 @@ async def test_a_connect_token_names_the_company_and_no_webhook_url(
 
 @pytest.mark.asyncio
 async def test_the_callback_stores_the_item_connector_and_accounts_and_queues_syncs(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
 
@@ -85,7 +77,7 @@ async def test_a_callback_for_an_item_pluggy_does_not_know_is_404(
 
 @pytest.mark.asyncio
 async def test_a_callback_for_another_companys_item_is_404(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy
 ) -> None:
     theirs = fake_pluggy.add_item(str(uuid.uuid4()))
 
@@ -100,12 +92,14 @@ async def test_a_callback_for_another_companys_item_is_404(
 
 
 @pytest.mark.asyncio
-async def test_mfa_is_asked_then_answered(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+async def test_mfa_is_asked_then_answered_and_the_bank_then_connects(
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     pending = fake_pluggy.add_mfa_item(str(company_id))
-    fake_pluggy.add_account(pending["id"])
     headers = token_for(company_id)
 
     waiting = await client.post(
@@ -124,18 +118,27 @@ async def test_mfa_is_asked_then_answered(
     )
 
     assert answered.status_code == 200
-    assert answered.json()["status"] == "UPDATED"
+    assert answered.json()["status"] == "LOGIN_IN_PROGRESS"
     assert answered.json()["mfa"] is None
-    assert answered.json()["next_action"]["action"] == "none"
-    assert len(answered.json()["accounts"]) == 1
+    assert answered.json()["next_action"]["action"] == "wait_for_bank"
     [(_, _, sent)] = [r for r in fake_pluggy.received if r[1].endswith("/mfa")]
     assert sent == {"token": MFA_TOKEN}
     assert await stored_mfa_prompts(database) == [None]
 
+    await fake_pluggy.advance(minutes=1)
+    assert "item/updated" in await deliver_webhooks(worker_runtime, fake_pluggy)
+
+    connected = await client.get(f"/api/banking/items/{waiting.json()['id']}", headers=headers)
+    assert connected.json()["status"] == "UPDATED"
+    assert connected.json()["next_action"]["action"] == "none"
+    at_the_bank = [a["name"] for a in fake_pluggy.accounts.values() if a["itemId"] == pending["id"]]
+    assert at_the_bank
+    assert sorted(a["name"] for a in connected.json()["accounts"]) == sorted(at_the_bank)
+
 
 @pytest.mark.asyncio
 async def test_mfa_data_is_unreadable_in_the_database(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     pending = fake_pluggy.add_mfa_item(str(company_id))
@@ -159,7 +162,7 @@ async def test_mfa_data_is_unreadable_in_the_database(
 
 @pytest.mark.asyncio
 async def test_a_wrong_mfa_token_asks_to_fix_the_credentials(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy
 ) -> None:
     company_id = uuid.uuid4()
     pending = fake_pluggy.add_mfa_item(str(company_id))
@@ -180,7 +183,10 @@ async def test_a_wrong_mfa_token_asks_to_fix_the_credentials(
 
 @pytest.mark.asyncio
 async def test_mfa_timed_out_then_reconnected_in_one_step(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     pending = fake_pluggy.add_mfa_item(str(company_id))
@@ -223,7 +229,10 @@ async def test_mfa_timed_out_then_reconnected_in_one_step(
 
 @pytest.mark.asyncio
 async def test_an_answer_after_our_mfa_window_is_refused_and_the_prompt_wiped(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     pending = fake_pluggy.add_mfa_item(str(company_id))
@@ -254,7 +263,7 @@ async def test_an_answer_after_our_mfa_window_is_refused_and_the_prompt_wiped(
 
 @pytest.mark.asyncio
 async def test_a_wrong_password_asks_to_fix_the_credentials_and_refuses_syncs(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy
 ) -> None:
     company_id = uuid.uuid4()
     refused = fake_pluggy.add_item(
@@ -282,7 +291,7 @@ async def test_a_wrong_password_asks_to_fix_the_credentials_and_refuses_syncs(
 
 @pytest.mark.asyncio
 async def test_deleting_an_item_deletes_it_at_pluggy_and_its_data_here(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
