@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,16 +15,10 @@ from banking.pix.models import PixPayment
 from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
+from provider_sandbox.pluggy.payments.models import INSTITUTIONS
 
-from ..conftest import deliver_pluggy_event, token_for
-from ..pluggy_fake import FakePluggy
-
-
-@pytest.fixture
-def fake_pluggy() -> FakePluggy:
-    """The old in-memory Pluggy (`pluggy_fake.py`): these tests need what the sandbox does
-    not do yet: `pay()`: a payment completed at once."""
-    return FakePluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
+from ..conftest import deliver_pluggy_event, deliver_webhooks, token_for
+from ..pluggy_sandbox import SandboxPluggy
 
 
 async def pay(client: httpx.AsyncClient, company_id: uuid.UUID, **body: Any) -> httpx.Response:
@@ -43,7 +36,10 @@ async def payment(client: httpx.AsyncClient, company_id: uuid.UUID, payment_id: 
 
 @pytest.mark.asyncio
 async def test_a_pix_payment_to_completion(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
 
@@ -52,20 +48,17 @@ async def test_a_pix_payment_to_completion(
     assert created.status_code == 201
     body = created.json()
     assert body["status"] == "pending"
-    assert body["payment_url"].startswith("https://pay.pluggy.ai/")
     [(_, _, recipient)] = [r for r in fake_pluggy.received if r[1] == "/payments/recipients"]
     assert recipient == {"pixKey": "fornecedor@example.com"}
     [request_id] = fake_pluggy.payment_requests
+    assert body["payment_url"] == fake_pluggy.payment_requests[request_id]["paymentUrl"]
     sent = next(b for m, p, b in fake_pluggy.received if p == "/payments/requests")
     assert sent["amount"] == 150.5
     assert sent["clientPaymentId"] == body["id"]
 
-    intent = fake_pluggy.pay(request_id)
-    event = {"paymentRequestId": request_id, "paymentIntentId": intent["id"]}
-    await deliver_pluggy_event(worker_runtime, "payment_intent/completed", event)
-    await deliver_pluggy_event(
-        worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
-    )
+    await fake_pluggy.pay(request_id)
+    await fake_pluggy.advance(minutes=5)
+    await deliver_webhooks(worker_runtime, fake_pluggy)
 
     done = await payment(client, company_id, body["id"])
     assert (done["status"], done["request_status"], done["intent_status"]) == (
@@ -79,24 +72,30 @@ async def test_a_pix_payment_to_completion(
 
 @pytest.mark.asyncio
 async def test_a_late_older_event_does_not_undo_a_completed_payment(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     created = (await pay(client, company_id)).json()
     [request_id] = fake_pluggy.payment_requests
-    intent = fake_pluggy.pay(request_id)
-    await deliver_pluggy_event(
-        worker_runtime,
-        "payment_intent/completed",
-        {"paymentRequestId": request_id, "paymentIntentId": intent["id"]},
+    before_paying = fake_pluggy.payment_requests[request_id]
+    await fake_pluggy.pay(request_id)
+    await fake_pluggy.advance(minutes=5)
+    sent = await fake_pluggy.webhooks()
+    [late] = [webhook for webhook in sent if webhook["event"] == "payment_intent/created"]
+    for webhook in sent:
+        if webhook is not late:
+            await deliver_pluggy_event(
+                worker_runtime, webhook["event"], webhook, event_id=webhook["eventId"]
+            )
+    # The late event is answered from a lagging read: the request as it was before the payment.
+    fake_pluggy.fail_next(
+        "GET", f"/payments/requests/{request_id}", httpx.Response(200, json=before_paying)
     )
-    stale_request = dict(fake_pluggy.payment_requests[request_id])
-    stale_request.update(status="CREATED", updatedAt="2020-01-01T00:00:00.000Z")
-    fake_pluggy.payment_requests[request_id] = stale_request
 
-    await deliver_pluggy_event(
-        worker_runtime, "payment_intent/created", {"paymentRequestId": request_id}
-    )
+    await deliver_pluggy_event(worker_runtime, late["event"], late, event_id=late["eventId"])
 
     assert (await payment(client, company_id, created["id"]))["status"] == "completed"
 
@@ -123,19 +122,20 @@ async def test_a_payment_nobody_authorises_in_30_minutes_times_out(
 
 @pytest.mark.asyncio
 async def test_a_scheduled_payment_to_a_bank_account(
-    client: httpx.AsyncClient, fake_pluggy: FakePluggy
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy
 ) -> None:
     company_id = uuid.uuid4()
     recipient = {
         "tax_number": "12345678000190",
         "name": "Fornecedor LTDA",
-        "institution_id": str(uuid.uuid4()),
+        "institution_id": next(iter(INSTITUTIONS)),
         "branch": "0001",
         "account_number": "12345-6",
     }
+    fifth_of_next_month = (fake_pluggy.today().replace(day=1) + timedelta(days=32)).replace(day=5)
     schedule = {
         "type": "monthly",
-        "start_date": "2026-12-05",
+        "start_date": fifth_of_next_month.isoformat(),
         "occurrences": 6,
         "day_of_month": 5,
     }
@@ -146,7 +146,7 @@ async def test_a_scheduled_payment_to_a_bank_account(
     sent = next(b for m, p, b in fake_pluggy.received if p == "/payments/requests")
     assert sent["schedule"] == {
         "type": "MONTHLY",
-        "startDate": "2026-12-05",
+        "startDate": fifth_of_next_month.isoformat(),
         "occurrences": 6,
         "dayOfMonth": 5,
     }
@@ -181,7 +181,10 @@ async def test_another_companys_payments_are_invisible(client: httpx.AsyncClient
 
 @pytest.mark.asyncio
 async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
-    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: FakePluggy, database: Database
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
@@ -190,7 +193,7 @@ async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
         json={
             "recipient": {"pix_key": "12345678000190"},
             "interval": "MONTHLY",
-            "start_date": "2026-12-10",
+            "start_date": (fake_pluggy.today() + timedelta(days=4)).isoformat(),
             "fixed_amount_cents": 9990,
             "description": "Aluguel",
         },
@@ -200,7 +203,7 @@ async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
     mandate = created.json()
     assert mandate["status"] == "pending_authorization"
     [request_id] = fake_pluggy.payment_requests
-    when = (date.today() + timedelta(days=5)).isoformat()
+    when = (fake_pluggy.today() + timedelta(days=5)).isoformat()
     early = await client.post(
         f"/api/banking/pix/automatic/{mandate['id']}/payments/",
         json={"amount_cents": 9990, "date": when},
@@ -208,26 +211,20 @@ async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
     )
     assert (early.status_code, early.json()["code"]) == (409, "mandate_not_authorized")
 
-    fake_pluggy.set_payment_request_status(request_id, "AUTHORIZED")
-    await deliver_pluggy_event(
-        worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
-    )
+    await fake_pluggy.pay(request_id)
+    await deliver_webhooks(worker_runtime, fake_pluggy)
     cycle = await client.post(
         f"/api/banking/pix/automatic/{mandate['id']}/payments/",
         json={"amount_cents": 9990, "date": when},
         headers=headers,
     )
     assert cycle.status_code == 201
-    [pluggy_payment_id] = fake_pluggy.automatic_pix_payments
-    fake_pluggy.set_automatic_pix_payment_status(pluggy_payment_id, "COMPLETED")
-    await deliver_pluggy_event(
-        worker_runtime,
-        "automatic_pix_payment/completed",
-        {"paymentRequestId": request_id, "automaticPixPaymentId": pluggy_payment_id},
-    )
+    await fake_pluggy.advance(days=6)
+    assert "automatic_pix_payment/completed" in await deliver_webhooks(worker_runtime, fake_pluggy)
+    next_cycle = (fake_pluggy.today() + timedelta(days=5)).isoformat()
     second = await client.post(
         f"/api/banking/pix/automatic/{mandate['id']}/payments/",
-        json={"amount_cents": 9990, "date": when},
+        json={"amount_cents": 9990, "date": next_cycle},
         headers=headers,
     )
     cancelled = await client.post(
@@ -248,7 +245,7 @@ async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
     assert fake_pluggy.payment_requests[request_id]["status"] == "CANCELED"
     after = await client.post(
         f"/api/banking/pix/automatic/{mandate['id']}/payments/",
-        json={"amount_cents": 9990, "date": when},
+        json={"amount_cents": 9990, "date": next_cycle},
         headers=headers,
     )
     assert after.status_code == 409
