@@ -26,7 +26,7 @@ from provider_sandbox.pluggy.connectors import Connector
 from provider_sandbox.pluggy.lifespan import MOUNT_PATH
 from provider_sandbox.pluggy.models import Account, Consent, Item, RegisteredWebhook
 from provider_sandbox.pluggy.state import PluggySandbox
-from provider_sandbox.pluggy.testing import HOOK_URL, Receiver, Wire
+from provider_sandbox.pluggy.testing import HOOK_URL, Answer, Receiver, Wire
 from provider_sandbox.pluggy.transactions.catalog import AccountKind
 from provider_sandbox.pluggy.transactions.ledger import Ledger
 from provider_sandbox.webhooks import WebhookDispatcher
@@ -219,13 +219,12 @@ class SandboxPluggy:
     def calls_to(self, method: str, path_pattern: str) -> int:
         return self.wire.calls_to(method, path_pattern)
 
-    def fail_next(self, method: str, path_pattern: str, *responses: httpx.Response) -> None:
-        """Answer the next requests matching `method` and the path regex with these, in turn."""
+    def fail_next(self, method: str, path_pattern: str, *responses: Answer) -> None:
+        """Answer the next requests matching `method` and the path regex with these (or raise
+        them, as the network would), in turn."""
         self.wire.answer_next(method, path_pattern, *responses)
 
-    def fail_after(
-        self, method: str, path_pattern: str, passes: int, response: httpx.Response
-    ) -> None:
+    def fail_after(self, method: str, path_pattern: str, passes: int, response: Answer) -> None:
         """Let `passes` matching requests through, then answer `response` until `recover()`."""
         self.wire.answer_after(method, path_pattern, passes, response)
 

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import os
-import re
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -20,18 +18,18 @@ from finhub_shared.db import Database
 from .conftest import (
     FAST_RETRIES,
     connect_bank,
-    deliver_pluggy_event,
+    deliver_webhooks,
     row_counts,
     run_queued_syncs,
     token_for,
 )
-from .pluggy_fake import FakePluggy
+from .pluggy_sandbox import SandboxPluggy
 
 PROVIDER_ERROR = (502, "provider_error")
 PROVIDER_UNAVAILABLE = (503, "provider_unavailable")
 # Each way Pluggy can fail, and what the caller must see. The order keeps the circuit breaker
 # closed (it opens after five failures in a row; any answer below 500 resets the count).
-FAILURES: dict[str, tuple[httpx.Response | Exception, tuple[int, str]]] = {
+FAILURES: dict[str, tuple[httpx.Response | httpx.TransportError, tuple[int, str]]] = {
     "500": (httpx.Response(500, json={"code": 500, "message": "boom"}), PROVIDER_ERROR),
     "read timeout": (httpx.ReadTimeout("timed out"), PROVIDER_UNAVAILABLE),
     "body of another shape": (httpx.Response(200, json={"unexpected": [1]}), PROVIDER_ERROR),
@@ -55,40 +53,6 @@ STATUS_FAILURES = {
 }
 
 
-class FlakyPluggy(FakePluggy):
-    """The fake Pluggy, which can also time out or refuse connections."""
-
-    def __init__(self, client_id: str, client_secret: str) -> None:
-        super().__init__(client_id, client_secret)
-        self._raising: list[tuple[str, str, Exception]] = []
-
-    def fail_always(
-        self, method: str, path_pattern: str, failure: httpx.Response | Exception
-    ) -> None:
-        """Answer every matching request with `failure` (or raise it) until `recover()`."""
-        if isinstance(failure, Exception):
-            self._raising.append((method, path_pattern, failure))
-        else:
-            self.fail_after(method, path_pattern, 0, failure)
-
-    def recover(self) -> None:
-        super().recover()
-        self._raising.clear()
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path.removeprefix("/pluggy")
-        for method, pattern, error in self._raising:
-            if method == request.method and re.fullmatch(pattern, path):
-                self.calls.append((request.method, path))
-                raise error
-        return super().__call__(request)
-
-
-@pytest.fixture
-def fake_pluggy() -> FlakyPluggy:
-    return FlakyPluggy(os.environ["PLUGGY_CLIENT_ID"], os.environ["PLUGGY_CLIENT_SECRET"])
-
-
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The API's retries without real waiting, so each failure takes milliseconds."""
@@ -96,12 +60,12 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def under_each_failure(
-    fake: FlakyPluggy,
+    fake: SandboxPluggy,
     database: Database,
     method: str,
     path_pattern: str,
     send: Callable[[], Awaitable[httpx.Response]],
-    failures: dict[str, tuple[httpx.Response | Exception, tuple[int, str]]] = FAILURES,
+    failures: dict[str, tuple[httpx.Response | httpx.TransportError, tuple[int, str]]] = FAILURES,
 ) -> dict[str, tuple[int, str | None]]:
     """The outcome of `send()` while Pluggy fails each way at `path_pattern`; asserts that Pluggy
     was asked, that no answer shows a traceback and that no failure wrote anything."""
@@ -109,7 +73,7 @@ async def under_each_failure(
     outcomes = {}
     for name, (failure, _) in failures.items():
         asked = fake.calls_to(method, path_pattern)
-        fake.fail_always(method, path_pattern, failure)
+        fake.fail_after(method, path_pattern, 0, failure)
         response = await send()
         fake.recover()
         outcomes[name] = outcome(response)
@@ -121,7 +85,7 @@ async def under_each_failure(
 
 @pytest.mark.asyncio
 async def test_a_connect_token_or_reconnect_while_pluggy_fails(
-    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database
+    lenient_client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
@@ -153,7 +117,7 @@ async def test_a_connect_token_or_reconnect_while_pluggy_fails(
 )
 async def test_a_callback_while_pluggy_fails_stores_nothing_and_can_be_repeated(
     lenient_client: httpx.AsyncClient,
-    fake_pluggy: FlakyPluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
     method: str,
     failing: str,
@@ -176,7 +140,10 @@ async def test_a_callback_while_pluggy_fails_stores_nothing_and_can_be_repeated(
 
 @pytest.mark.asyncio
 async def test_an_mfa_answer_while_pluggy_fails_leaves_the_prompt_open(
-    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database
+    worker_runtime: Runtime,
+    lenient_client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
@@ -196,12 +163,16 @@ async def test_an_mfa_answer_while_pluggy_fails_leaves_the_prompt_open(
     assert outcomes == EXPECTED
     shown = await lenient_client.get(f"/api/banking/items/{waiting.json()['id']}", headers=headers)
     assert shown.json()["next_action"]["action"] == "answer_mfa"
-    assert (await answer()).json()["status"] == "UPDATED"
+    assert (await answer()).json()["status"] == "LOGIN_IN_PROGRESS"
+    await fake_pluggy.advance(minutes=1)
+    await deliver_webhooks(worker_runtime, fake_pluggy)
+    shown = await lenient_client.get(f"/api/banking/items/{waiting.json()['id']}", headers=headers)
+    assert shown.json()["status"] == "UPDATED"
 
 
 @pytest.mark.asyncio
 async def test_deleting_a_connection_while_pluggy_fails_keeps_it_and_its_data(
-    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database
+    lenient_client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
@@ -224,7 +195,7 @@ async def test_deleting_a_connection_while_pluggy_fails_keeps_it_and_its_data(
 async def test_routes_that_need_pluggys_categories_while_pluggy_fails(
     worker_runtime: Runtime,
     lenient_client: httpx.AsyncClient,
-    fake_pluggy: FlakyPluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
 ) -> None:
     company_id = uuid.uuid4()
@@ -267,7 +238,7 @@ async def test_routes_that_need_pluggys_categories_while_pluggy_fails(
     ids=["recipient", "request"],
 )
 async def test_a_pix_payment_while_pluggy_fails_is_not_stored(
-    lenient_client: httpx.AsyncClient, fake_pluggy: FlakyPluggy, database: Database, failing: str
+    lenient_client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database, failing: str
 ) -> None:
     headers = token_for(uuid.uuid4())
 
@@ -288,11 +259,11 @@ async def test_a_pix_payment_while_pluggy_fails_is_not_stored(
 async def test_automatic_pix_while_pluggy_fails(
     worker_runtime: Runtime,
     lenient_client: httpx.AsyncClient,
-    fake_pluggy: FlakyPluggy,
+    fake_pluggy: SandboxPluggy,
     database: Database,
 ) -> None:
     headers = token_for(uuid.uuid4())
-    when = (date.today() + timedelta(days=5)).isoformat()
+    when = (fake_pluggy.today() + timedelta(days=5)).isoformat()
 
     async def new_mandate() -> httpx.Response:
         return await lenient_client.post(
@@ -314,10 +285,8 @@ async def test_automatic_pix_while_pluggy_fails(
     )
     mandate = (await new_mandate()).json()
     [request_id] = fake_pluggy.payment_requests
-    fake_pluggy.set_payment_request_status(request_id, "AUTHORIZED")
-    await deliver_pluggy_event(
-        worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
-    )
+    await fake_pluggy.pay(request_id)
+    await deliver_webhooks(worker_runtime, fake_pluggy)
     base = f"/api/banking/pix/automatic/{mandate['id']}"
 
     async def schedule() -> httpx.Response:

@@ -6,7 +6,8 @@ by a `Receiver` instead of leaving the process. `Pluggy` is a client with helper
 items and move time, and `reset()` to start over between tests.
 
 `Wire` is the transport a service's Pluggy client gets in its tests: the sandbox app behind it,
-every request recorded, and failures a test scripts answered before they reach the sandbox.
+every request recorded, and failures a test scripts answered (or raised, as the network would)
+before they reach the sandbox.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from provider_sandbox.pluggy.lifespan import MOUNT_PATH
 BASE_URL = "http://127.0.0.1:8010/pluggy"
 HOOK_URL = "http://gateway.test/webhooks/pluggy"
 HOOK_SECRET = "hook-secret-registered-with-pluggy"
+
+# A scripted answer, or a network failure (a refused connection, a timeout) the transport raises.
+Answer = httpx.Response | httpx.TransportError
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ class Pluggy:
 class _Script:
     method: str
     path_pattern: str
-    answers: list[httpx.Response]
+    answers: list[Answer]
     # Matching requests let through to the sandbox before the answers start.
     passes: int = 0
     # Give the last answer for ever once the others are used.
@@ -167,7 +171,8 @@ class _Script:
 
 class Wire(httpx.AsyncBaseTransport):
     """The sandbox app as a transport: records each request (`requests`, `calls`) and answers
-    the ones a test scripted (`answer_next`, `answer_after`) instead of the sandbox.
+    the ones a test scripted (`answer_next`, `answer_after`) instead of the sandbox, or raises
+    the network failure scripted for them.
 
     Paths are Pluggy's, without the sandbox's `/pluggy` mount; patterns match whole paths.
     """
@@ -190,13 +195,11 @@ class Wire(httpx.AsyncBaseTransport):
         """The requests sent to exactly `path`."""
         return [request for request in self.requests if _pluggy_path(request) == path]
 
-    def answer_next(self, method: str, path_pattern: str, *answers: httpx.Response) -> None:
+    def answer_next(self, method: str, path_pattern: str, *answers: Answer) -> None:
         """Answer the next requests matching `method` and the path with these, in turn."""
         self._scripts.append(_Script(method, path_pattern, list(answers)))
 
-    def answer_after(
-        self, method: str, path_pattern: str, passes: int, answer: httpx.Response
-    ) -> None:
+    def answer_after(self, method: str, path_pattern: str, passes: int, answer: Answer) -> None:
         """Let `passes` matching requests through, then answer `answer` until `forget_answers()`."""
         self._scripts.append(_Script(method, path_pattern, [answer], passes=passes, sticky=True))
 
@@ -208,13 +211,15 @@ class Wire(httpx.AsyncBaseTransport):
         await request.aread()
         self.requests.append(request)
         scripted = self._scripted(request.method, _pluggy_path(request))
+        if isinstance(scripted, httpx.TransportError):
+            raise scripted
         if scripted is not None:
             return httpx.Response(
                 scripted.status_code, headers=scripted.headers, content=scripted.content
             )
         return await self._sandbox.handle_async_request(request)
 
-    def _scripted(self, method: str, path: str) -> httpx.Response | None:
+    def _scripted(self, method: str, path: str) -> Answer | None:
         for script in self._scripts:
             if script.method not in ("*", method) or not re.fullmatch(script.path_pattern, path):
                 continue
