@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -17,26 +19,32 @@ from ..helpers import bearer, published, register
 pytestmark = pytest.mark.asyncio
 
 
+async def delivered_twice(
+    runtime: Runtime, company_id: str, kind: str, message: str, **more: Any
+) -> None:
+    """banking.notification.requested for the company, handled, then redelivered."""
+    dispatch = inbox_dispatcher(runtime, InboxEvent, "billing.notifications", notification_events)
+    request = new_event(
+        "banking",
+        "notification.requested",
+        {"company_id": company_id, "kind": kind, "message": message, **more},
+    )
+    await dispatch(request)
+    await dispatch(request)
+
+
 async def test_a_notification_banking_asks_for_is_listed_once(
     client: httpx.AsyncClient, database: Database, worker_runtime: Runtime
 ) -> None:
     body = await register(client)
-    dispatch = inbox_dispatcher(
-        worker_runtime, InboxEvent, "billing.notifications", notification_events
-    )
-    request = new_event(
-        "banking",
-        "notification.requested",
-        {
-            "company_id": body["company"]["id"],
-            "kind": "transaction_limit_reached",
-            "message": "You reached this month's 5,000 transactions.",
-            "limit": 5000,
-        },
-    )
 
-    await dispatch(request)
-    await dispatch(request)  # redelivered
+    await delivered_twice(
+        worker_runtime,
+        body["company"]["id"],
+        "transaction_limit_reached",
+        "You reached this month's 5,000 transactions.",
+        limit=5000,
+    )
 
     listed = (await client.get("/api/notifications/", headers=bearer(body["access_token"]))).json()
     ours = [item for item in listed["items"] if item["kind"] == "transaction_limit_reached"]
@@ -48,21 +56,13 @@ async def test_every_notification_is_published_once_for_the_live_stream(
     client: httpx.AsyncClient, database: Database, worker_runtime: Runtime
 ) -> None:
     body = await register(client)
-    dispatch = inbox_dispatcher(
-        worker_runtime, InboxEvent, "billing.notifications", notification_events
-    )
-    request = new_event(
-        "banking",
-        "notification.requested",
-        {
-            "company_id": body["company"]["id"],
-            "kind": "consent_revoked",
-            "message": "The consent to read one of your bank connections was revoked.",
-        },
-    )
 
-    await dispatch(request)
-    await dispatch(request)  # redelivered
+    await delivered_twice(
+        worker_runtime,
+        body["company"]["id"],
+        "consent_revoked",
+        "The consent to read one of your bank connections was revoked.",
+    )
 
     listed = (await client.get("/api/notifications/", headers=bearer(body["access_token"]))).json()
     [stored] = [item for item in listed["items"] if item["kind"] == "consent_revoked"]
