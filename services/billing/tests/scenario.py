@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import stripe
 
 from . import stripe_objects as so
 from .conftest import Deliver
 from .helpers import bearer, register
-from .stripe_fake import FakeStripe
 from .stripe_sandbox import SandboxStripe
 
 # Stripe times in the tests: a fixed start and 30-day months.
@@ -20,14 +20,18 @@ MONTH = 30 * so.DAY
 
 @dataclass
 class Company:
-    """A registered company and the Stripe ids that belong to it."""
+    """A registered company and the Stripe ids that belong to it (its subscription's only once
+    Stripe made it: until then an id Stripe does not know)."""
 
     company_id: str
     user_id: str
     access_token: str
     customer_id: str
+    checkout_session_id: str
     subscription_id: str
     metadata: dict[str, str] = field(default_factory=dict)
+    # The subscription's item at Stripe, once Stripe made it.
+    subscription_item_id: str | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -39,6 +43,7 @@ class Company:
             "period_start": T0,
             "period_end": T0 + MONTH,
             "metadata": self.metadata,
+            "item_id": self.subscription_item_id,
         }
         values.update(changes)
         return so.subscription(self.subscription_id, self.customer_id, **values)
@@ -72,7 +77,7 @@ class Company:
 
 async def checked_out_company(
     client: httpx.AsyncClient,
-    fake_stripe: FakeStripe | SandboxStripe,
+    fake_stripe: SandboxStripe,
     *,
     plan_id: int = 2,
     billing_period: str = "monthly",
@@ -92,6 +97,7 @@ async def checked_out_company(
         user_id=registered["user"]["id"],
         access_token=token,
         customer_id=checkout["customer"],
+        checkout_session_id=response.json()["session_id"],
         subscription_id=so.new_id("sub"),
         metadata={
             "company_id": registered["company"]["id"],
@@ -102,12 +108,43 @@ async def checked_out_company(
 
 
 async def subscribed_company(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe | SandboxStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> Company:
     """A company whose checkout Stripe confirmed: an active subscription Stripe knows."""
-    company = await checked_out_company(client, fake_stripe)
+    company = await paid_checkout(client, fake_stripe)
     stripe_subscription = company.subscription()
-    fake_stripe.add_subscription(stripe_subscription)
     await deliver(so.event("customer.subscription.created", stripe_subscription, created=T0))
     await deliver(company.checkout_completed(created=T0 + 1))
     return company
+
+
+async def paid_checkout(client: httpx.AsyncClient, fake_stripe: SandboxStripe) -> Company:
+    """A company that went through checkout and paid at Stripe (nothing delivered to billing yet):
+    Stripe holds its subscription, first invoice and charge."""
+    company = await checked_out_company(client, fake_stripe)
+    session = await fake_stripe.complete_checkout(company.checkout_session_id)
+    company.subscription_id = session["subscription"]
+    [item] = fake_stripe.subscriptions[company.subscription_id]["items"]["data"]
+    company.subscription_item_id = item["id"]
+    return company
+
+
+async def paid_at_stripe(
+    fake_stripe: SandboxStripe,
+    stripe_client: stripe.StripeClient,
+    customer_id: str,
+    price_id: str,
+    metadata: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A checkout session opened at Stripe for `customer_id` (not through billing) and paid: the
+    completed session, its subscription and invoice made."""
+    session = await stripe_client.v1.checkout.sessions.create_async(
+        params={
+            "mode": "subscription",
+            "customer": customer_id,
+            "line_items": [{"price": price_id, "quantity": 1}],
+            "metadata": metadata or {},
+            "subscription_data": {"metadata": metadata or {}},
+        }
+    )
+    return await fake_stripe.complete_checkout(session.id)

@@ -65,6 +65,7 @@ def subscription(
     metadata: dict[str, str] | None = None,
     cancel_at_period_end: bool = False,
     canceled_at: int | None = None,
+    item_id: str | None = None,
 ) -> dict[str, Any]:
     return {
         "id": subscription_id,
@@ -82,7 +83,7 @@ def subscription(
             "object": "list",
             "data": [
                 {
-                    "id": f"si_{subscription_id}",
+                    "id": item_id or f"si_{subscription_id}",
                     "object": "subscription_item",
                     "price": price(lookup_key),
                     "quantity": 1,

@@ -1,5 +1,5 @@
 """Stripe for billing's tests: the provider sandbox's Stripe in process, reached at
-STRIPE_API_BASE through respx (every module's but the few that still use `stripe_fake.py`).
+STRIPE_API_BASE through respx.
 
 The sandbox answers (its objects, its idempotency keys, its refusals); this thin wrapper records
 every request so tests can check what billing asked for, lets a test make Stripe fail or go
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from urllib.parse import parse_qsl
 
 import httpx
@@ -20,11 +20,15 @@ from fastapi import FastAPI
 
 from provider_sandbox.stripe.state import StripeObject, StripeState
 
+# Stripe's test cards: one that pays, one always declined.
+CARD_OK = "4242424242424242"
+CARD_DECLINED = "4000000000000002"
+
 # Run with each call's method and path before it is answered.
 Probe = Callable[[str, str], Awaitable[None]]
 
 
-class SandboxObjects(MutableMapping[str, StripeObject]):
+class SandboxObjects(Mapping[str, StripeObject]):
     """The sandbox's Stripe objects of one type, by id; the objects themselves, not copies."""
 
     def __init__(self, state: StripeState, object_name: str) -> None:
@@ -34,12 +38,6 @@ class SandboxObjects(MutableMapping[str, StripeObject]):
     def __getitem__(self, object_id: str) -> StripeObject:
         return self._state.get(object_id, self._object_name)
 
-    def __setitem__(self, object_id: str, obj: StripeObject) -> None:
-        self._state.add({**obj, "id": object_id})
-
-    def __delitem__(self, object_id: str) -> None:
-        del self._state.objects[self[object_id]["id"]]
-
     def __iter__(self) -> Iterator[str]:
         return (obj["id"] for obj in reversed(self._state.of_type(self._object_name)))
 
@@ -48,8 +46,9 @@ class SandboxObjects(MutableMapping[str, StripeObject]):
 
 
 class SandboxStripe:
-    """The sandbox's Stripe, its state in reach: `subscriptions`, `checkout_sessions`, `invoices`
-    and `refunds` are what Stripe holds; `add_*` puts objects there as if made earlier."""
+    """The sandbox's Stripe, its state in reach: `subscriptions`, `checkout_sessions`, `invoices`,
+    `portal_sessions` and `refunds` are what Stripe holds; what only a customer, a bank or time
+    does at Stripe goes through the sandbox's control API (`control`, `complete_checkout`)."""
 
     def __init__(self, router: respx.Router, sandbox: FastAPI) -> None:
         self.router = router
@@ -59,9 +58,9 @@ class SandboxStripe:
         self.subscriptions = SandboxObjects(self._state, "subscription")
         self.checkout_sessions = SandboxObjects(self._state, "checkout.session")
         self.invoices = SandboxObjects(self._state, "invoice")
+        self.portal_sessions = SandboxObjects(self._state, "billing_portal.session")
         # Lookup keys Stripe has no price for (the sandbox seeds every plan's).
         self.missing_lookup_keys: set[str] = set()
-        self._failure_answers: dict[str, httpx.Response] = {}
         self._failures: dict[tuple[str, str], int] = {}
         self._failure_status = 500
         self._unreachable: set[tuple[str, str]] = set()
@@ -101,17 +100,36 @@ class SandboxStripe:
         """The form parameters of each call made to `method path`."""
         return [params for m, p, params in self.requests if m == method and p == path]
 
-    def add_subscription(self, subscription: StripeObject) -> None:
-        """Make a subscription known, so billing can update or cancel it."""
-        self._state.add(subscription)
+    def send_webhooks_to(self, url: str) -> None:
+        """The account's one webhook endpoint is `url` (not the gateway's, as it is by default)."""
+        self._state.webhook_url = url
 
-    def add_invoice(self, invoice: StripeObject) -> None:
-        """Make an invoice known, so billing can read it."""
-        self._state.add(invoice)
+    async def control(self, path: str, body: dict[str, object]) -> StripeObject:
+        """Call the sandbox's Stripe control API (`/_sandbox/stripe/<path>`): what only a
+        customer, a bank or time does at Stripe. Its answer, which must be a success."""
+        async with httpx.AsyncClient(transport=self._sandbox, base_url="http://sandbox") as sandbox:
+            answer = await sandbox.post(f"/_sandbox/stripe/{path}", json=body)
+        assert answer.is_success, answer.text
+        result: StripeObject = answer.json()
+        return result
 
-    def complete_checkout(self, session_id: str) -> None:
-        """The customer pays a checkout session: Stripe no longer lets it be expired."""
-        self.checkout_sessions[session_id].update(status="complete", payment_status="paid")
+    async def complete_checkout(self, session_id: str, card_number: str = CARD_OK) -> StripeObject:
+        """The customer pays a checkout session on Stripe's page: Stripe makes the subscription,
+        its first invoice and payment (their webhooks go nowhere). The completed session."""
+        return await self.control(f"checkout/{session_id}/pay", {"card_number": card_number})
+
+    async def fail_next_renewal(self, subscription_id: str) -> None:
+        """The subscription's card is declined from now on and its next renewal comes: Stripe
+        leaves it past_due with an open invoice."""
+        path = f"subscriptions/{subscription_id}/card"
+        await self.control(path, {"card_number": CARD_DECLINED})
+        await self.control("advance", {"days": 31})
+
+    def charge_of(self, invoice_id: str) -> StripeObject:
+        """The charge that paid an invoice."""
+        [payment] = self.invoices[invoice_id]["payments"]["data"]
+        intent = self._state.get(payment["payment"]["payment_intent"], "payment_intent")
+        return self._state.get(intent["latest_charge"], "charge")
 
     async def _respond(self, request: httpx.Request) -> httpx.Response:
         method, path = request.method, request.url.path
@@ -126,20 +144,15 @@ class SandboxStripe:
             raise broken
         if broken is not None:
             return broken
-        key = request.headers.get("Idempotency-Key")
-        if key and key in self._failure_answers:
-            return self._failure_answers[key]
         remaining = self._failures.get((method, path), 0)
         if remaining:
             self._failures[(method, path)] = remaining - 1
-            failure = httpx.Response(
+            # As the sandbox's own faults: answered before Stripe runs the call, so its
+            # idempotency key keeps no answer and a retry with it is served afresh.
+            return httpx.Response(
                 self._failure_status,
                 json={"error": {"type": "api_error", "message": "scripted failure"}},
             )
-            # Stripe keeps the answer of a keyed call, errors included, and replays it.
-            if key and method in ("POST", "DELETE"):
-                self._failure_answers[key] = failure
-            return failure
         self._forget_missing_prices()
         answer = await self._sandbox.handle_async_request(request)
         content = await answer.aread()

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-from collections.abc import Iterator
 
 import httpx
 import pytest
-import respx
 from typer.testing import CliRunner, Result
 
 from billing.cli import app
@@ -17,16 +14,7 @@ from billing.cli import app
 from .conftest import Deliver
 from .helpers import register
 from .paid_company import paid_company
-from .stripe_fake import FakeStripe
-
-
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    """The old respx fake (`stripe_fake.py`): these tests need what the sandbox does not do
-    yet: a Stripe account without our webhook endpoint."""
-    with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
-        yield FakeStripe(router)
-
+from .stripe_sandbox import SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,7 +25,7 @@ async def run_cli(*arguments: str) -> Result:
 
 
 async def test_company_state_by_email_shows_subscription_and_history(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
     me = (await client.get("/api/companies/me", headers=company.headers)).json()
@@ -70,10 +58,8 @@ async def test_company_state_of_nobody_fails(client: httpx.AsyncClient) -> None:
 
 
 async def test_check_stripe_reports_each_check(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe
 ) -> None:
-    fake_stripe.webhook_urls.append("http://127.0.0.1:8000/webhooks/stripe")
-
     result = await run_cli("check-stripe")
 
     assert result.exit_code == 0, result.output
@@ -83,8 +69,9 @@ async def test_check_stripe_reports_each_check(
 
 
 async def test_check_stripe_fails_without_webhook_endpoint_or_prices(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe
 ) -> None:
+    fake_stripe.send_webhooks_to("https://elsewhere.example.com/hooks")
     fake_stripe.missing_lookup_keys.add("enterprise_yearly")
 
     result = await run_cli("check-stripe")

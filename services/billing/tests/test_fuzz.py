@@ -8,14 +8,11 @@ surrogates and control characters.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,16 +21,7 @@ from finhub_dev.testing import outcome, send_json
 from .conftest import Deliver
 from .helpers import STRONG_PASSWORD, bearer, register
 from .scenario import subscribed_company
-from .stripe_fake import FakeStripe
-
-
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    """The old respx fake (`stripe_fake.py`): these tests need what the sandbox does not do
-    yet: subscriptions made up by the tests."""
-    with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
-        yield FakeStripe(router)
-
+from .stripe_sandbox import SandboxStripe
 
 FUZZ = settings(
     max_examples=50,
@@ -98,7 +86,7 @@ def assert_answered(response: httpx.Response) -> None:
 
 @pytest_asyncio.fixture
 async def companies(
-    lenient_client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    lenient_client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> dict[bool, dict[str, str]]:
     """The headers of a subscribed company (True) and of one on its trial (False); the first
     owner's email is ana@example.com, which the fuzzed log-ins may hit."""

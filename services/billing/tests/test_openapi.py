@@ -3,13 +3,9 @@ not, the answer is below 500, documented for its operation, and of the documente
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import httpx
 import pytest
 import pytest_asyncio
-import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,23 +22,14 @@ from finhub_dev.api_fuzzing import (
 
 from .conftest import Deliver
 from .scenario import Company, subscribed_company
-from .stripe_fake import FakeStripe
-
-
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    """The old respx fake (`stripe_fake.py`): these tests need what the sandbox does not do
-    yet: subscriptions made up by the tests."""
-    with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
-        yield FakeStripe(router)
-
+from .stripe_sandbox import SandboxStripe
 
 OPERATIONS = [operation for operation in operations_of(create_app()) if not is_stream(operation)]
 
 
 @pytest_asyncio.fixture
 async def company(
-    lenient_client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver
+    lenient_client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> Company:
     """A subscribed company, so that the subscription's routes have something to act on."""
     return await subscribed_company(lenient_client, fake_stripe, deliver)

@@ -14,7 +14,7 @@ from finhub_shared.db import Database
 
 from .conftest import Deliver, row_counts
 from .helpers import bearer, listed, register
-from .paid_company import FIRST_CHARGE, FIRST_INTENT, paid_company
+from .paid_company import paid_company
 from .scenario import T0
 from .stripe_objects import dispute, event
 from .stripe_sandbox import SandboxStripe
@@ -33,7 +33,7 @@ async def test_every_route_with_an_id_hides_other_companies_records(
     await deliver(
         event(
             "charge.dispute.created",
-            dispute("dp_other", FIRST_CHARGE, FIRST_INTENT, created=T0 + 10),
+            dispute("dp_other", owner.first_charge, owner.first_intent, created=T0 + 10),
             created=T0 + 10,
         )
     )

@@ -8,13 +8,10 @@ so the table runs fast. Retries themselves are tested in checkout/test_endpoints
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import respx
 
 from finhub_dev.testing import outcome
 from finhub_shared.db import Database
@@ -22,16 +19,7 @@ from finhub_shared.db import Database
 from .conftest import Deliver, row_counts
 from .helpers import bearer, register, subscription_of
 from .scenario import subscribed_company
-from .stripe_fake import FakeStripe
-
-
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    """The old respx fake (`stripe_fake.py`): these tests need what the sandbox does not do
-    yet: subscriptions made up by the tests."""
-    with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
-        yield FakeStripe(router)
-
+from .stripe_sandbox import SandboxStripe
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("no_stripe_retries")]
 
@@ -88,7 +76,7 @@ CALLS: dict[str, tuple[str, dict[str, Any] | None, str]] = {
 @pytest.mark.parametrize("call_name", CALLS)
 async def test_stripe_failing_is_a_clear_error_that_writes_nothing_and_passes_once_it_recovers(
     lenient_client: httpx.AsyncClient,
-    fake_stripe: FakeStripe,
+    fake_stripe: SandboxStripe,
     deliver: Deliver,
     database: Database,
     call_name: str,

@@ -9,7 +9,7 @@ import pytest
 
 from .conftest import Deliver
 from .helpers import bearer, listed, register
-from .paid_company import FIRST_CHARGE, FIRST_INTENT, paid_company
+from .paid_company import paid_company
 from .scenario import T0
 from .stripe_objects import dispute, event
 from .stripe_sandbox import SandboxStripe
@@ -23,7 +23,7 @@ async def test_one_company_cannot_see_or_touch_anothers_records(
     client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     owner = await paid_company(client, fake_stripe, deliver)
-    opened = dispute("dp_iso", FIRST_CHARGE, FIRST_INTENT, created=T0 + 10)
+    opened = dispute("dp_iso", owner.first_charge, owner.first_intent, created=T0 + 10)
     await deliver(event("charge.dispute.created", opened, created=T0 + 10))
     ids = {
         history: (await listed(client, owner.access_token, f"/api/payments/{history}/"))[0]["id"]

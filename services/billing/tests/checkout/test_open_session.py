@@ -4,14 +4,12 @@ plan expires it at Stripe first, so two sessions can never both be paid."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-import respx
+import stripe
 from sqlalchemy import select, update
 
 from billing.checkout.models import CheckoutSession
@@ -19,19 +17,9 @@ from finhub_shared.db import Database
 
 from ..conftest import Deliver
 from ..helpers import bearer, open_transactions, register
-from ..scenario import T0, checked_out_company
-from ..stripe_fake import FakeStripe
+from ..scenario import T0, checked_out_company, paid_at_stripe
 from ..stripe_objects import checkout_session, event
-from ..stripe_sandbox import Gathering
-
-
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    """The old respx fake (`stripe_fake.py`): these tests need what the sandbox does not do
-    yet: checkout sessions made up by the tests."""
-    with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
-        yield FakeStripe(router)
-
+from ..stripe_sandbox import Gathering, SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
@@ -45,14 +33,14 @@ async def check_out(
     return await client.post("/api/payments/checkout/", json=form, headers=bearer(token))
 
 
-def open_at_stripe(fake_stripe: FakeStripe) -> list[str]:
+def open_at_stripe(fake_stripe: SandboxStripe) -> list[str]:
     """The ids of the checkout sessions a customer could still pay."""
     sessions = fake_stripe.checkout_sessions.values()
     return [session["id"] for session in sessions if session["status"] == "open"]
 
 
 async def test_asking_again_for_the_same_plan_returns_the_open_session(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe
 ) -> None:
     token = (await register(client))["access_token"]
 
@@ -66,7 +54,7 @@ async def test_asking_again_for_the_same_plan_returns_the_open_session(
 
 
 async def test_a_checkout_for_another_plan_expires_the_open_one_at_stripe_first(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe
 ) -> None:
     token = (await register(client))["access_token"]
     first = (await check_out(client, token, PROFESSIONAL)).json()["session_id"]
@@ -91,11 +79,11 @@ async def test_a_checkout_for_another_plan_expires_the_open_one_at_stripe_first(
 
 
 async def test_a_session_paid_while_a_new_one_is_asked_for_is_not_replaced(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe
 ) -> None:
     token = (await register(client))["access_token"]
     first = (await check_out(client, token, PROFESSIONAL)).json()["session_id"]
-    fake_stripe.complete_checkout(first)
+    await fake_stripe.complete_checkout(first)
 
     response = await check_out(client, token, ENTERPRISE)
 
@@ -106,17 +94,19 @@ async def test_a_session_paid_while_a_new_one_is_asked_for_is_not_replaced(
 
 
 async def test_a_replaced_session_found_paid_expires_the_open_one_too(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, database: Database
+    client: httpx.AsyncClient,
+    fake_stripe: SandboxStripe,
+    database: Database,
+    stripe_client: stripe.StripeClient,
 ) -> None:
     body = await register(client)
     token, company_id = body["access_token"], uuid.UUID(body["company"]["id"])
     current = (await check_out(client, token, PROFESSIONAL)).json()["session_id"]
     # A session replaced earlier whose expiry Stripe never confirmed, paid meanwhile.
-    fake_stripe.checkout_sessions["cs_test_replaced"] = {
-        **fake_stripe.checkout_sessions[current],
-        "id": "cs_test_replaced",
-        "status": "complete",
-    }
+    [opened] = fake_stripe.calls("POST", "/v1/checkout/sessions")
+    replaced = await paid_at_stripe(
+        fake_stripe, stripe_client, opened["customer"], "price_finhub_enterprise_monthly"
+    )
     async with database.transaction() as session:
         session.add(
             CheckoutSession(
@@ -124,7 +114,7 @@ async def test_a_replaced_session_found_paid_expires_the_open_one_too(
                 plan_id=3,
                 billing_period="monthly",
                 status="expiring",
-                stripe_session_id="cs_test_replaced",
+                stripe_session_id=replaced["id"],
             )
         )
 
@@ -138,12 +128,12 @@ async def test_a_replaced_session_found_paid_expires_the_open_one_too(
             select(CheckoutSession.stripe_session_id, CheckoutSession.status)
         )
         statuses = dict(rows.all())
-    assert statuses == {current: "expired", "cs_test_replaced": "complete"}
+    assert statuses == {current: "expired", replaced["id"]: "complete"}
 
 
 @pytest.mark.usefixtures("no_stripe_retries")
 async def test_a_session_that_failed_to_expire_is_expired_by_the_next_request(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe
 ) -> None:
     token = (await register(client))["access_token"]
     first = (await check_out(client, token, PROFESSIONAL)).json()["session_id"]
@@ -159,12 +149,13 @@ async def test_a_session_that_failed_to_expire_is_expired_by_the_next_request(
 
 
 async def test_a_session_stripe_has_expired_by_now_is_not_returned(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, database: Database
 ) -> None:
     body = await register(client)
     token = body["access_token"]
     first = (await check_out(client, token, PROFESSIONAL)).json()["session_id"]
-    fake_stripe.checkout_sessions[first]["status"] = "expired"
+    # A day later Stripe expired it; billing has not heard yet.
+    await fake_stripe.control("advance", {"hours": 25})
     async with database.transaction() as session:
         await session.execute(
             update(CheckoutSession)
@@ -180,7 +171,7 @@ async def test_a_session_stripe_has_expired_by_now_is_not_returned(
 
 
 async def test_concurrent_checkouts_for_two_plans_leave_one_session_to_pay(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, database: Database
 ) -> None:
     body = await register(client)
     # Both requests reach Stripe before either is answered, then race for the company.
@@ -208,7 +199,7 @@ async def test_concurrent_checkouts_for_two_plans_leave_one_session_to_pay(
 
 
 async def test_stripes_expired_event_closes_our_session(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
     [session_id] = open_at_stripe(fake_stripe)
@@ -229,7 +220,7 @@ async def test_stripes_expired_event_closes_our_session(
 
 
 async def test_no_transaction_is_open_while_stripe_expires_the_old_session(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, database: Database
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, database: Database
 ) -> None:
     token = (await register(client))["access_token"]
     first = (await check_out(client, token, PROFESSIONAL)).json()["session_id"]

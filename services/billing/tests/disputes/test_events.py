@@ -9,7 +9,7 @@ import pytest
 
 from ..conftest import Deliver
 from ..helpers import listed, notification_kinds
-from ..paid_company import FIRST_CHARGE, FIRST_INTENT, paid_company
+from ..paid_company import paid_company
 from ..scenario import T0
 from ..stripe_objects import dispute, event
 from ..stripe_sandbox import SandboxStripe
@@ -21,7 +21,9 @@ async def test_a_dispute_is_recorded_followed_and_closed(
     client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
-    opened = dispute("dp_1", FIRST_CHARGE, FIRST_INTENT, due_by=T0 + 864_000, created=T0 + 100)
+    opened = dispute(
+        "dp_1", company.first_charge, company.first_intent, due_by=T0 + 864_000, created=T0 + 100
+    )
 
     await deliver(event("charge.dispute.created", opened, created=T0 + 100))
     await deliver(event("charge.dispute.funds_withdrawn", opened, created=T0 + 101))
@@ -52,7 +54,7 @@ async def test_a_late_update_does_not_reopen_a_closed_dispute(
     client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
-    opened = dispute("dp_2", FIRST_CHARGE, FIRST_INTENT, created=T0 + 100)
+    opened = dispute("dp_2", company.first_charge, company.first_intent, created=T0 + 100)
 
     await deliver(event("charge.dispute.closed", {**opened, "status": "lost"}, created=T0 + 300))
     await deliver(

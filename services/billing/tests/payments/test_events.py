@@ -7,7 +7,7 @@ import pytest
 
 from ..conftest import Deliver
 from ..helpers import listed, notification_kinds, subscription_of
-from ..paid_company import FIRST_CHARGE, FIRST_INTENT, paid_company
+from ..paid_company import paid_company
 from ..scenario import MONTH, T0
 from ..stripe_objects import charge, event, payment_intent, refund
 from ..stripe_sandbox import SandboxStripe
@@ -19,7 +19,9 @@ async def test_a_partial_refund_keeps_the_payment_succeeded(
     client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
-    refunded = charge(FIRST_CHARGE, company.customer_id, FIRST_INTENT, amount_refunded=2000)
+    refunded = charge(
+        company.first_charge, company.customer_id, company.first_intent, amount_refunded=2000
+    )
 
     await deliver(event("charge.refunded", refunded, created=T0 + 100))
 
@@ -33,13 +35,15 @@ async def test_a_full_refund_marks_the_payment_refunded(
     client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
-    refunded = charge(FIRST_CHARGE, company.customer_id, FIRST_INTENT, amount_refunded=7900)
+    refunded = charge(
+        company.first_charge, company.customer_id, company.first_intent, amount_refunded=7900
+    )
 
     await deliver(event("charge.refunded", refunded, created=T0 + 100))
     await deliver(
         event(
             "charge.succeeded",
-            charge(FIRST_CHARGE, company.customer_id, FIRST_INTENT),
+            charge(company.first_charge, company.customer_id, company.first_intent),
             created=T0 + 1,
         )
     )
@@ -53,7 +57,9 @@ async def test_refund_updates_are_kept_with_the_payment(
     client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
-    pending = refund("re_1", FIRST_CHARGE, FIRST_INTENT, amount=2000, status="pending")
+    pending = refund(
+        "re_1", company.first_charge, company.first_intent, amount=2000, status="pending"
+    )
     succeeded = {**pending, "status": "succeeded"}
 
     await deliver(event("charge.refund.updated", succeeded, created=T0 + 200))
@@ -156,4 +162,4 @@ async def test_history_is_newest_first_by_stripe_time_and_paginated(
 
     assert first.json()["total"] == 4
     invoices = [p["stripe_invoice_id"] for p in first.json()["items"] + second.json()["items"]]
-    assert invoices == ["in_m3", "in_m2", "in_m1", "in_m0"]
+    assert invoices == ["in_m3", "in_m2", "in_m1", company.first_invoice]

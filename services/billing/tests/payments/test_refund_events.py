@@ -7,7 +7,7 @@ import pytest
 
 from ..conftest import Deliver
 from ..helpers import listed
-from ..paid_company import FIRST_CHARGE, FIRST_INTENT, paid_company
+from ..paid_company import paid_company
 from ..scenario import T0
 from ..stripe_objects import event, refund
 from ..stripe_sandbox import SandboxStripe
@@ -19,7 +19,9 @@ async def test_a_refund_created_then_failed_is_kept_failed(
     client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:
     company = await paid_company(client, fake_stripe, deliver)
-    pending = refund("re_9", FIRST_CHARGE, FIRST_INTENT, amount=1500, status="pending")
+    pending = refund(
+        "re_9", company.first_charge, company.first_intent, amount=1500, status="pending"
+    )
 
     await deliver(event("refund.created", pending, created=T0 + 100))
     await deliver(event("refund.failed", {**pending, "status": "failed"}, created=T0 + 300))

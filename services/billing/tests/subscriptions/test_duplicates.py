@@ -4,15 +4,12 @@ Stripe and its first payment refunded by the worker, once, and never takes the c
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-import respx
 import stripe
 from sqlalchemy import select
 
@@ -24,66 +21,44 @@ from finhub_shared.db import Database
 from .. import stripe_objects as so
 from ..conftest import Deliver
 from ..helpers import notification_kinds, open_transactions, subscription_of
-from ..scenario import MONTH, T0, Company, subscribed_company
-from ..stripe_fake import FakeStripe
-from ..stripe_sandbox import Gathering
-
-
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    """The old respx fake (`stripe_fake.py`): these tests need what the sandbox does not do
-    yet: subscriptions and invoices made up by the tests."""
-    with respx.mock(base_url=os.environ["STRIPE_API_BASE"], assert_all_called=False) as router:
-        yield FakeStripe(router)
-
+from ..scenario import T0, Company, paid_at_stripe, subscribed_company
+from ..stripe_sandbox import Gathering, SandboxStripe
 
 pytestmark = pytest.mark.asyncio
 
 
 @dataclass
 class Duplicate:
-    """The company's second Stripe subscription and its first, paid, invoice."""
+    """The company's second Stripe subscription, its paid checkout session and first invoice."""
 
     subscription_id: str
+    session: dict[str, Any]
     invoice: dict[str, Any]
 
     @property
     def payment_intent(self) -> str:
-        return f"pi_{self.invoice['id']}"
+        [payment] = self.invoice["payments"]["data"]
+        intent: str = payment["payment"]["payment_intent"]
+        return intent
 
 
-def second_subscription(company: Company, fake_stripe: FakeStripe) -> Duplicate:
-    """A second subscription Stripe made for the company (its other checkout was paid too)."""
-    subscription_id, invoice_id = so.new_id("sub"), so.new_id("in")
-    start = T0 + 60
-    invoice = so.invoice(
-        invoice_id,
+async def second_subscription(
+    company: Company, fake_stripe: SandboxStripe, stripe_client: stripe.StripeClient
+) -> Duplicate:
+    """A second subscription Stripe made for the company: another checkout of the same plan,
+    opened at Stripe and paid too."""
+    paid = await paid_at_stripe(
+        fake_stripe,
+        stripe_client,
         company.customer_id,
-        subscription_id,
-        status="paid",
-        period_start=start,
-        period_end=start + MONTH,
-        billing_reason="subscription_create",
-        metadata=company.metadata,
-        payment_intent_id=f"pi_{invoice_id}",
+        "price_finhub_professional_monthly",
+        company.metadata,
     )
-    fake_stripe.add_invoice(invoice)
-    fake_stripe.add_subscription(
-        {
-            **so.subscription(
-                subscription_id,
-                company.customer_id,
-                period_start=start,
-                period_end=start + MONTH,
-                metadata=company.metadata,
-            ),
-            "latest_invoice": invoice_id,
-        }
-    )
-    return Duplicate(subscription_id, invoice)
+    invoice = dict(fake_stripe.invoices[paid["invoice"]])
+    return Duplicate(paid["subscription"], paid, invoice)
 
 
-async def created(deliver: Deliver, fake_stripe: FakeStripe, duplicate: Duplicate) -> None:
+async def created(deliver: Deliver, fake_stripe: SandboxStripe, duplicate: Duplicate) -> None:
     """Stripe tells billing of the second subscription."""
     stripe_subscription = dict(fake_stripe.subscriptions[duplicate.subscription_id])
     await deliver(so.event("customer.subscription.created", stripe_subscription, created=T0 + 60))
@@ -113,7 +88,7 @@ async def the_duplicate(database: Database) -> DuplicateSubscription:
         return (await session.execute(select(DuplicateSubscription))).scalar_one()
 
 
-def keys_of(fake_stripe: FakeStripe, method: str, path: str) -> list[str]:
+def keys_of(fake_stripe: SandboxStripe, method: str, path: str) -> list[str]:
     """The Idempotency-Key of every call of `method path`, in order."""
     return [
         call.request.headers.get("Idempotency-Key", "")
@@ -124,13 +99,13 @@ def keys_of(fake_stripe: FakeStripe, method: str, path: str) -> list[str]:
 
 async def test_a_second_subscription_is_cancelled_and_its_first_payment_refunded(
     client: httpx.AsyncClient,
-    fake_stripe: FakeStripe,
+    fake_stripe: SandboxStripe,
     deliver: Deliver,
     database: Database,
     stripe_client: stripe.StripeClient,
 ) -> None:
     company = await subscribed_company(client, fake_stripe, deliver)
-    duplicate = second_subscription(company, fake_stripe)
+    duplicate = await second_subscription(company, fake_stripe, stripe_client)
 
     await created(deliver, fake_stripe, duplicate)
     # The event only records it: Stripe is called by the worker's job.
@@ -160,13 +135,13 @@ async def test_a_second_subscription_is_cancelled_and_its_first_payment_refunded
 
 async def test_a_refund_failing_at_stripe_is_retried_without_refunding_twice(
     client: httpx.AsyncClient,
-    fake_stripe: FakeStripe,
+    fake_stripe: SandboxStripe,
     deliver: Deliver,
     database: Database,
     stripe_client: stripe.StripeClient,
 ) -> None:
     company = await subscribed_company(client, fake_stripe, deliver)
-    duplicate = second_subscription(company, fake_stripe)
+    duplicate = await second_subscription(company, fake_stripe, stripe_client)
     await created(deliver, fake_stripe, duplicate)
     fake_stripe.fail("POST", "/v1/refunds", status=500, times=3)  # every attempt of one run
 
@@ -187,16 +162,16 @@ async def test_a_refund_failing_at_stripe_is_retried_without_refunding_twice(
 
 async def test_a_subscription_already_cancelled_at_stripe_still_has_its_payment_refunded(
     client: httpx.AsyncClient,
-    fake_stripe: FakeStripe,
+    fake_stripe: SandboxStripe,
     deliver: Deliver,
     database: Database,
     stripe_client: stripe.StripeClient,
 ) -> None:
     company = await subscribed_company(client, fake_stripe, deliver)
-    duplicate = second_subscription(company, fake_stripe)
+    duplicate = await second_subscription(company, fake_stripe, stripe_client)
     await created(deliver, fake_stripe, duplicate)
     # The cancel went through, but its answer was lost: Stripe refuses to cancel again.
-    fake_stripe.subscriptions[duplicate.subscription_id]["status"] = "canceled"
+    await stripe_client.v1.subscriptions.cancel_async(duplicate.subscription_id)
 
     await settle_duplicates(database, stripe_client)
 
@@ -206,13 +181,13 @@ async def test_a_subscription_already_cancelled_at_stripe_still_has_its_payment_
 
 async def test_two_workers_at_once_cancel_and_refund_once(
     client: httpx.AsyncClient,
-    fake_stripe: FakeStripe,
+    fake_stripe: SandboxStripe,
     deliver: Deliver,
     database: Database,
     stripe_client: stripe.StripeClient,
 ) -> None:
     company = await subscribed_company(client, fake_stripe, deliver)
-    duplicate = second_subscription(company, fake_stripe)
+    duplicate = await second_subscription(company, fake_stripe, stripe_client)
     await created(deliver, fake_stripe, duplicate)
     gathering = Gathering("POST", "/v1/refunds", expected=2)
     fake_stripe.while_answering(gathering)
@@ -227,14 +202,14 @@ async def test_two_workers_at_once_cancel_and_refund_once(
 
 async def test_no_transaction_is_open_while_stripe_cancels_and_refunds(
     client: httpx.AsyncClient,
-    fake_stripe: FakeStripe,
+    fake_stripe: SandboxStripe,
     deliver: Deliver,
     database: Database,
     worker_database: Database,
     stripe_client: stripe.StripeClient,
 ) -> None:
     company = await subscribed_company(client, fake_stripe, deliver)
-    duplicate = second_subscription(company, fake_stripe)
+    duplicate = await second_subscription(company, fake_stripe, stripe_client)
     await created(deliver, fake_stripe, duplicate)
     seen: dict[str, list[str]] = {}
 
@@ -252,21 +227,18 @@ async def test_no_transaction_is_open_while_stripe_cancels_and_refunds(
 
 
 async def test_the_duplicates_later_events_never_take_the_company_over(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient,
+    fake_stripe: SandboxStripe,
+    deliver: Deliver,
+    database: Database,
+    stripe_client: stripe.StripeClient,
 ) -> None:
     company = await subscribed_company(client, fake_stripe, deliver)
-    duplicate = second_subscription(company, fake_stripe)
+    duplicate = await second_subscription(company, fake_stripe, stripe_client)
     await created(deliver, fake_stripe, duplicate)
     invoice = duplicate.invoice
-    checkout = so.checkout_session(
-        so.new_id("cs"),
-        company.customer_id,
-        duplicate.subscription_id,
-        metadata=company.metadata,
-        invoice_id=invoice["id"],
-    )
 
-    await deliver(so.event("checkout.session.completed", checkout, created=T0 + 61))
+    await deliver(so.event("checkout.session.completed", duplicate.session, created=T0 + 61))
     await deliver(so.event("invoice.paid", invoice, created=T0 + 62))
     followed_while_active = await stripe_subscription_of(database, company)
     # The company then cancels the subscription it kept; the duplicate's news arrives late.
@@ -287,12 +259,16 @@ async def test_the_duplicates_later_events_never_take_the_company_over(
 
 
 async def test_a_company_without_a_live_subscription_takes_a_new_one(
-    client: httpx.AsyncClient, fake_stripe: FakeStripe, deliver: Deliver, database: Database
+    client: httpx.AsyncClient,
+    fake_stripe: SandboxStripe,
+    deliver: Deliver,
+    database: Database,
+    stripe_client: stripe.StripeClient,
 ) -> None:
     company = await subscribed_company(client, fake_stripe, deliver)
     ended = company.subscription(status="canceled", canceled_at=T0 + 30)
     await deliver(so.event("customer.subscription.deleted", ended, created=T0 + 30))
-    resubscribed = second_subscription(company, fake_stripe)
+    resubscribed = await second_subscription(company, fake_stripe, stripe_client)
 
     await created(deliver, fake_stripe, resubscribed)
 
