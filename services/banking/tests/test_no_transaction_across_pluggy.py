@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from banking.config import get_settings
-from banking.items.service import reconcile_unheard
+from banking.items.service import reconcile_unheard, retry_outdated
 from banking.main import create_app
 from banking.pluggy import PluggyClient
 from banking.runtime import Runtime
@@ -307,4 +307,30 @@ async def test_reconciling_unheard_items_holds_no_transaction_while_pluggy_is_ca
     assert done.checked == 1
     shown = await client.get(f"/api/banking/items/{connected.json()['id']}", headers=headers)
     assert (shown.json()["status"], len(shown.json()["accounts"])) == ("UPDATED", 1)
+    assert spanned == []
+
+
+@pytest.mark.asyncio
+async def test_retrying_outdated_items_holds_no_transaction_while_pluggy_is_called(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_database: Database,
+    worker_runtime: Runtime,
+    spanned: list[str],
+) -> None:
+    company_id = uuid.uuid4()
+    outdated = fake_pluggy.add_item(
+        str(company_id), status="OUTDATED", execution_status="SITE_NOT_AVAILABLE"
+    )
+    headers = token_for(company_id)
+    connected = await client.post(
+        "/api/banking/pluggy/callback/", json={"item_id": outdated["id"]}, headers=headers
+    )
+    later = now() + timedelta(seconds=worker_runtime.settings.outdated_retry_first_seconds + 1)
+
+    done = await retry_outdated(worker_database, worker_runtime, later)
+
+    assert done.asked == 1
+    shown = await client.get(f"/api/banking/items/{connected.json()['id']}", headers=headers)
+    assert shown.json()["status"] == "UPDATING"
     assert spanned == []

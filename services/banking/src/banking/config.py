@@ -65,6 +65,14 @@ class BankingSettings(TokenVerificationSettings):
     item_webhook_overdue_seconds: int = Field(
         20, ge=5, le=3600, validation_alias="BANKING_ITEM_WEBHOOK_OVERDUE_SECONDS"
     )
+    # A connection Pluggy left OUTDATED (the bank did not answer) is updated again this long
+    # after, then after twice as long at each failure, up to the max (each jittered).
+    outdated_retry_first_seconds: int = Field(
+        300, ge=10, le=86_400, validation_alias="BANKING_OUTDATED_RETRY_FIRST_SECONDS"
+    )
+    outdated_retry_max_seconds: int = Field(
+        6 * 3600, ge=10, le=86_400, validation_alias="BANKING_OUTDATED_RETRY_MAX_SECONDS"
+    )
     # Categorisation rules one company may keep: each synced transaction is matched against
     # them all, so their number bounds the work of a sync.
     max_rules_per_company: int = Field(

@@ -8,7 +8,7 @@ from banking.connectors.jobs import refresh_catalogue_job
 from banking.database import InboxEvent, OutboxMessage
 from banking.entitlements import handlers as entitlement_handlers
 from banking.items import handlers as item_handlers
-from banking.items.jobs import reconcile_unheard_job, wipe_expired_mfa_job
+from banking.items.jobs import reconcile_unheard_job, retry_outdated_job, wipe_expired_mfa_job
 from banking.pix import handlers as pix_handlers
 from banking.pix.jobs import time_out_unauthorised_job
 from banking.pluggy import BACKGROUND_RETRY, PluggyClient
@@ -68,6 +68,7 @@ async def run() -> None:
                 requeue_postponed_job(),
                 recover_stalled_job(),
                 reconcile_unheard_job(settings.item_webhook_overdue_seconds / 2),
+                retry_outdated_job(),
                 wipe_expired_mfa_job(),
                 time_out_unauthorised_job(),
                 refresh_catalogue_job(settings.connector_catalogue_refresh_seconds),

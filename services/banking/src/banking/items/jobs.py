@@ -1,5 +1,5 @@
-"""The items' worker jobs: items whose webhook is overdue fetched from Pluggy, expired MFA prompts
-wiped."""
+"""The items' worker jobs: items whose webhook is overdue fetched from Pluggy, OUTDATED items
+updated again, expired MFA prompts wiped."""
 
 from __future__ import annotations
 
@@ -24,6 +24,19 @@ async def reconcile_unheard_items(runtime: Runtime) -> None:
 def reconcile_unheard_job(every_seconds: float) -> PeriodicJob[Runtime]:
     """The worker's periodic check of items whose webhook is overdue."""
     return PeriodicJob("reconcile-unheard-items", every_seconds, reconcile_unheard_items)
+
+
+async def retry_outdated_items(runtime: Runtime) -> None:
+    """OUTDATED items (the bank did not answer) whose retry is due are updated again at Pluggy,
+    so the user never has to ask."""
+    done = await service.retry_outdated(runtime.database, runtime, utcnow())
+    if done.asked:
+        log.info("outdated_items_retried", asked=done.asked, failed=done.failed)
+
+
+def retry_outdated_job() -> PeriodicJob[Runtime]:
+    """The worker's periodic retry of OUTDATED items."""
+    return PeriodicJob("retry-outdated-items", 30, retry_outdated_items)
 
 
 async def wipe_expired_mfa_prompts(runtime: Runtime) -> None:

@@ -56,6 +56,10 @@ class Item(CompanyOwned, Base):
     pluggy_updated_at: Mapped[datetime | None]
     # When the worker last asked Pluggy for the item because its webhook was overdue.
     last_checked_at: Mapped[datetime | None]
+    # Updates asked of Pluggy since the item became OUTDATED, and when the next one is due
+    # (None: not OUTDATED, or an update is under way); both reset once it settles elsewhere.
+    outdated_retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outdated_retry_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

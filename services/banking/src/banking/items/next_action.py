@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from banking.items import models
@@ -64,7 +64,16 @@ def next_action(item: models.Item, now: datetime) -> NextAction:
     if item.status in _IN_PROGRESS:
         return NextAction(Action.WAIT_FOR_BANK, "Pluggy is fetching data from the bank.")
     if item.status == models.OUTDATED:
-        return NextAction(
-            Action.WAIT_FOR_BANK, "The bank is not answering; the sync will be retried."
-        )
+        return NextAction(Action.WAIT_FOR_BANK, _retried(item, now))
     return NextAction(Action.NONE, "Nothing to do.")
+
+
+def _retried(item: models.Item, now: datetime) -> str:
+    """What an OUTDATED item waits for: the next retry, with its time while it is ahead."""
+    retry_at = item.outdated_retry_at
+    if retry_at is None or retry_at <= now:
+        return "The bank is not answering; the sync will be retried."
+    return (
+        "The bank is not answering; the sync will be retried at "
+        f"{retry_at.astimezone(UTC):%H:%M} UTC."
+    )

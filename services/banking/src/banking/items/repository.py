@@ -8,7 +8,13 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banking.items.models import DELETED, IN_PROGRESS_STATUSES, WAITING_USER_INPUT, Item
+from banking.items.models import (
+    DELETED,
+    IN_PROGRESS_STATUSES,
+    OUTDATED,
+    WAITING_USER_INPUT,
+    Item,
+)
 from finhub_shared import queries
 from finhub_shared.auth import Principal, scoped
 
@@ -79,3 +85,16 @@ async def claim_unheard_in_progress(
             .execution_options(synchronize_session=False)
         )
     return [row.pluggy_item_id for row in due]
+
+
+async def claim_outdated_due(session: AsyncSession, now: datetime, limit: int) -> list[Item]:
+    """Up to `limit` OUTDATED items whose retry is due at `now`, the longest due first, locked
+    (another worker skips them): the caller counts the retry and moves their next one on."""
+    statement = (
+        select(Item)
+        .where(Item.status == OUTDATED, Item.outdated_retry_at <= now)
+        .order_by(Item.outdated_retry_at, Item.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(await session.scalars(statement))

@@ -25,7 +25,7 @@ from banking.connectors import repository as connectors
 from banking.connectors.models import Connector
 from banking.connectors.schemas import ConnectorRead
 from banking.entitlements import service as entitlements
-from banking.items import live, repository
+from banking.items import live, repository, retries
 from banking.items import models as states
 from banking.items.errors import ItemClosed, ItemNotFound, MfaExpired, MfaNotPending
 from banking.items.models import Item
@@ -49,6 +49,8 @@ CONNECT_TOKEN_LIFETIME = timedelta(minutes=30)
 _LOGIN_PHASES = frozenset({"CREATING", "LOGIN_IN_PROGRESS", "LOGIN_MFA_IN_PROGRESS"})
 # Items asked of Pluggy per run of the overdue-webhook check, so one run stays short.
 RECONCILE_BATCH = 50
+# OUTDATED items Pluggy is asked to update per run of the retry job, for the same reason.
+RETRY_BATCH = 50
 
 
 async def create_connect_token(
@@ -338,6 +340,40 @@ async def reconcile_unheard(database: Database, runtime: Runtime, now: datetime)
     return Reconciliation(checked=len(due), failed=failed)
 
 
+@dataclass(frozen=True)
+class OutdatedRetries:
+    """What one run of the OUTDATED items' retry did."""
+
+    asked: int
+    failed: int
+
+
+async def retry_outdated(database: Database, runtime: Runtime, now: datetime) -> OutdatedRetries:
+    """OUTDATED items whose retry is due are updated again at Pluggy, each counted first and its
+    next retry moved on (a failure waits for it); the state Pluggy answers is kept as a webhook's
+    would be, and Pluggy no longer knowing an item deletes it."""
+    async with database.transaction() as session:
+        due = await repository.claim_outdated_due(session, now, RETRY_BATCH)
+        for item in due:
+            retries.count_retry(item, runtime.settings, now)
+        claimed = [item.pluggy_item_id for item in due]
+    failed = 0
+    for pluggy_item_id in claimed:
+        try:
+            state = await runtime.pluggy.update_item(pluggy_item_id)
+        except ProviderError as failure:
+            log.warning(
+                "outdated_item_retry_failed", pluggy_item_id=pluggy_item_id, error=failure.code
+            )
+            failed += 1
+            continue
+        async with database.transaction() as session:
+            await keep_item(
+                session, runtime, pluggy_item_id, ItemSnapshot(pluggy_item_id, state), now
+            )
+    return OutdatedRetries(asked=len(claimed), failed=failed)
+
+
 async def store_item_state(
     session: AsyncSession,
     runtime: Runtime,
@@ -358,6 +394,7 @@ async def store_item_state(
             connector_id=connector.id,
             status=state.status,
             execution_status=state.execution_status,
+            outdated_retries=0,
         )
         session.add(item)
     elif _is_older(state, item):
@@ -444,6 +481,7 @@ async def close_item(session: AsyncSession, item: Item, status: str) -> None:
     item.mfa_prompt_encrypted = None
     item.mfa_expires_at = None
     item.user_action_instructions = None
+    retries.stop(item)
     now = utcnow()
     await admission.remove_of_item(session, item, now)
     await session.flush()
@@ -512,6 +550,7 @@ def _copy_state(
     item.last_updated_at = state.last_updated_at
     item.consent_expires_at = state.consent_expires_at
     item.pluggy_updated_at = state.updated_at
+    retries.follow_status(item, runtime.settings, now)
     return new_prompt
 
 

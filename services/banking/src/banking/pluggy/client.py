@@ -91,6 +91,14 @@ class PluggyClient:
             return None
         return _parse(response, payloads.Item)
 
+    async def update_item(self, item_id: str) -> payloads.Item | None:
+        """Start a new update of the item (an empty `PATCH`); the item as it starts, or None when
+        Pluggy says it has no such item. Not repeated once sent: a repeat would start another."""
+        response = await self._connection.request("PATCH", f"/items/{_segment(item_id)}", json={})
+        if _is_gone(response, "ITEM_NOT_FOUND"):
+            return None
+        return _parse(response, payloads.Item)
+
     async def delete_item(self, item_id: str) -> None:
         """Delete the item and its data at Pluggy (revokes its consent); gone already is fine."""
         response = await self._connection.request("DELETE", f"/items/{_segment(item_id)}")
