@@ -63,6 +63,15 @@ async def next_retry(database: Database, item: dict[str, Any]) -> datetime:
     return retry_at
 
 
+async def last_changed(database: Database, item: dict[str, Any]) -> datetime:
+    async with database.sessions() as session:
+        changed = await session.scalar(
+            select(Item.updated_at).where(Item.id == uuid.UUID(item["id"]))
+        )
+    assert changed is not None
+    return changed
+
+
 def updates_of(fake_pluggy: SandboxPluggy, item: dict[str, Any]) -> int:
     return fake_pluggy.calls_to("PATCH", f"/items/{item['pluggy_item_id']}")
 
@@ -132,6 +141,7 @@ async def test_the_delay_doubles_at_each_failure_up_to_the_cap_and_a_failure_sto
         error(500, "INTERNAL_SERVER_ERROR", "internal error"),
     )
     moment = max(await next_retry(database, failing), await next_retry(database, other))
+    changed_at = await last_changed(database, failing)
 
     first = await service.retry_outdated(database, worker_runtime, moment)
 
@@ -145,6 +155,8 @@ async def test_the_delay_doubles_at_each_failure_up_to_the_cap_and_a_failure_sto
         moment = retry_at
         done = await service.retry_outdated(database, worker_runtime, moment)
         assert done == service.OutdatedRetries(asked=1, failed=1)
+    # A retry is not a change of the item.
+    assert await last_changed(database, failing) == changed_at
     assert worker_runtime.settings.outdated_retry_first_seconds * 2**8 > (
         worker_runtime.settings.outdated_retry_max_seconds
     )
