@@ -36,7 +36,7 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/
 	$(UV) sync --frozen --python $(PYTHON_FOR_VENV)
 	@touch $@
 
-.env: | $(VENV)/.installed
+.env: .env.example | $(VENV)/.installed
 	$(BIN)/python scripts/make_env.py
 
 infra: ## Make sure PostgreSQL and RabbitMQ are running, with Finance Hub's vhosts

@@ -1,6 +1,7 @@
 """Write `.env` from `.env.example` on first use, with a fresh development secret per placeholder.
 
-An existing `.env` is left alone, so secrets stay stable across runs.
+An existing `.env` keeps every value it has, so secrets stay stable across runs; a setting that
+`.env.example` gained since (a new service's database URL...) is appended to it.
 """
 
 from __future__ import annotations
@@ -44,13 +45,32 @@ def render(example: str, values: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def missing_settings(example: str, current: str, values: dict[str, str]) -> list[str]:
+    """The lines of settings `.env.example` has and `current` lacks, as `render` writes them."""
+    present = {line.partition("=")[0] for line in current.splitlines()}
+    return [
+        line
+        for line in render(example, values).splitlines()
+        if "=" in line and not line.startswith("#") and line.partition("=")[0] not in present
+    ]
+
+
 def main(root: Path) -> None:
     target = root / ".env"
-    if target.exists():
+    example = (root / ".env.example").read_text()
+    if not target.exists():
+        target.write_text(render(example, fresh_secrets()))
+        target.chmod(0o600)
+        print(f"wrote {target} with fresh development secrets")
         return
-    target.write_text(render((root / ".env.example").read_text(), fresh_secrets()))
-    target.chmod(0o600)
-    print(f"wrote {target} with fresh development secrets")
+    current = target.read_text()
+    added = missing_settings(example, current, fresh_secrets())
+    if added:
+        separator = "" if current.endswith("\n") else "\n"
+        target.write_text(current + separator + "\n".join(added) + "\n")
+        names = ", ".join(line.partition("=")[0] for line in added)
+        print(f"added to {target} from .env.example: {names}")
+    target.touch()
 
 
 if __name__ == "__main__":
