@@ -25,14 +25,17 @@ import httpx
 
 import banking.consumer
 import billing.consumer
+import live.consumer
 from finhub_shared.bus import ConsumerQueue
 from finhub_shared.bus.topology import dead_letter_queue_name, retry_queue_name
+from finhub_shared.worker import Subscription
 
 from .system import SERVICES, System
 
-SUBSCRIPTIONS = {
+SUBSCRIPTIONS: dict[str, tuple[Subscription[Any], ...]] = {
     "billing": billing.consumer.SUBSCRIPTIONS,
     "banking": banking.consumer.SUBSCRIPTIONS,
+    "live": live.consumer.SUBSCRIPTIONS,
 }
 # A queue whose consumer keeps its own record of the work rather than an inbox row per message:
 # (service, the work not finished yet, since $1).

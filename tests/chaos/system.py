@@ -31,14 +31,14 @@ BIN = ROOT / ".venv" / "bin"
 SUPERVISOR_CONF = ROOT / "deploy" / "supervisor" / "supervisord.conf"
 # Every process's output, kept after the run (the temporary directory is not).
 LOG_DIR = ROOT / ".run" / "chaos"
-SERVICES = ("gateway", "billing", "banking")
+SERVICES = ("gateway", "billing", "banking", "live")
 READY_TIMEOUT_SECONDS = 120.0
 PROBE_TIMEOUT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
 class Ports:
-    """A block clear of `make run` (8000-8003, 8010, 9100-9102) and the shared servers, below
+    """A block clear of `make run` (8000-8004, 8010, 9100-9103) and the shared servers, below
     the ephemeral range: a port in it could be taken by an outgoing connection while its server
     is stopped for a fault, and the server then could not listen again."""
 
@@ -46,10 +46,12 @@ class Ports:
     billing: int = 18001
     banking: int = 18002
     gateway_admin: int = 18003
+    live: int = 18004
     sandbox: int = 18010
     gateway_worker: int = 19100
     billing_worker: int = 19101
     banking_worker: int = 19102
+    live_worker: int = 19103
     postgres: int = 18432
     amqp: int = 18672
     amqp_distribution: int = 18673
@@ -130,7 +132,7 @@ class System:
         return {service: self.postgres.database_url(f"finhub_{service}") for service in SERVICES}
 
     def url(self, part: str) -> str:
-        """The base URL of an API: gateway, billing, banking or sandbox."""
+        """The base URL of an API: gateway, billing, banking, live or sandbox."""
         return f"http://127.0.0.1:{getattr(self.ports, part)}"
 
     def environment(self) -> dict[str, str]:
@@ -150,6 +152,7 @@ class System:
             "GATEWAY_DATABASE_URL": self.database_urls["gateway"],
             "BILLING_DATABASE_URL": self.database_urls["billing"],
             "BANKING_DATABASE_URL": self.database_urls["banking"],
+            "LIVE_DATABASE_URL": self.database_urls["live"],
             "JWT_PRIVATE_KEY": keys.jwt_private_key,
             "JWT_PUBLIC_KEY": keys.jwt_public_key,
             "ADMIN_TOKEN": keys.admin_token,
@@ -168,10 +171,12 @@ class System:
             "GATEWAY_ADMIN_PORT": str(ports.gateway_admin),
             "BILLING_PORT": str(ports.billing),
             "BANKING_PORT": str(ports.banking),
+            "LIVE_PORT": str(ports.live),
             "SANDBOX_PORT": str(ports.sandbox),
             "GATEWAY_WORKER_METRICS_PORT": str(ports.gateway_worker),
             "BILLING_WORKER_METRICS_PORT": str(ports.billing_worker),
             "BANKING_WORKER_METRICS_PORT": str(ports.banking_worker),
+            "LIVE_WORKER_METRICS_PORT": str(ports.live_worker),
             # A sync postponed by a provider fault is tried again within the run.
             "BANKING_SYNC_POSTPONE_SECONDS": "5",
         }
