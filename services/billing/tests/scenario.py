@@ -65,8 +65,9 @@ class Company:
         return so.invoice(invoice_id, self.customer_id, self.subscription_id, **values)
 
     def checkout_completed(self, created: int = T0) -> dict[str, Any]:
+        """Stripe's news that the company's checkout session was paid."""
         session = so.checkout_session(
-            so.new_id("cs"),
+            self.checkout_session_id,
             self.customer_id,
             self.subscription_id,
             metadata=self.metadata,
