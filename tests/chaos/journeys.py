@@ -252,9 +252,9 @@ async def _within_deadline(client: Client, outcome: Callable[[], Awaitable[bool]
 async def _all_transactions_synced(
     client: Client, headers: dict[str, str], pluggy_item_id: str
 ) -> bool:
-    return await _banking_transaction_count(client, headers) == await _pluggy_transaction_count(
-        client, pluggy_item_id
-    )
+    # Before the bank is read both counts are 0: that is not a synced connection.
+    at_pluggy = await _pluggy_transaction_count(client, pluggy_item_id)
+    return at_pluggy > 0 and await _banking_transaction_count(client, headers) == at_pluggy
 
 
 async def _banking_transaction_count(client: Client, headers: dict[str, str]) -> int:
