@@ -12,6 +12,7 @@ import billing.notifications.handlers
 import billing.payments.handlers
 import billing.subscriptions.handlers
 import billing.usage.handlers  # noqa: F401
+from billing.accounts.jobs import quiet_throttles_job
 from billing.config import get_settings
 from billing.database import InboxEvent, OutboxMessage
 from billing.dunning.jobs import dunning_job
@@ -49,5 +50,6 @@ async def run() -> None:
                 dunning_job(every),
                 fraud_refunds_job(every),
                 duplicates_job(every),
+                quiet_throttles_job(every),
             ),
         )

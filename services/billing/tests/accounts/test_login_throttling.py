@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from billing.accounts.jobs import forget_quiet_throttles
 from billing.accounts.models import LoginThrottle
 from finhub_shared.db import Database
 
@@ -129,3 +130,21 @@ async def test_failures_are_forgotten_after_a_quiet_window(
     answers = [await client.post("/api/auth/login", json=WRONG) for _ in range(5)]
 
     assert {code_of(answer) for answer in answers} == {"invalid_credentials"}
+
+
+async def test_the_worker_forgets_throttles_gone_quiet_and_keeps_those_still_counting(
+    client: httpx.AsyncClient, client_from: ClientFrom, database: Database, clock: FrozenClock
+) -> None:
+    async with client_from("203.0.113.7") as stranger:
+        for _ in range(7):  # past the free failures: the last ones wait a growing delay
+            await stranger.post("/api/auth/login", json={**WRONG, "email": "nobody@example.com"})
+    clock.advance(seconds=600)
+    await client.post("/api/auth/login", json=WRONG)
+
+    clock.advance(seconds=400)  # the stranger's guesses are 1,000 s old, ours 400 s
+    forgotten = await forget_quiet_throttles(database, window_seconds=900, now=clock.now)
+
+    async with database.sessions() as session:
+        kept = (await session.execute(select(LoginThrottle.email))).scalars().all()
+    assert forgotten == 2  # the stranger's, from that address and from anywhere
+    assert set(kept) == {EMAIL}

@@ -85,6 +85,19 @@ async def forget_attempts(
     )
 
 
+async def forget_quiet_throttles(
+    session: AsyncSession, quiet_since: datetime, now: datetime
+) -> int:
+    """Drop the throttles with no attempt since `quiet_since` and no delay still running (they
+    would start again from zero anyway); how many."""
+    result = await session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.last_attempt_at <= quiet_since, LoginThrottle.next_attempt_at <= now
+        )
+    )
+    return queries.rows_affected(result)
+
+
 async def session_is_live(session: AsyncSession, user_id: UUID, family_id: UUID) -> bool:
     """Whether the user's log-in (refresh token family) is still live: not logged out, revoked,
     or ended with the user."""
