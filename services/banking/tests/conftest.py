@@ -153,6 +153,11 @@ async def outbox(database: Database, routing_key: str) -> list[dict[str, Any]]:
         return [EventEnvelope.model_validate_json(row.body).model_dump(mode="json") for row in rows]
 
 
+async def shown(database: Database, routing_key: str) -> list[dict[str, Any]]:
+    """The data of every event under this key queued for the live stream, oldest first."""
+    return [envelope["data"] for envelope in await outbox(database, routing_key)]
+
+
 async def run_queued_syncs(runtime: Runtime) -> int:
     """Deliver every queued `banking.sync.requested` message to the sync-jobs consumer, as the
     outbox relay and the broker would; returns how many ran."""

@@ -18,17 +18,12 @@ from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
 
-from ..conftest import connect_bank, deliver_pluggy_event, outbox, token_for
+from ..conftest import connect_bank, deliver_pluggy_event, outbox, shown, token_for
 from ..pluggy_sandbox import MFA_TOKEN, SandboxPluggy
 
 STATUS_CHANGED = "banking.item.status_changed"
 MFA_REQUIRED = "banking.item.mfa_required"
 MFA_EXPIRED = "banking.item.mfa_expired"
-
-
-async def shown(database: Database, routing_key: str) -> list[dict[str, Any]]:
-    """The data of every event under this key queued for the live stream, oldest first."""
-    return [envelope["data"] for envelope in await outbox(database, routing_key)]
 
 
 async def wait_for_mfa(

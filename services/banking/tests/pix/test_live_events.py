@@ -17,15 +17,10 @@ from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
 
-from ..conftest import deliver_pluggy_event, outbox, token_for
+from ..conftest import deliver_pluggy_event, outbox, shown, token_for
 from ..pluggy_sandbox import SandboxPluggy
 
 STATUS_CHANGED = "banking.pix.payment_status_changed"
-
-
-async def shown(database: Database) -> list[dict[str, Any]]:
-    """The data of every PIX status change queued for the live stream, oldest first."""
-    return [envelope["data"] for envelope in await outbox(database, STATUS_CHANGED)]
 
 
 async def pay(client: httpx.AsyncClient, company_id: uuid.UUID, **body: Any) -> dict[str, Any]:
@@ -54,7 +49,7 @@ async def test_a_payment_completed_is_shown_once_with_its_previous_status(
     await deliver_pluggy_event(worker_runtime, "payment_request/updated", event)
     await deliver_pluggy_event(worker_runtime, "payment_request/updated", event)
 
-    [first, completed] = await shown(database)
+    [first, completed] = await shown(database, STATUS_CHANGED)
     assert (first["payment_id"], first["kind"]) == (created["id"], "immediate")
     assert (first["status"], first["previous_status"]) == (created["status"], None)
     assert completed == {
@@ -79,7 +74,7 @@ async def test_a_scheduled_payment_is_shown_with_its_first_date(
 
     created = await pay(client, uuid.uuid4(), schedule={"type": "single", "date": on})
 
-    [first] = await shown(database)
+    [first] = await shown(database, STATUS_CHANGED)
     assert (first["payment_id"], first["kind"]) == (created["id"], "scheduled")
     assert first["scheduled_for"] == on
 
@@ -100,7 +95,7 @@ async def test_a_payment_timed_out_is_shown_once(
     await time_out_unauthorised_payments(worker_runtime)
     await time_out_unauthorised_payments(worker_runtime)
 
-    [_, timed_out] = await shown(database)
+    [_, timed_out] = await shown(database, STATUS_CHANGED)
     assert (timed_out["status"], timed_out["previous_status"]) == ("timed_out", old["status"])
     assert timed_out["message"] == "Nobody authorised the payment in time."
 
@@ -149,7 +144,7 @@ async def test_an_automatic_payment_scheduled_then_cancelled_is_shown_at_each_st
     )
 
     assert cancelled.status_code == 200, cancelled.text
-    [scheduled, ended] = await shown(database)
+    [scheduled, ended] = await shown(database, STATUS_CHANGED)
     assert scheduled == {
         "payment_id": cycle.json()["id"],
         "kind": "automatic",

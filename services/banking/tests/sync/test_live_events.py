@@ -4,7 +4,6 @@ why it stopped; nothing when a redelivered request runs nothing."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import httpx
 import pytest
@@ -14,18 +13,13 @@ from banking.sync.handlers import sync_job_runner
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope
 
-from ..conftest import connect_bank, outbox, run_queued_syncs
+from ..conftest import connect_bank, outbox, run_queued_syncs, shown
 from ..pluggy_sandbox import SandboxPluggy, error
 from .test_sync import request_sync, sync_job, unlimited
 
 PROGRESS = "banking.sync.progress"
 FINISHED = "banking.sync.finished"
 FAILED = "banking.sync.failed"
-
-
-async def shown(database: Database, routing_key: str) -> list[dict[str, Any]]:
-    """The data of every event under this key queued for the live stream, oldest first."""
-    return [envelope["data"] for envelope in await outbox(database, routing_key)]
 
 
 @pytest.mark.asyncio
