@@ -12,7 +12,7 @@ from banking.items.jobs import reconcile_unheard_job, retry_outdated_job, wipe_e
 from banking.pix import handlers as pix_handlers
 from banking.pix.jobs import time_out_unauthorised_job
 from banking.pluggy import BACKGROUND_RETRY, PluggyClient
-from banking.registries import entitlement_events, pluggy_events
+from banking.registries import entitlement_events, pluggy_events, privacy_events
 from banking.runtime import Runtime
 from banking.sync import handlers as sync_handlers
 from banking.sync.jobs import recover_stalled_job, requeue_postponed_job
@@ -37,6 +37,7 @@ SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
     Subscription(
         ConsumerQueue("banking.entitlements", ("billing.entitlements.#",)), entitlement_events
     ),
+    Subscription(ConsumerQueue("banking.privacy", ("billing.company.#",)), privacy_events),
     Subscription(
         ConsumerQueue("banking.sync-jobs", ("banking.sync.requested",)),
         own_transactions=sync_handlers.sync_job_runner,

@@ -13,3 +13,5 @@ from finhub_shared.inbox import FetchingRegistry, HandlerRegistry
 
 pluggy_events: FetchingRegistry[Runtime] = FetchingRegistry()
 entitlement_events: HandlerRegistry[Runtime] = HandlerRegistry()
+# Billing's requests to export or erase a company's data.
+privacy_events: HandlerRegistry[Runtime] = HandlerRegistry()

@@ -17,7 +17,7 @@ from billing.config import get_settings
 from billing.database import InboxEvent, OutboxMessage
 from billing.dunning.jobs import dunning_job
 from billing.fraud.jobs import fraud_refunds_job
-from billing.registries import notification_events, stripe_events, usage_events
+from billing.registries import notification_events, privacy_events, stripe_events, usage_events
 from billing.runtime import Runtime
 from billing.stripe.client import open_stripe_client
 from billing.subscriptions.jobs import duplicates_job, trials_job
@@ -29,6 +29,10 @@ SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
     Subscription(ConsumerQueue("billing.usage", ("banking.usage.#",)), usage_events),
     Subscription(
         ConsumerQueue("billing.notifications", ("banking.notification.#",)), notification_events
+    ),
+    Subscription(
+        ConsumerQueue("billing.privacy", ("banking.company.#", "gateway.company.#")),
+        privacy_events,
     ),
 )
 

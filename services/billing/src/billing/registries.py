@@ -8,3 +8,5 @@ from finhub_shared.inbox import HandlerRegistry
 stripe_events: HandlerRegistry[Runtime] = HandlerRegistry()
 usage_events: HandlerRegistry[Runtime] = HandlerRegistry()
 notification_events: HandlerRegistry[Runtime] = HandlerRegistry()
+# The company's data export and erasure: the other services' answers.
+privacy_events: HandlerRegistry[Runtime] = HandlerRegistry()
