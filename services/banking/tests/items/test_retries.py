@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from banking.items import retries, service
@@ -18,7 +19,7 @@ from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
 
-from ..conftest import deliver_webhooks, outbox, token_for
+from ..conftest import deliver_webhooks, outbox, shown, token_for
 from ..pluggy_sandbox import SandboxPluggy, error
 
 
@@ -70,6 +71,11 @@ async def last_changed(database: Database, item: dict[str, Any]) -> datetime:
         )
     assert changed is not None
     return changed
+
+
+def retries_counted(outcome: str) -> float:
+    """banking_outdated_retries_total for this outcome, on the worker's /metrics."""
+    return REGISTRY.get_sample_value("banking_outdated_retries_total", {"outcome": outcome}) or 0.0
 
 
 def updates_of(fake_pluggy: SandboxPluggy, item: dict[str, Any]) -> int:
@@ -250,3 +256,61 @@ async def test_two_workers_at_once_ask_pluggy_once_per_item(
 
     assert sum(run.asked for run in runs) == 5
     assert [updates_of(fake_pluggy, item) for item in items] == [1] * 5
+
+
+@pytest.mark.asyncio
+async def test_each_retry_is_counted_by_what_pluggy_answered(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
+    worker_runtime: Runtime,
+) -> None:
+    updating, failing, gone = [
+        await connect_outdated(client, fake_pluggy, uuid.uuid4()) for _ in "abc"
+    ]
+    fake_pluggy.fail_next(
+        "PATCH", f"/items/{failing['pluggy_item_id']}", error(503, "UNAVAILABLE", "down")
+    )
+    del fake_pluggy.items[gone["pluggy_item_id"]]
+    before = {outcome: retries_counted(outcome) for outcome in ("updating", "failed", "gone")}
+    moment = max([await next_retry(database, item) for item in (updating, failing, gone)])
+
+    await service.retry_outdated(database, worker_runtime, moment)
+
+    after = {outcome: retries_counted(outcome) - before[outcome] for outcome in before}
+    assert after == {"updating": 1, "failed": 1, "gone": 1}
+
+
+@pytest.mark.asyncio
+async def test_a_failed_retry_tells_the_live_stream_when_the_next_one_is(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
+    worker_runtime: Runtime,
+) -> None:
+    company_id = uuid.uuid4()
+    item = await connect_outdated(client, fake_pluggy, company_id)
+    first_at = await next_retry(database, item)
+    told = await shown(database, "banking.item.status_changed")
+    assert told[-1]["message"].endswith(f"retried at {first_at.astimezone(UTC):%H:%M} UTC.")
+    fake_pluggy.fail_next(
+        "PATCH", f"/items/{item['pluggy_item_id']}", error(500, "INTERNAL_SERVER_ERROR", "boom")
+    )
+
+    await service.retry_outdated(database, worker_runtime, first_at)
+
+    second_at = await next_retry(database, item)
+    assert second_at > first_at
+    expected = {
+        "action": "wait_for_bank",
+        "message": "The bank is not answering; the sync will be retried at "
+        f"{second_at.astimezone(UTC):%H:%M} UTC.",
+    }
+    told = await shown(database, "banking.item.status_changed")
+    assert {"status": told[-1]["status"], "action": told[-1]["next_action"]} == {
+        "status": "OUTDATED",
+        "action": "wait_for_bank",
+    }
+    assert told[-1]["message"] == expected["message"]
+    shown_now = await client.get(f"/api/banking/items/{item['id']}", headers=token_for(company_id))
+    assert shown_now.json()["next_action"] == expected

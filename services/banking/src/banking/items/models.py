@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, func
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banking.database import Base
@@ -67,3 +67,19 @@ class Item(CompanyOwned, Base):
     def is_closed(self) -> bool:
         """Deleted or consent revoked: nothing more is fetched for this item."""
         return self.status in CLOSED_STATUSES
+
+
+# The retry job reads only the OUTDATED items, by when their retry is due.
+Index(
+    "ix_items_outdated_retry_at",
+    Item.outdated_retry_at,
+    Item.id,
+    postgresql_where=Item.status == OUTDATED,
+)
+# The overdue-webhook check reads only the items in progress, the longest unheard first.
+Index(
+    "ix_items_in_progress_last_heard",
+    func.greatest(Item.updated_at, Item.last_checked_at),
+    Item.id,
+    postgresql_where=Item.status.in_(sorted(IN_PROGRESS_STATUSES)),
+)

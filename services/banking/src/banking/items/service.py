@@ -25,7 +25,7 @@ from banking.connectors import repository as connectors
 from banking.connectors.models import Connector
 from banking.connectors.schemas import ConnectorRead
 from banking.entitlements import service as entitlements
-from banking.items import live, repository, retries
+from banking.items import live, metrics, repository, retries
 from banking.items import models as states
 from banking.items.errors import ItemClosed, ItemNotFound, MfaExpired, MfaNotPending
 from banking.items.models import Item
@@ -365,13 +365,25 @@ async def retry_outdated(database: Database, runtime: Runtime, now: datetime) ->
             log.warning(
                 "outdated_item_retry_failed", pluggy_item_id=pluggy_item_id, error=failure.code
             )
+            metrics.OUTDATED_RETRIES.labels(outcome="failed").inc()
             failed += 1
+            async with database.transaction() as session:
+                await _tell_next_retry(session, pluggy_item_id, now)
             continue
+        metrics.OUTDATED_RETRIES.labels(outcome="updating" if state else "gone").inc()
         async with database.transaction() as session:
             await keep_item(
                 session, runtime, pluggy_item_id, ItemSnapshot(pluggy_item_id, state), now
             )
     return OutdatedRetries(asked=len(claimed), failed=failed)
+
+
+async def _tell_next_retry(session: AsyncSession, pluggy_item_id: str, now: datetime) -> None:
+    """A retry failed: the live stream's next action, which named its time, now names the next
+    one (the status is unchanged, so nothing else would say it)."""
+    item = await repository.by_pluggy_id(session, pluggy_item_id)
+    if item is not None and item.status == states.OUTDATED:
+        await live.status_changed(session, item, now)
 
 
 async def store_item_state(
