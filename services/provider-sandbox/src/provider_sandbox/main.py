@@ -16,6 +16,7 @@ from provider_sandbox import control
 from provider_sandbox.config import get_settings
 from provider_sandbox.faults import PLUGGY_SCOPE, STRIPE_SCOPE, FaultInjectionMiddleware, FaultPlan
 from provider_sandbox.pluggy import routes as pluggy_routes
+from provider_sandbox.stripe import files as stripe_files
 from provider_sandbox.stripe import routes as stripe_routes
 from provider_sandbox.webhooks import WebhookDispatcher
 
@@ -48,8 +49,9 @@ def create_app(*, webhook_transport: httpx.AsyncBaseTransport | None = None) -> 
     # metrics and correlation ids cover injected faults too.
     stripe_routes.install(app, settings)
     app.add_middleware(FaultInjectionMiddleware, plan=faults, scopes=(STRIPE_SCOPE, PLUGGY_SCOPE))
-    # Outside the idempotency middleware, which reads the body itself.
-    install_body_limit(app, settings.max_request_body_bytes)
+    # Outside the idempotency middleware, which reads the body itself; uploads to Stripe's
+    # files API may be larger than the services' bodies.
+    install_body_limit(app, max(settings.max_request_body_bytes, stripe_files.MAX_BODY_BYTES))
     install_observability(app, {})
     app.include_router(stripe_routes.router)
     app.include_router(control.router)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from provider_sandbox.stripe.api import Call, filter_by, require_api_key
-from provider_sandbox.stripe.errors import invalid_state
+from provider_sandbox.stripe.errors import invalid_param, invalid_state, resource_missing
 from provider_sandbox.stripe.events import emit
 from provider_sandbox.stripe.forms import merge_metadata, optional_bool, optional_dict
 from provider_sandbox.stripe.ids import new_id
@@ -23,25 +25,49 @@ router = APIRouter(dependencies=[Depends(require_api_key)])
 
 EVIDENCE_DAYS = 7
 CLOSED_STATUSES = frozenset({"won", "lost", "warning_closed"})
-_EVIDENCE_FIELDS = (
-    "access_activity_log",
-    "billing_address",
-    "cancellation_policy",
-    "cancellation_policy_disclosure",
-    "cancellation_rebuttal",
-    "customer_communication",
-    "customer_email_address",
-    "customer_name",
-    "customer_purchase_ip",
-    "customer_signature",
-    "product_description",
-    "receipt",
-    "refund_policy",
-    "service_date",
-    "service_documentation",
-    "uncategorized_file",
-    "uncategorized_text",
+# Stripe's evidence fields: files (the id of a `dispute_evidence` upload) and texts, each text
+# with its longest length; all texts together may hold at most EVIDENCE_TEXT_LIMIT characters.
+_FILE_FIELDS = frozenset(
+    {
+        "cancellation_policy",
+        "customer_communication",
+        "customer_signature",
+        "duplicate_charge_documentation",
+        "receipt",
+        "refund_policy",
+        "service_documentation",
+        "shipping_documentation",
+        "uncategorized_file",
+    }
 )
+_LONG_TEXT, _SHORT_TEXT = 20_000, 5_000
+_TEXT_FIELDS = {
+    "access_activity_log": _LONG_TEXT,
+    "billing_address": _SHORT_TEXT,
+    "cancellation_policy_disclosure": _LONG_TEXT,
+    "cancellation_rebuttal": _LONG_TEXT,
+    "customer_email_address": _SHORT_TEXT,
+    "customer_name": _SHORT_TEXT,
+    "customer_purchase_ip": _SHORT_TEXT,
+    "duplicate_charge_explanation": _LONG_TEXT,
+    "duplicate_charge_id": _SHORT_TEXT,
+    "product_description": _LONG_TEXT,
+    "refund_policy_disclosure": _LONG_TEXT,
+    "refund_refusal_explanation": _LONG_TEXT,
+    "service_date": _SHORT_TEXT,
+    "shipping_address": _SHORT_TEXT,
+    "shipping_carrier": _SHORT_TEXT,
+    "shipping_date": _SHORT_TEXT,
+    "shipping_tracking_number": _SHORT_TEXT,
+    "uncategorized_text": _LONG_TEXT,
+}
+_EVIDENCE_FIELDS = tuple(sorted(_FILE_FIELDS | _TEXT_FIELDS.keys()))
+EVIDENCE_TEXT_LIMIT = 150_000
+# A dispute takes evidence only while it waits for the merchant's answer.
+_OPEN_STATUSES = {
+    "needs_response": "under_review",
+    "warning_needs_response": "warning_under_review",
+}
 
 
 def succeeded_charge(state: StripeState, charge_id: str) -> StripeObject:
@@ -138,28 +164,82 @@ async def retrieve_dispute(dispute_id: str, call: Call) -> JSONResponse:
 
 @router.post("/v1/disputes/{dispute_id}")
 async def update_dispute(dispute_id: str, call: Call) -> JSONResponse:
-    """Add evidence (submitted unless `submit=false`); emits `charge.dispute.updated`."""
+    """Stage evidence (`submit=false`) or submit it (the default); emits `charge.dispute.updated`.
+
+    Stripe refuses evidence once it was submitted, after `evidence_details.due_by`, and for a
+    dispute no longer waiting for an answer.
+    """
     state = call.state
     dispute = state.get(dispute_id, "dispute")
     if dispute["status"] in CLOSED_STATUSES:
         raise invalid_state(f"This dispute is already closed ({dispute['status']}).")
     before = snapshot(dispute)
-    evidence = optional_dict(call.params, "evidence") or {}
-    dispute["evidence"].update(
-        {key: value for key, value in evidence.items() if key in _EVIDENCE_FIELDS}
-    )
+    evidence = optional_dict(call.params, "evidence")
+    if evidence is not None:
+        _check_evidence_open(state, dispute)
+        dispute["evidence"].update(_valid_evidence(state, dispute, evidence))
     dispute["metadata"] = merge_metadata(
         dispute["metadata"], optional_dict(call.params, "metadata")
     )
     details = dispute["evidence_details"]
     details["has_evidence"] = any(value for value in dispute["evidence"].values())
-    if optional_bool(call.params, "submit") is not False and evidence:
+    if evidence is not None and optional_bool(call.params, "submit") is not False:
         details["submission_count"] += 1
-        dispute["status"] = "under_review"
+        dispute["status"] = _OPEN_STATUSES[dispute["status"]]
     previous = changed_attributes(before, dispute)
     if previous:
         emit(state, "charge.dispute.updated", dispute, call.request, previous)
     return call.respond(dispute)
+
+
+def _check_evidence_open(state: StripeState, dispute: StripeObject) -> None:
+    if dispute["status"] not in _OPEN_STATUSES:
+        raise invalid_state(
+            f"This dispute's evidence was already submitted (status {dispute['status']}); "
+            "it can no longer be updated.",
+            "evidence",
+        )
+    due_by = dispute["evidence_details"]["due_by"]
+    if due_by is not None and state.now() > due_by:
+        raise invalid_state(
+            "The deadline for responding to this dispute has passed; evidence can no longer be "
+            "submitted.",
+            "evidence",
+        )
+
+
+def _valid_evidence(
+    state: StripeState, dispute: StripeObject, evidence: dict[str, Any]
+) -> dict[str, str | None]:
+    """The evidence as sent, checked the way Stripe checks it (names, lengths, file ids)."""
+    cleaned: dict[str, str | None] = {}
+    for name, value in evidence.items():
+        param = f"evidence[{name}]"
+        if name not in _EVIDENCE_FIELDS:
+            raise invalid_param(param, f"Received unknown parameter: {param}")
+        if not isinstance(value, str):
+            raise invalid_param(param, f"Invalid string: {param} must be a string.")
+        if name in _FILE_FIELDS and value:
+            upload = state.objects.get(value)
+            if upload is None or upload["object"] != "file":
+                raise resource_missing(value, param)
+            if upload["purpose"] != "dispute_evidence":
+                raise invalid_param(
+                    param, f"File {value} was not uploaded with purpose dispute_evidence."
+                )
+        elif name in _TEXT_FIELDS and len(value) > _TEXT_FIELDS[name]:
+            raise invalid_param(
+                param, f"Invalid {param}: must be at most {_TEXT_FIELDS[name]} characters."
+            )
+        cleaned[name] = value or None
+    texts = {**dispute["evidence"], **cleaned}
+    if sum(len(texts[name] or "") for name in _TEXT_FIELDS) > EVIDENCE_TEXT_LIMIT:
+        raise invalid_param(
+            "evidence",
+            f"The combined character count of all evidence fields is limited to "
+            f"{EVIDENCE_TEXT_LIMIT:,}.",
+        )
+    return cleaned
 
 
 @router.post("/v1/disputes/{dispute_id}/close")

@@ -6,6 +6,7 @@ with other parameters gets 400 `idempotency_error`, and one still in progress ge
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
@@ -118,8 +119,21 @@ def _fingerprint(scope: Scope, body: bytes) -> Fingerprint:
     # Stripe compares parameters, not bytes: the same fields in another order are the same call.
     query = scope.get("query_string", b"").decode("latin-1")
     pairs = parse_qsl(query, keep_blank_values=True)
-    pairs += parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    boundary = _multipart_boundary(scope)
+    if boundary:
+        # Each upload draws a random boundary: the same parts sent again are the same call.
+        pairs.append(("multipart", hashlib.sha256(body.replace(boundary, b"")).hexdigest()))
+    else:
+        pairs += parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     return scope["method"], scope["path"], tuple(sorted(pairs))
+
+
+def _multipart_boundary(scope: Scope) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"content-type" and value.startswith(b"multipart/"):
+            _, _, boundary = value.partition(b"boundary=")
+            return boundary.strip(b'"') or None
+    return None
 
 
 def _mismatch_message(key: str) -> str:

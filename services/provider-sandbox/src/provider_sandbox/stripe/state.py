@@ -57,6 +57,8 @@ class StripeState:
     trial_warnings_sent: set[str] = field(default_factory=set)
     # (subscription id, period end) of the renewals already announced with `invoice.upcoming`.
     renewals_announced: set[tuple[str, int]] = field(default_factory=set)
+    # The bytes of each uploaded file (`/v1/files`), by file id.
+    file_contents: dict[str, bytes] = field(default_factory=dict)
 
     def now(self) -> int:
         """The sandbox's current Unix time (real time plus every advance)."""
