@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from structlog.testing import capture_logs
 from finhub_pluggy.connection import (
     API_KEY_LIFETIME_SECONDS,
     API_KEY_RENEWAL_MARGIN_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
     PluggyConnection,
 )
 from finhub_shared.errors import ProviderError
@@ -77,15 +79,20 @@ class SandboxPluggy:
 
 
 def connection_for(
-    fake: SandboxPluggy, *, clock: Callable[[], float] | None = None
+    fake: SandboxPluggy,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    retry: RetryPolicy = FAST_RETRIES,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> PluggyConnection:
     return PluggyConnection(
         "http://127.0.0.1:8010/pluggy",
         CLIENT_ID,
         SecretStr(CLIENT_SECRET),
-        retry=FAST_RETRIES,
+        retry=retry,
+        timeout=timeout,
         transport=fake.wire,
-        **({"clock": clock} if clock else {}),
+        clock=clock,
     )
 
 
@@ -270,3 +277,33 @@ async def test_an_auth_answer_without_a_key_is_a_provider_error(
 
     with pytest.raises(ProviderError, match="without an API key"):
         await pluggy.request("GET", "/items/item-1")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("seconds", [2.5, 45.0])
+async def test_every_request_carries_the_timeout_given(
+    fake_pluggy: SandboxPluggy, seconds: float
+) -> None:
+    async with connection_for(fake_pluggy, timeout=seconds) as connection:
+        await connection.request("GET", "/items/item-1")
+
+    sent = fake_pluggy.sent_to("/auth") + fake_pluggy.sent_to("/items/item-1")
+    assert [request.extensions["timeout"] for request in sent] == [
+        dict.fromkeys(("connect", "read", "write", "pool"), seconds)
+    ] * 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("attempts", [1, 2, 5])
+async def test_a_failing_call_is_tried_as_often_as_the_policy_allows(
+    fake_pluggy: SandboxPluggy, attempts: int
+) -> None:
+    retry = RetryPolicy(max_attempts=attempts, backoff_initial=0.001, backoff_max=0.01)
+    fake_pluggy.wire.answer_after(
+        "GET", "/items/item-1", 0, pluggy_error(500, "INTERNAL_ERROR", "boom")
+    )
+    async with connection_for(fake_pluggy, retry=retry) as connection:
+        with pytest.raises(ProviderError):
+            await connection.request("GET", "/items/item-1")
+
+    assert len(fake_pluggy.sent_to("/items/item-1")) == attempts

@@ -42,6 +42,12 @@ BANKING_PROCESSES = ("banking-api", "banking-worker")
 FAST_RETRIES = RetryPolicy(
     max_attempts=3, backoff_initial=0.001, backoff_max=0.01, max_retry_after=0.01
 )
+# The same for the API's Pluggy client, as settings.
+FAST_API_RETRIES = {
+    "pluggy_api_attempts": 3,
+    "pluggy_retry_first_wait_seconds": 0.001,
+    "pluggy_api_max_wait_seconds": 0.01,
+}
 
 assert consumer.HANDLER_MODULES  # every handler registered before any test dispatches
 

@@ -4,19 +4,23 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import httpx
 import pytest
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 
-from banking import main
+from banking.config import get_settings
+from banking.main import create_app
 from banking.runtime import Runtime
 from finhub_dev.testing import outcome
 from finhub_shared.db import Database
 
 from .conftest import (
-    FAST_RETRIES,
+    FAST_API_RETRIES,
     connect_bank,
     deliver_webhooks,
     row_counts,
@@ -53,10 +57,14 @@ STATUS_FAILURES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The API's retries without real waiting, so each failure takes milliseconds."""
-    monkeypatch.setattr(main, "INTERACTIVE_RETRY", FAST_RETRIES)
+@pytest_asyncio.fixture
+async def app(database: Database, fake_pluggy: SandboxPluggy) -> AsyncIterator[FastAPI]:
+    """Banking's app with its retries settled without real waiting, so each failure takes
+    milliseconds."""
+    settings = get_settings().model_copy(update=FAST_API_RETRIES)
+    application = create_app(pluggy_transport=httpx.MockTransport(fake_pluggy), settings=settings)
+    async with LifespanManager(application):
+        yield application
 
 
 async def under_each_failure(

@@ -34,6 +34,8 @@ API_KEY_LIFETIME_SECONDS = 2 * 60 * 60
 API_KEY_RENEWAL_MARGIN_SECONDS = 10 * 60
 DEFAULT_RETRY = RetryPolicy()
 DEFAULT_BREAKER = CircuitBreakerPolicy()
+# How long one attempt may wait on Pluggy (to connect, send, read), retries aside.
+DEFAULT_TIMEOUT_SECONDS = 30.0
 
 
 class _AuthAnswer(BaseModel):
@@ -55,6 +57,7 @@ class PluggyConnection:
         *,
         retry: RetryPolicy = DEFAULT_RETRY,
         breaker: CircuitBreakerPolicy = DEFAULT_BREAKER,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -63,6 +66,7 @@ class PluggyConnection:
         self._http = ProviderClient(
             PROVIDER,
             base_url,
+            timeout=timeout,
             retry=retry,
             breaker=breaker,
             rate_limits=PLUGGY_RATE_LIMITS,

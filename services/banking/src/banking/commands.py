@@ -14,7 +14,7 @@ from banking.accounts import repository as accounts
 from banking.config import get_settings
 from banking.items import service as items
 from banking.items.schemas import ItemRead
-from banking.pluggy import PluggyClient
+from banking.pluggy import client_for, worker_retry
 from banking.sync import models as jobs
 from banking.sync import repository as sync_jobs
 from banking.sync import service as sync
@@ -41,12 +41,7 @@ async def opened(
     """The database and a runtime with a Pluggy client, for one command."""
     settings = get_settings()
     database = Database(settings.database_url.get_secret_value(), application_name="banking-cli")
-    pluggy = PluggyClient(
-        settings.pluggy_api_url,
-        settings.pluggy_client_id,
-        settings.pluggy_client_secret,
-        transport=pluggy_transport,
-    )
+    pluggy = client_for(settings, worker_retry(settings), pluggy_transport)
     try:
         yield database, runtime.Runtime(settings=settings, database=database, pluggy=pluggy)
     finally:

@@ -32,6 +32,25 @@ class BankingSettings(TokenVerificationSettings):
     pluggy_sandbox_connectors: DevelopmentSwitch = Field(
         False, validation_alias="PLUGGY_SANDBOX_CONNECTORS"
     )
+    # Each call to Pluggy: how long one attempt may wait, then how often a failing one is tried
+    # (the first included) and the longest wait between two tries (a backoff, or Pluggy's
+    # Retry-After, cut to it). The API answers a person, so it gives up sooner than the worker.
+    pluggy_timeout_seconds: float = Field(
+        30, gt=0, le=300, validation_alias="BANKING_PLUGGY_TIMEOUT_SECONDS"
+    )
+    pluggy_retry_first_wait_seconds: float = Field(
+        0.5, gt=0, le=60, validation_alias="BANKING_PLUGGY_RETRY_FIRST_WAIT_SECONDS"
+    )
+    pluggy_api_attempts: int = Field(3, ge=1, le=10, validation_alias="BANKING_PLUGGY_API_ATTEMPTS")
+    pluggy_api_max_wait_seconds: float = Field(
+        2, gt=0, le=60, validation_alias="BANKING_PLUGGY_API_MAX_WAIT_SECONDS"
+    )
+    pluggy_worker_attempts: int = Field(
+        4, ge=1, le=20, validation_alias="BANKING_PLUGGY_WORKER_ATTEMPTS"
+    )
+    pluggy_worker_max_wait_seconds: float = Field(
+        60, gt=0, le=600, validation_alias="BANKING_PLUGGY_WORKER_MAX_WAIT_SECONDS"
+    )
     # How often the worker reads Pluggy's list of connectors (new banks, names, health).
     connector_catalogue_refresh_seconds: int = Field(
         6 * 3600, ge=60, validation_alias="BANKING_CONNECTOR_CATALOGUE_REFRESH_SECONDS"

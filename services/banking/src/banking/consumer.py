@@ -11,7 +11,7 @@ from banking.items import handlers as item_handlers
 from banking.items.jobs import reconcile_unheard_job, retry_outdated_job, wipe_expired_mfa_job
 from banking.pix import handlers as pix_handlers
 from banking.pix.jobs import time_out_unauthorised_job
-from banking.pluggy import BACKGROUND_RETRY, PluggyClient
+from banking.pluggy import client_for, worker_retry
 from banking.registries import entitlement_events, pluggy_events, privacy_events
 from banking.runtime import Runtime
 from banking.sync import handlers as sync_handlers
@@ -51,12 +51,7 @@ SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
 async def run() -> None:
     """Run banking's consumers, periodic jobs and outbox relay until stopped."""
     settings = get_settings()
-    pluggy = PluggyClient(
-        settings.pluggy_api_url,
-        settings.pluggy_client_id,
-        settings.pluggy_client_secret,
-        retry=BACKGROUND_RETRY,
-    )
+    pluggy = client_for(settings, worker_retry(settings))
     database = worker_database("banking", settings.database_url.get_secret_value(), settings)
     try:
         await run_worker(

@@ -10,11 +10,11 @@ from fastapi import FastAPI
 
 from banking.accounts.endpoints import router as accounts_router
 from banking.categories.endpoints import router as categories_router
-from banking.config import get_settings
+from banking.config import BankingSettings, get_settings
 from banking.connectors.endpoints import router as connectors_router
 from banking.items.endpoints import router as items_router
 from banking.pix.endpoints import router as pix_router
-from banking.pluggy import INTERACTIVE_RETRY, PluggyClient
+from banking.pluggy import api_retry, client_for
 from banking.runtime import Runtime
 from banking.summary.endpoints import router as summary_router
 from banking.sync.endpoints import router as sync_router
@@ -35,19 +35,17 @@ ROUTERS = (
 )
 
 
-def create_app(pluggy_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    """The banking API (uvicorn factory); tests pass a transport that fakes Pluggy."""
-    settings = get_settings()
+def create_app(
+    pluggy_transport: httpx.AsyncBaseTransport | None = None,
+    settings: BankingSettings | None = None,
+) -> FastAPI:
+    """The banking API (uvicorn factory); tests pass a transport that fakes Pluggy, and settings
+    of their own."""
+    settings = settings or get_settings()
 
     @asynccontextmanager
     async def pluggy_lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pluggy = PluggyClient(
-            settings.pluggy_api_url,
-            settings.pluggy_client_id,
-            settings.pluggy_client_secret,
-            retry=INTERACTIVE_RETRY,
-            transport=pluggy_transport,
-        )
+        pluggy = client_for(settings, api_retry(settings), pluggy_transport)
         app.state.runtime = Runtime(settings=settings, database=app.state.database, pluggy=pluggy)
         try:
             yield

@@ -16,8 +16,15 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import httpx
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
+from banking.config import BankingSettings
 from banking.pluggy import payloads
-from finhub_pluggy.connection import DEFAULT_BREAKER, PROVIDER, PluggyConnection
+from finhub_pluggy.connection import (
+    DEFAULT_BREAKER,
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUT_SECONDS,
+    PROVIDER,
+    PluggyConnection,
+)
 from finhub_shared.errors import ProviderError
 from finhub_shared.provider_client import (
     CircuitBreakerPolicy,
@@ -28,15 +35,48 @@ from finhub_shared.provider_client import (
 # `GET /v2/transactions` accepts at most this many ids at once.
 MAX_IDS_PER_REQUEST = 500
 
-# An API request answers a person: a short wait, then a clear 503, rather than a minute's hang
-# (Pluggy's 429 always says Retry-After: 60). The worker may wait as long as Pluggy asks.
-INTERACTIVE_RETRY = RetryPolicy(max_attempts=3, backoff_max=2.0, max_retry_after=2.0)
-BACKGROUND_RETRY = RetryPolicy()
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ResultT = TypeVar("ResultT", bound=BaseModel)
 
 _CATEGORIES = TypeAdapter(list[payloads.Category])
+
+
+def api_retry(settings: BankingSettings) -> RetryPolicy:
+    """The API's retries: it answers a person, so a short wait, then a clear 503, rather than a
+    minute's hang (Pluggy's 429 always says Retry-After: 60)."""
+    return RetryPolicy(
+        max_attempts=settings.pluggy_api_attempts,
+        backoff_initial=settings.pluggy_retry_first_wait_seconds,
+        backoff_max=settings.pluggy_api_max_wait_seconds,
+        max_retry_after=settings.pluggy_api_max_wait_seconds,
+    )
+
+
+def worker_retry(settings: BankingSettings) -> RetryPolicy:
+    """The worker's retries (jobs, handlers, the command line): it may wait as Pluggy asks."""
+    return RetryPolicy(
+        max_attempts=settings.pluggy_worker_attempts,
+        backoff_initial=settings.pluggy_retry_first_wait_seconds,
+        backoff_max=settings.pluggy_worker_max_wait_seconds,
+        max_retry_after=settings.pluggy_worker_max_wait_seconds,
+    )
+
+
+def client_for(
+    settings: BankingSettings,
+    retry: RetryPolicy,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> PluggyClient:
+    """The process's Pluggy client, as the settings say: where, who, how long to wait."""
+    return PluggyClient(
+        settings.pluggy_api_url,
+        settings.pluggy_client_id,
+        settings.pluggy_client_secret,
+        retry=retry,
+        timeout=settings.pluggy_timeout_seconds,
+        transport=transport,
+    )
 
 
 class PluggyClient:
@@ -48,8 +88,9 @@ class PluggyClient:
         client_id: str,
         client_secret: SecretStr,
         *,
-        retry: RetryPolicy = BACKGROUND_RETRY,
+        retry: RetryPolicy = DEFAULT_RETRY,
         breaker: CircuitBreakerPolicy = DEFAULT_BREAKER,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -59,6 +100,7 @@ class PluggyClient:
             client_secret,
             retry=retry,
             breaker=breaker,
+            timeout=timeout,
             transport=transport,
             clock=clock,
         )
