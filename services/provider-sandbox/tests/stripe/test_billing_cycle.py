@@ -21,6 +21,11 @@ async def _advance(http: httpx.AsyncClient, days: float, renewal: str | None = N
     return result
 
 
+async def _retry_automatically(http: httpx.AsyncClient) -> None:
+    response = await http.post("/_sandbox/stripe/retries", json={"enabled": True})
+    assert response.json() == {"automatic_retries": True}
+
+
 async def _subscription(http: httpx.AsyncClient, subscription_id: str) -> Json:
     subscription: Json = (await http.get(f"/v1/subscriptions/{subscription_id}")).json()
     return subscription
@@ -141,6 +146,7 @@ async def test_a_failed_renewal_goes_past_due_and_retries_then_cancels(
     stripe_http: httpx.AsyncClient, sandbox_app: FastAPI, webhook_inbox: Any, subscribe: Any
 ) -> None:
     paid = await subscribe()
+    await _retry_automatically(stripe_http)
     webhook_inbox.clear()
 
     failed = await _advance(stripe_http, 31, renewal="fail")
@@ -179,6 +185,7 @@ async def test_a_retry_that_succeeds_brings_the_subscription_back(
     stripe_http: httpx.AsyncClient, subscribe: Any
 ) -> None:
     paid = await subscribe()
+    await _retry_automatically(stripe_http)
     await _advance(stripe_http, 31, renewal="fail")
 
     recovered = await _advance(stripe_http, 4, renewal="succeed")

@@ -1,8 +1,9 @@
 """The Stripe half's control API under `/_sandbox/stripe`: what only Stripe or a bank can do.
 
 Pay a checkout session or an invoice with a test card, move the clock (renewals, retries,
-trial ends), open and close disputes, raise early fraud warnings, update a card automatically,
-replace a subscription's card on file (so its next renewal fails, say).
+trial ends), turn automatic retries on, open and close disputes, raise early fraud warnings,
+update a card automatically, replace a subscription's card on file (so its next renewal fails,
+say).
 """
 
 from __future__ import annotations
@@ -78,6 +79,12 @@ class FraudWarning(BaseModel):
     fraud_type: str = "made_with_stolen_card"
 
 
+class Retries(BaseModel):
+    """Whether Stripe retries failed subscription payments by itself (a Dashboard setting)."""
+
+    enabled: bool
+
+
 class CardUpdate(BaseModel):
     """New details a card network's account updater sends."""
 
@@ -97,6 +104,14 @@ async def advance(body: Advance, state: State) -> dict[str, Any]:
     """Move the clock; returns the new time and the event types emitted on the way."""
     delta = timedelta(days=body.days, hours=body.hours, minutes=body.minutes)
     return await advance_clock(state, body.renewal, delta)
+
+
+@router.post("/retries")
+async def automatic_retries(body: Retries, state: State) -> dict[str, bool]:
+    """Turn Stripe's automatic retries of failed renewals on or off (off at start, as billing
+    needs its account: it retries by itself)."""
+    state.automatic_retries = body.enabled
+    return {"automatic_retries": state.automatic_retries}
 
 
 @router.post("/checkout/{session_id}/pay")

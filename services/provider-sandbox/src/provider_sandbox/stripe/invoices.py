@@ -13,7 +13,8 @@ from provider_sandbox.stripe.payments import (
 from provider_sandbox.stripe.state import RequestInfo, StripeObject, StripeState
 
 DAY_SECONDS = 86_400
-# Days before each automatic retry of a failed renewal; the attempt after the last one is final.
+# Days before each automatic retry of a failed renewal (when the account has them on); the attempt
+# after the last one is final.
 RETRY_DELAYS_DAYS = (3, 5, 7)
 MAX_PAYMENT_ATTEMPTS = len(RETRY_DELAYS_DAYS) + 1
 
@@ -305,7 +306,7 @@ def _fail(
 
 def _next_retry(state: StripeState, invoice: StripeObject) -> int | None:
     attempts: int = invoice["attempt_count"]
-    if attempts >= MAX_PAYMENT_ATTEMPTS:
+    if not state.automatic_retries or attempts >= MAX_PAYMENT_ATTEMPTS:
         return None
     return state.now() + RETRY_DELAYS_DAYS[attempts - 1] * DAY_SECONDS
 

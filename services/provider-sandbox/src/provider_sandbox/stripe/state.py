@@ -57,6 +57,9 @@ class StripeState:
     trial_warnings_sent: set[str] = field(default_factory=set)
     # (subscription id, period end) of the renewals already announced with `invoice.upcoming`.
     renewals_announced: set[tuple[str, int]] = field(default_factory=set)
+    # Stripe's automatic retries of failed subscription payments (Dashboard: Billing → Revenue
+    # recovery → Retries). Off, as billing's account must have them: billing retries by itself.
+    automatic_retries: bool = False
     # The bytes of each uploaded file (`/v1/files`), by file id.
     file_contents: dict[str, bytes] = field(default_factory=dict)
 

@@ -193,7 +193,8 @@ def charge_invoice(
 def after_payment_attempt(
     state: StripeState, subscription: StripeObject, invoice: StripeObject, request: RequestInfo
 ) -> None:
-    """Paid → active; unpaid → past_due; the last failed retry cancels (Stripe's default)."""
+    """Paid → active; unpaid → past_due; with automatic retries on, the last failed one cancels
+    (Stripe's default); with them off the subscription stays past_due for its owner to settle."""
     status = subscription["status"]
     if invoice["status"] == "paid":
         if status in ("incomplete", "past_due", "unpaid"):
@@ -201,7 +202,7 @@ def after_payment_attempt(
         return
     if status in ("active", "trialing"):
         change(state, subscription, request, status="past_due")
-    out_of_retries = invoice["attempt_count"] >= MAX_PAYMENT_ATTEMPTS
+    out_of_retries = state.automatic_retries and invoice["attempt_count"] >= MAX_PAYMENT_ATTEMPTS
     if out_of_retries and invoice["next_payment_attempt"] is None and status != "incomplete":
         cancel_now(state, subscription, request, reason="payment_failed")
 
