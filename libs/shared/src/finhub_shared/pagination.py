@@ -6,15 +6,16 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
+from typing import Annotated, Any, Generic, Self, TypeVar, TypeVarTuple
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from finhub_shared.errors import InvalidCursor
+from finhub_shared.fields import MAX_BIGINT
 from finhub_shared.queries import newest_first
 
 ItemT = TypeVar("ItemT")
@@ -75,34 +76,46 @@ async def page_of(
     )
 
 
-class KeysetCursor(BaseModel):
-    """Where a newest-first page ended: its last row's time and id, opaque to the client."""
+class _KeysetPosition(BaseModel):
+    """Where a newest-first page ended: its last row's time (and id, in the subclasses)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     date: AwareDatetime
-    id: uuid.UUID
 
     def encode(self) -> str:
         """The cursor as the client gets it."""
         return base64.urlsafe_b64encode(self.model_dump_json().encode()).decode()
 
     @classmethod
-    def decode(cls, cursor: str, *, invalid: str) -> KeysetCursor:
+    def decode(cls, cursor: str, *, invalid: str) -> Self:
         """The position `encode` wrote; 400 invalid_cursor saying `invalid` for anything else."""
         try:
             position = cls.model_validate_json(base64.urlsafe_b64decode(cursor))
             # A tampered date may fall outside the years a timestamp holds once in UTC.
-            return cls(date=position.date.astimezone(UTC), id=position.id)
+            return position.model_copy(update={"date": position.date.astimezone(UTC)})
         except (ValueError, OverflowError):
             raise InvalidCursor(invalid) from None
+
+
+class KeysetCursor(_KeysetPosition):
+    """Where a newest-first page of rows with UUID ids ended, opaque to the client."""
+
+    id: uuid.UUID
+
+
+class SerialKeysetCursor(_KeysetPosition):
+    """Where a newest-first page of rows with BIGINT identity ids (audit logs) ended."""
+
+    # strict: a UUID's digits or a number as text are another listing's cursor, not this one's.
+    id: Annotated[int, Field(strict=True, ge=1, le=MAX_BIGINT)]
 
 
 def keyset_page(
     statement: Select[*Columns],
     at: QueryableAttribute[datetime],
-    row_id: QueryableAttribute[uuid.UUID],
-    after: KeysetCursor | None,
+    row_id: QueryableAttribute[uuid.UUID] | QueryableAttribute[int],
+    after: KeysetCursor | SerialKeysetCursor | None,
     limit: int,
 ) -> Select[*Columns]:
     """Up to `limit` rows of the statement newest first by (`at`, `row_id`), past `after`."""

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from billing.accounts.endpoints import auth_router, companies_router
 from billing.accounts.sessions import LiveSessions
+from billing.audit.endpoints import router as audit_router
 from billing.checkout.endpoints import router as checkout_router
 from billing.config import BillingSettings, get_settings
 from billing.disputes.endpoints import router as disputes_router
@@ -62,6 +63,7 @@ def create_app() -> FastAPI:
             invoices_router,
             disputes_router,
             notifications_router,
+            audit_router,
         ),
         extra_lifespan=_billing_lifespan(settings),
     )

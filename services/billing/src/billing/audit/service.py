@@ -8,21 +8,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.audit.models import AuditEntry
+from finhub_shared.audit import event_actor, job_actor, user_actor
 
-
-def user_actor(user_id: UUID) -> str:
-    """The actor of a change a user asked for."""
-    return f"user:{user_id}"
-
-
-def event_actor(source: str, event_id: str) -> str:
-    """The actor of a change an event caused (`stripe:evt_...`)."""
-    return f"{source}:{event_id}"
-
-
-def job_actor(job: str) -> str:
-    """The actor of a change a scheduled job made."""
-    return f"job:{job}"
+__all__ = ["event_actor", "job_actor", "record", "user_actor"]
 
 
 async def record(
