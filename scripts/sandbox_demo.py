@@ -60,6 +60,9 @@ def main() -> None:
     http = httpx.Client(timeout=30)
     step("1. Sign up: the company starts a 14-day trial")
     email = f"demo+{uuid.uuid4().hex[:8]}@padaria.com.br"
+    documents = check(http.get(f"{BILLING}/api/auth/legal-documents"), 200)
+    print(f"   accepting the terms of use {documents['terms_of_use']}", end="")
+    print(f" and the privacy policy {documents['privacy_policy']}")
     account = check(
         http.post(
             f"{BILLING}/api/auth/register",
@@ -68,6 +71,7 @@ def main() -> None:
                 "password": "Demo-password-2026",
                 "name": "Ana Souza",
                 "company_name": "Padaria Pão Quente Ltda",
+                "accepted": documents,
             },
         ),
         201,

@@ -67,8 +67,17 @@ class System:
     live: str
 
     async def register(self, email: str, name: str, company: str) -> dict[str, str]:
-        """A new company at billing (on trial); the headers its access token opens both with."""
-        body = {"email": email, "password": PASSWORD, "name": name, "company_name": company}
+        """A new company at billing (on trial), its owner accepting the legal documents in force;
+        the headers its access token opens both with."""
+        documents = await self.billing.get("/api/auth/legal-documents")
+        assert documents.status_code == 200, documents.text
+        body = {
+            "email": email,
+            "password": PASSWORD,
+            "name": name,
+            "company_name": company,
+            "accepted": documents.json(),
+        }
         registered = await self.billing.post("/api/auth/register", json=body)
         assert registered.status_code == 201, registered.text
         return {"Authorization": f"Bearer {registered.json()['access_token']}"}

@@ -96,7 +96,15 @@ class Client:
     async def sign_up(self, label: str) -> Account:
         """A new company on trial, its first user logged in."""
         email = f"{label}+{uuid.uuid4().hex[:10]}@chaos.example.com"
-        account = {"email": email, "password": PASSWORD, "name": "Ana", "company_name": label}
+        # The sign-up accepts the terms of use and the privacy policy in force.
+        documents = await self.call("GET", f"{self.scenario.billing}/api/auth/legal-documents")
+        account = {
+            "email": email,
+            "password": PASSWORD,
+            "name": "Ana",
+            "company_name": label,
+            "accepted": documents,
+        }
         try:
             registered = await self.call(
                 "POST", f"{self.scenario.billing}/api/auth/register", 201, json=account

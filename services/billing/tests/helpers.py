@@ -9,10 +9,20 @@ from typing import Any
 import httpx
 from sqlalchemy import select, text
 
+from billing.config import get_settings
 from billing.database import OutboxMessage
 from finhub_shared.db import Database
 
 STRONG_PASSWORD = "correct-horse-42"
+
+
+def accepted() -> dict[str, str]:
+    """A sign-up's acceptance of the terms of use and the privacy policy in force."""
+    settings = get_settings()
+    return {
+        "terms_of_use": settings.terms_version,
+        "privacy_policy": settings.privacy_policy_version,
+    }
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -30,6 +40,7 @@ async def register(
             "password": STRONG_PASSWORD,
             "name": "Ana Souza",
             "company_name": company_name,
+            "accepted": {"terms_of_use": "2026-12-01", "privacy_policy": "2026-12-01"},
         },
     )
     assert response.status_code == 201, response.text

@@ -17,7 +17,7 @@ from finhub_dev.testing import outcome, send_json
 from finhub_shared.db import Database
 
 from .conftest import Deliver, row_counts
-from .helpers import STRONG_PASSWORD, bearer, register, subscription_of
+from .helpers import STRONG_PASSWORD, accepted, bearer, register, subscription_of
 from .scenario import Company, subscribed_company
 from .stripe_sandbox import SandboxStripe
 
@@ -61,6 +61,7 @@ def registration(**changes: Any) -> dict[str, Any]:
         "password": STRONG_PASSWORD,
         "name": "Ana Souza",
         "company_name": "Acme Ltda",
+        "accepted": accepted(),
     }
     body.update(changes)
     return body
@@ -96,7 +97,22 @@ async def test_registration_refuses_malformed_bodies_and_writes_nothing(
             f"company {case}": registration(company_name=value)
             for case, value in text_cases.items()
         },
-        **{f"no {field}": without(registration(), field) for field in registration()},
+        **{
+            f"no {field}": without(registration(), field)
+            for field in without(registration(), "accepted")
+        },
+        **{
+            f"accepted {case}": registration(accepted=value)
+            for case, value in {
+                "a list": [accepted()],
+                "terms huge": {**accepted(), "terms_of_use": "x" * 51},
+                **{
+                    f"policy {name}": {**accepted(), "privacy_policy": value}
+                    for name, value in NOT_TEXT.items()
+                    if value is not None
+                },
+            }.items()
+        },
         **{
             f"email {case}": registration(email=value)
             for case, value in {

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from finhub_dev.testing import outcome, send_json
 
 from .conftest import Deliver
-from .helpers import STRONG_PASSWORD, bearer, register
+from .helpers import STRONG_PASSWORD, accepted, bearer, register
 from .scenario import subscribed_company
 from .stripe_sandbox import SandboxStripe
 
@@ -61,7 +61,11 @@ periods = st.sampled_from(["monthly", "yearly"]) | text
 
 WRITE_ROUTES = {
     "/api/auth/register": objects_with(
-        email=emails, password=passwords, name=text, company_name=text
+        email=emails,
+        password=passwords,
+        name=text,
+        company_name=text,
+        accepted=st.just(accepted()) | st.fixed_dictionaries({"terms_of_use": text}) | text,
     ),
     "/api/auth/login": objects_with(email=emails, password=passwords),
     "/api/auth/refresh": objects_with(refresh_token=text),

@@ -65,6 +65,13 @@ class BillingSettings(TokenVerificationSettings):
     trial_days: int = Field(14, ge=0, le=365, validation_alias="BILLING_TRIAL_DAYS")
     # The plan whose limits a company has during its trial.
     trial_plan: str = Field("professional", validation_alias="BILLING_TRIAL_PLAN")
+    # The versions of the legal documents a sign-up accepts; a sign-up naming another is refused.
+    terms_version: str = Field(
+        "2026-12-01", min_length=1, max_length=50, validation_alias="BILLING_TERMS_VERSION"
+    )
+    privacy_policy_version: str = Field(
+        "2026-12-01", min_length=1, max_length=50, validation_alias="BILLING_PRIVACY_POLICY_VERSION"
+    )
 
     checkout_success_url: PublicUrl = Field(
         "http://localhost:3000/billing/success?session_id={CHECKOUT_SESSION_ID}",

@@ -12,6 +12,7 @@ from billing.accounts.sessions import LiveSessions
 from billing.audit.endpoints import router as audit_router
 from billing.checkout.endpoints import router as checkout_router
 from billing.config import BillingSettings, get_settings
+from billing.consents.endpoints import router as consents_router
 from billing.disputes.endpoints import router as disputes_router
 from billing.invoices.endpoints import router as invoices_router
 from billing.notifications.endpoints import router as notifications_router
@@ -56,6 +57,7 @@ def create_app() -> FastAPI:
         routers=(
             auth_router,
             companies_router,
+            consents_router,
             plans_router,
             subscriptions_router,
             checkout_router,

@@ -3,6 +3,7 @@
 from billing.accounts.models import Company, LoginThrottle, RefreshToken, User
 from billing.audit.models import AuditEntry
 from billing.checkout.models import CheckoutSession
+from billing.consents.models import Consent
 from billing.customers.models import PaymentMethod, StripeCustomer
 from billing.database import Base, InboxEvent, OutboxMessage
 from billing.disputes.models import Dispute
@@ -20,6 +21,7 @@ __all__ = [
     "Base",
     "CheckoutSession",
     "Company",
+    "Consent",
     "Dispute",
     "DunningSchedule",
     "DuplicateSubscription",

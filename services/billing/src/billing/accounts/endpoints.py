@@ -24,6 +24,7 @@ from billing.accounts.schemas import (
     Tokens,
     UserOut,
 )
+from billing.consents.errors import ConsentOutdated, ConsentRequired
 from billing.dependencies import Clock, DatabaseDep, Issuer, Settings
 from billing.subscriptions.summary import summary_of
 from finhub_shared.auth import CurrentPrincipal
@@ -37,14 +38,27 @@ companies_router = APIRouter(prefix="/api/companies", tags=["companies"])
 @auth_router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(EmailTaken, WeakPassword, PasswordTooLong),
+    responses=error_responses(
+        EmailTaken, WeakPassword, PasswordTooLong, ConsentRequired, ConsentOutdated
+    ),
 )
 async def register(
-    form: RegisterRequest, session: DbSession, settings: Settings, issuer: Issuer, clock: Clock
+    form: RegisterRequest,
+    request: Request,
+    session: DbSession,
+    settings: Settings,
+    issuer: Issuer,
+    clock: Clock,
 ) -> Registration:
-    """Create a company and its owner; the company starts its trial at once."""
+    """Create a company and its owner, who accepts the terms of use and the privacy policy in
+    force; the company starts its trial at once."""
     registered = await service.register(
-        session, form, settings=settings, issuer=issuer, now=clock()
+        session,
+        form,
+        _client_address(request),
+        settings=settings,
+        issuer=issuer,
+        now=clock(),
     )
     return Registration(
         **registered.tokens.model_dump(),

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
+from billing.consents.schemas import Acceptance
 from billing.subscriptions.schemas import SubscriptionSummary
 from finhub_shared.fields import NonBlankText
 
@@ -26,6 +27,8 @@ class RegisterRequest(BaseModel):
     password: str
     name: NonBlankText = Field(min_length=1, max_length=200)
     company_name: NonBlankText = Field(min_length=1, max_length=200)
+    # Optional here so that a sign-up without it gets the stable `consent_required`.
+    accepted: Acceptance | None = None
 
 
 class LoginRequest(BaseModel):

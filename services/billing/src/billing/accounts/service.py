@@ -17,6 +17,7 @@ from billing.accounts.models import Company, RefreshToken, User
 from billing.accounts.schemas import LoginRequest, RegisterRequest, Tokens
 from billing.audit.service import user_actor
 from billing.config import BillingSettings
+from billing.consents import service as consents
 from billing.publishing import SESSION_REVOKED, publish, session_revoked_data
 from billing.subscriptions import service as subscriptions
 from finhub_shared.auth import Principal, TokenIssuer
@@ -38,15 +39,18 @@ class Registered:
 async def register(
     session: AsyncSession,
     form: RegisterRequest,
+    client_address: str,
     *,
     settings: BillingSettings,
     issuer: TokenIssuer,
     now: datetime,
 ) -> Registered:
-    """A new company with its owner, on trial from now, and the owner's first tokens."""
+    """A new company with its owner, who accepted the legal documents in force from
+    `client_address`, on trial from now, and the owner's first tokens."""
     security.check_new_password(form.password, form.email)
     if await repository.user_by_email(session, form.email) is not None:
         raise EmailTaken("An account with this email already exists.")
+    accepted = consents.check_acceptance(form.accepted, settings)
     company = Company(id=uuid4(), name=form.company_name)
     user = User(
         id=uuid4(),
@@ -64,6 +68,9 @@ async def register(
     except IntegrityError:
         # Another registration with the same email committed in between.
         raise EmailTaken("An account with this email already exists.") from None
+    await consents.record(
+        session, company.id, user.id, accepted, client_address=client_address, now=now
+    )
     await subscriptions.start_trial(
         session, company.id, trial_days=settings.trial_days, now=now, actor=user_actor(user.id)
     )

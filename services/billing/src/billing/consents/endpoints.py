@@ -1,0 +1,27 @@
+"""The legal documents in force, and the caller's consents to them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from billing.consents import service
+from billing.consents.schemas import Consents, LegalVersions
+from billing.dependencies import Settings
+from finhub_shared.auth import CurrentPrincipal
+from finhub_shared.db import DbSession
+
+router = APIRouter(tags=["consents"])
+
+
+@router.get("/api/auth/legal-documents")
+async def legal_documents(settings: Settings) -> LegalVersions:
+    """The versions of the terms of use and the privacy policy a sign-up accepts."""
+    return service.current_versions(settings)
+
+
+@router.get("/api/companies/me/consents")
+async def my_consents(
+    session: DbSession, principal: CurrentPrincipal, settings: Settings
+) -> Consents:
+    """The caller's consents (which version of each document, when, from which address)."""
+    return await service.of_user(session, principal.user_id, settings)

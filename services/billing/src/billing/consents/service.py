@@ -1,0 +1,91 @@
+"""Consents to the terms of use and the privacy policy: checked and recorded at sign-up, kept per
+version so that a later version accepted is a new record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.config import BillingSettings
+from billing.consents import repository
+from billing.consents.errors import ConsentOutdated, ConsentRequired
+from billing.consents.models import PRIVACY_POLICY, TERMS_OF_USE, Consent
+from billing.consents.schemas import Acceptance, ConsentOut, Consents, LegalVersions
+
+
+def current_versions(settings: BillingSettings) -> LegalVersions:
+    """The documents in force."""
+    return LegalVersions(
+        terms_of_use=settings.terms_version, privacy_policy=settings.privacy_policy_version
+    )
+
+
+def check_acceptance(acceptance: Acceptance | None, settings: BillingSettings) -> LegalVersions:
+    """The versions accepted, when they are the ones in force; otherwise ConsentRequired (one is
+    missing) or ConsentOutdated (one is not the current version), naming the current ones."""
+    current = current_versions(settings)
+    given = acceptance or Acceptance()
+    missing = [
+        document
+        for document, version in given.model_dump().items()
+        if version is None or not version.strip()
+    ]
+    if missing:
+        raise ConsentRequired(
+            "Accept the terms of use and the privacy policy to sign up.",
+            missing=missing,
+            current=current.model_dump(),
+        )
+    outdated = [
+        document
+        for document, version in given.model_dump().items()
+        if version != current.model_dump()[document]
+    ]
+    if outdated:
+        raise ConsentOutdated(
+            "A newer version of the terms of use or the privacy policy is in force; accept it.",
+            outdated=outdated,
+            current=current.model_dump(),
+        )
+    return current
+
+
+async def record(
+    session: AsyncSession,
+    company_id: UUID,
+    user_id: UUID,
+    accepted: LegalVersions,
+    *,
+    client_address: str,
+    now: datetime,
+) -> None:
+    """Keep the user's acceptance of each document's version, at `now`, from `client_address`."""
+    for document, version in (
+        (TERMS_OF_USE, accepted.terms_of_use),
+        (PRIVACY_POLICY, accepted.privacy_policy),
+    ):
+        session.add(
+            Consent(
+                company_id=company_id,
+                user_id=user_id,
+                document=document,
+                version=version,
+                accepted_at=now,
+                client_address=client_address,
+            )
+        )
+    await session.flush()
+
+
+async def of_user(session: AsyncSession, user_id: UUID, settings: BillingSettings) -> Consents:
+    """The user's consents and whether they cover the documents in force."""
+    consents = await repository.of_user(session, user_id)
+    current = current_versions(settings)
+    accepted = {(consent.document, consent.version) for consent in consents}
+    return Consents(
+        current=current,
+        up_to_date=all(pair in accepted for pair in current.model_dump().items()),
+        consents=[ConsentOut.model_validate(consent) for consent in consents],
+    )
