@@ -47,8 +47,9 @@ class SandboxObjects(Mapping[str, StripeObject]):
 
 class SandboxStripe:
     """The sandbox's Stripe, its state in reach: `subscriptions`, `checkout_sessions`, `invoices`,
-    `portal_sessions` and `refunds` are what Stripe holds; what only a customer, a bank or time
-    does at Stripe goes through the sandbox's control API (`control`, `complete_checkout`)."""
+    `portal_sessions`, `products`, `prices`, `webhook_endpoints` and `refunds` are what Stripe
+    holds; what only a customer, a bank or time does at Stripe goes through the sandbox's control
+    API (`control`, `complete_checkout`)."""
 
     def __init__(self, router: respx.Router, sandbox: FastAPI) -> None:
         self.router = router
@@ -59,6 +60,9 @@ class SandboxStripe:
         self.checkout_sessions = SandboxObjects(self._state, "checkout.session")
         self.invoices = SandboxObjects(self._state, "invoice")
         self.portal_sessions = SandboxObjects(self._state, "billing_portal.session")
+        self.products = SandboxObjects(self._state, "product")
+        self.prices = SandboxObjects(self._state, "price")
+        self.webhook_endpoints = SandboxObjects(self._state, "webhook_endpoint")
         # Lookup keys Stripe has no price for (the sandbox seeds every plan's).
         self.missing_lookup_keys: set[str] = set()
         self._failures: dict[tuple[str, str], int] = {}
@@ -101,8 +105,9 @@ class SandboxStripe:
         return [params for m, p, params in self.requests if m == method and p == path]
 
     def send_webhooks_to(self, url: str) -> None:
-        """The account's one webhook endpoint is `url` (not the gateway's, as it is by default)."""
-        self._state.webhook_url = url
+        """The account's webhook endpoints point at `url` (not the gateway's, as by default)."""
+        for endpoint in self._state.of_type("webhook_endpoint"):
+            endpoint["url"] = url
 
     async def control(self, path: str, body: dict[str, object]) -> StripeObject:
         """Call the sandbox's Stripe control API (`/_sandbox/stripe/<path>`): what only a

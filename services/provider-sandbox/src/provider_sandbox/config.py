@@ -23,6 +23,9 @@ class SandboxSettings(ServiceSettings):
     public_url: str | None = Field(None, validation_alias="SANDBOX_PUBLIC_URL")
     # Optional JSON file of objects to start with: {"stripe": {"objects": [...]}, "pluggy": ...}.
     seed_file: Path | None = Field(None, validation_alias="SANDBOX_SEED_FILE")
+    # A new Stripe account: no products, prices or webhook endpoint (`make stripe-setup` makes
+    # them). Otherwise the plans' products and prices and the gateway's endpoint are seeded.
+    stripe_empty_account: bool = Field(False, validation_alias="SANDBOX_STRIPE_EMPTY_ACCOUNT")
     # Seconds between the three quick attempts of each round of a Pluggy webhook delivery (the
     # rounds themselves are an hour apart on the Pluggy clock); tests make it small.
     pluggy_webhook_retry_seconds: float = Field(

@@ -1,4 +1,5 @@
-"""Products and prices: the three plans, seeded at start-up, monthly and yearly."""
+"""Products and prices: the three plans seeded at start-up (monthly and yearly), and
+`/v1/products` and `/v1/prices` to make and change others as an operator does."""
 
 from __future__ import annotations
 
@@ -8,21 +9,36 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from provider_sandbox.stripe.api import Call, filter_by, require_api_key
-from provider_sandbox.stripe.errors import parameter_missing
+from provider_sandbox.stripe.errors import (
+    StripeApiError,
+    invalid_param,
+    invalid_state,
+    parameter_missing,
+)
+from provider_sandbox.stripe.events import emit
 from provider_sandbox.stripe.forms import (
     Params,
+    merge_metadata,
     optional_bool,
     optional_dict,
     optional_int,
     optional_list,
     optional_str,
+    required_str,
 )
 from provider_sandbox.stripe.ids import new_id
-from provider_sandbox.stripe.state import StripeObject, StripeState
+from provider_sandbox.stripe.state import (
+    RequestInfo,
+    StripeObject,
+    StripeState,
+    changed_attributes,
+    snapshot,
+)
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
 Interval = Literal["month", "year"]
+INTERVALS = ("day", "week", "month", "year")
 
 # (plan code, product name, monthly amount in BRL centavos); yearly costs ten months.
 PLANS: tuple[tuple[str, str, int], ...] = (
@@ -148,8 +164,11 @@ def _price_object(
 
 @router.get("/v1/products")
 async def list_products(call: Call) -> JSONResponse:
-    """Products newest first, optionally only active ones."""
+    """Products newest first, optionally only active ones or those of `ids[]`."""
     products = call.state.of_type("product")
+    ids = [str(each) for each in optional_list(call.params, "ids")]
+    if ids:
+        products = [each for each in products if each["id"] in ids]
     active = optional_bool(call.params, "active")
     if active is not None:
         products = [each for each in products if each["active"] is active]
@@ -182,3 +201,174 @@ async def list_prices(call: Call) -> JSONResponse:
 async def retrieve_price(price_id: str, call: Call) -> JSONResponse:
     """One price."""
     return call.respond(call.state.get(price_id, "price"))
+
+
+@router.post("/v1/products")
+async def create_product(call: Call) -> JSONResponse:
+    """Create a product, with the caller's `id` if it gives one; emits `product.created`."""
+    product_id = optional_str(call.params, "id") or new_id("prod", 14)
+    if product_id in call.state.objects:
+        raise StripeApiError(
+            400, "Product already exists.", code="resource_already_exists", param="id"
+        )
+    product = _product(
+        call.state, product_id, required_str(call.params, "name"), default_price=None, metadata={}
+    )
+    _apply_product(call.state, product, call.params)
+    call.state.add(product)
+    emit(call.state, "product.created", product, call.request)
+    return call.respond(product)
+
+
+@router.post("/v1/products/{product_id}")
+async def update_product(product_id: str, call: Call) -> JSONResponse:
+    """Change a product's name, `active`, description, metadata or `default_price`."""
+    product = call.state.get(product_id, "product")
+    before = snapshot(product)
+    if "name" in call.params:
+        product["name"] = required_str(call.params, "name")
+    _apply_product(call.state, product, call.params)
+    if "default_price" in call.params:
+        product["default_price"] = _default_price(call.state, product, call.params)
+    _changed(call.state, "product.updated", before, product, call.request)
+    return call.respond(product)
+
+
+def _apply_product(state: StripeState, product: StripeObject, params: Params) -> None:
+    active = optional_bool(params, "active")
+    if active is not None:
+        product["active"] = active
+    if "description" in params:
+        product["description"] = optional_str(params, "description")
+    product["metadata"] = merge_metadata(product["metadata"], optional_dict(params, "metadata"))
+    product["updated"] = state.now()
+
+
+def _default_price(state: StripeState, product: StripeObject, params: Params) -> str | None:
+    price_id = optional_str(params, "default_price")
+    if price_id is None:
+        return None
+    price = state.get(price_id, "price", "default_price")
+    if price["product"] != product["id"] or not price["active"]:
+        raise invalid_param(
+            "default_price", "The default price must be an active price of the product."
+        )
+    return price_id
+
+
+@router.post("/v1/prices")
+async def create_price(call: Call) -> JSONResponse:
+    """Create a price of a product; a `lookup_key` held by another price needs
+    `transfer_lookup_key=true`, which moves it here. Emits `price.created`."""
+    params = call.params
+    product_id = required_str(params, "product")
+    call.state.get(product_id, "product", "product")
+    unit_amount = optional_int(params, "unit_amount")
+    if unit_amount is None:
+        raise parameter_missing("unit_amount")
+    if unit_amount < 0:
+        raise invalid_param("unit_amount", "Invalid unit_amount: must be at least 0.")
+    price = _price_object(call.state, new_id("price"), product_id, unit_amount, _recurring(params))
+    price.update(
+        currency=required_str(params, "currency").lower(),
+        nickname=optional_str(params, "nickname"),
+        metadata=merge_metadata({}, optional_dict(params, "metadata")),
+    )
+    active = optional_bool(params, "active")
+    if active is not None:
+        price["active"] = active
+    _take_lookup_key(call.state, price, params, call.request)
+    call.state.add(price)
+    emit(call.state, "price.created", price, call.request)
+    return call.respond(price)
+
+
+@router.post("/v1/prices/{price_id}")
+async def update_price(price_id: str, call: Call) -> JSONResponse:
+    """Change a price's `active`, `lookup_key`, nickname or metadata (never its amount)."""
+    params = call.params
+    price = call.state.get(price_id, "price")
+    before = snapshot(price)
+    active = optional_bool(params, "active")
+    if active is False and _is_default_price(call.state, price):
+        raise invalid_state(
+            "This price cannot be archived because it is the default price of its product.",
+            param="active",
+        )
+    if active is not None:
+        price["active"] = active
+    if "nickname" in params:
+        price["nickname"] = optional_str(params, "nickname")
+    price["metadata"] = merge_metadata(price["metadata"], optional_dict(params, "metadata"))
+    _take_lookup_key(call.state, price, params, call.request)
+    _changed(call.state, "price.updated", before, price, call.request)
+    return call.respond(price)
+
+
+def _recurring(params: Params) -> StripeObject | None:
+    recurring = optional_dict(params, "recurring")
+    if recurring is None:
+        return None
+    interval = optional_str(recurring, "interval")
+    if interval is None:
+        raise parameter_missing("recurring[interval]")
+    if interval not in INTERVALS:
+        raise invalid_param(
+            "recurring[interval]",
+            f"Invalid recurring[interval]: must be one of {', '.join(INTERVALS)}",
+        )
+    return {
+        "interval": interval,
+        "interval_count": optional_int(recurring, "interval_count") or 1,
+        "meter": None,
+        "trial_period_days": None,
+        "usage_type": "licensed",
+    }
+
+
+def _take_lookup_key(
+    state: StripeState, price: StripeObject, params: Params, request: RequestInfo
+) -> None:
+    """Give `price` the `lookup_key` asked for ("" removes it), moving it from the price that
+    holds it only when `transfer_lookup_key` is true, as Stripe does."""
+    if "lookup_key" not in params:
+        return
+    lookup_key = optional_str(params, "lookup_key")
+    holder = next(
+        (
+            each
+            for each in state.of_type("price")
+            if lookup_key is not None
+            and each["lookup_key"] == lookup_key
+            and each["id"] != price["id"]
+        ),
+        None,
+    )
+    if holder is not None:
+        if optional_bool(params, "transfer_lookup_key") is not True:
+            raise invalid_param(
+                "lookup_key",
+                f"A price (`{holder['id']}`) already uses that lookup key.",
+            )
+        before = snapshot(holder)
+        holder["lookup_key"] = None
+        _changed(state, "price.updated", before, holder, request)
+    price["lookup_key"] = lookup_key
+
+
+def _is_default_price(state: StripeState, price: StripeObject) -> bool:
+    product = state.objects.get(price["product"])
+    return product is not None and product.get("default_price") == price["id"]
+
+
+def _changed(
+    state: StripeState,
+    event_type: str,
+    before: StripeObject,
+    after: StripeObject,
+    request: RequestInfo,
+) -> None:
+    previous = changed_attributes(before, after)
+    previous.pop("updated", None)
+    if previous:
+        emit(state, event_type, after, request, previous)

@@ -1,4 +1,5 @@
-"""Stripe events: each change is recorded as an event and sent, signed, to the gateway."""
+"""Stripe events: each change is recorded as an event and sent, signed, to the webhook endpoints
+that want it (the gateway's)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ def emit(
     request: RequestInfo,
     previous_attributes: StripeObject | None = None,
 ) -> StripeObject:
-    """Record an event holding a snapshot of `obj` and queue its webhook."""
+    """Record an event holding a snapshot of `obj` and queue its webhook to every endpoint that
+    wants it."""
+    endpoints = state.endpoints_for(event_type)
     data: StripeObject = {"object": snapshot(obj)}
     if previous_attributes:
         data["previous_attributes"] = snapshot(previous_attributes)
@@ -52,19 +55,20 @@ def emit(
         "created": state.now(),
         "data": data,
         "livemode": False,
-        "pending_webhooks": 1,
+        "pending_webhooks": len(endpoints),
         "request": {"id": request.id, "idempotency_key": request.idempotency_key},
         "type": event_type,
     }
     state.add(event)
     body = json.dumps(event).encode()
-    state.webhooks.send(
-        state.webhook_url,
-        body,
-        target="stripe",
-        label=event_type,
-        sign=partial(_signed_headers, state.webhook_secret),
-    )
+    for endpoint in endpoints:
+        state.webhooks.send(
+            endpoint["url"],
+            body,
+            target="stripe",
+            label=event_type,
+            sign=partial(_signed_headers, state.webhook_secret),
+        )
     return event
 
 

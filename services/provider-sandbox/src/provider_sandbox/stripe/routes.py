@@ -26,6 +26,7 @@ from provider_sandbox.stripe import (
     portal,
     refunds,
     subscription_routes,
+    webhook_endpoints,
 )
 from provider_sandbox.stripe.billing_cycle import advance_clock
 from provider_sandbox.stripe.errors import StripeApiError, stripe_error_handler
@@ -48,6 +49,7 @@ for module in (
     files,
     portal,
     events,
+    webhook_endpoints,
     hosted,
     control,
 ):
@@ -63,7 +65,8 @@ async def unrecognized(path: str, request: Request) -> None:
 
 
 def install(app: FastAPI, settings: SandboxSettings) -> None:
-    """Create the Stripe state (catalog seeded), its error rendering and idempotency keys.
+    """Create the Stripe state (catalog and the gateway's webhook endpoint seeded, unless
+    SANDBOX_STRIPE_EMPTY_ACCOUNT), its error rendering and idempotency keys.
 
     Call after `app.state.webhooks` is set and before the fault middleware is added, so that
     injected faults are never saved as idempotent answers.
@@ -75,7 +78,9 @@ def install(app: FastAPI, settings: SandboxSettings) -> None:
         webhooks=webhooks,
         public_url=settings.base_url,
     )
-    catalog.seed_catalog(state)
+    if not settings.stripe_empty_account:
+        catalog.seed_catalog(state)
+        webhook_endpoints.seed_gateway_endpoint(state)
     if settings.seed_file is not None:
         _load_seed(state, settings)
     app.state.stripe = state

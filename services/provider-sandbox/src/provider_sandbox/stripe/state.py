@@ -38,7 +38,9 @@ class CheckoutExtras:
 class StripeState:
     """One sandbox Stripe account. Handlers never await while changing it, so no lock is needed."""
 
+    # The gateway's webhook URL, where a seeded account's one endpoint points.
     webhook_url: str
+    # Every endpoint signs with it (real Stripe gives each endpoint a secret of its own).
     webhook_secret: str
     webhooks: WebhookDispatcher
     # Where hosted pages (checkout, invoices, portal) are served, as browsers reach the sandbox.
@@ -62,6 +64,8 @@ class StripeState:
     automatic_retries: bool = False
     # The bytes of each uploaded file (`/v1/files`), by file id.
     file_contents: dict[str, bytes] = field(default_factory=dict)
+    # Ids of the webhook endpoints, oldest first: every event is matched against them.
+    webhook_endpoint_ids: list[str] = field(default_factory=list)
 
     def now(self) -> int:
         """The sandbox's current Unix time (real time plus every advance)."""
@@ -74,7 +78,25 @@ class StripeState:
     def add(self, obj: StripeObject) -> StripeObject:
         """Store a new object under its id."""
         self.objects[obj["id"]] = obj
+        if obj["object"] == "webhook_endpoint" and obj["id"] not in self.webhook_endpoint_ids:
+            self.webhook_endpoint_ids.append(obj["id"])
         return obj
+
+    def remove(self, object_id: str) -> None:
+        """Forget an object (a deleted webhook endpoint)."""
+        self.objects.pop(object_id, None)
+        if object_id in self.webhook_endpoint_ids:
+            self.webhook_endpoint_ids.remove(object_id)
+
+    def endpoints_for(self, event_type: str) -> list[StripeObject]:
+        """The enabled webhook endpoints that want `event_type` (`*` wants every event)."""
+        endpoints = [self.objects[each] for each in self.webhook_endpoint_ids]
+        return [
+            endpoint
+            for endpoint in endpoints
+            if endpoint["status"] == "enabled"
+            and ("*" in endpoint["enabled_events"] or event_type in endpoint["enabled_events"])
+        ]
 
     def get(self, object_id: str, object_name: str, param: str = "id") -> StripeObject:
         """The object with that id and type, or Stripe's 404."""
