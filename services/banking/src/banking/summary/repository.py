@@ -144,9 +144,11 @@ async def recurring_payments(
 def _counted(
     principal: Principal, start: datetime, end: datetime, statement: Select[*Columns]
 ) -> Select[*Columns]:
-    """The caller's transactions in [start, end), without moves between their own accounts."""
+    """The caller's transactions in [start, end), without moves between their own accounts nor
+    those hidden past their month's limit."""
     return scoped(
         statement.select_from(Transaction).where(
+            ~Transaction.over_limit,
             Transaction.date >= start,
             Transaction.date < end,
             func.coalesce(Transaction.category_id, "").not_like(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class BalanceByType(BaseModel):
@@ -50,3 +50,7 @@ class Summary(BaseModel):
     spending_by_category: list[CategorySpending]
     top_merchants: list[MerchantSpending]
     recurring_payments: list[RecurringPayment]
+    hidden_transactions: int = Field(
+        description="Transactions of the period past their month's limit, left out of every "
+        "figure above until the plan allows them (GET /api/banking/usage/)."
+    )

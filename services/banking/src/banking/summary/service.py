@@ -10,6 +10,7 @@ from banking.money import BRAZIL_TIME
 from banking.summary import repository
 from banking.summary.errors import InvalidPeriod
 from banking.summary.schemas import Summary
+from banking.transactions import repository as transactions
 from finhub_shared.auth import Principal
 
 # Without dates, the dashboard covers the last twelve months up to today.
@@ -40,6 +41,7 @@ async def summary(
         spending_by_category=await repository.spending_by_category(session, principal, start, end),
         top_merchants=await repository.top_merchants(session, principal, start, end),
         recurring_payments=await repository.recurring_payments(session, principal, start, end),
+        hidden_transactions=await transactions.hidden_between(session, principal, start, end),
     )
 
 

@@ -39,5 +39,5 @@ async def keep_refetched(
     stored = Stored()
     for batch in batches:
         stored.add(await store_page(session, account, batch, terms))
-    await usage.report(session, account.company_id, stored.months, terms.monthly_limit, now)
+    await usage.report(session, account.company_id, stored.months, now)
     return stored

@@ -317,9 +317,7 @@ async def _complete(
         if balance is not None:
             await accounts.refresh_from_pluggy(session, balance)
         await accounts.mark_synced(session, run.account.id, stored.newest_created_at, now)
-        await usage.report(
-            session, run.account.company_id, stored.months, run.terms.monthly_limit, now
-        )
+        await usage.settle(session, run.account.company_id, stored.months, now)
         _note_skipped(job, stored)
         _finish(job, jobs.SUCCEEDED, now)
         await live.finished(session, job, run.account.item_id, stored.transactions)
@@ -349,9 +347,7 @@ async def _end(
         job = await _still_ours(session, run)
         if job is None:
             return
-        await usage.report(
-            session, run.account.company_id, stored.months, run.terms.monthly_limit, now
-        )
+        await usage.settle(session, run.account.company_id, stored.months, now)
         _note_skipped(job, stored)
         outcome(job, now)
         await live.failed(session, job, run.account.item_id, reason)

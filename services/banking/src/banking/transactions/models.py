@@ -35,6 +35,14 @@ class Transaction(CompanyOwned, Base):
     __table_args__ = (
         # The listing's stable order: newest first, ties broken by id.
         Index("ix_transactions_company_date_id", "company_id", "date", "id"),
+        # The few hidden past their month's limit, counted and shown again by month.
+        Index(
+            "ix_transactions_hidden",
+            "company_id",
+            "date",
+            "id",
+            postgresql_where=text("over_limit"),
+        ),
     )
 
     # Server-generated so that a sync can insert a whole page in one statement.
@@ -62,7 +70,8 @@ class Transaction(CompanyOwned, Base):
     rule_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("category_rules.id", ondelete="SET NULL")
     )
-    # Arrived after the company's monthly transaction limit was reached: kept, but flagged.
+    # Arrived after its month's transaction limit was reached: kept, but hidden from listings
+    # and the dashboard until the plan allows it (an upgrade shows it again).
     over_limit: Mapped[bool] = mapped_column(Boolean, server_default="false")
     pluggy_created_at: Mapped[datetime]
     # An older version of the transaction arriving late never overwrites a newer one.

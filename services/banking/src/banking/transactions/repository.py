@@ -27,7 +27,7 @@ from banking.money import BRAZIL_TIME, month_of_column
 from banking.transactions.models import CATEGORY_FROM_USER, Transaction
 from banking.transactions.schemas import TransactionFilters
 from finhub_shared import queries
-from finhub_shared.auth import Principal, scoped
+from finhub_shared.auth import Principal, ensure_owned, scoped
 from finhub_shared.pagination import KeysetCursor, keyset_page
 
 # Refreshed from Pluggy on every newer version of a transaction.
@@ -136,11 +136,62 @@ _UPSERT = _upsert_statement()
 
 
 async def flag_over_limit(session: AsyncSession, transaction_ids: Sequence[uuid.UUID]) -> None:
-    """Mark these transactions as arrived past the monthly limit."""
+    """Hide these transactions: they arrived past their month's limit."""
     if transaction_ids:
         await session.execute(
             update(Transaction).where(Transaction.id.in_(transaction_ids)).values(over_limit=True)
         )
+
+
+async def hidden_by_month(
+    session: AsyncSession, company_id: uuid.UUID, months: Sequence[date] | None = None
+) -> dict[date, int]:
+    """How many of the company's transactions each month hides past its limit (only `months`,
+    when given)."""
+    month = month_of_column(Transaction.date)
+    statement = (
+        select(month, func.count())
+        .where(Transaction.company_id == company_id, Transaction.over_limit)
+        .group_by(month)
+    )
+    if months is not None:
+        statement = statement.where(month.in_(months))
+    return {row[0]: int(row[1]) for row in await session.execute(statement)}
+
+
+async def hidden_between(
+    session: AsyncSession, principal: Principal, start: datetime, end: datetime
+) -> int:
+    """How many of the caller's transactions dated in [start, end) are hidden past the limit."""
+    statement = scoped(
+        select(func.count()).where(
+            Transaction.over_limit, Transaction.date >= start, Transaction.date < end
+        ),
+        Transaction,
+        principal,
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def reveal(session: AsyncSession, company_id: uuid.UUID, month: date, count: int) -> int:
+    """Show `count` of the month's hidden transactions again, the oldest first; how many."""
+    oldest = (
+        select(Transaction.id)
+        .where(
+            Transaction.company_id == company_id,
+            Transaction.over_limit,
+            month_of_column(Transaction.date) == month,
+        )
+        .order_by(Transaction.date, Transaction.id)
+        .limit(count)
+    )
+    result = await session.execute(
+        update(Transaction)
+        .where(Transaction.id.in_(oldest.scalar_subquery()))
+        .values(over_limit=False)
+        .execution_options(synchronize_session=False)
+    )
+    return queries.rows_affected(result)
 
 
 async def stored_pluggy_ids(
@@ -174,8 +225,10 @@ async def delete_by_pluggy_ids(
 async def get_for(
     session: AsyncSession, principal: Principal, transaction_id: uuid.UUID
 ) -> Transaction:
-    """The caller's transaction, or 404."""
-    return await queries.get_owned(session, Transaction, transaction_id, principal, "transaction")
+    """The caller's transaction, or 404 (one hidden past its month's limit too)."""
+    transaction = await session.get(Transaction, transaction_id)
+    shown = transaction if transaction is not None and not transaction.over_limit else None
+    return ensure_owned(shown, principal, "transaction")
 
 
 async def page_for(
@@ -185,8 +238,11 @@ async def page_for(
     after: KeysetCursor | None,
     limit: int,
 ) -> list[Transaction]:
-    """One page of the caller's transactions, newest first (ties by id), after `after`."""
-    statement = scoped(select(Transaction), Transaction, principal).where(*_conditions(filters))
+    """One page of the caller's transactions, newest first (ties by id), after `after`; those
+    hidden past their month's limit are left out."""
+    statement = scoped(select(Transaction), Transaction, principal).where(
+        ~Transaction.over_limit, *_conditions(filters)
+    )
     page = keyset_page(statement, Transaction.date, Transaction.id, after, limit)
     return list(await session.scalars(page))
 

@@ -30,7 +30,6 @@ class TransactionRead(BaseModel):
     category_id: str | None
     category_name: str | None
     category_source: str | None
-    over_limit: bool
 
 
 class TransactionPage(BaseModel):

@@ -8,6 +8,7 @@ from banking.accounts import repository as accounts
 from banking.dependencies import BankingRuntime
 from banking.entitlements import service as entitlements
 from banking.money import month_of
+from banking.transactions import repository as transaction_rows
 from banking.usage import repository
 from banking.usage.schemas import UsageRead
 from finhub_shared.auth import CurrentPrincipal
@@ -37,6 +38,9 @@ async def usage(
         transactions=transactions,
         transactions_limit=limit,
         over_limit=limit is not None and transactions > limit,
+        hidden_transactions=(
+            await transaction_rows.hidden_by_month(session, company_id, [month])
+        ).get(month, 0),
         bank_accounts=await accounts.count_active(session, company_id),
         bank_accounts_limit=rights.bank_accounts_limit,
         blocked_bank_accounts=await accounts.count_blocked(session, company_id),

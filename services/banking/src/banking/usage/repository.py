@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import select
@@ -31,3 +32,18 @@ async def get(session: AsyncSession, company_id: uuid.UUID, month: date) -> Mont
         .execution_options(populate_existing=True)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def locked_months(
+    session: AsyncSession, company_id: uuid.UUID, months: Collection[date]
+) -> list[MonthlyUsage]:
+    """These months of the company, oldest first, locked as a sync counting into them locks
+    them (in the same order, so the two never wait on each other in a cycle)."""
+    statement = (
+        select(MonthlyUsage)
+        .where(MonthlyUsage.company_id == company_id, MonthlyUsage.month.in_(months))
+        .order_by(MonthlyUsage.month)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(await session.scalars(statement))

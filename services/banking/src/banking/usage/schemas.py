@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class UsageRead(BaseModel):
@@ -14,9 +14,13 @@ class UsageRead(BaseModel):
     status: str
     valid_until: datetime | None
     month: str
-    transactions: int
+    transactions: int = Field(description="This month's transactions synced, hidden ones too.")
     transactions_limit: int | None
     over_limit: bool
+    hidden_transactions: int = Field(
+        description="This month's transactions past the limit: kept, but left out of the "
+        "transactions and the dashboard until the plan allows them."
+    )
     # The accounts the plan covers; those past its limit are blocked (not synced nor counted).
     bank_accounts: int
     bank_accounts_limit: int | None

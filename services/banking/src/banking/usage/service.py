@@ -1,4 +1,10 @@
-"""Transactions counted per company and month; past the plan's limit they are flagged."""
+"""Transactions counted per company and calendar month, against the plan's monthly limit.
+
+What the plans promise: every transaction is synced and kept. Each month shows as many as the
+plan's limit, in the order they arrived; those past it are stored but hidden (from the listing,
+a transaction's page and the dashboard) until the plan allows them: a larger limit shows the
+hidden ones of every month again, oldest first, up to it. A smaller one hides nothing shown.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import publishing
 from banking.accounts import repository as accounts_repository
+from banking.entitlements import service as entitlements
+from banking.transactions import repository as transactions
 from banking.usage import repository
 
 USAGE_CHANGED = "usage.changed"
@@ -32,6 +40,39 @@ async def count_new_transactions(
     return list(new_ids[-over:])
 
 
+def limit_notice(limit: int, month: date) -> str:
+    """What the company is told once a month's transactions pass the plan's limit."""
+    return (
+        f"Your plan's {limit} transactions for {month:%m/%Y} are used up; newer ones are still "
+        "saved, but hidden from your transactions and dashboard. Upgrade your plan to see them "
+        "all."
+    )
+
+
+async def reveal_within_limit(
+    session: AsyncSession, company_id: uuid.UUID, limit: int | None
+) -> list[date]:
+    """Show again the hidden transactions `limit` now allows, oldest first in each month; the
+    months that changed. A month no longer past the limit is told again once it is."""
+    hiding = await transactions.hidden_by_month(session, company_id)
+    if not hiding:
+        return []
+    months = await repository.locked_months(session, company_id, list(hiding))
+    # Counted again once the months are locked: a sync hiding more of them has committed.
+    hidden = await transactions.hidden_by_month(session, company_id, [u.month for u in months])
+    revealed = []
+    for usage in months:
+        count = hidden.get(usage.month, 0)
+        room = count if limit is None else min(count, limit - (usage.transactions - count))
+        if room <= 0:
+            continue
+        await transactions.reveal(session, company_id, usage.month, room)
+        revealed.append(usage.month)
+        if limit is None or usage.transactions <= limit:
+            usage.limit_notice_sent_at = None
+    return revealed
+
+
 def usage_payload(
     company_id: uuid.UUID, month: date, bank_accounts: int, transactions: int, limit: int | None
 ) -> dict[str, Any]:
@@ -46,30 +87,39 @@ def usage_payload(
     }
 
 
-async def report(
-    session: AsyncSession,
-    company_id: uuid.UUID,
-    months: Collection[date],
-    limit: int | None,
-    now: datetime,
+async def settle(
+    session: AsyncSession, company_id: uuid.UUID, months: Collection[date], now: datetime
 ) -> None:
-    """Publish `banking.usage.changed` for each month; tell the company once it is over."""
+    """After a sync or a change of plan: show what the plan in force now allows (a snapshot that
+    raced the sync's pages included), then `report` these months and those shown again."""
+    rights = await entitlements.known_entitlements(session, company_id, now)
+    if rights is None:
+        return
+    revealed = await reveal_within_limit(session, company_id, rights.transactions_per_month_limit)
+    await report(session, company_id, {*months, *revealed}, now)
+
+
+async def report(
+    session: AsyncSession, company_id: uuid.UUID, months: Collection[date], now: datetime
+) -> None:
+    """Publish `banking.usage.changed` for each month against the plan in force now; tell the
+    company once a month is past the limit."""
+    rights = await entitlements.known_entitlements(session, company_id, now)
+    limit = rights.transactions_per_month_limit if rights is not None else None
     bank_accounts = await accounts_repository.count_active(session, company_id)
     for month in sorted(months):
         usage = await repository.get(session, company_id, month)
         if usage is None:
             continue
-        over_limit = limit is not None and usage.transactions > limit
         payload = usage_payload(company_id, month, bank_accounts, usage.transactions, limit)
         await publishing.publish(session, USAGE_CHANGED, payload, company_id)
-        if over_limit and usage.limit_notice_sent_at is None:
+        if limit is not None and usage.transactions > limit and usage.limit_notice_sent_at is None:
             usage.limit_notice_sent_at = now
             await publishing.notify_company(
                 session,
                 company_id,
                 "transaction_limit_reached",
-                f"Your plan's {limit} transactions for {month:%m/%Y} are used up; new "
-                "transactions are still saved but flagged. Upgrade to see them all.",
+                limit_notice(limit, month),
                 month=month.strftime("%Y-%m"),
                 transactions=usage.transactions,
                 transactions_limit=limit,
