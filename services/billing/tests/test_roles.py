@@ -4,7 +4,7 @@ members also change day-to-day data, viewers only read (403 forbidden_role)."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -26,6 +26,8 @@ WRITES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/payments/subscription/cancel/"): {"when": "now"},
     ("POST", "/api/payments/subscription/change-plan/"): PLAN,
     ("POST", "/api/notifications/{notification_id}/read"): None,
+    ("POST", "/api/payments/disputes/{dispute_id}/evidence"): {"customer_name": "Ana Souza"},
+    ("POST", "/api/payments/disputes/{dispute_id}/evidence/files"): None,
 }
 # What acts on the caller's own credentials only, whatever their role.
 OWN_CREDENTIALS = {
@@ -73,7 +75,7 @@ async def test_a_viewer_may_not_change_data(
 
     response = await client.request(
         method,
-        path.format(notification_id=notification.id),
+        path.format(notification_id=notification.id, dispute_id=uuid4()),
         json=WRITES[(method, path)],
         headers=acting_as(app, registered, "viewer"),
     )

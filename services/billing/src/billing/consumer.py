@@ -15,6 +15,7 @@ import billing.usage.handlers  # noqa: F401
 from billing.accounts.jobs import quiet_throttles_job
 from billing.config import get_settings
 from billing.database import InboxEvent, OutboxMessage
+from billing.disputes.jobs import dispute_reminders_job
 from billing.dunning.jobs import dunning_job
 from billing.fraud.jobs import fraud_refunds_job
 from billing.registries import notification_events, privacy_events, stripe_events, usage_events
@@ -53,6 +54,7 @@ async def run() -> None:
                 trials_job(every),
                 dunning_job(every),
                 fraud_refunds_job(every),
+                dispute_reminders_job(every),
                 duplicates_job(every),
                 quiet_throttles_job(every),
             ),

@@ -6,7 +6,7 @@ from billing.checkout.models import CheckoutSession
 from billing.consents.models import Consent
 from billing.customers.models import PaymentMethod, StripeCustomer
 from billing.database import Base, InboxEvent, OutboxMessage
-from billing.disputes.models import Dispute
+from billing.disputes.models import Dispute, EvidenceFile
 from billing.dunning.models import DunningSchedule
 from billing.fraud.models import FraudWarning
 from billing.invoices.models import Invoice
@@ -25,6 +25,7 @@ __all__ = [
     "Dispute",
     "DunningSchedule",
     "DuplicateSubscription",
+    "EvidenceFile",
     "FraudWarning",
     "InboxEvent",
     "Invoice",

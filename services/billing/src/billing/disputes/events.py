@@ -46,8 +46,16 @@ async def dispute_changed(
     record.currency = dispute.currency.upper()
     record.reason = dispute.reason
     record.status = dispute.status
-    due_by = dispute.evidence_details.due_by if dispute.evidence_details else None
-    record.evidence_due_by = stripe.from_timestamp(due_by)
+    details = dispute.evidence_details
+    record.evidence_due_by = stripe.from_timestamp(details.due_by if details else None)
+    if details is not None:
+        # Evidence may also be given on Stripe's dashboard; what was given stays given.
+        record.has_evidence = record.has_evidence or details.has_evidence
+        record.evidence_submission_count = max(
+            record.evidence_submission_count or 0, details.submission_count
+        )
+        if record.evidence_submission_count and record.evidence_submitted_at is None:
+            record.evidence_submitted_at = version
     record.funds_status = FUNDS_EVENTS.get(event.type, record.funds_status)
     record.synced_at = version
     await session.flush()

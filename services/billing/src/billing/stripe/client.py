@@ -17,6 +17,9 @@ log = structlog.get_logger(__name__)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
+STRIPE_API = "https://api.stripe.com"
+STRIPE_FILES = "https://files.stripe.com"
+
 
 @asynccontextmanager
 async def open_stripe_client(settings: BillingSettings) -> AsyncIterator[stripe.StripeClient]:
@@ -24,7 +27,7 @@ async def open_stripe_client(settings: BillingSettings) -> AsyncIterator[stripe.
     http_client = stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds)
     client = stripe.StripeClient(
         settings.stripe_api_key.get_secret_value(),
-        base_addresses={"api": settings.stripe_api_base},
+        base_addresses={"api": settings.stripe_api_base, "files": files_base(settings)},
         http_client=http_client,
         max_network_retries=settings.stripe_max_network_retries,
     )
@@ -32,6 +35,14 @@ async def open_stripe_client(settings: BillingSettings) -> AsyncIterator[stripe.
         yield client
     finally:
         await http_client.close_async()  # type: ignore[no-untyped-call]  # untyped in stripe 16.1
+
+
+def files_base(settings: BillingSettings) -> str:
+    """Where uploads go: Stripe serves its files API on files.stripe.com, and a stand-in for
+    Stripe at STRIPE_API_BASE (the sandbox) serves both."""
+    if settings.stripe_api_base.rstrip("/") == STRIPE_API:
+        return STRIPE_FILES
+    return settings.stripe_api_base
 
 
 @contextmanager
