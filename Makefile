@@ -22,7 +22,7 @@ export FINHUB_RUN_DIR
 SUPERVISOR_CONF := deploy/supervisor/supervisord.conf
 
 .PHONY: help run status restart test lint format migrate db infra health bench clean retry-webhook pluggy-webhooks \
-	check-stripe dlq sandbox-demo sync-account chaos
+	check-stripe stripe-setup dlq sandbox-demo sync-account chaos
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -101,6 +101,10 @@ sync-account: $(VENV)/.installed .env ## Sync one bank account now and print wha
 
 check-stripe: $(VENV)/.installed .env ## Stripe key mode, reachability, webhook endpoint and prices
 	$(BIN)/finhub-billing check-stripe
+
+stripe-setup: $(VENV)/.installed .env ## Make Stripe's plan prices and webhook endpoint: make stripe-setup [WEBHOOK_URL=...]
+	$(BIN)/finhub-billing stripe-setup $(if $(WEBHOOK_URL),--webhook-url "$(WEBHOOK_URL)") \
+	  $(if $(SECRET_FILE),--secret-file "$(SECRET_FILE)")
 
 dlq: $(VENV)/.installed .env ## Dead letters: make dlq [ACTION=show|replay|drop QUEUE=billing.stripe [ID=...]]
 	@if [ -z "$(ACTION)" ] || [ "$(ACTION)" = list ]; then \

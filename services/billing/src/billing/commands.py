@@ -20,10 +20,13 @@ from billing.entitlements.service import entitlements_of
 from billing.invoices import repository as invoices
 from billing.payments import repository as payments
 from billing.plans import repository as plans
+from billing.plans.stripe_setup import billing_events, gateway_webhook_url
 from billing.subscriptions import repository as subscriptions
 from billing.subscriptions.service import state_of
 
 RECENT = 10
+# What check-stripe tells the operator when Stripe lacks something stripe-setup makes.
+SET_UP = "run `make stripe-setup`"
 
 
 async def find_company(session: AsyncSession, reference: str) -> Company | None:
@@ -121,8 +124,8 @@ async def reachable(client: stripe.StripeClient) -> Check:
 
 
 async def webhook_configured(client: stripe.StripeClient, settings: BillingSettings) -> Check:
-    """Whether an enabled webhook endpoint points at our gateway."""
-    expected = settings.public_webhook_base_url.rstrip("/") + "/webhooks/stripe"
+    """Whether an enabled webhook endpoint points at our gateway, sending what billing handles."""
+    expected = gateway_webhook_url(settings)
     try:
         endpoints = await client.v1.webhook_endpoints.list_async(params={"limit": 100})
     except stripe.StripeError as error:
@@ -130,8 +133,15 @@ async def webhook_configured(client: stripe.StripeClient, settings: BillingSetti
             "webhook endpoint", False, f"{type(error).__name__} (HTTP {error.http_status})"
         )
     enabled = [e for e in endpoints.data if e.url == expected and e.status == "enabled"]
+    if not enabled:
+        return Check("webhook endpoint", False, f"{expected}: missing ({SET_UP})")
+    unsent = set(billing_events()) - set(enabled[0].enabled_events)
+    if "*" in enabled[0].enabled_events or not unsent:
+        return Check("webhook endpoint", True, f"{expected}: enabled")
     return Check(
-        "webhook endpoint", bool(enabled), f"{expected}: {'enabled' if enabled else 'missing'}"
+        "webhook endpoint",
+        False,
+        f"{expected}: {len(unsent)} events billing handles are not sent ({SET_UP})",
     )
 
 
@@ -154,7 +164,9 @@ async def prices_exist(client: stripe.StripeClient, keys: list[str]) -> Check:
         return Check("plan prices", False, f"{type(error).__name__} (HTTP {error.http_status})")
     missing = sorted(set(keys) - {price.lookup_key for price in prices.data})
     return Check(
-        "plan prices", not missing, f"missing: {', '.join(missing)}" if missing else "all found"
+        "plan prices",
+        not missing,
+        f"missing: {', '.join(missing)} ({SET_UP})" if missing else "all found",
     )
 
 

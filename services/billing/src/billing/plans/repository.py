@@ -16,6 +16,11 @@ async def active_plans(session: AsyncSession) -> Sequence[Plan]:
     return (await session.execute(statement)).scalars().all()
 
 
+async def every_plan(session: AsyncSession) -> Sequence[Plan]:
+    """Every plan, on sale or withdrawn, in display order."""
+    return (await session.execute(select(Plan).order_by(Plan.sort_order))).scalars().all()
+
+
 async def get(session: AsyncSession, plan_id: int) -> Plan | None:
     """A plan by id, on sale or not."""
     return await session.get(Plan, plan_id)

@@ -74,12 +74,34 @@ def parse_event(
 
 class Recurring(StripeModel):
     interval: str
+    interval_count: int = 1
 
 
 class Price(StripeModel):
     id: str
     lookup_key: str | None = None
     recurring: Recurring | None = None
+    product: str | None = None
+    unit_amount: int | None = None
+    currency: str | None = None
+    active: bool = True
+
+
+class Product(StripeModel):
+    id: str
+    name: str
+    active: bool = True
+    default_price: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
+class WebhookEndpoint(StripeModel):
+    id: str
+    url: str
+    status: str
+    enabled_events: list[str] = Field(default_factory=list)
+    # Only in the answer that creates it.
+    secret: str | None = None
 
 
 class SubscriptionItem(StripeModel):
@@ -259,8 +281,6 @@ class Refund(StripeModel):
 
 class EvidenceDetails(StripeModel):
     due_by: int | None = None
-    has_evidence: bool = False
-    submission_count: int = 0
 
 
 class Dispute(StripeModel):
@@ -273,15 +293,6 @@ class Dispute(StripeModel):
     status: str
     evidence_details: EvidenceDetails | None = None
     created: int
-
-
-class File(StripeModel):
-    """An upload to Stripe's files API (dispute evidence)."""
-
-    id: str
-    purpose: str
-    size: int
-    type: str | None = None
 
 
 class EarlyFraudWarning(StripeModel):
