@@ -281,6 +281,8 @@ class Refund(StripeModel):
 
 class EvidenceDetails(StripeModel):
     due_by: int | None = None
+    has_evidence: bool = False
+    submission_count: int = 0
 
 
 class Dispute(StripeModel):
@@ -293,6 +295,15 @@ class Dispute(StripeModel):
     status: str
     evidence_details: EvidenceDetails | None = None
     created: int
+
+
+class File(StripeModel):
+    """An upload to Stripe's files API (dispute evidence)."""
+
+    id: str
+    purpose: str
+    size: int
+    type: str | None = None
 
 
 class EarlyFraudWarning(StripeModel):
