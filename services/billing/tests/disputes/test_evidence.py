@@ -154,6 +154,22 @@ async def test_an_owner_submits_texts_and_a_file_that_stripe_then_holds(
     assert listed_one["evidence_submitted"] is True
 
 
+async def test_a_saved_draft_is_submitted_as_it_is(
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, clock: FrozenClock
+) -> None:
+    case = await disputed(client, fake_stripe, deliver)
+
+    await client.post(case.evidence, json=TEXTS, headers=case.headers)
+    submitted = await client.post(case.evidence, json={"submit": True}, headers=case.headers)
+
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["evidence_submitted"] is True
+    assert submitted.json()["evidence_fields"] == sorted(TEXTS)
+    at_stripe = fake_stripe.disputes[case.stripe_dispute_id]
+    assert at_stripe["evidence_details"]["submission_count"] == 1
+    assert at_stripe["evidence"]["customer_name"] == TEXTS["customer_name"]
+
+
 async def test_a_second_file_for_a_field_replaces_the_first(
     client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, clock: FrozenClock
 ) -> None:

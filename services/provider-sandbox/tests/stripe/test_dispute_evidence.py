@@ -145,6 +145,21 @@ async def test_evidence_is_staged_then_submitted_once(
     assert (await stripe_http.get(path)).json() == final
 
 
+async def test_submit_alone_submits_the_staged_evidence(
+    stripe_http: httpx.AsyncClient, subscribe: Any
+) -> None:
+    dispute = await _open_dispute(stripe_http, subscribe)
+    path = f"/v1/disputes/{dispute['id']}"
+
+    await stripe_http.post(path, data={"evidence[customer_name]": "Ana", "submit": "false"})
+    submitted = await stripe_http.post(path, data={"submit": "true"})
+
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["status"] == "under_review"
+    assert submitted.json()["evidence_details"]["submission_count"] == 1
+    assert submitted.json()["evidence"]["customer_name"] == "Ana"
+
+
 async def test_evidence_after_the_due_date_is_refused(
     stripe_http: httpx.AsyncClient, subscribe: Any
 ) -> None:

@@ -175,15 +175,19 @@ async def update_dispute(dispute_id: str, call: Call) -> JSONResponse:
         raise invalid_state(f"This dispute is already closed ({dispute['status']}).")
     before = snapshot(dispute)
     evidence = optional_dict(call.params, "evidence")
-    if evidence is not None:
+    submit = optional_bool(call.params, "submit")
+    # Evidence sent is submitted unless `submit=false`; `submit=true` alone submits what is staged.
+    submitting = submit is True or (submit is None and evidence is not None)
+    if evidence is not None or submitting:
         _check_evidence_open(state, dispute)
+    if evidence is not None:
         dispute["evidence"].update(_valid_evidence(state, dispute, evidence))
     dispute["metadata"] = merge_metadata(
         dispute["metadata"], optional_dict(call.params, "metadata")
     )
     details = dispute["evidence_details"]
     details["has_evidence"] = any(value for value in dispute["evidence"].values())
-    if evidence is not None and optional_bool(call.params, "submit") is not False:
+    if submitting:
         details["submission_count"] += 1
         dispute["status"] = _OPEN_STATUSES[dispute["status"]]
     previous = changed_attributes(before, dispute)
