@@ -60,8 +60,7 @@ class SandboxStripe:
         self.checkout_sessions = SandboxObjects(self._state, "checkout.session")
         self.invoices = SandboxObjects(self._state, "invoice")
         self.portal_sessions = SandboxObjects(self._state, "billing_portal.session")
-        self.disputes = SandboxObjects(self._state, "dispute")
-        self.files = SandboxObjects(self._state, "file")
+        self.payment_methods = SandboxObjects(self._state, "payment_method")
         self.products = SandboxObjects(self._state, "product")
         self.prices = SandboxObjects(self._state, "price")
         self.webhook_endpoints = SandboxObjects(self._state, "webhook_endpoint")
@@ -140,10 +139,7 @@ class SandboxStripe:
 
     async def _respond(self, request: httpx.Request) -> httpx.Response:
         method, path = request.method, request.url.path
-        # A file upload's multipart body is not form-encoded: its parameters are not recorded.
-        params = dict(
-            parse_qsl(request.content.decode(errors="replace") or request.url.query.decode())
-        )
+        params = dict(parse_qsl(request.content.decode() or request.url.query.decode()))
         self.requests.append((method, path, params))
         for probe in self._probes:
             await probe(method, path)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.customers import repository
 from billing.customers.models import PaymentMethod
+from billing.dunning import service as dunning
 from billing.notifications.service import notify
 from billing.stripe import payloads as stripe
 from billing.subscriptions import service as subscriptions
@@ -19,7 +20,8 @@ from billing.subscriptions import service as subscriptions
 async def customer_changed(
     session: AsyncSession, event: stripe.StripeEvent, customer: stripe.Customer
 ) -> None:
-    """customer.updated / customer.deleted: email, name, default card, or gone."""
+    """customer.updated / customer.deleted: email, name, default card (a new one retries an
+    unpaid renewal at once), or gone."""
     record = await repository.by_stripe_id(session, customer.id)
     company_id = record.company_id if record else None
     locked = await subscriptions.lock_for_event(session, event, company_id=company_id)
@@ -34,8 +36,11 @@ async def customer_changed(
         return
     record.email, record.name = customer.email, customer.name
     settings = customer.invoice_settings
-    record.default_payment_method_id = settings.default_payment_method if settings else None
+    default = settings.default_payment_method if settings else None
+    previous, record.default_payment_method_id = record.default_payment_method_id, default
     await session.flush()
+    if default is not None and default != previous:
+        await dunning.retry_with_card(session, record.company_id, default, event.created_at)
 
 
 async def payment_method_changed(
@@ -66,6 +71,9 @@ async def payment_method_changed(
     record.attached = event.type != "payment_method.detached"
     record.synced_at = event.created_at
     await session.flush()
+    if event.type == "payment_method.attached":
+        # A card added while a renewal is unpaid is charged at once, not on the next retry day.
+        await dunning.retry_with_card(session, company_id, method.id, event.created_at)
     if record.attached:
         await warn_if_expiring(session, record, event.created_at)
 

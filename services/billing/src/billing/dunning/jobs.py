@@ -1,15 +1,18 @@
-"""The dunning scheduler: takes each schedule's due step (a reminder, or the cancellation).
+"""The dunning job: charges each schedule's due retry, and cancels once the last one failed.
 
-A reminder is taken in one transaction. A cancellation is asked of Stripe with no transaction
-open, and only then taken, in a transaction that checks it is still due: a Stripe failure leaves
-the schedule as it was for the next run, and the idempotency key makes that run's call (or a
-concurrent worker's) return the same cancellation.
+Nothing is taken before Stripe answers: the due work is read in one transaction, Stripe is called
+with none open, and its answer is taken in a new transaction that checks the work is still due. A
+Stripe failure (down, 5xx) leaves the schedule as it was, so the next run makes the same call with
+the same idempotency key: one charge per step at most, and a cancellation only after the last
+retry really failed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import stripe as stripe_sdk
@@ -18,7 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.audit import service as audit
 from billing.dunning import repository, service
+from billing.dunning.errors import InvoiceNotPayable, RetryDeclined
 from billing.dunning.models import DunningSchedule
+from billing.dunning.service import Attempt
+from billing.invoices import events as invoice_events
 from billing.invoices import repository as invoices
 from billing.notifications.service import notify
 from billing.runtime import Runtime
@@ -34,6 +40,7 @@ log = structlog.get_logger(__name__)
 
 BATCH = 200
 ACTOR = audit.job_actor("dunning")
+DECLINED = "The payment was declined."
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,15 @@ async def _dun(
     database: Database, stripe_client: stripe_sdk.StripeClient, company_id: UUID, now: datetime
 ) -> None:
     async with database.transaction() as session:
-        cancellations = await _take_due_steps(session, company_id, now)
+        attempts, cancellations = await _due_work(session, company_id, now)
+    for attempt in attempts:
+        outcome = await _charge(stripe_client, attempt)
+        async with database.transaction() as session:
+            await _record_attempt(session, attempt, outcome, now)
+    if attempts:
+        # The last retry failing makes the cancellation due at once.
+        async with database.transaction() as session:
+            _, cancellations = await _due_work(session, company_id, now)
     for cancellation in cancellations:
         answer = await stripe_call(
             "cancel the unpaid subscription",
@@ -78,29 +93,27 @@ async def _dun(
             await _record_cancellation(session, cancellation, answer, now)
 
 
-async def _take_due_steps(
+async def _due_work(
     session: AsyncSession, company_id: UUID, now: datetime
-) -> list[_Cancellation]:
-    """Take the due reminders; the due cancellations, left to take once Stripe has made them."""
+) -> tuple[list[Attempt], list[_Cancellation]]:
+    """The charges and cancellations due, left to take once Stripe has answered; a schedule whose
+    subscription is no longer unpaid just stops."""
     # The subscription lock first, as every event handler takes it: no deadlock, and a
     # payment arriving meanwhile is either already applied or waits for us.
     subscription = await subscriptions.lock(session, company_id)
-    cancellations = []
+    attempts, cancellations = [], []
     for schedule in await repository.active_for_company(session, company_id):
-        step = service.due_step(schedule, now)
-        if step is None:
+        attempt = service.attempt_due(schedule, now)
+        if attempt is None and not service.cancellation_due(schedule, now):
             continue
-        if step.action == "remind":
-            service.take_due_step(schedule, now)
-            await _remind(session, schedule)
-        elif _still_owed(subscription, schedule):
-            stripe_id = subscription.stripe_subscription_id
-            assert stripe_id is not None
-            cancellations.append(_Cancellation(schedule.id, company_id, stripe_id))
-        else:
-            service.take_due_step(schedule, now)
+        stripe_id = subscription.stripe_subscription_id
+        if not _still_owed(subscription, schedule) or stripe_id is None:
             service.finish(schedule, "stopped", now)
-    return cancellations
+        elif attempt is not None:
+            attempts.append(attempt)
+        else:
+            cancellations.append(_Cancellation(schedule.id, company_id, stripe_id))
+    return attempts, cancellations
 
 
 def _still_owed(subscription: Subscription, schedule: DunningSchedule) -> bool:
@@ -113,29 +126,101 @@ def _still_owed(subscription: Subscription, schedule: DunningSchedule) -> bool:
     )
 
 
-def _cancellation_due(subscription: Subscription, schedule: DunningSchedule, now: datetime) -> bool:
-    step = service.due_step(schedule, now)
-    return step is not None and step.action == "cancel" and _still_owed(subscription, schedule)
-
-
-async def _remind(session: AsyncSession, schedule: DunningSchedule) -> None:
-    invoice = await invoices.by_stripe_id(session, schedule.stripe_invoice_id)
-    hosted_url = invoice.hosted_invoice_url if invoice else None
-    await notify(
-        session,
-        schedule.company_id,
-        "payment_reminder",
-        "Your payment is still pending",
-        "We still could not charge your card. Update your payment method, or your "
-        "subscription will be cancelled.",
-        {"reminder": schedule.steps_done, "hosted_invoice_url": hosted_url},
+async def _charge(
+    stripe_client: stripe_sdk.StripeClient, attempt: Attempt
+) -> payloads.Invoice | RetryDeclined:
+    """Stripe's answer to paying the invoice now: the invoice (paid), or why the charge failed.
+    An invoice that is no longer open is answered by the invoice as it is (paid or voided)."""
+    request = stripe_client.v1.invoices.pay_async(
+        attempt.stripe_invoice_id,
+        params={"payment_method": attempt.card} if attempt.card else {},
+        options={"idempotency_key": attempt.idempotency_key},
     )
+    try:
+        return await stripe_call(
+            "retry the unpaid invoice", payloads.Invoice, _refusals_apart(request)
+        )
+    except RetryDeclined as declined:
+        return declined
+    except InvoiceNotPayable as refused:
+        invoice = await stripe_call(
+            "read the unpaid invoice",
+            payloads.Invoice,
+            stripe_client.v1.invoices.retrieve_async(attempt.stripe_invoice_id),
+        )
+        # Still open: the refusal counts as a failed attempt, or the step would loop forever.
+        return RetryDeclined(refused.reason) if invoice.status == "open" else invoice
+
+
+async def _refusals_apart(request: Awaitable[Any]) -> Any:
+    # A decline and a refusal are answers, not failures: stripe_call would make them a 502.
+    try:
+        return await request
+    except stripe_sdk.CardError as error:
+        raise RetryDeclined(error.user_message or DECLINED) from None
+    except stripe_sdk.InvalidRequestError as error:
+        raise InvoiceNotPayable(error.user_message or DECLINED) from None
+
+
+async def _record_attempt(
+    session: AsyncSession,
+    attempt: Attempt,
+    outcome: payloads.Invoice | RetryDeclined,
+    now: datetime,
+) -> None:
+    """Take Stripe's answer, unless another run took this attempt already."""
+    subscription = await subscriptions.lock(session, attempt.company_id)
+    schedule = await repository.get(session, attempt.schedule_id)
+    if schedule is None or service.attempt_due(schedule, now) != attempt:
+        log.info("dunning_retry_overtaken", schedule_id=str(attempt.schedule_id))
+        return
+    declined = outcome.reason if isinstance(outcome, RetryDeclined) else None
+    service.record_attempt(schedule, attempt, now, declined)
     await audit.record(
         session,
         schedule.company_id,
         actor=ACTOR,
-        action="dunning_reminder",
-        after={"invoice_id": schedule.stripe_invoice_id, "reminder": schedule.steps_done},
+        action="dunning_retry",
+        after={
+            "invoice_id": schedule.stripe_invoice_id,
+            "attempt": schedule.attempts,
+            "card": attempt.card,
+            "declined": declined,
+        },
+    )
+    if isinstance(outcome, RetryDeclined):
+        if service.next_retry_at(schedule) is not None:
+            await _tell_declined(session, schedule, attempt, outcome.reason)
+    elif outcome.status == "paid":
+        await invoice_events.settle_paid(session, subscription, outcome, now, actor=ACTOR)
+        if schedule.status == repository.ACTIVE:
+            service.finish(schedule, "recovered", now)
+    else:
+        service.finish(schedule, "stopped", now)
+
+
+async def _tell_declined(
+    session: AsyncSession, schedule: DunningSchedule, attempt: Attempt, reason: str
+) -> None:
+    """A failed retry tells the day of the next one: the company has until then to update its
+    card, which is charged at once (a reminder the day before would only repeat this)."""
+    retry_at = service.next_retry_at(schedule)
+    assert retry_at is not None
+    invoice = await invoices.by_stripe_id(session, schedule.stripe_invoice_id)
+    card = "your new card" if attempt.card else "your card"
+    await notify(
+        session,
+        schedule.company_id,
+        "payment_retry_failed",
+        "Payment retry failed",
+        f"We tried to charge {card} again. {reason} We will try again on {retry_at:%Y-%m-%d}; "
+        "update your payment method before then to keep your plan.",
+        {
+            "invoice_id": schedule.stripe_invoice_id,
+            "hosted_invoice_url": invoice.hosted_invoice_url if invoice else None,
+            "attempt": schedule.attempts,
+            "next_retry_at": retry_at.isoformat(),
+        },
     )
 
 
@@ -149,10 +234,13 @@ async def _record_cancellation(
     meanwhile (then Stripe's own subscription events bring the state)."""
     subscription = await subscriptions.lock(session, cancellation.company_id)
     schedule = await repository.get(session, cancellation.schedule_id)
-    if schedule is None or not _cancellation_due(subscription, schedule, now):
+    if (
+        schedule is None
+        or not service.cancellation_due(schedule, now)
+        or not _still_owed(subscription, schedule)
+    ):
         log.info("dunning_cancellation_overtaken", schedule_id=str(cancellation.schedule_id))
         return
-    service.take_due_step(schedule, now)
     await subscriptions.end_for_nonpayment(session, subscription, answer, actor=ACTOR)
     service.finish(schedule, "cancelled_subscription", now)
     await notify(

@@ -1,7 +1,10 @@
-"""The dunning schedule: after a renewal fails, reminders on days 3, 7 and 14, then cancellation.
+"""The dunning schedule of a failed renewal: billing charges the open invoice again on days 3, 7
+and 14 after the first failure, and the day-14 retry failing cancels the subscription.
 
-Stripe retries the card by itself meanwhile; a later success at any step ends the schedule.
-Each step's time is kept in the database, so a restart loses nothing.
+A card update retries at once; a success at any attempt (ours, the customer's on the invoice
+page, or Stripe's own) ends the schedule. Stripe's automatic retries are off (services/billing
+README), so this schedule is the only one. Each step's time is kept in the database, so a restart
+loses nothing.
 """
 
 from __future__ import annotations
@@ -22,16 +25,39 @@ Outcome = Literal["recovered", "cancelled_subscription", "stopped"]
 @dataclass(frozen=True)
 class Step:
     after: timedelta
-    action: Literal["remind", "cancel"]
+    action: Literal["retry", "cancel"]
 
 
-# Reminders on days 3, 7 and 14 after the first failure; the day after the last one, cancellation.
+# Retries on days 3, 7 and 14 after the first failure; the cancellation has no day of its own:
+# it is due once the last retry has failed.
 STEPS = (
-    Step(timedelta(days=3), "remind"),
-    Step(timedelta(days=7), "remind"),
-    Step(timedelta(days=14), "remind"),
-    Step(timedelta(days=15), "cancel"),
+    Step(timedelta(days=3), "retry"),
+    Step(timedelta(days=7), "retry"),
+    Step(timedelta(days=14), "retry"),
+    Step(timedelta(days=14), "cancel"),
 )
+CANCEL = len(STEPS) - 1
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A charge of the schedule's invoice to make now: its due retry (`step`, an index of STEPS),
+    a card update's retry with that `card`, or both at once (one charge, with the new card)."""
+
+    schedule_id: UUID
+    company_id: UUID
+    stripe_invoice_id: str
+    step: int | None
+    card: str | None
+
+    @property
+    def idempotency_key(self) -> str:
+        """One key per step, and per card a card update brought: a rerun after a crash, or a
+        second worker, gets Stripe's answer to the first call instead of a second charge."""
+        if self.card is not None:
+            return f"dunning-{self.stripe_invoice_id}-card-{self.card}"
+        assert self.step is not None
+        return f"dunning-{self.stripe_invoice_id}-{self.step + 1}"
 
 
 async def start(
@@ -50,12 +76,19 @@ async def start(
         stripe_subscription_id=stripe_subscription_id,
         started_at=failed_at,
         steps_done=0,
-        next_run_at=failed_at + STEPS[0].after,
+        next_run_at=first_retry_at(failed_at),
         status=repository.ACTIVE,
+        attempts=0,
+        card_retry_due=False,
     )
     session.add(schedule)
     await session.flush()
     return True
+
+
+def first_retry_at(failed_at: datetime) -> datetime:
+    """When billing first charges again an invoice that failed at `failed_at`."""
+    return failed_at + STEPS[0].after
 
 
 async def stop(
@@ -82,25 +115,64 @@ def finish(schedule: DunningSchedule, outcome: Outcome, at: datetime) -> None:
     """Mark the schedule as ended with `outcome`."""
     schedule.status = outcome
     schedule.next_run_at = None
+    schedule.card_retry_due = False
     schedule.finished_at = at
 
 
-def due_step(schedule: DunningSchedule, now: datetime) -> Step | None:
-    """The step due now, if any, leaving the schedule as it is."""
-    index = _due_index(schedule, now)
-    return STEPS[index] if index is not None else None
+async def retry_with_card(
+    session: AsyncSession, company_id: UUID, payment_method_id: str, at: datetime
+) -> int:
+    """A card update: the company's running schedules charge their invoice with this card on the
+    job's next run; a card already tried is not charged again. How many will."""
+    waiting = 0
+    for schedule in await repository.active_for_company(session, company_id):
+        if schedule.card_payment_method_id == payment_method_id:
+            continue
+        schedule.card_payment_method_id = payment_method_id
+        schedule.card_retry_due = True
+        schedule.next_run_at = min(schedule.next_run_at or at, at)
+        waiting += 1
+    await session.flush()
+    return waiting
 
 
-def take_due_step(schedule: DunningSchedule, now: datetime) -> Step | None:
-    """Move the schedule past the step due now and return it; after downtime only the latest
-    missed step is taken, so nobody gets three reminders at once."""
-    index = _due_index(schedule, now)
-    if index is None:
+def attempt_due(schedule: DunningSchedule, now: datetime) -> Attempt | None:
+    """The charge due now, if any; after downtime only the latest missed retry is taken, so
+    nobody is charged three times at once."""
+    if schedule.status != repository.ACTIVE:
         return None
-    schedule.steps_done = index + 1
-    following = STEPS[schedule.steps_done] if schedule.steps_done < len(STEPS) else None
-    schedule.next_run_at = schedule.started_at + following.after if following else None
-    return STEPS[index]
+    index = _due_index(schedule, now)
+    step = index if index is not None and STEPS[index].action == "retry" else None
+    card = schedule.card_payment_method_id if schedule.card_retry_due else None
+    if step is None and card is None:
+        return None
+    return Attempt(schedule.id, schedule.company_id, schedule.stripe_invoice_id, step, card)
+
+
+def cancellation_due(schedule: DunningSchedule, now: datetime) -> bool:
+    """Whether the last retry failed and no charge is left to try."""
+    return attempt_due(schedule, now) is None and _due_index(schedule, now) == CANCEL
+
+
+def record_attempt(
+    schedule: DunningSchedule, attempt: Attempt, now: datetime, error: str | None
+) -> None:
+    """Move the schedule past the attempt Stripe answered (`error` says why it failed)."""
+    if attempt.step is not None:
+        schedule.steps_done = attempt.step + 1
+    if attempt.card is not None:
+        schedule.card_retry_due = False
+    schedule.next_run_at = schedule.started_at + STEPS[schedule.steps_done].after
+    schedule.attempts += 1
+    schedule.last_attempt_at = now
+    schedule.last_error = error
+
+
+def next_retry_at(schedule: DunningSchedule) -> datetime | None:
+    """When the next retry is, or None when the one just made was the last."""
+    if schedule.steps_done >= CANCEL:
+        return None
+    return schedule.started_at + STEPS[schedule.steps_done].after
 
 
 def _due_index(schedule: DunningSchedule, now: datetime) -> int | None:
@@ -109,6 +181,8 @@ def _due_index(schedule: DunningSchedule, now: datetime) -> int | None:
     due = [
         index
         for index, step in enumerate(STEPS)
-        if index >= schedule.steps_done and schedule.started_at + step.after <= now
+        if index >= schedule.steps_done
+        and schedule.started_at + step.after <= now
+        and (step.action == "retry" or index == schedule.steps_done)
     ]
     return due[-1] if due else None

@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.audit.service import event_actor
+from billing.dunning import service as dunning
 from billing.invoices import repository
 from billing.invoices.models import Invoice
 from billing.notifications.service import notify
@@ -81,25 +82,75 @@ async def invoice_paid(
     subscription = await _locked_subscription(session, event, invoice)
     if subscription is None:
         return
-    version = event.created_at
+    await settle_paid(
+        session, subscription, invoice, event.created_at, actor=event_actor("stripe", event.id)
+    )
+
+
+async def settle_paid(
+    session: AsyncSession,
+    subscription: Subscription,
+    invoice: stripe.Invoice,
+    version: datetime,
+    *,
+    actor: str,
+) -> None:
+    """A paid invoice, whether Stripe's event or the answer to our own retry tells it first: the
+    other one, coming later, changes nothing and tells nobody again."""
     was = subscription.status
-    await record(session, subscription.company_id, invoice, version)
+    stored = await record(session, subscription.company_id, invoice, version)
     await payments.record_for_invoice(
         session, subscription.company_id, invoice, payments.SUCCEEDED, version
     )
     recovered = await subscriptions.renew_from_invoice(
-        session, subscription, invoice, version=version, actor=event_actor("stripe", event.id)
+        session, subscription, invoice, version=version, actor=actor
     )
     await subscriptions.notify_if_started(session, subscription, was)
+    if stored is not None and stored.paid_notice_at is None:
+        await _tell_paid(session, stored, invoice, recovered, version)
+
+
+async def _tell_paid(
+    session: AsyncSession,
+    stored: Invoice,
+    invoice: stripe.Invoice,
+    recovered: bool,
+    version: datetime,
+) -> None:
+    """Once per invoice: a recovered payment, or an ordinary renewal with its invoice (the first
+    invoice of a checkout is told by the subscription's start)."""
+    links = {
+        "invoice_id": invoice.id,
+        "hosted_invoice_url": invoice.hosted_invoice_url,
+        "invoice_pdf_url": invoice.invoice_pdf,
+    }
     if recovered:
         await notify(
             session,
-            subscription.company_id,
+            stored.company_id,
             "payment_recovered",
             "Payment received",
             "Your payment went through and your subscription is active again.",
-            {"invoice_id": invoice.id},
+            links,
         )
+    elif invoice.billing_reason == "subscription_cycle":
+        currency = invoice.currency.upper()
+        period = invoice.service_period
+        until = stripe.from_timestamp(period.end) if period else None
+        renewed = f"renewed until {until:%Y-%m-%d}" if until else "renewed"
+        await notify(
+            session,
+            stored.company_id,
+            "renewal_paid",
+            "Subscription renewed",
+            f"We charged {invoice.amount_paid / 100:.2f} {currency} and your subscription is "
+            f"{renewed}. Your invoice is ready.",
+            {**links, "amount_paid_cents": invoice.amount_paid, "currency": currency},
+        )
+    else:
+        return
+    stored.paid_notice_at = version
+    await session.flush()
 
 
 async def invoice_payment_failed(
@@ -127,7 +178,9 @@ async def invoice_payment_failed(
         version=version,
         actor=event_actor("stripe", event.id),
     )
-    if dunning_started or invoice.billing_reason == "subscription_create":
+    if dunning_started:
+        await _tell_failed_renewal(session, subscription, invoice, version)
+    elif invoice.billing_reason == "subscription_create":
         await notify(
             session,
             subscription.company_id,
@@ -136,6 +189,27 @@ async def invoice_payment_failed(
             "We could not charge your card. Update your payment method to keep your plan.",
             {"invoice_id": invoice.id, "hosted_invoice_url": invoice.hosted_invoice_url},
         )
+
+
+async def _tell_failed_renewal(
+    session: AsyncSession, subscription: Subscription, invoice: stripe.Invoice, failed_at: datetime
+) -> None:
+    """The renewal failed: the day billing charges again is told now, so the company has the
+    days until then to update its card (which retries at once)."""
+    retry_at = dunning.first_retry_at(failed_at)
+    await notify(
+        session,
+        subscription.company_id,
+        "payment_failed",
+        "Payment failed",
+        f"We could not charge your card. We will try again on {retry_at:%Y-%m-%d}; update "
+        "your payment method before then to keep your plan.",
+        {
+            "invoice_id": invoice.id,
+            "hosted_invoice_url": invoice.hosted_invoice_url,
+            "next_retry_at": retry_at.isoformat(),
+        },
+    )
 
 
 async def invoice_action_required(

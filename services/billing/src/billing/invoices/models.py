@@ -34,3 +34,5 @@ class Invoice(CompanyOwned, Base):
     period_end: Mapped[datetime | None]
     stripe_created_at: Mapped[datetime] = mapped_column(index=True)
     synced_at: Mapped[datetime]
+    # When the company was told this invoice was paid (renewed or recovered): told once.
+    paid_notice_at: Mapped[datetime | None]
