@@ -61,6 +61,8 @@ class SandboxStripe:
         self.invoices = SandboxObjects(self._state, "invoice")
         self.portal_sessions = SandboxObjects(self._state, "billing_portal.session")
         self.payment_methods = SandboxObjects(self._state, "payment_method")
+        self.disputes = SandboxObjects(self._state, "dispute")
+        self.files = SandboxObjects(self._state, "file")
         self.products = SandboxObjects(self._state, "product")
         self.prices = SandboxObjects(self._state, "price")
         self.webhook_endpoints = SandboxObjects(self._state, "webhook_endpoint")
@@ -139,7 +141,10 @@ class SandboxStripe:
 
     async def _respond(self, request: httpx.Request) -> httpx.Response:
         method, path = request.method, request.url.path
-        params = dict(parse_qsl(request.content.decode() or request.url.query.decode()))
+        # A file upload's multipart body is not form-encoded: its parameters are not recorded.
+        params = dict(
+            parse_qsl(request.content.decode(errors="replace") or request.url.query.decode())
+        )
         self.requests.append((method, path, params))
         for probe in self._probes:
             await probe(method, path)

@@ -39,6 +39,7 @@ _SEVERITY = {
     "fraud_warning": "error",
     "trial_expired": "error",
     "payment_action_required": "warning",
+    "dispute_evidence_due": "warning",
     "card_expiring": "warning",
     "trial_ending": "warning",
     "payment_retry_failed": "error",
