@@ -171,7 +171,27 @@ BALANCE = {
     "required": ["object", "available", "pending", "livemode"],
     "properties": {"object": {"const": "balance"}},
 }
-WEBHOOK_ENDPOINT = _object("webhook_endpoint", ["url", "status"])
+WEBHOOK_ENDPOINT = _object(
+    "webhook_endpoint",
+    ["url", "status", "enabled_events"],
+    url={"type": "string"},
+    status=_enum("enabled", "disabled"),
+    enabled_events={"type": "array", "items": {"type": "string"}},
+)
+# Only the answer that creates an endpoint holds its signing secret.
+NEW_WEBHOOK_ENDPOINT = {
+    **WEBHOOK_ENDPOINT,
+    "required": [*WEBHOOK_ENDPOINT["required"], "secret"],
+    "properties": {**WEBHOOK_ENDPOINT["properties"], "secret": {"type": "string"}},
+}
+PRODUCT = _object(
+    "product",
+    ["name", "active", "default_price", "metadata"],
+    name={"type": "string"},
+    active={"type": "boolean"},
+    default_price=ID_OR_NULL,
+    metadata={"type": "object"},
+)
 # §3: `{"error": {"type", "code", "message", "param"}}`; code and param only when they apply.
 ERROR = {
     "type": "object",
@@ -203,7 +223,10 @@ def _answers(ok: Json) -> Json:
 # Every call billing makes (`client.v1....`), by the path stripe-python sends it to.
 CALLS = {
     "/v1/customers": {"post": _answers(CUSTOMER)},
-    "/v1/prices": {"get": _answers(_list(PRICE))},
+    "/v1/prices": {"get": _answers(_list(PRICE)), "post": _answers(PRICE)},
+    "/v1/prices/{id}": {"post": _answers(PRICE)},
+    "/v1/products": {"get": _answers(_list(PRODUCT)), "post": _answers(PRODUCT)},
+    "/v1/products/{id}": {"post": _answers(PRODUCT)},
     "/v1/checkout/sessions": {"post": _answers(CHECKOUT_SESSION)},
     "/v1/checkout/sessions/{id}": {"get": _answers(CHECKOUT_SESSION)},
     "/v1/checkout/sessions/{id}/expire": {"post": _answers(CHECKOUT_SESSION)},
@@ -216,7 +239,11 @@ CALLS = {
     "/v1/invoices/{id}": {"get": _answers(INVOICE)},
     "/v1/refunds": {"post": _answers(REFUND)},
     "/v1/balance": {"get": _answers(BALANCE)},
-    "/v1/webhook_endpoints": {"get": _answers(_list(WEBHOOK_ENDPOINT))},
+    "/v1/webhook_endpoints": {
+        "get": _answers(_list(WEBHOOK_ENDPOINT)),
+        "post": _answers(NEW_WEBHOOK_ENDPOINT),
+    },
+    "/v1/webhook_endpoints/{id}": {"post": _answers(WEBHOOK_ENDPOINT)},
 }
 
 
@@ -322,3 +349,53 @@ async def test_the_setup_checks_billing_runs(
 ) -> None:
     await _checked(stripe_http, "GET", "/v1/balance")
     await _checked(stripe_http, "GET", "/v1/webhook_endpoints", params={"limit": 100})
+
+
+async def test_the_calls_of_stripe_setup(stripe_http: httpx.AsyncClient) -> None:
+    products = "/v1/products"
+    await _checked(stripe_http, "GET", products, params={"ids[]": ["prod_finhub_starter"]})
+    await _checked(stripe_http, "POST", products, data={"id": "prod_finhub_extra", "name": "Extra"})
+    await _checked(
+        stripe_http, "POST", products, 400, data={"id": "prod_finhub_extra", "name": "x"}
+    )
+    await _checked(
+        stripe_http,
+        "POST",
+        "/v1/products/{id}",
+        path="/v1/products/prod_finhub_extra",
+        data={"active": "false", "metadata[plan]": "extra"},
+    )
+    price = await _checked(
+        stripe_http,
+        "POST",
+        "/v1/prices",
+        data={
+            "product": "prod_finhub_extra",
+            "currency": "brl",
+            "unit_amount": "100",
+            "recurring[interval]": "month",
+            "lookup_key": "starter_monthly",
+            "transfer_lookup_key": "true",
+        },
+    )
+    await _checked(
+        stripe_http,
+        "POST",
+        "/v1/prices/{id}",
+        path=f"/v1/prices/{price['id']}",
+        data={"active": "false"},
+    )
+    await _checked(stripe_http, "GET", "/v1/prices", params={"product": "prod_finhub_extra"})
+    endpoint = await _checked(
+        stripe_http,
+        "POST",
+        "/v1/webhook_endpoints",
+        data={"url": "https://hooks.example.com/stripe", "enabled_events[]": ["invoice.paid"]},
+    )
+    await _checked(
+        stripe_http,
+        "POST",
+        "/v1/webhook_endpoints/{id}",
+        path=f"/v1/webhook_endpoints/{endpoint['id']}",
+        data={"enabled_events[]": ["invoice.paid", "invoice.created"], "disabled": "false"},
+    )
