@@ -215,7 +215,7 @@ def _answers(ok: Json) -> Json:
     return {
         "responses": {
             status: {"description": status, "content": {"application/json": {"schema": schema}}}
-            for status, schema in (("200", ok), ("400", ERROR), ("404", ERROR))
+            for status, schema in (("200", ok), ("400", ERROR), ("402", ERROR), ("404", ERROR))
         }
     }
 
@@ -237,6 +237,7 @@ CALLS = {
         "delete": _answers(SUBSCRIPTION),
     },
     "/v1/invoices/{id}": {"get": _answers(INVOICE)},
+    "/v1/invoices/{id}/pay": {"post": _answers(INVOICE)},
     "/v1/refunds": {"post": _answers(REFUND)},
     "/v1/balance": {"get": _answers(BALANCE)},
     "/v1/webhook_endpoints": {
@@ -342,6 +343,25 @@ async def test_a_paid_subscription_its_invoice_and_a_refund(
     await _checked(stripe_http, "DELETE", "/v1/subscriptions/{id}", path=subscription_path)
     await _checked(stripe_http, "DELETE", "/v1/subscriptions/{id}", 400, path=subscription_path)
     await _checked(stripe_http, "GET", "/v1/subscriptions/{id}", 404, path="/v1/subscriptions/x")
+
+
+async def test_dunning_paying_an_open_invoice(
+    stripe_http: httpx.AsyncClient, subscribe: Subscribe
+) -> None:
+    paid = await subscribe()
+    card_path = f"/_sandbox/stripe/subscriptions/{paid['subscription']}/card"
+    await stripe_http.post(card_path, json={"card_number": "4000000000000002"})
+    await stripe_http.post("/_sandbox/stripe/advance", json={"days": 31})
+    subscription = (await stripe_http.get(f"/v1/subscriptions/{paid['subscription']}")).json()
+    pay_path = f"/v1/invoices/{subscription['latest_invoice']}/pay"
+
+    declined = await _checked(stripe_http, "POST", "/v1/invoices/{id}/pay", 402, path=pay_path)
+    await stripe_http.post(card_path, json={"card_number": "4242424242424242"})
+    invoice = await _checked(stripe_http, "POST", "/v1/invoices/{id}/pay", path=pay_path)
+    await _checked(stripe_http, "POST", "/v1/invoices/{id}/pay", 400, path=pay_path)
+
+    assert (declined["error"]["type"], declined["error"]["code"]) == ("card_error", "card_declined")
+    assert invoice["status"] == "paid"
 
 
 async def test_the_setup_checks_billing_runs(
