@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 EXCHANGE = "finhub.events"
 SCHEMA_VERSION = 1
 
-Source = Literal["stripe", "pluggy", "billing", "banking"]
+Source = Literal["stripe", "pluggy", "billing", "banking", "gateway"]
 
 
 def utcnow() -> datetime:

@@ -52,6 +52,30 @@ async def _company_state(reference: str) -> dict[str, object] | None:
         await database.dispose()
 
 
+@app.command("deletion-status")
+def deletion_status(
+    company: str = typer.Argument(help="The company's id, or a user's email until it is erased."),
+) -> None:
+    """Print a company's deletion as JSON: what Stripe, billing, banking and the gateway have
+    erased, and when it completed."""
+    state = asyncio.run(_deletion_status(company))
+    if state is None:
+        typer.echo(f"No deletion of company {company!r}.", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(state, indent=2, default=str))
+
+
+async def _deletion_status(reference: str) -> dict[str, object] | None:
+    settings = get_settings()
+    database = Database(settings.database_url.get_secret_value(), application_name="billing-cli")
+    try:
+        async with database.sessions() as session:
+            company = await commands.find_company(session, reference)
+            return await commands.deletion_state(session, company) if company else None
+    finally:
+        await database.dispose()
+
+
 @app.command("check-stripe")
 def check_stripe() -> None:
     """Check Stripe's setup: key mode, reachability, webhook endpoint, plan prices."""

@@ -17,6 +17,8 @@ from billing.customers import repository as customers
 from billing.disputes import repository as disputes
 from billing.dunning import repository as dunning
 from billing.entitlements.service import entitlements_of
+from billing.erasure import repository as erasure
+from billing.erasure.schemas import DeletionOut
 from billing.invoices import repository as invoices
 from billing.payments import repository as payments
 from billing.plans import repository as plans
@@ -36,6 +38,12 @@ async def find_company(session: AsyncSession, reference: str) -> Company | None:
     except ValueError:
         user = await accounts.user_by_email(session, reference.strip().lower())
         return await accounts.company_by_id(session, user.company_id) if user else None
+
+
+async def deletion_state(session: AsyncSession, company: Company) -> dict[str, Any] | None:
+    """The company's deletion as its status endpoint would show it, if its owner asked for one."""
+    deletion = await erasure.for_company(session, company.id)
+    return DeletionOut.model_validate(deletion).model_dump(mode="json") if deletion else None
 
 
 async def company_state(session: AsyncSession, company: Company) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import billing.checkout.handlers
 import billing.customers.handlers
 import billing.disputes.handlers
+import billing.erasure.handlers
 import billing.fraud.handlers
 import billing.invoices.handlers
 import billing.notifications.handlers
@@ -17,6 +18,7 @@ from billing.config import get_settings
 from billing.database import InboxEvent, OutboxMessage
 from billing.disputes.jobs import dispute_reminders_job
 from billing.dunning.jobs import dunning_job
+from billing.erasure.jobs import erasure_job
 from billing.fraud.jobs import fraud_refunds_job
 from billing.registries import notification_events, privacy_events, stripe_events, usage_events
 from billing.runtime import Runtime
@@ -57,5 +59,6 @@ async def run() -> None:
                 dispute_reminders_job(every),
                 duplicates_job(every),
                 quiet_throttles_job(every),
+                erasure_job(every),
             ),
         )

@@ -14,6 +14,7 @@ from billing.checkout.endpoints import router as checkout_router
 from billing.config import BillingSettings, get_settings
 from billing.consents.endpoints import router as consents_router
 from billing.disputes.endpoints import router as disputes_router
+from billing.erasure.endpoints import router as erasure_router
 from billing.invoices.endpoints import router as invoices_router
 from billing.notifications.endpoints import router as notifications_router
 from billing.payments.endpoints import router as payments_router
@@ -57,6 +58,7 @@ def create_app() -> FastAPI:
         routers=(
             auth_router,
             companies_router,
+            erasure_router,
             consents_router,
             plans_router,
             subscriptions_router,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,9 +11,14 @@ from billing.database import OutboxMessage
 from finhub_shared.events import new_event
 from finhub_shared.outbox import enqueue
 
+if TYPE_CHECKING:
+    from billing.erasure.models import CompanyDeletion
+
 # What the live stream reads (docs/DESIGN.md, "What the live stream shows").
 NOTIFICATION_CREATED = "notification.created"
 SESSION_REVOKED = "session.revoked"
+# What banking and the gateway read to erase a company (billing.erasure).
+COMPANY_DELETION_REQUESTED = "company.deletion_requested"
 
 
 async def publish(
@@ -28,3 +33,15 @@ async def publish(
 def session_revoked_data(user_id: UUID, session_id: UUID | None) -> dict[str, Any]:
     """The `data` of `billing.session.revoked`: one log-in of the user, or every one (None)."""
     return {"user_id": str(user_id), "session_id": str(session_id) if session_id else None}
+
+
+def deletion_requested_data(deletion: CompanyDeletion) -> dict[str, Any]:
+    """The `data` of `billing.company.deletion_requested`: what the others erase, and what the
+    gateway looks for in the Stripe webhooks it stored."""
+    return {
+        "deletion_id": str(deletion.id),
+        "company_id": str(deletion.company_id),
+        "stripe_customer_id": deletion.stripe_customer_id,
+        "stripe_subscription_id": deletion.stripe_subscription_id,
+        "requested_at": deletion.requested_at.isoformat(),
+    }

@@ -8,6 +8,7 @@ from billing.customers.models import PaymentMethod, StripeCustomer
 from billing.database import Base, InboxEvent, OutboxMessage
 from billing.disputes.models import Dispute, EvidenceFile
 from billing.dunning.models import DunningSchedule
+from billing.erasure.models import CompanyDeletion
 from billing.fraud.models import FraudWarning
 from billing.invoices.models import Invoice
 from billing.notifications.models import Notification, NotificationStream
@@ -21,6 +22,7 @@ __all__ = [
     "Base",
     "CheckoutSession",
     "Company",
+    "CompanyDeletion",
     "Consent",
     "Dispute",
     "DunningSchedule",

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from billing.accounts import repository, service
 from billing.accounts.errors import (
+    CompanyDeleted,
     EmailTaken,
     InvalidCredentials,
     InvalidRefreshToken,
@@ -69,7 +70,9 @@ async def register(
 
 @auth_router.post(
     "/login",
-    responses=error_responses(InvalidCredentials, PasswordTooLong, TooManyLoginAttempts),
+    responses=error_responses(
+        InvalidCredentials, PasswordTooLong, TooManyLoginAttempts, CompanyDeleted
+    ),
 )
 async def log_in(
     form: LoginRequest,

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from finhub_shared.errors import Conflict, TooManyRequests, Unauthorized, UnprocessableEntity
+from finhub_shared.errors import (
+    Conflict,
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    UnprocessableEntity,
+)
 
 
 class EmailTaken(Conflict):
@@ -11,6 +17,10 @@ class EmailTaken(Conflict):
 
 class InvalidCredentials(Unauthorized):
     code = "invalid_credentials"
+
+
+class CompanyDeleted(Forbidden):
+    code = "company_deleted"
 
 
 class InvalidRefreshToken(Unauthorized):

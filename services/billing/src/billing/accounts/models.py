@@ -20,6 +20,9 @@ class Company(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Set when an issuer reports one of the company's charges as fraud.
     fraud_flagged_at: Mapped[datetime | None]
+    # active, deleting (its owner asked to erase it: no one logs in) or erased (a tombstone kept
+    # for the fiscal records and the deletion's audit; see billing.erasure).
+    status: Mapped[str] = mapped_column(String(20), server_default="active")
 
 
 class User(CompanyOwned, Base):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.accounts import repository, security
-from billing.accounts.errors import EmailTaken, TooManyLoginAttempts
+from billing.accounts.errors import CompanyDeleted, EmailTaken, TooManyLoginAttempts
 from billing.accounts.models import Company, RefreshToken, User
 from billing.accounts.schemas import LoginRequest, RegisterRequest, Tokens
 from billing.audit.service import user_actor
@@ -23,6 +23,8 @@ from billing.subscriptions import service as subscriptions
 from finhub_shared.auth import Principal, TokenIssuer
 
 OWNER = "owner"
+# Company.status while anyone may log in (billing.erasure moves it on).
+ACTIVE_COMPANY = "active"
 # The throttle of an email counting attempts from every address.
 ANY_ADDRESS = "*"
 # Access token ids are derived from their refresh token in this namespace (see `_tokens`).
@@ -207,6 +209,9 @@ async def log_in(
         await security.spend_verification_time(form.password)
     if user is None or not await security.password_matches(user.password_hash, form.password):
         return None
+    company = await repository.company_by_id(session, user.company_id)
+    if company is None or company.status != ACTIVE_COMPANY:
+        raise CompanyDeleted("This company is being deleted; no one can log in to it any more.")
     await repository.forget_attempts(session, form.email, throttled_addresses(client_address))
     if security.needs_rehash(user.password_hash):
         user.password_hash = await security.hash_password(form.password)
