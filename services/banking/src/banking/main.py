@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from banking.accounts.endpoints import router as accounts_router
+from banking.audit.endpoints import router as audit_router
 from banking.categories.endpoints import router as categories_router
 from banking.config import BankingSettings, get_settings
 from banking.connectors.endpoints import router as connectors_router
@@ -32,6 +33,7 @@ ROUTERS = (
     summary_router,
     pix_router,
     usage_router,
+    audit_router,
 )
 
 

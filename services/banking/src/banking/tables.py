@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from banking.accounts import models as accounts_models
+from banking.audit import models as audit_models
 from banking.categories import models as categories_models
 from banking.connectors import models as connectors_models
 from banking.database import Base
@@ -17,6 +18,7 @@ metadata = Base.metadata
 
 __all__ = [
     "accounts_models",
+    "audit_models",
     "categories_models",
     "connectors_models",
     "entitlements_models",

@@ -168,6 +168,7 @@ async def test_an_older_item_state_arriving_late_changes_nothing(
             service.ItemSnapshot(newer.id, newer),
             company_id,
             utcnow(),
+            actor="job:test",
         )
         await service.store_item_state(
             session,
@@ -176,6 +177,7 @@ async def test_an_older_item_state_arriving_late_changes_nothing(
             service.ItemSnapshot(older.id, older),
             company_id,
             utcnow(),
+            actor="job:test",
         )
 
     async with database.sessions() as session:

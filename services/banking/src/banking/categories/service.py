@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.accounts import repository as accounts
+from banking.audit import service as audit
 from banking.categories import repository
 from banking.categories.errors import InvalidRule, RuleLimitReached, UnknownCategory
 from banking.categories.models import Category, CategoryRule
-from banking.categories.schemas import RuleCreate, RuleUpdate
+from banking.categories.schemas import RuleCreate, RuleRead, RuleUpdate
 from banking.runtime import Runtime
 from finhub_shared.auth import Principal
 from finhub_shared.queries import advisory_lock
@@ -52,6 +54,7 @@ async def create_rule(
     session.add(rule)
     await session.flush()
     await session.refresh(rule)
+    await _audit(session, principal, "rule.created", None, rule)
     return rule
 
 
@@ -64,6 +67,7 @@ async def update_rule(
 ) -> CategoryRule:
     """Change the fields sent."""
     rule = await repository.get_rule(session, principal, rule_id)
+    before = _audited(rule)
     changes = body.model_dump(exclude_unset=True)
     for required in ("field", "match", "value", "category_id", "priority"):
         if required in changes and changes[required] is None:
@@ -81,13 +85,17 @@ async def update_rule(
     if low is not None and high is not None and low > high:
         raise InvalidRule("min_amount_cents must not be above max_amount_cents.")
     await session.flush()
+    await _audit(session, principal, "rule.updated", before, rule)
     return rule
 
 
 async def delete_rule(session: AsyncSession, principal: Principal, rule_id: uuid.UUID) -> None:
     """Delete the rule; transactions it categorised keep their category."""
-    await session.delete(await repository.get_rule(session, principal, rule_id))
+    rule = await repository.get_rule(session, principal, rule_id)
+    before = _audited(rule)
+    await session.delete(rule)
     await session.flush()
+    await _audit(session, principal, "rule.deleted", before, None)
 
 
 async def apply_rule(
@@ -110,6 +118,25 @@ async def apply_rule(
         category.description if category else None,
         except_id=except_id,
         by_hand=by_hand,
+    )
+
+
+def _audited(rule: CategoryRule) -> dict[str, Any]:
+    """The rule as the audit log records it."""
+    return RuleRead.model_validate(rule).model_dump(mode="json", exclude={"created_at"})
+
+
+async def _audit(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    before: dict[str, Any] | None,
+    rule: CategoryRule | None,
+) -> None:
+    after = _audited(rule) if rule is not None else None
+    actor = audit.user_actor(principal.user_id)
+    await audit.record(
+        session, principal.company_id, actor=actor, action=action, before=before, after=after
     )
 
 

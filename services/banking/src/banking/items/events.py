@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.accounts import repository as accounts
 from banking.accounts.models import BLOCKED, BankAccount
+from banking.audit import service as audit
 from banking.items import models as states
 from banking.items import repository, service
 from banking.items.metrics import UNCONFIRMED_DELETIONS
@@ -60,14 +61,15 @@ async def look_up_account(
 
 
 async def find_account(
-    session: AsyncSession, runtime: Runtime, lookup: AccountLookup, now: datetime
+    session: AsyncSession, runtime: Runtime, lookup: AccountLookup, now: datetime, event_id: str
 ) -> BankAccount | None:
-    """The account of an open item, its item and accounts kept first if they were fetched;
-    None for an account blocked past the plan's limit (it is not synced)."""
+    """The account of an open item, its item and accounts kept first if they were fetched (as
+    event `event_id` did); None for an account blocked past the plan's limit (it is not synced)."""
     account = await accounts.by_pluggy_id(session, lookup.pluggy_account_id)
     if account is None and lookup.item is not None:
+        actor = audit.event_actor("pluggy", event_id)
         item = await service.keep_item(
-            session, runtime, lookup.item.pluggy_item_id, lookup.item, now
+            session, runtime, lookup.item.pluggy_item_id, lookup.item, now, actor=actor
         )
         if item is not None:
             await service.keep_accounts(
@@ -90,12 +92,13 @@ async def confirm_item_gone(database: Database, runtime: Runtime, pluggy_item_id
     return False
 
 
-async def delete_gone_item(session: AsyncSession, pluggy_item_id: str) -> None:
-    """Close the item Pluggy confirmed gone and delete its bank data."""
+async def delete_gone_item(session: AsyncSession, pluggy_item_id: str, event_id: str) -> None:
+    """Close the item Pluggy confirmed gone (event `event_id`) and delete its bank data."""
     await advisory_lock(session, "item", pluggy_item_id)
     item = await repository.by_pluggy_id(session, pluggy_item_id)
     if item is not None and not item.is_closed:
-        await service.close_item(session, item, states.DELETED)
+        actor = audit.event_actor("pluggy", event_id)
+        await service.close_item(session, item, states.DELETED, actor=actor)
 
 
 async def confirm_consent_revoked(
@@ -112,12 +115,14 @@ async def confirm_consent_revoked(
     return False
 
 
-async def revoke_confirmed_consent(session: AsyncSession, pluggy_item_id: str) -> None:
-    """Revoke the item whose consent Pluggy confirmed gone."""
+async def revoke_confirmed_consent(
+    session: AsyncSession, pluggy_item_id: str, event_id: str
+) -> None:
+    """Revoke the item whose consent Pluggy confirmed gone (event `event_id`)."""
     await advisory_lock(session, "item", pluggy_item_id)
     item = await repository.by_pluggy_id(session, pluggy_item_id)
     if item is not None and not item.is_closed:
-        await service.revoke_consent(session, item)
+        await service.revoke_consent(session, item, actor=audit.event_actor("pluggy", event_id))
 
 
 def note_unconfirmed_deletion(event_type: str, **ids: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banking.audit import service as audit
 from banking.items import events, service
 from banking.pluggy.webhooks import ItemEvent
 from banking.registries import pluggy_events
@@ -45,6 +46,7 @@ async def on_item_changed(runtime: Runtime, envelope: EventEnvelope) -> Effect:
             now,
             company_hint=envelope.company_id,
             sync_trigger=sync_trigger,
+            actor=audit.event_actor("pluggy", envelope.id),
         )
 
     return keep
@@ -59,7 +61,13 @@ async def on_accounts_changed(runtime: Runtime, envelope: EventEnvelope) -> Effe
 
     async def keep(session: AsyncSession) -> None:
         item = await service.keep_item(
-            session, runtime, event.item_id, snapshot, now, company_hint=envelope.company_id
+            session,
+            runtime,
+            event.item_id,
+            snapshot,
+            now,
+            company_hint=envelope.company_id,
+            actor=audit.event_actor("pluggy", envelope.id),
         )
         if item is not None and snapshot is not None:
             await service.keep_accounts(
@@ -77,7 +85,7 @@ async def on_item_deleted(runtime: Runtime, envelope: EventEnvelope) -> Effect |
         return None
 
     async def delete(session: AsyncSession) -> None:
-        await events.delete_gone_item(session, event.item_id)
+        await events.delete_gone_item(session, event.item_id, envelope.id)
 
     return delete
 
@@ -91,6 +99,6 @@ async def on_consent_revoked(runtime: Runtime, envelope: EventEnvelope) -> Effec
         return None
 
     async def revoke(session: AsyncSession) -> None:
-        await events.revoke_confirmed_consent(session, event.item_id)
+        await events.revoke_confirmed_consent(session, event.item_id, envelope.id)
 
     return revoke

@@ -40,7 +40,7 @@ async def create_payment(
     """A PIX payment (once, or on a schedule); send the payer to its `payment_url`."""
     payment = await service.create_payment(runtime, principal, body)
     async with database.transaction() as session:
-        return PaymentRead.model_validate(await service.keep_created(session, payment))
+        return PaymentRead.model_validate(await service.keep_created(session, principal, payment))
 
 
 @router.get("/payments/")
@@ -110,7 +110,7 @@ async def create_mandate(
     """An automatic PIX mandate; the payer authorises it once at its `payment_url`."""
     mandate = await service.create_mandate(runtime, principal, body)
     async with database.transaction() as session:
-        return MandateRead.model_validate(await service.keep_created(session, mandate))
+        return MandateRead.model_validate(await service.keep_created(session, principal, mandate))
 
 
 @router.get("/automatic/")
@@ -151,7 +151,9 @@ async def schedule_cycle_payment(
     """Schedule a cycle's payment under an authorised mandate."""
     cycle = await service.schedule_cycle_payment(database, runtime, principal, mandate_id, body)
     async with database.transaction() as session:
-        return MandatePaymentRead.model_validate(await service.keep_created(session, cycle))
+        return MandatePaymentRead.model_validate(
+            await service.keep_created(session, principal, cycle)
+        )
 
 
 @router.post(

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banking.audit import service as audit
 from banking.pix import live, models, repository
 from banking.pix.errors import MandateNotAuthorized, PaymentNotCancellable, PaymentRefused
 from banking.pix.models import PixMandate, PixMandatePayment, PixPayment, PixScheduledPayment
@@ -41,17 +42,20 @@ AUTHORISATION_WINDOW = timedelta(minutes=30)
 
 
 RowT = TypeVar("RowT", PixPayment, PixMandate, PixMandatePayment)
+# A row as the audit log records it.
+Audited = dict[str, Any]
 
 
-async def keep_created(session: AsyncSession, created: RowT) -> RowT:
-    """Store what was just created at Pluggy, once Pluggy has answered; a payment's first
-    status goes on the live stream."""
+async def keep_created(session: AsyncSession, principal: Principal, created: RowT) -> RowT:
+    """Store what the caller just created at Pluggy, once Pluggy has answered (audited); a
+    payment's first status goes on the live stream."""
     session.add(created)
     await session.flush()
     if isinstance(created, PixPayment):
         await live.payment_status_changed(session, created, None)
     elif isinstance(created, PixMandatePayment):
         await live.cycle_status_changed(session, created, None)
+    await _audit(session, principal, _creation(created), None, _audited(created))
     return created
 
 
@@ -208,11 +212,13 @@ async def keep_cancelled(
     payment_id: uuid.UUID,
     snapshot: PaymentSnapshot | None,
 ) -> PixPayment:
-    """The payment as Pluggy has it after a cancellation we asked for."""
+    """The payment as Pluggy has it after a cancellation we asked for (audited)."""
+    payment = await repository.payment_for(session, principal, payment_id)
+    before = _audited_dates(payment)
     if snapshot is not None:
         await keep_payment(session, snapshot)
-    payment = await repository.payment_for(session, principal, payment_id)
     await session.refresh(payment)
+    await _audit(session, principal, "pix.payment_cancelled", before, _audited_dates(payment))
     return payment
 
 
@@ -312,11 +318,13 @@ async def cancel_cycle_payment(
 async def keep_cycle_cancelled(
     session: AsyncSession, principal: Principal, mandate_id: uuid.UUID, payment_id: uuid.UUID
 ) -> PixMandatePayment:
-    """The cycle payment Pluggy has just cancelled, stored as cancelled."""
+    """The cycle payment Pluggy has just cancelled, stored as cancelled (audited)."""
     _, cycle = await _cycle_of(session, principal, mandate_id, payment_id)
+    before = _audited(cycle)
     previous, cycle.status = cycle.status, "CANCELED"
     await session.flush()
     await live.cycle_status_changed(session, cycle, previous)
+    await _audit(session, principal, "pix.cycle_cancelled", before, _audited(cycle))
     return cycle
 
 
@@ -343,12 +351,15 @@ async def revoke_mandate(
 async def keep_revoked(
     session: AsyncSession, principal: Principal, mandate_id: uuid.UUID
 ) -> PixMandate:
-    """The mandate Pluggy has revoked (or that was cancelled already), stored as cancelled."""
+    """The mandate Pluggy has revoked (or that was cancelled already), stored as cancelled
+    (audited)."""
     mandate = await repository.mandate_for(session, principal, mandate_id)
     if mandate.status != models.MANDATE_CANCELED:
+        before = _audited(mandate)
         mandate.request_status = "CANCELED"
         mandate.status = models.MANDATE_CANCELED
         await session.flush()
+        await _audit(session, principal, "pix.mandate_revoked", before, _audited(mandate))
     return mandate
 
 
@@ -365,6 +376,63 @@ async def keep_mandate(
         mandate.request_updated_at = request.updated_at
         mandate.status = mandate_status(request.status)
         await session.flush()
+
+
+def _creation(row: PixPayment | PixMandate | PixMandatePayment) -> str:
+    """What the audit log calls the creation of the row."""
+    if isinstance(row, PixPayment):
+        return "pix.payment_scheduled" if row.schedule else "pix.payment_created"
+    return "pix.mandate_created" if isinstance(row, PixMandate) else "pix.cycle_scheduled"
+
+
+def _audited(row: PixPayment | PixMandate | PixMandatePayment) -> Audited:
+    """The row as the audit log records it: no PIX key, no payment link."""
+    if isinstance(row, PixPayment):
+        return {
+            "payment_id": str(row.id),
+            "recipient_name": row.recipient_name,
+            "amount_cents": row.amount_cents,
+            "schedule": row.schedule,
+            "status": row.status,
+        }
+    if isinstance(row, PixMandate):
+        return {
+            "mandate_id": str(row.id),
+            "recipient_name": row.recipient_name,
+            "interval": row.interval,
+            "fixed_amount_cents": row.fixed_amount_cents,
+            "minimum_amount_cents": row.minimum_amount_cents,
+            "maximum_amount_cents": row.maximum_amount_cents,
+            "status": row.status,
+        }
+    return {
+        "mandate_id": str(row.mandate_id),
+        "payment_id": str(row.id),
+        "amount_cents": row.amount_cents,
+        "date": row.date.isoformat(),
+        "status": row.status,
+    }
+
+
+def _audited_dates(payment: PixPayment) -> Audited:
+    """A scheduled payment's status and dates, as the audit log records a cancellation."""
+    dates = [
+        {"date": row.scheduled_date.isoformat(), "status": row.status} for row in payment.schedules
+    ]
+    return {"payment_id": str(payment.id), "status": payment.status, "dates": dates}
+
+
+async def _audit(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    before: Audited | None,
+    after: Audited | None,
+) -> None:
+    actor = audit.user_actor(principal.user_id)
+    await audit.record(
+        session, principal.company_id, actor=actor, action=action, before=before, after=after
+    )
 
 
 @contextmanager

@@ -47,7 +47,7 @@ async def on_transactions_created(runtime: Runtime, envelope: EventEnvelope) -> 
         return None
 
     async def queue(session: AsyncSession) -> None:
-        account = await item_events.find_account(session, runtime, lookup, now)
+        account = await item_events.find_account(session, runtime, lookup, now, envelope.id)
         if account is not None:
             await service.queue_sync(
                 session,
@@ -72,7 +72,7 @@ async def on_transactions_updated(runtime: Runtime, envelope: EventEnvelope) -> 
     batches = await events.fetch_transactions(runtime, event.account_id, event.transaction_ids)
 
     async def keep(session: AsyncSession) -> None:
-        account = await item_events.find_account(session, runtime, lookup, now)
+        account = await item_events.find_account(session, runtime, lookup, now, envelope.id)
         if account is not None:
             await events.keep_refetched(session, runtime, account, batches, now)
 

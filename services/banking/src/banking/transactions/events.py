@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.accounts import repository as accounts
+from banking.audit import service as audit
 from banking.items.metrics import UNCONFIRMED_DELETIONS
 from banking.runtime import Runtime
 from banking.transactions import repository
@@ -45,10 +46,20 @@ async def confirm_deleted(
 
 
 async def delete_confirmed(
-    session: AsyncSession, pluggy_account_id: str, pluggy_ids: Sequence[str]
+    session: AsyncSession, pluggy_account_id: str, pluggy_ids: Sequence[str], event_id: str
 ) -> int:
-    """Delete the transactions Pluggy confirmed gone; returns how many were still here."""
+    """Delete the transactions Pluggy confirmed gone (event `event_id`, audited); returns how
+    many were still here."""
     account = await accounts.by_pluggy_id(session, pluggy_account_id)
     if account is None:
         return 0
-    return await repository.delete_by_pluggy_ids(session, account.id, pluggy_ids)
+    deleted = await repository.delete_by_pluggy_ids(session, account.id, pluggy_ids)
+    if deleted:
+        await audit.record(
+            session,
+            account.company_id,
+            actor=audit.event_actor("pluggy", event_id),
+            action="data.deleted",
+            after={"account_id": str(account.id), "transactions": deleted},
+        )
+    return deleted

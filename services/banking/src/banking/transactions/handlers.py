@@ -23,6 +23,6 @@ async def on_transactions_deleted(runtime: Runtime, envelope: EventEnvelope) -> 
         return None
 
     async def delete(session: AsyncSession) -> None:
-        await events.delete_confirmed(session, event.account_id, gone)
+        await events.delete_confirmed(session, event.account_id, gone, envelope.id)
 
     return delete

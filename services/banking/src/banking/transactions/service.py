@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banking.audit import service as audit
 from banking.categories import service as categories
 from banking.categories.models import (
     FIELD_DESCRIPTION,
@@ -74,11 +75,20 @@ async def correct_category(
             session, pattern, except_id=transaction.id, by_hand=rule is None
         )
     category_names = await categories.names(session)
+    before = {"transaction_id": str(transaction.id), "category_id": transaction.category_id}
     transaction.category_id = correction.category_id
     transaction.category_name = category_names.get(correction.category_id)
     transaction.category_source = CATEGORY_FROM_USER
     transaction.rule_id = None
     await session.flush()
+    await audit.record(
+        session,
+        principal.company_id,
+        actor=audit.user_actor(principal.user_id),
+        action="transaction.category_changed",
+        before=before,
+        after={**before, "category_id": transaction.category_id, "similar_updated": similar},
+    )
     return CorrectionResult(
         transaction=TransactionRead.model_validate(transaction),
         rule=RuleRead.model_validate(rule) if rule else None,

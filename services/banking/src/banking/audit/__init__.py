@@ -1,0 +1,1 @@
+"""The audit log: connections, PIX payments, rules and categories, and data deletions."""
