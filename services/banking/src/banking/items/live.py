@@ -4,6 +4,7 @@ their expiry (docs/DESIGN.md, "What the live stream shows"), queued with the cha
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,13 +14,14 @@ from banking.items.models import USER_INPUT_TIMEOUT, Item
 from banking.items.next_action import MFA_EXPIRED_MESSAGE, next_action
 from banking.pluggy.payloads import ItemParameter
 
-# What an item looked like before a change: its status and execution status.
-Seen = tuple[str, str]
+# What an item looked like before a change: its status, execution status and the products its
+# last update left out (each changes what the user is told to do).
+Seen = tuple[str, str, Any]
 
 
 def seen(item: Item | None) -> Seen | None:
-    """The item's status and execution status now (None: not stored yet)."""
-    return None if item is None else (item.status, item.execution_status)
+    """The item's status, execution status and product issues now (None: not stored yet)."""
+    return None if item is None else (item.status, item.execution_status, item.product_issues)
 
 
 async def state_kept(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
@@ -60,6 +61,9 @@ class Item(CompanyOwned, Base):
     # (None: not OUTDATED, or an update is under way); both reset once it settles elsewhere.
     outdated_retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     outdated_retry_at: Mapped[datetime | None]
+    # The products the last execution did not read, or read with warnings (Pluggy's
+    # statusDetail, see items/partial.py); None when every product was read.
+    product_issues: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

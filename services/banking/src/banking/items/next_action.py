@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from banking.items import models
+from banking.items import models, partial
 
 
 class Action(StrEnum):
@@ -65,6 +65,10 @@ def next_action(item: models.Item, now: datetime) -> NextAction:
         return NextAction(Action.WAIT_FOR_BANK, "Pluggy is fetching data from the bank.")
     if item.status == models.OUTDATED:
         return NextAction(Action.WAIT_FOR_BANK, _retried(item, now))
+    issues = partial.read(item.product_issues)
+    if item.status == models.UPDATED and issues:
+        action = Action.RECONNECT if partial.needs_reconnect(issues) else Action.WAIT_FOR_BANK
+        return NextAction(action, partial.told(issues))
     return NextAction(Action.NONE, "Nothing to do.")
 
 

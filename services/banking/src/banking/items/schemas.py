@@ -66,6 +66,29 @@ class NextActionRead(BaseModel):
     message: str
 
 
+class ProductWarningRead(BaseModel):
+    code: str
+    message: str = Field(description="Pluggy's words, in English.")
+    provider_message: str | None = Field(description="The bank's own words, if it gave any.")
+
+
+class AccountNamed(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class ProductIssueRead(BaseModel):
+    """A product the last update did not read (`updated` false: what is shown of it is older)
+    or read with warnings (the bank let Pluggy see less than it could)."""
+
+    product: str = Field(description="Pluggy's product: accounts, creditCards, transactions...")
+    name: str = Field(description="The product in plain words.")
+    updated: bool
+    last_updated_at: datetime | None = Field(description="When it was last read; null: never.")
+    accounts: list[AccountNamed] = Field(description="This connection's accounts it covers.")
+    warnings: list[ProductWarningRead]
+
+
 class ItemRead(BaseModel):
     """A connection to one institution, what the user should do next, and its accounts."""
 
@@ -82,5 +105,9 @@ class ItemRead(BaseModel):
     consent_expires_at: datetime | None
     mfa: MfaPrompt | None
     next_action: NextActionRead
+    product_issues: list[ProductIssueRead] = Field(
+        description="What the last update left out (Pluggy's PARTIAL_SUCCESS) or read with "
+        "warnings; `next_action` says what to do."
+    )
     accounts: list[AccountRead]
     created_at: datetime

@@ -74,10 +74,30 @@ class Connector(PluggyModel):
     updated_at: datetime | None = None
 
 
+class ProductWarning(PluggyModel):
+    """Why a product was not (fully) read: a missing permission, an account in a state the
+    institution does not serve, ..."""
+
+    code: str
+    message: str
+    provider_message: str | None = None
+
+
+class ProductStatus(PluggyModel):
+    """How one product (accounts, creditCards, transactions...) fared in the last execution."""
+
+    is_updated: bool | None = None
+    last_updated_at: datetime | None = None
+    warnings: list[ProductWarning] | None = None
+
+
 class Item(PluggyModel):
     id: str
     status: str
     execution_status: str
+    # Per product, by Pluggy's name (null: not requested); present with PARTIAL_SUCCESS, or when
+    # a product carries warnings.
+    status_detail: dict[str, ProductStatus | None] | None = None
     connector: Connector | None = None
     error: ItemError | None = None
     parameter: ItemParameter | None = None
