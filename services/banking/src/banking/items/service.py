@@ -22,6 +22,8 @@ from banking.accounts import repository as accounts
 from banking.accounts import service as account_views
 from banking.accounts.models import BLOCKED
 from banking.accounts.schemas import AccountRead
+from banking.audit import repository as audited
+from banking.audit import service as audit
 from banking.connectors import repository as connectors
 from banking.connectors.models import Connector
 from banking.connectors.schemas import ConnectorRead
@@ -61,6 +63,11 @@ _LOGIN_PHASES = frozenset({"CREATING", "LOGIN_IN_PROGRESS", "LOGIN_MFA_IN_PROGRE
 RECONCILE_BATCH = 50
 # OUTDATED items Pluggy is asked to update per run of the retry job, for the same reason.
 RETRY_BATCH = 50
+# What the audit log calls the closing of an item, by the status it closes with.
+CLOSED_ACTIONS = {
+    states.DELETED: "connection.removed",
+    states.CONSENT_REVOKED: "connection.consent_revoked",
+}
 
 
 async def create_connect_token(
@@ -133,11 +140,24 @@ async def complete_connection(
     item = await repository.by_pluggy_id(session, snapshot.pluggy_item_id)
     if item is not None and item.company_id != principal.company_id:
         raise ItemNotFound("Pluggy knows no such item.")
+    actor, revoked = audit.user_actor(principal.user_id), None
     if item is not None and item.status == states.CONSENT_REVOKED:
         # The user connected again: a new consent replaces the revoked one (its state is kept
         # whatever its age).
         item.pluggy_updated_at = None
-    item = await store_item_state(session, runtime, item, snapshot, principal.company_id, now)
+        revoked = _audited(item)
+    item = await store_item_state(
+        session, runtime, item, snapshot, principal.company_id, now, actor=actor
+    )
+    if revoked is not None:
+        await audit.record(
+            session,
+            item.company_id,
+            actor=actor,
+            action="connection.reconnected",
+            before=revoked,
+            after=_audited(item),
+        )
     await keep_accounts(session, runtime, item, snapshot, now, queue_first_sync=True)
     return (await describe(session, runtime, [item], now))[0]
 
@@ -172,7 +192,7 @@ async def delete_item(
     await runtime.pluggy.delete_item(item.pluggy_item_id)
     async with database.transaction() as session:
         item = await repository.get_for(session, principal, item_id)
-        await close_item(session, item, states.DELETED)
+        await close_item(session, item, states.DELETED, actor=audit.user_actor(principal.user_id))
 
 
 async def answer_mfa(
@@ -209,7 +229,15 @@ async def keep_mfa_outcome(
 ) -> ItemRead:
     """Store the item as the MFA answer left it, with its accounts once it is updated."""
     item = await repository.get_for(session, principal, item_id)
-    item = await store_item_state(session, runtime, item, snapshot, item.company_id, now)
+    item = await store_item_state(
+        session,
+        runtime,
+        item,
+        snapshot,
+        item.company_id,
+        now,
+        actor=audit.user_actor(principal.user_id),
+    )
     await keep_accounts(session, runtime, item, snapshot, now, queue_first_sync=True)
     return (await describe(session, runtime, [item], now))[0]
 
@@ -274,6 +302,7 @@ async def keep_item(
     now: datetime,
     *,
     company_hint: uuid.UUID | None = None,
+    actor: str,
 ) -> Item | None:
     """Bring the stored item to the fetched state (webhooks); None when it is not ours."""
     await advisory_lock(session, "item", pluggy_item_id)
@@ -283,15 +312,15 @@ async def keep_item(
     state = snapshot.state
     if state is None:
         if item is not None:
-            await close_item(session, item, states.DELETED)
+            await close_item(session, item, states.DELETED, actor=actor)
         return item
     company_id = item.company_id if item is not None else _company_of(state, company_hint)
     if company_id is None:
         log.warning("pluggy_item_of_unknown_company", pluggy_item_id=pluggy_item_id)
         return None
-    item = await store_item_state(session, runtime, item, snapshot, company_id, now)
+    item = await store_item_state(session, runtime, item, snapshot, company_id, now, actor=actor)
     if snapshot.consent_gone:
-        await revoke_consent(session, item)
+        await revoke_consent(session, item, actor=actor)
     return item
 
 
@@ -304,11 +333,12 @@ async def keep_item_and_accounts(
     *,
     company_hint: uuid.UUID | None = None,
     sync_trigger: str | None = None,
+    actor: str,
 ) -> Item | None:
     """Keep the fetched item and, once it is updated, its accounts (new ones get their first
     sync); with `sync_trigger`, Pluggy has new data: every account is synced."""
     item = await keep_item(
-        session, runtime, pluggy_item_id, snapshot, now, company_hint=company_hint
+        session, runtime, pluggy_item_id, snapshot, now, company_hint=company_hint, actor=actor
     )
     if item is None or item.status != states.UPDATED or snapshot is None:
         return item
@@ -345,7 +375,13 @@ async def reconcile_unheard(database: Database, runtime: Runtime, now: datetime)
             continue
         async with database.transaction() as session:
             await keep_item_and_accounts(
-                session, runtime, pluggy_item_id, snapshot, now, sync_trigger=jobs.TRIGGER_RECONCILE
+                session,
+                runtime,
+                pluggy_item_id,
+                snapshot,
+                now,
+                sync_trigger=jobs.TRIGGER_RECONCILE,
+                actor=audit.job_actor("reconcile-unheard-items"),
             )
     return Reconciliation(checked=len(due), failed=failed)
 
@@ -383,7 +419,12 @@ async def retry_outdated(database: Database, runtime: Runtime, now: datetime) ->
         metrics.OUTDATED_RETRIES.labels(outcome="updating" if state else "gone").inc()
         async with database.transaction() as session:
             await keep_item(
-                session, runtime, pluggy_item_id, ItemSnapshot(pluggy_item_id, state), now
+                session,
+                runtime,
+                pluggy_item_id,
+                ItemSnapshot(pluggy_item_id, state),
+                now,
+                actor=audit.job_actor("retry-outdated-items"),
             )
     return OutdatedRetries(asked=len(claimed), failed=failed)
 
@@ -403,6 +444,8 @@ async def store_item_state(
     snapshot: ItemSnapshot,
     company_id: uuid.UUID,
     now: datetime,
+    *,
+    actor: str,
 ) -> Item:
     """Keep Pluggy's state of the item, unless the stored one is newer."""
     state = snapshot.state
@@ -424,6 +467,10 @@ async def store_item_state(
         return item
     new_prompt = _copy_state(item, state, runtime, now)
     await session.flush()
+    if before is None:
+        await audit.record(
+            session, company_id, actor=actor, action="connection.created", after=_audited(item)
+        )
     await live.state_kept(
         session, item, before, new_prompt=new_prompt, had_prompt=had_prompt, now=now
     )
@@ -480,11 +527,11 @@ async def consent_is_gone(runtime: Runtime, state: pluggy.Item, now: datetime) -
     return bool(consents) and not any(consent_in_force(consent, now) for consent in consents)
 
 
-async def revoke_consent(session: AsyncSession, item: Item) -> None:
+async def revoke_consent(session: AsyncSession, item: Item, *, actor: str) -> None:
     """Consent is gone: stop syncing, delete the bank data it covered, tell the company."""
     if item.status == states.CONSENT_REVOKED:
         return
-    await close_item(session, item, states.CONSENT_REVOKED)
+    await close_item(session, item, states.CONSENT_REVOKED, actor=actor)
     await publishing.notify_company(
         session,
         item.company_id,
@@ -496,9 +543,11 @@ async def revoke_consent(session: AsyncSession, item: Item) -> None:
     log.info("item_consent_revoked", item_id=str(item.id))
 
 
-async def close_item(session: AsyncSession, item: Item, status: str) -> None:
-    """Deleted or consent revoked: forget the MFA prompt and delete the accounts' data."""
-    changed = item.status != status
+async def close_item(session: AsyncSession, item: Item, status: str, *, actor: str) -> None:
+    """Deleted or consent revoked: forget the MFA prompt and delete the accounts' data (both
+    audited)."""
+    changed, before = item.status != status, _audited(item)
+    data = await audited.data_of_item(session, item.id)
     item.status = status
     item.mfa_prompt_encrypted = None
     item.mfa_expires_at = None
@@ -509,6 +558,16 @@ async def close_item(session: AsyncSession, item: Item, status: str) -> None:
     await session.flush()
     if changed:
         await live.status_changed(session, item, now)
+        await audit.record(
+            session,
+            item.company_id,
+            actor=actor,
+            action=CLOSED_ACTIONS[status],
+            before=before,
+            after=_audited(item),
+        )
+    if data["account_ids"]:
+        await audit.record(session, item.company_id, actor=actor, action="data.deleted", after=data)
 
 
 async def wipe_expired_mfa(session: AsyncSession, now: datetime) -> int:
@@ -649,6 +708,11 @@ def _product_status(state: pluggy.Item) -> str:
     if state.execution_status == "CREATE_ERROR":
         return states.ERROR
     return state.status
+
+
+def _audited(item: Item) -> dict[str, str | None]:
+    """The item as the audit log records it."""
+    return {"item_id": str(item.id), "connector_id": str(item.connector_id), "status": item.status}
 
 
 def _is_older(state: pluggy.Item, item: Item) -> bool:
