@@ -7,12 +7,13 @@ from banking.connectors import handlers as connector_handlers
 from banking.connectors.jobs import refresh_catalogue_job
 from banking.database import InboxEvent, OutboxMessage
 from banking.entitlements import handlers as entitlement_handlers
+from banking.erasure import handlers as erasure_handlers
 from banking.items import handlers as item_handlers
 from banking.items.jobs import reconcile_unheard_job, retry_outdated_job, wipe_expired_mfa_job
 from banking.pix import handlers as pix_handlers
 from banking.pix.jobs import time_out_unauthorised_job
 from banking.pluggy import client_for, worker_retry
-from banking.registries import entitlement_events, pluggy_events, privacy_events
+from banking.registries import entitlement_events, erasure_events, pluggy_events, privacy_events
 from banking.runtime import Runtime
 from banking.sync import handlers as sync_handlers
 from banking.sync.jobs import recover_stalled_job, requeue_postponed_job
@@ -24,6 +25,7 @@ from finhub_shared.worker import Subscription, run_worker, worker_database
 HANDLER_MODULES = (
     connector_handlers,
     entitlement_handlers,
+    erasure_handlers,
     item_handlers,
     pix_handlers,
     sync_handlers,
@@ -38,6 +40,9 @@ SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
         ConsumerQueue("banking.entitlements", ("billing.entitlements.#",)), entitlement_events
     ),
     Subscription(ConsumerQueue("banking.privacy", ("billing.company.#",)), privacy_events),
+    Subscription(
+        ConsumerQueue("banking.erasure", ("billing.company.deletion_requested",)), erasure_events
+    ),
     Subscription(
         ConsumerQueue("banking.sync-jobs", ("banking.sync.requested",)),
         own_transactions=sync_handlers.sync_job_runner,

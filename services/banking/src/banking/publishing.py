@@ -22,6 +22,8 @@ SYNC_PROGRESS = "sync.progress"
 SYNC_FINISHED = "sync.finished"
 SYNC_FAILED = "sync.failed"
 PIX_PAYMENT_STATUS_CHANGED = "pix.payment_status_changed"
+# Banking erased a company, answering billing's `company.deletion_requested`.
+COMPANY_ERASED = "company.erased"
 # The most choices an MFA prompt shows on the stream (the live service's limit).
 MFA_OPTIONS_SHOWN = 50
 
@@ -166,4 +168,16 @@ def pix_payment_status_data(
         "description": description,
         "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
         "message": message,
+    }
+
+
+def company_erased_data(
+    deletion_id: UUID, company_id: UUID, pluggy_item_ids: list[str]
+) -> dict[str, Any]:
+    """The data of `banking.company.erased`: the connections deleted at Pluggy, whose webhooks
+    the gateway purges."""
+    return {
+        "deletion_id": str(deletion_id),
+        "company_id": str(company_id),
+        "pluggy_item_ids": pluggy_item_ids,
     }

@@ -15,3 +15,6 @@ pluggy_events: FetchingRegistry[Runtime] = FetchingRegistry()
 entitlement_events: HandlerRegistry[Runtime] = HandlerRegistry()
 # Billing's requests to export or erase a company's data.
 privacy_events: HandlerRegistry[Runtime] = HandlerRegistry()
+# Billing's request to erase a company: it deletes connections at Pluggy, so it runs outside the
+# inbox's transaction, on a queue of its own (banking.erasure).
+erasure_events: FetchingRegistry[Runtime] = FetchingRegistry()
