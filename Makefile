@@ -102,9 +102,8 @@ sync-account: $(VENV)/.installed .env ## Sync one bank account now and print wha
 check-stripe: $(VENV)/.installed .env ## Stripe key mode, reachability, webhook endpoint and prices
 	$(BIN)/finhub-billing check-stripe
 
-stripe-setup: $(VENV)/.installed .env ## Make Stripe's plan prices and webhook endpoint: make stripe-setup [WEBHOOK_URL=...]
-	$(BIN)/finhub-billing stripe-setup $(if $(WEBHOOK_URL),--webhook-url "$(WEBHOOK_URL)") \
-	  $(if $(SECRET_FILE),--secret-file "$(SECRET_FILE)")
+stripe-setup: $(VENV)/.installed .env ## Stripe's plan prices and webhook endpoint: make stripe-setup [WEBHOOK_URL=...] [SECRET_FILE=...]
+	$(BIN)/finhub-billing stripe-setup $(if $(WEBHOOK_URL),--webhook-url "$(WEBHOOK_URL)") $(if $(SECRET_FILE),--secret-file "$(SECRET_FILE)")
 
 dlq: $(VENV)/.installed .env ## Dead letters: make dlq [ACTION=show|replay|drop QUEUE=billing.stripe [ID=...]]
 	@if [ -z "$(ACTION)" ] || [ "$(ACTION)" = list ]; then \
