@@ -222,3 +222,17 @@ async def test_evidence_stripe_would_refuse_changes_nothing(
     after = (await stripe_http.get(f"/v1/disputes/{dispute['id']}")).json()
     assert after["evidence_details"] == dispute["evidence_details"]
     assert after["evidence"] == dispute["evidence"]
+
+
+async def test_evidence_naming_a_file_stripe_does_not_hold_is_a_404(
+    stripe_http: httpx.AsyncClient, subscribe: Any
+) -> None:
+    dispute = await _open_dispute(stripe_http, subscribe)
+
+    response = await stripe_http.post(
+        f"/v1/disputes/{dispute['id']}", data={"evidence[receipt]": "file_missing"}
+    )
+
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == ("resource_missing", "No such file: 'file_missing'")

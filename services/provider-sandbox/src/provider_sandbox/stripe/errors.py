@@ -54,6 +54,7 @@ OBJECT_NAMES = {
     "pm": "payment_method",
     "evt": "event",
     "bps": "billing_portal.session",
+    "file": "file",
     "we": "webhook_endpoint",
 }
 
