@@ -13,6 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 import respx
+import stripe
 from asgi_lifespan import LifespanManager
 from sqlalchemy import update
 from typer.testing import CliRunner, Result
@@ -217,6 +218,41 @@ async def test_the_seeded_default_price_moves_before_it_is_archived(
     product = next(p for p in objects(fake_stripe.products) if p["id"] == "prod_finhub_starter")
     assert product["default_price"] == new["id"]
     assert ["price", "price_finhub_starter_monthly", "archived"] in rows(result)
+
+
+async def test_changes_made_at_stripe_by_hand_are_put_back(
+    database: Database, new_stripe: SandboxStripe, stripe_client: stripe.StripeClient
+) -> None:
+    assert (await run_cli("stripe-setup")).exit_code == 0
+    await stripe_client.v1.products.update_async(
+        "prod_finhub_enterprise", params={"name": "Enterprise (old)", "active": False}
+    )
+    yearly = prices_by_key(new_stripe)["starter_yearly"]["id"]
+    await stripe_client.v1.prices.update_async(yearly, params={"active": False})
+    # What a run stopped between making a new price and archiving the old one leaves behind.
+    stray = await stripe_client.v1.prices.create_async(
+        params={
+            "product": "prod_finhub_professional",
+            "currency": "brl",
+            "unit_amount": 7500,
+            "recurring": {"interval": "month"},
+        }
+    )
+    before = len(new_stripe.requests)
+
+    result = await run_cli("stripe-setup")
+
+    assert result.exit_code == 0, result.output
+    enterprise = new_stripe.products["prod_finhub_enterprise"]
+    assert (enterprise["name"], enterprise["active"]) == ("Finance Hub Enterprise", True)
+    assert new_stripe.prices[yearly]["active"] is True
+    assert new_stripe.prices[stray.id]["active"] is False
+    assert ["product", "prod_finhub_enterprise", "updated"] in rows(result)
+    assert "active, name" in result.output
+    assert ["price", "starter_yearly", "updated"] in rows(result)
+    assert ["price", stray.id, "archived"] in rows(result)
+    assert len(writes(new_stripe, before)) == 3
+    assert len(objects(new_stripe.prices)) == 7
 
 
 async def test_an_endpoint_missing_events_or_disabled_is_put_right(
