@@ -241,6 +241,31 @@ async def test_a_sync_that_ends_under_a_larger_plan_shows_what_it_hid(
 
 
 @pytest.mark.asyncio
+async def test_a_company_without_a_plan_keeps_every_transaction_hidden_and_is_told_so(
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
+) -> None:
+    company_id = await october_past_its_limit(worker_runtime, client, fake_pluggy, 0)
+
+    assert await listed(client, company_id) == []
+    assert (await summary_of(client, company_id))["hidden_transactions"] == 10
+    messages = {
+        n["data"]["month"]: n["data"]["message"]
+        for n in await outbox(database, "banking.notification.requested")
+    }
+    assert messages["2026-10"] == (
+        "Your company has no plan covering transactions for 10/2026; new ones are still saved, "
+        "but hidden from your transactions and dashboard. Choose a plan to see them all."
+    )
+
+    await on_plan(worker_runtime, company_id, 5)
+
+    assert len(await listed(client, company_id)) == 7
+
+
+@pytest.mark.asyncio
 async def test_the_company_is_told_once_per_month(
     worker_runtime: Runtime,
     client: httpx.AsyncClient,

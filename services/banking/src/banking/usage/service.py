@@ -42,6 +42,12 @@ async def count_new_transactions(
 
 def limit_notice(limit: int, month: date) -> str:
     """What the company is told once a month's transactions pass the plan's limit."""
+    if limit == 0:
+        return (
+            f"Your company has no plan covering transactions for {month:%m/%Y}; new ones are "
+            "still saved, but hidden from your transactions and dashboard. Choose a plan to see "
+            "them all."
+        )
     return (
         f"Your plan's {limit} transactions for {month:%m/%Y} are used up; newer ones are still "
         "saved, but hidden from your transactions and dashboard. Upgrade your plan to see them "
