@@ -12,6 +12,8 @@ import pytest
 from banking import consumer as banking_consumer
 from banking import publishing as banking_publishing
 from banking.entitlements.schemas import EntitlementsSnapshot
+from banking.exports.schemas import ExportRequested
+from banking.exports.service import ENCODING
 from banking.items.next_action import Action
 from banking.pix import models as pix_states
 from banking.pix.status import status_message
@@ -20,11 +22,17 @@ from banking.publishing import notification_payload
 from banking.usage.service import usage_payload
 from billing import consumer as billing_consumer
 from billing.entitlements.schemas import EntitlementsChanged
+from billing.exports.schemas import CompanyExported
 from billing.notifications.models import Notification
 from billing.notifications.schemas import NotificationRequested
 from billing.notifications.service import live_data
 from billing.plans.schemas import Limits
-from billing.publishing import NOTIFICATION_CREATED, SESSION_REVOKED, session_revoked_data
+from billing.publishing import (
+    NOTIFICATION_CREATED,
+    SESSION_REVOKED,
+    export_requested_data,
+    session_revoked_data,
+)
 from billing.usage.schemas import UsageChanged
 from finhub_shared.catalogue import ROUTES, Route, route_for
 from finhub_shared.worker import Subscription
@@ -127,6 +135,60 @@ def test_billing_reads_banking_notification_requests() -> None:
         "consent_revoked",
         "Itaú revoked access.",
     )
+
+
+@pytest.mark.parametrize(
+    ("service", "routing_key"),
+    [("banking", "billing.company.export_requested"), ("billing", "banking.company.exported")],
+)
+def test_a_data_export_reaches_its_handler_on_the_privacy_queues(
+    service: str, routing_key: str
+) -> None:
+    [subscription] = _queues_taking(service, routing_key)
+
+    assert routing_key.split(".", 1)[1] in subscription.registry.event_types
+
+
+def test_banking_reads_billings_export_requests() -> None:
+    export_id = uuid.uuid4()
+
+    read = ExportRequested.model_validate(export_requested_data(export_id, COMPANY))
+
+    assert (read.export_id, read.company_id) == (export_id, COMPANY)
+
+
+def test_billing_reads_bankings_part_of_an_export() -> None:
+    export_id, generated_at = uuid.uuid4(), datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
+    files = {"transactions.csv": "H4sIAAAAAAAA/w==", "accounts.json": "H4sIAAAAAAAA/w=="}
+    published = banking_publishing.company_exported_data(
+        export_id, COMPANY, generated_at, ENCODING, files
+    )
+
+    read = CompanyExported.model_validate(published)
+
+    assert (read.export_id, read.company_id, read.generated_at) == (
+        export_id,
+        COMPANY,
+        generated_at,
+    )
+    assert read.files == files
+
+
+def test_the_live_stream_shows_a_notices_link() -> None:
+    notice = Notification(
+        id=8,
+        company_id=COMPANY,
+        kind="data_export_ready",
+        title="Your data export is ready",
+        message="...",
+        data={"link": "/api/companies/me/exports/x/archive"},
+    )
+
+    shown = LIVE_CONTRACTS[f"billing.{NOTIFICATION_CREATED}"].model.model_validate(
+        live_data(notice)
+    )
+
+    assert shown.model_dump()["link"] == "/api/companies/me/exports/x/archive"
 
 
 def test_the_live_stream_reads_billings_notices_and_ended_log_ins() -> None:

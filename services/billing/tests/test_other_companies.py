@@ -38,11 +38,13 @@ async def test_every_route_with_an_id_hides_other_companies_records(
         )
     )
     token = owner.access_token
+    export = await lenient_client.post("/api/companies/me/exports", headers=bearer(token))
     theirs = {
         "payment_id": (await listed(lenient_client, token, "/api/payments/payments/"))[0]["id"],
         "invoice_id": (await listed(lenient_client, token, "/api/payments/invoices/"))[0]["id"],
         "dispute_id": (await listed(lenient_client, token, "/api/payments/disputes/"))[0]["id"],
         "notification_id": (await listed(lenient_client, token, "/api/notifications/"))[0]["id"],
+        "export_id": export.json()["id"],
     }
     missing = {name: str(uuid.uuid4()) for name in theirs} | {"notification_id": 2**62}
     routes_with_ids = [

@@ -28,7 +28,10 @@ WRITES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/notifications/{notification_id}/read"): None,
     ("POST", "/api/payments/disputes/{dispute_id}/evidence"): {"customer_name": "Ana Souza"},
     ("POST", "/api/payments/disputes/{dispute_id}/evidence/files"): None,
+    ("POST", "/api/companies/me/exports"): None,
 }
+# What only the owner may do (the company's whole data).
+OWNER_ONLY = {"/api/companies/me/exports"}
 # What acts on the caller's own credentials only, whatever their role.
 OWN_CREDENTIALS = {
     ("POST", "/api/auth/register"),
@@ -84,7 +87,13 @@ async def test_a_viewer_may_not_change_data(
     assert response.json() == {
         "code": "forbidden_role",
         "message": "This action needs one of the roles: "
-        + ("owner, admin, member." if "notifications" in path else "owner, admin."),
+        + (
+            "owner."
+            if path in OWNER_ONLY
+            else "owner, admin, member."
+            if "notifications" in path
+            else "owner, admin."
+        ),
     }
 
 

@@ -8,6 +8,7 @@ from banking.connectors.jobs import refresh_catalogue_job
 from banking.database import InboxEvent, OutboxMessage
 from banking.entitlements import handlers as entitlement_handlers
 from banking.erasure import handlers as erasure_handlers
+from banking.exports import handlers as export_handlers
 from banking.items import handlers as item_handlers
 from banking.items.jobs import reconcile_unheard_job, retry_outdated_job, wipe_expired_mfa_job
 from banking.pix import handlers as pix_handlers
@@ -26,6 +27,7 @@ HANDLER_MODULES = (
     connector_handlers,
     entitlement_handlers,
     erasure_handlers,
+    export_handlers,
     item_handlers,
     pix_handlers,
     sync_handlers,

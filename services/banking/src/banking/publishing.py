@@ -22,6 +22,8 @@ SYNC_PROGRESS = "sync.progress"
 SYNC_FINISHED = "sync.finished"
 SYNC_FAILED = "sync.failed"
 PIX_PAYMENT_STATUS_CHANGED = "pix.payment_status_changed"
+# Banking's part of a company's data export, answering billing's `company.export_requested`.
+COMPANY_EXPORTED = "company.exported"
 # Banking erased a company, answering billing's `company.deletion_requested`.
 COMPANY_ERASED = "company.erased"
 # The most choices an MFA prompt shows on the stream (the live service's limit).
@@ -168,6 +170,19 @@ def pix_payment_status_data(
         "description": description,
         "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
         "message": message,
+    }
+
+
+def company_exported_data(
+    export_id: UUID, company_id: UUID, generated_at: datetime, encoding: str, files: dict[str, str]
+) -> dict[str, Any]:
+    """The data of `banking.company.exported`: each file's content, encoded as `encoding`."""
+    return {
+        "export_id": str(export_id),
+        "company_id": str(company_id),
+        "generated_at": generated_at.isoformat(),
+        "encoding": encoding,
+        "files": files,
     }
 
 

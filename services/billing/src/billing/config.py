@@ -75,6 +75,14 @@ class BillingSettings(TokenVerificationSettings):
     privacy_policy_version: str = Field(
         "2026-12-01", min_length=1, max_length=50, validation_alias="BILLING_PRIVACY_POLICY_VERSION"
     )
+    # A data export still waiting for banking's part this long fails; a ready archive is kept
+    # this many days.
+    export_timeout_seconds: int = Field(
+        1800, ge=10, le=7 * 86_400, validation_alias="BILLING_EXPORT_TIMEOUT_SECONDS"
+    )
+    export_retention_days: int = Field(
+        7, ge=1, le=90, validation_alias="BILLING_EXPORT_RETENTION_DAYS"
+    )
 
     checkout_success_url: PublicUrl = Field(
         "http://localhost:3000/billing/success?session_id={CHECKOUT_SESSION_ID}",

@@ -7,6 +7,7 @@ import billing.checkout.handlers
 import billing.customers.handlers
 import billing.disputes.handlers
 import billing.erasure.handlers
+import billing.exports.handlers
 import billing.fraud.handlers
 import billing.invoices.handlers
 import billing.notifications.handlers
@@ -19,6 +20,7 @@ from billing.database import InboxEvent, OutboxMessage
 from billing.disputes.jobs import dispute_reminders_job
 from billing.dunning.jobs import dunning_job
 from billing.erasure.jobs import erasure_job
+from billing.exports.jobs import exports_job
 from billing.fraud.jobs import fraud_refunds_job
 from billing.registries import notification_events, privacy_events, stripe_events, usage_events
 from billing.runtime import Runtime
@@ -60,5 +62,6 @@ async def run() -> None:
                 duplicates_job(every),
                 quiet_throttles_job(every),
                 erasure_job(every),
+                exports_job(every),
             ),
         )

@@ -15,6 +15,7 @@ from billing.config import BillingSettings, get_settings
 from billing.consents.endpoints import router as consents_router
 from billing.disputes.endpoints import router as disputes_router
 from billing.erasure.endpoints import router as erasure_router
+from billing.exports.endpoints import router as exports_router
 from billing.invoices.endpoints import router as invoices_router
 from billing.notifications.endpoints import router as notifications_router
 from billing.payments.endpoints import router as payments_router
@@ -60,6 +61,7 @@ def create_app() -> FastAPI:
             companies_router,
             erasure_router,
             consents_router,
+            exports_router,
             plans_router,
             subscriptions_router,
             checkout_router,

@@ -19,6 +19,8 @@ NOTIFICATION_CREATED = "notification.created"
 SESSION_REVOKED = "session.revoked"
 # What banking and the gateway read to erase a company (billing.erasure).
 COMPANY_DELETION_REQUESTED = "company.deletion_requested"
+# Asks banking for its part of a company's data export (it answers `banking.company.exported`).
+COMPANY_EXPORT_REQUESTED = "company.export_requested"
 
 
 async def publish(
@@ -33,6 +35,11 @@ async def publish(
 def session_revoked_data(user_id: UUID, session_id: UUID | None) -> dict[str, Any]:
     """The `data` of `billing.session.revoked`: one log-in of the user, or every one (None)."""
     return {"user_id": str(user_id), "session_id": str(session_id) if session_id else None}
+
+
+def export_requested_data(export_id: UUID, company_id: UUID) -> dict[str, Any]:
+    """The `data` of `billing.company.export_requested`."""
+    return {"export_id": str(export_id), "company_id": str(company_id)}
 
 
 def deletion_requested_data(deletion: CompanyDeletion) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from billing.database import Base, InboxEvent, OutboxMessage
 from billing.disputes.models import Dispute, EvidenceFile
 from billing.dunning.models import DunningSchedule
 from billing.erasure.models import CompanyDeletion
+from billing.exports.models import DataExport
 from billing.fraud.models import FraudWarning
 from billing.invoices.models import Invoice
 from billing.notifications.models import Notification, NotificationStream
@@ -24,6 +25,7 @@ __all__ = [
     "Company",
     "CompanyDeletion",
     "Consent",
+    "DataExport",
     "Dispute",
     "DunningSchedule",
     "DuplicateSubscription",

@@ -78,5 +78,6 @@ async def test_every_notification_is_published_once_for_the_live_stream(
             "severity": "warning",
             "title": stored["title"],
             "message": "The consent to read one of your bank connections was revoked.",
+            "link": None,
         }
     ]

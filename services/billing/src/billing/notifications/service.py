@@ -47,6 +47,7 @@ _SEVERITY = {
     "subscription_cancelled": "warning",
     "consent_revoked": "warning",
     "transaction_limit_reached": "warning",
+    "data_export_failed": "warning",
 }
 
 
@@ -58,6 +59,7 @@ def live_data(notification: Notification) -> dict[str, Any]:
         "severity": _SEVERITY.get(notification.kind, "info"),
         "title": notification.title,
         "message": notification.message,
+        "link": (notification.data or {}).get("link"),
     }
 
 
