@@ -73,6 +73,12 @@ async def companies(
     """Ours and another company, each with a history; ours has an MFA prompt pending."""
     ours = await company_with_history(worker_runtime, client, fake_pluggy, "ours")
     theirs = await company_with_history(worker_runtime, client, fake_pluggy, "theirs")
+    paid = await client.post(
+        "/api/banking/pix/payments/",
+        json={"amount_cents": 15050, "recipient": {"pix_key": "fornecedor@example.com"}},
+        headers=token_for(ours),
+    )
+    assert paid.status_code == 201, paid.text
     async with database.transaction() as session:
         await session.execute(
             update(Item).where(Item.company_id == ours).values(mfa_prompt_encrypted=MFA_PROMPT)
@@ -100,7 +106,10 @@ def unpacked(data: dict[str, Any]) -> dict[str, str]:
 
 @pytest.mark.asyncio
 async def test_the_export_holds_exactly_the_companys_rows_and_no_secret(
-    worker_runtime: Runtime, database: Database, companies: tuple[uuid.UUID, uuid.UUID]
+    worker_runtime: Runtime,
+    database: Database,
+    fake_pluggy: SandboxPluggy,
+    companies: tuple[uuid.UUID, uuid.UUID],
 ) -> None:
     ours, theirs = companies
     export_id = uuid.uuid4()
@@ -130,10 +139,15 @@ async def test_the_export_holds_exactly_the_companys_rows_and_no_secret(
         "pix_mandates.json",
         "pix_mandate_payments.json",
         "monthly_usage.json",
+        "audit_log.json",
     }
     tables = {name: json.loads(text) for name, text in files.items() if name.endswith(".json")}
     assert {row["id"] for row in tables["transactions.json"]} == our_transactions
     assert len(tables["accounts.json"]) == 2
+    [payment] = tables["pix_payments.json"]
+    assert payment["amount_cents"] == 15050
+    assert "payment_url" not in payment
+    assert tables["audit_log.json"] != []
     assert [item["connector_name"] for item in tables["items.json"]] != []
     for name, rows in tables.items():
         assert {row["company_id"] for row in rows} <= {str(ours)}, name
@@ -141,6 +155,10 @@ async def test_the_export_holds_exactly_the_companys_rows_and_no_secret(
     assert str(theirs) not in everything
     assert "theirs" not in everything
     assert "mfa_prompt" not in everything
+    assert "paymentUrl" not in everything
+    assert all(
+        request["paymentUrl"] not in everything for request in fake_pluggy.payment_requests.values()
+    )
     assert base64.b64encode(MFA_PROMPT).decode() not in everything
     assert MFA_PROMPT.decode() not in everything
     assert os.environ["PLUGGY_CLIENT_SECRET"] not in everything

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from billing.config import get_settings
 from billing.database import InboxEvent
 from billing.exports.jobs import delete_expired_archives, fail_overdue_exports
+from billing.notifications.service import notify
 from billing.registries import privacy_events
 from billing.runtime import Runtime
 from finhub_shared.db import Database
@@ -33,6 +34,8 @@ from ..test_roles import acting_as
 pytestmark = pytest.mark.asyncio
 
 EXPORTS = "/api/companies/me/exports"
+# A link that pays an invoice by itself: never in an archive.
+LINK = "https://invoice.stripe.com/i/acct_1/live_secret"
 TRANSACTIONS_CSV = (
     "id,date,account_id,account_name,description,type,amount\n"
     "t1,2026-10-20,a1,Conta,UBER,DEBIT,31.90\n"
@@ -138,6 +141,10 @@ async def test_bankings_part_completes_the_archive_and_the_owner_is_told(
 ) -> None:
     registered = await register(client)
     token, company_id = registered["access_token"], registered["company"]["id"]
+    async with database.transaction() as session:
+        await notify(
+            session, uuid.UUID(company_id), "payment_failed", "T", "M", {"hosted_invoice_url": LINK}
+        )
     export = await ask(client, token)
 
     await deliver(worker_runtime, bankings_part(export["id"], company_id))
@@ -162,6 +169,8 @@ async def test_bankings_part_completes_the_archive_and_the_owner_is_told(
         subscriptions = json.loads(zipped.read("billing/subscriptions.json"))
         audit = json.loads(zipped.read("billing/audit_log.json"))
         transactions = zipped.read("banking/transactions.csv").decode()
+        notifications = json.loads(zipped.read("billing/notifications.json"))
+        everything = b"".join(zipped.read(name) for name in zipped.namelist())
     assert {
         "manifest.json",
         "billing/company.json",
@@ -188,6 +197,9 @@ async def test_bankings_part_completes_the_archive_and_the_owner_is_told(
     assert [s["status"] for s in subscriptions] == ["trial"]
     assert audit != []
     assert transactions == TRANSACTIONS_CSV
+    [failed] = [n for n in notifications if n["kind"] == "payment_failed"]
+    assert failed["data"] == {"hosted_invoice_url": "[redacted]"}
+    assert LINK.encode() not in everything
     assert "data_export_ready" in await notification_kinds(client, token)
     [shown] = [
         e["data"]

@@ -20,6 +20,7 @@ from sqlalchemy import Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.accounts.models import BankAccount
+from banking.audit.models import AuditEntry
 from banking.categories.models import CategoryRule
 from banking.connectors.models import Connector
 from banking.exports.schemas import ExportRequested
@@ -28,12 +29,15 @@ from banking.pix.models import PixMandate, PixMandatePayment, PixPayment, PixSch
 from banking.publishing import COMPANY_EXPORTED, company_exported_data, publish
 from banking.transactions.models import Transaction
 from banking.usage.models import MonthlyUsage
+from finhub_shared.audit import redacted
 
 ENCODING = "gzip+base64"
 # Rows read from the database at a time.
 BATCH = 1000
-# What never leaves banking, even for the company itself (the pending MFA prompt, encrypted).
-HIDDEN_COLUMNS = frozenset({"mfa_prompt_encrypted"})
+# What never leaves banking, even for the company itself: the pending MFA prompt, and a PIX
+# payment's page, which gives access by itself (JSON states are redacted as the audit listing
+# shows them).
+HIDDEN_COLUMNS = frozenset({"mfa_prompt_encrypted", "payment_url"})
 # The company's tables, one JSON file each (a list of its rows).
 COMPANY_TABLES: tuple[tuple[str, type[Any]], ...] = (
     ("accounts.json", BankAccount),
@@ -44,6 +48,7 @@ COMPANY_TABLES: tuple[tuple[str, type[Any]], ...] = (
     ("pix_mandates.json", PixMandate),
     ("pix_mandate_payments.json", PixMandatePayment),
     ("monthly_usage.json", MonthlyUsage),
+    ("audit_log.json", AuditEntry),
 )
 TRANSACTIONS_CSV_HEADER = (
     "id",
@@ -96,7 +101,7 @@ def _visible(table: Table) -> list[Any]:
 async def _streamed(session: AsyncSession, statement: Select[Any]) -> AsyncIterator[dict[str, Any]]:
     result = await session.stream(statement.execution_options(yield_per=BATCH))
     async for row in result.mappings():
-        yield dict(row)
+        yield {key: redacted(value) for key, value in row.items()}
 
 
 async def _json_file(session: AsyncSession, statement: Select[Any]) -> str:

@@ -30,11 +30,13 @@ from billing.notifications.models import Notification
 from billing.payments.models import Payment, Refund
 from billing.subscriptions.models import Subscription
 from billing.usage.models import Usage
+from finhub_shared.audit import redacted
 from finhub_shared.auth import CompanyOwned
 
 FORMAT_VERSION = 1
-# What never leaves billing, even for the company itself.
-HIDDEN_COLUMNS = frozenset({"password_hash"})
+# What never leaves billing, even for the company itself: password hashes, and links that give
+# access by themselves (as the audit listing hides them; JSON states are redacted the same way).
+HIDDEN_COLUMNS = frozenset({"password_hash", "url", "hosted_invoice_url", "invoice_pdf_url"})
 # Billing's tables of the company, each one JSON file: a list of its rows.
 COMPANY_TABLES: tuple[tuple[str, type[CompanyOwned]], ...] = (
     ("users.json", User),
@@ -68,7 +70,10 @@ async def _rows(
         .where(table.c[owner_column] == company_id)
         .order_by(*table.primary_key.columns)
     )
-    return [dict(row._mapping) for row in await session.execute(statement)]
+    return [
+        {key: redacted(value) for key, value in row._mapping.items()}
+        for row in await session.execute(statement)
+    ]
 
 
 def _table(model: type[Any]) -> Table:
