@@ -19,6 +19,7 @@ app = service_cli(
         settings=get_settings,
         service_dir=Path(__file__).resolve().parents[2],
         worker=consumer.run,
+        queues=[subscription.queue.name for subscription in consumer.SUBSCRIPTIONS],
     )
 )
 pluggy_webhooks = typer.Typer(help="Our webhook registration at Pluggy.", no_args_is_help=True)

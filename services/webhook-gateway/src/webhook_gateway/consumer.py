@@ -1,16 +1,32 @@
-"""The gateway's worker: relays stored webhooks from its outbox to the bus, and prunes old ones."""
+"""The gateway's worker: relays stored webhooks from its outbox to the bus, prunes old ones, and
+purges those naming a deleted company (billing's request, banking's confirmation)."""
 
 from __future__ import annotations
 
-from finhub_shared.worker import run_worker, worker_database
+# Imported so that it registers its handlers.
+import webhook_gateway.erasure.handlers  # noqa: F401
+from finhub_shared.bus import ConsumerQueue
+from finhub_shared.worker import Subscription, run_worker, worker_database
 from webhook_gateway.config import get_settings
-from webhook_gateway.database import OutboxMessage
+from webhook_gateway.database import InboxEvent, OutboxMessage
+from webhook_gateway.erasure.jobs import late_purge_job
+from webhook_gateway.registries import privacy_events
 from webhook_gateway.runtime import Runtime
 from webhook_gateway.webhooks.jobs import retention_job
 
+SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
+    Subscription(
+        ConsumerQueue(
+            "webhook-gateway.privacy",
+            ("billing.company.deletion_requested", "banking.company.erased"),
+        ),
+        privacy_events,
+    ),
+)
+
 
 async def run() -> None:
-    """Run the outbox relay and the retention job until stopped."""
+    """Run the outbox relay, the privacy consumer and the retention jobs until stopped."""
     settings = get_settings()
     database = worker_database(
         "webhook-gateway", settings.database_url.get_secret_value(), settings
@@ -18,6 +34,8 @@ async def run() -> None:
     await run_worker(
         service="webhook-gateway",
         runtime=Runtime(settings=settings, database=database),
+        inbox_model=InboxEvent,
         outbox_model=OutboxMessage,
-        jobs=[retention_job()],
+        subscriptions=SUBSCRIPTIONS,
+        jobs=[retention_job(), late_purge_job()],
     )

@@ -1,10 +1,11 @@
-"""The gateway's table base and its outbox table."""
+"""The gateway's table base, its outbox table, and its inbox (the erasures it is asked for)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase
 
 from finhub_shared.db import TYPE_ANNOTATION_MAP, new_metadata
+from finhub_shared.inbox import InboxEventMixin
 from finhub_shared.outbox import OutboxMessageMixin
 
 
@@ -14,4 +15,8 @@ class Base(DeclarativeBase):
 
 
 class OutboxMessage(OutboxMessageMixin, Base):
+    pass
+
+
+class InboxEvent(InboxEventMixin, Base):
     pass

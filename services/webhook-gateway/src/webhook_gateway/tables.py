@@ -1,6 +1,7 @@
 """Every table of the gateway, imported in one place so Alembic and the tests see them all."""
 
-from webhook_gateway.database import Base, OutboxMessage
+from webhook_gateway.database import Base, InboxEvent, OutboxMessage
+from webhook_gateway.erasure.models import CompanyErasure
 from webhook_gateway.webhooks.models import WebhookEvent
 
-__all__ = ["Base", "OutboxMessage", "WebhookEvent"]
+__all__ = ["Base", "CompanyErasure", "InboxEvent", "OutboxMessage", "WebhookEvent"]

@@ -57,7 +57,8 @@ async def get_event(session: DbSession, stored_id: uuid.UUID) -> StoredEventDeta
 
 
 @router.post(
-    "/{stored_id}/replay", responses=error_responses(errors.EventNotFound, errors.EventIgnored)
+    "/{stored_id}/replay",
+    responses=error_responses(errors.EventNotFound, errors.EventIgnored, errors.EventErased),
 )
 async def replay_event(session: DbSession, stored_id: uuid.UUID) -> ReplayResult:
     """Publish one stored event to the bus again (not one of a type the gateway ignores)."""

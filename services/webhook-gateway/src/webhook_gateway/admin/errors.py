@@ -23,3 +23,7 @@ class InvalidDateRange(BadRequest):
 
 class EventIgnored(Conflict):
     code = "event_ignored"
+
+
+class EventErased(Conflict):
+    code = "event_erased"

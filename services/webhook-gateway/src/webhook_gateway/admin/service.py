@@ -16,6 +16,7 @@ from finhub_shared.correlation import current_correlation_id
 from finhub_shared.events import routing_key
 from finhub_shared.pagination import KeysetCursor
 from webhook_gateway.admin.errors import (
+    EventErased,
     EventIgnored,
     EventNotFound,
     InvalidDateRange,
@@ -27,6 +28,7 @@ from webhook_gateway.admin.schemas import (
     StoredEventDetail,
     StoredEventSummary,
 )
+from webhook_gateway.erasure.repository import ERASED
 from webhook_gateway.webhooks import repository
 from webhook_gateway.webhooks.models import WebhookEvent
 from webhook_gateway.webhooks.service import envelope_json
@@ -123,6 +125,8 @@ async def replay_one(session: AsyncSession, event: WebhookEvent) -> int:
         raise EventIgnored(
             "This event's type is not routed to the bus; there is nothing to replay."
         )
+    if event.status == ERASED:
+        raise EventErased("This event's body was erased with its company; it cannot be replayed.")
     return await replay(session, [event])
 
 
