@@ -12,6 +12,7 @@ import pytest
 from banking import consumer as banking_consumer
 from banking import publishing as banking_publishing
 from banking.entitlements.schemas import EntitlementsSnapshot
+from banking.erasure.schemas import DeletionRequested
 from banking.exports.schemas import ExportRequested
 from banking.exports.service import ENCODING
 from banking.items.next_action import Action
@@ -22,6 +23,8 @@ from banking.publishing import notification_payload
 from banking.usage.service import usage_payload
 from billing import consumer as billing_consumer
 from billing.entitlements.schemas import EntitlementsChanged
+from billing.erasure.models import CompanyDeletion
+from billing.erasure.schemas import CompanyErased
 from billing.exports.schemas import CompanyExported
 from billing.notifications.models import Notification
 from billing.notifications.schemas import NotificationRequested
@@ -30,6 +33,7 @@ from billing.plans.schemas import Limits
 from billing.publishing import (
     NOTIFICATION_CREATED,
     SESSION_REVOKED,
+    deletion_requested_data,
     export_requested_data,
     session_revoked_data,
 )
@@ -37,12 +41,16 @@ from billing.usage.schemas import UsageChanged
 from finhub_shared.catalogue import ROUTES, Route, route_for
 from finhub_shared.worker import Subscription
 from live.events.schemas import CONTRACTS as LIVE_CONTRACTS
+from webhook_gateway import consumer as gateway_consumer
+from webhook_gateway import publishing as gateway_publishing
+from webhook_gateway.erasure import schemas as gateway_erasure
 
 COMPANY = uuid.uuid4()
 PROVIDERS = ("stripe", "pluggy")
 WORKERS: dict[str, tuple[Subscription[Any], ...]] = {
     "billing": billing_consumer.SUBSCRIPTIONS,
     "banking": banking_consumer.SUBSCRIPTIONS,
+    "webhook-gateway": gateway_consumer.SUBSCRIPTIONS,
 }
 
 
@@ -155,6 +163,67 @@ def test_banking_reads_billings_export_requests() -> None:
     read = ExportRequested.model_validate(export_requested_data(export_id, COMPANY))
 
     assert (read.export_id, read.company_id) == (export_id, COMPANY)
+
+
+@pytest.mark.parametrize(
+    ("service", "routing_key"),
+    [
+        ("banking", "billing.company.deletion_requested"),
+        ("webhook-gateway", "billing.company.deletion_requested"),
+        ("webhook-gateway", "banking.company.erased"),
+        ("billing", "banking.company.erased"),
+        ("billing", "gateway.company.erased"),
+    ],
+)
+def test_a_deletion_reaches_one_handler_in_each_service_concerned(
+    service: str, routing_key: str
+) -> None:
+    event_type = routing_key.split(".", 1)[1]
+    handling = [
+        subscription
+        for subscription in _queues_taking(service, routing_key)
+        if event_type in subscription.registry.event_types
+    ]
+
+    assert len(handling) == 1
+
+
+def test_banking_and_the_gateway_read_billings_deletion_request() -> None:
+    deletion = CompanyDeletion(
+        id=uuid.uuid4(),
+        company_id=COMPANY,
+        stripe_customer_id="cus_1",
+        stripe_subscription_id="sub_1",
+        requested_at=datetime(2026, 12, 6, 22, 0, tzinfo=UTC),
+    )
+    published = deletion_requested_data(deletion)
+
+    banking = DeletionRequested.model_validate(published)
+    gateway = gateway_erasure.DeletionRequested.model_validate(published)
+
+    assert (banking.deletion_id, banking.company_id) == (deletion.id, COMPANY)
+    assert (gateway.deletion_id, gateway.stripe_customer_id) == (deletion.id, "cus_1")
+
+
+def test_billing_and_the_gateway_read_bankings_erasure() -> None:
+    deletion_id = uuid.uuid4()
+    published = banking_publishing.company_erased_data(deletion_id, COMPANY, ["item-1"])
+
+    billing = CompanyErased.model_validate(published)
+    gateway = gateway_erasure.BankingErased.model_validate(published)
+
+    assert (billing.deletion_id, billing.company_id) == (deletion_id, COMPANY)
+    assert gateway.pluggy_item_ids == ["item-1"]
+
+
+def test_billing_reads_the_gateways_erasure() -> None:
+    deletion_id = uuid.uuid4()
+
+    read = CompanyErased.model_validate(
+        gateway_publishing.company_erased_data(deletion_id, COMPANY, 3)
+    )
+
+    assert (read.deletion_id, read.company_id) == (deletion_id, COMPANY)
 
 
 def test_billing_reads_bankings_part_of_an_export() -> None:
