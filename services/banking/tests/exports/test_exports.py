@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select, update
 
-from banking.exports.service import TRANSACTIONS_CSV_HEADER, reais
+from banking.exports.service import BATCH, TRANSACTIONS_CSV_HEADER, reais
 from banking.items.models import Item
 from banking.registries import privacy_events
 from banking.runtime import Runtime
@@ -219,3 +219,33 @@ async def test_a_redelivered_request_is_answered_once(
 )
 def test_amounts_are_written_in_reais(cents: int, shown: str) -> None:
     assert reais(cents) == shown
+
+
+@pytest.mark.asyncio
+async def test_a_long_history_is_streamed_in_batches_and_exported_whole(
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
+) -> None:
+    company_id = uuid.uuid4()
+    item = fake_pluggy.add_item(str(company_id))
+    account = fake_pluggy.add_account(item["id"])
+    fake_pluggy.add_transactions(account["id"], BATCH * 2 + 500, amount="19.90")
+    connected = await client.post(
+        "/api/banking/pluggy/callback/", json={"item_id": item["id"]}, headers=token_for(company_id)
+    )
+    assert connected.status_code == 200, connected.text
+    await run_queued_syncs(worker_runtime)
+
+    await deliver(worker_runtime, export_requested(company_id), "banking.privacy", privacy_events)
+
+    [answer] = await exported(database)
+    files = unpacked(answer)
+    listed = json.loads(files["transactions.json"])
+    rows = list(csv.DictReader(io.StringIO(files["transactions.csv"])))
+    assert len(listed) == len(rows) == BATCH * 2 + 500
+    assert len({row["id"] for row in rows}) == len(rows)
+    assert [row["date"] for row in listed] == sorted(row["date"] for row in listed)
+    assert {row["amount"] for row in rows} == {"19.90"}
+    assert len(answer["files"]["transactions.csv"]) < len(files["transactions.csv"]) / 4

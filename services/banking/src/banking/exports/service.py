@@ -50,6 +50,8 @@ COMPANY_TABLES: tuple[tuple[str, type[Any]], ...] = (
     ("monthly_usage.json", MonthlyUsage),
     ("audit_log.json", AuditEntry),
 )
+# Tables read in another order than their key's: as a person reads them.
+READING_ORDER: dict[type[Any], tuple[str, ...]] = {Transaction: ("date", "id")}
 TRANSACTIONS_CSV_HEADER = (
     "id",
     "date",
@@ -151,11 +153,8 @@ async def _transactions_csv(session: AsyncSession, company_id: UUID) -> str:
 
 def _of_company(model: type[Any], company_id: UUID) -> Select[Any]:
     table = _table(model)
-    return (
-        select(*_visible(table))
-        .where(table.c.company_id == company_id)
-        .order_by(*table.primary_key.columns)
-    )
+    order = [table.c[name] for name in READING_ORDER.get(model, ())] or table.primary_key.columns
+    return select(*_visible(table)).where(table.c.company_id == company_id).order_by(*order)
 
 
 async def company_files(session: AsyncSession, company_id: UUID) -> dict[str, str]:
