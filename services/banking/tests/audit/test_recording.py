@@ -261,11 +261,12 @@ async def test_rules_created_changed_and_deleted_and_a_category_set_by_hand(
     await connected_with_transactions(client, fake_pluggy, worker_runtime, company_id, user_id)
     rule = await client.post(
         "/api/banking/rules/",
-        json={"field": "merchant", "value": "uber", "category_id": "19000000"},
+        json={"field": "description", "value": "Padaria", "category_id": "19000000"},
         headers=headers,
     )
     rule_path = f"/api/banking/rules/{rule.json()['id']}"
     await client.patch(rule_path, json={"priority": 7}, headers=headers)
+    applied = await client.post(f"{rule_path}/apply", headers=headers)
     await client.delete(rule_path, headers=headers)
     listed = await client.get("/api/banking/transactions/", headers=headers)
     some = listed.json()["results"][0]
@@ -279,12 +280,19 @@ async def test_rules_created_changed_and_deleted_and_a_category_set_by_hand(
     assert corrected.status_code == 200, corrected.text
     rules = await entries(client, company_id, kind="rule")
     [category] = await entries(client, company_id, kind="transaction")
-    assert [e["action"] for e in rules] == ["rule.deleted", "rule.updated", "rule.created"]
-    deleted, updated, created = rules
+    assert [e["action"] for e in rules] == [
+        "rule.deleted",
+        "rule.applied",
+        "rule.updated",
+        "rule.created",
+    ]
+    deleted, past, updated, created = rules
     assert created["before"] is None
-    assert created["after"]["value"] == "uber"
+    assert created["after"]["value"] == "Padaria"
     assert created["after"]["id"] == rule.json()["id"]
     assert (updated["before"]["priority"], updated["after"]["priority"]) == (100, 7)
+    assert applied.json() == {"updated": 3}
+    assert (past["after"]["priority"], past["after"]["transactions_updated"]) == (7, 3)
     assert (deleted["before"]["priority"], deleted["after"]) == (7, None)
     assert category["action"] == "transaction.category_changed"
     assert category["before"] == {"transaction_id": some["id"], "category_id": some["category_id"]}

@@ -76,5 +76,4 @@ async def apply_rule(
     rule_id: uuid.UUID, session: DbSession, principal: WriterPrincipal
 ) -> RuleApplied:
     """Give the rule's category to your past transactions it matches (hand-picked ones stay)."""
-    rule = await repository.get_rule(session, principal, rule_id)
-    return RuleApplied(updated=await service.apply_rule(session, rule))
+    return RuleApplied(updated=await service.apply_to_past(session, principal, rule_id))

@@ -54,7 +54,7 @@ async def create_rule(
     session.add(rule)
     await session.flush()
     await session.refresh(rule)
-    await _audit(session, principal, "rule.created", None, rule)
+    await _audit(session, principal, "rule.created", None, _audited(rule))
     return rule
 
 
@@ -85,7 +85,7 @@ async def update_rule(
     if low is not None and high is not None and low > high:
         raise InvalidRule("min_amount_cents must not be above max_amount_cents.")
     await session.flush()
-    await _audit(session, principal, "rule.updated", before, rule)
+    await _audit(session, principal, "rule.updated", before, _audited(rule))
     return rule
 
 
@@ -96,6 +96,15 @@ async def delete_rule(session: AsyncSession, principal: Principal, rule_id: uuid
     await session.delete(rule)
     await session.flush()
     await _audit(session, principal, "rule.deleted", before, None)
+
+
+async def apply_to_past(session: AsyncSession, principal: Principal, rule_id: uuid.UUID) -> int:
+    """The caller's rule given to their past transactions (audited); how many changed."""
+    rule = await repository.get_rule(session, principal, rule_id)
+    updated = await apply_rule(session, rule)
+    after = {**_audited(rule), "transactions_updated": updated}
+    await _audit(session, principal, "rule.applied", None, after)
+    return updated
 
 
 async def apply_rule(
@@ -131,9 +140,8 @@ async def _audit(
     principal: Principal,
     action: str,
     before: dict[str, Any] | None,
-    rule: CategoryRule | None,
+    after: dict[str, Any] | None,
 ) -> None:
-    after = _audited(rule) if rule is not None else None
     actor = audit.user_actor(principal.user_id)
     await audit.record(
         session, principal.company_id, actor=actor, action=action, before=before, after=after
