@@ -29,9 +29,10 @@ WRITES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/payments/disputes/{dispute_id}/evidence"): {"customer_name": "Ana Souza"},
     ("POST", "/api/payments/disputes/{dispute_id}/evidence/files"): None,
     ("POST", "/api/companies/me/exports"): None,
+    ("POST", "/api/companies/me/deletion"): {"company_name": "Acme Ltda"},
 }
 # What only the owner may do (the company's whole data).
-OWNER_ONLY = {"/api/companies/me/exports"}
+OWNER_ONLY = {"/api/companies/me/exports", "/api/companies/me/deletion"}
 # What acts on the caller's own credentials only, whatever their role.
 OWN_CREDENTIALS = {
     ("POST", "/api/auth/register"),
