@@ -11,10 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from banking.items import service
 from banking.runtime import Runtime
 from finhub_shared.db import Database
 
 from ..conftest import deliver_pluggy_event, deliver_webhooks, run_queued_syncs
+from ..items.test_retries import connect_outdated, next_retry
 from ..pluggy_sandbox import SandboxPluggy, ids_of
 from .test_endpoints import as_user
 
@@ -136,6 +138,58 @@ async def test_pluggy_events_are_the_actor_of_what_they_change(
     ]
     assert newest[3]["after"]["transactions"] == 1
     assert newest[0]["after"]["transactions"] == 2
+
+
+async def test_a_consent_revoked_at_the_bank_then_given_again_by_the_user(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    database: Database,
+) -> None:
+    company_id, user_id = uuid.uuid4(), uuid.uuid4()
+    connected = await connected_with_transactions(
+        client, fake_pluggy, worker_runtime, company_id, user_id
+    )
+    pluggy_item_id = connected["pluggy_item_id"]
+    fake_pluggy.add_consent(pluggy_item_id, revoked=True)
+    await deliver_pluggy_event(
+        worker_runtime, "consent/revoked", {"itemId": pluggy_item_id}, event_id="evt-revoked"
+    )
+    fake_pluggy.add_consent(pluggy_item_id)
+
+    again = await client.post(
+        "/api/banking/pluggy/callback/",
+        json={"item_id": pluggy_item_id},
+        headers=as_user(company_id, user_id),
+    )
+
+    assert again.status_code == 200, again.text
+    newest = await entries(client, company_id)
+    assert [(e["action"], e["actor"]["id"]) for e in newest[:3]] == [
+        ("connection.reconnected", str(user_id)),
+        ("data.deleted", "evt-revoked"),
+        ("connection.consent_revoked", "evt-revoked"),
+    ]
+    assert newest[0]["before"]["status"] == "CONSENT_REVOKED"
+    assert newest[0]["after"]["status"] == "UPDATED"
+    assert newest[1]["after"]["transactions"] == 3
+
+
+async def test_a_job_is_the_actor_of_what_it_changes(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    database: Database,
+) -> None:
+    company_id = uuid.uuid4()
+    item = await connect_outdated(client, fake_pluggy, company_id)
+    del fake_pluggy.items[item["pluggy_item_id"]]
+
+    await service.retry_outdated(database, worker_runtime, await next_retry(database, item))
+
+    removed = await entries(client, company_id, kind="connection.removed")
+    assert [entry["actor"] for entry in removed] == [{"type": "job", "id": "retry-outdated-items"}]
+    assert removed[0]["before"]["status"] == "OUTDATED"
 
 
 async def test_pix_payments_created_scheduled_and_cancelled_by_a_user(
