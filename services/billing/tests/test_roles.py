@@ -40,6 +40,7 @@ OWN_CREDENTIALS = {
     ("POST", "/api/auth/refresh"),
     ("POST", "/api/auth/logout"),
     ("POST", "/api/auth/logout-everywhere"),
+    ("POST", "/api/companies/me/consents"),
 }
 
 

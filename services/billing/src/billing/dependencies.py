@@ -36,6 +36,12 @@ def _token_issuer(request: Request) -> TokenIssuer:
     return issuer
 
 
+def _client_address(request: Request) -> str:
+    """Where the request comes from, as the server sees it (behind a proxy, uvicorn runs with
+    --proxy-headers and FORWARDED_ALLOW_IPS naming it, so this is the client's own)."""
+    return request.client.host[:64] if request.client else "unknown"
+
+
 def _clock(request: Request) -> Callable[[], datetime]:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock
@@ -47,5 +53,7 @@ Settings = Annotated[BillingSettings, Depends(_settings)]
 DatabaseDep = Annotated[Database, Depends(_database)]
 StripeApi = Annotated[stripe.StripeClient, Depends(_stripe)]
 Issuer = Annotated[TokenIssuer, Depends(_token_issuer)]
+# The client's address: log-in throttles and consents record it.
+ClientAddress = Annotated[str, Depends(_client_address)]
 # The time of day as the app tells it (`utcnow`; tests set `app.state.clock` to move it).
 Clock = Annotated[Callable[[], datetime], Depends(_clock)]

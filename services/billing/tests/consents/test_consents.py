@@ -129,3 +129,34 @@ async def test_consents_need_a_token(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/companies/me/consents")
 
     assert (response.status_code, response.json()["code"]) == (401, "token_missing")
+
+
+async def test_a_user_accepts_a_new_version_once(app: FastAPI, clock: FrozenClock) -> None:
+    transport = httpx.ASGITransport(app=app, client=(CLIENT_ADDRESS, 50123))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        registered = (await client.post("/api/auth/register", json=sign_up())).json()
+        headers = bearer(registered["access_token"])
+        app.state.settings = get_settings().model_copy(
+            update={"privacy_policy_version": "2027-01-01"}
+        )
+        clock.advance(days=30)
+        before = (await client.get("/api/companies/me/consents", headers=headers)).json()
+        older = await client.post("/api/companies/me/consents", json=accepted(), headers=headers)
+        newer = {**accepted(), "privacy_policy": "2027-01-01"}
+        answers = [
+            await client.post("/api/companies/me/consents", json=newer, headers=headers)
+            for _ in range(2)
+        ]
+
+    assert before["up_to_date"] is False
+    assert (older.status_code, older.json()["code"]) == (422, "consent_outdated")
+    assert [answer.status_code for answer in answers] == [200, 200]
+    shown = answers[-1].json()
+    assert shown["up_to_date"] is True
+    assert len(shown["consents"]) == 3
+    assert (shown["consents"][-1]["document"], shown["consents"][-1]["version"]) == (
+        "privacy_policy",
+        "2027-01-01",
+    )
+    assert shown["consents"][-1]["accepted_at"] == clock.now.isoformat().replace("+00:00", "Z")
+    assert shown["consents"][-1]["client_address"] == CLIENT_ADDRESS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from billing.accounts import repository, service
 from billing.accounts.errors import (
@@ -26,7 +26,7 @@ from billing.accounts.schemas import (
     UserOut,
 )
 from billing.consents.errors import ConsentOutdated, ConsentRequired
-from billing.dependencies import Clock, DatabaseDep, Issuer, Settings
+from billing.dependencies import ClientAddress, Clock, DatabaseDep, Issuer, Settings
 from billing.subscriptions.summary import summary_of
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
@@ -45,7 +45,7 @@ companies_router = APIRouter(prefix="/api/companies", tags=["companies"])
 )
 async def register(
     form: RegisterRequest,
-    request: Request,
+    address: ClientAddress,
     session: DbSession,
     settings: Settings,
     issuer: Issuer,
@@ -56,7 +56,7 @@ async def register(
     registered = await service.register(
         session,
         form,
-        _client_address(request),
+        address,
         settings=settings,
         issuer=issuer,
         now=clock(),
@@ -76,14 +76,14 @@ async def register(
 )
 async def log_in(
     form: LoginRequest,
-    request: Request,
+    address: ClientAddress,
     database: DatabaseDep,
     settings: Settings,
     issuer: Issuer,
     clock: Clock,
 ) -> Tokens:
     """Tokens for an email and password; after repeated failures each attempt waits longer."""
-    now, address = clock(), _client_address(request)
+    now = clock()
     # The attempt is counted and committed before the password is checked (and before a 401).
     async with database.transaction() as session:
         await service.admit_login(session, form, address, settings=settings, now=now)
@@ -135,12 +135,6 @@ async def log_out_everywhere(
     """End every session of the caller, on every device, this one included."""
     await service.log_out_everywhere(session, principal, clock())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-def _client_address(request: Request) -> str:
-    """Where the log-in comes from, as the server sees it (behind a proxy, run uvicorn with
-    --proxy-headers so this is the client's own)."""
-    return request.client.host[:64] if request.client else "unknown"
 
 
 @companies_router.get("/me")

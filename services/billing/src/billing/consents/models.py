@@ -11,9 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from billing.database import Base
 from finhub_shared.auth import CompanyOwned
 
-TERMS_OF_USE = "terms_of_use"
-PRIVACY_POLICY = "privacy_policy"
-
 
 class Consent(CompanyOwned, Base):
     """One acceptance of one version of a document: a new version accepted later is a new row."""
@@ -25,6 +22,7 @@ class Consent(CompanyOwned, Base):
         ForeignKey("companies.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # terms_of_use or privacy_policy.
     document: Mapped[str] = mapped_column(String(30))
     version: Mapped[str] = mapped_column(String(50))
     accepted_at: Mapped[datetime]

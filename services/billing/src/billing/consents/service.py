@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.config import BillingSettings
 from billing.consents import repository
 from billing.consents.errors import ConsentOutdated, ConsentRequired
-from billing.consents.models import PRIVACY_POLICY, TERMS_OF_USE, Consent
+from billing.consents.models import Consent
 from billing.consents.schemas import Acceptance, ConsentOut, Consents, LegalVersions
+from finhub_shared.auth import Principal
 
 
 def current_versions(settings: BillingSettings) -> LegalVersions:
@@ -61,22 +62,44 @@ async def record(
     client_address: str,
     now: datetime,
 ) -> None:
-    """Keep the user's acceptance of each document's version, at `now`, from `client_address`."""
-    for document, version in (
-        (TERMS_OF_USE, accepted.terms_of_use),
-        (PRIVACY_POLICY, accepted.privacy_policy),
-    ):
-        session.add(
-            Consent(
-                company_id=company_id,
-                user_id=user_id,
-                document=document,
-                version=version,
-                accepted_at=now,
-                client_address=client_address,
+    """Keep the user's acceptance of each document's version, at `now`, from `client_address`;
+    a version they had already accepted is not recorded again."""
+    already = {(c.document, c.version) for c in await repository.of_user(session, user_id)}
+    for document, version in accepted.model_dump().items():
+        if (document, version) not in already:
+            session.add(
+                Consent(
+                    company_id=company_id,
+                    user_id=user_id,
+                    document=document,
+                    version=version,
+                    accepted_at=now,
+                    client_address=client_address,
+                )
             )
-        )
     await session.flush()
+
+
+async def accept(
+    session: AsyncSession,
+    principal: Principal,
+    acceptance: Acceptance,
+    settings: BillingSettings,
+    *,
+    client_address: str,
+    now: datetime,
+) -> Consents:
+    """The caller accepts the documents in force (a new version came out, say)."""
+    accepted = check_acceptance(acceptance, settings)
+    await record(
+        session,
+        principal.company_id,
+        principal.user_id,
+        accepted,
+        client_address=client_address,
+        now=now,
+    )
+    return await of_user(session, principal.user_id, settings)
 
 
 async def of_user(session: AsyncSession, user_id: UUID, settings: BillingSettings) -> Consents:
