@@ -27,6 +27,7 @@ import billing.main
 import live.consumer
 import live.main
 import provider_sandbox.main
+import webhook_gateway.consumer
 import webhook_gateway.main
 from banking.config import get_settings as banking_settings
 from banking.database import InboxEvent as BankingInbox
@@ -49,8 +50,10 @@ from finhub_shared.worker import Subscription, WorkerRuntime, message_handler
 from live.database import InboxEvent as LiveInbox
 from live.runtime import Runtime as LiveRuntime
 from webhook_gateway.config import get_settings as gateway_settings
+from webhook_gateway.database import InboxEvent as GatewayInbox
 from webhook_gateway.database import OutboxMessage as GatewayOutbox
 from webhook_gateway.pluggy_registration import service as pluggy_registration
+from webhook_gateway.runtime import Runtime as GatewayRuntime
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Correct-horse-battery-9"
@@ -184,6 +187,8 @@ async def running_system() -> AsyncIterator[System]:
         # The live worker takes one message at a time, so a company's events keep their order.
         live_settings = live.consumer.worker_settings()
         live_runtime = LiveRuntime(live_settings, _consumers_database(stack, urls["live"]))
+        gateway_database = _consumers_database(stack, urls["webhook-gateway"])
+        gateway_runtime = GatewayRuntime(settings=gateway_settings(), database=gateway_database)
         for url, outbox in (
             (urls["webhook-gateway"], GatewayOutbox),
             (urls["billing"], BillingOutbox),
@@ -194,6 +199,7 @@ async def running_system() -> AsyncIterator[System]:
             (BillingInbox, billing.consumer.SUBSCRIPTIONS, billing_runtime, 8),
             (BankingInbox, banking.consumer.SUBSCRIPTIONS, banking_runtime, 8),
             (LiveInbox, live.consumer.SUBSCRIPTIONS, live_runtime, live_settings.consumer_prefetch),
+            (GatewayInbox, webhook_gateway.consumer.SUBSCRIPTIONS, gateway_runtime, 8),
         ):
             for subscription in subscriptions:
                 await stack.enter_async_context(
