@@ -4,6 +4,8 @@ records, and the deletion completes once banking and the gateway confirm."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -12,9 +14,11 @@ import pytest
 import stripe
 from fastapi import FastAPI
 from sqlalchemy import select
+from typer.testing import CliRunner, Result
 
 from billing.accounts.models import Company
 from billing.audit.models import AuditEntry
+from billing.cli import app
 from billing.commands import deletion_state
 from billing.config import get_settings
 from billing.database import InboxEvent
@@ -251,3 +255,25 @@ async def test_while_a_deletion_waits_for_stripe_no_one_logs_in_and_tokens_are_r
     assert (login.status_code, login.json()["code"]) == (403, "company_deleted")
     again = await delete(client, company.access_token)
     assert (again.status_code, again.json()["code"]) == (401, "session_revoked")
+
+
+async def run_cli(*arguments: str) -> Result:
+    # The command runs its own event loop, so it gets a thread of its own.
+    return await asyncio.to_thread(CliRunner().invoke, app, list(arguments))
+
+
+async def test_operators_see_a_deletion_with_the_cli_and_none_for_a_company_not_deleted(
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe
+) -> None:
+    registered = await register(client)
+    deletion = (await delete(client, registered["access_token"])).json()
+    kept = await register(client, company_name="Kept Ltda")
+
+    shown = await run_cli("deletion-status", deletion["company_id"])
+    none = await run_cli("deletion-status", kept["company"]["id"])
+
+    assert shown.exit_code == 0, shown.output
+    state = json.loads(shown.output)
+    assert (state["id"], state["status"]) == (deletion["id"], "requested")
+    assert state["billing_erased_at"] is not None
+    assert none.exit_code == 1
