@@ -34,6 +34,7 @@ from finhub_shared.inbox import inbox_dispatcher
 from ..conftest import Deliver, row_counts
 from ..helpers import STRONG_PASSWORD, bearer, published, register
 from ..paid_company import paid_company
+from ..scenario import checked_out_company
 from ..stripe_sandbox import SandboxStripe
 from ..test_roles import acting_as
 
@@ -194,6 +195,22 @@ async def test_a_paying_company_loses_its_stripe_customer_only_after_its_subscri
     assert await audit_actions(database, company.company_id) == [
         "company_deletion_requested",
         "company_erased_in_billing",
+    ]
+
+
+async def test_a_checkout_left_open_is_expired_at_stripe_before_the_customer_goes(
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe
+) -> None:
+    company = await checked_out_company(client, fake_stripe)
+
+    response = await delete(client, company.access_token)
+
+    assert response.json()["billing_erased_at"] is not None
+    assert fake_stripe.checkout_sessions[company.checkout_session_id]["status"] == "expired"
+    stripe_calls = [(m, p) for m, p, _ in fake_stripe.requests if m in ("POST", "DELETE")]
+    assert stripe_calls[-2:] == [
+        ("POST", f"/v1/checkout/sessions/{company.checkout_session_id}/expire"),
+        ("DELETE", f"/v1/customers/{company.customer_id}"),
     ]
 
 

@@ -1,5 +1,6 @@
-"""A deletion's steps at Stripe, then in billing: the subscription cancelled at once, the customer
-deleted once the subscription has ended, then billing's rows erased.
+"""A deletion's steps at Stripe, then in billing: the company's open checkouts expired and its
+subscription cancelled at once, the customer deleted once the subscription has ended, then
+billing's rows erased.
 
 Stripe is called with no transaction open and each step's outcome written before the next, with
 idempotency keys derived from the deletion: the endpoint takes the steps at once, and the worker's
@@ -16,6 +17,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.audit import service as audit
+from billing.checkout import repository as checkouts
 from billing.erasure import repository, service
 from billing.stripe import payloads
 from billing.stripe.client import stripe_call, stripe_errors
@@ -23,6 +25,7 @@ from billing.subscriptions import repository as subscriptions
 from billing.subscriptions import service as subscription_states
 from billing.subscriptions.models import Subscription
 from finhub_shared.db import Database
+from finhub_shared.errors import ProviderError, ProviderUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +51,9 @@ async def advance(
         if deletion is None or deletion.billing_erased_at is not None:
             return
         live = _live_at_stripe(await subscriptions.get_for_company(session, deletion.company_id))
+        open_checkouts = await _open_checkouts(session, deletion.company_id)
+    for stripe_session_id in open_checkouts:
+        await _expire_checkout(stripe_client, stripe_session_id)
     if deletion.subscription_ended_at is None:
         if live is not None:
             answer = await _cancel(stripe_client, deletion_id, live)
@@ -69,6 +75,32 @@ async def advance(
             locked.stripe_customer_deleted_at = locked.stripe_customer_deleted_at or now
     async with database.transaction() as session:
         await service.erase_billing(session, deletion_id, now)
+
+
+async def _open_checkouts(session: AsyncSession, company_id: UUID) -> list[str]:
+    """The company's checkout sessions Stripe may still let someone pay."""
+    sessions = list(await checkouts.expiring_for_company(session, company_id))
+    if (current := await checkouts.open_for_company(session, company_id)) is not None:
+        sessions.append(current)
+    return [each.stripe_session_id for each in sessions if each.stripe_session_id]
+
+
+async def _expire_checkout(stripe_client: stripe_sdk.StripeClient, stripe_session_id: str) -> None:
+    """Expire a checkout, so that no subscription starts after the deletion; one no longer open
+    (paid: its subscription goes with the customer) is left as it is."""
+    try:
+        await stripe_call(
+            "expire a checkout of a company being deleted",
+            payloads.CheckoutSession,
+            stripe_client.v1.checkout.sessions.expire_async(
+                stripe_session_id,
+                options={"idempotency_key": f"deletion-expire-{stripe_session_id}"},
+            ),
+        )
+    except ProviderUnavailable:
+        raise
+    except ProviderError:
+        log.info("checkout_not_expired", stripe_session_id=stripe_session_id)
 
 
 async def _cancel(
