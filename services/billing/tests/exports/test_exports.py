@@ -275,3 +275,27 @@ async def test_a_part_naming_a_path_instead_of_a_file_is_refused(
 
     shown = await status_of(client, registered["access_token"], export["id"])
     assert shown["status"] == "pending"
+
+
+async def test_the_owner_lists_the_companys_exports_newest_first(
+    client: httpx.AsyncClient, database: Database, clock: FrozenClock
+) -> None:
+    registered = await register(client)
+    token = registered["access_token"]
+    first = await ask(client, token)
+    timeout = get_settings().export_timeout_seconds
+    await fail_overdue_exports(database, timeout, clock.now + timedelta(seconds=timeout))
+    clock.advance(seconds=1)
+    second = await ask(client, token)
+    other = await register(client)
+    await ask(client, other["access_token"])
+
+    listed = await client.get(EXPORTS, headers=bearer(token))
+
+    assert listed.status_code == 200
+    body = listed.json()
+    assert body["total"] == 2
+    assert [(e["id"], e["status"]) for e in body["items"]] == [
+        (second["id"], "pending"),
+        (first["id"], "failed"),
+    ]

@@ -8,12 +8,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response, status
 
 from billing.dependencies import Clock
-from billing.exports import service
+from billing.exports import repository, service
 from billing.exports.errors import ExportExpired, ExportFailed, ExportInProgress, ExportNotReady
 from billing.exports.schemas import ExportOut
 from finhub_shared.auth import Principal, require_role
 from finhub_shared.db import DbSession
 from finhub_shared.errors import error_responses
+from finhub_shared.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/api/companies/me/exports", tags=["privacy"])
 
@@ -30,6 +31,14 @@ async def request_export(session: DbSession, principal: OwnerPrincipal, clock: C
     """Ask for an archive of all the company's data; it is prepared in the background, and the
     company is notified when it can be downloaded. One at a time."""
     return service.shown(await service.request(session, principal, clock()))
+
+
+@router.get("")
+async def list_exports(
+    session: DbSession, principal: OwnerPrincipal, page: PageQuery
+) -> Page[ExportOut]:
+    """The company's exports, newest first."""
+    return await page_of(session, repository.newest_first(principal), page, ExportOut)
 
 
 @router.get("/{export_id}")

@@ -6,11 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.exports.models import EXPIRED, PENDING, READY, DataExport
 from finhub_shared import queries
+from finhub_shared.auth import Principal, scoped
+
+
+def newest_first(principal: Principal) -> Select[DataExport]:
+    """The caller's company's exports, newest first."""
+    statement = scoped(select(DataExport), DataExport, principal)
+    return queries.newest_first(statement, DataExport.requested_at, DataExport.id)
 
 
 async def pending_of(session: AsyncSession, company_id: UUID) -> DataExport | None:

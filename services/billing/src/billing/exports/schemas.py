@@ -7,10 +7,15 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, field_validator
 
 # A file banking sends is stored under banking/ in the zip: a plain name, nothing more.
 _FILE_NAME = re.compile(r"[a-z0-9_]{1,60}\.(json|csv)")
+
+
+def archive_path(export_id: UUID) -> str:
+    """Where the owner downloads an export's zip."""
+    return f"/api/companies/me/exports/{export_id}/archive"
 
 
 class ExportOut(BaseModel):
@@ -23,7 +28,11 @@ class ExportOut(BaseModel):
     failure_reason: str | None
     archive_size: int | None = Field(description="Bytes of the zip, once ready.")
     expires_at: datetime | None = Field(description="The archive is deleted then.")
-    archive_path: str | None = Field(description="Where to download the zip, once ready.")
+
+    @computed_field(description="Where to download the zip, once ready.")  # type: ignore[prop-decorator]
+    @property
+    def archive_path(self) -> str | None:
+        return archive_path(self.id) if self.status == "ready" else None
 
 
 class CompanyExported(BaseModel):

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.exports import archive, repository
 from billing.exports.errors import ExportExpired, ExportFailed, ExportInProgress, ExportNotReady
 from billing.exports.models import EXPIRED, FAILED, PENDING, READY, DataExport
-from billing.exports.schemas import CompanyExported, ExportOut
+from billing.exports.schemas import CompanyExported, ExportOut, archive_path
 from billing.notifications.service import notify
 from billing.publishing import COMPANY_EXPORT_REQUESTED, export_requested_data, publish
 from finhub_shared import queries
@@ -25,23 +25,9 @@ log = structlog.get_logger(__name__)
 BANKING_DID_NOT_ANSWER = "banking_did_not_answer"
 
 
-def archive_path(export_id: UUID) -> str:
-    """Where the owner downloads an export's zip."""
-    return f"/api/companies/me/exports/{export_id}/archive"
-
-
 def shown(export: DataExport) -> ExportOut:
     """The export as its owner sees it."""
-    return ExportOut(
-        id=export.id,
-        status=export.status,
-        requested_at=export.requested_at,
-        finished_at=export.finished_at,
-        failure_reason=export.failure_reason,
-        archive_size=export.archive_size,
-        expires_at=export.expires_at,
-        archive_path=archive_path(export.id) if export.status == READY else None,
-    )
+    return ExportOut.model_validate(export)
 
 
 async def request(session: AsyncSession, principal: Principal, now: datetime) -> DataExport:
