@@ -5,6 +5,7 @@ nothing of that."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -159,3 +160,80 @@ async def test_a_connection_already_gone_at_pluggy_is_erased_all_the_same(
     await erase(worker_runtime, deletion_requested(company_id))
 
     assert await rows_of(database, company_id) == {"company_entitlements": 1}
+
+
+async def pix_schedule_and_mandate(
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, company_id: uuid.UUID
+) -> None:
+    """A PIX payment scheduled for next month and an automatic PIX mandate, made at Pluggy."""
+    headers = token_for(company_id)
+    next_month = (fake_pluggy.today().replace(day=1) + timedelta(days=32)).replace(day=5)
+    scheduled = await client.post(
+        "/api/banking/pix/payments/",
+        json={
+            "amount_cents": 15050,
+            "recipient": {"pix_key": "fornecedor@example.com"},
+            "schedule": {"type": "single", "date": next_month.isoformat()},
+        },
+        headers=headers,
+    )
+    mandate = await client.post(
+        "/api/banking/pix/automatic/",
+        json={
+            "recipient": {"pix_key": "12345678000190"},
+            "interval": "MONTHLY",
+            "start_date": (fake_pluggy.today() + timedelta(days=4)).isoformat(),
+            "fixed_amount_cents": 9990,
+        },
+        headers=headers,
+    )
+    assert (scheduled.status_code, mandate.status_code) == (201, 201)
+
+
+def stops(fake_pluggy: SandboxPluggy) -> list[str]:
+    """What was asked of Pluggy to stop payments: the last segments of each call's path."""
+    return [
+        "/".join(path.split("/")[-2:])
+        for method, path in fake_pluggy.calls
+        if method == "POST" and path.endswith("/cancel")
+    ]
+
+
+async def test_pix_schedules_and_mandates_are_stopped_at_pluggy_before_the_rows_go(
+    client: httpx.AsyncClient,
+    database: Database,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+) -> None:
+    company_id = uuid.uuid4()
+    await pix_schedule_and_mandate(client, fake_pluggy, company_id)
+
+    await erase(worker_runtime, deletion_requested(company_id))
+
+    assert stops(fake_pluggy) == ["schedules/cancel", "automatic-pix/cancel"]
+    assert await rows_of(database, company_id) == {"company_entitlements": 1}
+
+
+async def test_a_payment_pluggy_refuses_to_stop_does_not_hold_the_erasure_but_an_outage_does(
+    client: httpx.AsyncClient,
+    database: Database,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+) -> None:
+    company_id = uuid.uuid4()
+    await pix_schedule_and_mandate(client, fake_pluggy, company_id)
+    request = deletion_requested(company_id)
+    down = error(503, "SERVICE_UNAVAILABLE", "down")
+    fake_pluggy.fail_next("POST", r".*/automatic-pix/cancel$", down)
+
+    with pytest.raises(ProviderError):
+        await erase(worker_runtime, request)
+    before = await rows_of(database, company_id)
+    fake_pluggy.fail_next(
+        "POST", r".*/schedules/cancel$", error(400, "PAYMENT_NOT_CANCELLABLE", "already paid")
+    )
+    await erase(worker_runtime, request)
+
+    assert before["pix_mandates"] == 1
+    assert await rows_of(database, company_id) == {"company_entitlements": 1}
+    assert len(await outbox(database, "banking.company.erased")) == 1
