@@ -4,6 +4,7 @@ downloaded while it is kept."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import io
@@ -299,3 +300,14 @@ async def test_the_owner_lists_the_companys_exports_newest_first(
         (second["id"], "pending"),
         (first["id"], "failed"),
     ]
+
+
+async def test_two_requests_at_once_make_one_export(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    token = (await register(client))["access_token"]
+
+    answers = await asyncio.gather(*(client.post(EXPORTS, headers=bearer(token)) for _ in range(2)))
+
+    assert sorted(answer.status_code for answer in answers) == [202, 409]
+    assert len(await published(database, "billing.company.export_requested")) == 1
