@@ -3,16 +3,19 @@
 Sign up (trial) → pay for the professional plan with a test card at the Stripe stand-in → the
 webhooks flow through the gateway and RabbitMQ until billing shows the plan active → connect a
 bank at the Pluggy stand-in (user-ok / password-ok) → banking syncs it → transactions, summary →
-a PIX payment to a supplier, authorised at the sandbox bank, completed by Pluggy's events.
+a PIX payment to a supplier, authorised at the sandbox bank, completed by Pluggy's events → the
+owner exports all the company's data and downloads the archive.
 Each step prints what it did and what the system answered.
 """
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import time
 import uuid
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -213,7 +216,39 @@ def main() -> None:
 
     paid = wait_until("Pluggy's payment events", completed_payment)
     print(f"   payment {paid['id']}: {paid['status']} (Pluggy: {paid['request_status']})")
-    print("\nDone: a company signed up, paid, connected its bank, sees its money and paid by PIX.")
+
+    step("8. The owner exports all the company's data (LGPD)")
+    export = check(http.post(f"{BILLING}/api/companies/me/exports", headers=auth), 202)
+
+    def ready_export() -> dict[str, Any] | None:
+        shown = check(
+            http.get(f"{BILLING}/api/companies/me/exports/{export['id']}", headers=auth), 200
+        )
+        return shown if shown["status"] != "pending" else None
+
+    finished = wait_until("billing and banking to gather the export", ready_export)
+    if finished["status"] != "ready":
+        sys.exit(f"   !! the export {finished['status']}: {finished['failure_reason']}")
+    archive = http.get(f"{BILLING}{finished['archive_path']}", headers=auth)
+    with zipfile.ZipFile(io.BytesIO(check_bytes(archive, 200))) as zipped:
+        names = zipped.namelist()
+    print(
+        f"   {len(archive.content):,} bytes, {len(names)} files,"
+        f" kept until {finished['expires_at']}"
+    )
+    print(f"   {', '.join(sorted(names)[:6])}, ...")
+    print(
+        "\nDone: a company signed up, paid, connected its bank, sees its money, paid by PIX and"
+        " downloaded all its data."
+    )
+
+
+def check_bytes(response: httpx.Response, expected: int) -> bytes:
+    if response.status_code != expected:
+        sys.exit(
+            f"   !! {response.request.url} answered {response.status_code}: {response.text[:500]}"
+        )
+    return response.content
 
 
 def money(cents: int) -> str:
