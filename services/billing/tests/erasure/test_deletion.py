@@ -34,7 +34,8 @@ from finhub_shared.inbox import inbox_dispatcher
 from ..conftest import Deliver, row_counts
 from ..helpers import STRONG_PASSWORD, bearer, published, register
 from ..paid_company import paid_company
-from ..scenario import checked_out_company
+from ..scenario import T0, checked_out_company
+from ..stripe_objects import event
 from ..stripe_sandbox import SandboxStripe
 from ..test_roles import acting_as
 
@@ -192,6 +193,38 @@ async def test_a_paying_company_loses_its_stripe_customer_only_after_its_subscri
     assert invoice.stripe_invoice_id == company.first_invoice
     assert (invoice.hosted_invoice_url, invoice.invoice_pdf_url) == (None, None)
     assert payment.amount_cents > 0
+    assert await audit_actions(database, company.company_id) == [
+        "company_deletion_requested",
+        "company_erased_in_billing",
+    ]
+
+
+async def test_a_subscription_stripe_ends_later_keeps_the_customer_until_its_event_comes(
+    client: httpx.AsyncClient,
+    database: Database,
+    fake_stripe: SandboxStripe,
+    deliver: Deliver,
+    stripe_client: stripe.StripeClient,
+) -> None:
+    company = await paid_company(client, fake_stripe, deliver)
+    # Stripe takes the cancellation but answers with the subscription not ended yet.
+    still_active = company.subscription(cancel_at_period_end=True)
+    cancel = ("DELETE", f"/v1/subscriptions/{company.subscription_id}")
+    fake_stripe.break_down(*cancel, httpx.Response(200, json=still_active))
+
+    deletion = (await delete(client, company.access_token)).json()
+    await continue_deletions(database, stripe_client)
+
+    assert (deletion["subscription_ended_at"], deletion["billing_erased_at"]) == (None, None)
+    assert fake_stripe.calls("DELETE", f"/v1/customers/{company.customer_id}") == []
+
+    fake_stripe.recover()
+    ended = company.subscription(status="canceled", canceled_at=T0 + 10)
+    await deliver(event("customer.subscription.deleted", ended, created=T0 + 10))
+    await continue_deletions(database, stripe_client)
+
+    assert len(fake_stripe.calls(*cancel)) == 2
+    assert len(fake_stripe.calls("DELETE", f"/v1/customers/{company.customer_id}")) == 1
     assert await audit_actions(database, company.company_id) == [
         "company_deletion_requested",
         "company_erased_in_billing",
