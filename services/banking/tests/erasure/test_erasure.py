@@ -15,6 +15,9 @@ from sqlalchemy import func, select
 from banking import tables
 from banking.database import InboxEvent
 from banking.entitlements.models import CompanyEntitlement
+from banking.erasure import service
+from banking.erasure.errors import ConnectionsAppeared
+from banking.erasure.schemas import DeletionRequested
 from banking.registries import erasure_events
 from banking.runtime import Runtime
 from finhub_shared.db import Database
@@ -237,3 +240,24 @@ async def test_a_payment_pluggy_refuses_to_stop_does_not_hold_the_erasure_but_an
     assert before["pix_mandates"] == 1
     assert await rows_of(database, company_id) == {"company_entitlements": 1}
     assert len(await outbox(database, "banking.company.erased")) == 1
+
+
+async def test_a_connection_made_while_the_others_were_deleted_starts_the_erasure_over(
+    client: httpx.AsyncClient,
+    database: Database,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+) -> None:
+    company_id, first = await connected(client, fake_pluggy, worker_runtime)
+    request = DeletionRequested.model_validate(deletion_requested(company_id).data)
+    effect = await service.erase_company(worker_runtime, request)
+    late = await connect_bank(client, fake_pluggy, company_id)
+
+    with pytest.raises(ConnectionsAppeared):
+        async with database.transaction() as session:
+            await effect(session)
+    await erase(worker_runtime, deletion_requested(company_id))
+
+    assert first["pluggy_item_id"] not in fake_pluggy.items
+    assert late["pluggy_item_id"] not in fake_pluggy.items
+    assert await rows_of(database, company_id) == {"company_entitlements": 1}
