@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 import aio_pika
@@ -37,12 +37,14 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     extra_lifespan: ExtraLifespan | None = None,
     ready_needs_broker: bool = True,
+    larger_bodies: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """A service's app with everything shared wired in; `extra_lifespan` adds its own resources
     and runs its long-lived tasks under `app.state.supervisor` (reported by /readyz).
 
     `ready_needs_broker=False` is for a service that keeps accepting work while the broker is
     down (the gateway stores webhooks in its outbox), so an outage must not take it out of rotation.
+    `larger_bodies` names the routes (path patterns) that read bodies over MAX_REQUEST_BODY_BYTES.
     """
 
     @asynccontextmanager
@@ -83,7 +85,7 @@ def create_service_app(
     async def check_tasks_alive() -> None:
         await app.state.supervisor.check_alive()
 
-    install_body_limit(app, settings.max_request_body_bytes)
+    install_body_limit(app, settings.max_request_body_bytes, larger_bodies)
     checks = {"database": check_database, "tasks": check_tasks}
     if ready_needs_broker:
         checks["broker"] = check_broker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 
 from finhub_shared.settings import (
     PublicUrl,
@@ -12,9 +12,6 @@ from finhub_shared.settings import (
     TokenVerificationSettings,
     load_settings,
 )
-
-# The largest dispute evidence upload: Stripe's 5 MB and room for the multipart parts around it.
-EVIDENCE_UPLOAD_BODY_BYTES = 5 * 1024 * 1024 + 64 * 1024
 
 
 class BillingSettings(TokenVerificationSettings):
@@ -115,13 +112,6 @@ class BillingSettings(TokenVerificationSettings):
     def jwt_private_key_pem(self) -> str:
         """The PEM text, whether the variable held real newlines or `\\n` escapes."""
         return self.jwt_private_key.get_secret_value().replace("\\n", "\n")
-
-    @model_validator(mode="after")
-    def _room_for_evidence_files(self) -> BillingSettings:
-        # A dispute evidence file may be 5 MB (Stripe's limit): billing reads a body that large
-        # with its multipart around it, whatever smaller MAX_REQUEST_BODY_BYTES the others keep.
-        self.max_request_body_bytes = max(self.max_request_body_bytes, EVIDENCE_UPLOAD_BODY_BYTES)
-        return self
 
 
 @lru_cache

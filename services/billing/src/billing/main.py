@@ -13,6 +13,7 @@ from billing.audit.endpoints import router as audit_router
 from billing.checkout.endpoints import router as checkout_router
 from billing.config import BillingSettings, get_settings
 from billing.consents.endpoints import router as consents_router
+from billing.disputes.endpoints import LARGER_BODIES
 from billing.disputes.endpoints import router as disputes_router
 from billing.erasure.endpoints import router as erasure_router
 from billing.exports.endpoints import router as exports_router
@@ -72,4 +73,5 @@ def create_app() -> FastAPI:
             audit_router,
         ),
         extra_lifespan=_billing_lifespan(settings),
+        larger_bodies=LARGER_BODIES,
     )

@@ -51,7 +51,9 @@ def create_app(*, webhook_transport: httpx.AsyncBaseTransport | None = None) -> 
     app.add_middleware(FaultInjectionMiddleware, plan=faults, scopes=(STRIPE_SCOPE, PLUGGY_SCOPE))
     # Outside the idempotency middleware, which reads the body itself; uploads to Stripe's
     # files API may be larger than the services' bodies.
-    install_body_limit(app, max(settings.max_request_body_bytes, stripe_files.MAX_BODY_BYTES))
+    install_body_limit(
+        app, settings.max_request_body_bytes, {"/v1/files": stripe_files.MAX_BODY_BYTES}
+    )
     install_observability(app, {})
     app.include_router(stripe_routes.router)
     app.include_router(control.router)

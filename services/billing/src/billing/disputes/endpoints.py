@@ -30,6 +30,8 @@ from finhub_shared.errors import NotFound, ProviderError, ProviderUnavailable, e
 from finhub_shared.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/api/payments/disputes", tags=["disputes"])
+# The one route reading bodies larger than MAX_REQUEST_BODY_BYTES: up to a 5 MB file.
+LARGER_BODIES = {r"/api/payments/disputes/[^/]+/evidence/files": service.EVIDENCE_UPLOAD_BODY_BYTES}
 
 EVIDENCE_CLOSED = (DisputeNotOpen, EvidenceAlreadySubmitted, EvidenceDeadlinePassed)
 STRIPE_ERRORS = (ProviderError, ProviderUnavailable)

@@ -40,6 +40,8 @@ from finhub_shared.db import Database
 
 # Stripe's limit for a file uploaded with purpose dispute_evidence.
 EVIDENCE_FILE_MAX_BYTES = 5 * 1024 * 1024
+# The body of an evidence upload: the file and room for the multipart parts around it.
+EVIDENCE_UPLOAD_BODY_BYTES = EVIDENCE_FILE_MAX_BYTES + 64 * 1024
 # The types Stripe takes as dispute evidence, known by their first bytes as Stripe knows them.
 _SIGNATURES = (
     (b"%PDF-", "application/pdf"),
