@@ -249,3 +249,31 @@ async def test_a_long_history_is_streamed_in_batches_and_exported_whole(
     assert [row["date"] for row in listed] == sorted(row["date"] for row in listed)
     assert {row["amount"] for row in rows} == {"19.90"}
     assert len(answer["files"]["transactions.csv"]) < len(files["transactions.csv"]) / 4
+
+
+@pytest.mark.asyncio
+async def test_a_description_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
+) -> None:
+    company_id = uuid.uuid4()
+    item = fake_pluggy.add_item(str(company_id))
+    account = fake_pluggy.add_account(item["id"], name="=Conta")
+    response = await client.post(
+        "/api/banking/pluggy/callback/", json={"item_id": item["id"]}, headers=token_for(company_id)
+    )
+    assert response.status_code == 200, response.text
+    formula = '=HYPERLINK("http://evil.example","PIX")'
+    fake_pluggy.add_transactions(
+        account["id"], 1, when=datetime(2026, 10, 20, 12, tzinfo=UTC), description=formula
+    )
+    await run_queued_syncs(worker_runtime)
+
+    await deliver(worker_runtime, export_requested(company_id), "banking.privacy", privacy_events)
+
+    [answer] = await exported(database)
+    [record] = list(csv.DictReader(io.StringIO(unpacked(answer)["transactions.csv"])))
+    assert record["description"] == "'" + formula
+    assert record["account_name"] == "'=Conta"

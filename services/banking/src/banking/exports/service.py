@@ -52,6 +52,9 @@ COMPANY_TABLES: tuple[tuple[str, type[Any]], ...] = (
 )
 # Tables read in another order than their key's: as a person reads them.
 READING_ORDER: dict[type[Any], tuple[str, ...]] = {Transaction: ("date", "id")}
+# A cell starting so is a formula to Excel, LibreOffice and Sheets (CSV injection): a bank's
+# description or a category name is data, so such a cell is written with a leading quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TRANSACTIONS_CSV_HEADER = (
     "id",
     "date",
@@ -117,20 +120,26 @@ async def _json_file(session: AsyncSession, statement: Select[Any]) -> str:
     return packed.encoded()
 
 
+def _as_text(value: str | None) -> str:
+    """A bank's free text as a spreadsheet shows it, never as a formula it would run."""
+    text = value or ""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def _csv_row(row: dict[str, Any]) -> Iterable[Any]:
     return (
         row["id"],
         row["date"].isoformat(),
         row["account_id"],
-        row["account_name"],
-        row["description"],
-        row["merchant_name"] or "",
+        _as_text(row["account_name"]),
+        _as_text(row["description"]),
+        _as_text(row["merchant_name"]),
         row["type"],
         reais(row["amount_cents"]),
         row["currency_code"],
         row["status"] or "",
         row["category_id"] or "",
-        row["category_name"] or "",
+        _as_text(row["category_name"]),
         row["category_source"] or "",
         "true" if row["over_limit"] else "false",
     )
