@@ -1,4 +1,4 @@
-"""Money as integer cents, and Brazil's calendar month of a moment."""
+"""Money as integer cents, written as Brazilians read it, and Brazil's calendar month of a moment."""
 
 from __future__ import annotations
 
@@ -16,6 +16,14 @@ CALENDAR_ZONE = "America/Sao_Paulo"
 def to_cents(amount: Decimal) -> int:
     """The amount in integer cents, rounded half up."""
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def brl(cents: int) -> str:
+    """The amount as Brazilians write reais: `R$ 1.234,56`, `-R$ 31,90`."""
+    whole, cents_part = divmod(abs(cents), 100)
+    grouped = f"{whole:,}".replace(",", ".")
+    sign = "-" if cents < 0 else ""
+    return f"{sign}R$ {grouped},{cents_part:02d}"
 
 
 def month_of(moment: datetime) -> date:
