@@ -1,4 +1,4 @@
-"""Money as integer cents, written as Brazilians read it, and Brazil's calendar month of a moment."""
+"""Money as integer cents, written in reais, and Brazil's calendar month of a moment."""
 
 from __future__ import annotations
 
