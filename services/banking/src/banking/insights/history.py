@@ -19,7 +19,8 @@ class Movement:
     amount_cents: int
     description: str
     merchant: str | None
-    category_id: UUID | None
+    # Pluggy's category id ("05070000"), as transactions store it.
+    category_id: str | None
     category_name: str | None
 
 
