@@ -28,7 +28,8 @@ class WebhookEvent(Base):
     event_id: Mapped[str] = mapped_column(String(255))
     event_type: Mapped[str] = mapped_column(String(255))
     # routed (queued for the bus through the outbox, whose rows say when it was published) or
-    # ignored (an event type we do not route). Never updated: the table only grows, cheaply.
+    # ignored (an event type we do not route). Never updated (the table only grows, cheaply) but
+    # to erase it: erased, its body `{}` and its headers gone with its company (erasure/).
     status: Mapped[str] = mapped_column(String(20))
     raw_body: Mapped[bytes] = mapped_column(LargeBinary)
     headers: Mapped[dict[str, Any]]
