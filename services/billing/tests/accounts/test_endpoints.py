@@ -51,6 +51,7 @@ async def test_a_new_company_is_on_a_14_day_trial_with_professional_limits(
         "bank_accounts": 10,
         "transactions_per_month": 5000,
         "ai_insights": True,
+        "insights": "standard",
     }
 
 

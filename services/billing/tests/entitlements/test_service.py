@@ -31,7 +31,9 @@ async def test_registration_publishes_the_trial_snapshot(
         "bank_accounts": 10,
         "transactions_per_month": 5000,
         "ai_insights": True,
+        "insights": "standard",
     }
+    assert snapshot["insight_plans"] == {"standard": "professional", "advanced": "enterprise"}
     valid_until = datetime.fromisoformat(snapshot["valid_until"])
     assert abs(valid_until - (datetime.now(UTC) + timedelta(days=14))) < timedelta(minutes=1)
     assert snapshot["version"] == 1

@@ -25,12 +25,14 @@ async def test_the_three_plans_with_prices_in_centavos(client: httpx.AsyncClient
         "bank_accounts": 3,
         "transactions_per_month": 1000,
         "ai_insights": False,
+        "insights": "none",
     }
     assert plans["professional"]["limits"]["bank_accounts"] == 10
     assert plans["enterprise"]["limits"] == {
         "bank_accounts": None,
         "transactions_per_month": None,
         "ai_insights": True,
+        "insights": "advanced",
     }
     assert "advanced_ai_insights" in plans["enterprise"]["features"]
     assert all(plan["currency"] == "BRL" for plan in plans.values())

@@ -129,6 +129,7 @@ async def test_deleted_cancels_and_nothing_brings_it_back(
         "bank_accounts": 0,
         "transactions_per_month": 0,
         "ai_insights": False,
+        "insights": "none",
     }
     snapshot = (await entitlement_snapshots(database, company.company_id))[-1]
     assert (snapshot["status"], snapshot["plan"], snapshot["valid_until"]) == (

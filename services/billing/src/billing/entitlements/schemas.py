@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from billing.plans.schemas import Limits
+from billing.plans.schemas import InsightLevel, Limits
 
 EVENT_TYPE = "entitlements.changed"
 
@@ -18,6 +18,8 @@ class Entitlements(BaseModel):
     status: str
     limits: Limits
     valid_until: datetime | None
+    # The plan that unlocks each insight level, so banking names it without knowing the plans.
+    insight_plans: dict[InsightLevel, str] = Field(default_factory=dict)
 
 
 class EntitlementsChanged(Entitlements):

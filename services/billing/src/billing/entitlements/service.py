@@ -8,7 +8,7 @@ from billing.config import get_settings
 from billing.entitlements.schemas import EVENT_TYPE, Entitlements, EntitlementsChanged
 from billing.plans import repository as plans
 from billing.plans.models import Plan
-from billing.plans.service import limits_of
+from billing.plans.service import insight_plans, limits_of
 from billing.publishing import publish
 from billing.subscriptions.models import Subscription
 
@@ -40,6 +40,7 @@ async def entitlements_of(session: AsyncSession, subscription: Subscription) -> 
         status=subscription.status,
         limits=limits_of(plan),
         valid_until=valid_until,
+        insight_plans=await insight_plans(session),
     )
 
 

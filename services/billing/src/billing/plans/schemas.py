@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from finhub_shared.fields import MAX_INTEGER
 
 BillingPeriod = Literal["monthly", "yearly"]
+# The insights a plan includes: none, professional's, or enterprise's advanced ones besides.
+InsightLevel = Literal["none", "standard", "advanced"]
 # A plan's id as a client sends it: a JSON integer (not "2" or true) the plans table can hold.
 PlanId = Annotated[int, Field(strict=True, ge=1, le=MAX_INTEGER)]
 
@@ -19,6 +21,7 @@ class Limits(BaseModel):
     bank_accounts: int | None
     transactions_per_month: int | None
     ai_insights: bool
+    insights: InsightLevel = "none"
 
 
 class Prices(BaseModel):

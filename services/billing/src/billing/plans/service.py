@@ -7,9 +7,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.plans import repository
 from billing.plans.errors import InvalidPlan
 from billing.plans.models import Plan
-from billing.plans.schemas import BillingPeriod, Limits, PlanOut, Prices
+from billing.plans.schemas import BillingPeriod, InsightLevel, Limits, PlanOut, Prices
 
 NO_LIMITS = Limits(bank_accounts=0, transactions_per_month=0, ai_insights=False)
+# The plan feature that grants each insight level, the richest first.
+INSIGHT_FEATURES: tuple[tuple[str, InsightLevel], ...] = (
+    ("advanced_ai_insights", "advanced"),
+    ("ai_insights", "standard"),
+)
+INSIGHT_RANK: dict[InsightLevel, int] = {"none": 0, "standard": 1, "advanced": 2}
 
 
 def limits_of(plan: Plan | None) -> Limits:
@@ -20,7 +26,26 @@ def limits_of(plan: Plan | None) -> Limits:
         bank_accounts=plan.max_bank_accounts,
         transactions_per_month=plan.max_transactions_per_month,
         ai_insights=plan.ai_insights,
+        insights=insight_level(plan),
     )
+
+
+def insight_level(plan: Plan | None) -> InsightLevel:
+    """The insights the plan's features include."""
+    features = set(plan.features) if plan is not None else set()
+    return next((level for feature, level in INSIGHT_FEATURES if feature in features), "none")
+
+
+async def insight_plans(session: AsyncSession) -> dict[InsightLevel, str]:
+    """The first plan on sale (in display order) that includes each insight level: the one a
+    company is pointed to when it asks for insights its plan lacks."""
+    unlocking: dict[InsightLevel, str] = {}
+    for plan in await repository.active_plans(session):
+        granted = INSIGHT_RANK[insight_level(plan)]
+        for level, rank in INSIGHT_RANK.items():
+            if 0 < rank <= granted:
+                unlocking.setdefault(level, plan.slug)
+    return unlocking
 
 
 def describe(plan: Plan) -> PlanOut:
