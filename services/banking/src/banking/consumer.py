@@ -14,7 +14,7 @@ from banking.items.jobs import reconcile_unheard_job, retry_outdated_job, wipe_e
 from banking.pix import handlers as pix_handlers
 from banking.pix.jobs import time_out_unauthorised_job
 from banking.pluggy import client_for, worker_retry
-from banking.registries import entitlement_events, erasure_events, pluggy_events, privacy_events
+from banking.registries import entitlement_events, erasure_events, export_events, pluggy_events
 from banking.runtime import Runtime
 from banking.sync import handlers as sync_handlers
 from banking.sync.jobs import recover_stalled_job, requeue_postponed_job
@@ -41,7 +41,9 @@ SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
     Subscription(
         ConsumerQueue("banking.entitlements", ("billing.entitlements.#",)), entitlement_events
     ),
-    Subscription(ConsumerQueue("banking.privacy", ("billing.company.#",)), privacy_events),
+    Subscription(
+        ConsumerQueue("banking.exports", ("billing.company.export_requested",)), export_events
+    ),
     Subscription(
         ConsumerQueue("banking.erasure", ("billing.company.deletion_requested",)), erasure_events
     ),

@@ -13,8 +13,8 @@ from finhub_shared.inbox import FetchingRegistry, HandlerRegistry
 
 pluggy_events: FetchingRegistry[Runtime] = FetchingRegistry()
 entitlement_events: HandlerRegistry[Runtime] = HandlerRegistry()
-# Billing's requests to export or erase a company's data.
-privacy_events: HandlerRegistry[Runtime] = HandlerRegistry()
+# Billing's request for banking's part of a company's data export.
+export_events: HandlerRegistry[Runtime] = HandlerRegistry()
 # Billing's request to erase a company: it deletes connections at Pluggy, so it runs outside the
 # inbox's transaction, on a queue of its own (banking.erasure).
 erasure_events: FetchingRegistry[Runtime] = FetchingRegistry()

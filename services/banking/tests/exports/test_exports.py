@@ -1,4 +1,4 @@
-"""Banking's part of a company's data export: asked by billing on `banking.privacy`, answered with
+"""Banking's part of a company's data export: asked by billing on `banking.exports`, answered with
 `banking.company.exported` holding exactly the company's rows, no secret, and a CSV of its
 transactions with amounts in reais."""
 
@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from banking.exports.service import BATCH, TRANSACTIONS_CSV_HEADER, reais
 from banking.items.models import Item
-from banking.registries import privacy_events
+from banking.registries import export_events
 from banking.runtime import Runtime
 from banking.transactions.models import Transaction
 from finhub_shared.db import Database
@@ -115,7 +115,7 @@ async def test_the_export_holds_exactly_the_companys_rows_and_no_secret(
     export_id = uuid.uuid4()
 
     await deliver(
-        worker_runtime, export_requested(ours, export_id), "banking.privacy", privacy_events
+        worker_runtime, export_requested(ours, export_id), "banking.exports", export_events
     )
 
     [answer] = await exported(database)
@@ -171,7 +171,7 @@ async def test_the_transactions_csv_has_a_header_and_amounts_in_reais(
 ) -> None:
     ours, _ = companies
 
-    await deliver(worker_runtime, export_requested(ours), "banking.privacy", privacy_events)
+    await deliver(worker_runtime, export_requested(ours), "banking.exports", export_events)
 
     [answer] = await exported(database)
     lines = unpacked(answer)["transactions.csv"]
@@ -193,7 +193,7 @@ async def test_a_company_without_bank_data_gets_empty_files(
 ) -> None:
     company_id = uuid.uuid4()
 
-    await deliver(worker_runtime, export_requested(company_id), "banking.privacy", privacy_events)
+    await deliver(worker_runtime, export_requested(company_id), "banking.exports", export_events)
 
     [answer] = await exported(database)
     files = unpacked(answer)
@@ -208,7 +208,7 @@ async def test_a_redelivered_request_is_answered_once(
     request = export_requested(uuid.uuid4())
 
     for _ in range(2):
-        await deliver(worker_runtime, request, "banking.privacy", privacy_events)
+        await deliver(worker_runtime, request, "banking.exports", export_events)
 
     assert len(await exported(database)) == 1
 
@@ -238,7 +238,7 @@ async def test_a_long_history_is_streamed_in_batches_and_exported_whole(
     assert connected.status_code == 200, connected.text
     await run_queued_syncs(worker_runtime)
 
-    await deliver(worker_runtime, export_requested(company_id), "banking.privacy", privacy_events)
+    await deliver(worker_runtime, export_requested(company_id), "banking.exports", export_events)
 
     [answer] = await exported(database)
     files = unpacked(answer)
@@ -271,7 +271,7 @@ async def test_a_description_a_spreadsheet_would_run_as_a_formula_is_exported_as
     )
     await run_queued_syncs(worker_runtime)
 
-    await deliver(worker_runtime, export_requested(company_id), "banking.privacy", privacy_events)
+    await deliver(worker_runtime, export_requested(company_id), "banking.exports", export_events)
 
     [answer] = await exported(database)
     [record] = list(csv.DictReader(io.StringIO(unpacked(answer)["transactions.csv"])))

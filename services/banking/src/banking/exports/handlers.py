@@ -1,4 +1,4 @@
-"""Billing's request for banking's part of a company's data export, on `banking.privacy`."""
+"""Billing's request for banking's part of a company's data export, on `banking.exports`."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.exports import service
 from banking.exports.schemas import ExportRequested
-from banking.registries import privacy_events
+from banking.registries import export_events
 from banking.runtime import Runtime
 from finhub_shared.events import EventEnvelope, utcnow
 
 
-@privacy_events.on("company.export_requested")
+@export_events.on("company.export_requested")
 async def on_export_requested(
     session: AsyncSession, envelope: EventEnvelope, runtime: Runtime
 ) -> None:
