@@ -15,6 +15,7 @@ from finhub_shared.observability import install_observability
 from provider_sandbox import control
 from provider_sandbox.config import get_settings
 from provider_sandbox.faults import PLUGGY_SCOPE, STRIPE_SCOPE, FaultInjectionMiddleware, FaultPlan
+from provider_sandbox.openai import routes as openai_routes
 from provider_sandbox.pluggy import routes as pluggy_routes
 from provider_sandbox.stripe import files as stripe_files
 from provider_sandbox.stripe import routes as stripe_routes
@@ -39,7 +40,7 @@ def create_app(*, webhook_transport: httpx.AsyncBaseTransport | None = None) -> 
         await webhooks.stop()
 
     app = FastAPI(
-        title="Finance Hub provider sandbox (Stripe and Pluggy stand-in)", lifespan=lifespan
+        title="Finance Hub provider sandbox (Stripe, Pluggy and OpenAI stand-in)", lifespan=lifespan
     )
     app.state.faults = faults
     app.state.webhooks = webhooks
@@ -58,4 +59,5 @@ def create_app(*, webhook_transport: httpx.AsyncBaseTransport | None = None) -> 
     app.include_router(stripe_routes.router)
     app.include_router(control.router)
     app.include_router(pluggy_routes.router, prefix="/pluggy")
+    app.include_router(openai_routes.router, prefix=openai_routes.MOUNT_PATH)
     return app

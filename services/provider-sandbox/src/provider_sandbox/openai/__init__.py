@@ -1,0 +1,1 @@
+"""The OpenAI-compatible chat completions stand-in of the provider sandbox."""
