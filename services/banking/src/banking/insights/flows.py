@@ -1,0 +1,86 @@
+"""Money moved as the advanced insights count it: by calendar month, without the company's
+transfers between its own accounts, grouped by who was paid."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from uuid import UUID
+
+from banking.insights.history import Movement
+from banking.insights.wording import month_start
+
+# A transfer leaves one account and reaches another of the company's within these days.
+OWN_TRANSFER_DAYS = 3
+
+# How a bank words a payment before naming the payee ("PIX ENVIADO FULANO"): dropped, so that
+# every way of paying one payee groups together.
+_PAYMENT_WORDS = frozenset(
+    {
+        "pix", "ted", "doc", "tef", "enviado", "enviada", "enviados", "para", "transferencia",
+        "transf", "pagto", "pagamento", "pag", "pgto", "boleto", "compra", "cartao", "deb",
+        "debito", "credito", "cred", "conta", "aluguel", "de", "a", "ao", "da", "do", "em",
+    }
+)  # fmt: skip
+_NOT_A_WORD = re.compile(r"[\W_]+")
+
+
+def own_transfers(movements: Iterable[Movement]) -> frozenset[UUID]:
+    """Movements that pair an amount leaving one account with the same amount reaching another
+    within OWN_TRANSFER_DAYS: money the company moved to itself, neither earned nor spent."""
+    incoming: dict[int, list[Movement]] = defaultdict(list)
+    outgoing: list[Movement] = []
+    for movement in sorted(movements, key=lambda m: (m.day, str(m.transaction_id))):
+        if movement.amount_cents > 0:
+            incoming[movement.amount_cents].append(movement)
+        elif movement.amount_cents < 0:
+            outgoing.append(movement)
+    paired: set[UUID] = set()
+    for out in outgoing:
+        for candidate in incoming.get(-out.amount_cents, ()):
+            if (
+                candidate.transaction_id not in paired
+                and candidate.account_id != out.account_id
+                and abs((candidate.day - out.day).days) <= OWN_TRANSFER_DAYS
+            ):
+                paired.update((out.transaction_id, candidate.transaction_id))
+                break
+    return frozenset(paired)
+
+
+def monthly_net(movements: Iterable[Movement]) -> dict[date, int]:
+    """Money in minus money out, by the first day of each calendar month."""
+    nets: dict[date, int] = defaultdict(int)
+    for movement in movements:
+        nets[month_start(movement.day)] += movement.amount_cents
+    return dict(nets)
+
+
+def payee_key(movement: Movement) -> str:
+    """Who was paid: the merchant, else the description without accents, case, digits (dates,
+    documents, ids) and the words a bank puts before the name."""
+    words = _payee_words(movement.merchant or movement.description)
+    return " ".join(_fold(word) for word in words) or movement.description.strip().lower()
+
+
+def payee_name(payments: Iterable[Movement]) -> str:
+    """How to name one payee: the latest merchant name its payments carry, else the latest
+    description without what `payee_key` leaves out."""
+    by_date = sorted(payments, key=lambda m: (m.day, str(m.transaction_id)))
+    merchants = [m.merchant.strip() for m in by_date if m.merchant and m.merchant.strip()]
+    if merchants:
+        return merchants[-1]
+    latest = by_date[-1].description
+    return " ".join(word.capitalize() for word in _payee_words(latest)) or latest.strip()
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+
+
+def _payee_words(text: str) -> list[str]:
+    words = [w for w in _NOT_A_WORD.split(text) if w and not any(c.isdigit() for c in w)]
+    return [w for w in words if _fold(w) not in _PAYMENT_WORDS] or words
