@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from billing.consumer import notification_events
 from billing.database import InboxEvent
+from billing.notifications.models import Notification
 from billing.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import new_event
@@ -81,3 +84,27 @@ async def test_every_notification_is_published_once_for_the_live_stream(
             "link": None,
         }
     ]
+
+
+async def test_a_company_being_deleted_gets_no_notification(
+    client: httpx.AsyncClient, database: Database, worker_runtime: Runtime
+) -> None:
+    body = await register(client)
+    deletion = await client.post(
+        "/api/companies/me/deletion",
+        json={"company_name": body["company"]["name"]},
+        headers=bearer(body["access_token"]),
+    )
+    assert deletion.status_code == 202, deletion.text
+    before = await published(database, "billing.notification.created")
+
+    await delivered_twice(
+        worker_runtime, body["company"]["id"], "consent_revoked", "A bank's consent was revoked."
+    )
+
+    async with database.transaction() as session:
+        stored = await session.scalars(
+            select(Notification.kind).where(Notification.company_id == UUID(body["company"]["id"]))
+        )
+        assert "consent_revoked" not in list(stored)
+    assert await published(database, "billing.notification.created") == before

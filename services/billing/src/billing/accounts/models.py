@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from billing.database import Base
 from finhub_shared.auth import CompanyOwned
 
+# Company.status while anyone may log in (billing.erasure moves it on and names the others).
+ACTIVE_COMPANY = "active"
+
 
 class Company(Base):
     __tablename__ = "companies"

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.accounts import repository, security
 from billing.accounts.errors import CompanyDeleted, EmailTaken, TooManyLoginAttempts
-from billing.accounts.models import Company, RefreshToken, User
+from billing.accounts.models import ACTIVE_COMPANY, Company, RefreshToken, User
 from billing.accounts.schemas import LoginRequest, RegisterRequest, Tokens
 from billing.audit.service import user_actor
 from billing.config import BillingSettings
@@ -23,8 +23,6 @@ from billing.subscriptions import service as subscriptions
 from finhub_shared.auth import Principal, TokenIssuer
 
 OWNER = "owner"
-# Company.status while anyone may log in (billing.erasure moves it on).
-ACTIVE_COMPANY = "active"
 # The throttle of an email counting attempts from every address.
 ANY_ADDRESS = "*"
 # Access token ids are derived from their refresh token in this namespace (see `_tokens`).

@@ -37,7 +37,7 @@ from finhub_shared.events import EventEnvelope
 
 log = structlog.get_logger(__name__)
 
-# Company.status after ACTIVE_COMPANY (billing.accounts)
+# Company.status after ACTIVE_COMPANY (billing.accounts.models)
 DELETING = "deleting"
 ERASED = "erased"
 # CompanyDeletion.status

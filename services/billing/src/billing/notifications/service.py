@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.accounts.models import ACTIVE_COMPANY, Company
 from billing.notifications import repository
 from billing.notifications.models import Notification
 from billing.publishing import NOTIFICATION_CREATED, publish
@@ -21,8 +23,12 @@ async def notify(
     title: str,
     message: str,
     data: dict[str, Any] | None = None,
-) -> Notification:
-    """Store a notification; the stream delivers it once the transaction commits."""
+) -> Notification | None:
+    """Store a notification; the stream delivers it once the transaction commits. A company
+    being deleted, or erased, gets none: nobody may read it, and the erasure must stay whole."""
+    status = await session.scalar(select(Company.status).where(Company.id == company_id))
+    if status != ACTIVE_COMPANY:
+        return None
     notification = Notification(
         company_id=company_id, kind=kind, title=title, message=message, data=data or {}
     )
