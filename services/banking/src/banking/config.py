@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Self
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from finhub_shared.settings import (
     DevelopmentSwitch,
@@ -99,6 +100,16 @@ class BankingSettings(TokenVerificationSettings):
     )
     # Runs a sync may start; one that stalls after this many ends failed.
     sync_max_attempts: int = Field(3, ge=1, le=20, validation_alias="BANKING_SYNC_MAX_ATTEMPTS")
+    # An OpenAI-compatible API (base URL, ending in /v1) and model that write enterprise
+    # companies' month summary from aggregated numbers; unset, a template writes it.
+    insights_llm_url: str | None = Field(None, validation_alias="BANKING_INSIGHTS_LLM_URL")
+    insights_llm_model: str | None = Field(None, validation_alias="BANKING_INSIGHTS_LLM_MODEL")
+    insights_llm_api_key: SecretStr | None = Field(
+        None, validation_alias="BANKING_INSIGHTS_LLM_API_KEY"
+    )
+    insights_llm_timeout_seconds: float = Field(
+        20, gt=0, le=120, validation_alias="BANKING_INSIGHTS_LLM_TIMEOUT_SECONDS"
+    )
 
     @field_validator("mfa_encryption_key")
     @classmethod
@@ -115,6 +126,12 @@ class BankingSettings(TokenVerificationSettings):
                     "MFA_ENCRYPTION_KEY must be Fernet keys (Fernet.generate_key())"
                 ) from None
         return value
+
+    @model_validator(mode="after")
+    def _llm_url_needs_a_model(self) -> Self:
+        if self.insights_llm_url and not self.insights_llm_model:
+            raise ValueError("BANKING_INSIGHTS_LLM_URL is set without BANKING_INSIGHTS_LLM_MODEL")
+        return self
 
 
 @lru_cache
