@@ -268,7 +268,7 @@ async def test_a_failing_model_leaves_the_template_and_logs_no_key(
 
     assert summary == template_summary(history, findings)
     assert summary.evidence["written_by"] == "template"
-    [failure] = [r for r in caplog.records if "insights.summary_model_failed" in r.getMessage()]
+    [failure] = [r for r in caplog.records if "insights_summary_model_failed" in r.getMessage()]
     assert "gpt-sandbox" in failure.getMessage()
     assert KEY not in caplog.text + capsys.readouterr().out
 

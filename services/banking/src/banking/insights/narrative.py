@@ -112,7 +112,7 @@ async def written_summary(
     ) as error:
         # Never the key, nor the body (the model's words may echo the request).
         log.warning(
-            "insights.summary_model_failed",
+            "insights_summary_model_failed",
             error=type(error).__name__,
             status=error.response.status_code if isinstance(error, httpx.HTTPStatusError) else None,
             model=model,
