@@ -69,7 +69,11 @@ def test_a_dominant_supplier_is_a_warning_with_its_share_and_latest_payments() -
     into_savings = Movement(
         uuid.uuid4(), SAVINGS, TODAY - timedelta(days=4), 9_000_000, "Transf", None, None, None
     )
-    movements = [*alfa, *others(10, 200_000), old, to_savings, into_savings]
+    # Filed by Pluggy as a transfer between the company's own accounts: not counted either.
+    to_investments = Movement(
+        uuid.uuid4(), CHECKING, TODAY, -8_000_000, "Aplicação", None, "04000000", "Transferências"
+    )
+    movements = [*alfa, *others(10, 200_000), old, to_savings, into_savings, to_investments]
 
     [finding] = find_supplier_concentration(history(movements))
 
@@ -95,7 +99,7 @@ def test_a_dominant_supplier_is_a_warning_with_its_share_and_latest_payments() -
     # 0.6² + 10 * 0.04² = 0.376
     assert evidence["herfindahl_index"] == 3760
     assert evidence["thresholds"] == {"top_share": 0.4, "top_three_share": 0.75}
-    assert evidence["own_transfers_left_out"] == 2
+    assert evidence["own_transfers_left_out"] == 3
     top = evidence["top_payees"]
     assert len(top) == 5
     assert top[0] == {

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from banking.insights.history import Movement
 from banking.insights.wording import month_start
+from banking.summary.repository import OWN_TRANSFERS_CATEGORY_PREFIX
 
 # A transfer leaves one account and reaches another of the company's within these days.
 OWN_TRANSFER_DAYS = 3
@@ -29,16 +30,20 @@ _NOT_A_WORD = re.compile(r"[\W_]+")
 
 
 def own_transfers(movements: Iterable[Movement]) -> frozenset[UUID]:
-    """Movements that pair an amount leaving one account with the same amount reaching another
-    within OWN_TRANSFER_DAYS: money the company moved to itself, neither earned nor spent."""
+    """Money the company moved to itself, neither earned nor spent: movements Pluggy files as
+    transfers between the same person's accounts (as the dashboard), and those that pair an
+    amount leaving one account with the same amount reaching another within OWN_TRANSFER_DAYS."""
     incoming: dict[int, list[Movement]] = defaultdict(list)
     outgoing: list[Movement] = []
+    paired: set[UUID] = set()
     for movement in sorted(movements, key=lambda m: (m.day, str(m.transaction_id))):
+        if (movement.category_id or "").startswith(OWN_TRANSFERS_CATEGORY_PREFIX):
+            paired.add(movement.transaction_id)
+            continue
         if movement.amount_cents > 0:
             incoming[movement.amount_cents].append(movement)
         elif movement.amount_cents < 0:
             outgoing.append(movement)
-    paired: set[UUID] = set()
     for out in outgoing:
         for candidate in incoming.get(-out.amount_cents, ()):
             if (
