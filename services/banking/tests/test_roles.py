@@ -38,6 +38,7 @@ WRITE_ROUTES = [
     ("POST", "/api/banking/pix/automatic/{mandate_id}/payments/", MANAGERS),
     ("POST", "/api/banking/pix/automatic/{mandate_id}/payments/{payment_id}/cancel", MANAGERS),
     ("POST", "/api/banking/pix/automatic/{mandate_id}/revoke", MANAGERS),
+    ("PUT", "/api/banking/insights/settings", MANAGERS),
 ]
 
 

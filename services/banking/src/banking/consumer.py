@@ -9,6 +9,8 @@ from banking.database import InboxEvent, OutboxMessage
 from banking.entitlements import handlers as entitlement_handlers
 from banking.erasure import handlers as erasure_handlers
 from banking.exports import handlers as export_handlers
+from banking.insights.handlers import insights_runner
+from banking.insights.jobs import daily_insights_job
 from banking.items import handlers as item_handlers
 from banking.items.jobs import reconcile_unheard_job, retry_outdated_job, wipe_expired_mfa_job
 from banking.pix import handlers as pix_handlers
@@ -35,6 +37,8 @@ HANDLER_MODULES = (
 )
 
 SYNC_TIME_LIMIT_SECONDS = 3600.0
+# Two years of a busy company's transactions through every detector.
+INSIGHTS_TIME_LIMIT_SECONDS = 600.0
 
 SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
     Subscription(ConsumerQueue("banking.pluggy", ("pluggy.#",)), pluggy_events),
@@ -53,6 +57,11 @@ SUBSCRIPTIONS: tuple[Subscription[Runtime], ...] = (
         # A whole history can take a while to read; a sync stuck for real is found by its
         # job's heartbeat (recover-stalled-syncs), not by this limit.
         handler_time_limit_seconds=SYNC_TIME_LIMIT_SECONDS,
+    ),
+    Subscription(
+        ConsumerQueue("banking.insights", ("banking.insights.requested",)),
+        own_transactions=insights_runner,
+        handler_time_limit_seconds=INSIGHTS_TIME_LIMIT_SECONDS,
     ),
 )
 
@@ -77,6 +86,7 @@ async def run() -> None:
                 wipe_expired_mfa_job(),
                 time_out_unauthorised_job(),
                 refresh_catalogue_job(settings.connector_catalogue_refresh_seconds),
+                daily_insights_job(),
             ),
         )
     finally:

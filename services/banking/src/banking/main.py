@@ -13,6 +13,7 @@ from banking.audit.endpoints import router as audit_router
 from banking.categories.endpoints import router as categories_router
 from banking.config import BankingSettings, get_settings
 from banking.connectors.endpoints import router as connectors_router
+from banking.insights.endpoints import router as insights_router
 from banking.items.endpoints import router as items_router
 from banking.pix.endpoints import router as pix_router
 from banking.pluggy import api_retry, client_for
@@ -34,6 +35,7 @@ ROUTERS = (
     pix_router,
     usage_router,
     audit_router,
+    insights_router,
 )
 
 

@@ -22,12 +22,16 @@ SYNC_PROGRESS = "sync.progress"
 SYNC_FINISHED = "sync.finished"
 SYNC_FAILED = "sync.failed"
 PIX_PAYMENT_STATUS_CHANGED = "pix.payment_status_changed"
+INSIGHT_CREATED = "insight.created"
 # Banking's part of a company's data export, answering billing's `company.export_requested`.
 COMPANY_EXPORTED = "company.exported"
 # Banking erased a company, answering billing's `company.deletion_requested`.
 COMPANY_ERASED = "company.erased"
 # The most choices an MFA prompt shows on the stream (the live service's limit).
 MFA_OPTIONS_SHOWN = 50
+# The longest insight title and message the live stream takes (the full text is one GET away).
+INSIGHT_TITLE_SHOWN = 200
+INSIGHT_MESSAGE_SHOWN = 1000
 
 
 async def publish(
@@ -170,6 +174,21 @@ def pix_payment_status_data(
         "description": description,
         "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
         "message": message,
+    }
+
+
+def insight_created_data(
+    insight_id: UUID, kind: str, severity: str, title: str, message: str, account_id: UUID | None
+) -> dict[str, Any]:
+    """The data of `banking.insight.created`: a new insight someone should act on."""
+    return {
+        "insight_id": str(insight_id),
+        "kind": kind,
+        "severity": severity,
+        "title": title[:INSIGHT_TITLE_SHOWN],
+        "message": message[:INSIGHT_MESSAGE_SHOWN],
+        "account_id": str(account_id) if account_id else None,
+        "link": f"/api/banking/insights/{insight_id}",
     }
 
 

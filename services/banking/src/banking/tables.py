@@ -8,6 +8,7 @@ from banking.categories import models as categories_models
 from banking.connectors import models as connectors_models
 from banking.database import Base
 from banking.entitlements import models as entitlements_models
+from banking.insights import models as insights_models
 from banking.items import models as items_models
 from banking.pix import models as pix_models
 from banking.sync import models as sync_models
@@ -22,6 +23,7 @@ __all__ = [
     "categories_models",
     "connectors_models",
     "entitlements_models",
+    "insights_models",
     "items_models",
     "metadata",
     "pix_models",

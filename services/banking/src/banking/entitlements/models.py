@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Integer, String, func
+from sqlalchemy import BigInteger, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banking.database import Base
@@ -25,6 +26,9 @@ class CompanyEntitlement(Base):
     bank_accounts_limit: Mapped[int | None] = mapped_column(Integer)
     transactions_per_month_limit: Mapped[int | None] = mapped_column(Integer)
     valid_until: Mapped[datetime | None]
+    # none, standard or advanced (billing's limits.insights); the plan unlocking each level.
+    insights: Mapped[str] = mapped_column(String(10), server_default="none")
+    insight_plans: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     source: Mapped[str] = mapped_column(String(20))
     # Billing's version of the snapshot (None for an assumed trial): a lower one arriving late is
     # ignored. Clocks of different machines do not order snapshots; versions do.

@@ -32,6 +32,7 @@ async def get_or_start_trial(
             bank_accounts_limit=terms.bank_accounts,
             transactions_per_month_limit=terms.transactions_per_month,
             valid_until=now + timedelta(days=terms.days),
+            insights=terms.insights,
             source=SOURCE_ASSUMED_TRIAL,
             snapshot_at=now,
         )
@@ -43,6 +44,22 @@ async def get_or_start_trial(
         row = await session.get(CompanyEntitlement, company_id, populate_existing=True)
     assert row is not None  # inserted above, or there before
     return row
+
+
+def trial_row(company_id: UUID, terms: TrialTerms, now: datetime) -> CompanyEntitlement:
+    """The row a trial starting `now` would store (not added to the session)."""
+    return CompanyEntitlement(
+        company_id=company_id,
+        plan=None,
+        status="trial",
+        bank_accounts_limit=terms.bank_accounts,
+        transactions_per_month_limit=terms.transactions_per_month,
+        valid_until=now + timedelta(days=terms.days),
+        insights=terms.insights,
+        insight_plans={},
+        source=SOURCE_ASSUMED_TRIAL,
+        snapshot_at=now,
+    )
 
 
 async def get_locked(session: AsyncSession, company_id: UUID) -> CompanyEntitlement | None:
@@ -61,6 +78,8 @@ async def save_snapshot(
         "bank_accounts_limit": snapshot.limits.bank_accounts,
         "transactions_per_month_limit": snapshot.limits.transactions_per_month,
         "valid_until": snapshot.valid_until,
+        "insights": snapshot.limits.insights,
+        "insight_plans": snapshot.insight_plans,
         "source": SOURCE_BILLING,
         "version": snapshot.version,
         "snapshot_at": produced_at,

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+# The insights a plan includes: none, professional's (standard), or enterprise's advanced ones too.
+InsightLevel = Literal["none", "standard", "advanced"]
+# What a company billing has not told us about sees: billing's trial plan (professional) includes
+# standard insights, so the few minutes before its snapshot arrives look the same as after it.
+ASSUMED_TRIAL_INSIGHTS: InsightLevel = "standard"
 
 
 class SnapshotLimits(BaseModel):
@@ -16,6 +23,8 @@ class SnapshotLimits(BaseModel):
 
     bank_accounts: int | None = Field(None, ge=0)
     transactions_per_month: int | None = Field(None, ge=0)
+    # An older billing's snapshot has no level: none until it says otherwise.
+    insights: InsightLevel = "none"
 
 
 class EntitlementsSnapshot(BaseModel):
@@ -28,6 +37,8 @@ class EntitlementsSnapshot(BaseModel):
     status: str
     limits: SnapshotLimits
     valid_until: AwareDatetime | None = None
+    # The plan that unlocks each insight level (billing's plans are not banking's to know).
+    insight_plans: dict[InsightLevel, str] = Field(default_factory=dict)
     # Grows by one per company with each snapshot billing publishes: the only order that holds.
     version: int = Field(ge=1)
 
@@ -43,6 +54,8 @@ class Entitlements:
     transactions_per_month_limit: int | None
     valid_until: datetime | None
     assumed_trial: bool
+    insights: InsightLevel = "none"
+    insight_plans: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,7 @@ class TrialTerms:
     days: int
     bank_accounts: int
     transactions_per_month: int
+    insights: InsightLevel = ASSUMED_TRIAL_INSIGHTS
 
 
 class EntitlementsRead(BaseModel):

@@ -11,10 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banking.entitlements import repository
 from banking.entitlements.errors import BankAccountLimitReached
 from banking.entitlements.models import SOURCE_ASSUMED_TRIAL, CompanyEntitlement
-from banking.entitlements.schemas import Entitlements, EntitlementsSnapshot, TrialTerms
+from banking.entitlements.schemas import (
+    Entitlements,
+    EntitlementsSnapshot,
+    InsightLevel,
+    TrialTerms,
+)
 
 log = structlog.get_logger(__name__)
 
+# The stored level as the type says it (the column holds only what a snapshot's validation let in).
+INSIGHT_LEVELS: dict[str, InsightLevel] = {"standard": "standard", "advanced": "advanced"}
 # The plans one can upgrade to, smallest first, with their bank-account limits (billing's plans;
 # None is unlimited). A company at its limit is pointed to the first that fits one more account.
 UPGRADE_PLANS: tuple[tuple[str, int | None], ...] = (("professional", 10), ("enterprise", None))
@@ -61,6 +68,15 @@ async def known_entitlements(
     return _effective(row, now) if row is not None else None
 
 
+async def read_entitlements(
+    session: AsyncSession, company_id: UUID, trial: TrialTerms, now: datetime
+) -> Entitlements:
+    """The company's entitlements without writing anything: for a company never heard of, the
+    trial `entitlements_for` would start."""
+    row = await repository.get(session, company_id)
+    return _effective(row or repository.trial_row(company_id, trial, now), now)
+
+
 def ensure_bank_account_allowed(entitlements: Entitlements, current: int) -> None:
     """Raise BankAccountLimitReached when the company cannot connect another bank account."""
     limit = entitlements.bank_accounts_limit
@@ -96,4 +112,6 @@ def _effective(row: CompanyEntitlement, now: datetime) -> Entitlements:
         transactions_per_month_limit=0 if trial_over else row.transactions_per_month_limit,
         valid_until=row.valid_until,
         assumed_trial=assumed_trial,
+        insights="none" if trial_over else INSIGHT_LEVELS.get(row.insights, "none"),
+        insight_plans=dict(row.insight_plans),
     )

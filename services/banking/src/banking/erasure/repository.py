@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, select
@@ -62,12 +63,14 @@ async def erase_company_rows(session: AsyncSession, company_id: UUID) -> dict[st
 async def keep_tombstone(session: AsyncSession, company_id: UUID, now: datetime) -> None:
     """The company's entitlements from now on: nothing allowed, so that a token issued before the
     deletion cannot start an assumed trial and connect a bank again."""
-    values = {
+    values: dict[str, Any] = {
         "plan": None,
         "status": "erased",
         "bank_accounts_limit": 0,
         "transactions_per_month_limit": 0,
         "valid_until": None,
+        "insights": "none",
+        "insight_plans": {},
         "source": SOURCE_BILLING,
         "version": TOMBSTONE_VERSION,
         "snapshot_at": now,

@@ -27,6 +27,7 @@ from banking.accounts import service as account_views
 from banking.accounts.models import BANK_ACCOUNT_LIMIT_REACHED, BLOCKED, BankAccount
 from banking.config import BankingSettings
 from banking.connectors import repository as connectors
+from banking.insights import service as insights
 from banking.items import models as item_states
 from banking.items import repository as items
 from banking.items.models import Item
@@ -321,6 +322,8 @@ async def _complete(
         _note_skipped(job, stored)
         _finish(job, jobs.SUCCEEDED, now)
         await live.finished(session, job, run.account.item_id, stored.transactions)
+        # Computed by the worker on its own queue, never inside the sync's transaction.
+        await insights.request(session, run.account.company_id, now)
     metrics.SYNCED_TRANSACTIONS.labels("created").inc(stored.created)
     metrics.SYNCED_TRANSACTIONS.labels("updated").inc(stored.updated)
     log.info(

@@ -118,6 +118,19 @@ class PixPaymentStatus(Shown):
     message: str = Field(max_length=500)
 
 
+class InsightCreated(Shown):
+    """`insight.created`: a new insight someone should act on (a low balance ahead, a duplicate
+    charge); GET `link` for its numbers and transactions."""
+
+    insight_id: UUID
+    kind: str = Field(max_length=50, description="e.g. low_balance, duplicate_charge.")
+    severity: Literal["info", "warning", "action"]
+    title: str = Field(max_length=200)
+    message: str = Field(max_length=1000, description="In Portuguese (pt-BR).")
+    account_id: UUID | None = None
+    link: str = Field(max_length=200)
+
+
 class Notification(Shown):
     """`notification`: a notice billing or banking raised (trial ending, payment failed...)."""
 
@@ -156,6 +169,7 @@ CONTRACTS: dict[str, Contract] = {
     "banking.sync.finished": Contract("sync.finished", SyncFinished),
     "banking.sync.failed": Contract("sync.failed", SyncFailed),
     "banking.pix.payment_status_changed": Contract("pix.payment.status", PixPaymentStatus),
+    "banking.insight.created": Contract("insight.created", InsightCreated),
     "billing.notification.created": Contract("notification", Notification),
     "billing.session.revoked": Contract(SESSION_REVOKED, SessionRevoked, shown=False),
 }
