@@ -115,7 +115,7 @@ async def test_every_route_refuses_a_missing_or_unusable_token(
         for method, path in protected
     }
 
-    assert len(protected) == 27
+    assert len(protected) == 26
     assert outcomes == {
         (case, method, path): (401, code)
         for case, (_, code) in headers.items()

@@ -1,7 +1,7 @@
 """audit_log: the listing's index (company, newest first), replacing the company's alone
 
 Revision ID: 3d7e1f0a9b52
-Revises: 699d2e993470
+Revises: b7c41e9a2d53
 Create Date: 2026-12-06 21:40:00.000000
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "3d7e1f0a9b52"
-down_revision: str | None = "699d2e993470"
+down_revision: str | None = "b7c41e9a2d53"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

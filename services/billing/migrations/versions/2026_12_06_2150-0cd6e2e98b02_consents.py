@@ -1,7 +1,7 @@
 """consents
 
 Revision ID: 0cd6e2e98b02
-Revises: 699d2e993470
+Revises: 3d7e1f0a9b52
 Create Date: 2026-12-06 21:50:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0cd6e2e98b02"
-down_revision: str | None = "699d2e993470"
+down_revision: str | None = "3d7e1f0a9b52"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """dunning retries and renewal notices
 
 Revision ID: 9851f34df62d
-Revises: 699d2e993470
+Revises: 5e1d0c7a9b24
 Create Date: 2026-12-06 22:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9851f34df62d"
-down_revision: str | None = "699d2e993470"
+down_revision: str | None = "5e1d0c7a9b24"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

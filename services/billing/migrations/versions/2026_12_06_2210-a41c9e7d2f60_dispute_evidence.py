@@ -1,7 +1,7 @@
 """dispute evidence: what Stripe holds, the files uploaded, the deadline reminder
 
 Revision ID: a41c9e7d2f60
-Revises: 699d2e993470
+Revises: 9851f34df62d
 Create Date: 2026-12-06 22:10:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "a41c9e7d2f60"
-down_revision: str | None = "699d2e993470"
+down_revision: str | None = "9851f34df62d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

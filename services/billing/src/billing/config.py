@@ -99,14 +99,6 @@ class BillingSettings(TokenVerificationSettings):
     jobs_interval_seconds: float = Field(
         60.0, gt=0, le=3600, validation_alias="BILLING_JOBS_INTERVAL_SECONDS"
     )
-    # How often the notification stream looks for new notifications.
-    notification_poll_seconds: float = Field(
-        2.0, gt=0, le=60, validation_alias="BILLING_NOTIFICATION_POLL_SECONDS"
-    )
-    # Live notification streams one user may hold open at once; one more is refused (429).
-    max_streams_per_user: int = Field(
-        3, ge=1, le=100, validation_alias="BILLING_MAX_STREAMS_PER_USER"
-    )
 
     @property
     def jwt_private_key_pem(self) -> str:

@@ -12,7 +12,7 @@ from billing.erasure.models import CompanyDeletion
 from billing.exports.models import DataExport
 from billing.fraud.models import FraudWarning
 from billing.invoices.models import Invoice
-from billing.notifications.models import Notification, NotificationStream
+from billing.notifications.models import Notification
 from billing.payments.models import Payment, Refund
 from billing.plans.models import Plan
 from billing.subscriptions.models import DuplicateSubscription, Subscription
@@ -35,7 +35,6 @@ __all__ = [
     "Invoice",
     "LoginThrottle",
     "Notification",
-    "NotificationStream",
     "OutboxMessage",
     "Payment",
     "PaymentMethod",

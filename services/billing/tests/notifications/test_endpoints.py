@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from uuid import UUID
 
 import httpx
@@ -56,36 +55,3 @@ async def test_marking_read_and_listing_unread_only(
     assert read.status_code == 200
     assert read.json()["read_at"] is not None
     assert [item["title"] for item in unread.json()["items"]] == ["Note 0"]
-
-
-async def test_new_notifications_are_streamed_as_server_sent_events(
-    client: httpx.AsyncClient, database: Database, served_app: str
-) -> None:
-    body = await register(client)
-    await add_notifications(database, body["company"]["id"], 1, title="Before")
-    other = await register(client)
-
-    async with (
-        httpx.AsyncClient(base_url=served_app, timeout=10) as http,
-        http.stream(
-            "GET", "/api/notifications/stream", headers=bearer(body["access_token"])
-        ) as stream,
-    ):
-        assert stream.status_code == 200
-        assert stream.headers["content-type"].startswith("text/event-stream")
-        await add_notifications(database, other["company"]["id"], 1, title="Other company")
-        await add_notifications(database, body["company"]["id"], 1, title="Live")
-        messages = []
-        async for line in stream.aiter_lines():
-            if line.startswith("data: "):
-                messages.append(json.loads(line.removeprefix("data: ")))
-                break
-
-    assert [message["title"] for message in messages] == ["Live 0"]
-    assert messages[0]["kind"] == "test"
-
-
-async def test_the_stream_needs_a_token(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/notifications/stream")
-
-    assert response.status_code == 401

@@ -1,10 +1,10 @@
-"""Notifications for a company's users, kept so they can be listed and streamed."""
+"""Notifications for a company's users, kept so they can be listed."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,7 +16,6 @@ from finhub_shared.auth import CompanyOwned
 class Notification(CompanyOwned, Base):
     __tablename__ = "notifications"
 
-    # Increasing ids let the stream resume after the last one a client saw.
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     company_id: Mapped[UUID] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE"), index=True
@@ -27,15 +26,3 @@ class Notification(CompanyOwned, Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     read_at: Mapped[datetime | None]
-
-
-class NotificationStream(Base):
-    """A live stream a user holds open, beating while it runs: a user may hold only a few."""
-
-    __tablename__ = "notification_streams"
-
-    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    opened_at: Mapped[datetime]
-    # A stream whose process died stops beating, and stops counting once it is stale.
-    seen_at: Mapped[datetime]
