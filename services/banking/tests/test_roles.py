@@ -27,6 +27,8 @@ WRITE_ROUTES = [
     ("POST", "/api/banking/items/{item_id}/reconnect", WRITERS),
     ("POST", "/api/banking/accounts/{account_id}/sync/", WRITERS),
     ("PATCH", "/api/banking/transactions/{transaction_id}", WRITERS),
+    ("POST", "/api/banking/transactions/{transaction_id}/similar/apply", WRITERS),
+    ("PUT", "/api/banking/categories/learning", MANAGERS),
     ("POST", "/api/banking/rules/", WRITERS),
     ("PATCH", "/api/banking/rules/{rule_id}", WRITERS),
     ("DELETE", "/api/banking/rules/{rule_id}", WRITERS),

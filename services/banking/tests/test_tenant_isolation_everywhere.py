@@ -52,6 +52,9 @@ CYCLE_DATE = (date.today() + timedelta(days=5)).isoformat()
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/banking/items/{item_id}/mfa"): {"parameters": {"token": "123456"}},
     ("PATCH", "/api/banking/transactions/{transaction_id}"): {"category_id": "01000000"},
+    ("POST", "/api/banking/transactions/{transaction_id}/similar/apply"): {
+        "transaction_ids": [str(uuid.uuid4())]
+    },
     ("PATCH", "/api/banking/rules/{rule_id}"): {"value": "hijacked"},
     ("POST", "/api/banking/pix/automatic/{mandate_id}/payments/"): {
         "amount_cents": 9990,

@@ -13,6 +13,7 @@ from banking.insights.handlers import insights_runner
 from banking.insights.jobs import daily_insights_job
 from banking.items import handlers as item_handlers
 from banking.items.jobs import reconcile_unheard_job, retry_outdated_job, wipe_expired_mfa_job
+from banking.learning.jobs import train_models_job
 from banking.pix import handlers as pix_handlers
 from banking.pix.jobs import time_out_unauthorised_job
 from banking.pluggy import client_for, worker_retry
@@ -87,6 +88,7 @@ async def run() -> None:
                 time_out_unauthorised_job(),
                 refresh_catalogue_job(settings.connector_catalogue_refresh_seconds),
                 daily_insights_job(),
+                train_models_job(),
             ),
         )
     finally:

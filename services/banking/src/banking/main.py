@@ -15,6 +15,7 @@ from banking.config import BankingSettings, get_settings
 from banking.connectors.endpoints import router as connectors_router
 from banking.insights.endpoints import router as insights_router
 from banking.items.endpoints import router as items_router
+from banking.learning.endpoints import router as learning_router
 from banking.pix.endpoints import router as pix_router
 from banking.pluggy import api_retry, client_for
 from banking.runtime import Runtime
@@ -31,6 +32,7 @@ ROUTERS = (
     sync_router,
     transactions_router,
     categories_router,
+    learning_router,
     summary_router,
     pix_router,
     usage_router,

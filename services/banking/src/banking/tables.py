@@ -10,6 +10,7 @@ from banking.database import Base
 from banking.entitlements import models as entitlements_models
 from banking.insights import models as insights_models
 from banking.items import models as items_models
+from banking.learning import models as learning_models
 from banking.pix import models as pix_models
 from banking.sync import models as sync_models
 from banking.transactions import models as transactions_models
@@ -25,6 +26,7 @@ __all__ = [
     "entitlements_models",
     "insights_models",
     "items_models",
+    "learning_models",
     "metadata",
     "pix_models",
     "sync_models",

@@ -3,7 +3,8 @@
 Actions, by family: `connection.created` / `.reconnected` / `.removed` / `.consent_revoked`,
 `data.deleted`, `pix.payment_created` / `.payment_scheduled` / `.payment_cancelled` /
 `.mandate_created` / `.mandate_revoked` / `.cycle_scheduled` / `.cycle_cancelled`,
-`rule.created` / `.updated` / `.applied` / `.deleted`, `transaction.category_changed`.
+`rule.created` / `.updated` / `.applied` / `.deleted`, `transaction.category_changed` /
+`.suggestions_applied`, `learning.auto_apply_changed`.
 """
 
 from __future__ import annotations

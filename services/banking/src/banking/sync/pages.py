@@ -18,6 +18,7 @@ from banking.accounts.models import BankAccount
 from banking.categories import repository as categories
 from banking.categories.matching import Categorizer
 from banking.entitlements import service as entitlements
+from banking.learning import service as learning
 from banking.pluggy.payloads import TransactionBatch
 from banking.runtime import Runtime
 from banking.sync.errors import Unstorable
@@ -33,10 +34,12 @@ REFUSED_BY_DATABASE = "refused_by_database"
 
 @dataclass(frozen=True)
 class CompanyTerms:
-    """What storing a company's transactions needs: its monthly limit and its rules."""
+    """What storing a company's transactions needs: its monthly limit, its rules, and its
+    learned model when the company lets it categorise."""
 
     monthly_limit: int | None
     categorizer: Categorizer
+    learned: learning.Learned | None = None
 
 
 @dataclass
@@ -69,13 +72,12 @@ class Stored:
 async def company_terms(
     session: AsyncSession, runtime: Runtime, company_id: uuid.UUID, now: datetime
 ) -> CompanyTerms:
-    """The company's monthly transaction limit and its categorisation rules."""
+    """The company's monthly transaction limit, its categorisation rules and learned model."""
     rights = await entitlements.entitlements_for(session, company_id, runtime.trial_terms, now)
-    categorizer = Categorizer(
-        await categories.rules_of_company(session, company_id),
-        await categories.category_names(session),
-    )
-    return CompanyTerms(rights.transactions_per_month_limit, categorizer)
+    names = await categories.category_names(session)
+    categorizer = Categorizer(await categories.rules_of_company(session, company_id), names)
+    learned = await learning.learned_for_sync(session, company_id, names)
+    return CompanyTerms(rights.transactions_per_month_limit, categorizer, learned)
 
 
 async def store_page(
@@ -90,6 +92,8 @@ async def store_page(
         except Unstorable as refused:
             _skip(page, transaction.id, refused.reason)
     await categorise(rows, terms.categorizer)
+    # Rules win: the model only categorises what no rule matched.
+    await learning.guess_categories(rows, terms.learned)
     written = await upsert_leaving_out_refused(session, rows, page)
     over_limit: list[uuid.UUID] = []
     # Months in one order, so that two syncs of the company never wait on each other in a cycle.

@@ -77,6 +77,7 @@ def transaction_row(account: BankAccount, transaction: pluggy.Transaction) -> di
         "category_name": _optional(transaction.category, "category_name"),
         "category_source": CATEGORY_FROM_PLUGGY if category_id else None,
         "rule_id": None,
+        "category_confidence": None,
         "pluggy_created_at": _moment(transaction.created_at, "created_at"),
         "pluggy_updated_at": _moment(transaction.updated_at, "updated_at"),
     }

@@ -20,6 +20,7 @@ from banking.transactions.schemas import (
 from finhub_shared.auth import CurrentPrincipal, WriterPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import InvalidCursor, NotFound, error_responses
+from finhub_shared.events import utcnow
 
 router = APIRouter(prefix="/api/banking", tags=["transactions"])
 
@@ -58,4 +59,6 @@ async def correct_category(
     principal: WriterPrincipal,
 ) -> CorrectionResult:
     """Set the transaction's category by hand; optionally as a rule, and for similar ones."""
-    return await service.correct_category(session, runtime, principal, transaction_id, body)
+    return await service.correct_category(
+        session, runtime, principal, transaction_id, body, utcnow()
+    )

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -28,6 +29,8 @@ CREDIT = "CREDIT"
 CATEGORY_FROM_PLUGGY = "pluggy"
 CATEGORY_FROM_RULE = "rule"
 CATEGORY_FROM_USER = "user"
+# The company's learned model (banking.learning), when the company lets it categorise.
+CATEGORY_FROM_MODEL = "learned"
 
 
 class Transaction(CompanyOwned, Base):
@@ -67,6 +70,8 @@ class Transaction(CompanyOwned, Base):
     category_id: Mapped[str | None] = mapped_column(String(20), index=True)
     category_name: Mapped[str | None] = mapped_column(String(200))
     category_source: Mapped[str | None] = mapped_column(String(10))
+    # How sure the learned model was of the category it gave (0..1); None for any other source.
+    category_confidence: Mapped[float | None] = mapped_column(Float)
     rule_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("category_rules.id", ondelete="SET NULL")
     )

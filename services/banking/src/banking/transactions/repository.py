@@ -43,7 +43,13 @@ _PROVIDER_COLUMNS = (
     "pluggy_updated_at",
 )
 # Refreshed too, unless the user chose the category themselves.
-_CATEGORY_COLUMNS = ("category_id", "category_name", "category_source", "rule_id")
+_CATEGORY_COLUMNS = (
+    "category_id",
+    "category_name",
+    "category_source",
+    "rule_id",
+    "category_confidence",
+)
 # What a sync writes for each transaction (the id and the bookkeeping columns have defaults).
 _WRITTEN_COLUMNS = (
     "company_id",

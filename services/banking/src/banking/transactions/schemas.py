@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from banking.categories.schemas import RuleRead
 from banking.fields import AmountCents, CalendarDay
+from banking.learning.schemas import Suggestion
 from finhub_shared.fields import Text
 
 
@@ -29,7 +30,12 @@ class TransactionRead(BaseModel):
     status: str | None
     category_id: str | None
     category_name: str | None
-    category_source: str | None
+    category_source: str | None = Field(
+        description="pluggy, rule, user, or learned (the company's model; see its confidence)."
+    )
+    category_confidence: float | None = Field(
+        description="How sure the learned model was of the category (0 to 1), when it gave it."
+    )
 
 
 class TransactionPage(BaseModel):
@@ -77,3 +83,7 @@ class CorrectionResult(BaseModel):
     transaction: TransactionRead
     rule: RuleRead | None
     similar_updated: int
+    suggestions: list[Suggestion] = Field(
+        description="Past transactions like this one that could take its category too: apply "
+        "those you agree with (POST /transactions/{id}/similar/apply)."
+    )

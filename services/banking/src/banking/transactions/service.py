@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +17,7 @@ from banking.categories.models import (
     CategoryRule,
 )
 from banking.categories.schemas import RuleCreate, RuleRead
+from banking.learning import service as learning
 from banking.runtime import Runtime
 from banking.transactions import repository
 from banking.transactions.models import CATEGORY_FROM_USER, Transaction
@@ -58,8 +60,10 @@ async def correct_category(
     principal: Principal,
     transaction_id: uuid.UUID,
     correction: CategoryCorrection,
+    now: datetime,
 ) -> CorrectionResult:
-    """The user's category, kept through later syncs; optionally a rule and the past updated."""
+    """The user's category, kept through later syncs; optionally a rule and the past updated;
+    the company's model learns it, and similar past transactions are proposed."""
     transaction = await repository.get_for(session, principal, transaction_id)
     rule_body = _rule_like(transaction, correction.category_id)
     rule: CategoryRule | None = None
@@ -80,7 +84,9 @@ async def correct_category(
     transaction.category_name = category_names.get(correction.category_id)
     transaction.category_source = CATEGORY_FROM_USER
     transaction.rule_id = None
+    transaction.category_confidence = None
     await session.flush()
+    await learning.correction_made(session, principal.company_id, now)
     await audit.record(
         session,
         principal.company_id,
@@ -93,6 +99,7 @@ async def correct_category(
         transaction=TransactionRead.model_validate(transaction),
         rule=RuleRead.model_validate(rule) if rule else None,
         similar_updated=similar,
+        suggestions=await learning.suggestions_for(session, principal.company_id, transaction),
     )
 
 

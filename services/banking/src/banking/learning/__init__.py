@@ -1,0 +1,1 @@
+"""Categories that learn: a per-company model of the categories people chose, its suggestions."""
