@@ -25,6 +25,7 @@ from banking.entitlements.schemas import Entitlements, InsightLevel
 from banking.insights import live, repository
 from banking.insights.errors import InsightNotFound, NoForecast, UpgradeRequired
 from banking.insights.findings import Finding, Point, Severity, Tier
+from banking.insights.forecast import find_forecast
 from banking.insights.history import CompanyHistory
 from banking.insights.models import Insight
 from banking.insights.schemas import (
@@ -80,7 +81,13 @@ class Detector:
     find: Callable[[CompanyHistory, Context], list[Finding]]
 
 
-DETECTORS: tuple[Detector, ...] = ()
+DETECTORS: tuple[Detector, ...] = (
+    Detector(
+        "forecast",
+        "standard",
+        lambda history, context: find_forecast(history, context.low_balance_threshold_cents),
+    ),
+)
 
 
 @dataclass(frozen=True)
