@@ -1,6 +1,7 @@
 """Insights over a company with 100,000 transactions in two years: the time to compute the
-cash-flow forecast, and its error on the last 90 days held out next to a naive forecast
-("the next 90 days repeat the last 90") in the same run.
+cash-flow forecast and every detector of banking.insights.service (all but the month summary,
+which reads their findings), and the forecast's error on the last 90 days held out next to a
+naive forecast ("the next 90 days repeat the last 90") in the same run.
 
 The company is made up, the same every run (seeded): card and PIX sales every day with a weekly
 pattern, growth and a busier December; small purchases; 30 salaries on the fifth working day with
@@ -23,6 +24,7 @@ Pure computation over a CompanyHistory: no database or broker needed.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import random
 import statistics
@@ -33,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from banking.insights import service
 from banking.insights.forecast import find_forecast, forecast_cash_flow
 from banking.insights.history import AccountBalance, CompanyHistory, Movement, ScheduledPayment
 
@@ -226,6 +229,17 @@ def run(transactions: int) -> None:
     findings_seconds = timed(lambda: find_forecast(history))
     print(f"  cash-flow forecast, 90 days:             {forecast_seconds:5.2f} s")
     print(f"  find_forecast (forecast + low balance):  {findings_seconds:5.2f} s")
+
+    def every_insight() -> service.Detected:
+        return asyncio.run(service.detect(history, service.Context(), service.DETECTORS))
+
+    detected = every_insight()
+    every_seconds = timed(every_insight)
+    print(f"  every detector, standard and advanced:   {every_seconds:5.2f} s")
+    print(
+        f"    ({', '.join(sorted(detected.ran))}: {len(detected.found)} findings; "
+        f"failed: {', '.join(sorted(detected.failed)) or 'none'})"
+    )
     totals = daily_totals(company)
     # The last 90 days first, then origins a month apart back through the year before.
     origins = [END - timedelta(days=HELD_OUT + 30 * n) for n in range(ORIGINS)]
