@@ -324,3 +324,31 @@ def test_a_payment_made_just_before_a_month_starts_counts_for_that_month() -> No
     [account] = forecast_cash_flow(history(*early)).accounts
 
     assert [i.day for i in account.items] == [date(2026, 12, 1), date(2027, 1, 1), date(2027, 2, 1)]
+
+
+def test_a_monthly_payee_paid_by_scheduled_pix_is_counted_once_under_its_name() -> None:
+    company = history(
+        *rent(4),
+        balance=1_000_000,
+        scheduled=(ScheduledPayment(None, date(2026, 12, 9), 310_000),),
+        accounts=(
+            AccountBalance(SAVINGS, "Conta Poupança", 5_000_000, TODAY),
+            AccountBalance(CHECKING, "Conta Corrente", 500_000, TODAY),
+        ),
+    )
+
+    [savings, checking] = forecast_cash_flow(company).accounts
+
+    assert savings.items == ()
+    assert [(i.day, i.amount_cents, i.payee, i.source) for i in checking.items] == [
+        (date(2026, 12, 9), -310_000, "ALUGUEL Sala 3 (PIX agendado)", "scheduled"),
+        (date(2027, 1, 10), -300_000, "ALUGUEL Sala 3", "recurring"),
+        (date(2027, 2, 10), -300_000, "ALUGUEL Sala 3", "recurring"),
+    ]
+    assert checking.path.expected[-1] == 500_000 - 910_000
+    [warning] = of_kind(find_forecast(company), "low_balance")
+    assert warning.evidence["day"] == date(2027, 1, 10).isoformat()
+    assert [p["payee"] for p in warning.evidence["payments"]] == [
+        "ALUGUEL Sala 3 (PIX agendado)",
+        "ALUGUEL Sala 3",
+    ]

@@ -55,6 +55,8 @@ MONTHLY_GAP_DAYS = (20, 40)
 RECURRING_AMOUNT_SPREAD = 0.2
 RECURRING_MAX_AGE_DAYS = 45
 SCHEDULED_LABEL = "PIX agendado"
+# A scheduled PIX this close to a monthly payee's projected payment, for about its amount, is it.
+SAME_PAYMENT_DAYS = 7
 # The payments a low-balance warning names, largest first.
 LOW_BALANCE_PAYMENTS = 5
 
@@ -302,7 +304,7 @@ def _projected_items(
     """The monthly payees' next payments and the scheduled PIX payments, in (today, last_day]."""
     today = history.today
     tomorrow = today + timedelta(days=1)
-    items: list[ProjectedItem] = []
+    recurring: list[ProjectedItem] = []
     for payee in payees:
         # The month the last payment was for: the one whose due day it is nearest (a rent due on
         # the 1st may be paid on the 31st before).
@@ -314,30 +316,50 @@ def _projected_items(
         while (due := _due_day(month, payee.day_of_month)) <= last_day:
             # A payment already due but not seen yet is expected tomorrow.
             day = max(due, tomorrow)
-            items.append(
+            recurring.append(
                 ProjectedItem(payee.account_id, day, payee.amount_cents, payee.payee, "recurring")
             )
             month += 1
     account_ids = {a.account_id for a in history.accounts}
     paying: UUID | None = None
-    for scheduled in history.scheduled:
+    scheduled_items: list[ProjectedItem] = []
+    for scheduled in sorted(history.scheduled, key=lambda s: (s.day, s.amount_cents)):
         # One due today may already be among today's movements: only later ones are counted.
         if not (today < scheduled.day <= last_day and history.accounts):
             continue
         account_id = scheduled.account_id
-        if account_id is None or account_id not in account_ids:
-            account_id = paying = paying or _paying_account(history)
-        items.append(
-            ProjectedItem(
-                account_id,
-                scheduled.day,
-                -abs(scheduled.amount_cents),
-                SCHEDULED_LABEL,
-                "scheduled",
-            )
-        )
+        if account_id is not None and account_id not in account_ids:
+            account_id = None
+        cents = -abs(scheduled.amount_cents)
+        same = _same_payment(recurring, account_id, scheduled.day, cents)
+        if same is not None:
+            # A monthly payee paid by automatic or scheduled PIX: counted once, on the PIX's day,
+            # from the payee's account and under its name.
+            recurring.remove(same)
+            account_id, label = same.account_id, f"{same.payee} ({SCHEDULED_LABEL})"
+        else:
+            label = SCHEDULED_LABEL
+            if account_id is None:
+                account_id = paying = paying or _paying_account(history)
+        scheduled_items.append(ProjectedItem(account_id, scheduled.day, cents, label, "scheduled"))
+    items = recurring + scheduled_items
     items.sort(key=lambda i: (i.day, i.amount_cents, i.payee))
     return items
+
+
+def _same_payment(
+    recurring: Sequence[ProjectedItem], account_id: UUID | None, day: date, cents: int
+) -> ProjectedItem | None:
+    """The projected monthly payment a scheduled one is, if any: from the same account (any,
+    when the PIX names none), within SAME_PAYMENT_DAYS and the recurring amount spread."""
+    for item in recurring:
+        if (
+            (account_id is None or item.account_id == account_id)
+            and abs((item.day - day).days) <= SAME_PAYMENT_DAYS
+            and abs(item.amount_cents - cents) <= abs(item.amount_cents) * RECURRING_AMOUNT_SPREAD
+        ):
+            return item
+    return None
 
 
 def _paying_account(history: CompanyHistory) -> UUID:
