@@ -202,6 +202,7 @@ def row(company_id: uuid.UUID, account_id: uuid.UUID, pluggy_id: str) -> dict[st
         "category_name": None,
         "category_source": None,
         "rule_id": None,
+        "category_confidence": None,
         "pluggy_created_at": moment,
         "pluggy_updated_at": moment,
     }
