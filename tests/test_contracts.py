@@ -281,6 +281,40 @@ def _banking_shown(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     return LIVE_CONTRACTS[f"banking.{event_type}"].model.model_validate(data).model_dump()
 
 
+@pytest.mark.parametrize("account_id", [uuid.uuid4(), None])
+def test_the_live_stream_reads_bankings_new_insights_however_long_their_text(
+    account_id: uuid.UUID | None,
+) -> None:
+    insight_id = uuid.uuid4()
+    data = banking_publishing.insight_created_data(
+        insight_id, "duplicate_charge", "action", "T" * 500, "M" * 5000, account_id
+    )
+
+    shown = _banking_shown(banking_publishing.INSIGHT_CREATED, data)
+
+    assert (shown["insight_id"], shown["account_id"]) == (insight_id, account_id)
+    assert shown["link"] == f"/api/banking/insights/{insight_id}"
+
+
+def test_banking_reads_billings_insight_level_and_the_plans_unlocking_it() -> None:
+    published = EntitlementsChanged(
+        company_id=COMPANY,
+        plan="professional",
+        status="active",
+        limits=Limits(
+            bank_accounts=10, transactions_per_month=5000, ai_insights=True, insights="standard"
+        ),
+        valid_until=None,
+        insight_plans={"standard": "professional", "advanced": "enterprise"},
+        version=4,
+    ).model_dump(mode="json")
+
+    read = EntitlementsSnapshot.model_validate(published)
+
+    assert read.limits.insights == "standard"
+    assert read.insight_plans == {"standard": "professional", "advanced": "enterprise"}
+
+
 @pytest.mark.parametrize("action", list(Action))
 def test_the_live_stream_reads_bankings_item_status_with_every_next_action(action: Action) -> None:
     item_id = uuid.uuid4()

@@ -15,9 +15,12 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
+from banking.insights import service as insights
+from banking.insights.findings import Finding
 from banking.runtime import Runtime
 from finhub_dev.testing import outcome
 from finhub_shared.db import Database
+from finhub_shared.events import utcnow
 
 from .conftest import (
     connect_bank,
@@ -46,6 +49,7 @@ IDS: dict[str, dict[str, str]] = {
     "/api/banking/sync-jobs/{job_id}": {"job_id": "job"},
     "/api/banking/transactions/{transaction_id}": {"transaction_id": "transaction"},
     "/api/banking/rules/{rule_id}": {"rule_id": "rule"},
+    "/api/banking/insights/{insight_id}": {"insight_id": "insight"},
 }
 CYCLE_DATE = (date.today() + timedelta(days=5)).isoformat()
 # A valid body for the routes that need one, so only ownership can refuse them.
@@ -109,6 +113,10 @@ async def owner(
         headers=headers,
     )
     assert cycle.status_code == 201, cycle.text
+    async with database.transaction() as session:
+        found = Finding("made_up", "standard", "info", "Título", "Mensagem.", {}, key="made_up")
+        detected = insights.Detected((("made_up", found),), frozenset(), frozenset({"made_up"}))
+        [insight] = (await insights.store(session, company_id, detected, utcnow())).new
     return company_id, {
         "item": item["id"],
         "account": item["accounts"][0]["id"],
@@ -119,6 +127,7 @@ async def owner(
         "schedule": str(uuid.uuid4()),
         "mandate": mandate.json()["id"],
         "cycle": cycle.json()["id"],
+        "insight": str(insight.id),
     }
 
 

@@ -83,6 +83,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "scheduled_for": "2026-12-07T00:00:00+00:00",
         "message": "Paid.",
     },
+    "banking.insight.created": {
+        "insight_id": str(uuid.uuid4()),
+        "kind": "low_balance",
+        "severity": "action",
+        "title": "Saldo baixo à vista",
+        "message": "A conta deve ficar abaixo de R$ 0,00 em 12/01/2027.",
+        "account_id": ACCOUNT,
+        "link": "/api/banking/insights/x",
+    },
     "billing.notification.created": notification(),
     "billing.session.revoked": {"user_id": str(uuid.uuid4()), "session_id": None},
 }

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
+import httpx
 import structlog
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import publishing
+from banking.config import BankingSettings
 from banking.entitlements import service as entitlements
 from banking.entitlements.schemas import Entitlements, InsightLevel
-from banking.insights import live, repository
+from banking.insights import changes, concentration, live, narrative, repository, runway, unusual
 from banking.insights.errors import InsightNotFound, NoForecast, UpgradeRequired
 from banking.insights.findings import Finding, Point, Severity, Tier
 from banking.insights.forecast import find_forecast
@@ -87,7 +89,17 @@ DETECTORS: tuple[Detector, ...] = (
         "standard",
         lambda history, context: find_forecast(history, context.low_balance_threshold_cents),
     ),
+    Detector("unusual", "standard", lambda history, _: unusual.find_unusual(history)),
+    Detector("changes", "standard", lambda history, _: changes.find_category_changes(history)),
+    Detector("runway", "advanced", lambda history, _: runway.find_runway(history)),
+    Detector(
+        "concentration",
+        "advanced",
+        lambda history, _: concentration.find_supplier_concentration(history),
+    ),
 )
+# The month summary reads the other findings: it is written after them (advanced tier).
+SUMMARY = "summary"
 
 
 @dataclass(frozen=True)
@@ -124,12 +136,16 @@ async def compute(
     now: datetime,
     level: InsightLevel,
     detectors: Sequence[Detector] = DETECTORS,
+    summary_settings: BankingSettings | None = None,
 ) -> Stored:
-    """Compute and store the company's insights in this session (tests, commands); the worker
-    uses `refresh`, which keeps no transaction open while the detectors run."""
+    """Compute and store the company's insights in this session (tests, commands), with the
+    month summary when given the settings saying how to write it; the worker uses `refresh`,
+    which keeps no transaction open while the detectors run."""
     history = await repository.load_history(session, company_id, today)
     context = Context(await repository.threshold(session, company_id))
     detected = await detect(history, context, runs_for(level, detectors))
+    if summary_settings is not None and "advanced" in TIERS[level]:
+        detected = await summarised(history, detected, summary_settings)
     return await store(session, company_id, detected, now)
 
 
@@ -158,6 +174,24 @@ def _run_detectors(
             continue
         found.extend((detector.name, finding) for finding in findings)
     return Detected(tuple(found), frozenset(failed), frozenset(d.name for d in detectors))
+
+
+async def summarised(
+    history: CompanyHistory, detected: Detected, settings: BankingSettings
+) -> Detected:
+    """The findings with the month summary (by the configured language model, or the
+    template); a summary that fails is skipped as a failing detector is."""
+    findings = [finding for _, finding in detected.found]
+    try:
+        async with httpx.AsyncClient() as client:
+            summary = await narrative.written_summary(client, settings, history, findings)
+    except Exception:
+        company = str(history.company_id)
+        log.exception("insights_detector_failed", detector=SUMMARY, company_id=company)
+        return replace(detected, failed=detected.failed | {SUMMARY}, ran=detected.ran | {SUMMARY})
+    return replace(
+        detected, found=(*detected.found, (SUMMARY, summary)), ran=detected.ran | {SUMMARY}
+    )
 
 
 async def store(
@@ -261,6 +295,8 @@ async def refresh(
         history = await repository.load_history(session, company_id, today)
         context = Context(await repository.threshold(session, company_id))
     detected = await detect(history, context, runs_for(rights.insights, detectors))
+    if "advanced" in TIERS[rights.insights]:
+        detected = await summarised(history, detected, runtime.settings)
     async with database.transaction() as session:
         stored = await store(session, company_id, detected, clock())
         await repository.mark_computed(session, company_id, started)

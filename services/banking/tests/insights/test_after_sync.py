@@ -1,0 +1,178 @@
+"""A sync that ends asks for the company's insights on banking's own queue; the worker computes
+them from what the company may see (transactions hidden past the plan's limit left out)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from banking.insights import service
+from banking.insights.findings import Finding
+from banking.insights.handlers import insights_runner
+from banking.insights.history import CompanyHistory
+from banking.insights.service import Context, Detector
+from banking.money import BRAZIL_TIME
+from banking.runtime import Runtime
+from banking.transactions.models import Transaction
+from finhub_shared.db import Database
+from finhub_shared.events import EventEnvelope, utcnow
+
+from ..conftest import connect_bank, outbox, run_queued_syncs, token_for
+from ..pluggy_sandbox import SandboxPluggy
+from .support import subscribe
+
+pytestmark = pytest.mark.asyncio
+
+
+class Seen:
+    """A detector that keeps what it was given, to look at the history the worker built."""
+
+    def __init__(self) -> None:
+        self.histories: list[CompanyHistory] = []
+        self.contexts: list[Context] = []
+
+    def find(self, history: CompanyHistory, context: Context) -> list[Finding]:
+        self.histories.append(history)
+        self.contexts.append(context)
+        return []
+
+
+async def synced_company(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    runtime: Runtime,
+    plan: str,
+    *,
+    transactions: int,
+    limit: int,
+) -> uuid.UUID:
+    company_id = uuid.uuid4()
+    await subscribe(runtime, company_id, plan, transactions_per_month=limit)
+    await connect_bank(client, fake_pluggy, company_id)
+    fake_pluggy.add_transactions(next(iter(fake_pluggy.accounts)), transactions, amount="50.00")
+    await run_queued_syncs(runtime)
+    return company_id
+
+
+async def requests_of(database: Database, company_id: uuid.UUID) -> list[EventEnvelope]:
+    return [
+        EventEnvelope.model_validate(envelope)
+        for envelope in await outbox(database, "banking.insights.requested")
+        if envelope["company_id"] == str(company_id)
+    ]
+
+
+async def test_a_finished_sync_asks_for_insights_and_the_worker_computes_them(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    database: Database,
+) -> None:
+    company_id = await synced_company(
+        client, fake_pluggy, worker_runtime, "professional", transactions=3, limit=100
+    )
+    [request] = await requests_of(database, company_id)
+
+    await insights_runner(worker_runtime)(request)
+
+    listed = await client.get("/api/banking/insights/", headers=token_for(company_id))
+    assert listed.status_code == 200
+    assert listed.json()["computed_at"] is not None
+
+
+async def test_the_history_holds_only_what_the_company_may_see(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    database: Database,
+) -> None:
+    company_id = await synced_company(
+        client, fake_pluggy, worker_runtime, "professional", transactions=5, limit=3
+    )
+    [request] = await requests_of(database, company_id)
+    seen = Seen()
+    requested_at = datetime.fromisoformat(request.data["requested_at"])
+
+    stored = await service.refresh(
+        worker_runtime, company_id, requested_at, utcnow, (Detector("seen", "standard", seen.find),)
+    )
+
+    assert stored is not None
+    async with database.transaction() as session:
+        hidden = await session.scalar(
+            select(func.count()).where(Transaction.company_id == company_id, Transaction.over_limit)
+        )
+    assert hidden == 2
+    [history] = seen.histories
+    assert len(history.movements) == 3
+    assert {movement.amount_cents for movement in history.movements} == {-5000}
+    [account] = history.accounts
+    assert account.balance_cents == 100050
+    assert history.today == utcnow().astimezone(BRAZIL_TIME).date()
+
+
+async def test_a_request_already_answered_by_a_later_computation_does_nothing(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    database: Database,
+) -> None:
+    company_id = await synced_company(
+        client, fake_pluggy, worker_runtime, "professional", transactions=1, limit=100
+    )
+    [request] = await requests_of(database, company_id)
+    requested_at = datetime.fromisoformat(request.data["requested_at"])
+    seen = Seen()
+    detectors = (Detector("seen", "standard", seen.find),)
+
+    first = await service.refresh(worker_runtime, company_id, requested_at, utcnow, detectors)
+    again = await service.refresh(worker_runtime, company_id, requested_at, utcnow, detectors)
+
+    assert first is not None
+    assert again is None
+    assert len(seen.histories) == 1
+
+
+async def test_a_company_whose_plan_has_no_insights_is_not_computed(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    database: Database,
+) -> None:
+    company_id = await synced_company(
+        client, fake_pluggy, worker_runtime, "starter", transactions=1, limit=100
+    )
+    [request] = await requests_of(database, company_id)
+    seen = Seen()
+
+    computed = await service.refresh(
+        worker_runtime,
+        company_id,
+        datetime.fromisoformat(request.data["requested_at"]),
+        utcnow,
+        (Detector("seen", "standard", seen.find),),
+    )
+
+    assert computed is None
+    assert seen.histories == []
+
+
+async def test_the_daily_job_asks_once_a_day_for_companies_with_insights(
+    worker_runtime: Runtime, database: Database
+) -> None:
+    professional, starter = uuid.uuid4(), uuid.uuid4()
+    await subscribe(worker_runtime, professional, "professional")
+    await subscribe(worker_runtime, starter, "starter")
+    now = utcnow()
+
+    async with database.transaction() as session:
+        await service.queue_due(session, now, 100_000)
+    async with database.transaction() as session:
+        await service.queue_due(session, now, 100_000)
+
+    assert len(await requests_of(database, professional)) == 1
+    assert await requests_of(database, starter) == []
