@@ -20,6 +20,7 @@ from uuid import UUID
 
 import numpy as np
 import numpy.typing as npt
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from banking.insights.findings import Finding, Point
@@ -409,8 +410,9 @@ def _ets(daily: Floats, horizon_days: int, rng: np.random.Generator) -> _Flows |
     scale = float(daily.std())
     steps = horizon_days + 1
     with warnings.catch_warnings():
-        # Convergence notes on a short or flat history: the result is checked below instead.
-        warnings.simplefilter("ignore")
+        # The optimiser may stop short on a flat or short history: the result is checked below.
+        # Only this warning is silenced, since the filters are shared by every thread.
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
         fitted = ETSModel(
             daily / scale,
             error="add",
