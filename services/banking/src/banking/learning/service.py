@@ -199,7 +199,7 @@ async def train_due(database: Database, now: datetime) -> int:
 
 async def train_company(
     database: Database, company_id: uuid.UUID, trained_from: datetime, now: datetime
-) -> Model | None:
+) -> None:
     """Train the company's model on its corrections (up to those of `trained_from`) and keep it."""
     async with database.transaction() as session:
         examples = await repository.corrections(session, company_id, MAX_TRAINING_CORRECTIONS)
@@ -221,7 +221,6 @@ async def train_company(
         guessing=model is not None,
         kept=kept,
     )
-    return model
 
 
 async def learned_for_sync(
