@@ -82,9 +82,7 @@ async def store(
 ) -> Stored:
     """Compute the company's insights with these detectors, as of `now`."""
     async with database.transaction() as session:
-        return await service.compute(
-            session, company_id, now.date(), now, "advanced", detectors
-        )
+        return await service.compute(session, company_id, now.date(), now, "advanced", detectors)
 
 
 async def company_events(

@@ -23,7 +23,7 @@ from finhub_shared.events import EventEnvelope, utcnow
 
 from ..conftest import connect_bank, outbox, run_queued_syncs, token_for
 from ..pluggy_sandbox import SandboxPluggy
-from .support import subscribe
+from .support import company_events, subscribe
 
 pytestmark = pytest.mark.asyncio
 
@@ -176,3 +176,42 @@ async def test_the_daily_job_asks_once_a_day_for_companies_with_insights(
 
     assert len(await requests_of(database, professional)) == 1
     assert await requests_of(database, starter) == []
+
+
+async def test_a_balance_below_the_companys_threshold_is_warned_of_once_end_to_end(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    database: Database,
+) -> None:
+    company_id = await synced_company(
+        client, fake_pluggy, worker_runtime, "professional", transactions=3, limit=100
+    )
+    # The account holds R$ 1.000,50: a threshold of R$ 5.000,00 is crossed from today.
+    changed = await client.put(
+        "/api/banking/insights/settings",
+        json={"low_balance_threshold_cents": 500_000},
+        headers=token_for(company_id),
+    )
+    assert changed.status_code == 200
+    runner = insights_runner(worker_runtime)
+    for request in await requests_of(database, company_id):
+        await runner(request)
+
+    listed = await client.get("/api/banking/insights/", headers=token_for(company_id))
+    forecast = await client.get("/api/banking/insights/forecast", headers=token_for(company_id))
+    async with database.transaction() as session:
+        await service.request(session, company_id, utcnow())
+    for request in (await requests_of(database, company_id))[-1:]:
+        await runner(request)
+
+    kinds = {item["kind"]: item for item in listed.json()["items"]}
+    warning = kinds["low_balance"]
+    assert warning["severity"] == "action"
+    assert listed.json()["items"][0]["kind"] == "low_balance"
+    assert forecast.status_code == 200
+    assert {"total"} <= set(forecast.json()["series"])
+    notices = await company_events(database, "banking.notification.requested", company_id)
+    shown = await company_events(database, "banking.insight.created", company_id)
+    assert [notice["insight_id"] for notice in notices] == [warning["id"]]
+    assert [event["insight_id"] for event in shown] == [warning["id"]]

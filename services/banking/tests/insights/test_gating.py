@@ -79,9 +79,7 @@ async def test_professional_sees_standard_insights_only(
     advanced = next(insight for insight in stored.insights if insight.tier == "advanced")
 
     listed = await client.get("/api/banking/insights/", headers=token_for(company_id))
-    hidden = await client.get(
-        f"/api/banking/insights/{advanced.id}", headers=token_for(company_id)
-    )
+    hidden = await client.get(f"/api/banking/insights/{advanced.id}", headers=token_for(company_id))
 
     assert listed.status_code == 200
     assert listed.json()["insights"] == "standard"

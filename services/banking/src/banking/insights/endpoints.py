@@ -45,7 +45,7 @@ async def forecast(
 ) -> ForecastOut:
     """The cash-flow forecast of the next 90 days, in total and per account, with its band."""
     await service.entitled(session, principal.company_id, runtime, "standard", utcnow())
-    return await service.forecast(session, principal.company_id)
+    return await service.forecast_series(session, principal.company_id)
 
 
 @router.get("/categories/history", responses=error_responses(UpgradeRequired))

@@ -24,7 +24,16 @@ from banking import publishing
 from banking.config import BankingSettings
 from banking.entitlements import service as entitlements
 from banking.entitlements.schemas import Entitlements, InsightLevel
-from banking.insights import changes, concentration, live, narrative, repository, runway, unusual
+from banking.insights import (
+    changes,
+    concentration,
+    forecast,
+    live,
+    narrative,
+    repository,
+    runway,
+    unusual,
+)
 from banking.insights.errors import InsightNotFound, NoForecast, UpgradeRequired
 from banking.insights.findings import Finding, Point, Severity, Tier
 from banking.insights.forecast import find_forecast
@@ -84,6 +93,13 @@ class Detector:
 
 
 DETECTORS: tuple[Detector, ...] = (
+    Detector(
+        "forecast",
+        "standard",
+        lambda history, context: forecast.find_forecast(
+            history, context.low_balance_threshold_cents
+        ),
+    ),
     Detector(
         "forecast",
         "standard",
@@ -369,7 +385,7 @@ async def one(
     return described(insight)
 
 
-async def forecast(session: AsyncSession, company_id: UUID) -> ForecastOut:
+async def forecast_series(session: AsyncSession, company_id: UUID) -> ForecastOut:
     """The latest cash-flow forecast's series; 404 until one was computed."""
     insight = await repository.of_kind(session, company_id, FORECAST_KIND)
     if insight is None:
