@@ -4,16 +4,16 @@ them from what the company may see (transactions hidden past the plan's limit le
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from banking.insights import service
+from banking.insights import repository, service
 from banking.insights.findings import Finding
 from banking.insights.handlers import insights_runner
-from banking.insights.history import CompanyHistory
+from banking.insights.history import CompanyHistory, ScheduledPayment
 from banking.insights.service import Context, Detector
 from banking.money import BRAZIL_TIME
 from banking.runtime import Runtime
@@ -21,7 +21,7 @@ from banking.transactions.models import Transaction
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, utcnow
 
-from ..conftest import connect_bank, outbox, run_queued_syncs, token_for
+from ..conftest import connect_bank, deliver_pluggy_event, outbox, run_queued_syncs, token_for
 from ..pluggy_sandbox import SandboxPluggy
 from .support import company_events, subscribe
 
@@ -215,3 +215,40 @@ async def test_a_balance_below_the_companys_threshold_is_warned_of_once_end_to_e
     shown = await company_events(database, "banking.insight.created", company_id)
     assert [notice["insight_id"] for notice in notices] == [warning["id"]]
     assert [event["insight_id"] for event in shown] == [warning["id"]]
+
+
+async def test_the_history_holds_the_automatic_pix_payments_still_to_go_out(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    database: Database,
+) -> None:
+    company_id = uuid.uuid4()
+    headers = token_for(company_id)
+    today = utcnow().astimezone(BRAZIL_TIME).date()
+    mandate = await client.post(
+        "/api/banking/pix/automatic/",
+        json={
+            "recipient": {"pix_key": "12345678000190"},
+            "interval": "MONTHLY",
+            "start_date": (today + timedelta(days=1)).isoformat(),
+            "fixed_amount_cents": 9990,
+        },
+        headers=headers,
+    )
+    [request_id] = fake_pluggy.payment_requests
+    fake_pluggy.set_payment_request_status(request_id, "AUTHORIZED")
+    await deliver_pluggy_event(
+        worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
+    )
+    cycle = await client.post(
+        f"/api/banking/pix/automatic/{mandate.json()['id']}/payments/",
+        json={"amount_cents": 9990, "date": (today + timedelta(days=5)).isoformat()},
+        headers=headers,
+    )
+    assert cycle.status_code == 201, cycle.text
+
+    async with database.transaction() as session:
+        history = await repository.load_history(session, company_id, today)
+
+    assert history.scheduled == (ScheduledPayment(None, today + timedelta(days=5), 9990),)
