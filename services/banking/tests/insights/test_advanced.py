@@ -1,0 +1,114 @@
+"""Enterprise's advanced insights from a synced company's own transactions: runway, supplier
+concentration and the month summary are computed, stored and served with their numbers, and a
+professional company's computation has none of them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time
+
+import httpx
+import pytest
+
+from banking.config import get_settings
+from banking.insights import service
+from banking.insights.wording import month_key, month_start, months_before
+from banking.money import BRAZIL_TIME
+from banking.runtime import Runtime
+from finhub_shared.db import Database
+from finhub_shared.events import utcnow
+
+from ..conftest import connect_bank, run_queued_syncs, token_for
+from ..pluggy_sandbox import SandboxPluggy
+from .support import subscribe
+
+pytestmark = pytest.mark.asyncio
+
+ADVANCED_KINDS = {"runway", "supplier_concentration", "month_summary"}
+
+
+async def company_paying_one_supplier(
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, runtime: Runtime, plan: str
+) -> uuid.UUID:
+    """Synced on `plan`: R$ 1.000,50 in the bank; last month R$ 3.000,00 received on the 2nd
+    and 12 payments of R$ 1.000,00 to one supplier on the 10th."""
+    company_id = uuid.uuid4()
+    await subscribe(runtime, company_id, plan)
+    await connect_bank(client, fake_pluggy, company_id)
+    account = next(iter(fake_pluggy.accounts))
+    last_month = months_before(month_start(utcnow().astimezone(BRAZIL_TIME).date()), 1)
+    fake_pluggy.add_transactions(
+        account, 1, description="Recebimento", amount="3000.00", transaction_type="CREDIT",
+        when=datetime.combine(last_month.replace(day=2), time(12), BRAZIL_TIME).astimezone(UTC),
+    )  # fmt: skip
+    fake_pluggy.add_transactions(
+        account, 12, description="PIX ENVIADO Fornecedor Alfa", amount="1000.00",
+        when=datetime.combine(last_month.replace(day=10), time(12), BRAZIL_TIME).astimezone(UTC),
+    )  # fmt: skip
+    await run_queued_syncs(runtime)
+    return company_id
+
+
+async def test_an_enterprise_company_gets_runway_concentration_and_its_month_summary(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    database: Database,
+) -> None:
+    company_id = await company_paying_one_supplier(
+        client, fake_pluggy, worker_runtime, "enterprise"
+    )
+    now = utcnow()
+    today = now.astimezone(BRAZIL_TIME).date()
+
+    async with database.transaction() as session:
+        await service.compute(
+            session, company_id, today, now, "advanced", summary_settings=get_settings()
+        )
+
+    listed = await client.get("/api/banking/insights/", headers=token_for(company_id))
+    assert listed.status_code == 200, listed.text
+    insights = {item["kind"]: item for item in listed.json()["items"]}
+    assert insights.keys() >= ADVANCED_KINDS
+    assert {insights[kind]["tier"] for kind in ADVANCED_KINDS} == {"advanced"}
+    # Last month (the one complete month of the history): R$ 3.000 in, R$ 12.000 out.
+    runway = insights["runway"]
+    assert runway["severity"] == "action"
+    assert runway["evidence"]["cash_cents"] == 100_050
+    assert runway["evidence"]["burn_per_month_cents"] == 900_000
+    assert len(runway["transaction_ids"]) == 10
+    concentration = insights["supplier_concentration"]
+    assert concentration["severity"] == "warning"
+    assert concentration["evidence"]["top_share"] == 1.0
+    assert concentration["evidence"]["top_payees"][0]["payments"] == 12
+    assert len(concentration["transaction_ids"]) == 12
+    summary = insights["month_summary"]
+    assert summary["evidence"]["month"] == month_key(months_before(month_start(today), 1))
+    assert summary["evidence"]["income_cents"] == 300_000
+    assert summary["evidence"]["spending_cents"] == 1_200_000
+    assert summary["evidence"]["written_by"] == "template"
+    assert summary["message"].startswith("Em ")
+
+
+async def test_a_professional_company_gets_none_of_them(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    database: Database,
+) -> None:
+    company_id = await company_paying_one_supplier(
+        client, fake_pluggy, worker_runtime, "professional"
+    )
+    now = utcnow()
+
+    async with database.transaction() as session:
+        stored = await service.compute(
+            session,
+            company_id,
+            now.astimezone(BRAZIL_TIME).date(),
+            now,
+            "standard",
+            summary_settings=get_settings(),
+        )
+
+    assert {insight.kind for insight in stored.insights} & ADVANCED_KINDS == set()
