@@ -3,6 +3,8 @@ them from what the company may see (transactions hidden past the plan's limit le
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
 from datetime import datetime, timedelta
 
@@ -14,7 +16,7 @@ from banking.insights import repository, service
 from banking.insights.findings import Finding
 from banking.insights.handlers import insights_runner
 from banking.insights.history import CompanyHistory, ScheduledPayment
-from banking.insights.service import Context, Detector
+from banking.insights.service import Context, Detector, Stored
 from banking.money import BRAZIL_TIME
 from banking.runtime import Runtime
 from banking.transactions.models import Transaction
@@ -23,7 +25,7 @@ from finhub_shared.events import EventEnvelope, utcnow
 
 from ..conftest import connect_bank, deliver_pluggy_event, outbox, run_queued_syncs, token_for
 from ..pluggy_sandbox import SandboxPluggy
-from .support import company_events, subscribe
+from .support import company_events, finding, subscribe
 
 pytestmark = pytest.mark.asyncio
 
@@ -252,3 +254,41 @@ async def test_the_history_holds_the_automatic_pix_payments_still_to_go_out(
         history = await repository.load_history(session, company_id, today)
 
     assert history.scheduled == (ScheduledPayment(None, today + timedelta(days=5), 9990),)
+
+
+async def test_a_computation_overtaken_by_a_later_one_stores_nothing(
+    worker_runtime: Runtime, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    await subscribe(worker_runtime, company_id, "professional")
+    requested_at = utcnow()
+    slow_may_end = threading.Event()
+
+    def slow(_history: CompanyHistory, _context: Context) -> list[Finding]:
+        assert slow_may_end.wait(10)
+        return [finding("older")]
+
+    async def later() -> Stored | None:
+        await asyncio.sleep(0.2)  # starts once the slow one runs its detectors
+        stored = await service.refresh(
+            worker_runtime,
+            company_id,
+            requested_at,
+            utcnow,
+            (Detector("d", "standard", lambda _h, _c: [finding("newer")]),),
+        )
+        slow_may_end.set()
+        return stored
+
+    overtaken, latest = await asyncio.gather(
+        service.refresh(
+            worker_runtime, company_id, requested_at, utcnow, (Detector("d", "standard", slow),)
+        ),
+        later(),
+    )
+
+    assert overtaken is None
+    assert latest is not None
+    async with database.transaction() as session:
+        kept = await repository.insights_of(session, company_id)
+    assert [insight.key for insight in kept] == ["newer"]

@@ -74,6 +74,9 @@ ACTION = "action"
 # Stored texts fit their columns.
 TITLE_LENGTH = 200
 KEY_LENGTH = 200
+KIND_LENGTH = 50
+# The longest message billing's notifications take.
+NOTICE_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -248,7 +251,7 @@ async def store(
 
 def _fill(insight: Insight, detector: str, finding: Finding, now: datetime) -> None:
     insight.detector = detector
-    insight.kind = finding.kind
+    insight.kind = finding.kind[:KIND_LENGTH]
     insight.tier = finding.tier
     insight.severity = finding.severity
     insight.title = finding.title[:TITLE_LENGTH]
@@ -276,7 +279,7 @@ async def _tell(session: AsyncSession, insight: Insight) -> None:
         session,
         insight.company_id,
         insight.kind,
-        insight.message,
+        insight.message[:NOTICE_LENGTH],
         link=f"/api/banking/insights/{insight.id}",
         insight_id=str(insight.id),
     )
@@ -314,6 +317,11 @@ async def refresh(
     if "advanced" in TIERS[rights.insights]:
         detected = await summarised(history, detected, runtime.settings)
     async with database.transaction() as session:
+        await advisory_lock(session, "insights", str(company_id))
+        run = await repository.run_of(session, company_id)
+        if run is not None and run.computed_at is not None and run.computed_at > started:
+            # A computation that started later stored already: this one's history is older.
+            return None
         stored = await store(session, company_id, detected, clock())
         await repository.mark_computed(session, company_id, started)
     log.info(
