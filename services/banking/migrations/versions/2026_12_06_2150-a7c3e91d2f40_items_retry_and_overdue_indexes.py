@@ -1,7 +1,7 @@
 """items: partial indexes for the OUTDATED retry job and the overdue-webhook check
 
 Revision ID: a7c3e91d2f40
-Revises: 002e5b5406ce
+Revises: 8b3f5a1c7d20
 Create Date: 2026-12-06 21:50:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a7c3e91d2f40"
-down_revision: str | None = "002e5b5406ce"
+down_revision: str | None = "8b3f5a1c7d20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 and computation runs
 
 Revision ID: d4a7c2e91f35
-Revises: 002e5b5406ce
+Revises: c91e4d7a2b08
 Create Date: 2026-12-06 23:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "d4a7c2e91f35"
-down_revision: str | None = "002e5b5406ce"
+down_revision: str | None = "c91e4d7a2b08"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 the model's confidence
 
 Revision ID: e5f1a9c3b7d2
-Revises: 002e5b5406ce
+Revises: d4a7c2e91f35
 Create Date: 2026-12-06 23:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e5f1a9c3b7d2"
-down_revision: str | None = "002e5b5406ce"
+down_revision: str | None = "d4a7c2e91f35"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
