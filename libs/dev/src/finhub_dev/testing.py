@@ -38,7 +38,7 @@ async def migrate_fresh(service_dir: Path, database_url: str, admin_url: str) ->
         await session.execute(text("CREATE SCHEMA public"))
     await database.dispose()
     # Alembic's env.py runs its own event loop, so it gets a thread of its own.
-    await asyncio.to_thread(command.upgrade, alembic_config(service_dir, database_url), "heads")
+    await asyncio.to_thread(command.upgrade, alembic_config(service_dir, database_url), "head")
 
 
 async def truncate_tables(

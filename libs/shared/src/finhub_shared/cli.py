@@ -82,8 +82,8 @@ def service_cli(commands: ServiceCommands) -> typer.Typer:
         service_dir = commands.service_dir
 
         @app.command()
-        def migrate(revision: str = typer.Argument("heads")) -> None:
-            """Apply the database migrations up to `revision` (every branch by default)."""
+        def migrate(revision: str = typer.Argument("head")) -> None:
+            """Apply the database migrations up to `revision`."""
             command.upgrade(alembic_config(service_dir), revision)
 
     if commands.queues:
