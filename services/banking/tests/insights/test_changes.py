@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 import uuid
 from datetime import date, timedelta
 
@@ -207,22 +205,3 @@ def test_the_chart_covers_the_last_twelve_months() -> None:
     ]
     assert points[-1].value_cents == 300_000
     assert all(p.value_cents > 0 for p in points)
-
-
-def test_a_hundred_thousand_movements_take_well_under_a_second() -> None:
-    rng = random.Random(1)
-    categories = [(f"{n + 5:02d}000000", f"Categoria {n}") for n in range(25)]
-    start = TODAY - timedelta(days=730)
-    company = history(
-        *(
-            spent(start + timedelta(days=rng.randrange(731)), rng.randint(1_000, 200_000), *c)
-            for c in (rng.choice(categories) for _ in range(100_000))
-        )
-    )
-
-    started = time.perf_counter()
-    find_category_changes(company)
-    elapsed = time.perf_counter() - started
-
-    # Well under a second on a quiet machine; the margin is for a busy test runner.
-    assert elapsed < 1
