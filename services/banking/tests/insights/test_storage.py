@@ -92,8 +92,8 @@ async def test_a_new_insight_to_act_on_is_streamed_and_notified_once(
         "account_id": None,
         "link": f"/api/banking/insights/{first.id}",
     }
-    assert [(n["kind"], n["message"], n["insight_id"]) for n in notices] == [
-        ("duplicate_charge", "Cobrança em dobro.", str(first.id))
+    assert [(n["kind"], n["title"], n["message"], n["insight_id"]) for n in notices] == [
+        ("duplicate_charge", "Achado duplicate:1", "Cobrança em dobro.", str(first.id))
     ]
 
 

@@ -108,3 +108,27 @@ async def test_a_company_being_deleted_gets_no_notification(
         )
         assert "consent_revoked" not in list(stored)
     assert await published(database, "billing.notification.created") == before
+
+
+async def test_a_notice_banking_titles_keeps_its_title_and_its_severity(
+    client: httpx.AsyncClient, database: Database, worker_runtime: Runtime
+) -> None:
+    body = await register(client)
+
+    await delivered_twice(
+        worker_runtime,
+        body["company"]["id"],
+        "low_balance",
+        "A Conta Corrente deve ficar negativa em 12/12/2026.",
+        title="Saldo baixo à vista",
+    )
+
+    listed = (await client.get("/api/notifications/", headers=bearer(body["access_token"]))).json()
+    [notice] = [item for item in listed["items"] if item["kind"] == "low_balance"]
+    assert notice["title"] == "Saldo baixo à vista"
+    [shown] = [
+        envelope["data"]
+        for envelope in await published(database, "billing.notification.created")
+        if envelope["data"]["kind"] == "low_balance"
+    ]
+    assert (shown["title"], shown["severity"]) == ("Saldo baixo à vista", "warning")

@@ -36,7 +36,6 @@ from banking.insights import (
 )
 from banking.insights.errors import InsightNotFound, NoForecast, UpgradeRequired
 from banking.insights.findings import Finding, Point, Severity, Tier
-from banking.insights.forecast import find_forecast
 from banking.insights.history import CompanyHistory
 from banking.insights.models import Insight
 from banking.insights.schemas import (
@@ -102,11 +101,6 @@ DETECTORS: tuple[Detector, ...] = (
         lambda history, context: forecast.find_forecast(
             history, context.low_balance_threshold_cents
         ),
-    ),
-    Detector(
-        "forecast",
-        "standard",
-        lambda history, context: find_forecast(history, context.low_balance_threshold_cents),
     ),
     Detector("unusual", "standard", lambda history, _: unusual.find_unusual(history)),
     Detector("changes", "standard", lambda history, _: changes.find_category_changes(history)),
@@ -280,6 +274,7 @@ async def _tell(session: AsyncSession, insight: Insight) -> None:
         insight.company_id,
         insight.kind,
         insight.message[:NOTICE_LENGTH],
+        title=insight.title,
         link=f"/api/banking/insights/{insight.id}",
         insight_id=str(insight.id),
     )

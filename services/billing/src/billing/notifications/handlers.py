@@ -17,5 +17,5 @@ async def on_notification_requested(
 ) -> None:
     request = NotificationRequested.model_validate(envelope.data)
     details = request.model_extra or {}
-    title = request.kind.replace("_", " ").capitalize()
+    title = request.title or request.kind.replace("_", " ").capitalize()
     await service.notify(session, request.company_id, request.kind, title, request.message, details)

@@ -29,3 +29,5 @@ class NotificationRequested(BaseModel):
     company_id: UUID
     kind: str = Field(min_length=1, max_length=50)
     message: str = Field(min_length=1, max_length=2000)
+    # Banking's own title (an insight's, in Portuguese); without one, the kind spelled out.
+    title: str | None = Field(None, min_length=1, max_length=200)

@@ -54,6 +54,8 @@ _SEVERITY = {
     "consent_revoked": "warning",
     "transaction_limit_reached": "warning",
     "data_export_failed": "warning",
+    "low_balance": "warning",
+    "duplicate_charge": "warning",
 }
 
 
