@@ -12,7 +12,8 @@ import pytest
 
 from banking.config import get_settings
 from banking.insights import service
-from banking.insights.wording import month_key, month_start, months_before
+from banking.insights.months import month_start, months_before
+from banking.insights.wording import month_key
 from banking.money import BRAZIL_TIME
 from banking.runtime import Runtime
 from finhub_shared.db import Database

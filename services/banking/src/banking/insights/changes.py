@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from banking.insights.findings import Finding, Point
+from banking.insights.flows import category_key, own_transfers
 from banking.insights.history import CompanyHistory, Movement
-from banking.insights.wording import decimal, month_key, month_label
+from banking.insights.months import month_start, months_before
+from banking.insights.wording import UNCATEGORISED, decimal, month_key, month_label
 from banking.money import brl
-from banking.summary.repository import OWN_TRANSFERS_CATEGORY_PREFIX
 
 KIND_CATEGORY_CHANGE = "category_change"
 # The last complete month is compared with the average of up to this many months before it
@@ -27,7 +28,6 @@ CHART_MONTHS = 12
 CHART_SERIES = "monthly_total"
 # The transactions named behind a finding: the month's largest charges in the category.
 MAX_TRANSACTIONS = 20
-UNCATEGORISED = "Sem categoria"
 
 
 @dataclass
@@ -37,10 +37,10 @@ class _Category:
     category_id: str | None = None
     name: str = UNCATEGORISED
     named_on: date = date.min
-    by_month: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    by_month: dict[date, int] = field(default_factory=lambda: defaultdict(int))
     last_month: list[Movement] = field(default_factory=list)
 
-    def add(self, movement: Movement, month: int, last: int) -> None:
+    def add(self, movement: Movement, month: date, last: date) -> None:
         self.by_month[month] -= movement.amount_cents
         if movement.category_id is not None:
             self.category_id = movement.category_id
@@ -54,20 +54,21 @@ def find_category_changes(history: CompanyHistory) -> list[Finding]:
     """The (at most three) categories whose spending changed most last month, by reais."""
     if not history.movements:
         return []
-    last = _month_index(history.today) - 1
+    last = months_before(month_start(history.today), 1)
     earliest = min(m.day for m in history.movements)
     # A month counts only when the history covers it from its first day.
-    first_whole = _month_index(earliest) + (earliest.day > 1)
-    baseline = [month for month in range(last - BASELINE_MONTHS, last) if month >= first_whole]
+    first_whole = month_start(earliest) if earliest.day == 1 else months_before(earliest, -1)
+    baseline = _months_up_to(months_before(last, 1), BASELINE_MONTHS, first_whole)
     if not baseline:
         return []
-    first_charted = max(first_whole, last - CHART_MONTHS + 1)
+    charted = _months_up_to(last, CHART_MONTHS, first_whole)
+    internal = own_transfers(history.movements)
     categories: dict[str | None, _Category] = defaultdict(_Category)
     for movement in history.movements:
-        month = _month_index(movement.day)
-        own_transfer = (movement.category_id or "").startswith(OWN_TRANSFERS_CATEGORY_PREFIX)
-        if movement.amount_cents < 0 and not own_transfer and first_charted <= month <= last:
-            categories[movement.category_id or movement.category_name].add(movement, month, last)
+        month = month_start(movement.day)
+        counted = movement.amount_cents < 0 and movement.transaction_id not in internal
+        if counted and charted[0] <= month <= last:
+            categories[category_key(movement)].add(movement, month, last)
     changes: list[tuple[int, str, Finding]] = []
     for key, category in categories.items():
         spent = category.by_month.get(last, 0)
@@ -75,10 +76,7 @@ def find_category_changes(history: CompanyHistory) -> list[Finding]:
         change = spent - average
         if abs(change) < MIN_CHANGE_CENTS or abs(change) < MIN_CHANGE_RATIO * average:
             continue
-        series = tuple(
-            Point(_month_start(month), category.by_month.get(month, 0))
-            for month in range(first_charted, last + 1)
-        )
+        series = tuple(Point(month, category.by_month.get(month, 0)) for month in charted)
         finding = _finding(key, category, average, baseline, series, last)
         changes.append((abs(change), finding.key, finding))
     changes.sort(key=lambda c: (-c[0], c[1]))
@@ -89,14 +87,13 @@ def _finding(
     key: str | None,
     category: _Category,
     average: int,
-    baseline: Sequence[int],
+    baseline: Sequence[date],
     series: tuple[Point, ...],
-    last: int,
+    month: date,
 ) -> Finding:
     name = category.name
     spending = "sem categoria" if key is None else f"com {name}"
-    month = _month_start(last)
-    spent = category.by_month.get(last, 0)
+    spent = category.by_month.get(month, 0)
     change = spent - average
     percent = round(100 * change / average, 1) if average else None
     compared = (
@@ -126,7 +123,7 @@ def _finding(
             "month": month_key(month),
             "month_total_cents": spent,
             "compared_with": "previous_month" if len(baseline) == 1 else "previous_months_average",
-            "baseline_months": [month_key(_month_start(m)) for m in baseline],
+            "baseline_months": [month_key(m) for m in baseline],
             "baseline_average_cents": average,
             "change_cents": change,
             "change_percent": percent,
@@ -138,9 +135,7 @@ def _finding(
     )
 
 
-def _month_index(day: date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def _month_start(index: int) -> date:
-    return date(index // 12, index % 12 + 1, 1)
+def _months_up_to(last: date, count: int, first: date) -> list[date]:
+    """The `count` months ending with `last`'s, those from `first`'s on, oldest first."""
+    months = (months_before(last, back) for back in range(count - 1, -1, -1))
+    return [month for month in months if month >= first]

@@ -1,21 +1,26 @@
-"""Money moved as the advanced insights count it: by calendar month, without the company's
-transfers between its own accounts, grouped by who was paid."""
+"""Money moved as the insights count it: who was paid, monthly payments, the company's
+transfers between its own accounts, and net flows by calendar month."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from uuid import UUID
 
 from banking.insights.history import Movement
-from banking.insights.wording import month_start
+from banking.insights.months import month_start
 from banking.summary.repository import OWN_TRANSFERS_CATEGORY_PREFIX
 
 # A transfer leaves one account and reaches another of the company's within these days.
 OWN_TRANSFER_DAYS = 3
+# Monthly payments fall 20 to 40 days apart: months are 28 to 31 days, and a payment moves past
+# weekends and month ends.
+MONTHLY_GAP_DAYS = (20, 40)
+# Amounts this close are the same payment's whatever the spread allowed (fees, rounding).
+SAME_AMOUNT_CENTS = 5_00
 
 # How a bank words a payment before naming the payee ("PIX ENVIADO FULANO"): dropped, so that
 # every way of paying one payee groups together.
@@ -64,9 +69,21 @@ def monthly_net(movements: Iterable[Movement]) -> dict[date, int]:
     return dict(nets)
 
 
+def payee_as_written(movement: Movement) -> str:
+    """The merchant, else the description, spaces collapsed: how a finding names one payment's
+    payee."""
+    return " ".join((movement.merchant or movement.description).split())
+
+
+def exact_payee(movement: Movement) -> str:
+    """Who was paid, to tell payments apart (duplicates, monthly payments): lower case, spaces
+    collapsed, so "Boleto 0042" and "Boleto 0043" stay two payees."""
+    return payee_as_written(movement).lower()
+
+
 def payee_key(movement: Movement) -> str:
-    """Who was paid: the merchant, else the description without accents, case, digits (dates,
-    documents, ids) and the words a bank puts before the name."""
+    """Who was paid, to add up a supplier's payments however worded: the merchant, else the
+    description without accents, case, digits (dates, ids) and a bank's words before the name."""
     words = _payee_words(movement.merchant or movement.description)
     return " ".join(_fold(word) for word in words) or movement.description.strip().lower()
 
@@ -80,6 +97,41 @@ def payee_name(payments: Iterable[Movement]) -> str:
         return merchants[-1]
     latest = by_date[-1].description
     return " ".join(word.capitalize() for word in _payee_words(latest)) or latest.strip()
+
+
+def category_key(movement: Movement) -> str | None:
+    """The category a movement is counted in: its id, else its name (None when it has neither)."""
+    return movement.category_id or movement.category_name
+
+
+def day_of(movement: Movement) -> date:
+    """The day a movement was made, as a key to sort or search by."""
+    return movement.day
+
+
+def monthly_run(movements: Sequence[Movement], spread: float) -> list[Movement]:
+    """The movements back from the last one (sorted by day) while each is about a month before
+    the next and the same amount as the last one within `spread` (oldest first)."""
+    run = [movements[-1]]
+    for earlier in reversed(movements[:-1]):
+        if not a_month_apart(earlier, run[-1]):
+            break
+        if not same_amount(run[0].amount_cents, earlier.amount_cents, spread):
+            break
+        run.append(earlier)
+    return run[::-1]
+
+
+def a_month_apart(earlier: Movement, later: Movement) -> bool:
+    """Whether `later` was made about a month after `earlier` (MONTHLY_GAP_DAYS)."""
+    return MONTHLY_GAP_DAYS[0] <= (later.day - earlier.day).days <= MONTHLY_GAP_DAYS[1]
+
+
+def same_amount(usual_cents: int, other_cents: int, spread: float) -> bool:
+    """Whether `other_cents` is `usual_cents` within the share `spread` of it, or within
+    SAME_AMOUNT_CENTS."""
+    change = abs(other_cents - usual_cents)
+    return change <= spread * abs(usual_cents) or change <= SAME_AMOUNT_CENTS
 
 
 def _fold(word: str) -> str:

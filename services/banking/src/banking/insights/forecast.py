@@ -24,7 +24,10 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from banking.insights.findings import Finding, Point
+from banking.insights.flows import day_of, exact_payee, monthly_run, payee_as_written, same_amount
 from banking.insights.history import AccountBalance, CompanyHistory, Movement
+from banking.insights.months import month_start, months_before
+from banking.insights.wording import day_label
 from banking.money import brl
 
 Floats = npt.NDArray[np.float64]
@@ -47,12 +50,10 @@ SEED = 15
 # (at least of UNKNOWN_FLOOR_CENTS): wide on purpose.
 UNKNOWN_DAILY_SHARE = 0.05
 UNKNOWN_FLOOR_CENTS = 100_000
-# A monthly payee: at least RECURRING_MIN_MONTHS payments in a row, each 20 to 40 days after the
-# one before (as unusual.py counts a monthly charge: a payment moves past weekends and month ends),
-# the last ones within RECURRING_AMOUNT_SPREAD of their average (as the dashboard's recurring
-# payments), and the last one recent enough that it still runs.
+# A monthly payee: at least RECURRING_MIN_MONTHS payments in a row about a month apart, each
+# within RECURRING_AMOUNT_SPREAD of the last one (as the dashboard's recurring payments), and the
+# last one recent enough that it still runs.
 RECURRING_MIN_MONTHS = 3
-MONTHLY_GAP_DAYS = (20, 40)
 RECURRING_AMOUNT_SPREAD = 0.2
 RECURRING_MAX_AGE_DAYS = 45
 SCHEDULED_LABEL = "PIX agendado"
@@ -165,6 +166,7 @@ def forecast_cash_flow(
     today = history.today
     days = tuple(today + timedelta(days=i) for i in range(horizon_days + 1))
     by_account: dict[UUID, list[Movement]] = defaultdict(list)
+    # Transfers between the company's own accounts stay: they move each account's balance.
     for movement in history.movements:
         by_account[movement.account_id].append(movement)
     payees = monthly_payees(history)
@@ -219,32 +221,28 @@ def forecast_cash_flow(
 def monthly_payees(history: CompanyHistory) -> list[MonthlyPayee]:
     """The payees paid (and payers paying) once a month, the same within 20%, lately.
 
-    Per account, payee (merchant, else description, as rules compare them) and direction: at
-    least three movements in a row about a month apart, the last one at most 45 days ago, the
-    last three amounts within 20% of their average.
+    Per account, payee (exact, as duplicates are told apart) and direction: at least three
+    movements in a row about a month apart and within 20% of the last one's amount, the last one
+    at most 45 days ago.
     """
     groups: dict[tuple[UUID, str, bool], list[Movement]] = defaultdict(list)
     for m in history.movements:
         if m.amount_cents != 0 and m.day <= history.today:
-            groups[(m.account_id, _payee_key(m), m.amount_cents > 0)].append(m)
+            groups[(m.account_id, exact_payee(m), m.amount_cents > 0)].append(m)
     found: list[MonthlyPayee] = []
     for (account_id, _, _), movements in groups.items():
-        movements.sort(key=_day)
+        movements.sort(key=day_of)
         last = movements[-1]
         if (history.today - last.day).days > RECURRING_MAX_AGE_DAYS:
             continue
-        run = _monthly_run(movements)
+        run = monthly_run(movements, RECURRING_AMOUNT_SPREAD)
+        if len(run) < RECURRING_MIN_MONTHS:
+            continue
         recent = run[-RECURRING_MIN_MONTHS:]
-        if len(recent) < RECURRING_MIN_MONTHS:
-            continue
-        amounts = [m.amount_cents for m in recent]
-        average = abs(sum(amounts)) / len(amounts)
-        if max(amounts) - min(amounts) > average * RECURRING_AMOUNT_SPREAD:
-            continue
         found.append(
             MonthlyPayee(
                 account_id=account_id,
-                payee=" ".join((last.merchant or last.description).split()),
+                payee=payee_as_written(last),
                 amount_cents=last.amount_cents,
                 day_of_month=round(statistics.median(m.day.day for m in recent)),
                 months=len(run),
@@ -271,32 +269,9 @@ def find_forecast(history: CompanyHistory, low_balance_threshold_cents: int = 0)
     return findings
 
 
-def _day(movement: Movement) -> date:
-    return movement.day
-
-
-def _payee_key(movement: Movement) -> str:
-    return " ".join((movement.merchant or movement.description).lower().split())
-
-
-def _month_index(day: date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def _monthly_run(movements: Sequence[Movement]) -> list[Movement]:
-    """The movements back from the last one while each is about a month after the one before
-    (oldest first)."""
-    run = [movements[-1]]
-    for earlier in reversed(movements[:-1]):
-        if not MONTHLY_GAP_DAYS[0] <= (run[-1].day - earlier.day).days <= MONTHLY_GAP_DAYS[1]:
-            break
-        run.append(earlier)
-    return run[::-1]
-
-
-def _due_day(month_index: int, day_of_month: int) -> date:
-    year, month = divmod(month_index, 12)
-    return date(year, month + 1, min(day_of_month, calendar.monthrange(year, month + 1)[1]))
+def _due_day(month: date, day_of_month: int) -> date:
+    """The day `day_of_month` in `month`, or its last day when shorter."""
+    return month.replace(day=min(day_of_month, calendar.monthrange(month.year, month.month)[1]))
 
 
 def _projected_items(
@@ -310,17 +285,17 @@ def _projected_items(
         # The month the last payment was for: the one whose due day it is nearest (a rent due on
         # the 1st may be paid on the 31st before).
         paid_for = min(
-            (_month_index(payee.last_day) + k for k in (-1, 0, 1)),
-            key=lambda k: abs((_due_day(k, payee.day_of_month) - payee.last_day).days),
+            (months_before(month_start(payee.last_day), back) for back in (1, 0, -1)),
+            key=lambda month: abs((_due_day(month, payee.day_of_month) - payee.last_day).days),
         )
-        month = paid_for + 1
+        month = months_before(paid_for, -1)
         while (due := _due_day(month, payee.day_of_month)) <= last_day:
             # A payment already due but not seen yet is expected tomorrow.
             day = max(due, tomorrow)
             recurring.append(
                 ProjectedItem(payee.account_id, day, payee.amount_cents, payee.payee, "recurring")
             )
-            month += 1
+            month = months_before(month, -1)
     account_ids = {a.account_id for a in history.accounts}
     paying: UUID | None = None
     scheduled_items: list[ProjectedItem] = []
@@ -357,7 +332,7 @@ def _same_payment(
         if (
             (account_id is None or item.account_id == account_id)
             and abs((item.day - day).days) <= SAME_PAYMENT_DAYS
-            and abs(item.amount_cents - cents) <= abs(item.amount_cents) * RECURRING_AMOUNT_SPREAD
+            and same_amount(item.amount_cents, cents, RECURRING_AMOUNT_SPREAD)
         ):
             return item
     return None
@@ -525,7 +500,7 @@ def _low_balance_finding(today: date, forecast: AccountForecast, index: int, lim
     )[:LOW_BALANCE_PAYMENTS]
     payments.sort(key=lambda i: (i.day, i.amount_cents))
     below = "de zero" if limit == 0 else f"do limite de {brl(limit)}"
-    when = "hoje" if index == 0 else f"em {day:%d/%m/%Y}"
+    when = "hoje" if index == 0 else f"em {day_label(day)}"
     because = ", ".join(f"{i.payee} de {brl(-i.amount_cents)} em {i.day:%d/%m}" for i in payments)
     return Finding(
         kind="low_balance",

@@ -23,7 +23,8 @@ from banking.config import BankingSettings
 from banking.insights.findings import Finding
 from banking.insights.flows import own_transfers
 from banking.insights.history import CompanyHistory, Movement
-from banking.insights.wording import decimal, month_key, month_label, month_start, months_before
+from banking.insights.months import month_start, months_before
+from banking.insights.wording import UNCATEGORISED, decimal, month_key, month_label
 from banking.insights.wording import percent as percent_text
 from banking.money import brl
 
@@ -34,7 +35,6 @@ KIND = "month_summary"
 CATEGORY_CHANGES = 3
 # The month's largest payments shown as the summary's transactions.
 SHOWN_PAYMENTS = 5
-UNCATEGORISED = "Sem categoria"
 # Longest model text kept (a summary is a few sentences).
 MAX_MODEL_TEXT = 2000
 SYSTEM_PROMPT = (

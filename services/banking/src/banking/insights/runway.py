@@ -8,14 +8,8 @@ from uuid import UUID
 from banking.insights.findings import Finding, Point, Severity
 from banking.insights.flows import monthly_net
 from banking.insights.history import CompanyHistory
-from banking.insights.wording import (
-    day_label,
-    decimal,
-    month_key,
-    month_label,
-    month_start,
-    months_before,
-)
+from banking.insights.months import month_start, months_before
+from banking.insights.wording import day_label, decimal, month_key, month_label
 from banking.money import brl
 
 KIND = "runway"
@@ -62,6 +56,8 @@ def find_runway(history: CompanyHistory) -> list[Finding]:
     months = complete_months(history, BURN_MONTHS)
     if not months or not history.accounts:
         return []
+    # Own transfers stay in: between linked accounts they cancel out, and one to an account not
+    # linked here did leave the cash counted.
     nets = monthly_net(
         m for m in history.movements if month_start(m.day) < month_start(history.today)
     )

@@ -38,6 +38,7 @@ from banking.insights.errors import InsightNotFound, NoForecast, UpgradeRequired
 from banking.insights.findings import Finding, Point, Severity, Tier
 from banking.insights.history import CompanyHistory
 from banking.insights.models import Insight
+from banking.insights.months import month_start, months_before
 from banking.insights.schemas import (
     CategoryHistory,
     CategorySeries,
@@ -48,6 +49,7 @@ from banking.insights.schemas import (
     InsightSettingsOut,
     PointOut,
 )
+from banking.insights.wording import month_key
 from banking.money import BRAZIL_TIME
 from banking.runtime import Runtime
 from finhub_shared.db import Database
@@ -406,9 +408,9 @@ async def category_history(
 ) -> CategoryHistory:
     """Money out per category in each of the last `months` calendar months (this one included),
     the categories with the most spending first."""
-    this_month = today.replace(day=1)
-    firsts = [_months_before(this_month, back) for back in range(months - 1, -1, -1)]
-    end = _months_before(this_month, -1)
+    this_month = month_start(today)
+    firsts = [months_before(this_month, back) for back in range(months - 1, -1, -1)]
+    end = months_before(this_month, -1)
     rows = await repository.spending_by_month_and_category(session, company_id, firsts[0], end)
     column = {month: index for index, month in enumerate(firsts)}
     spending: dict[str | None, list[int]] = {}
@@ -418,7 +420,7 @@ async def category_history(
         names[category_id] = name
     ordered = sorted(spending, key=lambda c: (-sum(spending[c]), c or ""))
     return CategoryHistory(
-        months=[month.strftime("%Y-%m") for month in firsts],
+        months=[month_key(month) for month in firsts],
         categories=[
             CategorySeries(category_id=c, category_name=names[c], spending_cents=spending[c])
             for c in ordered
@@ -470,8 +472,3 @@ def _tier(stored: str) -> Tier:
 
 def _severity(stored: str) -> Severity:
     return "action" if stored == "action" else "warning" if stored == "warning" else "info"
-
-
-def _months_before(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 - count
-    return date(index // 12, index % 12 + 1, 1)

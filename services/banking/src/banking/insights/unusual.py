@@ -6,16 +6,25 @@ from __future__ import annotations
 import bisect
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
 from banking.insights.findings import Finding
+from banking.insights.flows import (
+    a_month_apart,
+    category_key,
+    day_of,
+    exact_payee,
+    monthly_run,
+    own_transfers,
+    payee_as_written,
+    same_amount,
+)
 from banking.insights.history import CompanyHistory, Movement
-from banking.insights.wording import day_label, decimal
+from banking.insights.wording import UNCATEGORISED, day_label, decimal
 from banking.money import brl
-from banking.summary.repository import OWN_TRANSFERS_CATEGORY_PREFIX
 
 # What was charged before this is history to learn from, not news.
 RECENT_DAYS = 30
@@ -36,16 +45,12 @@ DUPLICATE_WINDOW_DAYS = 2
 # ...unless the payee charges that amount this many times in a usual month (fares, tolls).
 REPEATED_PER_MONTH = 4
 
-# A monthly payment: at least this many earlier charges of the same amount, each 20 to 40 days
-# apart (months are 28 to 31 days, and a charge moves past weekends).
+# A monthly payment: at least this many earlier charges about a month apart, each within
+# RECURRING_TOLERANCE (or flows.SAME_AMOUNT_CENTS) of the one before the new charge; its amount
+# changed when the new charge is not within them.
 RECURRING_MIN_CHARGES = 3
 RECURRING_MAX_CHARGES = 12
-MONTHLY_GAP_DAYS = (20, 40)
-# Its amount changed when the new charge differs by more than both of these.
 RECURRING_TOLERANCE = 0.05
-RECURRING_MIN_CHANGE_CENTS = 5_00
-
-UNCATEGORISED = "Sem categoria"
 
 KIND_OUTLIER = "unusual_amount"
 KIND_DUPLICATE = "duplicate_charge"
@@ -57,17 +62,18 @@ def find_unusual(history: CompanyHistory) -> list[Finding]:
     since = history.today - timedelta(days=RECENT_DAYS)
     by_payee: dict[str, list[Movement]] = defaultdict(list)
     refunds: dict[tuple[UUID, str, int], list[date]] = defaultdict(list)
+    internal = own_transfers(history.movements)
     for movement in history.movements:
-        if movement.day > history.today or _own_transfer(movement):
+        if movement.day > history.today or movement.transaction_id in internal:
             continue
         if movement.amount_cents < 0:
-            by_payee[_payee_key(movement)].append(movement)
+            by_payee[exact_payee(movement)].append(movement)
         else:
-            refunds[(movement.account_id, _payee_key(movement), movement.amount_cents)].append(
+            refunds[(movement.account_id, exact_payee(movement), movement.amount_cents)].append(
                 movement.day
             )
     for group in by_payee.values():
-        group.sort(key=_day)
+        group.sort(key=day_of)
     accounts = {a.account_id: a.name for a in history.accounts}
     duplicates = _duplicates(by_payee, refunds, since, accounts)
     changed = _recurring_changed(by_payee, since)
@@ -126,7 +132,7 @@ def _duplicate_finding(
     cluster: Sequence[Movement], per_month: float, accounts: dict[UUID, str]
 ) -> Finding:
     first = cluster[0]
-    payee = _payee_name(first)
+    payee = payee_as_written(first)
     amount = -first.amount_cents
     times = len(cluster)
     where = _on_account_pt(accounts.get(first.account_id))
@@ -162,42 +168,19 @@ def _recurring_changed(by_payee: dict[str, list[Movement]], since: date) -> list
         latest = group[-1]
         if len(group) <= RECURRING_MIN_CHARGES or latest.day <= since:
             continue
-        earlier = _monthly_run(group)
+        if not a_month_apart(group[-2], latest):
+            continue
+        earlier = monthly_run(group[:-1], RECURRING_TOLERANCE)[-RECURRING_MAX_CHARGES:]
         if len(earlier) < RECURRING_MIN_CHARGES:
             continue
-        old, new = -earlier[-1].amount_cents, -latest.amount_cents
-        if not _differs(old, new):
+        if same_amount(earlier[-1].amount_cents, latest.amount_cents, RECURRING_TOLERANCE):
             continue
         found.append((latest.day, _recurring_finding(earlier, latest)))
     return _newest_first(found)
 
 
-def _monthly_run(group: Sequence[Movement]) -> list[Movement]:
-    """The charges before the last one, going back while each is about a month before the next
-    and of about the same amount as the one just before the last (oldest first)."""
-    run: list[Movement] = []
-    later = group[-1]
-    for charge in reversed(group[:-1]):
-        gap = (later.day - charge.day).days
-        if not MONTHLY_GAP_DAYS[0] <= gap <= MONTHLY_GAP_DAYS[1]:
-            break
-        if run and _differs(-run[0].amount_cents, -charge.amount_cents):
-            break
-        run.append(charge)
-        later = charge
-        if len(run) == RECURRING_MAX_CHARGES:
-            break
-    run.reverse()
-    return run
-
-
-def _differs(old: int, new: int) -> bool:
-    change = abs(new - old)
-    return change > RECURRING_TOLERANCE * old and change > RECURRING_MIN_CHANGE_CENTS
-
-
 def _recurring_finding(earlier: Sequence[Movement], latest: Movement) -> Finding:
-    payee = _payee_name(latest)
+    payee = payee_as_written(latest)
     old, new = -earlier[-1].amount_cents, -latest.amount_cents
     change = new - old
     percent = round(100 * change / old, 1)
@@ -256,7 +239,7 @@ def _outliers(
         usual: _Usual | None = None
         if split >= MIN_PAYEE_HISTORY:
             before = [-m.amount_cents for m in charges[:split]]
-            usual = _usual("payee", _payee_name(charges[-1]), before)
+            usual = _usual("payee", payee_as_written(charges[-1]), before)
         for charge in recent:
             judged = usual or categories.usual(charge)
             if judged is None:
@@ -274,11 +257,11 @@ class _Categories:
     def __init__(self, by_payee: dict[str, list[Movement]], since: date) -> None:
         self._by_payee = by_payee
         self._since = since
-        self._amounts: dict[Hashable, list[int]] | None = None
-        self._usual: dict[Hashable, _Usual | None] = {}
+        self._amounts: dict[str | None, list[int]] | None = None
+        self._usual: dict[str | None, _Usual | None] = {}
 
     def usual(self, charge: Movement) -> _Usual | None:
-        key = _category_key(charge)
+        key = category_key(charge)
         if key is None:
             return None
         if key not in self._usual:
@@ -288,18 +271,18 @@ class _Categories:
             self._usual[key] = _usual("category", label, amounts) if enough else None
         return self._usual[key]
 
-    def _grouped(self) -> dict[Hashable, list[int]]:
+    def _grouped(self) -> dict[str | None, list[int]]:
         if self._amounts is None:
             self._amounts = defaultdict(list)
             for charges in self._by_payee.values():
                 for charge in charges[: _first_recent(charges, self._since)]:
-                    self._amounts[_category_key(charge)].append(-charge.amount_cents)
+                    self._amounts[category_key(charge)].append(-charge.amount_cents)
         return self._amounts
 
 
 def _first_recent(charges: Sequence[Movement], since: date) -> int:
     """Where the recent charges start in a payee's charges (sorted by day)."""
-    return bisect.bisect_right(charges, since, key=_day)
+    return bisect.bisect_right(charges, since, key=day_of)
 
 
 def _usual(basis: str, label: str, amounts: Sequence[int]) -> _Usual:
@@ -311,7 +294,7 @@ def _usual(basis: str, label: str, amounts: Sequence[int]) -> _Usual:
 
 
 def _outlier_finding(charge: Movement, usual: _Usual) -> Finding:
-    payee = _payee_name(charge)
+    payee = payee_as_written(charge)
     amount = -charge.amount_cents
     median = round(usual.median)
     times = amount / usual.median
@@ -345,28 +328,6 @@ def _outlier_finding(charge: Movement, usual: _Usual) -> Finding:
         account_id=charge.account_id,
         key=f"unusual_amount:{charge.transaction_id}",
     )
-
-
-def _payee_key(movement: Movement) -> str:
-    """Who was paid, as the categorisation rules compare it: lower case, spaces collapsed."""
-    return " ".join((movement.merchant or movement.description).lower().split())
-
-
-def _payee_name(movement: Movement) -> str:
-    return " ".join((movement.merchant or movement.description).split())
-
-
-def _category_key(movement: Movement) -> Hashable:
-    return movement.category_id or movement.category_name
-
-
-def _own_transfer(movement: Movement) -> bool:
-    """Money moved between the company's own accounts: no charge (as the dashboard counts)."""
-    return (movement.category_id or "").startswith(OWN_TRANSFERS_CATEGORY_PREFIX)
-
-
-def _day(movement: Movement) -> date:
-    return movement.day
 
 
 def _newest_first(found: list[tuple[date, Finding]]) -> list[Finding]:

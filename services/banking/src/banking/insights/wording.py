@@ -1,22 +1,12 @@
-"""How insights write months, numbers and shares in Brazilian Portuguese, and the calendar
-months they count in."""
+"""How insights write months, numbers and shares in Brazilian Portuguese."""
 
 from __future__ import annotations
 
 from datetime import date
 
+# How a finding names spending no category was given.
+UNCATEGORISED = "Sem categoria"
 _MONTHS = ("jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez")
-
-
-def month_start(day: date) -> date:
-    """The first day of `day`'s month."""
-    return day.replace(day=1)
-
-
-def months_before(month: date, count: int) -> date:
-    """The first day of the month `count` months before `month`'s."""
-    index = month.year * 12 + month.month - 1 - count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def month_key(month: date) -> str:
