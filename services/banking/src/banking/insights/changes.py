@@ -62,13 +62,12 @@ def find_category_changes(history: CompanyHistory) -> list[Finding]:
     if not baseline:
         return []
     charted = _months_up_to(last, CHART_MONTHS, first_whole)
-    internal = own_transfers(history.movements)
+    window = [m for m in history.movements if charted[0] <= month_start(m.day) <= last]
+    internal = own_transfers(window)
     categories: dict[str | None, _Category] = defaultdict(_Category)
-    for movement in history.movements:
-        month = month_start(movement.day)
-        counted = movement.amount_cents < 0 and movement.transaction_id not in internal
-        if counted and charted[0] <= month <= last:
-            categories[category_key(movement)].add(movement, month, last)
+    for movement in window:
+        if movement.amount_cents < 0 and movement.transaction_id not in internal:
+            categories[category_key(movement)].add(movement, month_start(movement.day), last)
     changes: list[tuple[int, str, Finding]] = []
     for key, category in categories.items():
         spent = category.by_month.get(last, 0)

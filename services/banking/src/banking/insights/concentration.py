@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from banking.insights.findings import Finding
-from banking.insights.flows import own_transfers, payee_key, payee_name
+from banking.insights.flows import chronological, own_transfers, payee_key, payee_name
 from banking.insights.history import CompanyHistory, Movement
 from banking.insights.wording import day_label, decimal, percent
 from banking.money import brl
@@ -70,7 +70,7 @@ def find_supplier_concentration(history: CompanyHistory) -> list[Finding]:
     }
     name = str(top[0]["payee"])
     concentrated = top_share > SINGLE_PAYEE_LIMIT or top_three_share > TOP_THREE_LIMIT
-    latest = sorted(by_payee[ranked[0]], key=lambda m: (m.day, str(m.transaction_id)))
+    latest = sorted(by_payee[ranked[0]], key=chronological)
     period = f"Entre {day_label(since)} e {day_label(history.today)}"
     facts = (
         f"{period}, a empresa pagou {brl(total)} a {len(paid)} favorecidos; {name} recebeu "

@@ -3,11 +3,13 @@ transfers between its own accounts, and net flows by calendar month."""
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
 from banking.insights.history import Movement
@@ -16,6 +18,7 @@ from banking.summary.repository import OWN_TRANSFERS_CATEGORY_PREFIX
 
 # A transfer leaves one account and reaches another of the company's within these days.
 OWN_TRANSFER_DAYS = 3
+OWN_TRANSFER_WINDOW = timedelta(days=OWN_TRANSFER_DAYS)
 # Monthly payments fall 20 to 40 days apart: months are 28 to 31 days, and a payment moves past
 # weekends and month ends.
 MONTHLY_GAP_DAYS = (20, 40)
@@ -41,24 +44,37 @@ def own_transfers(movements: Iterable[Movement]) -> frozenset[UUID]:
     incoming: dict[int, list[Movement]] = defaultdict(list)
     outgoing: list[Movement] = []
     paired: set[UUID] = set()
-    for movement in sorted(movements, key=lambda m: (m.day, str(m.transaction_id))):
+    for movement in movements:
         if (movement.category_id or "").startswith(OWN_TRANSFERS_CATEGORY_PREFIX):
             paired.add(movement.transaction_id)
-            continue
-        if movement.amount_cents > 0:
+        elif movement.amount_cents > 0:
             incoming[movement.amount_cents].append(movement)
         elif movement.amount_cents < 0:
             outgoing.append(movement)
-    for out in outgoing:
-        for candidate in incoming.get(-out.amount_cents, ()):
-            if (
-                candidate.transaction_id not in paired
-                and candidate.account_id != out.account_id
-                and abs((candidate.day - out.day).days) <= OWN_TRANSFER_DAYS
-            ):
-                paired.update((out.transaction_id, candidate.transaction_id))
-                break
+    # Only amounts that both left and arrived can pair: those alone are put in order (a sort of
+    # every movement would take most of the time), the earliest pairing first.
+    leaving = sorted((m for m in outgoing if -m.amount_cents in incoming), key=chronological)
+    for amount in {-m.amount_cents for m in leaving}:
+        incoming[amount].sort(key=chronological)
+    for out in leaving:
+        arrived = _first_arrival(incoming[-out.amount_cents], out, paired)
+        if arrived is not None:
+            paired.update((out.transaction_id, arrived.transaction_id))
     return frozenset(paired)
+
+
+def _first_arrival(
+    arrivals: Sequence[Movement], out: Movement, paired: set[UUID]
+) -> Movement | None:
+    """The first of the arrivals (in order) not paired yet that reached another account than
+    `out` left within OWN_TRANSFER_DAYS of it."""
+    first = bisect.bisect_left(arrivals, out.day - OWN_TRANSFER_WINDOW, key=day_of)
+    for arrival in itertools.islice(arrivals, first, None):
+        if arrival.day > out.day + OWN_TRANSFER_WINDOW:
+            break
+        if arrival.transaction_id not in paired and arrival.account_id != out.account_id:
+            return arrival
+    return None
 
 
 def monthly_net(movements: Iterable[Movement]) -> dict[date, int]:
@@ -91,7 +107,7 @@ def payee_key(movement: Movement) -> str:
 def payee_name(payments: Iterable[Movement]) -> str:
     """How to name one payee: the latest merchant name its payments carry, else the latest
     description without what `payee_key` leaves out."""
-    by_date = sorted(payments, key=lambda m: (m.day, str(m.transaction_id)))
+    by_date = sorted(payments, key=chronological)
     merchants = [m.merchant.strip() for m in by_date if m.merchant and m.merchant.strip()]
     if merchants:
         return merchants[-1]
@@ -107,6 +123,12 @@ def category_key(movement: Movement) -> str | None:
 def day_of(movement: Movement) -> date:
     """The day a movement was made, as a key to sort or search by."""
     return movement.day
+
+
+def chronological(movement: Movement) -> tuple[date, str]:
+    """A key putting movements in the order they were made, one day's in id order, so that
+    results do not depend on the order they were read in."""
+    return movement.day, str(movement.transaction_id)
 
 
 def monthly_run(movements: Sequence[Movement], spread: float) -> list[Movement]:
