@@ -18,12 +18,11 @@ from banking.insights.models import Insight, InsightRun, InsightSettings
 from banking.items.models import CLOSED_STATUSES, Item
 from banking.money import BRAZIL_TIME, CALENDAR_ZONE, month_of_column
 from banking.pix import models as pix
+from banking.summary.repository import OWN_TRANSFERS_CATEGORY_PREFIX
 from banking.transactions.models import CREDIT, DEBIT, Transaction
 
 # How far back insights read: the forecast fits at most two years of days.
 HISTORY_DAYS = 731
-# Moving money between the company's own accounts is no spending (as the dashboard's).
-OWN_TRANSFERS_CATEGORY_PREFIX = "04"
 # Pluggy's statuses of a PIX date or automatic PIX payment still to be paid.
 UPCOMING_PIX = ("SCHEDULED", "CREATED")
 
