@@ -117,6 +117,33 @@ async def test_answer_is_returned_with_base_url_default_headers_and_auth() -> No
 
 
 @pytest.mark.asyncio
+async def test_each_call_is_timed_with_its_retries_and_failed_calls_too() -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.06)
+        return httpx.Response(200)
+
+    async with client_for(slow, "timed") as client:
+        await client.get("/accounts")
+    provider = ScriptedProvider(httpx.ConnectError("refused"))
+    async with client_for(provider, "timed") as client:
+        with pytest.raises(ProviderUnavailable):
+            await client.get("/accounts")
+
+    labels = {"provider": "timed"}
+    assert REGISTRY.get_sample_value("provider_request_duration_seconds_count", labels) == 2
+    fast = REGISTRY.get_sample_value(
+        "provider_request_duration_seconds_bucket", labels | {"le": "0.05"}
+    )
+    assert fast == 1  # the refused call; the slow one lands above 0.05 s
+    assert (
+        REGISTRY.get_sample_value(
+            "provider_request_duration_seconds_bucket", labels | {"le": "30.0"}
+        )
+        == 2
+    )
+
+
+@pytest.mark.asyncio
 async def test_server_errors_are_retried_until_the_provider_answers() -> None:
     provider = ScriptedProvider(httpx.Response(500), httpx.Response(503), httpx.Response(200))
 

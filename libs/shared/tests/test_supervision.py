@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
+from prometheus_client import REGISTRY
 
 from finhub_shared.errors import NotReady
 from finhub_shared.supervision import Backoff, Heartbeat, Supervisor
@@ -120,6 +121,25 @@ async def test_a_failing_task_is_not_ready_but_alive() -> None:
         await supervisor.check_alive()
         with pytest.raises(NotReady, match="dunning failing"):
             await supervisor.check_tasks()
+
+
+@pytest.mark.asyncio
+async def test_the_watchdog_shows_each_task_readiness_on_metrics() -> None:
+    async def always_fails(heartbeat: Heartbeat) -> None:
+        raise OSError("connection refused")
+
+    async def works(heartbeat: Heartbeat) -> None:
+        heartbeat.beat()
+        await heartbeat.stopping.wait()
+
+    def ready(task: str) -> float | None:
+        return REGISTRY.get_sample_value("worker_task_ready", {"task": task})
+
+    async with Supervisor(backoff=QUICK) as supervisor:
+        supervisor.start("reconcile", always_fails, window_seconds=60)
+        supervisor.start("relay", works, window_seconds=60)
+        supervisor.watch(every_seconds=0.01)
+        await eventually(lambda: ready("reconcile") == 0 and ready("relay") == 1)
 
 
 @pytest.mark.asyncio

@@ -42,3 +42,14 @@ PROVIDER_REQUESTS = Counter(
 PROVIDER_CIRCUIT_OPEN = Gauge(
     "provider_circuit_open", "1 while a provider's circuit breaker is open", ["provider"]
 )
+# Up to 120 s: the seed alerts on a call over 30 s, so 30 must be a bucket edge.
+PROVIDER_LATENCY = Histogram(
+    "provider_request_duration_seconds",
+    "Time a call to Stripe or Pluggy takes, its retries included",
+    ["provider"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+
+TASK_READY = Gauge(
+    "worker_task_ready", "1 while a supervised background task is fine, 0 otherwise", ["task"]
+)

@@ -31,7 +31,7 @@ from tenacity import (
 )
 
 from finhub_shared.errors import ProviderError, ProviderUnavailable
-from finhub_shared.metrics import PROVIDER_CIRCUIT_OPEN, PROVIDER_REQUESTS
+from finhub_shared.metrics import PROVIDER_CIRCUIT_OPEN, PROVIDER_LATENCY, PROVIDER_REQUESTS
 
 log = structlog.get_logger(__name__)
 
@@ -223,6 +223,7 @@ class ProviderClient:
             raise ProviderUnavailable(
                 f"{self.name} is failing; try again shortly", provider=self.name
             )
+        started = time.monotonic()
         try:
             response = await self._send_with_retries(request, path_only)
         except httpx.TransportError as error:
@@ -241,6 +242,8 @@ class ProviderClient:
         except BaseException:
             self._breaker.record_no_verdict()
             raise
+        finally:
+            PROVIDER_LATENCY.labels(provider=self.name).observe(time.monotonic() - started)
         return self._settle(request.method, path_only, response)
 
     def _settle(self, method: str, path: str, response: httpx.Response) -> httpx.Response:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from finhub_shared import metrics
 from finhub_shared.errors import NotReady
 
 log = structlog.get_logger(__name__)
@@ -222,6 +223,8 @@ class Supervisor:
         while not heartbeat.stopping.is_set():
             heartbeat.beat()
             for beat in self._heartbeats.values():
+                # What /readyz says, kept where Prometheus scrapes it: alerts see a task not ready.
+                metrics.TASK_READY.labels(task=beat.name).set(0 if beat.problem() else 1)
                 if beat.name not in reported and _stuck_for_good(beat):
                     reported.add(beat.name)
                     log.critical(
