@@ -12,7 +12,7 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.payments import repository
+from billing.payments import metrics, repository
 from billing.payments.models import Payment, Refund
 from billing.stripe import payloads as stripe
 
@@ -50,6 +50,7 @@ def _move(payment: Payment, status: str, version: datetime) -> bool:
     if status == payment.status or not _may_move(payment, status, version):
         return False
     payment.status = status
+    metrics.PAYMENTS_ENTERING.labels(status).inc()
     payment.synced_at = max(version, payment.synced_at)
     if status == SUCCEEDED:
         payment.paid_at = payment.paid_at or version
@@ -87,6 +88,7 @@ async def record_for_invoice(
             failure_message=failure_message,
         )
         session.add(payment)
+        metrics.PAYMENTS_ENTERING.labels(status).inc()
     elif _move(payment, status, version):
         payment.amount_cents = amount or payment.amount_cents
         if status == FAILED:
@@ -121,6 +123,7 @@ async def record_for_checkout(
             paid_at=version if status == SUCCEEDED else None,
         )
         session.add(payment)
+        metrics.PAYMENTS_ENTERING.labels(status).inc()
     else:
         _move(payment, status, version)
     await session.flush()
