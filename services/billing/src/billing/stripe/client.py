@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from billing.config import BillingSettings
 from finhub_shared.errors import ProviderError, ProviderUnavailable
+from finhub_shared.metrics import PROVIDER_LATENCY, PROVIDER_REQUESTS
 
 log = structlog.get_logger(__name__)
 
@@ -47,13 +49,20 @@ def files_base(settings: BillingSettings) -> str:
 
 @contextmanager
 def stripe_errors(action: str) -> Iterator[None]:
-    """Turn a failed Stripe call into a 502/503 naming `action`, logging Stripe's own details."""
+    """Turn a failed Stripe call into a 502/503 naming `action`, logging Stripe's own details.
+
+    Counts the call and its time as Pluggy's are counted (provider_requests_total,
+    provider_request_duration_seconds, provider "stripe"), stripe-python's retries included.
+    """
+    started = time.monotonic()
     try:
         yield
     except stripe.APIConnectionError:
+        _record("unreachable", started)
         log.warning("stripe_unreachable", action=action)
         raise ProviderUnavailable(f"Stripe could not be reached to {action}.") from None
     except stripe.StripeError as error:
+        _record(_outcome_of(error), started)
         log.warning(
             "stripe_call_failed",
             action=action,
@@ -62,6 +71,24 @@ def stripe_errors(action: str) -> Iterator[None]:
             request_id=error.request_id,
         )
         raise ProviderError(f"Stripe refused to {action}.") from None
+    # Anything else raised in the block (a cancellation, the caller's own exception) says nothing
+    # about Stripe and is not counted.
+    _record("success", started)
+
+
+def _record(outcome: str, started: float) -> None:
+    PROVIDER_REQUESTS.labels(provider="stripe", outcome=outcome).inc()
+    PROVIDER_LATENCY.labels(provider="stripe").observe(time.monotonic() - started)
+
+
+def _outcome_of(error: stripe.StripeError) -> str:
+    """The outcome ProviderClient would name for the same answer."""
+    status = error.http_status
+    if status == 429:
+        return "rate_limited"
+    if status is not None and status < 500:
+        return "client_error"
+    return "server_error"
 
 
 async def stripe_call(action: str, answer_model: type[ModelT], request: Awaitable[Any]) -> ModelT:
