@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.database import OutboxMessage
@@ -32,6 +33,30 @@ MFA_OPTIONS_SHOWN = 50
 # The longest insight title and message the live stream takes (the full text is one GET away).
 INSIGHT_TITLE_SHOWN = 200
 INSIGHT_MESSAGE_SHOWN = 1000
+
+
+class UsageChanged(BaseModel):
+    """The data of `banking.usage.changed`: one month's counts against the plan in force."""
+
+    company_id: UUID
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    bank_accounts: int = Field(ge=0)
+    transactions_this_month: int = Field(ge=0, description="Hidden ones included.")
+    transactions_limit: int | None = Field(ge=0, description="Null: unlimited, or no plan known.")
+    over_limit: bool
+
+
+class SyncRequested(BaseModel):
+    """The data of `banking.sync.requested`: the sync job the worker runs."""
+
+    job_id: UUID
+
+
+class InsightsRequested(BaseModel):
+    """The data of `banking.insights.requested`: compute the company's insights as of then."""
+
+    company_id: UUID
+    requested_at: AwareDatetime
 
 
 async def publish(

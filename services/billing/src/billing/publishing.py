@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.database import OutboxMessage
@@ -21,6 +22,17 @@ SESSION_REVOKED = "session.revoked"
 COMPANY_DELETION_REQUESTED = "company.deletion_requested"
 # Asks banking for its part of a company's data export (it answers `banking.company.exported`).
 COMPANY_EXPORT_REQUESTED = "company.export_requested"
+
+
+class DeletionRequested(BaseModel):
+    """The data of `billing.company.deletion_requested`: what the others erase, and what the
+    gateway looks for in the Stripe webhooks it stored."""
+
+    deletion_id: UUID
+    company_id: UUID
+    stripe_customer_id: str | None = Field(max_length=255)
+    stripe_subscription_id: str | None = Field(max_length=255)
+    requested_at: AwareDatetime
 
 
 async def publish(
@@ -43,12 +55,11 @@ def export_requested_data(export_id: UUID, company_id: UUID) -> dict[str, Any]:
 
 
 def deletion_requested_data(deletion: CompanyDeletion) -> dict[str, Any]:
-    """The `data` of `billing.company.deletion_requested`: what the others erase, and what the
-    gateway looks for in the Stripe webhooks it stored."""
-    return {
-        "deletion_id": str(deletion.id),
-        "company_id": str(deletion.company_id),
-        "stripe_customer_id": deletion.stripe_customer_id,
-        "stripe_subscription_id": deletion.stripe_subscription_id,
-        "requested_at": deletion.requested_at.isoformat(),
-    }
+    """The `data` of `billing.company.deletion_requested`."""
+    return DeletionRequested(
+        deletion_id=deletion.id,
+        company_id=deletion.company_id,
+        stripe_customer_id=deletion.stripe_customer_id,
+        stripe_subscription_id=deletion.stripe_subscription_id,
+        requested_at=deletion.requested_at,
+    ).model_dump(mode="json")

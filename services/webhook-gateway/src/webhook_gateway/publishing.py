@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finhub_shared.events import new_event
@@ -13,6 +14,14 @@ from webhook_gateway.database import OutboxMessage
 
 # The stored webhooks naming a deleted company are purged (billing records it).
 COMPANY_ERASED = "company.erased"
+
+
+class CompanyErased(BaseModel):
+    """The data of `gateway.company.erased`: how many stored webhooks were purged."""
+
+    deletion_id: UUID
+    company_id: UUID
+    purged: int = Field(ge=0, description="Stored webhooks whose body and headers were erased.")
 
 
 async def publish(
@@ -25,5 +34,6 @@ async def publish(
 
 
 def company_erased_data(deletion_id: UUID, company_id: UUID, purged: int) -> dict[str, Any]:
-    """The data of `gateway.company.erased`: how many stored webhooks were purged."""
-    return {"deletion_id": str(deletion_id), "company_id": str(company_id), "purged": purged}
+    """The data of `gateway.company.erased`."""
+    erased = CompanyErased(deletion_id=deletion_id, company_id=company_id, purged=purged)
+    return erased.model_dump(mode="json")

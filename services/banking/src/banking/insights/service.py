@@ -285,7 +285,9 @@ async def _tell(session: AsyncSession, insight: Insight) -> None:
 async def request(session: AsyncSession, company_id: UUID, now: datetime) -> None:
     """Ask the worker to compute the company's insights once this transaction commits."""
     await repository.mark_requested(session, company_id, now)
-    data = {"company_id": str(company_id), "requested_at": now.isoformat()}
+    data = publishing.InsightsRequested(company_id=company_id, requested_at=now).model_dump(
+        mode="json"
+    )
     await publishing.publish(session, INSIGHTS_REQUESTED, data, company_id)
 
 

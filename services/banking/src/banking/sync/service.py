@@ -425,7 +425,8 @@ def _earlier(first: datetime | None, second: datetime | None) -> datetime | None
 
 
 async def _publish_job(session: AsyncSession, job: SyncJob) -> None:
-    await publishing.publish(session, SYNC_REQUESTED, {"job_id": str(job.id)}, job.company_id)
+    data = publishing.SyncRequested(job_id=job.id).model_dump(mode="json")
+    await publishing.publish(session, SYNC_REQUESTED, data, job.company_id)
 
 
 def _postpone(job: SyncJob, now: datetime, *, settings: BankingSettings, reason: str) -> None:

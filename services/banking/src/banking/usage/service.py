@@ -83,14 +83,14 @@ def usage_payload(
     company_id: uuid.UUID, month: date, bank_accounts: int, transactions: int, limit: int | None
 ) -> dict[str, Any]:
     """The `data` of `banking.usage.changed`, as billing reads it."""
-    return {
-        "company_id": str(company_id),
-        "month": month.strftime("%Y-%m"),
-        "bank_accounts": bank_accounts,
-        "transactions_this_month": transactions,
-        "transactions_limit": limit,
-        "over_limit": limit is not None and transactions > limit,
-    }
+    return publishing.UsageChanged(
+        company_id=company_id,
+        month=month.strftime("%Y-%m"),
+        bank_accounts=bank_accounts,
+        transactions_this_month=transactions,
+        transactions_limit=limit,
+        over_limit=limit is not None and transactions > limit,
+    ).model_dump(mode="json")
 
 
 async def settle(
