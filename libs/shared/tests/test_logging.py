@@ -125,6 +125,29 @@ def test_a_line_carries_event_level_logger_service_time_and_correlation_id(
     assert line["timestamp"].endswith("Z")
 
 
+def test_each_line_names_its_area_from_its_logger_unless_the_call_names_one(
+    json_logs: LogCapture,
+) -> None:
+    get_logger("billing.payments.service").info("payment_recorded")
+    get_logger("billing.erasure.jobs").info("erasure_step_done")
+    get_logger("banking.sync.service").info("sync_finished")
+    get_logger("finhub_shared.bus.consumer").warning("bus_handler_failed")
+    logging.getLogger("sqlalchemy.engine.Engine").warning("slow query")
+    get_logger("webhook_gateway.webhooks.endpoints").warning("webhook_rejected", area="security")
+    get_logger("a_script_of_ours").info("done")
+
+    areas = [(line["logger"], line["area"]) for line in json_logs.lines()]
+    assert areas == [
+        ("billing.payments.service", "payments"),
+        ("billing.erasure.jobs", "privacy"),
+        ("banking.sync.service", "bank_sync"),
+        ("finhub_shared.bus.consumer", "bus"),
+        ("sqlalchemy.engine.Engine", "database"),
+        ("webhook_gateway.webhooks.endpoints", "security"),
+        ("a_script_of_ours", "app"),
+    ]
+
+
 SENSITIVE_FIELDS = [
     "authorization",
     "Stripe-Signature",

@@ -7,10 +7,11 @@ sees every line before it is written.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 import structlog
@@ -200,6 +201,62 @@ def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDic
     return {key: _redact_item(key, item) for key, item in event_dict.items()}
 
 
+# Each line's `area`, for operators to route lines (an alert's runbook names one): the area of
+# the longest dotted prefix of the line's logger name here, DEFAULT_AREA when none matches. A
+# call may name its area itself (`log.warning(..., area="security")`) and that wins.
+AREAS: Mapping[str, str] = {
+    # the services: each one's main concern, and the parts that are another's
+    "webhook_gateway": "webhooks",
+    "webhook_gateway.erasure": "privacy",
+    "billing": "payments",
+    "billing.erasure": "privacy",
+    "billing.exports": "privacy",
+    "banking": "bank_sync",
+    "banking.erasure": "privacy",
+    "banking.insights": "insights",
+    "banking.learning": "insights",
+    "banking.pix": "payments",
+    "live": "live",
+    "provider_sandbox": "sandbox",
+    # the shared parts and the libraries under them
+    "finhub_shared.bus": "bus",
+    "finhub_shared.inbox": "bus",
+    "finhub_shared.outbox": "bus",
+    "aio_pika": "bus",
+    "aiormq": "bus",
+    "finhub_shared.supervision": "jobs",
+    "finhub_shared.worker": "jobs",
+    "finhub_shared.provider_client": "providers",
+    "httpx": "providers",
+    "httpcore": "providers",
+    "stripe": "providers",
+    "finhub_shared.errors": "http",
+    "finhub_shared.observability": "http",
+    "uvicorn": "http",
+    "fastapi": "http",
+    "sqlalchemy": "database",
+    "asyncpg": "database",
+    "alembic": "database",
+}
+DEFAULT_AREA = "app"
+
+
+@functools.cache
+def area_of(logger_name: str) -> str:
+    """The area of a line logged by `logger_name` (see AREAS)."""
+    parts = logger_name.split(".")
+    for end in range(len(parts), 0, -1):
+        if area := AREAS.get(".".join(parts[:end])):
+            return area
+    return DEFAULT_AREA
+
+
+def add_area(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: the line's `area`, unless the call named one."""
+    event_dict.setdefault("area", area_of(str(event_dict.get("logger", ""))))
+    return event_dict
+
+
 def _add_service(service: str) -> Processor:
     def add_service(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
         event_dict["service"] = service
@@ -237,6 +294,7 @@ def _formatter(service: str, *, json: bool) -> structlog.stdlib.ProcessorFormatt
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             _add_service(service),
+            add_area,
             exceptions,
             redact_secrets,
             renderer,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import httpx
@@ -43,3 +44,29 @@ async def test_accepted_and_refused_deliveries_leave_no_secret_in_the_logs(
         BODY_MARKER,
     ):
         assert secret not in logs
+
+
+@pytest.mark.asyncio
+async def test_refused_credentials_are_logged_for_security_other_refusals_for_webhooks(
+    capfd: pytest.CaptureFixture[str],
+    client: httpx.AsyncClient,  # capture first, then start
+) -> None:
+    stripe_body, stripe_headers = signed(stripe_event())
+    pluggy_body, pluggy_headers = pluggy_delivery(pluggy_event())
+    deliveries = [
+        ("/webhooks/stripe", stripe_body + b" ", stripe_headers),  # bad signature
+        ("/webhooks/pluggy", pluggy_body, {"X-Webhook-Secret": "a-guess"}),
+        ("/webhooks/pluggy", b"{", pluggy_headers),  # not JSON
+    ]
+    for path, body, headers in deliveries:
+        await client.post(path, content=body, headers=headers)
+
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line[:1] == "{"]
+    refusals = [
+        (line["code"], line["area"]) for line in lines if line["event"] == "webhook_rejected"
+    ]
+    assert refusals == [
+        ("invalid_signature", "security"),
+        ("unauthorized", "security"),
+        ("malformed_event", "webhooks"),
+    ]

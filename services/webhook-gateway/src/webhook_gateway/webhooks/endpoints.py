@@ -71,7 +71,8 @@ async def _receive(request: Request, source: str, receive: Receiver) -> Response
         receipt = await receive(gate, delivery)
     except FinhubError as error:
         WEBHOOKS_REJECTED.labels(source, error.code).inc()
-        log.warning("webhook_rejected", source=source, code=error.code)
+        area = "security" if isinstance(error, errors.CREDENTIAL_ERRORS) else "webhooks"
+        log.warning("webhook_rejected", source=source, code=error.code, area=area)
         raise
     _count(source, receipt)
     # A ready Response skips FastAPI's response validation: this is the hottest path we have.

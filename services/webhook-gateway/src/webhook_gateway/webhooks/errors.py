@@ -48,3 +48,13 @@ class StorageUnavailable(ServiceUnavailable):
     """The event could not be stored durably; the provider must retry."""
 
     code = "storage_unavailable"
+
+
+# Refusals of a delivery's credentials (forged, or signed with a rotated secret): their log lines
+# go to the `security` area.
+CREDENTIAL_ERRORS = (
+    InvalidSignature,
+    TimestampOutsideTolerance,
+    WebhookUnauthorized,
+    SourceNotAllowed,
+)
