@@ -218,3 +218,5 @@ def test_grafana_provisions_the_dashboards_and_prometheus() -> None:
     assert mounts["./deploy/grafana/dashboards"] == provider["options"]["path"]
     assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
     assert source["url"] == "http://prometheus:9090"
+    assert "prometheus" in grafana["depends_on"]
+    assert "prometheus" in compose["services"]
