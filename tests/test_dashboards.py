@@ -24,7 +24,9 @@ SERVICE_MODULES = [
 ]
 
 # What Prometheus gets from RabbitMQ's own exporter (rabbitmq_prometheus, per object), not from us.
-RABBITMQ_METRICS = frozenset({"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked"})
+RABBITMQ_METRICS = frozenset(
+    {"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked", "rabbitmq_queue_consumers"}
+)
 
 # What a family of each type is exposed as (prometheus_client's text format).
 SUFFIXES = {
