@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from .test_dashboards import exported_names, metric_names
+from .exported_metrics import exported_names, metric_names
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
