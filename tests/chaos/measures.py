@@ -45,6 +45,14 @@ OWN_RECORDS = {
         """SELECT id::text FROM sync_jobs
            WHERE status IN ('queued', 'running', 'postponed') AND requested_at >= $1""",
     ),
+    # Insights asked for (after a sync) and not computed since, for a plan that includes them.
+    "banking.insights": (
+        "banking",
+        """SELECT 'insights of ' || run.company_id::text FROM insight_runs AS run
+           JOIN company_entitlements AS rights USING (company_id)
+           WHERE rights.insights <> 'none' AND run.requested_at >= $1
+             AND (run.computed_at IS NULL OR run.computed_at < run.requested_at)""",
+    ),
 }
 # Queues whose consumer records each event in its inbox, by service.
 CONSUMERS: dict[str, tuple[ConsumerQueue, ...]] = {
