@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from banking.erasure import repository as erasure
 from banking.insights import repository, service
 from banking.insights.findings import Finding
 from banking.insights.handlers import insights_runner
@@ -292,3 +293,34 @@ async def test_a_computation_overtaken_by_a_later_one_stores_nothing(
     async with database.transaction() as session:
         kept = await repository.insights_of(session, company_id)
     assert [insight.key for insight in kept] == ["newer"]
+
+
+@pytest.mark.asyncio
+async def test_a_computation_under_way_when_the_company_is_erased_stores_nothing(
+    worker_runtime: Runtime, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    await subscribe(worker_runtime, company_id, "professional")
+    detecting = threading.Event()
+    may_end = threading.Event()
+
+    def slow(_history: CompanyHistory, _context: Context) -> list[Finding]:
+        detecting.set()
+        assert may_end.wait(10)
+        return [finding("after the erasure")]
+
+    computation = asyncio.create_task(
+        service.refresh(
+            worker_runtime, company_id, utcnow(), utcnow, (Detector("d", "standard", slow),)
+        )
+    )
+    assert await asyncio.to_thread(detecting.wait, 10)
+    async with database.transaction() as session:
+        await erasure.erase_company_rows(session, company_id)
+        await erasure.keep_tombstone(session, company_id, utcnow())
+    may_end.set()
+
+    assert await computation is None
+    async with database.transaction() as session:
+        assert await repository.insights_of(session, company_id) == []
+        assert await repository.run_of(session, company_id) is None

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banking.erasure import repository
 from banking.erasure.errors import ConnectionsAppeared
 from banking.erasure.schemas import DeletionRequested
+from banking.insights import service as insights
 from banking.items.models import DELETED
 from banking.publishing import COMPANY_ERASED, company_erased_data, publish
 from banking.runtime import Runtime
@@ -47,6 +48,7 @@ async def erase_company(runtime: Runtime, request: DeletionRequested) -> Effect:
         current = await repository.pluggy_items(session, request.company_id)
         if {pluggy_item_id for pluggy_item_id, _ in current} - deleted:
             raise ConnectionsAppeared(f"company {request.company_id} connected a bank meanwhile")
+        await insights.lock_company(session, request.company_id)
         erased = await repository.erase_company_rows(session, request.company_id)
         await repository.keep_tombstone(session, request.company_id, utcnow())
         data = company_erased_data(request.deletion_id, request.company_id, sorted(deleted))

@@ -209,13 +209,19 @@ async def summarised(
     )
 
 
+async def lock_company(session: AsyncSession, company_id: UUID) -> None:
+    """Hold the company's insights until the transaction ends: computations store one at a time,
+    and an erasure never has one store after it."""
+    await advisory_lock(session, "insights", str(company_id))
+
+
 async def store(
     session: AsyncSession, company_id: UUID, detected: Detected, now: datetime
 ) -> Stored:
     """Replace the company's insights by what was found: a key found again keeps its row, id and
     first_seen_at; a new one someone should act on goes to the live stream and is notified; a
     failed detector's earlier findings stay."""
-    await advisory_lock(session, "insights", str(company_id))
+    await lock_company(session, company_id)
     stored = await repository.insights_of(session, company_id)
     existing = {insight.key: insight for insight in stored}
     kept: dict[str, Insight] = {}
@@ -316,10 +322,14 @@ async def refresh(
     if "advanced" in TIERS[rights.insights]:
         detected = await summarised(history, detected, runtime.settings)
     async with database.transaction() as session:
-        await advisory_lock(session, "insights", str(company_id))
+        await lock_company(session, company_id)
         run = await repository.run_of(session, company_id)
         if run is not None and run.computed_at is not None and run.computed_at > started:
             # A computation that started later stored already: this one's history is older.
+            return None
+        rights = await entitlements.known_entitlements(session, company_id, clock())
+        if rights is None or rights.insights == "none":
+            # The plan changed, or the company was erased, while the detectors ran.
             return None
         stored = await store(session, company_id, detected, clock())
         await repository.mark_computed(session, company_id, started)
