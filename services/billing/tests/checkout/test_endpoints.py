@@ -263,6 +263,70 @@ async def test_change_plan_goes_through_stripe_with_proration(
     assert last["limits"]["bank_accounts"] is None
 
 
+def stripe_keys(fake_stripe: SandboxStripe, method: str, path: str) -> list[str]:
+    """The Idempotency-Key of every call of `method path`, in order."""
+    return [
+        call.request.headers.get("Idempotency-Key", "")
+        for call in fake_stripe.router.calls
+        if (call.request.method, call.request.url.path) == (method, path)
+    ]
+
+
+@pytest.mark.usefixtures("no_stripe_retries")
+@pytest.mark.parametrize(
+    ("path", "form", "method"),
+    [
+        ("/api/payments/subscription/cancel/", {"when": "period_end"}, "POST"),
+        ("/api/payments/subscription/cancel/", {"when": "now"}, "DELETE"),
+        (
+            "/api/payments/subscription/change-plan/",
+            {"plan_id": 3, "billing_period": "monthly"},
+            "POST",
+        ),
+    ],
+)
+async def test_a_change_sent_again_after_a_failure_is_the_same_change_at_stripe(
+    client: httpx.AsyncClient,
+    fake_stripe: SandboxStripe,
+    deliver: Deliver,
+    path: str,
+    form: dict[str, object],
+    method: str,
+) -> None:
+    company = await subscribed_company(client, fake_stripe, deliver)
+    at_stripe = f"/v1/subscriptions/{company.subscription_id}"
+    fake_stripe.fail(method, at_stripe)
+
+    failed = await client.post(path, json=form, headers=company.headers)
+    retried = await client.post(path, json=form, headers=company.headers)
+
+    assert failed.status_code == 502
+    assert retried.status_code == 200, retried.text
+    first, second = stripe_keys(fake_stripe, method, at_stripe)
+    assert first == second
+    assert first.startswith("subscription-")
+
+
+async def test_the_same_change_asked_again_after_the_subscription_moved_on_is_made_again(
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
+) -> None:
+    company = await subscribed_company(client, fake_stripe, deliver)
+    cancel, change = "/api/payments/subscription/cancel/", "/api/payments/subscription/change-plan/"
+
+    await client.post(cancel, json={}, headers=company.headers)
+    # A change of plan resumes the subscription; the user then cancels again.
+    await client.post(
+        change, json={"plan_id": 3, "billing_period": "monthly"}, headers=company.headers
+    )
+    again = await client.post(cancel, json={}, headers=company.headers)
+
+    assert again.status_code == 200, again.text
+    assert again.json()["cancel_at_period_end"] is True
+    keys = stripe_keys(fake_stripe, "POST", f"/v1/subscriptions/{company.subscription_id}")
+    assert len(set(keys)) == 3
+    assert fake_stripe.subscriptions[company.subscription_id]["cancel_at_period_end"] is True
+
+
 async def test_changing_to_the_same_plan_is_refused(
     client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver
 ) -> None:

@@ -81,6 +81,7 @@ class _PlanChange:
     stripe_subscription_id: str
     item_id: str | None
     plan: Plan
+    idempotency_key: str
 
 
 async def start_checkout(
@@ -335,12 +336,15 @@ async def cancel(
 ) -> SubscriptionOut:
     """Cancel at the end of the paid period (the default), or now; the subscription after it."""
     async with database.transaction() as session:
-        _, stripe_id = await _subscribed(session, principal)
+        subscription, stripe_id = await _subscribed(session, principal)
+    options: stripe.RequestOptions = {
+        "idempotency_key": _change_key(subscription, "cancel", form.when)
+    }
     if form.when == "now":
-        request = stripe_client.v1.subscriptions.cancel_async(stripe_id)
+        request = stripe_client.v1.subscriptions.cancel_async(stripe_id, options=options)
     else:
         request = stripe_client.v1.subscriptions.update_async(
-            stripe_id, params={"cancel_at_period_end": True}
+            stripe_id, params={"cancel_at_period_end": True}, options=options
         )
     answer = await stripe_call("cancel the subscription", payloads.Subscription, request)
     return await _apply_answer(database, principal, answer, f"cancel_requested_{form.when}")
@@ -369,6 +373,7 @@ async def change_plan(
                 "cancel_at_period_end": False,
                 "metadata": _metadata(principal, change.plan, form.billing_period),
             },
+            options={"idempotency_key": change.idempotency_key},
         ),
     )
     return await _apply_answer(database, principal, answer, "plan_change_requested")
@@ -381,7 +386,18 @@ async def _prepare_change(
     plan = await plan_on_sale(session, form.plan_id)
     if plan.id == subscription.plan_id and form.billing_period == subscription.billing_period:
         raise PlanUnchanged("The company is already on this plan and billing period.")
-    return _PlanChange(stripe_id, subscription.stripe_subscription_item_id, plan)
+    key = _change_key(subscription, "plan", str(plan.id), form.billing_period)
+    return _PlanChange(stripe_id, subscription.stripe_subscription_item_id, plan, key)
+
+
+def _change_key(subscription: Subscription, *change: str) -> str:
+    """The idempotency key of a change asked of the subscription as it stands: the same request
+    sent again (a double click, a retry after a lost answer) is one change at Stripe, while the
+    same change asked after the subscription moved on (cancel, resume, cancel) is a new one."""
+    version = int(subscription.updated_at.timestamp() * 1_000_000)
+    return "-".join(
+        ("subscription", *change, str(subscription.stripe_subscription_id), str(version))
+    )
 
 
 async def _subscribed(session: AsyncSession, principal: Principal) -> tuple[Subscription, str]:
