@@ -297,7 +297,7 @@ async def test_a_new_card_is_charged_at_once_with_its_own_key(
     card = await attach(fake_stripe, deliver, dunned.company, CARD_OK, day(1))
     await run_at(database, day(1) + timedelta(minutes=1))
 
-    card_key = f"dunning-{dunned.invoice_id}-card-{card}"
+    card_key = f"dunning-{dunned.invoice_id}-card-{card}-0"
     assert keys(fake_stripe, "POST", dunned.pay_path) == [card_key]
     assert fake_stripe.calls("POST", dunned.pay_path) == [{"payment_method": card}]
     assert (await subscription_of(client, dunned.company.access_token))["status"] == "active"
@@ -318,7 +318,7 @@ async def test_a_new_card_declined_too_is_tried_once_and_the_schedule_goes_on(
     await deliver(event("customer.updated", default, created=at(day(1.2))))
     await run_at(database, day(1.3))
 
-    card_key = f"dunning-{dunned.invoice_id}-card-{card}"
+    card_key = f"dunning-{dunned.invoice_id}-card-{card}-0"
     assert keys(fake_stripe, "POST", dunned.pay_path) == [card_key]
     stored = await schedule(database)
     assert (stored.status, stored.steps_done, stored.next_run_at) == ("active", 0, day(3))
@@ -328,6 +328,29 @@ async def test_a_new_card_declined_too_is_tried_once_and_the_schedule_goes_on(
 
     await run_at(database, day(3))
     assert keys(fake_stripe, "POST", dunned.pay_path)[-1] == f"dunning-{dunned.invoice_id}-1"
+
+
+async def test_a_card_the_card_updater_renewed_is_charged_again_at_once(
+    client: httpx.AsyncClient, fake_stripe: SandboxStripe, deliver: Deliver, database: Database
+) -> None:
+    dunned = await past_due(client, fake_stripe, deliver)
+    card = await attach(fake_stripe, deliver, dunned.company, CARD_DECLINED, day(1))
+    await run_at(database, day(1.1))
+    # The card network replaces the declined card under the same id (a new expiry).
+    renewed = await fake_stripe.control(
+        f"payment_methods/{card}/automatically_update", {"exp_month": 12, "exp_year": 2031}
+    )
+    await deliver(event("payment_method.automatically_updated", renewed, created=at(day(1.2))))
+    await run_at(database, day(1.3))
+
+    prefix = f"dunning-{dunned.invoice_id}-card-{card}"
+    assert keys(fake_stripe, "POST", dunned.pay_path) == [f"{prefix}-0", f"{prefix}-1"]
+    assert fake_stripe.calls("POST", dunned.pay_path) == [{"payment_method": card}] * 2
+    # Charged twice at Stripe, not the first answer replayed.
+    assert fake_stripe.invoices[dunned.invoice_id]["attempt_count"] == 3
+    stored = await schedule(database)
+    assert (stored.status, stored.attempts, stored.card_retry_due) == ("active", 2, False)
+    assert stored.next_run_at == day(3)
 
 
 async def test_a_new_default_card_is_charged_at_once(
@@ -342,7 +365,7 @@ async def test_a_new_default_card_is_charged_at_once(
     await run_at(database, day(4))
 
     assert keys(fake_stripe, "POST", dunned.pay_path)[-1] == (
-        f"dunning-{dunned.invoice_id}-card-{card}"
+        f"dunning-{dunned.invoice_id}-card-{card}-1"
     )
     assert (await schedule(database)).status == "recovered"
 

@@ -71,9 +71,13 @@ async def payment_method_changed(
     record.attached = event.type != "payment_method.detached"
     record.synced_at = event.created_at
     await session.flush()
-    if event.type == "payment_method.attached":
-        # A card added while a renewal is unpaid is charged at once, not on the next retry day.
-        await dunning.retry_with_card(session, company_id, method.id, event.created_at)
+    renewed = event.type == "payment_method.automatically_updated" and record.attached
+    if event.type == "payment_method.attached" or renewed:
+        # A card added, or renewed by Stripe's card updater (a new expiry or number under the
+        # same id), while a renewal is unpaid is charged at once, not on the next retry day.
+        await dunning.retry_with_card(
+            session, company_id, method.id, event.created_at, renewed=renewed
+        )
     if record.attached:
         await warn_if_expiring(session, record, event.created_at)
 

@@ -42,20 +42,23 @@ CANCEL = len(STEPS) - 1
 @dataclass(frozen=True)
 class Attempt:
     """A charge of the schedule's invoice to make now: its due retry (`step`, an index of STEPS),
-    a card update's retry with that `card`, or both at once (one charge, with the new card)."""
+    a card update's retry with that `card`, or both at once (one charge, with the new card);
+    `charges_made` is how many charges of the invoice came before it."""
 
     schedule_id: UUID
     company_id: UUID
     stripe_invoice_id: str
     step: int | None
     card: str | None
+    charges_made: int
 
     @property
     def idempotency_key(self) -> str:
-        """One key per step, and per card a card update brought: a rerun after a crash, or a
-        second worker, gets Stripe's answer to the first call instead of a second charge."""
+        """One key per step, and per card a card update brought (and per charge before it, as
+        the card updater renews a card under the same id): a rerun after a crash, or a second
+        worker, gets Stripe's answer to the first call instead of a second charge."""
         if self.card is not None:
-            return f"dunning-{self.stripe_invoice_id}-card-{self.card}"
+            return f"dunning-{self.stripe_invoice_id}-card-{self.card}-{self.charges_made}"
         assert self.step is not None
         return f"dunning-{self.stripe_invoice_id}-{self.step + 1}"
 
@@ -120,13 +123,19 @@ def finish(schedule: DunningSchedule, outcome: Outcome, at: datetime) -> None:
 
 
 async def retry_with_card(
-    session: AsyncSession, company_id: UUID, payment_method_id: str, at: datetime
+    session: AsyncSession,
+    company_id: UUID,
+    payment_method_id: str,
+    at: datetime,
+    *,
+    renewed: bool = False,
 ) -> int:
     """A card update: the company's running schedules charge their invoice with this card on the
-    job's next run; a card already tried is not charged again. How many will."""
+    job's next run; a card already tried is not charged again unless `renewed` (Stripe's card
+    updater gave it new details). How many will."""
     waiting = 0
     for schedule in await repository.active_for_company(session, company_id):
-        if schedule.card_payment_method_id == payment_method_id:
+        if schedule.card_payment_method_id == payment_method_id and not renewed:
             continue
         schedule.card_payment_method_id = payment_method_id
         schedule.card_retry_due = True
@@ -146,7 +155,9 @@ def attempt_due(schedule: DunningSchedule, now: datetime) -> Attempt | None:
     card = schedule.card_payment_method_id if schedule.card_retry_due else None
     if step is None and card is None:
         return None
-    return Attempt(schedule.id, schedule.company_id, schedule.stripe_invoice_id, step, card)
+    return Attempt(
+        schedule.id, schedule.company_id, schedule.stripe_invoice_id, step, card, schedule.attempts
+    )
 
 
 def cancellation_due(schedule: DunningSchedule, now: datetime) -> bool:
