@@ -18,6 +18,7 @@ from finhub_shared.openapi import DocumentedApp, operation_id
 from finhub_shared.runtime import settle_garbage_collector
 from finhub_shared.settings import ServiceSettings, TokenVerificationSettings
 from finhub_shared.supervision import Supervisor
+from finhub_shared.tracing import configure_tracing, instrument_app
 
 ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -72,6 +73,8 @@ def create_service_app(
 
     app = DocumentedApp(title=title, lifespan=lifespan, generate_unique_id_function=operation_id)
     install_error_handlers(app)
+    configure_tracing(service)
+    instrument_app(app)
 
     async def check_database() -> None:
         await app.state.database.ping()

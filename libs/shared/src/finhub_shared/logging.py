@@ -18,6 +18,8 @@ import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from finhub_shared.tracing import add_trace_id
+
 REDACTED = "[REDACTED]"
 
 # Keys whose value is dropped whatever it holds. Matching ignores case, `-`/`_` and camelCase,
@@ -272,6 +274,7 @@ _SHARED_PROCESSORS: tuple[Processor, ...] = (
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
     structlog.processors.StackInfoRenderer(),
+    add_trace_id,
 )
 
 # Tracebacks without local variables: their values would be secrets we cannot recognise.

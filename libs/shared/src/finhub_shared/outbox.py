@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -33,6 +34,7 @@ from finhub_shared.correlation import current_correlation_id
 from finhub_shared.db import Database
 from finhub_shared.events import EXCHANGE, EventEnvelope, utcnow
 from finhub_shared.supervision import Heartbeat
+from finhub_shared.tracing import current_trace_context
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +50,8 @@ class OutboxMessageMixin:
     routing_key: Mapped[str] = mapped_column(String(255))
     body: Mapped[bytes] = mapped_column(LargeBinary)
     correlation_id: Mapped[str | None] = mapped_column(String(128))
+    # The W3C trace context of the change that wrote the row, which its message carries on.
+    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -69,8 +73,8 @@ class OutboxMessageMixin:
         )
 
 
-# id, message_id, exchange, routing_key, body, correlation_id
-_PendingRow = Row[int, str, str, str, bytes, str | None]
+# id, message_id, exchange, routing_key, body, correlation_id, trace_context
+_PendingRow = Row[int, str, str, str, bytes, str | None, dict[str, str] | None]
 
 
 class ConfirmingPublisher(Protocol):
@@ -84,6 +88,7 @@ class ConfirmingPublisher(Protocol):
         message_id: str,
         correlation_id: str | None = None,
         exchange: str = EXCHANGE,
+        trace_context: Mapping[str, str] | None = None,
     ) -> None: ...
 
 
@@ -98,6 +103,7 @@ async def enqueue(
             routing_key=envelope.routing_key,
             body=envelope.model_dump_json().encode(),
             correlation_id=current_correlation_id(),
+            trace_context=current_trace_context(),
         )
     )
 
@@ -168,6 +174,7 @@ class OutboxRelay:
                 model.routing_key,
                 model.body,
                 model.correlation_id,
+                model.trace_context,
             )
             .where(model.published_at.is_(None))
             .order_by(model.attempts, model.id)
@@ -183,6 +190,7 @@ class OutboxRelay:
             message_id=row.message_id,
             correlation_id=row.correlation_id,
             exchange=row.exchange,
+            trace_context=row.trace_context,
         )
 
     async def _record_failure(

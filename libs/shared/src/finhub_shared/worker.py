@@ -44,6 +44,7 @@ from finhub_shared.outbox import (
 from finhub_shared.runtime import settle_garbage_collector
 from finhub_shared.settings import ServiceSettings
 from finhub_shared.supervision import Heartbeat, Supervisor
+from finhub_shared.tracing import configure_tracing
 
 log = structlog.get_logger(__name__)
 
@@ -119,6 +120,7 @@ async def run_worker(
     The runtime's database is the worker's: it is disposed of when the worker stops."""
     settings, database = runtime.settings, runtime.database
     configure_logging(service, settings.log_level, json=settings.log_json)
+    configure_tracing(service)
     publisher = Publisher(settings.amqp_url.get_secret_value())
     supervisor = Supervisor()
     consumers = _consumers(runtime, inbox_model, subscriptions)

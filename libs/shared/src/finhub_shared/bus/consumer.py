@@ -12,6 +12,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustC
 from aio_pika.exceptions import AMQPError
 from pydantic import ValidationError
 
+from finhub_shared import tracing
 from finhub_shared.bus.errors import PublishError, Refused
 from finhub_shared.bus.publisher import (
     Publisher,
@@ -130,6 +131,9 @@ class Consumer:
             with (
                 correlation_scope(message.correlation_id),
                 structlog.contextvars.bound_contextvars(queue=self.queue.name),
+                tracing.consuming(
+                    self.queue.name, message.routing_key, message.message_id, message.headers
+                ),
             ):
                 await self._process(message)
         finally:

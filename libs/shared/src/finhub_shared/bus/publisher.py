@@ -20,6 +20,7 @@ from aio_pika.exceptions import AMQPError, ProbableAuthenticationError
 from pamqp.commands import Basic
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
+from finhub_shared import tracing
 from finhub_shared.bus.errors import PublishError
 from finhub_shared.bus.topology import declare_exchange
 from finhub_shared.correlation import current_correlation_id
@@ -112,23 +113,26 @@ class Publisher:
         correlation_id: str | None = None,
         headers: Mapping[str, Any] | None = None,
         exchange: str = EXCHANGE,
+        trace_context: Mapping[str, str] | None = None,
     ) -> None:
         """Publish a persistent JSON message and wait for the broker's confirm.
 
-        The correlation id defaults to the current one. A message no queue is bound for raises
+        The correlation id defaults to the current one, and the trace to `trace_context` (an
+        outbox row's) or the current one. A message no queue is bound for raises
         PublishError: every event we publish has a consumer, so an unbound routing key means that
         consumer has not declared its queue yet, and the outbox must keep the message until it has.
         """
-        message = Message(
-            body,
-            message_id=message_id,
-            correlation_id=correlation_id or current_correlation_id(),
-            content_type="application/json",
-            delivery_mode=DeliveryMode.PERSISTENT,
-            headers=dict(headers or {}),
-            timestamp=utcnow(),
-        )
-        await self._publish_confirmed(exchange, routing_key, message)
+        with tracing.publishing(exchange, routing_key, message_id, trace_context) as carrier:
+            message = Message(
+                body,
+                message_id=message_id,
+                correlation_id=correlation_id or current_correlation_id(),
+                content_type="application/json",
+                delivery_mode=DeliveryMode.PERSISTENT,
+                headers={**(headers or {}), **carrier},
+                timestamp=utcnow(),
+            )
+            await self._publish_confirmed(exchange, routing_key, message)
 
     async def publish_envelope(
         self, envelope: EventEnvelope, correlation_id: str | None = None

@@ -15,6 +15,7 @@ from finhub_shared.correlation import current_correlation_id
 from finhub_shared.events import SCHEMA_VERSION, routing_key, utcnow
 from finhub_shared.fields import storable
 from finhub_shared.settings import split_secrets
+from finhub_shared.tracing import current_trace_context
 from webhook_gateway.config import GatewaySettings
 from webhook_gateway.webhooks.errors import (
     LivemodeMismatch,
@@ -167,6 +168,7 @@ async def _store(
         ),
         correlation_id=current_correlation_id(),
         api_version=api_version,
+        trace_context=current_trace_context(),
     )
     is_new = await gate.store.save(event)
     return Receipt(duplicate=not is_new, ignored=is_new and not routed)

@@ -39,9 +39,11 @@ WITH incoming AS (
     SELECT *
     FROM unnest(
         $1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::uuid[],
-        $8::timestamptz[], $9::timestamptz[], $10::text[], $11::bytea[], $12::text[], $13::text[]
+        $8::timestamptz[], $9::timestamptz[], $10::text[], $11::bytea[], $12::text[], $13::text[],
+        $14::text[]
     ) AS t(source, event_id, event_type, status, raw_body, headers, company_id,
-           occurred_at, received_at, routing_key, envelope, correlation_id, api_version)
+           occurred_at, received_at, routing_key, envelope, correlation_id, api_version,
+           trace_context)
 ), stored AS (
     INSERT INTO webhook_events (id, source, event_id, event_type, status, raw_body, headers,
                                 company_id, occurred_at, received_at, api_version)
@@ -54,8 +56,9 @@ WITH incoming AS (
     ON CONFLICT (event_id, source) DO NOTHING
     RETURNING source, event_id, status
 ), queued AS (
-    INSERT INTO outbox_messages (message_id, routing_key, body, correlation_id)
-    SELECT incoming.event_id, incoming.routing_key, incoming.envelope, incoming.correlation_id
+    INSERT INTO outbox_messages (message_id, routing_key, body, correlation_id, trace_context)
+    SELECT incoming.event_id, incoming.routing_key, incoming.envelope, incoming.correlation_id,
+           incoming.trace_context::jsonb
     FROM stored JOIN incoming USING (source, event_id)
     WHERE stored.status = 'routed'
 )
@@ -80,6 +83,8 @@ class IncomingEvent:
     envelope: bytes
     correlation_id: str | None
     api_version: str | None = None
+    # The request's trace, continued by the event's consumers (None: tracing is off).
+    trace_context: dict[str, str] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -238,6 +243,7 @@ def _columns(rows: list[IncomingEvent]) -> list[list[Any]]:
         [row.envelope for row in rows],
         [row.correlation_id for row in rows],
         [row.api_version for row in rows],
+        [json.dumps(row.trace_context) if row.trace_context else None for row in rows],
     ]
 
 
