@@ -13,6 +13,21 @@ from finhub_shared.settings import PublicUrl, ServiceSettings, load_settings, sp
 
 Network = IPv4Network | IPv6Network
 MIN_ADMIN_TOKEN_LENGTH = 32
+# Every consumer queue of the system (each service's consumer.py): the admin API's dead letters.
+CONSUMER_QUEUES = (
+    "billing.stripe",
+    "billing.usage",
+    "billing.notifications",
+    "billing.privacy",
+    "banking.pluggy",
+    "banking.entitlements",
+    "banking.exports",
+    "banking.erasure",
+    "banking.sync-jobs",
+    "banking.insights",
+    "live.events",
+    "webhook-gateway.privacy",
+)
 
 
 class GatewaySettings(ServiceSettings):
@@ -23,6 +38,10 @@ class GatewaySettings(ServiceSettings):
     admin_port: int = Field(8003, ge=1, le=65535, validation_alias="GATEWAY_ADMIN_PORT")
     database_url: SecretStr = Field(validation_alias="GATEWAY_DATABASE_URL")
     admin_token: SecretStr = Field(validation_alias="ADMIN_TOKEN")
+    # The consumer queues whose dead letters the admin API shows, replays and drops.
+    dead_letter_queues: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(CONSUMER_QUEUES), validation_alias="ADMIN_DEAD_LETTER_QUEUES"
+    )
 
     stripe_webhook_secret: SecretStr = Field(validation_alias="STRIPE_WEBHOOK_SECRET")
     stripe_tolerance_seconds: int = Field(
@@ -93,7 +112,9 @@ class GatewaySettings(ServiceSettings):
             )
         return value
 
-    @field_validator("pluggy_allowed_networks", "trusted_proxy_networks", mode="before")
+    @field_validator(
+        "pluggy_allowed_networks", "trusted_proxy_networks", "dead_letter_queues", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -16,6 +16,7 @@ from finhub_shared.app import create_service_app
 from finhub_shared.db import asyncpg_dsn
 from webhook_gateway.admin import endpoints as admin_endpoints
 from webhook_gateway.config import GatewaySettings, get_settings
+from webhook_gateway.dead_letters import endpoints as dead_letter_endpoints
 from webhook_gateway.webhooks import endpoints as webhook_endpoints
 from webhook_gateway.webhooks.rate_limit import WebhookRateLimiter
 from webhook_gateway.webhooks.service import Gate
@@ -63,7 +64,7 @@ def create_admin_app() -> FastAPI:
         title="Finance Hub webhook gateway admin",
         settings=settings,
         database_url=settings.database_url.get_secret_value(),
-        routers=[admin_endpoints.router],
+        routers=[admin_endpoints.router, dead_letter_endpoints.router],
         # Replays go through the outbox, like the webhooks: the broker is the worker's concern.
         ready_needs_broker=False,
     )
