@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 
 import aio_pika
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from finhub_shared.auth import TokenVerifier
 from finhub_shared.body_limit import install_body_limit
@@ -21,6 +22,20 @@ from finhub_shared.supervision import Supervisor
 from finhub_shared.tracing import configure_tracing, instrument_app
 
 ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+class WithoutTrailingSlash:
+    """Routes are declared without a trailing slash; `/path/` is answered as `/path`, never
+    redirected (a redirect behind a TLS proxy can point at http:// or the wrong host)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] in ("http", "websocket") and len(path) > 1 and path.endswith("/"):
+            scope = {**scope, "path": path.rstrip("/") or "/"}
+        await self.app(scope, receive, send)
 
 
 async def ping_broker(amqp_url: str, connect_timeout: float = 2.0) -> None:
@@ -71,7 +86,12 @@ def create_service_app(
             await app.state.supervisor.stop()
             await app.state.database.dispose()
 
-    app = DocumentedApp(title=title, lifespan=lifespan, generate_unique_id_function=operation_id)
+    app = DocumentedApp(
+        title=title,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        redirect_slashes=False,
+    )
     install_error_handlers(app)
     configure_tracing(service)
     instrument_app(app)
@@ -95,4 +115,6 @@ def create_service_app(
     install_observability(app, checks, alive_checks={"tasks": check_tasks_alive})
     for router in routers:
         app.include_router(router)
+    # Added last, so it runs first: metrics and the body limit see the path as routed.
+    app.add_middleware(WithoutTrailingSlash)
     return app

@@ -12,7 +12,7 @@ from finhub_shared.db import DbSession
 router = APIRouter(prefix="/api/banking", tags=["accounts"])
 
 
-@router.get("/accounts/")
+@router.get("/accounts")
 async def list_accounts(session: DbSession, principal: CurrentPrincipal) -> list[AccountRead]:
     """Your bank and credit-card accounts with their balances; those past your plan's limit are
     `blocked`, with the upgrade that would sync them."""

@@ -23,20 +23,20 @@ from finhub_shared.errors import NotFound, error_responses
 router = APIRouter(prefix="/api/banking", tags=["categories"])
 
 
-@router.get("/categories/", dependencies=[Depends(require_role(*ROLES))])
+@router.get("/categories", dependencies=[Depends(require_role(*ROLES))])
 async def list_categories(session: DbSession, runtime: BankingRuntime) -> list[CategoryRead]:
     """Pluggy's categories (parents and children)."""
     return [CategoryRead.model_validate(c) for c in await service.list_categories(session, runtime)]
 
 
-@router.get("/rules/")
+@router.get("/rules")
 async def list_rules(session: DbSession, principal: CurrentPrincipal) -> list[RuleRead]:
     """Your categorisation rules, in the order they are tried."""
     return [RuleRead.model_validate(r) for r in await repository.list_rules(session, principal)]
 
 
 @router.post(
-    "/rules/",
+    "/rules",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(UnknownCategory, RuleLimitReached, NotFound),
 )

@@ -17,7 +17,7 @@ router = APIRouter(
 )
 
 
-@router.get("/connectors/")
+@router.get("/connectors")
 async def list_connectors(
     session: DbSession, filters: Annotated[ConnectorFilters, Query()]
 ) -> list[ConnectorRead]:

@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/banking", tags=["connections"])
 
 
 @router.post(
-    "/pluggy/connect-token/",
+    "/pluggy/connect-token",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(BankAccountLimitReached, ItemNotFound, ItemClosed, NotFound),
 )
@@ -40,7 +40,7 @@ async def create_connect_token(
     return await service.create_connect_token(database, runtime, principal, body.item_id, utcnow())
 
 
-@router.post("/pluggy/callback/", responses=error_responses(ItemNotFound))
+@router.post("/pluggy/callback", responses=error_responses(ItemNotFound))
 async def pluggy_callback(
     body: CallbackRequest,
     database: BankingDatabase,
@@ -54,7 +54,7 @@ async def pluggy_callback(
         return await service.complete_connection(session, runtime, principal, snapshot, now)
 
 
-@router.get("/items/")
+@router.get("/items")
 async def list_items(
     session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
 ) -> list[ItemRead]:

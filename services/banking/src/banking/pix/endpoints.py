@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/banking/pix", tags=["pix"])
 
 
 @router.post(
-    "/payments/",
+    "/payments",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(PaymentRefused, ProviderError),
 )
@@ -43,7 +43,7 @@ async def create_payment(
         return PaymentRead.model_validate(await service.keep_created(session, principal, payment))
 
 
-@router.get("/payments/")
+@router.get("/payments")
 async def list_payments(
     session: DbSession, principal: CurrentPrincipal, page: PageQuery
 ) -> Page[PaymentRead]:
@@ -97,7 +97,7 @@ async def cancel_scheduled_date(
 
 
 @router.post(
-    "/automatic/",
+    "/automatic",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(PaymentRefused, ProviderError),
 )
@@ -113,7 +113,7 @@ async def create_mandate(
         return MandateRead.model_validate(await service.keep_created(session, principal, mandate))
 
 
-@router.get("/automatic/")
+@router.get("/automatic")
 async def list_mandates(
     session: DbSession, principal: CurrentPrincipal, page: PageQuery
 ) -> Page[MandateRead]:
@@ -137,7 +137,7 @@ async def get_mandate(
 
 
 @router.post(
-    "/automatic/{mandate_id}/payments/",
+    "/automatic/{mandate_id}/payments",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(NotFound, MandateNotAuthorized, PaymentRefused, ProviderError),
 )

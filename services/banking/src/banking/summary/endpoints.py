@@ -19,7 +19,7 @@ from finhub_shared.errors import error_responses
 router = APIRouter(prefix="/api/banking", tags=["summary"])
 
 
-@router.get("/summary/", responses=error_responses(InvalidPeriod))
+@router.get("/summary", responses=error_responses(InvalidPeriod))
 async def summary(
     session: DbSession,
     principal: CurrentPrincipal,

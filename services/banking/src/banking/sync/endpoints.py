@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/banking", tags=["accounts"])
 
 
 @router.post(
-    "/accounts/{account_id}/sync/",
+    "/accounts/{account_id}/sync",
     status_code=status.HTTP_202_ACCEPTED,
     responses=error_responses(NotFound, ReconnectRequired, MfaRequired, BankAccountLimitReached),
 )

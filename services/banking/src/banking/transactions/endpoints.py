@@ -25,7 +25,7 @@ from finhub_shared.events import utcnow
 router = APIRouter(prefix="/api/banking", tags=["transactions"])
 
 
-@router.get("/transactions/", responses=error_responses(InvalidCursor))
+@router.get("/transactions", responses=error_responses(InvalidCursor))
 async def list_transactions(
     filters: Annotated[TransactionFilters, Query()],
     session: DbSession,

@@ -18,7 +18,7 @@ from finhub_shared.events import utcnow
 router = APIRouter(prefix="/api/banking", tags=["usage"])
 
 
-@router.get("/usage/")
+@router.get("/usage")
 async def usage(
     session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
 ) -> UsageRead:

@@ -37,7 +37,7 @@ STRIPE_ERRORS = (ProviderError, ProviderUnavailable)
 
 
 @router.post(
-    "/checkout/",
+    "/checkout",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(
         InvalidPlan,
@@ -60,7 +60,7 @@ async def checkout(
     return await service.start_checkout(database, stripe_client, principal, form, settings)
 
 
-@router.post("/portal/", responses=error_responses(NoBillingAccount, *STRIPE_ERRORS))
+@router.post("/portal", responses=error_responses(NoBillingAccount, *STRIPE_ERRORS))
 async def portal(
     database: DatabaseDep,
     principal: ManagerPrincipal,
@@ -72,7 +72,7 @@ async def portal(
 
 
 @router.post(
-    "/subscription/cancel/",
+    "/subscription/cancel",
     responses=error_responses(NoActiveSubscription, *STRIPE_ERRORS),
 )
 async def cancel_subscription(
@@ -86,7 +86,7 @@ async def cancel_subscription(
 
 
 @router.post(
-    "/subscription/change-plan/",
+    "/subscription/change-plan",
     responses=error_responses(
         InvalidPlan, NoActiveSubscription, PlanUnchanged, StripePriceMissing, *STRIPE_ERRORS
     ),

@@ -37,7 +37,7 @@ EVIDENCE_CLOSED = (DisputeNotOpen, EvidenceAlreadySubmitted, EvidenceDeadlinePas
 STRIPE_ERRORS = (ProviderError, ProviderUnavailable)
 
 
-@router.get("/")
+@router.get("")
 async def list_disputes(
     session: DbSession, principal: CurrentPrincipal, page: PageQuery
 ) -> Page[DisputeOut]:

@@ -18,7 +18,7 @@ from finhub_shared.pagination import Page, PageQuery, page_of
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
 
-@router.get("/")
+@router.get("")
 async def list_notifications(
     session: DbSession, principal: CurrentPrincipal, page: PageQuery, unread_only: bool = False
 ) -> Page[NotificationOut]:

@@ -16,7 +16,7 @@ from finhub_shared.pagination import Page, PageQuery, page_of
 router = APIRouter(prefix="/api/payments/payments", tags=["payments"])
 
 
-@router.get("/")
+@router.get("")
 async def list_payments(
     session: DbSession, principal: CurrentPrincipal, page: PageQuery
 ) -> Page[PaymentOut]:

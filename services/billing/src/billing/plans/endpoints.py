@@ -11,7 +11,7 @@ from finhub_shared.db import DbSession
 router = APIRouter(prefix="/api/payments/plans", tags=["plans"])
 
 
-@router.get("/")
+@router.get("")
 async def list_plans(session: DbSession) -> list[PlanOut]:
     """Every plan on sale, cheapest first, with monthly and yearly prices in centavos."""
     return [service.describe(plan) for plan in await repository.active_plans(session)]

@@ -12,7 +12,7 @@ from finhub_shared.db import DbSession
 router = APIRouter(prefix="/api/payments", tags=["subscription"])
 
 
-@router.get("/subscription/")
+@router.get("/subscription")
 async def get_subscription(session: DbSession, principal: CurrentPrincipal) -> SubscriptionOut:
     """Status, plan, periods, limits against usage, and any action the user must take."""
     return await subscription_of(session, principal.company_id)
