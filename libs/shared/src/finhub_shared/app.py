@@ -70,7 +70,11 @@ def create_service_app(
         )
         app.state.settings = settings
         app.state.database = Database(
-            database_url, application_name=f"{service}-api", pool_size=settings.database_pool_size
+            database_url,
+            application_name=f"{service}-api",
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            statement_cache_size=settings.database_statement_cache_size,
         )
         app.state.supervisor = Supervisor()
         app.state.supervisor.watch()

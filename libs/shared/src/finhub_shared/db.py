@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import uuid4
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, text
@@ -54,16 +55,37 @@ def asyncpg_dsn(url: str) -> str:
     return "postgresql://" + sqlalchemy_url(url).removeprefix("postgresql+asyncpg://")
 
 
+def statement_cache_arguments(size: int) -> dict[str, Any]:
+    """asyncpg's and SQLAlchemy's prepared-statement caches at `size`; with 0 (a pooler in
+    transaction mode) each statement also gets a unique name, so two clients' statements never
+    meet on one server connection."""
+    if size:
+        return {"statement_cache_size": size, "prepared_statement_cache_size": size}
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__",
+    }
+
+
 class Database:
     """One service's engine and session factory; created in the lifespan, disposed on shutdown."""
 
-    def __init__(self, url: str, *, application_name: str, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        application_name: str,
+        pool_size: int = 10,
+        max_overflow: int = 0,
+        statement_cache_size: int = 100,
+    ) -> None:
         self.engine: AsyncEngine = create_async_engine(
             sqlalchemy_url(url),
             pool_size=pool_size,
-            # The pool is the bound: a burst waits its turn (pool_timeout) rather than opening
-            # connections past what the database's budget allows.
-            max_overflow=0,
+            # The pool (and its overflow) is the bound: a burst waits its turn (pool_timeout)
+            # rather than opening connections past what the database's budget allows.
+            max_overflow=max_overflow,
             pool_pre_ping=True,
             # A failed statement's message must not carry its parameters: bank data, tokens.
             hide_parameters=True,
@@ -72,6 +94,7 @@ class Database:
                 "timeout": 5,
                 "command_timeout": 30,
                 "server_settings": {"application_name": application_name},
+                **statement_cache_arguments(statement_cache_size),
             },
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -93,6 +93,15 @@ class ServiceSettings(BaseSettings):
     # Connections each process may hold to its database; a worker's consumers take no more
     # messages at once than this pool can serve.
     database_pool_size: int = Field(20, ge=2, le=500, validation_alias="DATABASE_POOL_SIZE")
+    # Connections past the pool a burst may open, closed again when returned; the process's
+    # ceiling is pool size + overflow (deploy/k8s sizes both against max_connections).
+    database_max_overflow: int = Field(0, ge=0, le=500, validation_alias="DATABASE_MAX_OVERFLOW")
+    # asyncpg's prepared statements kept per connection. 0 behind a pooler in transaction mode
+    # (PgBouncer): a statement is then prepared under a unique name for each use, since the next
+    # transaction may run on another server connection that never saw it.
+    database_statement_cache_size: int = Field(
+        100, ge=0, le=10_000, validation_alias="DATABASE_STATEMENT_CACHE_SIZE"
+    )
     # The largest request body the API reads (413 payload_too_large beyond it); a route with a
     # bigger limit of its own (WEBHOOK_MAX_BODY_BYTES) needs this one at least as big.
     max_request_body_bytes: int = Field(

@@ -102,7 +102,11 @@ class PeriodicJob(Generic[RuntimeT]):
 def worker_database(service: str, database_url: str, settings: ServiceSettings) -> Database:
     """The database a worker's runtime holds; `run_worker` disposes of it when it stops."""
     return Database(
-        database_url, application_name=f"{service}-worker", pool_size=settings.database_pool_size
+        database_url,
+        application_name=f"{service}-worker",
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        statement_cache_size=settings.database_statement_cache_size,
     )
 
 

@@ -79,4 +79,6 @@ async def _storage_pool(settings: GatewaySettings) -> asyncpg.Pool:
         timeout=5,
         command_timeout=10,
         server_settings={"application_name": "webhook-gateway-hot-path"},
+        # 0 behind PgBouncer in transaction mode: asyncpg then uses unnamed statements.
+        statement_cache_size=settings.database_statement_cache_size,
     )
