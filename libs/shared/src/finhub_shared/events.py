@@ -11,7 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 EXCHANGE = "finhub.events"
 SCHEMA_VERSION = 1
 
-Source = Literal["stripe", "pluggy", "billing", "banking", "gateway"]
+# `bus`: what consumers tell of the events they took (finhub_shared.bus.outcomes).
+Source = Literal["stripe", "pluggy", "billing", "banking", "gateway", "bus"]
 
 
 def utcnow() -> datetime:

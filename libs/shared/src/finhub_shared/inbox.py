@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from finhub_shared.bus.outcomes import Skipped
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope
 
@@ -115,22 +116,24 @@ def inbox_dispatcher(
     inbox_model: type[InboxEventMixin],
     consumer: str,
     registry: HandlerRegistry[RuntimeT],
-) -> Callable[[EventEnvelope], Awaitable[None]]:
-    """A bus message handler: one transaction holding the inbox row and the handler's effect."""
+) -> Callable[[EventEnvelope], Awaitable[Skipped | None]]:
+    """A bus message handler: one transaction holding the inbox row and the handler's effect;
+    it returns why it did nothing, if it did nothing."""
     database = runtime.database
 
-    async def dispatch(envelope: EventEnvelope) -> None:
+    async def dispatch(envelope: EventEnvelope) -> Skipped | None:
         handler = registry.handler_for(envelope.type)
         outcome: Outcome = "handled" if handler else "ignored"
         async with database.transaction() as session:
             if not await claim(session, inbox_model, consumer, envelope, outcome):
                 log.info("event_already_handled")
-                return
+                return "duplicate"
             if handler is None:
                 log.info("event_ignored")
-                return
+                return "no_handler"
             await handler(session, envelope, runtime)
         log.info("event_handled")
+        return None
 
     return dispatch
 
@@ -140,26 +143,27 @@ def fetching_dispatcher(
     inbox_model: type[InboxEventMixin],
     consumer: str,
     registry: FetchingRegistry[RuntimeT],
-) -> Callable[[EventEnvelope], Awaitable[None]]:
+) -> Callable[[EventEnvelope], Awaitable[Skipped | None]]:
     """A bus message handler for events whose handling calls a provider: skip what the inbox
     holds, fetch with no transaction open, then the inbox row and the effect in one transaction.
     A redelivery after a crash fetches and applies again; one after the commit does nothing."""
     database = runtime.database
 
-    async def dispatch(envelope: EventEnvelope) -> None:
+    async def dispatch(envelope: EventEnvelope) -> Skipped | None:
         if await _already_claimed(database, inbox_model, consumer, envelope.id):
             log.info("event_already_handled")
-            return
+            return "duplicate"
         handler = registry.handler_for(envelope.type)
         outcome: Outcome = "handled" if handler else "ignored"
         effect = await handler(runtime, envelope) if handler else None
         async with database.transaction() as session:
             if not await claim(session, inbox_model, consumer, envelope, outcome):
                 log.info("event_already_handled")
-                return
+                return "duplicate"
             if effect is not None:
                 await effect(session)
         log.info("event_handled" if handler else "event_ignored")
+        return None if handler else "no_handler"
 
     return dispatch
 

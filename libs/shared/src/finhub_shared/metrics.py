@@ -24,6 +24,12 @@ MESSAGES_RETRIED = Counter(
 MESSAGES_DEAD_LETTERED = Counter(
     "bus_messages_dead_lettered_total", "Messages parked in a dead-letter queue", ["queue"]
 )
+OUTCOMES_REPORTED = Counter(
+    "bus_outcomes_reported_total", "Event outcomes (handled, retrying...) confirmed by the broker"
+)
+OUTCOMES_LOST = Counter(
+    "bus_outcomes_lost_total", "Event outcomes given up (best-effort: the events are not)"
+)
 PUBLISH_LATENCY = Histogram(
     "bus_publish_seconds",
     "Time from publish to broker confirm",

@@ -52,11 +52,11 @@ async def test_a_redelivered_event_has_its_effect_once(database: Database) -> No
     )
     envelope = new_event("billing", "plan.changed", {})
 
-    await dispatch(envelope)
-    await dispatch(envelope)
+    skipped = [await dispatch(envelope), await dispatch(envelope)]
 
     assert await effect_count(database) == 1
     assert await inbox_outcomes(database) == [("plan.changed", "handled")]
+    assert skipped == [None, "duplicate"]  # reported as handled, then ignored
 
 
 @pytest.mark.asyncio
@@ -89,8 +89,9 @@ async def test_an_event_without_handler_is_recorded_as_ignored(database: Databas
         Runtime(database), InboxEvent, "billing.test", registry_recording_effects()
     )
 
-    await dispatch(new_event("billing", "something.unknown", {}))
+    skipped = await dispatch(new_event("billing", "something.unknown", {}))
 
+    assert skipped == "no_handler"
     assert await effect_count(database) == 0
     assert await inbox_outcomes(database) == [("something.unknown", "ignored")]
 

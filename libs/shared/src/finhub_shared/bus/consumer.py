@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from finhub_shared import tracing
 from finhub_shared.bus.errors import PublishError, Refused
+from finhub_shared.bus.outcomes import OutcomeReporter, Skipped, State, is_reported, outcome_of
 from finhub_shared.bus.publisher import (
     Publisher,
     application_headers,
@@ -36,7 +37,8 @@ from finhub_shared.metrics import (
     MESSAGES_RETRIED,
 )
 
-MessageHandler = Callable[[EventEnvelope], Awaitable[None]]
+# Returns None once it handled the event, or why it did nothing with it (reported as ignored).
+MessageHandler = Callable[[EventEnvelope], Awaitable[Skipped | None]]
 
 
 # How many handling attempts of this message have failed so far (absent: none).
@@ -81,6 +83,7 @@ class Consumer:
         self._prefetch = prefetch
         self._handler_time_limit_seconds = handler_time_limit_seconds
         self._publisher = Publisher(amqp_url, name=f"{queue.name} retries")
+        self._outcomes = OutcomeReporter(self._publisher)
         self._connection: AbstractRobustConnection | None = None
         self._main_queue: AbstractQueue | None = None
         self._consumer_tag: str | None = None
@@ -109,6 +112,7 @@ class Consumer:
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
+        await self._outcomes.flush()
         await self._publisher.close()
         log.info("bus_consumer_stopped", queue=self.queue.name)
 
@@ -150,32 +154,43 @@ class Consumer:
         ):
             try:
                 async with asyncio.timeout(self._handler_time_limit_seconds):
-                    await self._handle(envelope)
+                    skipped = await self._handle(envelope)
             except Refused as error:
-                await self._park(message, f"refused: {_describe_error(error)}")
+                await self._park(message, f"refused: {_describe_error(error)}", envelope)
                 return
             except Exception as error:
-                await self._retry_later(message, error)
+                await self._retry_later(message, envelope, error)
                 return
             await _settle(message.ack())
             MESSAGES_CONSUMED.labels(queue=self.queue.name).inc()
+            if skipped is None:
+                self._report(message, envelope, "handled")
+            else:
+                self._report(message, envelope, "ignored", reason=skipped)
 
     async def _park_poison(self, message: AbstractIncomingMessage, error: ValidationError) -> None:
         await self._park(message, f"invalid envelope: {_describe_validation_error(error)}")
 
-    async def _park(self, message: AbstractIncomingMessage, reason: str) -> None:
+    async def _park(
+        self, message: AbstractIncomingMessage, reason: str, envelope: EventEnvelope | None = None
+    ) -> None:
         log.error("bus_poison_message", message_id=message.message_id, reason=reason)
         headers = {**application_headers(message), DEAD_LETTER_REASON_HEADER: reason}
         if await self._move(message, dead_letter_queue_name(self.queue.name), headers):
             MESSAGES_DEAD_LETTERED.labels(queue=self.queue.name).inc()
+            if envelope is not None:
+                self._report(message, envelope, "dead_lettered", reason=reason)
 
-    async def _retry_later(self, message: AbstractIncomingMessage, error: Exception) -> None:
+    async def _retry_later(
+        self, message: AbstractIncomingMessage, envelope: EventEnvelope, error: Exception
+    ) -> None:
         MESSAGES_FAILED.labels(queue=self.queue.name).inc()
         failed_attempts = _failed_attempts(message) + 1
+        last_error = _describe_error(error)
         headers = {
             **application_headers(message),
             ATTEMPTS_HEADER: failed_attempts,
-            LAST_ERROR_HEADER: _describe_error(error),
+            LAST_ERROR_HEADER: last_error,
         }
         delays = self.queue.retry_delays_seconds
         if failed_attempts > len(delays):
@@ -183,11 +198,44 @@ class Consumer:
             headers[DEAD_LETTER_REASON_HEADER] = "retries exhausted"
             if await self._move(message, dead_letter_queue_name(self.queue.name), headers):
                 MESSAGES_DEAD_LETTERED.labels(queue=self.queue.name).inc()
+                self._report(
+                    message,
+                    envelope,
+                    "dead_lettered",
+                    attempts=failed_attempts,
+                    error=last_error,
+                    reason="retries exhausted",
+                )
             return
         delay = delays[failed_attempts - 1]
         log.error("bus_handler_failed", attempt=failed_attempts, retry_in_s=delay, exc_info=error)
         if await self._move(message, retry_queue_name(self.queue.name, delay), headers):
             MESSAGES_RETRIED.labels(queue=self.queue.name).inc()
+            self._report(message, envelope, "retrying", attempts=failed_attempts, error=last_error)
+
+    def _report(
+        self,
+        message: AbstractIncomingMessage,
+        envelope: EventEnvelope,
+        state: State,
+        *,
+        attempts: int | None = None,
+        error: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Tell the bus what became of a provider event on this queue (never waits, never fails)."""
+        if not is_reported(envelope):
+            return
+        outcome = outcome_of(
+            envelope,
+            self.queue.name,
+            state,
+            binding_keys=self.queue.binding_keys,
+            attempts=_failed_attempts(message) if attempts is None else attempts,
+            error=error,
+            reason=reason,
+        )
+        self._outcomes.report(outcome, message.correlation_id)
 
     async def _move(
         self, message: AbstractIncomingMessage, queue_name: str, headers: dict[str, Any]

@@ -3,7 +3,8 @@
 Messages are taken with basic.get and held unacknowledged until each is settled; anything not
 settled (a message that does not match, or every message if the command fails half-way) goes
 back to the DLQ when the command ends, so no message is lost by accident. The broker puts
-messages back asynchronously: they are counted again a moment later.
+messages back asynchronously: they are counted again a moment later. Each provider event
+replayed or dropped is reported on the bus (`bus.outcome`), for the gateway's event fates.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from dataclasses import dataclass
 import aio_pika
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 from aio_pika.exceptions import ChannelNotFoundEntity
+from pydantic import ValidationError
 
 from finhub_shared.bus.consumer import (
     ATTEMPTS_HEADER,
     DEAD_LETTER_REASON_HEADER,
     LAST_ERROR_HEADER,
 )
+from finhub_shared.bus.outcomes import State, is_reported, outcome_of, send
 from finhub_shared.bus.publisher import Publisher, application_headers, republish_copy
 from finhub_shared.bus.topology import dead_letter_queue_name
+from finhub_shared.events import EventEnvelope
 
 _FINHUB_HEADERS = (ATTEMPTS_HEADER, LAST_ERROR_HEADER, DEAD_LETTER_REASON_HEADER)
 
@@ -91,7 +95,11 @@ async def replay(
             for name, value in application_headers(message).items()
             if name not in _FINHUB_HEADERS
         }
+        # Stamped before the copy goes, so it is older than what its next attempt reports.
+        outcome = _outcome(message, target_queue, "replayed")
         await publisher.send_to_queue(target_queue, republish_copy(message, headers=headers))
+        if outcome is not None:
+            await send(publisher, outcome, message.correlation_id)
 
     try:
         return await _settle_matching(amqp_url, dlq_name, message_id, limit, move)
@@ -101,11 +109,20 @@ async def replay(
 
 async def drop(amqp_url: str, dlq_name: str, *, message_id: str | None = None) -> int:
     """Delete dead letters for good (all, or those with `message_id`); returns how many."""
+    publisher = Publisher(amqp_url, name="finhub dead-letter drop")
+    await publisher.connect()
+    queue_name = dlq_name.removesuffix(dead_letter_queue_name(""))
 
-    async def forget(_: AbstractIncomingMessage) -> None:
-        """Acking the message is all it takes."""
+    async def forget(message: AbstractIncomingMessage) -> None:
+        """Acking the message is all it takes; the outcome only tells it."""
+        outcome = _outcome(message, queue_name, "dropped")
+        if outcome is not None:
+            await send(publisher, outcome, message.correlation_id)
 
-    return await _settle_matching(amqp_url, dlq_name, message_id, None, forget)
+    try:
+        return await _settle_matching(amqp_url, dlq_name, message_id, None, forget)
+    finally:
+        await publisher.close()
 
 
 async def _settle_matching(
@@ -148,6 +165,26 @@ async def _connection(amqp_url: str) -> AsyncIterator[AbstractConnection]:
     )
     async with connection:
         yield connection
+
+
+def _outcome(
+    message: AbstractIncomingMessage, queue_name: str, state: State
+) -> EventEnvelope | None:
+    """The outcome to report of a parked provider event, or None (another event, or no event)."""
+    try:
+        envelope = EventEnvelope.model_validate_json(message.body)
+    except ValidationError:
+        return None
+    if not is_reported(envelope):
+        return None
+    attempts = message.headers.get(ATTEMPTS_HEADER)
+    return outcome_of(
+        envelope,
+        queue_name,
+        state,
+        attempts=attempts if isinstance(attempts, int) else 0,
+        reason=_text(message.headers.get(DEAD_LETTER_REASON_HEADER)),
+    )
 
 
 def _describe(message: AbstractIncomingMessage) -> DeadLetter:
