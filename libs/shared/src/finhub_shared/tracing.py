@@ -139,7 +139,11 @@ def instrument_app(app: FastAPI) -> None:
     """Give each request `app` serves a span, continuing the caller's trace (nothing when off)."""
     if _state.provider is not None:
         FastAPIInstrumentor.instrument_app(
-            app, tracer_provider=_state.provider, excluded_urls=_UNTRACED_PATHS
+            app,
+            tracer_provider=_state.provider,
+            excluded_urls=_UNTRACED_PATHS,
+            # A span per body chunk sent or read says nothing, and a live stream sends thousands.
+            exclude_spans=["receive", "send"],
         )
 
 
