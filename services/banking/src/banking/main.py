@@ -24,6 +24,7 @@ from banking.sync.endpoints import router as sync_router
 from banking.transactions.endpoints import router as transactions_router
 from banking.usage.endpoints import router as usage_router
 from finhub_shared.app import create_service_app
+from finhub_shared.events import utcnow
 
 ROUTERS = (
     items_router,
@@ -46,12 +47,13 @@ def create_app(
     settings: BankingSettings | None = None,
 ) -> FastAPI:
     """The banking API (uvicorn factory); tests pass a transport that fakes Pluggy, and settings
-    of their own."""
+    of their own, and may set `app.state.clock`."""
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def pluggy_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def banking_lifespan(app: FastAPI) -> AsyncIterator[None]:
         pluggy = client_for(settings, api_retry(settings), pluggy_transport)
+        app.state.clock = utcnow
         app.state.runtime = Runtime(settings=settings, database=app.state.database, pluggy=pluggy)
         try:
             yield
@@ -64,5 +66,5 @@ def create_app(
         settings=settings,
         database_url=settings.database_url.get_secret_value(),
         routers=ROUTERS,
-        extra_lifespan=pluggy_lifespan,
+        extra_lifespan=banking_lifespan,
     )

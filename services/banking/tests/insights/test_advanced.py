@@ -5,19 +5,16 @@ professional company's computation has none of them."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from banking.config import get_settings
 from banking.insights import service
-from banking.insights.months import month_start, months_before
-from banking.insights.wording import month_key
 from banking.money import BRAZIL_TIME
 from banking.runtime import Runtime
 from finhub_shared.db import Database
-from finhub_shared.events import utcnow
 
 from ..conftest import connect_bank, run_queued_syncs, token_for
 from ..pluggy_sandbox import SandboxPluggy
@@ -26,25 +23,27 @@ from .support import subscribe
 pytestmark = pytest.mark.asyncio
 
 ADVANCED_KINDS = {"runway", "supplier_concentration", "month_summary"}
+# When the insights are computed: November 2026 is the last complete month.
+NOW = datetime(2026, 12, 7, 15, tzinfo=UTC)
+TODAY = NOW.astimezone(BRAZIL_TIME).date()
 
 
 async def company_paying_one_supplier(
     client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, runtime: Runtime, plan: str
 ) -> uuid.UUID:
-    """Synced on `plan`: R$ 1.000,50 in the bank; last month R$ 3.000,00 received on the 2nd
-    and 12 payments of R$ 1.000,00 to one supplier on the 10th."""
+    """Synced on `plan`: R$ 1.000,50 in the bank; in November 2026 R$ 3.000,00 received on the
+    2nd and 12 payments of R$ 1.000,00 to one supplier on the 10th."""
     company_id = uuid.uuid4()
     await subscribe(runtime, company_id, plan)
     await connect_bank(client, fake_pluggy, company_id)
     account = next(iter(fake_pluggy.accounts))
-    last_month = months_before(month_start(utcnow().astimezone(BRAZIL_TIME).date()), 1)
     fake_pluggy.add_transactions(
         account, 1, description="Recebimento", amount="3000.00", transaction_type="CREDIT",
-        when=datetime.combine(last_month.replace(day=2), time(12), BRAZIL_TIME).astimezone(UTC),
+        when=datetime(2026, 11, 2, 12, tzinfo=BRAZIL_TIME).astimezone(UTC),
     )  # fmt: skip
     fake_pluggy.add_transactions(
         account, 12, description="PIX ENVIADO Fornecedor Alfa", amount="1000.00",
-        when=datetime.combine(last_month.replace(day=10), time(12), BRAZIL_TIME).astimezone(UTC),
+        when=datetime(2026, 11, 10, 12, tzinfo=BRAZIL_TIME).astimezone(UTC),
     )  # fmt: skip
     await run_queued_syncs(runtime)
     return company_id
@@ -59,12 +58,9 @@ async def test_an_enterprise_company_gets_runway_concentration_and_its_month_sum
     company_id = await company_paying_one_supplier(
         client, fake_pluggy, worker_runtime, "enterprise"
     )
-    now = utcnow()
-    today = now.astimezone(BRAZIL_TIME).date()
-
     async with database.transaction() as session:
         await service.compute(
-            session, company_id, today, now, "advanced", summary_settings=get_settings()
+            session, company_id, TODAY, NOW, "advanced", summary_settings=get_settings()
         )
 
     listed = await client.get("/api/banking/insights/", headers=token_for(company_id))
@@ -84,7 +80,7 @@ async def test_an_enterprise_company_gets_runway_concentration_and_its_month_sum
     assert concentration["evidence"]["top_payees"][0]["payments"] == 12
     assert len(concentration["transaction_ids"]) == 12
     summary = insights["month_summary"]
-    assert summary["evidence"]["month"] == month_key(months_before(month_start(today), 1))
+    assert summary["evidence"]["month"] == "2026-11"
     assert summary["evidence"]["income_cents"] == 300_000
     assert summary["evidence"]["spending_cents"] == 1_200_000
     assert summary["evidence"]["written_by"] == "template"
@@ -100,16 +96,9 @@ async def test_a_professional_company_gets_none_of_them(
     company_id = await company_paying_one_supplier(
         client, fake_pluggy, worker_runtime, "professional"
     )
-    now = utcnow()
-
     async with database.transaction() as session:
         stored = await service.compute(
-            session,
-            company_id,
-            now.astimezone(BRAZIL_TIME).date(),
-            now,
-            "standard",
-            summary_settings=get_settings(),
+            session, company_id, TODAY, NOW, "standard", summary_settings=get_settings()
         )
 
     assert {insight.kind for insight in stored.insights} & ADVANCED_KINDS == set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -29,6 +29,9 @@ from ..pluggy_sandbox import SandboxPluggy
 from .support import company_events, finding, subscribe
 
 pytestmark = pytest.mark.asyncio
+
+# Already 7 December in UTC, still the 6th in Brazil.
+SEVENTH_AT_2_UTC = datetime(2026, 12, 7, 2, tzinfo=UTC)
 
 
 class Seen:
@@ -100,8 +103,10 @@ async def test_the_history_holds_only_what_the_company_may_see(
     seen = Seen()
     requested_at = datetime.fromisoformat(request.data["requested_at"])
 
+    detectors = (Detector("seen", "standard", seen.find),)
+
     stored = await service.refresh(
-        worker_runtime, company_id, requested_at, utcnow, (Detector("seen", "standard", seen.find),)
+        worker_runtime, company_id, requested_at, lambda: SEVENTH_AT_2_UTC, detectors
     )
 
     assert stored is not None
@@ -115,7 +120,7 @@ async def test_the_history_holds_only_what_the_company_may_see(
     assert {movement.amount_cents for movement in history.movements} == {-5000}
     [account] = history.accounts
     assert account.balance_cents == 100050
-    assert history.today == utcnow().astimezone(BRAZIL_TIME).date()
+    assert history.today == date(2026, 12, 6)
 
 
 async def test_a_request_already_answered_by_a_later_computation_does_nothing(

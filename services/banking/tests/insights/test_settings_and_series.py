@@ -4,13 +4,13 @@ series and the category history a chart draws."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from banking.insights import service
-from banking.money import BRAZIL_TIME
 from banking.runtime import Runtime
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
@@ -143,15 +143,19 @@ async def test_the_forecast_serves_its_series_once_computed(
 
 
 async def test_the_category_history_is_months_by_categories_of_visible_spending(
-    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, worker_runtime: Runtime
+    app: FastAPI, client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, worker_runtime: Runtime
 ) -> None:
+    # 30 November in Brazil, already 1 December in UTC: the months are Brazil's.
+    app.state.clock = lambda: datetime(2026, 12, 1, 2, tzinfo=UTC)
     company_id = uuid.uuid4()
     await subscribe(worker_runtime, company_id, "professional", transactions_per_month=2)
     token = token_for(company_id)
     item = await connect_bank(client, fake_pluggy, company_id)
     account = next(iter(fake_pluggy.accounts))
-    this_month = datetime.now(BRAZIL_TIME).replace(day=1, hour=12, tzinfo=UTC)
-    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    this_month, last_month = (
+        datetime(2026, 11, 1, 12, tzinfo=UTC),
+        datetime(2026, 10, 1, 12, tzinfo=UTC),
+    )
     food, rent = ("Food", "01000000"), ("Rent", "02000000")
     fake_pluggy.add_transactions(account, 2, amount="10.00", category=food, when=last_month)
     fake_pluggy.add_transactions(account, 1, amount="30.00", category=rent, when=this_month)
@@ -175,8 +179,7 @@ async def test_the_category_history_is_months_by_categories_of_visible_spending(
 
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    first = (last_month - timedelta(days=1)).replace(day=1)
-    assert body["months"] == [m.strftime("%Y-%m") for m in (first, last_month, this_month)]
+    assert body["months"] == ["2026-09", "2026-10", "2026-11"]
     assert body["categories"] == [
         {"category_id": "02000000", "category_name": "Rent", "spending_cents": [0, 0, 3000]},
         {"category_id": "01000000", "category_name": "Food", "spending_cents": [0, 2000, 0]},

@@ -31,7 +31,9 @@ pytestmark = pytest.mark.asyncio
 TRANSACTIONS = "/api/banking/transactions"
 LEARNING = "/api/banking/categories/learning"
 SUPPLIES, RIDES, MEALS = "08000000", "19010000", "11010000"
-# Each later sync's transactions are first seen by Pluggy later than the ones before.
+# When Pluggy first saw the history; each later sync's transactions are seen hours after the
+# ones before, so the incremental sync (from the newest seen) takes them.
+FIRST_SEEN = datetime(2026, 12, 1, 12, tzinfo=UTC)
 _later = count(1)
 
 
@@ -49,9 +51,16 @@ async def company_with_history(
     company_id = uuid.uuid4()
     await connect_bank(client, fake_pluggy, company_id)
     account = list(fake_pluggy.accounts)[-1]
-    fake_pluggy.add_transactions(account, 4, description="PIX ENVIADO Fornecedor")
     fake_pluggy.add_transactions(
-        account, 3, description="UBER *TRIP", merchant="Uber", category=("Taxi", "19000000")
+        account, 4, description="PIX ENVIADO Fornecedor", created_at=FIRST_SEEN
+    )
+    fake_pluggy.add_transactions(
+        account,
+        3,
+        description="UBER *TRIP",
+        merchant="Uber",
+        category=("Taxi", "19000000"),
+        created_at=FIRST_SEEN,
     )
     fake_pluggy.add_transactions(
         account,
@@ -59,6 +68,7 @@ async def company_with_history(
         description="Padaria Pão Quente",
         merchant="Padaria Pão Quente",
         category=("Food", "11000000"),
+        created_at=FIRST_SEEN,
     )
     await run_queued_syncs(runtime)
     return company_id
@@ -77,7 +87,7 @@ async def sync_new(
         account,
         1,
         description=description,
-        created_at=datetime.now(UTC) + timedelta(hours=next(_later)),
+        created_at=FIRST_SEEN + timedelta(hours=next(_later)),
         **transaction,
     )
     await deliver_pluggy_event(runtime, "item/updated", {"itemId": item})

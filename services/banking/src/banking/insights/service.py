@@ -390,10 +390,15 @@ async def listing(session: AsyncSession, company_id: UUID, rights: Entitlements)
 
 
 async def one(
-    session: AsyncSession, company_id: UUID, runtime: Runtime, insight_id: UUID, now: datetime
+    session: AsyncSession,
+    company_id: UUID,
+    runtime: Runtime,
+    insight_id: UUID,
+    rights: Entitlements,
+    now: datetime,
 ) -> InsightOut:
-    """One of the company's insights; 404 for another company's, 403 past the plan's tier."""
-    rights = await entitled(session, company_id, runtime, "standard", now)
+    """One of the company's insights (`rights` its entitlements); 404 for another company's, 403
+    past the plan's tier."""
     insight = await repository.get(session, company_id, insight_id)
     if insight is None:
         raise InsightNotFound("No such insight.")
