@@ -51,7 +51,7 @@ async def _entitled(
 InsightsCompany = Annotated[Entitled, Depends(_entitled)]
 
 
-@router.get("/", responses=error_responses(UpgradeRequired))
+@router.get("", responses=error_responses(UpgradeRequired))
 async def list_insights(session: DbSession, entitled: InsightsCompany) -> InsightList:
     """Your insights (those your plan includes), the most severe and newest first, each with the
     numbers and transactions behind it."""
