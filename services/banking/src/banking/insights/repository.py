@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Date, cast, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from banking.accounts.models import ACTIVE, BankAccount
 from banking.entitlements.models import CompanyEntitlement
@@ -115,29 +116,31 @@ async def _movements(session: AsyncSession, company_id: UUID, since: date) -> tu
 async def _scheduled(
     session: AsyncSession, company_id: UUID, today: date
 ) -> tuple[ScheduledPayment, ...]:
-    dates = (
-        select(pix.PixScheduledPayment.scheduled_date, pix.PixPayment.amount_cents)
-        .join(pix.PixPayment, pix.PixPayment.id == pix.PixScheduledPayment.payment_id)
-        .where(
-            pix.PixScheduledPayment.company_id == company_id,
-            pix.PixScheduledPayment.status.in_(UPCOMING_PIX),
-            pix.PixScheduledPayment.scheduled_date >= today,
-            pix.PixPayment.status.not_in(pix.FINAL_STATUSES),
-        )
+    by_date, automatic = pix.PixScheduledPayment, pix.PixMandatePayment
+    statements = (
+        # A PIX by date whose payment is still open, and an automatic PIX of an authorised mandate.
+        select(by_date.scheduled_date, pix.PixPayment.amount_cents)
+        .join(pix.PixPayment, pix.PixPayment.id == by_date.payment_id)
+        .where(*_upcoming(by_date, by_date.scheduled_date, company_id, today))
+        .where(pix.PixPayment.status.not_in(pix.FINAL_STATUSES)),
+        select(automatic.date, automatic.amount_cents)
+        .join(pix.PixMandate, pix.PixMandate.id == automatic.mandate_id)
+        .where(*_upcoming(automatic, automatic.date, company_id, today))
+        .where(pix.PixMandate.status == pix.MANDATE_AUTHORIZED),
     )
-    automatic = (
-        select(pix.PixMandatePayment.date, pix.PixMandatePayment.amount_cents)
-        .join(pix.PixMandate, pix.PixMandate.id == pix.PixMandatePayment.mandate_id)
-        .where(
-            pix.PixMandatePayment.company_id == company_id,
-            pix.PixMandatePayment.status.in_(UPCOMING_PIX),
-            pix.PixMandatePayment.date >= today,
-            pix.PixMandate.status == pix.MANDATE_AUTHORIZED,
-        )
-    )
-    rows = [*(await session.execute(dates)), *(await session.execute(automatic))]
+    rows = [row for statement in statements for row in await session.execute(statement)]
     # PIX payments are not tied to one of our accounts: the forecast picks the paying one.
     return tuple(ScheduledPayment(None, day, int(cents)) for day, cents in sorted(rows, key=tuple))
+
+
+def _upcoming(
+    payments: type[pix.PixScheduledPayment | pix.PixMandatePayment],
+    day: InstrumentedAttribute[date],
+    company_id: UUID,
+    today: date,
+) -> tuple[ColumnElement[bool], ...]:
+    """Which of these PIX `payments` are the company's still to go out, from today on."""
+    return payments.company_id == company_id, payments.status.in_(UPCOMING_PIX), day >= today
 
 
 async def insights_of(session: AsyncSession, company_id: UUID) -> Sequence[Insight]:
