@@ -1,0 +1,1 @@
+"""A company's dashboard: balances, cash flow, spending, recurring payments, insights."""

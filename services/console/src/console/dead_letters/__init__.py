@@ -1,0 +1,1 @@
+"""Each consumer queue's dead letters, through the gateway's admin API."""

@@ -1,0 +1,1 @@
+"""The gateway's stored events for operators: filtered, live, one by one, replayed."""

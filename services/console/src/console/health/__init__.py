@@ -1,0 +1,1 @@
+"""Health at a glance: each process's readiness and what its /metrics tells operators."""

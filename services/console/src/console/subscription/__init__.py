@@ -1,0 +1,1 @@
+"""A company's subscription: plan, status, usage against limits, invoices, checkout, portal."""

@@ -1,0 +1,190 @@
+"""A service's error or silence is a clear page in Portuguese with a fitting status, never a 500
+with a stack trace; sessions and forms are guarded."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from .conftest import console_with, csrf_of, logged_in
+
+TOKENS = {
+    "access_token": "access-1",
+    "refresh_token": "refresh-1",
+    "token_type": "bearer",
+    "expires_in": 900,
+    "access_token_expires_at": "2026-12-07T12:00:00Z",
+}
+ME = {"user": {"name": "Ana"}, "company": {"name": "Padaria Pão Quente"}}
+
+
+def billing_login(request: httpx.Request) -> httpx.Response | None:
+    """Billing's answers to a log-in, or None for any other call."""
+    if request.url.path == "/api/auth/login":
+        return httpx.Response(200, json=TOKENS)
+    if request.url.path == "/api/companies/me":
+        return httpx.Response(200, json=ME)
+    return None
+
+
+@pytest.mark.asyncio
+async def test_a_failing_service_is_a_502_page_that_names_it() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return billing_login(request) or httpx.Response(
+            500, json={"code": "internal_error", "message": "boom"}
+        )
+
+    async with console_with(handler) as client:
+        await logged_in(client)
+        page = await client.get("/app")
+
+    assert page.status_code == 502
+    assert "Serviço com falha" in page.text
+    assert "bancos (banking)" in page.text
+    assert "Traceback" not in page.text
+
+
+@pytest.mark.asyncio
+async def test_a_silent_service_is_a_503_page() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (answer := billing_login(request)) is not None:
+            return answer
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async with console_with(handler) as client:
+        await logged_in(client)
+        page = await client.get("/app/transactions")
+
+    assert page.status_code == 503
+    assert "não respondeu" in page.text
+
+
+@pytest.mark.asyncio
+async def test_a_refusal_shows_the_services_reason_with_its_status() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/admin/events":
+            return httpx.Response(200, json={"items": [], "next_cursor": None})
+        return httpx.Response(404, json={"code": "event_not_found", "message": "No such event."})
+
+    async with console_with(handler) as client:
+        token = csrf_of((await client.get("/admin/login")).text)
+        await client.post("/admin/login", data={"token": "t" * 40, "csrf_token": token})
+        page = await client.get("/admin/events/5f1d7c1e-0000-4000-8000-000000000000")
+
+    assert page.status_code == 404
+    assert "No such event." in page.text
+    assert "event_not_found" in page.text
+
+
+@pytest.mark.asyncio
+async def test_an_answer_that_is_not_json_is_a_502_page() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return billing_login(request) or httpx.Response(200, text="<html>proxy</html>")
+
+    async with console_with(handler) as client:
+        await logged_in(client)
+        page = await client.get("/app/subscription")
+
+    assert page.status_code == 502
+
+
+@pytest.mark.asyncio
+async def test_a_refused_log_in_shows_the_form_again() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"code": "invalid_credentials", "message": "Wrong."})
+
+    async with console_with(handler) as client:
+        token = csrf_of((await client.get("/login")).text)
+        page = await client.post(
+            "/login", data={"email": "ana@padaria.com.br", "password": "x", "csrf_token": token}
+        )
+
+    assert page.status_code == 401
+    assert "E-mail ou senha incorretos" in page.text
+    assert 'value="ana@padaria.com.br"' in page.text
+
+
+@pytest.mark.asyncio
+async def test_an_expired_access_token_is_renewed_once_with_the_refresh_token() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.url.path} {request.headers.get('Authorization')}")
+        if request.url.path == "/api/auth/refresh":
+            return httpx.Response(200, json={**TOKENS, "access_token": "access-2"})
+        if (answer := billing_login(request)) is not None:
+            return answer
+        if request.headers["Authorization"] == "Bearer access-1":
+            return httpx.Response(401, json={"code": "token_expired", "message": "Expired."})
+        return httpx.Response(200, json=[])
+
+    async with console_with(handler) as client:
+        await logged_in(client)
+        page = await client.get("/app/connect")
+
+    assert page.status_code == 200
+    assert "/api/banking/connectors/ Bearer access-1" in seen
+    assert "/api/banking/connectors/ Bearer access-2" in seen
+
+
+@pytest.mark.asyncio
+async def test_an_ended_log_in_goes_back_to_the_log_in_page() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (answer := billing_login(request)) is not None:
+            return answer
+        return httpx.Response(401, json={"code": "session_revoked", "message": "Revoked."})
+
+    async with console_with(handler) as client:
+        await logged_in(client)
+        page = await client.get("/app")
+        again = await client.get("/app")
+
+    assert (page.status_code, page.headers["location"]) == (303, "/login")
+    assert (again.status_code, again.headers["location"]) == (303, "/login")
+
+
+@pytest.mark.asyncio
+async def test_pages_need_their_session() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("no service is called without a session")
+
+    async with console_with(handler) as client:
+        company = await client.get("/app")
+        operator = await client.get("/admin/events")
+        polled = await client.get("/admin/events/rows", headers={"HX-Request": "true"})
+
+    assert (company.status_code, company.headers["location"]) == (303, "/login")
+    assert (operator.status_code, operator.headers["location"]) == (303, "/admin/login")
+    assert (polled.status_code, polled.headers["HX-Redirect"]) == (204, "/admin/login")
+
+
+@pytest.mark.asyncio
+async def test_a_form_without_the_sessions_token_is_refused() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("a forged form reaches no service")
+
+    async with console_with(handler) as client:
+        await client.get("/login")
+        missing = await client.post("/login", data={"email": "a@b.c", "password": "x"})
+        forged = await client.post(
+            "/login", data={"email": "a@b.c", "password": "x", "csrf_token": "forged"}
+        )
+
+    assert missing.status_code == 403
+    assert forged.status_code == 403
+    assert "Formulário expirado" in forged.text
+
+
+@pytest.mark.asyncio
+async def test_bad_input_is_a_400_page_and_an_unknown_address_a_404_page() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return billing_login(request) or httpx.Response(200, json=[])
+
+    async with console_with(handler) as client:
+        await logged_in(client)
+        bad_date = await client.get("/app/transactions?date_from=ontem")
+        unknown = await client.get("/nowhere")
+
+    assert (bad_date.status_code, unknown.status_code) == (400, 404)
+    assert "Dados inválidos" in bad_date.text
+    assert "Página não encontrada" in unknown.text
