@@ -66,13 +66,14 @@ test: $(VENV)/.installed .env infra ## Run the whole test suite against real Pos
 chaos: $(VENV)/.installed ## Inject every fault while the journeys run; a row per fault (~10 min)
 	$(BIN)/python -m tests.chaos
 
-lint: $(VENV)/.installed ## ruff, mypy, the import rules, the domain rules and the alert rules' tests
+lint: $(VENV)/.installed ## ruff, mypy, the import rules, the domain rules, the alert rules' tests and deploy/ (schemas, hadolint)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python scripts/check_domain_rules.py
 	bash scripts/promtool.sh
+	bash scripts/check_deploy.sh
 
 format: $(VENV)/.installed ## Rewrite the code in the project's format
 	$(BIN)/ruff check --fix .
