@@ -28,6 +28,7 @@ from billing.entitlements.schemas import EntitlementsChanged
 from billing.exports.schemas import CompanyExported
 from billing.notifications.schemas import NotificationRequested
 from finhub_shared.bus import ConsumerQueue
+from finhub_shared.bus.outcomes import OUTCOME_ROUTING_KEY, Outcome
 from finhub_shared.catalogue import ROUTES, Route
 from finhub_shared.events import EXCHANGE, EventEnvelope
 from live import consumer as live_consumer
@@ -43,7 +44,13 @@ READMES = (
     Path("services/banking/README.md"),
 )
 SERVICES = ("banking", "billing", "live", "webhook-gateway")
-SOURCES = {"banking": "banking", "billing": "billing", "gateway": "webhook-gateway"}
+# `bus`: the outcomes every consumer reports (finhub_shared.bus.outcomes), not one service's.
+SOURCES = {
+    "banking": "banking",
+    "billing": "billing",
+    "gateway": "webhook-gateway",
+    "bus": "consumers",
+}
 QUEUES: dict[str, tuple[ConsumerQueue, ...]] = {
     service: tuple(subscription.queue for subscription in consumer.SUBSCRIPTIONS)
     for service, consumer in (
@@ -121,6 +128,11 @@ OWN: tuple[Message, ...] = (
         "gateway.company.erased",
         gateway_publishing.CompanyErased,
         "The gateway purged the stored webhooks naming a deleted company.",
+    ),
+    Message(
+        OUTCOME_ROUTING_KEY,
+        Outcome,
+        "What became of a provider event on one consuming queue; the gateway records its fate.",
     ),
     *(
         Message(
@@ -252,7 +264,11 @@ def document() -> dict[str, Any]:
         operations[f"{publisher}.send.{key}"] = {
             "action": "send",
             "channel": sent,
-            "summary": f"{publisher} publishes it through its outbox.",
+            "summary": (
+                "Every consumer reports it, best-effort, with no outbox."
+                if key == OUTCOME_ROUTING_KEY
+                else f"{publisher} publishes it through its outbox."
+            ),
             "messages": message,
         }
         for service, queue in consumers(key):

@@ -2,6 +2,16 @@
 
 from webhook_gateway.database import Base, InboxEvent, OutboxMessage
 from webhook_gateway.erasure.models import CompanyErasure
+from webhook_gateway.fates.models import EventFate, FateQueue, FateStep
 from webhook_gateway.webhooks.models import WebhookEvent
 
-__all__ = ["Base", "CompanyErasure", "InboxEvent", "OutboxMessage", "WebhookEvent"]
+__all__ = [
+    "Base",
+    "CompanyErasure",
+    "EventFate",
+    "FateQueue",
+    "FateStep",
+    "InboxEvent",
+    "OutboxMessage",
+    "WebhookEvent",
+]

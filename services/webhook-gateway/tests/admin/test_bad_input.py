@@ -45,6 +45,8 @@ BAD_QUERIES = {
     "source=paypal": INVALID,
     "source=STRIPE": INVALID,
     "status=delivered": INVALID,
+    "fate=lost": INVALID,
+    "fate=": INVALID,
     # limits
     "limit=0": INVALID,
     "limit=-1": INVALID,

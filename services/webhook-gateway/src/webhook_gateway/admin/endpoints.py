@@ -19,6 +19,7 @@ from webhook_gateway.admin.schemas import (
     ReplayResult,
     StoredEventDetail,
 )
+from webhook_gateway.fates.schemas import FateState
 
 router = APIRouter(
     prefix="/admin/events",
@@ -36,6 +37,7 @@ async def list_events(
     status: Literal["queued", "published", "ignored"] | None = None,
     received_from: Instant | None = None,
     received_to: Instant | None = None,
+    fate: FateState | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> EventPage:
@@ -46,13 +48,14 @@ async def list_events(
         status=status,
         received_from=received_from,
         received_to=received_to,
+        fate=fate,
     )
     return await service.list_events(session, filters, cursor, limit)
 
 
 @router.get("/{stored_id}", responses=error_responses(errors.EventNotFound))
 async def get_event(session: DbSession, stored_id: uuid.UUID) -> StoredEventDetail:
-    """One stored event with its headers and its body as received."""
+    """One stored event with its headers, its body as received, and its fate on each queue."""
     return await service.detail(session, await service.get_event(session, stored_id))
 
 

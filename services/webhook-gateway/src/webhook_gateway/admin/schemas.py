@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from finhub_shared.fields import IsoInstant, Text
+from webhook_gateway.fates.schemas import FateState, QueueFate
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -45,6 +46,9 @@ class StoredEventDetail(StoredEventSummary):
     headers: dict[str, str]
     body: str
     api_version: str | None = Field(description="Stripe's API version of the body; null otherwise.")
+    fates: list[QueueFate] = Field(
+        description="What became of it on each queue that reported it or binds its routing key."
+    )
 
 
 class EventPage(BaseModel):
@@ -64,6 +68,9 @@ class EventFilter(BaseModel):
     status: Literal["queued", "published", "ignored"] | None = None
     received_from: Instant | None = Field(None, description="Received at or after; with a zone.")
     received_to: Instant | None = Field(None, description="Received before; with a zone.")
+    fate: FateState | None = Field(
+        None, description="Events in this state on some queue (pending: one never answered)."
+    )
 
 
 class ReplayResult(BaseModel):

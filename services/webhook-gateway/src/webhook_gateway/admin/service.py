@@ -1,7 +1,8 @@
 """Replaying stored events: each goes back into the outbox, and so to the bus, under its own id.
 
 Consumers keep an inbox, so an event they already handled is recognised and skipped; a replay
-only reaches the consumers that lost or never handled it.
+only reaches the consumers that lost or never handled it. The queues that had given up on it
+(dead-lettered, dropped) show it as replayed until they report again.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from webhook_gateway.admin.schemas import (
     StoredEventSummary,
 )
 from webhook_gateway.erasure.repository import ERASED
+from webhook_gateway.fates import repository as fates_repository
+from webhook_gateway.fates import service as fates
 from webhook_gateway.webhooks import repository
 from webhook_gateway.webhooks.models import WebhookEvent
 from webhook_gateway.webhooks.service import envelope_json
@@ -70,13 +73,14 @@ async def summaries(
 
 
 async def detail(session: AsyncSession, event: WebhookEvent) -> StoredEventDetail:
-    """One event with its headers and its body as received."""
+    """One event with its headers, its body as received and its fate on each queue."""
     [summary] = await summaries(session, [event])
     return StoredEventDetail(
         **summary.model_dump(),
         headers=event.headers,
         body=event.raw_body.decode("utf-8", errors="replace"),
         api_version=event.api_version,
+        fates=await fates.fates(session, event),
     )
 
 
@@ -116,6 +120,7 @@ async def replay(session: AsyncSession, events: Sequence[WebhookEvent]) -> int:
             for event in events
         ],
     )
+    await fates.replayed_by_operator(session, events)
     return len(events)
 
 
@@ -135,13 +140,16 @@ def matching(filters: EventFilter) -> Select[WebhookEvent]:
     start, end = filters.received_from, filters.received_to
     if start and end and start > end:
         raise InvalidDateRange("received_from is after received_to.")
-    return repository.matching(
+    statement = repository.matching(
         source=filters.source,
         event_type=filters.type,
         status=filters.status,
         received_from=filters.received_from,
         received_to=filters.received_to,
     )
+    if filters.fate is not None:
+        statement = statement.where(fates_repository.in_state(filters.fate))
+    return statement
 
 
 async def replay_matching(session: AsyncSession, filters: EventFilter) -> int:
