@@ -155,8 +155,15 @@ async def pluggy_transaction_count(sandbox: httpx.AsyncClient, item_id: str) -> 
 
 
 @asynccontextmanager
-async def running_system() -> AsyncIterator[System]:
-    """Every part started on fresh databases; stopped, with the test's queues deleted, after."""
+async def running_system(
+    *,
+    retry_delays_seconds: tuple[float, ...] | None = None,
+    handler_time_limit_seconds: float | None = None,
+) -> AsyncIterator[System]:
+    """Every part started on fresh databases; stopped, with the test's queues deleted, after.
+
+    Given, the retry delays and the handler time limit replace every queue's own, so a test of
+    failures does not wait ten minutes for a message's retries to run out."""
     urls = {
         "webhook-gateway": os.environ["GATEWAY_DATABASE_URL"],
         "billing": os.environ["BILLING_DATABASE_URL"],
@@ -203,7 +210,14 @@ async def running_system() -> AsyncIterator[System]:
         ):
             for subscription in subscriptions:
                 await stack.enter_async_context(
-                    consuming(worker_runtime, inbox, subscription, prefetch)
+                    consuming(
+                        worker_runtime,
+                        inbox,
+                        subscription,
+                        prefetch,
+                        retry_delays_seconds=retry_delays_seconds,
+                        handler_time_limit_seconds=handler_time_limit_seconds,
+                    )
                 )
         # Once per environment, as an operator does: Pluggy learns our URL and secret header.
         async with pluggy_registration.open_pluggy(gateway_settings(), transport=to_sandbox) as api:
@@ -272,13 +286,24 @@ async def consuming(
     inbox: type[InboxEventMixin],
     subscription: Subscription[Any],
     prefetch: int,
+    *,
+    retry_delays_seconds: tuple[float, ...] | None = None,
+    handler_time_limit_seconds: float | None = None,
 ) -> AsyncIterator[None]:
     """A worker's consumer, taking `prefetch` messages at a time, on a queue of this test's own
     (no other test's events mix in) bound like the worker's, deleted at the end."""
     name = f"e2e.{subscription.queue.name}.{uuid.uuid4().hex[:8]}"
-    queue = ConsumerQueue(name, subscription.queue.binding_keys)
+    delays = retry_delays_seconds or subscription.queue.retry_delays_seconds
+    queue = ConsumerQueue(name, subscription.queue.binding_keys, delays)
     dispatch = message_handler(subscription, worker_runtime, inbox)
-    consumer = Consumer(os.environ["AMQP_URL"], queue, dispatch, prefetch=prefetch)
+    time_limit = handler_time_limit_seconds or subscription.handler_time_limit_seconds
+    consumer = Consumer(
+        os.environ["AMQP_URL"],
+        queue,
+        dispatch,
+        prefetch=prefetch,
+        handler_time_limit_seconds=time_limit,
+    )
     await consumer.start()
     try:
         yield
