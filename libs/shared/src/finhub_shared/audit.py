@@ -1,7 +1,8 @@
 """The audit log each service keeps: who changed what, before and after, and its listing.
 
 A service's `audit_log` table takes `AuditColumns`; every change writes one entry in its own
-transaction. `audit_page` is what `GET /api/<service>/audit` serves to owners and admins.
+transaction (`AuditLog.record`). `AuditLog.router` serves `GET /api/<service>/audit` to owners and
+admins (`audit_page`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Self
 from uuid import UUID
 
+from fastapi import APIRouter, Query
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,7 +24,9 @@ from sqlalchemy import BigInteger, ColumnElement, Identity, Index, String, func,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from finhub_shared.auth import CompanyOwned, Principal, scoped
+from finhub_shared.auth import CompanyOwned, ManagerPrincipal, Principal, scoped
+from finhub_shared.db import DbSession
+from finhub_shared.errors import InvalidCursor, error_responses
 from finhub_shared.fields import IsoDay, IsoInstant
 from finhub_shared.pagination import SerialKeysetCursor, keyset_page
 
@@ -222,3 +226,49 @@ async def audit_page(
     if more:
         next_cursor = SerialKeysetCursor(date=page[-1].created_at, id=page[-1].id).encode()
     return AuditPage(items=[_read(entry) for entry in page], next_cursor=next_cursor)
+
+
+class AuditLog:
+    """A service's audit log: writing its entries and the route that lists them."""
+
+    def __init__(self, model: type[AuditColumns]) -> None:
+        self.model = model
+
+    async def record(
+        self,
+        session: AsyncSession,
+        company_id: UUID,
+        *,
+        actor: str,
+        action: str,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        """Add one entry in the session's transaction (`before`/`after` JSON-ready, no secret)."""
+        entry = self.model()
+        entry.company_id, entry.actor, entry.action = company_id, actor, action
+        entry.before, entry.after = before, after
+        session.add(entry)
+        await session.flush()
+
+    def router(self, prefix: str, service: str) -> APIRouter:
+        """`GET {prefix}/audit`: the caller's company's entries, for its owners and admins."""
+        router = APIRouter(prefix=prefix, tags=["audit"])
+        model = self.model
+
+        @router.get(
+            "/audit",
+            responses=error_responses(InvalidCursor),
+            description=f"Who changed what in {service}, newest first, filtered; follow "
+            "`next_cursor` for more.",
+        )
+        async def list_audit(
+            filters: Annotated[AuditFilters, Query()],
+            session: DbSession,
+            principal: ManagerPrincipal,
+            cursor: Annotated[str | None, Query(max_length=500)] = None,
+            limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        ) -> AuditPage:
+            return await audit_page(session, model, principal, filters, cursor, limit)
+
+        return router

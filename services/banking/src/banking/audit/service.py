@@ -9,28 +9,10 @@ Actions, by family: `connection.created` / `.reconnected` / `.removed` / `.conse
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from banking.audit.models import AuditEntry
-from finhub_shared.audit import event_actor, job_actor, user_actor
+from finhub_shared.audit import AuditLog, event_actor, job_actor, user_actor
 
-__all__ = ["event_actor", "job_actor", "record", "user_actor"]
+__all__ = ["AUDIT_LOG", "event_actor", "job_actor", "record", "user_actor"]
 
-
-async def record(
-    session: AsyncSession,
-    company_id: UUID,
-    *,
-    actor: str,
-    action: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    """Add one audit entry (`before`/`after` must be JSON-ready, ids and states, no secret)."""
-    session.add(
-        AuditEntry(company_id=company_id, actor=actor, action=action, before=before, after=after)
-    )
-    await session.flush()
+AUDIT_LOG = AuditLog(AuditEntry)
+record = AUDIT_LOG.record
