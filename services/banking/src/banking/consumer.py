@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from banking.config import get_settings
 from banking.connectors import handlers as connector_handlers
 from banking.connectors.jobs import refresh_catalogue_job
@@ -71,11 +73,12 @@ async def run() -> None:
     """Run banking's consumers, periodic jobs and outbox relay until stopped."""
     settings = get_settings()
     pluggy = client_for(settings, worker_retry(settings))
+    llm = httpx.AsyncClient()
     database = worker_database("banking", settings.database_url.get_secret_value(), settings)
     try:
         await run_worker(
             service="banking",
-            runtime=Runtime(settings=settings, database=database, pluggy=pluggy),
+            runtime=Runtime(settings=settings, database=database, pluggy=pluggy, llm=llm),
             inbox_model=InboxEvent,
             outbox_model=OutboxMessage,
             subscriptions=SUBSCRIPTIONS,
@@ -92,4 +95,5 @@ async def run() -> None:
             ),
         )
     finally:
+        await llm.aclose()
         await pluggy.aclose()

@@ -1,5 +1,5 @@
 """What banking's services, handlers and jobs need besides a session: the settings, the
-database and the Pluggy client, built once per process.
+database, the Pluggy client and the language model's client, built once per process.
 
 The API keeps one `Runtime` in `app.state` (banking.dependencies hands it to routes); the worker
 builds one in `consumer.run` and `run_worker` hands it to every handler and job.
@@ -8,6 +8,8 @@ builds one in `consumer.run` and `run_worker` hands it to every handler and job.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import httpx
 
 from banking.config import BankingSettings
 from banking.entitlements.schemas import TrialTerms
@@ -21,6 +23,9 @@ class Runtime:
     settings: BankingSettings
     database: Database
     pluggy: PluggyClient
+    # The client of the language model that writes insights' month summary: the worker opens it
+    # once and closes it at its end; None where no summary is written (the API).
+    llm: httpx.AsyncClient | None = None
     mfa_cipher: MfaCipher = field(init=False)
 
     def __post_init__(self) -> None:

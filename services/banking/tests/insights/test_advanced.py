@@ -5,16 +5,22 @@ professional company's computation has none of them."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
 import pytest
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from pydantic import SecretStr
 
-from banking.config import get_settings
 from banking.insights import service
 from banking.money import BRAZIL_TIME
 from banking.runtime import Runtime
 from finhub_shared.db import Database
+from provider_sandbox.main import create_app as create_sandbox
+from provider_sandbox.openai.routes import OpenAISandbox
 
 from ..conftest import connect_bank, run_queued_syncs, token_for
 from ..pluggy_sandbox import SandboxPluggy
@@ -59,9 +65,7 @@ async def test_an_enterprise_company_gets_runway_concentration_and_its_month_sum
         client, fake_pluggy, worker_runtime, "enterprise"
     )
     async with database.transaction() as session:
-        await service.compute(
-            session, company_id, TODAY, NOW, "advanced", summary_settings=get_settings()
-        )
+        await service.compute(session, company_id, TODAY, NOW, "advanced", writer=worker_runtime)
 
     listed = await client.get("/api/banking/insights/", headers=token_for(company_id))
     assert listed.status_code == 200, listed.text
@@ -98,7 +102,48 @@ async def test_a_professional_company_gets_none_of_them(
     )
     async with database.transaction() as session:
         stored = await service.compute(
-            session, company_id, TODAY, NOW, "standard", summary_settings=get_settings()
+            session, company_id, TODAY, NOW, "standard", writer=worker_runtime
         )
 
     assert {insight.kind for insight in stored.insights} & ADVANCED_KINDS == set()
+
+
+@pytest_asyncio.fixture
+async def model() -> AsyncIterator[tuple[OpenAISandbox, httpx.AsyncClient]]:
+    """The provider sandbox's OpenAI-compatible API, and a client reaching it."""
+    sandbox = create_sandbox(webhook_transport=httpx.MockTransport(lambda _: httpx.Response(200)))
+    transport = httpx.ASGITransport(app=sandbox)
+    async with LifespanManager(sandbox), httpx.AsyncClient(transport=transport) as llm:
+        yield sandbox.state.openai, llm
+
+
+async def test_the_month_summary_is_written_by_the_model_once_for_the_same_numbers(
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    worker_runtime: Runtime,
+    database: Database,
+    model: tuple[OpenAISandbox, httpx.AsyncClient],
+) -> None:
+    received, llm = model
+    settings = worker_runtime.settings.model_copy(
+        update={
+            "insights_llm_url": "http://sandbox.test/openai/v1",
+            "insights_llm_model": "gpt-sandbox",
+            "insights_llm_api_key": SecretStr("sk-test"),
+        }
+    )
+    writer = replace(worker_runtime, settings=settings, llm=llm)
+    company_id = await company_paying_one_supplier(client, fake_pluggy, writer, "enterprise")
+
+    summaries = []
+    for _ in range(2):
+        async with database.transaction() as session:
+            stored = await service.compute(
+                session, company_id, TODAY, NOW, "advanced", writer=writer
+            )
+        [summary] = [i for i in stored.insights if i.kind == "month_summary"]
+        summaries.append((summary.message, summary.evidence["written_by"]))
+
+    assert len(received.received) == 1
+    assert summaries[0] == summaries[1]
+    assert summaries[0][1] == "model:gpt-sandbox"

@@ -15,12 +15,13 @@ import pytest_asyncio
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import SecretStr, ValidationError
+from pydantic_core import to_jsonable_python
 
 from banking.config import BankingSettings, get_settings
 from banking.insights.concentration import find_supplier_concentration
 from banking.insights.findings import Finding
 from banking.insights.history import AccountBalance, CompanyHistory, Movement
-from banking.insights.narrative import model_facts, template_summary, written_summary
+from banking.insights.narrative import Written, model_facts, template_summary, written_summary
 from banking.insights.runway import find_runway
 from provider_sandbox.main import create_app as create_sandbox
 from provider_sandbox.openai.routes import OpenAISandbox
@@ -236,6 +237,29 @@ async def test_a_configured_model_writes_it_from_numbers_and_category_names_only
         secrets |= {finding.title, finding.message}
     leaked = {secret for secret in secrets if secret.lower() in sent.lower()}
     assert leaked == set()
+
+
+@pytest.mark.asyncio
+async def test_the_model_is_asked_once_for_the_same_numbers(
+    client: httpx.AsyncClient, sandbox: FastAPI
+) -> None:
+    history = company_history()
+    findings = findings_of(history)
+    await script(client, {"content": "Novembro fechou no vermelho."})
+    first = await written_summary(client, with_model(), history, findings)
+    stored = Written(first.message, to_jsonable_python(first.evidence))
+
+    again = await written_summary(client, with_model(), history, findings, stored)
+    # Other numbers, or another model, are asked again.
+    older = Written(first.message, stored.evidence | {"income_cents": 1})
+    await written_summary(client, with_model(), history, findings, older)
+    await written_summary(
+        client, with_model(insights_llm_model="gpt-other"), history, findings, stored
+    )
+
+    assert again == first
+    asked = [request.body["model"] for request in received(sandbox).received]
+    assert asked == ["gpt-sandbox", "gpt-sandbox", "gpt-other"]
 
 
 @pytest.mark.asyncio

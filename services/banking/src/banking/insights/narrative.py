@@ -3,7 +3,8 @@ OpenAI-compatible endpoint is configured, a language model writing from aggregat
 
 The model is sent a whitelist of facts (`model_facts`): amounts, category names, runway, the
 top payee's share and the kinds of the other findings; never payee names, descriptions,
-documents or ids. Any failure of the model falls back to the template.
+documents or ids. Any failure of the model falls back to the template. The model is asked once
+per set of facts: a summary it wrote from the same facts before is kept.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 import httpx
 import structlog
+from pydantic_core import to_jsonable_python
 
 from banking.config import BankingSettings
 from banking.insights.findings import Finding
@@ -87,18 +89,32 @@ def template_summary(history: CompanyHistory, findings: Sequence[Finding]) -> Fi
     )
 
 
+@dataclass(frozen=True)
+class Written:
+    """A summary stored before: its words and the evidence (as JSON) they were written from."""
+
+    message: str
+    evidence: dict[str, Any]
+
+
 async def written_summary(
     client: httpx.AsyncClient,
     settings: BankingSettings,
     history: CompanyHistory,
     findings: Sequence[Finding],
+    before: Written | None = None,
 ) -> Finding:
     """The summary a language model wrote from `model_facts`, when one is configured and
-    answers in time; the template's otherwise."""
+    answers in time (kept from `before` when that model wrote it from the same numbers); the
+    template's otherwise."""
     template = template_summary(history, findings)
     if not settings.insights_llm_url or not settings.insights_llm_model:
         return template
     model = settings.insights_llm_model
+    evidence = template.evidence | {"written_by": f"model:{model}"}
+    if before is not None and before.evidence == to_jsonable_python(evidence):
+        # The facts the model would be sent are made of this evidence alone: nothing to ask.
+        return replace(template, message=before.message, evidence=evidence)
     try:
         async with asyncio.timeout(settings.insights_llm_timeout_seconds):
             text = await _ask_model(client, settings, model, model_facts(template))
@@ -118,7 +134,6 @@ async def written_summary(
             model=model,
         )
         return template
-    evidence = template.evidence | {"written_by": f"model:{model}"}
     return replace(template, message=text, evidence=evidence)
 
 

@@ -15,13 +15,11 @@ from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
-import httpx
 import structlog
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import publishing
-from banking.config import BankingSettings
 from banking.entitlements import service as entitlements
 from banking.entitlements.schemas import Entitlements, InsightLevel
 from banking.insights import (
@@ -151,16 +149,17 @@ async def compute(
     now: datetime,
     level: InsightLevel,
     detectors: Sequence[Detector] = DETECTORS,
-    summary_settings: BankingSettings | None = None,
+    writer: Runtime | None = None,
 ) -> Stored:
     """Compute and store the company's insights in this session (tests, commands), with the
-    month summary when given the settings saying how to write it; the worker uses `refresh`,
-    which keeps no transaction open while the detectors run."""
+    month summary when given the runtime that writes it; the worker uses `refresh`, which keeps
+    no transaction open while the detectors run."""
     history = await repository.load_history(session, company_id, today)
     context = Context(await repository.threshold(session, company_id))
+    before = await _summary_before(session, company_id)
     detected = await detect(history, context, runs_for(level, detectors))
-    if summary_settings is not None and "advanced" in TIERS[level]:
-        detected = await summarised(history, detected, summary_settings)
+    if writer is not None and "advanced" in TIERS[level]:
+        detected = await summarised(history, detected, writer, before)
     return await store(session, company_id, detected, now)
 
 
@@ -192,14 +191,22 @@ def _run_detectors(
 
 
 async def summarised(
-    history: CompanyHistory, detected: Detected, settings: BankingSettings
+    history: CompanyHistory,
+    detected: Detected,
+    runtime: Runtime,
+    before: narrative.Written | None,
 ) -> Detected:
-    """The findings with the month summary (by the configured language model, or the
-    template); a summary that fails is skipped as a failing detector is."""
+    """The findings with the month summary (by the configured language model through the
+    runtime's client, kept from `before` for the same numbers, or the template); a summary that
+    fails is skipped as a failing detector is."""
     findings = [finding for _, finding in detected.found]
     try:
-        async with httpx.AsyncClient() as client:
-            summary = await narrative.written_summary(client, settings, history, findings)
+        if runtime.llm is None:
+            summary = narrative.template_summary(history, findings)
+        else:
+            summary = await narrative.written_summary(
+                runtime.llm, runtime.settings, history, findings, before
+            )
     except Exception:
         company = str(history.company_id)
         log.exception("insights_detector_failed", detector=SUMMARY, company_id=company)
@@ -207,6 +214,11 @@ async def summarised(
     return replace(
         detected, found=(*detected.found, (SUMMARY, summary)), ran=detected.ran | {SUMMARY}
     )
+
+
+async def _summary_before(session: AsyncSession, company_id: UUID) -> narrative.Written | None:
+    stored = await repository.of_kind(session, company_id, narrative.KIND)
+    return None if stored is None else narrative.Written(stored.message, stored.evidence)
 
 
 async def lock_company(session: AsyncSession, company_id: UUID) -> None:
@@ -318,9 +330,10 @@ async def refresh(
         today = started.astimezone(BRAZIL_TIME).date()
         history = await repository.load_history(session, company_id, today)
         context = Context(await repository.threshold(session, company_id))
+        before = await _summary_before(session, company_id)
     detected = await detect(history, context, runs_for(rights.insights, detectors))
     if "advanced" in TIERS[rights.insights]:
-        detected = await summarised(history, detected, runtime.settings)
+        detected = await summarised(history, detected, runtime, before)
     async with database.transaction() as session:
         await lock_company(session, company_id)
         run = await repository.run_of(session, company_id)
