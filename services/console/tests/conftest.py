@@ -6,12 +6,23 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
 
 from console.config import ConsoleSettings
 from console.main import create_app
+
+# The screenshots the browser tests saved in this run; listed at the end of the test output.
+SAVED: list[Path] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for path in SAVED:
+        terminalreporter.write_line(f"console screenshot: {path}")
+
 
 Handler = Callable[[httpx.Request], httpx.Response]
 SECRET = "test-console-secret-key-0123456789abcdef"

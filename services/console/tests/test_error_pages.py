@@ -123,8 +123,8 @@ async def test_an_expired_access_token_is_renewed_once_with_the_refresh_token() 
         page = await client.get("/app/connect")
 
     assert page.status_code == 200
-    assert "/api/banking/connectors/ Bearer access-1" in seen
-    assert "/api/banking/connectors/ Bearer access-2" in seen
+    assert "/api/banking/connectors Bearer access-1" in seen
+    assert "/api/banking/connectors Bearer access-2" in seen
 
 
 @pytest.mark.asyncio

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from console.formatting import brl, month
+from console.formatting import brl, month, short_month
 
 INCOME = "#1b7f3b"
 SPENDING = "#b3261e"
 CATEGORY = "#2f5fb3"
+# Categories drawn one by one; the smaller rest share one bar, so the chart stays short.
+CATEGORY_BARS = 8
 
 
 @dataclass(frozen=True)
@@ -56,15 +58,19 @@ def cash_flow(months: Sequence[MonthFlow], title: str = "Fluxo de caixa por mês
             )
         parts.append(
             f'<text x="{left + index * slot + slot / 2:.1f}" y="{height - bottom / 2 + 4}" '
-            f'text-anchor="middle" font-size="13">{escape(month(entry.month))}</text>'
+            f'text-anchor="middle" font-size="13">{escape(short_month(entry.month))}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def by_category(slices: Sequence[Slice], title: str = "Gastos por categoria") -> Markup:
-    """One horizontal bar per category, largest first, each labelled with its amount."""
+    """One horizontal bar per category, largest first, each labelled with its amount; past
+    CATEGORY_BARS, the rest together as "Outras"."""
     ordered = sorted(slices, key=lambda item: abs(item.cents), reverse=True)
+    if len(ordered) > CATEGORY_BARS:
+        rest = sum(abs(item.cents) for item in ordered[CATEGORY_BARS - 1 :])
+        ordered = [*ordered[: CATEGORY_BARS - 1], Slice("Outras", rest)]
     row, width, label_width = 30, 640, 200
     height = max(len(ordered), 1) * row + 8
     largest = max((abs(item.cents) for item in ordered), default=0)

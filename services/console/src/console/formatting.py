@@ -46,6 +46,13 @@ def month(value: str) -> str:
     return format_date(parsed, "MMM yyyy", locale=LOCALE)
 
 
+def short_month(value: str) -> str:
+    """`dez/26` from `2026-12`: short enough for twelve under a phone-wide chart."""
+    parsed = date.fromisoformat(value + "-01")
+    name = format_date(parsed, "MMM", locale=LOCALE).rstrip(".")
+    return f"{name}/{parsed:%y}"
+
+
 def _date(value: str | date) -> date:
     if isinstance(value, datetime):
         return value.date()

@@ -24,8 +24,8 @@ Protected = [Depends(csrf_protected)]
 @router.get("/connect")
 async def connect_page(request: Request, error: str | None = None) -> Response:
     banking = services(request).banking
-    connectors = await as_user(request, banking, "GET", "/api/banking/connectors/")
-    items = await as_user(request, banking, "GET", "/api/banking/items/")
+    connectors = await as_user(request, banking, "GET", "/api/banking/connectors")
+    items = await as_user(request, banking, "GET", "/api/banking/items")
     return render(request, "app/connect.html", connectors=connectors, items=items, error=error)
 
 
@@ -39,7 +39,7 @@ async def connect(
     """What Pluggy's widget does: the log-in to Pluggy with a connect token, then banking's
     callback; on to the connection's page, where its progress shows live."""
     banking = services(request).banking
-    token = await as_user(request, banking, "POST", "/api/banking/pluggy/connect-token/", json={})
+    token = await as_user(request, banking, "POST", "/api/banking/pluggy/connect-token", json={})
     try:
         item = await services(request).pluggy.call(
             "POST",
@@ -52,7 +52,7 @@ async def connect(
             raise
         return await connect_page(request, error=error.message)
     connection = await as_user(
-        request, banking, "POST", "/api/banking/pluggy/callback/", json={"item_id": item["id"]}
+        request, banking, "POST", "/api/banking/pluggy/callback", json={"item_id": item["id"]}
     )
     return RedirectResponse(f"/app/connections/{connection['id']}", status_code=303)
 

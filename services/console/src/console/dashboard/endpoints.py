@@ -17,8 +17,8 @@ router = APIRouter(prefix="/app")
 @router.get("")
 async def dashboard(request: Request) -> Response:
     banking = services(request).banking
-    accounts = await as_user(request, banking, "GET", "/api/banking/accounts/")
-    summary: dict[str, Any] = await as_user(request, banking, "GET", "/api/banking/summary/")
+    accounts = await as_user(request, banking, "GET", "/api/banking/accounts")
+    summary: dict[str, Any] = await as_user(request, banking, "GET", "/api/banking/summary")
     insights = await _insights(request)
     months = [
         MonthFlow(m["month"], m["income_cents"], m["spending_cents"]) for m in summary["months"]
@@ -42,7 +42,7 @@ async def _insights(request: Request) -> dict[str, Any] | None:
     """The insights the plan includes; None when it includes none (403 upgrade_required)."""
     try:
         found: dict[str, Any] = await as_user(
-            request, services(request).banking, "GET", "/api/banking/insights/"
+            request, services(request).banking, "GET", "/api/banking/insights"
         )
     except ServiceFailed as error:
         if error.status_code == 403:

@@ -18,10 +18,10 @@ async def subscription_page(
     request: Request, checkout: str | None = None, welcome: int | None = None
 ) -> Response:
     billing, banking = services(request).billing, services(request).banking
-    subscription = await as_user(request, billing, "GET", "/api/payments/subscription/")
-    plans = await billing.call("GET", "/api/payments/plans/")
-    invoices = await as_user(request, billing, "GET", "/api/payments/invoices/")
-    usage = await as_user(request, banking, "GET", "/api/banking/usage/")
+    subscription = await as_user(request, billing, "GET", "/api/payments/subscription")
+    plans = await billing.call("GET", "/api/payments/plans")
+    invoices = await as_user(request, billing, "GET", "/api/payments/invoices")
+    usage = await as_user(request, banking, "GET", "/api/banking/usage")
     return render(
         request,
         "app/subscription.html",
@@ -38,7 +38,7 @@ async def subscription_page(
 async def subscription_status(request: Request) -> Response:
     """The status line alone: polled after checkout until Stripe's webhooks have arrived."""
     billing = services(request).billing
-    subscription = await as_user(request, billing, "GET", "/api/payments/subscription/")
+    subscription = await as_user(request, billing, "GET", "/api/payments/subscription")
     return render(request, "app/subscription_status.html", subscription=subscription)
 
 
@@ -53,7 +53,7 @@ async def checkout(
         request,
         services(request).billing,
         "POST",
-        "/api/payments/checkout/",
+        "/api/payments/checkout",
         json={"plan_id": plan_id, "billing_period": billing_period},
     )
     return RedirectResponse(session["checkout_url"], status_code=303)
@@ -62,5 +62,5 @@ async def checkout(
 @router.post("/portal", dependencies=Protected)
 async def portal(request: Request) -> Response:
     """Stripe's customer portal: card, invoices, cancellation."""
-    session = await as_user(request, services(request).billing, "POST", "/api/payments/portal/")
+    session = await as_user(request, services(request).billing, "POST", "/api/payments/portal")
     return RedirectResponse(session["url"], status_code=303)

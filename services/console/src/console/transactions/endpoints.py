@@ -41,11 +41,11 @@ async def list_transactions(
         request,
         banking,
         "GET",
-        "/api/banking/transactions/",
+        "/api/banking/transactions",
         params={**chosen, "cursor": cursor, "limit": PAGE},
     )
-    accounts = await as_user(request, banking, "GET", "/api/banking/accounts/")
-    categories = await as_user(request, banking, "GET", "/api/banking/categories/")
+    accounts = await as_user(request, banking, "GET", "/api/banking/accounts")
+    categories = await as_user(request, banking, "GET", "/api/banking/categories")
     return render(
         request,
         "app/transactions.html",
