@@ -48,7 +48,7 @@ db: $(VENV)/.installed .env infra ## Create each service's PostgreSQL role and d
 migrate: db ## Apply every service's migrations
 	@for service in $(SERVICES); do $(BIN)/finhub-$$service migrate || exit 1; done
 
-run: migrate ## Start every service, worker and the sandbox under supervisord (Ctrl-C stops them all)
+run: migrate ## Start every service, worker, the sandbox and the console (:8080) under supervisord (Ctrl-C stops them all)
 	@mkdir -p "$(FINHUB_RUN_DIR)"
 	$(BIN)/supervisord --configuration $(SUPERVISOR_CONF)
 
@@ -60,6 +60,7 @@ restart: ## Restart processes of a running `make run`: make restart [P=gateway-w
 
 test: $(VENV)/.installed .env infra ## Run the whole test suite against real PostgreSQL and RabbitMQ
 	$(BIN)/finhub-provision --with-test
+	bash scripts/chromium.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Its own PostgreSQL and RabbitMQ (private, in a temporary directory): the shared ones are untouched.

@@ -22,6 +22,7 @@ def fresh_secrets() -> dict[str, str]:
         "JWT_PRIVATE_KEY": _one_line(private_pem),
         "JWT_PUBLIC_KEY": _one_line(public_pem),
         "ADMIN_TOKEN": secrets.token_urlsafe(32),
+        "CONSOLE_SECRET_KEY": secrets.token_urlsafe(32),
         "STRIPE_API_KEY": "sk_test_" + secrets.token_urlsafe(24),
         "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(32),
         "PLUGGY_CLIENT_SECRET": secrets.token_urlsafe(32),
