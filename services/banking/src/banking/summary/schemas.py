@@ -52,5 +52,5 @@ class Summary(BaseModel):
     recurring_payments: list[RecurringPayment]
     hidden_transactions: int = Field(
         description="Transactions of the period past their month's limit, left out of every "
-        "figure above until the plan allows them (GET /api/banking/usage/)."
+        "figure above until the plan allows them (GET /api/banking/usage)."
     )
