@@ -98,6 +98,19 @@ class BankingSettings(TokenVerificationSettings):
     max_rules_per_company: int = Field(
         200, ge=1, le=10_000, validation_alias="BANKING_MAX_RULES_PER_COMPANY"
     )
+    # A company's category model guesses once it learned from this many corrections of at least
+    # this many categories (one category alone would be given to everything), and a guess is
+    # given (proposed, or applied with the company's consent) when at least this sure. The
+    # defaults are banking.learning.classifier's, which bench/bench_categorisation.py measures.
+    learning_min_corrections: int = Field(
+        3, ge=2, le=10_000, validation_alias="BANKING_LEARNING_MIN_CORRECTIONS"
+    )
+    learning_min_categories: int = Field(
+        2, ge=2, le=1_000, validation_alias="BANKING_LEARNING_MIN_CATEGORIES"
+    )
+    learning_min_confidence: float = Field(
+        0.6, gt=0, le=1, validation_alias="BANKING_LEARNING_MIN_CONFIDENCE"
+    )
     # Runs a sync may start; one that stalls after this many ends failed.
     sync_max_attempts: int = Field(3, ge=1, le=20, validation_alias="BANKING_SYNC_MAX_ATTEMPTS")
     # An OpenAI-compatible API (base URL, ending in /v1) and model that write enterprise

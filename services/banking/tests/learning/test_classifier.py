@@ -8,7 +8,16 @@ import io
 import numpy as np
 import pytest
 
-from banking.learning.classifier import Example, Model, payee, train
+from banking.config import BankingSettings
+from banking.learning.classifier import (
+    MIN_CATEGORIES,
+    MIN_CONFIDENCE,
+    MIN_CORRECTIONS,
+    Example,
+    Model,
+    payee,
+    train,
+)
 
 TAUGHT = [
     Example("PIX ENVIADO Fornecedor 0", None, "05000000", "DEBIT", 1234, "08000000"),
@@ -30,6 +39,19 @@ def test_a_payee_is_its_words_without_accents_case_or_numbers() -> None:
 def test_too_few_corrections_or_one_category_make_no_model() -> None:
     assert train(TAUGHT[:2]) is None
     assert train([TAUGHT[0]] * 5) is None
+
+
+def test_more_corrections_or_categories_may_be_asked_for() -> None:
+    assert train(TAUGHT) is not None
+    assert train(TAUGHT, min_corrections=4) is None
+    assert train(TAUGHT * 2, min_categories=4) is None
+
+
+def test_banking_settings_default_to_the_models_own_thresholds() -> None:
+    fields = BankingSettings.model_fields
+    assert fields["learning_min_corrections"].default == MIN_CORRECTIONS
+    assert fields["learning_min_categories"].default == MIN_CATEGORIES
+    assert fields["learning_min_confidence"].default == MIN_CONFIDENCE
 
 
 def test_it_is_sure_of_the_like_and_unsure_of_the_unlike() -> None:

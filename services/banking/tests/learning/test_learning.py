@@ -16,7 +16,10 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from banking.audit.models import AuditEntry
+from banking.config import BankingSettings
+from banking.learning import repository
 from banking.learning import service as learning
+from banking.learning.classifier import Model
 from banking.runtime import Runtime
 from banking.transactions.models import Transaction
 from banking.transactions.schemas import TransactionRead
@@ -122,13 +125,19 @@ async def correct(
     return body
 
 
+async def train_after_pause(runtime: Runtime, settings: BankingSettings | None = None) -> int:
+    """The worker's training once the corrections paused: how many models it trained."""
+    later = utcnow() + timedelta(minutes=1)
+    return await learning.train_due(runtime.database, later, settings or runtime.settings)
+
+
 async def teach(runtime: Runtime, client: httpx.AsyncClient, company_id: uuid.UUID) -> None:
     """Correct one supplier PIX, one ride and one bakery, then let the worker train."""
     rows = await transactions(runtime, company_id)
     await correct(client, company_id, named(rows, "PIX")[0]["id"], SUPPLIES)
     await correct(client, company_id, named(rows, "UBER")[0]["id"], RIDES)
     await correct(client, company_id, named(rows, "Padaria")[0]["id"], MEALS)
-    assert await learning.train_due(runtime.database, utcnow() + timedelta(minutes=1)) == 1
+    assert await train_after_pause(runtime) == 1
 
 
 async def allow(client: httpx.AsyncClient, company_id: uuid.UUID, allowed: bool = True) -> None:
@@ -347,11 +356,11 @@ async def test_too_few_corrections_or_a_single_category_make_no_guesses(
     rows = await transactions(worker_runtime, company)
     for ride in named(rows, "UBER"):
         await correct(client, company, ride["id"], RIDES)
-    await learning.train_due(worker_runtime.database, utcnow() + timedelta(minutes=1))
+    await train_after_pause(worker_runtime)
     one_category = (await client.get(LEARNING, headers=token_for(company))).json()["model"]
     await correct(client, company, named(rows, "PIX")[0]["id"], SUPPLIES)
     # Corrected just now: the worker waits for the corrections to pause before training.
-    assert await learning.train_due(worker_runtime.database, utcnow()) == 0
+    assert await learning.train_due(worker_runtime.database, utcnow(), worker_runtime.settings) == 0
 
     (ride,) = await sync_new(
         worker_runtime,
@@ -366,6 +375,46 @@ async def test_too_few_corrections_or_a_single_category_make_no_guesses(
     assert (ride["category_source"], ride["category_confidence"]) == ("pluggy", None)
 
 
+async def test_how_many_corrections_a_model_needs_is_a_setting(
+    worker_runtime: Runtime, client: httpx.AsyncClient, company: uuid.UUID
+) -> None:
+    demanding = worker_runtime.settings.model_copy(update={"learning_min_corrections": 4})
+    rows = await transactions(worker_runtime, company)
+    for name, category in (("PIX", SUPPLIES), ("UBER", RIDES), ("Padaria", MEALS)):
+        await correct(client, company, named(rows, name)[0]["id"], category)
+
+    await train_after_pause(worker_runtime, demanding)
+
+    model = (await client.get(LEARNING, headers=token_for(company))).json()["model"]
+    assert (model["corrections"], model["guessing"]) == (3, False)
+
+
+async def test_how_sure_a_guess_must_be_to_be_applied_is_a_setting(
+    worker_runtime: Runtime, client: httpx.AsyncClient, company: uuid.UUID
+) -> None:
+    await teach(worker_runtime, client, company)
+    async with worker_runtime.database.sessions() as session:
+        learned = await repository.get(session, company)
+    assert learned is not None
+    assert learned.model is not None
+    model = Model.from_bytes(learned.model)
+    row = {
+        "description": "UBER *TRIP",
+        "merchant_name": "Uber",
+        "pluggy_category_id": "19000000",
+        "type": "DEBIT",
+        "amount_cents": 2500,
+        "category_source": "pluggy",
+    }
+    sure, doubting = dict(row), dict(row)
+
+    await learning.guess_categories([sure], learning.Learned(model, {}, 0.6))
+    await learning.guess_categories([doubting], learning.Learned(model, {}, 1.0))
+
+    assert (sure["category_source"], sure["category_id"]) == ("learned", RIDES)
+    assert doubting["category_source"] == "pluggy"
+
+
 async def test_a_new_correction_trains_a_newer_model(
     worker_runtime: Runtime, client: httpx.AsyncClient, company: uuid.UUID
 ) -> None:
@@ -374,8 +423,8 @@ async def test_a_new_correction_trains_a_newer_model(
         client, company, named(await transactions(worker_runtime, company), "UBER")[1]["id"], RIDES
     )
 
-    assert await learning.train_due(worker_runtime.database, utcnow() + timedelta(minutes=1)) == 1
-    assert await learning.train_due(worker_runtime.database, utcnow() + timedelta(minutes=1)) == 0
+    assert await train_after_pause(worker_runtime) == 1
+    assert await train_after_pause(worker_runtime) == 0
     model = (await client.get(LEARNING, headers=token_for(company))).json()["model"]
     assert (model["version"], model["corrections"]) == (2, 4)
 

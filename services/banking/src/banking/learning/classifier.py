@@ -24,6 +24,7 @@ import numpy.typing as npt
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 
+# The defaults of banking's learning settings (BANKING_LEARNING_*, a test holds them equal).
 # Corrections a model needs before it guesses, and the categories among them: a model that has
 # seen one category only would give it to everything.
 MIN_CORRECTIONS = 3
@@ -140,16 +141,16 @@ class Model:
             )
 
 
-def can_learn(labels: Sequence[str]) -> bool:
-    """Whether these corrections are enough to guess from."""
-    return len(labels) >= MIN_CORRECTIONS and len(Counter(labels)) >= MIN_CATEGORIES
-
-
-def train(examples: Sequence[Example]) -> Model | None:
-    """A model of the categories people chose in `examples`; None when too few to guess from."""
+def train(
+    examples: Sequence[Example],
+    min_corrections: int = MIN_CORRECTIONS,
+    min_categories: int = MIN_CATEGORIES,
+) -> Model | None:
+    """A model of the categories people chose in `examples`; None when too few to guess from
+    (fewer than `min_corrections`, or than `min_categories` categories among them)."""
     labelled = [example for example in examples if example.category_id]
     labels = [example.category_id or "" for example in labelled]
-    if not can_learn(labels):
+    if len(labels) < min_corrections or len(Counter(labels)) < min_categories:
         return None
     hashed = _HASHER.transform(labelled).tocsc()
     # Fitted on the features seen only (a feature never seen would weigh nothing anyway).

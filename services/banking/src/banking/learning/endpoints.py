@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
+from banking.dependencies import BankingRuntime
 from banking.learning import service
 from banking.learning.errors import NothingToPropose
 from banking.learning.schemas import (
@@ -24,25 +25,30 @@ router = APIRouter(prefix="/api/banking", tags=["categories"])
 
 
 @router.get("/categories/learning")
-async def get_learning(session: DbSession, principal: CurrentPrincipal) -> LearningRead:
+async def get_learning(
+    session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+) -> LearningRead:
     """Whether new transactions take the learned category, and what the model learned."""
-    return await service.learning_of(session, principal)
+    return await service.learning_of(session, principal, runtime.settings)
 
 
 @router.put("/categories/learning")
 async def set_learning(
-    body: LearningUpdate, session: DbSession, principal: ManagerPrincipal
+    body: LearningUpdate, session: DbSession, runtime: BankingRuntime, principal: ManagerPrincipal
 ) -> LearningRead:
     """Owners and admins: let the learned model categorise new transactions (off by default)."""
-    return await service.set_auto_apply(session, principal, body)
+    return await service.set_auto_apply(session, principal, body, runtime.settings)
 
 
 @router.get("/transactions/{transaction_id}/similar", responses=error_responses(NotFound))
 async def similar_transactions(
-    transaction_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+    transaction_id: uuid.UUID,
+    session: DbSession,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
 ) -> Suggestions:
     """Past transactions that could take this one's category (none a person or a rule set)."""
-    return await service.suggest(session, principal, transaction_id)
+    return await service.suggest(session, principal, transaction_id, runtime.settings)
 
 
 @router.post(

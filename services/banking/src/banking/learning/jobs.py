@@ -14,7 +14,7 @@ log = structlog.get_logger(__name__)
 
 async def train_due_models(runtime: Runtime) -> None:
     """Train the models of the companies corrected since their last training."""
-    trained = await service.train_due(runtime.database, utcnow())
+    trained = await service.train_due(runtime.database, utcnow(), runtime.settings)
     if trained:
         log.info("category_models_trained", count=trained)
 

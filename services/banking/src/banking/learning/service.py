@@ -18,15 +18,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.audit import service as audit
+from banking.config import BankingSettings
 from banking.learning import repository
-from banking.learning.classifier import (
-    MIN_CONFIDENCE,
-    MIN_CORRECTIONS,
-    Example,
-    Model,
-    payee,
-    train,
-)
+from banking.learning.classifier import Example, Model, payee, train
 from banking.learning.errors import NothingToPropose
 from banking.learning.models import CategoryLearning
 from banking.learning.schemas import (
@@ -64,19 +58,23 @@ MAX_CANDIDATES = 5_000
 
 @dataclass(frozen=True)
 class Learned:
-    """What a sync needs to let the company's model categorise its new transactions."""
+    """What a sync needs to let the company's model categorise its new transactions: the model,
+    the categories' names, and how sure a guess must be to be applied."""
 
     model: Model
     category_names: dict[str, str]
+    min_confidence: float
 
 
-async def learning_of(session: AsyncSession, principal: Principal) -> LearningRead:
+async def learning_of(
+    session: AsyncSession, principal: Principal, settings: BankingSettings
+) -> LearningRead:
     """The company's consent to automatic categories and what its model learned."""
-    return _read(await repository.get(session, principal.company_id))
+    return _read(await repository.get(session, principal.company_id), settings)
 
 
 async def set_auto_apply(
-    session: AsyncSession, principal: Principal, body: LearningUpdate
+    session: AsyncSession, principal: Principal, body: LearningUpdate, settings: BankingSettings
 ) -> LearningRead:
     """Give or withdraw the company's consent (audited)."""
     row = await repository.for_update(session, principal.company_id)
@@ -92,7 +90,7 @@ async def set_auto_apply(
             before=before,
             after={"auto_apply": body.auto_apply},
         )
-    return _read(row)
+    return _read(row, settings)
 
 
 async def correction_made(session: AsyncSession, company_id: uuid.UUID, now: datetime) -> None:
@@ -101,10 +99,14 @@ async def correction_made(session: AsyncSession, company_id: uuid.UUID, now: dat
 
 
 async def suggestions_for(
-    session: AsyncSession, company_id: uuid.UUID, transaction: Transaction
+    session: AsyncSession,
+    company_id: uuid.UUID,
+    transaction: Transaction,
+    settings: BankingSettings,
 ) -> list[Suggestion]:
     """Past transactions like this one that could take its category: the same payee, or the
-    model's guess at least MIN_CONFIDENCE sure (none categorised by a person or a rule)."""
+    model's guess at least `learning_min_confidence` sure (none categorised by a person or a
+    rule)."""
     if transaction.category_id is None:
         return []
     found = await repository.candidates(session, company_id, transaction, MAX_CANDIDATES)
@@ -124,7 +126,8 @@ async def suggestions_for(
         suggestions += [
             _suggestion(row, "model", guess.confidence)
             for row, guess in zip(others, guesses, strict=True)
-            if guess.category_id == transaction.category_id and guess.confidence >= MIN_CONFIDENCE
+            if guess.category_id == transaction.category_id
+            and guess.confidence >= settings.learning_min_confidence
         ]
     # The same payee first, then the surest guesses; newest first among equals (a stable sort).
     suggestions.sort(key=lambda suggestion: -suggestion.confidence)
@@ -132,13 +135,16 @@ async def suggestions_for(
 
 
 async def suggest(
-    session: AsyncSession, principal: Principal, transaction_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    transaction_id: uuid.UUID,
+    settings: BankingSettings,
 ) -> Suggestions:
     """What the caller's transaction proposes for similar past ones."""
     transaction = await _shown(session, principal, transaction_id)
     return Suggestions(
         category_id=transaction.category_id,
-        suggestions=await suggestions_for(session, principal.company_id, transaction),
+        suggestions=await suggestions_for(session, principal.company_id, transaction, settings),
     )
 
 
@@ -188,22 +194,29 @@ async def apply_suggestions(
     )
 
 
-async def train_due(database: Database, now: datetime) -> int:
+async def train_due(database: Database, now: datetime, settings: BankingSettings) -> int:
     """Train the models of the companies whose corrections paused long enough; how many."""
     async with database.transaction() as session:
         due = await repository.due_for_training(session, now - TRAINING_DEBOUNCE, TRAININGS_PER_RUN)
     for company_id, corrected_at in due:
-        await train_company(database, company_id, corrected_at, now)
+        await train_company(database, company_id, corrected_at, now, settings)
     return len(due)
 
 
 async def train_company(
-    database: Database, company_id: uuid.UUID, trained_from: datetime, now: datetime
+    database: Database,
+    company_id: uuid.UUID,
+    trained_from: datetime,
+    now: datetime,
+    settings: BankingSettings,
 ) -> None:
-    """Train the company's model on its corrections (up to those of `trained_from`) and keep it."""
+    """Train the company's model on its corrections (up to those of `trained_from`) and keep it;
+    with fewer corrections or categories than the settings ask, it guesses nothing."""
     async with database.transaction() as session:
         examples = await repository.corrections(session, company_id, MAX_TRAINING_CORRECTIONS)
-    model = await asyncio.to_thread(train, examples)
+    model = await asyncio.to_thread(
+        train, examples, settings.learning_min_corrections, settings.learning_min_categories
+    )
     async with database.transaction() as session:
         kept = await repository.save_model(
             session,
@@ -224,13 +237,16 @@ async def train_company(
 
 
 async def learned_for_sync(
-    session: AsyncSession, company_id: uuid.UUID, category_names: dict[str, str]
+    session: AsyncSession,
+    company_id: uuid.UUID,
+    category_names: dict[str, str],
+    settings: BankingSettings,
 ) -> Learned | None:
     """The company's model, when the company lets it categorise new transactions."""
     row = await repository.get(session, company_id)
     if row is None or not row.auto_apply or row.model is None:
         return None
-    return Learned(Model.from_bytes(row.model), category_names)
+    return Learned(Model.from_bytes(row.model), category_names, settings.learning_min_confidence)
 
 
 async def guess_categories(rows: Sequence[dict[str, Any]], learned: Learned | None) -> None:
@@ -252,7 +268,7 @@ async def guess_categories(rows: Sequence[dict[str, Any]], learned: Learned | No
     ]
     guesses = await asyncio.to_thread(learned.model.guess, examples)
     for row, guess in zip(open_rows, guesses, strict=True):
-        if guess.confidence >= MIN_CONFIDENCE:
+        if guess.confidence >= learned.min_confidence:
             row |= {
                 "category_id": guess.category_id,
                 "category_name": learned.category_names.get(guess.category_id),
@@ -304,7 +320,7 @@ def _suggestion(transaction: Transaction, reason: Reason, confidence: float) -> 
     )
 
 
-def _read(row: CategoryLearning | None) -> LearningRead:
+def _read(row: CategoryLearning | None, settings: BankingSettings) -> LearningRead:
     model = None
     if row is not None and row.version:
         model = ModelRead(
@@ -316,7 +332,7 @@ def _read(row: CategoryLearning | None) -> LearningRead:
         )
     return LearningRead(
         auto_apply=bool(row and row.auto_apply),
-        min_confidence=MIN_CONFIDENCE,
-        min_corrections=MIN_CORRECTIONS,
+        min_confidence=settings.learning_min_confidence,
+        min_corrections=settings.learning_min_corrections,
         model=model,
     )

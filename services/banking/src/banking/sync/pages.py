@@ -76,7 +76,7 @@ async def company_terms(
     rights = await entitlements.entitlements_for(session, company_id, runtime.trial_terms, now)
     names = await categories.category_names(session)
     categorizer = Categorizer(await categories.rules_of_company(session, company_id), names)
-    learned = await learning.learned_for_sync(session, company_id, names)
+    learned = await learning.learned_for_sync(session, company_id, names, runtime.settings)
     return CompanyTerms(rights.transactions_per_month_limit, categorizer, learned)
 
 

@@ -99,7 +99,9 @@ async def correct_category(
         transaction=TransactionRead.model_validate(transaction),
         rule=RuleRead.model_validate(rule) if rule else None,
         similar_updated=similar,
-        suggestions=await learning.suggestions_for(session, principal.company_id, transaction),
+        suggestions=await learning.suggestions_for(
+            session, principal.company_id, transaction, runtime.settings
+        ),
     )
 
 
