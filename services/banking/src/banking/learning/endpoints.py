@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from banking.dependencies import BankingRuntime
+from banking.dependencies import BankingRuntime, Clock
 from banking.learning import service
 from banking.learning.errors import NothingToPropose
 from banking.learning.schemas import (
@@ -19,7 +19,6 @@ from banking.learning.schemas import (
 from finhub_shared.auth import CurrentPrincipal, ManagerPrincipal, WriterPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, error_responses
-from finhub_shared.events import utcnow
 
 router = APIRouter(prefix="/api/banking", tags=["categories"])
 
@@ -60,8 +59,9 @@ async def apply_similar(
     body: SuggestionsApply,
     session: DbSession,
     principal: WriterPrincipal,
+    clock: Clock,
 ) -> SuggestionsApplied:
     """Give this transaction's category to the listed ones, as your choice (audited)."""
     return await service.apply_suggestions(
-        session, principal, transaction_id, body.transaction_ids, utcnow()
+        session, principal, transaction_id, body.transaction_ids, clock()
     )
