@@ -243,16 +243,15 @@ async def test_a_configured_model_writes_it_from_numbers_and_category_names_only
 async def test_the_model_is_asked_once_for_the_same_numbers(
     client: httpx.AsyncClient, sandbox: FastAPI
 ) -> None:
-    history = company_history()
+    history, settings = company_history(), with_model()
     findings = findings_of(history)
-    await script(client, {"content": "Novembro fechou no vermelho."})
-    first = await written_summary(client, with_model(), history, findings)
+    first = await written_summary(client, settings, history, findings)
     stored = Written(first.message, to_jsonable_python(first.evidence))
 
-    again = await written_summary(client, with_model(), history, findings, stored)
+    again = await written_summary(client, settings, history, findings, stored)
     # Other numbers, or another model, are asked again.
     older = Written(first.message, stored.evidence | {"income_cents": 1})
-    await written_summary(client, with_model(), history, findings, older)
+    await written_summary(client, settings, history, findings, older)
     await written_summary(
         client, with_model(insights_llm_model="gpt-other"), history, findings, stored
     )

@@ -54,25 +54,20 @@ async def company_with_history(
     company_id = uuid.uuid4()
     await connect_bank(client, fake_pluggy, company_id)
     account = list(fake_pluggy.accounts)[-1]
-    fake_pluggy.add_transactions(
-        account, 4, description="PIX ENVIADO Fornecedor", created_at=FIRST_SEEN
+    history = (
+        (4, "PIX ENVIADO Fornecedor", None, ("Transfers", "05000000")),
+        (3, "UBER *TRIP", "Uber", ("Taxi", "19000000")),
+        (2, "Padaria Pão Quente", "Padaria Pão Quente", ("Food", "11000000")),
     )
-    fake_pluggy.add_transactions(
-        account,
-        3,
-        description="UBER *TRIP",
-        merchant="Uber",
-        category=("Taxi", "19000000"),
-        created_at=FIRST_SEEN,
-    )
-    fake_pluggy.add_transactions(
-        account,
-        2,
-        description="Padaria Pão Quente",
-        merchant="Padaria Pão Quente",
-        category=("Food", "11000000"),
-        created_at=FIRST_SEEN,
-    )
+    for count_of, description, merchant, category in history:
+        fake_pluggy.add_transactions(
+            account,
+            count_of,
+            description=description,
+            merchant=merchant,
+            category=category,
+            created_at=FIRST_SEEN,
+        )
     await run_queued_syncs(runtime)
     return company_id
 
