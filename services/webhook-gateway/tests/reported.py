@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from finhub_shared.bus.outcomes import Outcome, State
+from finhub_shared.bus.outcomes import Outcome, Outcomes, State
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, new_event
 from finhub_shared.inbox import inbox_dispatcher
@@ -30,6 +31,7 @@ def outcome(
 ) -> EventEnvelope:
     """The `bus.outcome` a consumer of `queue` sends when `event_id` reaches `state` at `at`."""
     told = Outcome(
+        id=uuid.uuid4(),
         event_id=event_id,
         event_source=source,
         event_type="invoice.paid",
@@ -40,7 +42,7 @@ def outcome(
         at=at,
         **fields,
     )
-    return new_event("bus", "outcome", told.model_dump(mode="json"), occurred_at=at)
+    return new_event("bus", "outcome", Outcomes(outcomes=[told]).model_dump(mode="json"))
 
 
 async def record(database: Database, *outcomes: EventEnvelope) -> None:

@@ -28,7 +28,7 @@ from billing.entitlements.schemas import EntitlementsChanged
 from billing.exports.schemas import CompanyExported
 from billing.notifications.schemas import NotificationRequested
 from finhub_shared.bus import ConsumerQueue
-from finhub_shared.bus.outcomes import OUTCOME_ROUTING_KEY, Outcome
+from finhub_shared.bus.outcomes import OUTCOME_ROUTING_KEY, Outcomes
 from finhub_shared.catalogue import ROUTES, Route
 from finhub_shared.events import EXCHANGE, EventEnvelope
 from live import consumer as live_consumer
@@ -131,8 +131,9 @@ OWN: tuple[Message, ...] = (
     ),
     Message(
         OUTCOME_ROUTING_KEY,
-        Outcome,
-        "What became of a provider event on one consuming queue; the gateway records its fate.",
+        Outcomes,
+        "What became of provider events on their consuming queues, a consumer's batch; the "
+        "gateway records their fates.",
     ),
     *(
         Message(

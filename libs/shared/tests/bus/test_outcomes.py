@@ -21,7 +21,16 @@ from finhub_shared.bus import (
     drop,
     replay,
 )
-from finhub_shared.bus.outcomes import OUTCOME_ROUTING_KEY, Outcome, Skipped, outcome_of, send
+from finhub_shared.bus.outcomes import (
+    BATCH_SIZE,
+    OUTCOME_ROUTING_KEY,
+    Outcome,
+    OutcomeReporter,
+    Outcomes,
+    Skipped,
+    outcome_of,
+    send,
+)
 from finhub_shared.events import EXCHANGE, EventEnvelope, Source, new_event
 
 NewQueue = Callable[..., ConsumerQueue]
@@ -29,27 +38,31 @@ StartConsumer = Callable[[Consumer], Awaitable[Consumer]]
 WaitFor = Callable[..., Awaitable[None]]
 
 
-class Outcomes:
+class Collected:
     """Every `bus.outcome` message published while the test runs, decoded."""
 
     def __init__(self) -> None:
         self.received: list[tuple[EventEnvelope, AbstractIncomingMessage]] = []
 
-    def of(self, event: EventEnvelope) -> list[Outcome]:
+    @property
+    def outcomes(self) -> list[Outcome]:
         return [
-            Outcome.model_validate(envelope.data)
+            outcome
             for envelope, _ in self.received
-            if envelope.data["event_id"] == event.id
+            for outcome in Outcomes.model_validate(envelope.data).outcomes
         ]
+
+    def of(self, event: EventEnvelope) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.event_id == event.id]
 
     def states(self, event: EventEnvelope) -> list[str]:
         return [outcome.state for outcome in self.of(event)]
 
 
 @pytest_asyncio.fixture
-async def outcomes(amqp_url: str) -> AsyncIterator[Outcomes]:
+async def outcomes(amqp_url: str) -> AsyncIterator[Collected]:
     """A queue of the test's own bound to `bus.outcome`, read as the outcomes come."""
-    collected = Outcomes()
+    collected = Collected()
 
     async def take(message: AbstractIncomingMessage) -> None:
         async with message.process():
@@ -69,7 +82,9 @@ async def outcomes(amqp_url: str) -> AsyncIterator[Outcomes]:
 async def send_provider_event(publisher: Publisher) -> Callable[..., Awaitable[EventEnvelope]]:
     """Publishes a fresh envelope from `source` (a provider by default) for the queue."""
 
-    async def send_one(queue: ConsumerQueue, source: Source = "stripe", **data: Any) -> EventEnvelope:
+    async def send_one(
+        queue: ConsumerQueue, source: Source = "stripe", **data: Any
+    ) -> EventEnvelope:
         envelope = new_event(source, "invoice.paid", data)
         await publisher.publish(
             f"{queue.name}.happened",
@@ -88,7 +103,7 @@ async def test_a_handled_event_is_reported_with_its_queue_service_and_bindings(
     new_queue: NewQueue,
     start_consumer: StartConsumer,
     send_provider_event: Callable[..., Awaitable[EventEnvelope]],
-    outcomes: Outcomes,
+    outcomes: Collected,
     wait_for: WaitFor,
 ) -> None:
     queue = new_queue()
@@ -105,11 +120,11 @@ async def test_a_handled_event_is_reported_with_its_queue_service_and_bindings(
     assert (outcome.queue, outcome.service) == (queue.name, "test-bus")
     assert outcome.binding_keys == list(queue.binding_keys)
     assert (outcome.attempts, outcome.error, outcome.reason) == (0, None, None)
+    assert outcome.correlation_id == "corr-outcome"
     [(envelope, message)] = outcomes.received
     assert (envelope.source, envelope.type) == ("bus", "outcome")
     assert message.routing_key == "bus.outcome"
     assert message.message_id == envelope.id
-    assert message.correlation_id == "corr-outcome"
 
 
 @pytest.mark.asyncio
@@ -118,7 +133,7 @@ async def test_each_failed_attempt_is_reported_as_retrying_with_its_redacted_err
     new_queue: NewQueue,
     start_consumer: StartConsumer,
     send_provider_event: Callable[..., Awaitable[EventEnvelope]],
-    outcomes: Outcomes,
+    outcomes: Collected,
     wait_for: WaitFor,
 ) -> None:
     queue = new_queue(retry_delays_seconds=(0.1, 0.1))
@@ -145,7 +160,7 @@ async def test_exhausted_retries_and_refusals_are_reported_as_dead_lettered(
     new_queue: NewQueue,
     start_consumer: StartConsumer,
     send_provider_event: Callable[..., Awaitable[EventEnvelope]],
-    outcomes: Outcomes,
+    outcomes: Collected,
     wait_for: WaitFor,
 ) -> None:
     queue = new_queue(retry_delays_seconds=(0.1,))
@@ -175,7 +190,7 @@ async def test_an_event_the_handler_skips_is_reported_as_ignored_and_why(
     new_queue: NewQueue,
     start_consumer: StartConsumer,
     send_provider_event: Callable[..., Awaitable[EventEnvelope]],
-    outcomes: Outcomes,
+    outcomes: Collected,
     wait_for: WaitFor,
     skipped: Skipped,
 ) -> None:
@@ -197,7 +212,7 @@ async def test_only_provider_events_are_reported_so_outcomes_never_report_themse
     new_queue: NewQueue,
     start_consumer: StartConsumer,
     send_provider_event: Callable[..., Awaitable[EventEnvelope]],
-    outcomes: Outcomes,
+    outcomes: Collected,
     wait_for: WaitFor,
 ) -> None:
     queue = new_queue("{name}.#", OUTCOME_ROUTING_KEY)
@@ -212,7 +227,7 @@ async def test_only_provider_events_are_reported_so_outcomes_never_report_themse
 
     # The queue takes the provider event's outcome too, after the billing event (one at a time).
     await wait_for(lambda: [envelope.source for envelope in taken] == ["billing", "pluggy", "bus"])
-    await wait_for(lambda: len(outcomes.received) == 1)
+    await wait_for(lambda: len(outcomes.outcomes) == 1)
     assert outcomes.states(provider) == ["handled"]
     assert outcomes.of(own) == []
 
@@ -223,7 +238,7 @@ async def test_replaying_and_dropping_dead_letters_are_reported(
     new_queue: NewQueue,
     start_consumer: StartConsumer,
     send_provider_event: Callable[..., Awaitable[EventEnvelope]],
-    outcomes: Outcomes,
+    outcomes: Collected,
     wait_for: WaitFor,
 ) -> None:
     queue = new_queue(retry_delays_seconds=(0.1,))
@@ -262,6 +277,24 @@ async def test_an_outcome_that_cannot_be_sent_is_counted_lost_and_not_raised(
     lost_before = REGISTRY.get_sample_value("bus_outcomes_lost_total") or 0
     outcome = outcome_of(new_event("stripe", "invoice.paid", {}), "billing.stripe", "handled")
 
-    await send(never_connected, outcome, correlation_id=None)
+    await send(never_connected, [outcome, outcome])
 
-    assert REGISTRY.get_sample_value("bus_outcomes_lost_total") == lost_before + 1
+    assert REGISTRY.get_sample_value("bus_outcomes_lost_total") == lost_before + 2
+
+
+@pytest.mark.asyncio
+async def test_outcomes_go_in_batches_sent_when_full_and_when_the_consumer_stops(
+    publisher: Publisher, outcomes: Collected, wait_for: WaitFor
+) -> None:
+    reporter = OutcomeReporter(publisher)
+    events = [new_event("pluggy", "item/updated", {}) for _ in range(BATCH_SIZE + 1)]
+
+    for event in events:
+        reporter.report(outcome_of(event, "banking.pluggy", "handled"))
+    await wait_for(lambda: len(outcomes.received) == 1)
+    await reporter.flush()
+
+    await wait_for(lambda: len(outcomes.received) == 2)
+    sizes = [len(envelope.data["outcomes"]) for envelope, _ in outcomes.received]
+    assert sizes == [BATCH_SIZE, 1]
+    assert [outcome.event_id for outcome in outcomes.outcomes] == [event.id for event in events]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from finhub_shared.db import Database
-from finhub_shared.events import utcnow
+from finhub_shared.events import new_event, utcnow
 from webhook_gateway.config import get_settings
 from webhook_gateway.database import InboxEvent
 from webhook_gateway.fates import repository
@@ -149,3 +149,19 @@ async def test_fates_go_with_the_events_retention(database: Database) -> None:
         inbox = await session.scalar(select(func.count()).select_from(InboxEvent))
     assert (kept_fates, kept_steps, kept_queues) == ([recent], [recent], ["billing.other"])
     assert inbox == 1  # the outcome's id, kept as long as what it told
+
+
+async def test_a_batch_of_outcomes_is_recorded_whole(database: Database) -> None:
+    first, second = f"evt_{uuid.uuid4().hex}", f"evt_{uuid.uuid4().hex}"
+    told = [
+        outcome(first, QUEUE, "handled", at(0)),
+        outcome(second, QUEUE, "retrying", at(1), attempts=1),
+        outcome(second, QUEUE, "handled", at(2), attempts=1),
+    ]
+    outcomes = [each for envelope in told for each in envelope.data["outcomes"]]
+
+    await record(database, new_event("bus", "outcome", {"outcomes": outcomes}))
+
+    assert await fates(database, first) == [(QUEUE, "handled", 0, None)]
+    assert await fates(database, second) == [(QUEUE, "handled", 1, None)]
+    assert await steps(database, second) == ["retrying", "handled"]

@@ -234,8 +234,9 @@ class Consumer:
             attempts=_failed_attempts(message) if attempts is None else attempts,
             error=error,
             reason=reason,
+            correlation_id=message.correlation_id,
         )
-        self._outcomes.report(outcome, message.correlation_id)
+        self._outcomes.report(outcome)
 
     async def _move(
         self, message: AbstractIncomingMessage, queue_name: str, headers: dict[str, Any]

@@ -23,7 +23,7 @@ from finhub_shared.bus.consumer import (
     DEAD_LETTER_REASON_HEADER,
     LAST_ERROR_HEADER,
 )
-from finhub_shared.bus.outcomes import State, is_reported, outcome_of, send
+from finhub_shared.bus.outcomes import Outcome, State, is_reported, outcome_of, send
 from finhub_shared.bus.publisher import Publisher, application_headers, republish_copy
 from finhub_shared.bus.topology import dead_letter_queue_name
 from finhub_shared.events import EventEnvelope
@@ -99,7 +99,7 @@ async def replay(
         outcome = _outcome(message, target_queue, "replayed")
         await publisher.send_to_queue(target_queue, republish_copy(message, headers=headers))
         if outcome is not None:
-            await send(publisher, outcome, message.correlation_id)
+            await send(publisher, [outcome])
 
     try:
         return await _settle_matching(amqp_url, dlq_name, message_id, limit, move)
@@ -117,7 +117,7 @@ async def drop(amqp_url: str, dlq_name: str, *, message_id: str | None = None) -
         """Acking the message is all it takes; the outcome only tells it."""
         outcome = _outcome(message, queue_name, "dropped")
         if outcome is not None:
-            await send(publisher, outcome, message.correlation_id)
+            await send(publisher, [outcome])
 
     try:
         return await _settle_matching(amqp_url, dlq_name, message_id, None, forget)
@@ -167,9 +167,7 @@ async def _connection(amqp_url: str) -> AsyncIterator[AbstractConnection]:
         yield connection
 
 
-def _outcome(
-    message: AbstractIncomingMessage, queue_name: str, state: State
-) -> EventEnvelope | None:
+def _outcome(message: AbstractIncomingMessage, queue_name: str, state: State) -> Outcome | None:
     """The outcome to report of a parked provider event, or None (another event, or no event)."""
     try:
         envelope = EventEnvelope.model_validate_json(message.body)
@@ -184,6 +182,7 @@ def _outcome(
         state,
         attempts=attempts if isinstance(attempts, int) else 0,
         reason=_text(message.headers.get(DEAD_LETTER_REASON_HEADER)),
+        correlation_id=message.correlation_id,
     )
 
 

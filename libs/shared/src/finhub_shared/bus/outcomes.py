@@ -1,12 +1,13 @@
 """What became of each provider event on each queue that consumed it, told on the bus.
 
 Consumers report each message's outcome (handled, retrying, dead_lettered, ignored) and the
-dead-letter tooling each replay or drop, as `bus.outcome` messages; the gateway records them
-(its event fates). Reporting is best-effort and off the consumer's path: an outcome is sent by a
-task of its own, so no message waits for its confirm, and at most `MAX_IN_FLIGHT` at once; past
-that, or on any failure, it is dropped and counted. A lost outcome is acceptable, a lost event
-is not. Only provider events are reported (the gateway shows the events it stored), so outcome
-messages are never reported themselves.
+dead-letter tooling each replay or drop, in `bus.outcome` messages; the gateway records them
+(its event fates). Reporting is best-effort and off the consumer's path: a consumer gathers its
+outcomes for up to `BATCH_SECONDS` (or `BATCH_SIZE` of them) and sends them as one message from a
+task of its own, so no message waits for it; past `MAX_WAITING` outcomes (a broker that stopped
+confirming), or on any failure, they are dropped and counted. A lost outcome is acceptable, a lost
+event is not. Only provider events are reported (the gateway shows the events it stored), so
+outcome messages are never reported themselves.
 """
 
 from __future__ import annotations
@@ -14,24 +15,27 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from typing import Literal, get_args
+from typing import Final, Literal, get_args
 
 import structlog
 from pydantic import AwareDatetime, BaseModel, Field
 
 from finhub_shared.bus.publisher import Publisher
 from finhub_shared.catalogue import ProviderSource
-from finhub_shared.events import EventEnvelope, utcnow
+from finhub_shared.events import EventEnvelope, new_event, utcnow
 from finhub_shared.metrics import OUTCOMES_LOST, OUTCOMES_REPORTED
 
 log = structlog.get_logger(__name__)
 
-OUTCOME_SOURCE = "bus"
+OUTCOME_SOURCE: Final = "bus"
 OUTCOME_TYPE = "outcome"
 OUTCOME_ROUTING_KEY = f"{OUTCOME_SOURCE}.{OUTCOME_TYPE}"
-# Outcomes waiting for their confirm; beyond this (a broker that stopped confirming) new ones
-# are dropped rather than piling up in memory.
-MAX_IN_FLIGHT = 1000
+# A consumer's outcomes go out together, at most this long after the first of them...
+BATCH_SECONDS = 0.2
+# ...or as soon as there are this many.
+BATCH_SIZE = 100
+# Outcomes gathered or sent and not yet confirmed; beyond, new ones are dropped.
+MAX_WAITING = 10_000
 # How long a stopping consumer waits for its last outcomes to be confirmed.
 FLUSH_SECONDS = 2.0
 
@@ -43,15 +47,16 @@ _REPORTED_SOURCES: frozenset[str] = frozenset(get_args(ProviderSource))
 
 
 class Outcome(BaseModel):
-    """What happened to one event on one consuming queue (the data of `bus.outcome`)."""
+    """What happened to one event on one consuming queue."""
 
+    id: uuid.UUID = Field(description="The outcome's own id: recorded once however often sent.")
     event_id: str = Field(max_length=255)
     event_source: str = Field(max_length=20)
     event_type: str = Field(max_length=255)
     queue: str = Field(max_length=255)
     service: str = Field(max_length=100, description="The consuming service (the queue's prefix).")
     binding_keys: list[str] | None = Field(
-        None, description="The queue's bindings, when the consumer reports; null from DLQ tools."
+        None, description="The queue's bindings, when its consumer reports; null from DLQ tools."
     )
     state: State
     at: AwareDatetime
@@ -60,6 +65,13 @@ class Outcome(BaseModel):
     reason: str | None = Field(
         None, description="Why it was dead-lettered, or ignored (no_handler, duplicate)."
     )
+    correlation_id: str | None = Field(None, max_length=255)
+
+
+class Outcomes(BaseModel):
+    """The data of a `bus.outcome` message: one or more outcomes, oldest first."""
+
+    outcomes: list[Outcome] = Field(min_length=1)
 
 
 def is_reported(envelope: EventEnvelope) -> bool:
@@ -76,9 +88,11 @@ def outcome_of(
     attempts: int = 0,
     error: str | None = None,
     reason: str | None = None,
-) -> EventEnvelope:
-    """The `bus.outcome` envelope telling that `envelope` reached `state` on `queue_name` now."""
-    outcome = Outcome(
+    correlation_id: str | None = None,
+) -> Outcome:
+    """That `envelope` reached `state` on `queue_name` now."""
+    return Outcome(
+        id=uuid.uuid4(),
         event_id=envelope.id,
         event_source=envelope.source,
         event_type=envelope.type,
@@ -90,56 +104,72 @@ def outcome_of(
         attempts=attempts,
         error=error,
         reason=reason,
-    )
-    return EventEnvelope(
-        id=str(uuid.uuid4()),
-        source=OUTCOME_SOURCE,
-        type=OUTCOME_TYPE,
-        occurred_at=outcome.at,
-        received_at=outcome.at,
-        company_id=envelope.company_id,
-        data=outcome.model_dump(mode="json"),
+        correlation_id=correlation_id,
     )
 
 
-async def send(publisher: Publisher, outcome: EventEnvelope, correlation_id: str | None) -> None:
-    """Publish an outcome and wait for its confirm; a failure is logged and counted, not raised."""
+async def send(publisher: Publisher, outcomes: Sequence[Outcome]) -> None:
+    """Publish outcomes as one message and wait for its confirm; a failure is logged and counted,
+    never raised."""
+    data = Outcomes(outcomes=list(outcomes)).model_dump(mode="json")
+    envelope = new_event(OUTCOME_SOURCE, OUTCOME_TYPE, data)
     try:
+        # Each outcome carries its event's correlation id; the batch is its own.
         await publisher.publish(
             OUTCOME_ROUTING_KEY,
-            outcome.model_dump_json().encode(),
-            message_id=outcome.id,
-            correlation_id=correlation_id,
+            envelope.model_dump_json().encode(),
+            message_id=envelope.id,
+            correlation_id=envelope.id,
         )
     except Exception as error:
         # Best-effort by design: nothing bound yet (no gateway worker), a broker outage...
-        OUTCOMES_LOST.inc()
-        log.info("bus_outcome_lost", error=type(error).__name__)
+        OUTCOMES_LOST.inc(len(outcomes))
+        log.info("bus_outcomes_lost", outcomes=len(outcomes), error=type(error).__name__)
         return
-    OUTCOMES_REPORTED.inc()
+    OUTCOMES_REPORTED.inc(len(outcomes))
 
 
 class OutcomeReporter:
-    """Sends a consumer's outcomes from tasks of their own, so handling never waits on them."""
+    """Gathers a consumer's outcomes and sends them in batches from tasks of their own, so
+    handling never waits on them."""
 
     def __init__(self, publisher: Publisher) -> None:
         self._publisher = publisher
-        self._sending: set[asyncio.Task[None]] = set()
+        self._gathered: list[Outcome] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._sending: dict[asyncio.Task[None], int] = {}
 
-    def report(self, outcome: EventEnvelope, correlation_id: str | None) -> None:
-        """Start sending `outcome`; dropped at once when too many are still unconfirmed."""
-        if len(self._sending) >= MAX_IN_FLIGHT:
+    def report(self, outcome: Outcome) -> None:
+        """Add the outcome to the next batch; dropped at once when too many are waiting."""
+        if len(self._gathered) + sum(self._sending.values()) >= MAX_WAITING:
             OUTCOMES_LOST.inc()
             return
-        task = asyncio.create_task(send(self._publisher, outcome, correlation_id))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        self._gathered.append(outcome)
+        if len(self._gathered) >= BATCH_SIZE:
+            self._send_gathered()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._send_gathered)
 
     async def flush(self) -> None:
-        """Wait a moment for the outcomes still being sent; those left are given up."""
+        """Send what is gathered and wait a moment for every batch's confirm; the rest is lost."""
+        self._send_gathered()
         if not self._sending:
             return
         _, late = await asyncio.wait(set(self._sending), timeout=FLUSH_SECONDS)
         for task in late:
+            OUTCOMES_LOST.inc(self._sending[task])
             task.cancel()
-        OUTCOMES_LOST.inc(len(late))
+
+    def _send_gathered(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._gathered = self._gathered, []
+        if not batch:
+            return
+        task = asyncio.create_task(send(self._publisher, batch))
+        self._sending[task] = len(batch)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.pop(task, None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -37,12 +36,12 @@ GIVEN_UP = ("dead_lettered", "dropped")
 QUEUE_REFRESH = timedelta(hours=1)
 
 
-async def add_step(session: AsyncSession, step_id: uuid.UUID, outcome: Outcome) -> None:
-    """Keep the outcome in the event's history."""
+async def add_step(session: AsyncSession, outcome: Outcome) -> None:
+    """Keep the outcome in the event's history (once, however often it was sent)."""
     await session.execute(
         insert(FateStep)
         .values(
-            id=step_id,
+            id=outcome.id,
             event_source=outcome.event_source,
             event_id=outcome.event_id,
             queue=outcome.queue,

@@ -20,15 +20,16 @@ HISTORY_LIMIT = 100
 OPERATOR_REPLAY = "replayed by an operator"
 
 
-async def record(session: AsyncSession, step_id: uuid.UUID, outcome: Outcome) -> None:
-    """Add the outcome to the event's history, make it the queue's state if newest, and learn
-    the queue's bindings."""
-    await repository.add_step(session, step_id, outcome)
-    await repository.advance(session, outcome)
-    if outcome.binding_keys is not None:
-        await repository.describe_queue(
-            session, outcome.queue, outcome.service, outcome.binding_keys, outcome.at
-        )
+async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
+    """Add each outcome to its event's history, make it the queue's state if newest, and learn
+    the queues' bindings."""
+    for outcome in outcomes:
+        await repository.add_step(session, outcome)
+        await repository.advance(session, outcome)
+        if outcome.binding_keys is not None:
+            await repository.describe_queue(
+                session, outcome.queue, outcome.service, outcome.binding_keys, outcome.at
+            )
 
 
 async def fates(session: AsyncSession, event: WebhookEvent) -> list[QueueFate]:
