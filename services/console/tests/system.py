@@ -168,7 +168,8 @@ async def running_system(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Syste
     """Every part started on fresh databases; stopped, with the test's queues deleted, after."""
     run = uuid.uuid4().hex[:8]
     queues = {
-        subscription.queue.name: f"console-e2e.{subscription.queue.name}.{run}"
+        # The worker's name first, as the gateway reads the service from it for an event's fate.
+        subscription.queue.name: f"{subscription.queue.name}.console-e2e-{run}"
         for subscription in (
             *billing.consumer.SUBSCRIPTIONS,
             *banking.consumer.SUBSCRIPTIONS,

@@ -136,7 +136,13 @@ async def test_an_operator_finds_a_dead_lettered_event_and_replays_it(
         await page.reload()
         await expect(page.get_by_text("Nenhuma mensagem morta nesta fila.")).to_be_visible()
         assert await dead_letters(system, "banking.pluggy") == 0
-        await screenshot(page, "operator-replays-dead-letter")
+
+        # The event's page tells its fate on banking's queue: handled, after the replay.
+        await page.goto(f"{system.console}/admin/events?q={event_id}")
+        await page.locator(f'tr[data-event-id="{event_id}"]').get_by_role("link").click()
+        fate = page.locator('tr[data-fate-state="handled"]', has_text="banking")
+        await expect(fate).to_be_visible()
+        await screenshot(page, "operator-event-handled-after-replay")
 
 
 async def test_a_company_signs_up_pays_connects_its_bank_and_sees_its_charts(

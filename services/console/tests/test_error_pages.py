@@ -188,3 +188,44 @@ async def test_bad_input_is_a_400_page_and_an_unknown_address_a_404_page() -> No
     assert (bad_date.status_code, unknown.status_code) == (400, 404)
     assert "Dados inválidos" in bad_date.text
     assert "Página não encontrada" in unknown.text
+
+
+METRICS = """# TYPE outbox_backlog gauge
+outbox_backlog 7.0
+# TYPE outbox_oldest_age_seconds gauge
+outbox_oldest_age_seconds 42.5
+# TYPE provider_circuit_open gauge
+provider_circuit_open{provider="pluggy"} 1.0
+# TYPE worker_task_ready gauge
+worker_task_ready{task="outbox-relay"} 1.0
+"""
+
+
+@pytest.mark.asyncio
+async def test_the_health_page_shows_each_process_its_backlog_circuits_and_dead_letters() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.port == 8002:  # banking, in the default health targets
+            raise httpx.ConnectError("refused", request=request)
+        if request.url.path == "/readyz":
+            return httpx.Response(200, json={"status": "ready", "checks": {"database": "ok"}})
+        if request.url.path == "/metrics":
+            return httpx.Response(200, text=METRICS)
+        if request.url.path == "/admin/dead-letters":
+            queue = {"queue": "billing.stripe", "dead_letter_queue": "billing.stripe.dlq"}
+            return httpx.Response(200, json={"items": [{**queue, "messages": 3}]})
+        return httpx.Response(200, json={"items": [], "next_cursor": None})
+
+    async with console_with(handler) as client:
+        token = csrf_of((await client.get("/admin/login")).text)
+        await client.post("/admin/login", data={"token": "t" * 40, "csrf_token": token})
+        page = await client.get("/admin/health")
+
+    assert page.status_code == 200
+    banking = page.text.split('data-process="banking"')[1].split("</tr>")[0]
+    billing = page.text.split('data-process="billing-worker"')[1].split("</tr>")[0]
+    assert "Fora do ar" in banking
+    assert "Pronto" in billing
+    assert ">7<" in billing
+    assert "42,5 s" in billing
+    assert "pluggy: aberto" in billing
+    assert 'billing.stripe</a>: <span class="bad">3' in page.text
