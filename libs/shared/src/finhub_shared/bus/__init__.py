@@ -21,7 +21,8 @@ Consumer for each until SIGTERM or SIGINT, when they finish the messages in hand
 A handler that raises is retried after 1 s, 10 s, 60 s and 600 s (`retry_delays_seconds`),
 then its message is parked in `<queue>.dlq`; a message that is not a valid envelope goes there
 at once, and so does one whose handler raises `Refused`. `dead_letters` lists, inspects,
-replays and drops parked messages.
+replays and drops parked messages. What became of each provider event on each queue (handled,
+retrying, dead-lettered, ignored, replayed, dropped) is reported on `bus.outcome` (`outcomes`).
 """
 
 from finhub_shared.bus.consumer import Consumer, MessageHandler, run_consumers
