@@ -60,7 +60,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "transaction_ids": [str(uuid.uuid4())]
     },
     ("PATCH", "/api/banking/rules/{rule_id}"): {"value": "hijacked"},
-    ("POST", "/api/banking/pix/automatic/{mandate_id}/payments/"): {
+    ("POST", "/api/banking/pix/automatic/{mandate_id}/payments"): {
         "amount_cents": 9990,
         "date": CYCLE_DATE,
     },
