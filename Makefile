@@ -61,6 +61,7 @@ restart: ## Restart processes of a running `make run`: make restart [P=gateway-w
 test: $(VENV)/.installed .env infra ## Run the whole test suite against real PostgreSQL and RabbitMQ
 	$(BIN)/finhub-provision --with-test
 	bash scripts/chromium.sh
+	bash scripts/pgbouncer.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Its own PostgreSQL and RabbitMQ (private, in a temporary directory): the shared ones are untouched.

@@ -8,6 +8,10 @@ import configparser
 import contextlib
 import os
 import re
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from ipaddress import ip_address
 from pathlib import Path
@@ -21,11 +25,14 @@ from cryptography.fernet import Fernet
 from fastapi import APIRouter, FastAPI
 from pydantic import SecretStr
 from pydantic_core import PydanticUndefined
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from banking.config import BankingSettings
 from billing.config import BillingSettings
 from finhub_dev.deploy_check import SECRETS_TEMPLATE, Manifest, load, name_of, render
 from finhub_shared.app import create_service_app
+from finhub_shared.db import Database
 from finhub_shared.settings import MissingSettingError, ServiceSettings, load_settings
 from live.config import LiveSettings
 from webhook_gateway.config import GatewaySettings
@@ -397,3 +404,80 @@ def test_postgresql_and_rabbitmq_versions_agree_across_compose_manifests_and_rea
         assert f"PostgreSQL {postgresql}" in text, readme
         assert f"RabbitMQ {rabbitmq}" in text, readme
         assert not re.search(r"RabbitMQ 3\.\d+ or later", text), readme
+
+
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+
+
+@pytest.fixture
+def pgbouncer(tmp_path: Path) -> Iterator[str]:
+    """A private PgBouncer in transaction mode with two server connections, in front of the
+    test PostgreSQL."""
+    assert Path(PGBOUNCER).exists(), "pgbouncer is missing: run scripts/pgbouncer.sh"
+    server = urlsplit(os.environ["POSTGRES_ADMIN_URL"])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "pgbouncer.ini"
+    config.write_text(
+        f"[databases]\nfinhub = host={server.hostname} port={server.port or 5432}"
+        f" dbname={server.path.lstrip('/')} user={server.username}\n"
+        f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        "auth_type = any\npool_mode = transaction\ndefault_pool_size = 2\n"
+        "ignore_startup_parameters = extra_float_digits\n"
+    )
+    # PgBouncer will not run as root; as nobody it must read its configuration.
+    tmp_path.chmod(0o755)
+    config.chmod(0o644)
+    command = [PGBOUNCER, str(config)]
+    if os.geteuid() == 0:
+        command[1:1] = ["-u", "nobody"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            time.sleep(0.1)
+        yield f"postgresql://anyone@127.0.0.1:{port}/finhub"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def _transactions_moving_between_server_connections(
+    url: str, statement_cache_size: int
+) -> None:
+    """Client B prepares a statement on one server connection, then its next transaction runs
+    on the other one (PgBouncer hands out the most recently freed), as under load."""
+    database = Database(
+        url,
+        application_name="test-pgbouncer",
+        pool_size=2,
+        statement_cache_size=statement_cache_size,
+    )
+    query = text("SELECT CAST(:n AS integer) + 1 WHERE pg_try_advisory_xact_lock(:n)")
+    try:
+        async with database.engine.connect() as a, database.engine.connect() as b:
+            a_transaction = await a.begin()
+            assert await a.scalar(query, {"n": 1}) == 2  # A holds one server connection
+            b_transaction = await b.begin()
+            assert await b.scalar(query, {"n": 2}) == 3  # so B gets the other
+            await b_transaction.commit()
+            await a_transaction.commit()  # A's server connection is now the last freed
+            async with b.begin():
+                assert await b.scalar(query, {"n": 3}) == 4
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.asyncio
+async def test_the_database_edge_works_through_pgbouncer_in_transaction_mode(
+    pgbouncer: str,
+) -> None:
+    # As deploy/k8s/settings.env sets it: no cache, a unique name for every statement.
+    await _transactions_moving_between_server_connections(pgbouncer, statement_cache_size=0)
+    # With asyncpg's cache, B reuses a statement that its new server connection never saw.
+    with pytest.raises(DBAPIError, match="prepared statement"):
+        await _transactions_moving_between_server_connections(pgbouncer, statement_cache_size=100)
