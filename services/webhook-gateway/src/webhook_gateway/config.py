@@ -27,6 +27,7 @@ CONSUMER_QUEUES = (
     "banking.insights",
     "live.events",
     "webhook-gateway.privacy",
+    "webhook-gateway.fates",
 )
 
 
