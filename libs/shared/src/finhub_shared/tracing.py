@@ -32,7 +32,7 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     SamplingResult,
 )
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.util.types import Attributes
 from structlog.typing import EventDict, WrappedLogger
 
@@ -208,6 +208,12 @@ def consuming(
         attributes=attributes,
     ):
         yield
+
+
+def mark_failed(description: str) -> None:
+    """Mark the active span failed with `description`, already redacted: the exception itself is
+    not recorded, as its text and stack may hold what must never leave the process."""
+    trace.get_current_span().set_status(Status(StatusCode.ERROR, description))
 
 
 def add_trace_id(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:

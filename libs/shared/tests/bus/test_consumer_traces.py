@@ -8,7 +8,7 @@ import pytest
 from aio_pika import Message
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from finhub_dev.traces import Recording, recording_spans
 from finhub_shared.bus import Consumer, ConsumerQueue, Publisher
@@ -92,3 +92,33 @@ async def test_a_message_without_a_trace_context_starts_a_new_trace(
     assert process.parent is None
     assert process.context.trace_id != elsewhere.get_span_context().trace_id
     assert handled_in[0].span_id == process.context.span_id
+
+
+@pytest.mark.asyncio
+async def test_a_failed_attempt_is_an_error_span_saying_why_without_the_secret_it_held(
+    recording: Recording,
+    amqp_url: str,
+    new_queue: NewQueue,
+    start_consumer: StartConsumer,
+    publisher: Publisher,
+    wait_for: WaitFor,
+) -> None:
+    queue = new_queue("banking.{name}.#", retry_delays_seconds=(0.1,))
+    attempts: list[int] = []
+
+    async def fail_once(envelope: EventEnvelope) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("upstream refused key sk_live_abcdefghijklmnop123456")
+
+    await start_consumer(Consumer(amqp_url, queue, fail_once))
+    await publisher.publish_envelope(new_event("banking", f"{queue.name}.created", {}))
+
+    await wait_for(lambda: len(consumer_spans(recording)) == 2)
+    failed, succeeded = consumer_spans(recording)
+    assert failed.status.status_code is StatusCode.ERROR
+    assert failed.status.description is not None
+    assert failed.status.description.startswith("RuntimeError: upstream refused key")
+    assert "sk_live_abcdefghijklmnop123456" not in failed.status.description
+    assert not failed.events
+    assert succeeded.status.status_code is StatusCode.UNSET

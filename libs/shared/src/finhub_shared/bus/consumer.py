@@ -175,6 +175,7 @@ class Consumer:
         self, message: AbstractIncomingMessage, reason: str, envelope: EventEnvelope | None = None
     ) -> None:
         log.error("bus_poison_message", message_id=message.message_id, reason=reason)
+        tracing.mark_failed(reason)
         headers = {**application_headers(message), DEAD_LETTER_REASON_HEADER: reason}
         if await self._move(message, dead_letter_queue_name(self.queue.name), headers):
             MESSAGES_DEAD_LETTERED.labels(queue=self.queue.name).inc()
@@ -187,6 +188,7 @@ class Consumer:
         MESSAGES_FAILED.labels(queue=self.queue.name).inc()
         failed_attempts = _failed_attempts(message) + 1
         last_error = _describe_error(error)
+        tracing.mark_failed(last_error)
         headers = {
             **application_headers(message),
             ATTEMPTS_HEADER: failed_attempts,
