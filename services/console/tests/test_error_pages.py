@@ -212,7 +212,8 @@ async def test_the_health_page_shows_each_process_its_backlog_circuits_and_dead_
             return httpx.Response(200, text=METRICS)
         if request.url.path == "/admin/dead-letters":
             queue = {"queue": "billing.stripe", "dead_letter_queue": "billing.stripe.dlq"}
-            return httpx.Response(200, json={"items": [{**queue, "messages": 3}]})
+            depth = {"queue_messages": 1200, "consumers": 0, "messages": 3}
+            return httpx.Response(200, json={"items": [{**queue, **depth}]})
         return httpx.Response(200, json={"items": [], "next_cursor": None})
 
     async with console_with(handler) as client:
@@ -228,4 +229,5 @@ async def test_the_health_page_shows_each_process_its_backlog_circuits_and_dead_
     assert ">7<" in billing
     assert "42,5 s" in billing
     assert "pluggy: aberto" in billing
-    assert 'billing.stripe</a>: <span class="bad">3' in page.text
+    queue = page.text.split('data-queue="billing.stripe"')[1].split("</tr>")[0]
+    assert [cell.split(">")[-1] for cell in queue.split("</td>")[1:4]] == ["1.200", "0", "3"]

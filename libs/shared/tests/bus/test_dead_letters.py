@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from aio_pika import DeliveryMode, Message
-from aio_pika.abc import AbstractChannel
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from finhub_shared.bus import (
     Consumer,
@@ -20,6 +20,7 @@ from finhub_shared.bus import (
     replay,
 )
 from finhub_shared.bus.consumer import ATTEMPTS_HEADER, DEAD_LETTER_REASON_HEADER
+from finhub_shared.bus.dead_letters import QueueDepth, queue_depths
 from finhub_shared.events import EventEnvelope
 
 NewQueue = Callable[..., ConsumerQueue]
@@ -57,6 +58,31 @@ async def test_list_counts_each_dead_letter_queue_and_skips_missing_ones(
     counts = await list_dead_letter_queues(amqp_url, [busy.name, idle.name, never_declared.name])
 
     assert counts == {dead_letter_queue_name(busy.name): 2, dead_letter_queue_name(idle.name): 0}
+
+
+@pytest.mark.asyncio
+async def test_depths_count_waiting_messages_and_consumers_and_skip_missing_queues(
+    amqp_url: str, new_queue: NewQueue, channel: AbstractChannel, publisher: Publisher
+) -> None:
+    waiting, watched, never_declared = new_queue(), new_queue(), new_queue()
+    await declare_consumer_queue(channel, waiting)
+    await publisher.send_to_queue(waiting.name, Message(b"{}", message_id="m-1"))
+    await park(publisher, waiting, "m-2")
+    await park(publisher, waiting, "m-3")
+
+    async def hold(message: AbstractIncomingMessage) -> None:
+        """Takes nothing: the queue stays empty."""
+
+    await (await declare_consumer_queue(channel, watched)).consume(hold)
+    dlq = dead_letter_queue_name(waiting.name)
+
+    depths = await queue_depths(amqp_url, [waiting.name, dlq, watched.name, never_declared.name])
+
+    assert depths == {
+        waiting.name: QueueDepth(messages=1, consumers=0),
+        dlq: QueueDepth(messages=2, consumers=0),
+        watched.name: QueueDepth(messages=0, consumers=1),
+    }
 
 
 @pytest.mark.asyncio

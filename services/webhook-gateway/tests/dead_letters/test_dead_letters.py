@@ -86,9 +86,17 @@ async def test_parked_messages_are_counted_shown_redacted_and_replayed_to_their_
     )
 
     assert listed == [
-        {"queue": queue.name, "dead_letter_queue": f"{queue.name}.dlq", "messages": 2},
+        {
+            "queue": queue.name,
+            "queue_messages": 0,
+            "consumers": 0,
+            "dead_letter_queue": f"{queue.name}.dlq",
+            "messages": 2,
+        },
         {
             "queue": "test-dlq.never-declared",
+            "queue_messages": None,
+            "consumers": None,
             "dead_letter_queue": "test-dlq.never-declared.dlq",
             "messages": None,
         },

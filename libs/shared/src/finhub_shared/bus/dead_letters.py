@@ -43,20 +43,37 @@ class DeadLetter:
     body: bytes
 
 
-async def list_dead_letter_queues(amqp_url: str, queue_names: Iterable[str]) -> dict[str, int]:
-    """Messages waiting in the DLQ of each consumer queue, by DLQ name; absent DLQs are left out."""
-    counts: dict[str, int] = {}
+@dataclass(frozen=True)
+class QueueDepth:
+    """A queue's messages waiting for a consumer, and the consumers attached to it."""
+
+    messages: int
+    consumers: int
+
+
+async def queue_depths(amqp_url: str, queue_names: Iterable[str]) -> dict[str, QueueDepth]:
+    """The depth of each named queue; absent queues are left out."""
+    depths: dict[str, QueueDepth] = {}
     async with _connection(amqp_url) as connection:
         for queue_name in queue_names:
-            dlq_name = dead_letter_queue_name(queue_name)
             # A passive declare of a missing queue closes its channel, hence one per queue.
             async with connection.channel() as channel:
                 try:
-                    queue = await channel.declare_queue(dlq_name, passive=True)
+                    queue = await channel.declare_queue(queue_name, passive=True)
                 except ChannelNotFoundEntity:
                     continue
-                counts[dlq_name] = queue.declaration_result.message_count or 0
-    return counts
+                declared = queue.declaration_result
+                depths[queue_name] = QueueDepth(
+                    declared.message_count or 0, declared.consumer_count or 0
+                )
+    return depths
+
+
+async def list_dead_letter_queues(amqp_url: str, queue_names: Iterable[str]) -> dict[str, int]:
+    """Messages waiting in the DLQ of each consumer queue, by DLQ name; absent DLQs are left out."""
+    dlq_names = [dead_letter_queue_name(queue_name) for queue_name in queue_names]
+    depths = await queue_depths(amqp_url, dlq_names)
+    return {name: depth.messages for name, depth in depths.items()}
 
 
 async def peek(amqp_url: str, dlq_name: str, limit: int = 10) -> list[DeadLetter]:

@@ -8,9 +8,13 @@ from finhub_shared.fields import Text
 
 
 class DeadLetterQueue(BaseModel):
+    """A consumer queue's depth and its dead letters; null counts where a queue does not exist."""
+
     queue: str = Field(description="The consumer queue whose failed messages are parked.")
+    queue_messages: int | None = Field(description="Messages waiting for a consumer.")
+    consumers: int | None = Field(description="Consumers attached (0: no worker is consuming).")
     dead_letter_queue: str
-    messages: int | None = Field(description="Parked messages; null when the DLQ does not exist.")
+    messages: int | None = Field(description="Parked messages in the dead-letter queue.")
 
 
 class DeadLetterQueues(BaseModel):

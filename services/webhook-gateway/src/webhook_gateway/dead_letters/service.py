@@ -47,23 +47,27 @@ def _checked(settings: GatewaySettings, queue: str) -> str:
 
 
 async def queues(settings: GatewaySettings) -> DeadLetterQueues:
-    """Every known queue with how many messages its DLQ holds."""
-    counts = await _on_broker(
-        dead_letters.list_dead_letter_queues(
-            settings.amqp_url.get_secret_value(), settings.dead_letter_queues
-        ),
-        {},
+    """Every known queue with its depth, its consumers and how many messages its DLQ holds."""
+    names = [
+        *settings.dead_letter_queues,
+        *map(dead_letter_queue_name, settings.dead_letter_queues),
+    ]
+    depths = await _on_broker(
+        dead_letters.queue_depths(settings.amqp_url.get_secret_value(), names), {}
     )
-    return DeadLetterQueues(
-        items=[
+    items = []
+    for queue in settings.dead_letter_queues:
+        main, parked = depths.get(queue), depths.get(dead_letter_queue_name(queue))
+        items.append(
             DeadLetterQueue(
                 queue=queue,
+                queue_messages=main.messages if main else None,
+                consumers=main.consumers if main else None,
                 dead_letter_queue=dead_letter_queue_name(queue),
-                messages=counts.get(dead_letter_queue_name(queue)),
+                messages=parked.messages if parked else None,
             )
-            for queue in settings.dead_letter_queues
-        ]
-    )
+        )
+    return DeadLetterQueues(items=items)
 
 
 async def letters(settings: GatewaySettings, queue: str, limit: int) -> DeadLetterList:
