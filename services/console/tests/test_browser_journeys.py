@@ -180,6 +180,17 @@ async def test_a_company_signs_up_pays_connects_its_bank_and_sees_its_charts(
         await expect(page.locator('[data-status="UPDATED"]')).to_be_visible()
         await expect(page.locator('#progress li[data-event="sync.finished"]').first).to_be_visible()
 
+        # A transaction recategorised from the list, the others as they were.
+        await page.get_by_role("link", name="Transações").click()
+        first = page.locator("tr[data-transaction]").first
+        category = first.get_by_label("Categoria")
+        current = await category.input_value()
+        choices = await category.locator("option").evaluate_all("(all) => all.map(o => o.value)")
+        chosen = next(value for value in choices if value and value != current)
+        await category.select_option(chosen)
+        await first.get_by_role("button", name="Salvar").click()
+        await expect(page.get_by_role("status")).to_contain_text("Categoria alterada em 1")
+
         await page.get_by_role("link", name="Painel", exact=True).click()
         await expect(page.locator('svg[data-chart="cash-flow"] rect').first).to_be_attached()
         await expect(page.locator('svg[data-chart="categories"] rect').first).to_be_attached()
