@@ -3,7 +3,7 @@ import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from banking import consumer
 from banking.config import get_settings
 from banking.database import InboxEvent, OutboxMessage
 from banking.main import create_app
+from banking.money import BRAZIL_TIME
 from banking.pluggy import PluggyClient
 from banking.registries import pluggy_events
 from banking.runtime import Runtime
@@ -99,6 +100,29 @@ async def app(database: Database, fake_pluggy: SandboxPluggy) -> AsyncIterator[F
     application = create_app(pluggy_transport=httpx.MockTransport(fake_pluggy))
     async with LifespanManager(application):
         yield application
+
+
+class FrozenClock:
+    """Banking's clock in a test: it stands still at `now`."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest_asyncio.fixture
+async def clock(app: FastAPI, fake_pluggy: SandboxPluggy) -> FrozenClock:
+    """Banking's clock and Pluggy's stopped together at noon in Brazil on the 10th of next month
+    (Pluggy's never goes back, so next month is always ahead): a test's days then fall mid-month
+    and mid-day, the same day in Brazil and in UTC, whatever day it runs."""
+    here = fake_pluggy.state.now().astimezone(BRAZIL_TIME).date()
+    tenth = (here.replace(day=1) + timedelta(days=32)).replace(day=10)
+    frozen = FrozenClock(datetime.combine(tenth, time(12), BRAZIL_TIME).astimezone(UTC))
+    await fake_pluggy.stop_clock_at(frozen.now)
+    app.state.clock = frozen
+    return frozen
 
 
 def token_for(company_id: uuid.UUID, role: str = "owner") -> dict[str, str]:

@@ -67,10 +67,6 @@ def error(status: int, code_description: str, message: str) -> httpx.Response:
     )
 
 
-def today_plus(days: int) -> date:
-    return date.today() + timedelta(days=days)
-
-
 def ids_of(transactions: list[Json]) -> Iterator[str]:
     return (t["id"] for t in transactions)
 
@@ -174,6 +170,12 @@ class SandboxPluggy:
     def today(self) -> date:
         """The day on Pluggy's clock."""
         return self.state.now().date()
+
+    async def stop_clock_at(self, moment: datetime) -> None:
+        """Stop Pluggy's clock at `moment`, which must be ahead of it (it never goes back)."""
+        await self._control("/clock", {"frozen": True})
+        await self._control("/advance", {"seconds": (moment - self.state.now()).total_seconds()})
+        assert self.state.now() == moment
 
     async def pay(self, request_id: str) -> Json:
         """The payer pays the request on its payment page with the sandbox bank (authorised at

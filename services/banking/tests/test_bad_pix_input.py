@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +13,7 @@ from banking.runtime import Runtime
 from finhub_dev.testing import outcome, send_json
 from finhub_shared.db import Database
 
-from .conftest import deliver_pluggy_event, row_counts, token_for
+from .conftest import FrozenClock, deliver_pluggy_event, row_counts, token_for
 from .pluggy_sandbox import SandboxPluggy, error
 
 INVALID = (422, "validation_error")
@@ -164,6 +164,7 @@ async def test_a_malformed_cycle_payment_is_refused_before_pluggy_is_asked(
     lenient_client: httpx.AsyncClient,
     fake_pluggy: SandboxPluggy,
     database: Database,
+    clock: FrozenClock,
 ) -> None:
     headers = token_for(uuid.uuid4())
     mandate = await lenient_client.post(
@@ -174,7 +175,7 @@ async def test_a_malformed_cycle_payment_is_refused_before_pluggy_is_asked(
     await deliver_pluggy_event(
         worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
     )
-    when = (date.today() + timedelta(days=5)).isoformat()
+    when = (clock.now.date() + timedelta(days=5)).isoformat()
     cases: dict[str, Any] = {
         "empty": {},
         "no date": {"amount_cents": 9990},

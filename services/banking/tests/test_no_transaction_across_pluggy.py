@@ -28,6 +28,7 @@ from provider_sandbox.pluggy.clock import iso
 
 from .conftest import (
     FAST_RETRIES,
+    FrozenClock,
     connect_bank,
     deliver_pluggy_event,
     deliver_webhooks,
@@ -35,7 +36,7 @@ from .conftest import (
     run_queued_syncs,
     token_for,
 )
-from .pluggy_sandbox import MFA_TOKEN, SandboxPluggy, now, today_plus
+from .pluggy_sandbox import MFA_TOKEN, SandboxPluggy, now
 
 
 @pytest.fixture
@@ -148,14 +149,16 @@ async def test_a_mandates_routes_hold_no_transaction_while_pluggy_is_called(
     fake_pluggy: SandboxPluggy,
     worker_database: Database,
     spanned: list[str],
+    clock: FrozenClock,
 ) -> None:
     headers = token_for(uuid.uuid4())
+    cycle_date = (clock.now.date() + timedelta(days=5)).isoformat()
     created = await client.post(
         "/api/banking/pix/automatic/",
         json={
             "recipient": {"pix_key": "12345678000190"},
             "interval": "MONTHLY",
-            "start_date": today_plus(5).isoformat(),
+            "start_date": cycle_date,
             "fixed_amount_cents": 9990,
         },
         headers=headers,
@@ -170,7 +173,7 @@ async def test_a_mandates_routes_hold_no_transaction_while_pluggy_is_called(
 
     cycle = await client.post(
         f"/api/banking/pix/automatic/{mandate['id']}/payments/",
-        json={"amount_cents": 9990, "date": today_plus(5).isoformat()},
+        json={"amount_cents": 9990, "date": cycle_date},
         headers=headers,
     )
     cancelled = await client.post(

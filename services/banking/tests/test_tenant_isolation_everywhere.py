@@ -7,7 +7,7 @@ The routes come from banking's OpenAPI, so a new route with an id is tried as so
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -20,9 +20,9 @@ from banking.insights.findings import Finding
 from banking.runtime import Runtime
 from finhub_dev.testing import outcome
 from finhub_shared.db import Database
-from finhub_shared.events import utcnow
 
 from .conftest import (
+    FrozenClock,
     connect_bank,
     deliver_pluggy_event,
     outbox,
@@ -51,20 +51,27 @@ IDS: dict[str, dict[str, str]] = {
     "/api/banking/rules/{rule_id}": {"rule_id": "rule"},
     "/api/banking/insights/{insight_id}": {"insight_id": "insight"},
 }
-CYCLE_DATE = (date.today() + timedelta(days=5)).isoformat()
-# A valid body for the routes that need one, so only ownership can refuse them.
-BODIES: dict[tuple[str, str], Any] = {
-    ("POST", "/api/banking/items/{item_id}/mfa"): {"parameters": {"token": "123456"}},
-    ("PATCH", "/api/banking/transactions/{transaction_id}"): {"category_id": "01000000"},
-    ("POST", "/api/banking/transactions/{transaction_id}/similar/apply"): {
-        "transaction_ids": [str(uuid.uuid4())]
-    },
-    ("PATCH", "/api/banking/rules/{rule_id}"): {"value": "hijacked"},
-    ("POST", "/api/banking/pix/automatic/{mandate_id}/payments"): {
-        "amount_cents": 9990,
-        "date": CYCLE_DATE,
-    },
-}
+
+
+def cycle_date(clock: FrozenClock) -> str:
+    """A day Pluggy takes for a cycle payment: five days after the clock's."""
+    return (clock.now.date() + timedelta(days=5)).isoformat()
+
+
+def valid_bodies(clock: FrozenClock) -> dict[tuple[str, str], Any]:
+    """A valid body for the routes that need one, so only ownership can refuse them."""
+    return {
+        ("POST", "/api/banking/items/{item_id}/mfa"): {"parameters": {"token": "123456"}},
+        ("PATCH", "/api/banking/transactions/{transaction_id}"): {"category_id": "01000000"},
+        ("POST", "/api/banking/transactions/{transaction_id}/similar/apply"): {
+            "transaction_ids": [str(uuid.uuid4())]
+        },
+        ("PATCH", "/api/banking/rules/{rule_id}"): {"value": "hijacked"},
+        ("POST", "/api/banking/pix/automatic/{mandate_id}/payments"): {
+            "amount_cents": 9990,
+            "date": cycle_date(clock),
+        },
+    }
 
 
 @pytest_asyncio.fixture
@@ -73,6 +80,7 @@ async def owner(
     client: httpx.AsyncClient,
     fake_pluggy: SandboxPluggy,
     database: Database,
+    clock: FrozenClock,
 ) -> tuple[uuid.UUID, dict[str, str]]:
     """A company with one of everything that has an id; returns it and those ids."""
     company_id = uuid.uuid4()
@@ -97,7 +105,7 @@ async def owner(
         json={
             "recipient": {"pix_key": "12345678000190"},
             "interval": "MONTHLY",
-            "start_date": CYCLE_DATE,
+            "start_date": cycle_date(clock),
             "fixed_amount_cents": 9990,
         },
         headers=headers,
@@ -109,14 +117,14 @@ async def owner(
     )
     cycle = await client.post(
         f"/api/banking/pix/automatic/{mandate.json()['id']}/payments/",
-        json={"amount_cents": 9990, "date": CYCLE_DATE},
+        json={"amount_cents": 9990, "date": cycle_date(clock)},
         headers=headers,
     )
     assert cycle.status_code == 201, cycle.text
     async with database.transaction() as session:
         found = Finding("made_up", "standard", "info", "Título", "Mensagem.", {}, key="made_up")
         detected = insights.Detected((("made_up", found),), frozenset(), frozenset({"made_up"}))
-        [insight] = (await insights.store(session, company_id, detected, utcnow())).new
+        [insight] = (await insights.store(session, company_id, detected, clock.now)).new
     return company_id, {
         "item": item["id"],
         "account": item["accounts"][0]["id"],
@@ -162,8 +170,10 @@ async def test_another_companys_ids_are_404_on_every_route_and_change_nothing(
     fake_pluggy: SandboxPluggy,
     database: Database,
     owner: tuple[uuid.UUID, dict[str, str]],
+    clock: FrozenClock,
 ) -> None:
     company_id, ids = owner
+    bodies = valid_bodies(clock)
     routes = [
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()
@@ -179,7 +189,7 @@ async def test_another_companys_ids_are_404_on_every_route_and_change_nothing(
             await lenient_client.request(
                 method,
                 fill(path, ids),
-                json=BODIES.get((method, path)),
+                json=bodies.get((method, path)),
                 headers=stranger,
             )
         )

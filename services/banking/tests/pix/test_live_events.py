@@ -4,7 +4,7 @@ and nothing when a redelivered event changes nothing."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,9 +15,8 @@ from banking.pix.jobs import time_out_unauthorised_payments
 from banking.pix.models import PixPayment
 from banking.runtime import Runtime
 from finhub_shared.db import Database
-from finhub_shared.events import utcnow
 
-from ..conftest import deliver_pluggy_event, outbox, shown, token_for
+from ..conftest import FrozenClock, deliver_pluggy_event, outbox, shown, token_for
 from ..pluggy_sandbox import SandboxPluggy
 
 STATUS_CHANGED = "banking.pix.payment_status_changed"
@@ -68,9 +67,9 @@ async def test_a_payment_completed_is_shown_once_with_its_previous_status(
 
 @pytest.mark.asyncio
 async def test_a_scheduled_payment_is_shown_with_its_first_date(
-    client: httpx.AsyncClient, database: Database
+    client: httpx.AsyncClient, database: Database, clock: FrozenClock
 ) -> None:
-    on = (date.today() + timedelta(days=3)).isoformat()
+    on = (clock.now.date() + timedelta(days=3)).isoformat()
 
     created = await pay(client, uuid.uuid4(), schedule={"type": "single", "date": on})
 
@@ -81,7 +80,7 @@ async def test_a_scheduled_payment_is_shown_with_its_first_date(
 
 @pytest.mark.asyncio
 async def test_a_payment_timed_out_is_shown_once(
-    worker_runtime: Runtime, client: httpx.AsyncClient, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, database: Database, clock: FrozenClock
 ) -> None:
     company_id = uuid.uuid4()
     old = await pay(client, company_id)
@@ -89,11 +88,11 @@ async def test_a_payment_timed_out_is_shown_once(
         await session.execute(
             update(PixPayment)
             .where(PixPayment.id == uuid.UUID(old["id"]))
-            .values(created_at=utcnow() - timedelta(minutes=31))
+            .values(created_at=clock.now - timedelta(minutes=31))
         )
 
-    await time_out_unauthorised_payments(worker_runtime)
-    await time_out_unauthorised_payments(worker_runtime)
+    await time_out_unauthorised_payments(worker_runtime, clock)
+    await time_out_unauthorised_payments(worker_runtime, clock)
 
     [_, timed_out] = await shown(database, STATUS_CHANGED)
     assert (timed_out["status"], timed_out["previous_status"]) == ("timed_out", old["status"])
@@ -106,15 +105,17 @@ async def test_an_automatic_payment_scheduled_then_cancelled_is_shown_at_each_st
     client: httpx.AsyncClient,
     fake_pluggy: SandboxPluggy,
     database: Database,
+    clock: FrozenClock,
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
+    today = clock.now.date()
     mandate = await client.post(
         "/api/banking/pix/automatic/",
         json={
             "recipient": {"pix_key": "12345678000190"},
             "interval": "MONTHLY",
-            "start_date": (date.today() + timedelta(days=1)).isoformat(),
+            "start_date": (today + timedelta(days=1)).isoformat(),
             "fixed_amount_cents": 9990,
             "description": "Aluguel",
         },
@@ -127,7 +128,7 @@ async def test_an_automatic_payment_scheduled_then_cancelled_is_shown_at_each_st
     await deliver_pluggy_event(
         worker_runtime, "payment_request/updated", {"paymentRequestId": request_id}
     )
-    when = date.today() + timedelta(days=5)
+    when = today + timedelta(days=5)
     cycle = await client.post(
         f"/api/banking/pix/automatic/{mandate_id}/payments/",
         json={"amount_cents": 9990, "date": when.isoformat(), "description": "Dezembro"},

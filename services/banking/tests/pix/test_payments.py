@@ -14,10 +14,9 @@ from banking.pix.jobs import time_out_unauthorised_payments
 from banking.pix.models import PixPayment
 from banking.runtime import Runtime
 from finhub_shared.db import Database
-from finhub_shared.events import utcnow
 from provider_sandbox.pluggy.payments.models import INSTITUTIONS
 
-from ..conftest import deliver_pluggy_event, deliver_webhooks, token_for
+from ..conftest import FrozenClock, deliver_pluggy_event, deliver_webhooks, token_for
 from ..pluggy_sandbox import SandboxPluggy
 
 
@@ -102,19 +101,20 @@ async def test_a_late_older_event_does_not_undo_a_completed_payment(
 
 @pytest.mark.asyncio
 async def test_a_payment_nobody_authorises_in_30_minutes_times_out(
-    worker_runtime: Runtime, client: httpx.AsyncClient, database: Database
+    worker_runtime: Runtime, client: httpx.AsyncClient, database: Database, clock: FrozenClock
 ) -> None:
     company_id = uuid.uuid4()
     fresh = (await pay(client, company_id)).json()
     old = (await pay(client, company_id)).json()
     async with database.transaction() as session:
-        await session.execute(
-            update(PixPayment)
-            .where(PixPayment.id == uuid.UUID(old["id"]))
-            .values(created_at=utcnow() - timedelta(minutes=31))
-        )
+        for created, minutes_ago in ((fresh, 29), (old, 31)):
+            await session.execute(
+                update(PixPayment)
+                .where(PixPayment.id == uuid.UUID(created["id"]))
+                .values(created_at=clock.now - timedelta(minutes=minutes_ago))
+            )
 
-    await time_out_unauthorised_payments(worker_runtime)
+    await time_out_unauthorised_payments(worker_runtime, clock)
 
     assert (await payment(client, company_id, old["id"]))["status"] == "timed_out"
     assert (await payment(client, company_id, fresh["id"]))["status"] == "pending"
@@ -122,7 +122,7 @@ async def test_a_payment_nobody_authorises_in_30_minutes_times_out(
 
 @pytest.mark.asyncio
 async def test_a_scheduled_payment_to_a_bank_account(
-    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy
+    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, clock: FrozenClock
 ) -> None:
     company_id = uuid.uuid4()
     recipient = {
@@ -132,7 +132,7 @@ async def test_a_scheduled_payment_to_a_bank_account(
         "branch": "0001",
         "account_number": "12345-6",
     }
-    fifth_of_next_month = (fake_pluggy.today().replace(day=1) + timedelta(days=32)).replace(day=5)
+    fifth_of_next_month = (clock.now.date().replace(day=1) + timedelta(days=32)).replace(day=5)
     schedule = {
         "type": "monthly",
         "start_date": fifth_of_next_month.isoformat(),
@@ -185,15 +185,17 @@ async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
     client: httpx.AsyncClient,
     fake_pluggy: SandboxPluggy,
     database: Database,
+    clock: FrozenClock,
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
+    today = clock.now.date()
     created = await client.post(
         "/api/banking/pix/automatic/",
         json={
             "recipient": {"pix_key": "12345678000190"},
             "interval": "MONTHLY",
-            "start_date": (fake_pluggy.today() + timedelta(days=4)).isoformat(),
+            "start_date": (today + timedelta(days=4)).isoformat(),
             "fixed_amount_cents": 9990,
             "description": "Aluguel",
         },
@@ -203,7 +205,7 @@ async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
     mandate = created.json()
     assert mandate["status"] == "pending_authorization"
     [request_id] = fake_pluggy.payment_requests
-    when = (fake_pluggy.today() + timedelta(days=5)).isoformat()
+    when = (today + timedelta(days=5)).isoformat()
     early = await client.post(
         f"/api/banking/pix/automatic/{mandate['id']}/payments/",
         json={"amount_cents": 9990, "date": when},

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import structlog
 
 from banking.pix import service
@@ -12,10 +15,12 @@ from finhub_shared.worker import PeriodicJob
 log = structlog.get_logger(__name__)
 
 
-async def time_out_unauthorised_payments(runtime: Runtime) -> None:
-    """PIX payments nobody authorised within 30 minutes time out."""
+async def time_out_unauthorised_payments(
+    runtime: Runtime, clock: Callable[[], datetime] = utcnow
+) -> None:
+    """PIX payments nobody authorised within 30 minutes of `clock()` time out."""
     async with runtime.database.transaction() as session:
-        timed_out = await service.time_out_unauthorised(session, utcnow())
+        timed_out = await service.time_out_unauthorised(session, clock())
     if timed_out:
         log.info("pix_payments_timed_out", count=timed_out)
 

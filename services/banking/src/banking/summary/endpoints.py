@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from banking.dependencies import Clock
 from banking.fields import CalendarDay
 from banking.money import BRAZIL_TIME
 from banking.summary import service
@@ -23,9 +23,10 @@ router = APIRouter(prefix="/api/banking", tags=["summary"])
 async def summary(
     session: DbSession,
     principal: CurrentPrincipal,
+    clock: Clock,
     date_from: Annotated[CalendarDay | None, Query(alias="from")] = None,
     date_to: Annotated[CalendarDay | None, Query(alias="to")] = None,
 ) -> Summary:
     """Your dashboard across every bank, for calendar days `from`..`to` (default: 12 months)."""
-    today = datetime.now(BRAZIL_TIME).date()
+    today = clock().astimezone(BRAZIL_TIME).date()
     return await service.summary(session, principal, date_from, date_to, today)

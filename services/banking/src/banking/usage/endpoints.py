@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from banking.accounts import repository as accounts
-from banking.dependencies import BankingRuntime
+from banking.dependencies import BankingRuntime, Clock
 from banking.entitlements import service as entitlements
 from banking.money import month_of
 from banking.transactions import repository as transaction_rows
@@ -13,17 +13,16 @@ from banking.usage import repository
 from banking.usage.schemas import UsageRead
 from finhub_shared.auth import CurrentPrincipal
 from finhub_shared.db import DbSession
-from finhub_shared.events import utcnow
 
 router = APIRouter(prefix="/api/banking", tags=["usage"])
 
 
 @router.get("/usage")
 async def usage(
-    session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+    session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal, clock: Clock
 ) -> UsageRead:
     """Your plan's limits and this month's use of them."""
-    now = utcnow()
+    now = clock()
     company_id = principal.company_id
     rights = await entitlements.entitlements_for(session, company_id, runtime.trial_terms, now)
     month = month_of(now)
