@@ -100,6 +100,10 @@ async def test_an_operator_finds_a_dead_lettered_event_and_replays_it(
         )
         await page.get_by_role("button", name="Entrar").click()
         await expect(page.locator(f'tr[data-event-id="{event_id}"]')).to_be_visible()
+        # Among the events dead-lettered on some queue (the list refreshes itself).
+        await page.get_by_label("Destino numa fila").select_option("dead_lettered")
+        await page.get_by_role("button", name="Filtrar").click()
+        await expect(page.locator(f'tr[data-event-id="{event_id}"]')).to_be_visible()
 
         await page.get_by_role("link", name="Mensagens mortas").click()
         queue = system.queues["banking.pluggy"]

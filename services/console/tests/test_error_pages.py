@@ -178,14 +178,18 @@ async def test_a_form_without_the_sessions_token_is_refused() -> None:
 @pytest.mark.asyncio
 async def test_bad_input_is_a_400_page_and_an_unknown_address_a_404_page() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/banking/transactions":
+            return httpx.Response(200, json={"results": [], "next_cursor": None})
         return billing_login(request) or httpx.Response(200, json=[])
 
     async with console_with(handler) as client:
         await logged_in(client)
         bad_date = await client.get("/app/transactions?date_from=ontem")
+        # A filter form sends its empty fields as empty strings.
+        blank = await client.get("/app/transactions?q=&account_id=&type=&date_from=&date_to=")
         unknown = await client.get("/nowhere")
 
-    assert (bad_date.status_code, unknown.status_code) == (400, 404)
+    assert (bad_date.status_code, blank.status_code, unknown.status_code) == (400, 200, 404)
     assert "Dados inválidos" in bad_date.text
     assert "Página não encontrada" in unknown.text
 
@@ -231,3 +235,36 @@ async def test_the_health_page_shows_each_process_its_backlog_circuits_and_dead_
     assert "pluggy: aberto" in billing
     queue = page.text.split('data-queue="billing.stripe"')[1].split("</tr>")[0]
     assert [cell.split(">")[-1] for cell in queue.split("</td>")[1:4]] == ["1.200", "0", "3"]
+
+
+@pytest.mark.asyncio
+async def test_a_filtered_replay_says_how_many_first_then_sends_the_gateway_the_filter() -> None:
+    sent: list[tuple[str, str, bytes]] = []
+    events = [
+        {"id": f"5f1d7c1e-0000-4000-8000-00000000000{n}", "event_id": f"evt_{n}", "status": s}
+        for n, s in enumerate(("published", "published", "ignored"))
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append((request.method, str(request.url), request.content))
+        if request.method == "GET":
+            return httpx.Response(200, json={"items": events, "next_cursor": None})
+        return httpx.Response(200, json={"replayed": 2})
+
+    async with console_with(handler) as client:
+        token = csrf_of((await client.get("/admin/login")).text)
+        await client.post("/admin/login", data={"token": "t" * 40, "csrf_token": token})
+        chosen = {"source": "stripe", "fate": "dead_lettered", "csrf_token": token}
+        asked = await client.post("/admin/events/replay", data=chosen)
+        sent.clear()
+        done = await client.post("/admin/events/replay/confirmed", data=chosen)
+
+    assert 'data-count="2"' in asked.text  # the ignored one is never replayed
+    assert sent == [
+        (
+            "POST",
+            "http://127.0.0.1:8003/admin/events/replay",
+            b'{"source":"stripe","fate":"dead_lettered"}',
+        )
+    ]
+    assert "2 evento(s) reenviado(s)" in done.text

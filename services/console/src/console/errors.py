@@ -32,3 +32,7 @@ class ServiceFailed(Exception):
         self.status_code = status_code
         self.code = code
         self.message = message
+
+
+class InvalidInput(Exception):
+    """A field of a form or a query is not what it must be (a day that is no day)."""

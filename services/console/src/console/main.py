@@ -21,6 +21,7 @@ from console.dead_letters import endpoints as dead_letters
 from console.errors import (
     AdminLoginRequired,
     CsrfRejected,
+    InvalidInput,
     LoginRequired,
     ServiceFailed,
     ServiceUnreachable,
@@ -167,6 +168,7 @@ def _install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(ServiceUnreachable, unreachable)
     app.add_exception_handler(ServiceFailed, failed)
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(InvalidInput, invalid)
     app.add_exception_handler(404, not_found)
     app.add_exception_handler(Exception, crashed)
 

@@ -4,6 +4,7 @@ and calls to the services with the session's user token or admin token."""
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,13 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from console import formatting
-from console.errors import AdminLoginRequired, CsrfRejected, LoginRequired, ServiceFailed
+from console.errors import (
+    AdminLoginRequired,
+    CsrfRejected,
+    InvalidInput,
+    LoginRequired,
+    ServiceFailed,
+)
 from console.services import Api, Services
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -21,6 +28,18 @@ for _name in ("brl", "number", "day", "moment", "month"):
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+
+
+def day_or_blank(value: str) -> str:
+    """An ISO day as typed in a date field, or "" for none; InvalidInput for anything else
+    (an empty date field is sent as an empty string, not left out)."""
+    value = value.strip()
+    if value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(value) from None
+    return value
 
 
 def services(request: Request) -> Services:

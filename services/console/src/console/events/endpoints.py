@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from console.web import as_operator, csrf_protected, render
+from console.web import as_operator, csrf_protected, day_or_blank, render
 
 router = APIRouter(prefix="/admin")
 Protected = [Depends(csrf_protected)]
@@ -31,6 +31,7 @@ class Filters:
     source: str = ""
     type: str = ""
     status: str = ""
+    fate: str = ""
     day_from: str = ""
     day_to: str = ""
     q: str = ""
@@ -41,6 +42,7 @@ class Filters:
             "source": self.source,
             "type": self.type,
             "status": self.status,
+            "fate": self.fate,
         }
         if self.day_from:
             params["received_from"] = _day(self.day_from).isoformat() + DAY_STARTS
@@ -64,16 +66,18 @@ def filters(
     source: Annotated[str, Query()] = "",
     type: Annotated[str, Query()] = "",
     status: Annotated[str, Query()] = "",
-    day_from: Annotated[date | None, Query()] = None,
-    day_to: Annotated[date | None, Query()] = None,
+    fate: Annotated[str, Query()] = "",
+    day_from: Annotated[str, Query()] = "",
+    day_to: Annotated[str, Query()] = "",
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Filters:
     return Filters(
         source,
         type.strip(),
         status,
-        day_from.isoformat() if day_from else "",
-        day_to.isoformat() if day_to else "",
+        fate,
+        day_or_blank(day_from),
+        day_or_blank(day_to),
         q.strip(),
     )
 
@@ -82,11 +86,12 @@ def form_filters(
     source: Annotated[str, Form()] = "",
     type: Annotated[str, Form()] = "",
     status: Annotated[str, Form()] = "",
-    day_from: Annotated[date | None, Form()] = None,
-    day_to: Annotated[date | None, Form()] = None,
+    fate: Annotated[str, Form()] = "",
+    day_from: Annotated[str, Form()] = "",
+    day_to: Annotated[str, Form()] = "",
     q: Annotated[str, Form(max_length=200)] = "",
 ) -> Filters:
-    return filters(source, type, status, day_from, day_to, q)
+    return filters(source, type, status, fate, day_from, day_to, q)
 
 
 EventFilters = Annotated[Filters, Depends(filters)]

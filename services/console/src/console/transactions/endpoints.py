@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from console.web import as_user, csrf_protected, render, services
+from console.web import as_user, csrf_protected, day_or_blank, render, services
 
 router = APIRouter(prefix="/app/transactions")
 Protected = [Depends(csrf_protected)]
@@ -23,8 +22,8 @@ async def list_transactions(
     account_id: str = "",
     category_id: str = "",
     type: Annotated[str, Query(pattern="^(|CREDIT|DEBIT)$")] = "",
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: str = "",
+    date_to: str = "",
     cursor: str | None = None,
     changed: int | None = None,
 ) -> Response:
@@ -34,8 +33,8 @@ async def list_transactions(
         "account_id": account_id,
         "category_id": category_id,
         "type": type,
-        "date_from": date_from.isoformat() if date_from else "",
-        "date_to": date_to.isoformat() if date_to else "",
+        "date_from": day_or_blank(date_from),
+        "date_to": day_or_blank(date_to),
     }
     page = await as_user(
         request,
