@@ -24,7 +24,14 @@ from banking.transactions.models import Transaction
 from finhub_shared.db import Database
 from finhub_shared.events import EventEnvelope, utcnow
 
-from ..conftest import connect_bank, deliver_pluggy_event, outbox, run_queued_syncs, token_for
+from ..conftest import (
+    FrozenClock,
+    connect_bank,
+    deliver_pluggy_event,
+    outbox,
+    run_queued_syncs,
+    token_for,
+)
 from ..pluggy_sandbox import SandboxPluggy
 from .support import company_events, finding, subscribe
 
@@ -230,10 +237,11 @@ async def test_the_history_holds_the_automatic_pix_payments_still_to_go_out(
     fake_pluggy: SandboxPluggy,
     worker_runtime: Runtime,
     database: Database,
+    clock: FrozenClock,
 ) -> None:
     company_id = uuid.uuid4()
     headers = token_for(company_id)
-    today = utcnow().astimezone(BRAZIL_TIME).date()
+    today = clock.now.astimezone(BRAZIL_TIME).date()
     mandate = await client.post(
         "/api/banking/pix/automatic/",
         json={

@@ -4,7 +4,7 @@ series and the category history a chart draws."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -57,8 +57,8 @@ async def test_the_detectors_get_the_companys_threshold(
         await service.compute(
             session,
             company_id,
-            utcnow().date(),
-            utcnow(),
+            date(2026, 12, 7),
+            datetime(2026, 12, 7, 15, tzinfo=UTC),
             "standard",
             (service.Detector("seen", "standard", seen.find),),
         )

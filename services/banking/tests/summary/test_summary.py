@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from banking.runtime import Runtime
 from finhub_shared.db import Database
@@ -145,3 +146,19 @@ async def test_a_company_without_banks_has_an_empty_summary(client: httpx.AsyncC
 
     summary = response.json()
     assert summary["balances"] == summary["months"] == summary["recurring_payments"] == []
+
+
+@pytest.mark.asyncio
+async def test_without_dates_the_summary_covers_twelve_months_to_the_clocks_day_in_brazil(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # 30 November in Brazil, already 1 December in UTC.
+    app.state.clock = lambda: datetime(2026, 12, 1, 2, tzinfo=UTC)
+
+    response = await client.get("/api/banking/summary/", headers=token_for(uuid.uuid4()))
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["date_from"], response.json()["date_to"]) == (
+        "2025-12-01",
+        "2026-11-30",
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from banking.entitlements import service as entitlements
@@ -301,14 +302,16 @@ async def test_the_company_is_told_once_per_month(
 
 @pytest.mark.asyncio
 async def test_usage_shows_the_plan_and_this_months_use(
-    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
+    app: FastAPI, client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, database: Database
 ) -> None:
     company_id = uuid.uuid4()
     await connect_bank(client, fake_pluggy, company_id, accounts=2)
+    # 31 October in Brazil, already 1 November in UTC: the month is Brazil's.
+    app.state.clock = lambda: datetime(2026, 11, 1, 2, tzinfo=UTC)
 
     usage = (await client.get("/api/banking/usage/", headers=token_for(company_id))).json()
 
-    assert usage["status"] == "trial"
+    assert (usage["status"], usage["month"]) == ("trial", "2026-10")
     assert (usage["bank_accounts"], usage["bank_accounts_limit"]) == (2, 10)
     assert (usage["transactions"], usage["transactions_limit"]) == (0, 5000)
     assert (usage["over_limit"], usage["hidden_transactions"]) == (False, 0)

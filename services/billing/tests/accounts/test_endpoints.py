@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import httpx
@@ -35,7 +35,7 @@ async def test_registration_creates_company_owner_and_tokens(client: httpx.Async
 
 
 async def test_a_new_company_is_on_a_14_day_trial_with_professional_limits(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
     body = await register(client)
 
@@ -46,7 +46,7 @@ async def test_a_new_company_is_on_a_14_day_trial_with_professional_limits(
     assert subscription["status"] == "trial"
     assert subscription["plan"]["slug"] == "professional"
     trial_end = datetime.fromisoformat(subscription["trial_ends_at"])
-    assert abs(trial_end - (datetime.now(UTC) + timedelta(days=14))) < timedelta(minutes=1)
+    assert trial_end == clock.now + timedelta(days=14)
     assert subscription["limits"] == {
         "bank_accounts": 10,
         "transactions_per_month": 5000,

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
 from finhub_shared.db import Database
 
+from ..conftest import FrozenClock
 from ..helpers import entitlement_snapshots, register
 
 pytestmark = pytest.mark.asyncio
 
 
 async def test_registration_publishes_the_trial_snapshot(
-    client: httpx.AsyncClient, database: Database
+    client: httpx.AsyncClient, database: Database, clock: FrozenClock
 ) -> None:
     body = await register(client)
     company_id = body["company"]["id"]
@@ -35,5 +36,5 @@ async def test_registration_publishes_the_trial_snapshot(
     }
     assert snapshot["insight_plans"] == {"standard": "professional", "advanced": "enterprise"}
     valid_until = datetime.fromisoformat(snapshot["valid_until"])
-    assert abs(valid_until - (datetime.now(UTC) + timedelta(days=14))) < timedelta(minutes=1)
+    assert valid_until == clock.now + timedelta(days=14)
     assert snapshot["version"] == 1
