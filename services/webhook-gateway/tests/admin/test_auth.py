@@ -17,6 +17,10 @@ ROUTES = [
     ("GET", "/admin/events/5f1d7c1e-0000-4000-8000-000000000000"),
     ("POST", "/admin/events/5f1d7c1e-0000-4000-8000-000000000000/replay"),
     ("POST", "/admin/events/replay"),
+    ("GET", "/admin/dead-letters"),
+    ("GET", "/admin/dead-letters/billing.stripe"),
+    ("POST", "/admin/dead-letters/billing.stripe/replay"),
+    ("POST", "/admin/dead-letters/billing.stripe/drop"),
 ]
 
 
