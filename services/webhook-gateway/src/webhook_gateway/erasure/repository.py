@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, false, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, String, any_, bindparam, delete, false, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finhub_shared import queries
@@ -43,10 +43,10 @@ def _names(needle: str) -> ColumnElement[bool]:
 
 async def purge(
     session: AsyncSession, source: str, company_id: UUID, needles: Sequence[str]
-) -> int:
+) -> Sequence[str]:
     """Erase the body and headers of every stored `source` webhook that names the company: by
     the company id it carried, or by one of `needles` (its ids at the provider) in the body;
-    their published messages go from the outbox too. How many were purged."""
+    their published messages go from the outbox too. The event ids purged."""
     naming = or_(WebhookEvent.company_id == company_id, false(), *(_names(n) for n in needles))
     purged = (
         (
@@ -64,10 +64,11 @@ async def purge(
         # One still waiting is published first (its consumer may need it), then pruned.
         await session.execute(
             delete(OutboxMessage).where(
-                OutboxMessage.message_id.in_(purged), OutboxMessage.published_at.is_not(None)
+                OutboxMessage.message_id == any_(bindparam("purged", purged, type_=ARRAY(String))),
+                OutboxMessage.published_at.is_not(None),
             )
         )
-    return len(purged)
+    return purged
 
 
 async def recent(session: AsyncSession, since: datetime) -> Sequence[CompanyErasure]:

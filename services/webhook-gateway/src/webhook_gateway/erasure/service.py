@@ -1,10 +1,12 @@
 """A deleted company's erasure in the gateway: the stored webhooks naming it are purged, Stripe's
 on billing's request, Pluggy's on banking's confirmation (only banking knows its items), and
-`gateway.company.erased` tells billing once both are done."""
+`gateway.company.erased` tells billing once both are done. Their fates lose their texts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +15,7 @@ from finhub_shared.events import utcnow
 from webhook_gateway.erasure import repository
 from webhook_gateway.erasure.models import CompanyErasure
 from webhook_gateway.erasure.schemas import BankingErased, DeletionRequested
+from webhook_gateway.fates import repository as fates_repository
 from webhook_gateway.publishing import COMPANY_ERASED, company_erased_data, publish
 
 log = structlog.get_logger(__name__)
@@ -23,7 +26,7 @@ async def purge_stripe(session: AsyncSession, request: DeletionRequested) -> Non
     erasure = await repository.erasure_for_update(session, request.deletion_id, request.company_id)
     erasure.stripe_customer_id = request.stripe_customer_id
     customers = [request.stripe_customer_id] if request.stripe_customer_id else []
-    erasure.stripe_purged = await repository.purge(session, "stripe", request.company_id, customers)
+    erasure.stripe_purged = await _purge(session, "stripe", request.company_id, customers)
     await _confirm_if_done(session, erasure, utcnow())
 
 
@@ -31,7 +34,7 @@ async def purge_pluggy(session: AsyncSession, erased: BankingErased) -> None:
     """Purge Pluggy's webhooks naming the company or one of its items."""
     erasure = await repository.erasure_for_update(session, erased.deletion_id, erased.company_id)
     erasure.pluggy_item_ids = erased.pluggy_item_ids
-    erasure.pluggy_purged = await repository.purge(
+    erasure.pluggy_purged = await _purge(
         session, "pluggy", erased.company_id, erased.pluggy_item_ids
     )
     await _confirm_if_done(session, erasure, utcnow())
@@ -55,7 +58,16 @@ async def purge_late(session: AsyncSession, since: datetime) -> int:
     purged = 0
     for erasure in await repository.recent(session, since):
         customers = [erasure.stripe_customer_id] if erasure.stripe_customer_id else []
-        purged += await repository.purge(session, "stripe", erasure.company_id, customers)
+        purged += await _purge(session, "stripe", erasure.company_id, customers)
         items = erasure.pluggy_item_ids or []
-        purged += await repository.purge(session, "pluggy", erasure.company_id, items)
+        purged += await _purge(session, "pluggy", erasure.company_id, items)
     return purged
+
+
+async def _purge(
+    session: AsyncSession, source: str, company_id: UUID, needles: Sequence[str]
+) -> int:
+    """Purge the webhooks naming the company and blank their fates' texts; how many."""
+    purged = await repository.purge(session, source, company_id, needles)
+    await fates_repository.erase_texts(session, source, purged)
+    return len(purged)

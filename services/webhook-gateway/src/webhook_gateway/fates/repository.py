@@ -1,13 +1,17 @@
-"""Every query on event fates: recording outcomes, reading an event's, filtering and pruning."""
+"""Every query on event fates: recording outcomes, reading an event's, filtering, erasing their
+texts and pruning."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     and_,
+    any_,
+    bindparam,
     delete,
     exists,
     func,
@@ -16,13 +20,15 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from finhub_shared import queries
 from finhub_shared.bus.outcomes import Outcome
 from webhook_gateway.database import InboxEvent
+from webhook_gateway.erasure.repository import ERASED
 from webhook_gateway.fates.bindings import binding_pattern
 from webhook_gateway.fates.models import EventFate, FateQueue, FateStep
 from webhook_gateway.webhooks.models import WebhookEvent
@@ -36,8 +42,28 @@ GIVEN_UP = ("dead_lettered", "dropped")
 QUEUE_REFRESH = timedelta(hours=1)
 
 
-async def add_step(session: AsyncSession, outcome: Outcome) -> None:
-    """Keep the outcome in the event's history (once, however often it was sent)."""
+async def erased_among(
+    session: AsyncSession, keys: Collection[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these (source, event id) are erased. All are locked (shared, in one order), so
+    an erasure running meanwhile is either seen here or waits, then erases what is recorded."""
+    if not keys:
+        return set()
+    statement = (
+        select(WebhookEvent.source, WebhookEvent.event_id, WebhookEvent.status)
+        .where(tuple_(WebhookEvent.source, WebhookEvent.event_id).in_(keys))
+        .order_by(WebhookEvent.source, WebhookEvent.event_id)
+        # Should an erasure's update (in its own order) deadlock with it, PostgreSQL ends one of
+        # the two and that message is retried.
+        .with_for_update(read=True)
+    )
+    rows = (await session.execute(statement)).all()
+    return {(source, event_id) for source, event_id, status in rows if status == ERASED}
+
+
+async def add_step(session: AsyncSession, outcome: Outcome, *, erased: bool) -> None:
+    """Keep the outcome in the event's history (once, however often it was sent); an erased
+    event's without its error and reason."""
     await session.execute(
         insert(FateStep)
         .values(
@@ -49,16 +75,17 @@ async def add_step(session: AsyncSession, outcome: Outcome) -> None:
             state=outcome.state,
             at=outcome.at,
             attempts=outcome.attempts,
-            error=outcome.error,
-            reason=outcome.reason,
+            error=None if erased else outcome.error,
+            reason=None if erased else outcome.reason,
         )
         .on_conflict_do_nothing()
     )
 
 
-async def advance(session: AsyncSession, outcome: Outcome) -> None:
-    """Make the outcome the event's state on its queue, unless a newer one is there already or
-    it is a duplicate delivery of an event the queue had settled."""
+async def advance(session: AsyncSession, outcome: Outcome, *, erased: bool) -> None:
+    """Make the outcome the event's state on its queue (an erased event's without its error and
+    reason), unless a newer one is there already or it is a duplicate delivery of an event the
+    queue had settled."""
     statement = insert(EventFate).values(
         event_source=outcome.event_source,
         event_id=outcome.event_id,
@@ -67,13 +94,14 @@ async def advance(session: AsyncSession, outcome: Outcome) -> None:
         state=outcome.state,
         at=outcome.at,
         attempts=outcome.attempts,
-        last_error=outcome.error,
-        reason=outcome.reason,
+        last_error=None if erased else outcome.error,
+        reason=None if erased else outcome.reason,
     )
     new = statement.excluded
-    confirms_settled = and_(
-        new.state == "ignored", new.reason == DUPLICATE, EventFate.state.in_(SETTLED)
-    )
+    # Told from the outcome, not the row: an erased event's row has no reason.
+    replaces = EventFate.at <= new.at
+    if outcome.state == "ignored" and outcome.reason == DUPLICATE:
+        replaces = and_(replaces, EventFate.state.not_in(SETTLED))
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[EventFate.event_source, EventFate.event_id, EventFate.queue],
@@ -85,7 +113,7 @@ async def advance(session: AsyncSession, outcome: Outcome) -> None:
                 "last_error": new.last_error,
                 "reason": new.reason,
             },
-            where=and_(EventFate.at <= new.at, not_(confirms_settled)),
+            where=replaces,
         )
     )
 
@@ -197,6 +225,27 @@ def in_state(state: str) -> ColumnElement[bool]:
             _routing_key().regexp_match(FateQueue.pattern),
             not_(answered),
         ),
+    )
+
+
+async def erase_texts(session: AsyncSession, source: str, event_ids: Sequence[str]) -> None:
+    """Blank the errors and reasons of these events' fates and steps (they may name whom an
+    event was about); their queues, states, attempts and times stay."""
+    if not event_ids:
+        return
+    # One array parameter, however many events a company had.
+    ids = any_(bindparam("erased_ids", list(event_ids), type_=ARRAY(String)))
+    await session.execute(
+        update(EventFate)
+        .where(EventFate.event_source == source, EventFate.event_id == ids)
+        .where(or_(EventFate.last_error.is_not(None), EventFate.reason.is_not(None)))
+        .values(last_error=None, reason=None)
+    )
+    await session.execute(
+        update(FateStep)
+        .where(FateStep.event_source == source, FateStep.event_id == ids)
+        .where(or_(FateStep.error.is_not(None), FateStep.reason.is_not(None)))
+        .values(error=None, reason=None)
     )
 
 

@@ -22,10 +22,14 @@ OPERATOR_REPLAY = "replayed by an operator"
 
 async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
     """Add each outcome to its event's history, make it the queue's state if newest, and learn
-    the queues' bindings."""
+    the queues' bindings. An erased event's outcomes keep no error or reason."""
+    erased = await repository.erased_among(
+        session, {(outcome.event_source, outcome.event_id) for outcome in outcomes}
+    )
     for outcome in outcomes:
-        await repository.add_step(session, outcome)
-        await repository.advance(session, outcome)
+        of_erased = (outcome.event_source, outcome.event_id) in erased
+        await repository.add_step(session, outcome, erased=of_erased)
+        await repository.advance(session, outcome, erased=of_erased)
         if outcome.binding_keys is not None:
             await repository.describe_queue(
                 session, outcome.queue, outcome.service, outcome.binding_keys, outcome.at
