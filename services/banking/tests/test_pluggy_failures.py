@@ -21,6 +21,7 @@ from finhub_shared.db import Database
 
 from .conftest import (
     FAST_API_RETRIES,
+    FrozenClock,
     connect_bank,
     deliver_webhooks,
     row_counts,
@@ -269,9 +270,10 @@ async def test_automatic_pix_while_pluggy_fails(
     lenient_client: httpx.AsyncClient,
     fake_pluggy: SandboxPluggy,
     database: Database,
+    clock: FrozenClock,
 ) -> None:
     headers = token_for(uuid.uuid4())
-    when = (fake_pluggy.today() + timedelta(days=5)).isoformat()
+    when = (clock.now.date() + timedelta(days=5)).isoformat()
 
     async def new_mandate() -> httpx.Response:
         return await lenient_client.post(

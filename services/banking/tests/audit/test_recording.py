@@ -15,7 +15,7 @@ from banking.items import service
 from banking.runtime import Runtime
 from finhub_shared.db import Database
 
-from ..conftest import deliver_pluggy_event, deliver_webhooks, run_queued_syncs
+from ..conftest import FrozenClock, deliver_pluggy_event, deliver_webhooks, run_queued_syncs
 from ..items.test_retries import connect_outdated, next_retry
 from ..pluggy_sandbox import SandboxPluggy, ids_of
 from .test_endpoints import as_user
@@ -197,11 +197,12 @@ async def test_pix_payments_created_scheduled_and_cancelled_by_a_user(
     fake_pluggy: SandboxPluggy,
     worker_runtime: Runtime,
     database: Database,
+    clock: FrozenClock,
 ) -> None:
     company_id, user_id = uuid.uuid4(), uuid.uuid4()
     headers = as_user(company_id, user_id)
     recipient = {"pix_key": "fornecedor@example.com"}
-    start = fake_pluggy.today() + timedelta(days=3)
+    start = clock.now.date() + timedelta(days=3)
     schedule = {"type": "daily", "start_date": start.isoformat(), "occurrences": 3}
     once = await client.post(
         "/api/banking/pix/payments/",
@@ -254,15 +255,17 @@ async def test_an_automatic_pix_mandate_its_cycles_and_its_revocation(
     fake_pluggy: SandboxPluggy,
     worker_runtime: Runtime,
     database: Database,
+    clock: FrozenClock,
 ) -> None:
     company_id, user_id = uuid.uuid4(), uuid.uuid4()
     headers = as_user(company_id, user_id, "admin")
+    today = clock.now.date()
     mandate = await client.post(
         "/api/banking/pix/automatic/",
         json={
             "recipient": {"pix_key": "12345678000190"},
             "interval": "MONTHLY",
-            "start_date": (fake_pluggy.today() + timedelta(days=4)).isoformat(),
+            "start_date": (today + timedelta(days=4)).isoformat(),
             "fixed_amount_cents": 9990,
         },
         headers=headers,
@@ -271,7 +274,7 @@ async def test_an_automatic_pix_mandate_its_cycles_and_its_revocation(
     await fake_pluggy.pay(request_id)
     await deliver_webhooks(worker_runtime, fake_pluggy)
     path = f"/api/banking/pix/automatic/{mandate.json()['id']}"
-    when = (fake_pluggy.today() + timedelta(days=5)).isoformat()
+    when = (today + timedelta(days=5)).isoformat()
     cycle = await client.post(
         f"{path}/payments/", json={"amount_cents": 9990, "date": when}, headers=headers
     )

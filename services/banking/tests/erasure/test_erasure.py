@@ -25,7 +25,7 @@ from finhub_shared.errors import ProviderError
 from finhub_shared.events import EventEnvelope, new_event
 from finhub_shared.inbox import fetching_dispatcher
 
-from ..conftest import connect_bank, outbox, run_queued_syncs, token_for
+from ..conftest import FrozenClock, connect_bank, outbox, run_queued_syncs, token_for
 from ..pluggy_sandbox import SandboxPluggy, error
 
 pytestmark = pytest.mark.asyncio
@@ -166,11 +166,12 @@ async def test_a_connection_already_gone_at_pluggy_is_erased_all_the_same(
 
 
 async def pix_schedule_and_mandate(
-    client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, company_id: uuid.UUID
+    client: httpx.AsyncClient, clock: FrozenClock, company_id: uuid.UUID
 ) -> None:
     """A PIX payment scheduled for next month and an automatic PIX mandate, made at Pluggy."""
     headers = token_for(company_id)
-    next_month = (fake_pluggy.today().replace(day=1) + timedelta(days=32)).replace(day=5)
+    today = clock.now.date()
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=5)
     scheduled = await client.post(
         "/api/banking/pix/payments/",
         json={
@@ -185,7 +186,7 @@ async def pix_schedule_and_mandate(
         json={
             "recipient": {"pix_key": "12345678000190"},
             "interval": "MONTHLY",
-            "start_date": (fake_pluggy.today() + timedelta(days=4)).isoformat(),
+            "start_date": (today + timedelta(days=4)).isoformat(),
             "fixed_amount_cents": 9990,
         },
         headers=headers,
@@ -207,9 +208,10 @@ async def test_pix_schedules_and_mandates_are_stopped_at_pluggy_before_the_rows_
     database: Database,
     fake_pluggy: SandboxPluggy,
     worker_runtime: Runtime,
+    clock: FrozenClock,
 ) -> None:
     company_id = uuid.uuid4()
-    await pix_schedule_and_mandate(client, fake_pluggy, company_id)
+    await pix_schedule_and_mandate(client, clock, company_id)
 
     await erase(worker_runtime, deletion_requested(company_id))
 
@@ -222,9 +224,10 @@ async def test_a_payment_pluggy_refuses_to_stop_does_not_hold_the_erasure_but_an
     database: Database,
     fake_pluggy: SandboxPluggy,
     worker_runtime: Runtime,
+    clock: FrozenClock,
 ) -> None:
     company_id = uuid.uuid4()
-    await pix_schedule_and_mandate(client, fake_pluggy, company_id)
+    await pix_schedule_and_mandate(client, clock, company_id)
     request = deletion_requested(company_id)
     down = error(503, "SERVICE_UNAVAILABLE", "down")
     fake_pluggy.fail_next("POST", r".*/automatic-pix/cancel$", down)
