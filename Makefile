@@ -84,9 +84,10 @@ format: $(VENV)/.installed ## Rewrite the code in the project's format
 health: $(VENV)/.installed ## Ask every running service's /readyz and print a table
 	$(BIN)/python scripts/health.py
 
-bench: $(VENV)/.installed .env infra ## Run the benchmarks under bench/ (installs wrk if missing)
+bench: $(VENV)/.installed .env infra ## Run the benchmarks under bench/ (installs wrk if missing; BENCH_SCALE=0.1 for a quick run)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/finhub-provision --with-test
+	@echo "machine: $$(nproc) cores,$$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load $$(cut -d' ' -f1-3 /proc/loadavg)"
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 retry-webhook: $(VENV)/.installed .env ## Publish a stored webhook again: make retry-webhook ID=evt_...

@@ -3,6 +3,10 @@ queue, relay to RabbitMQ) against a bare FastAPI endpoint that only reads the bo
 same uvicorn settings (one worker), load from wrk on loopback.
 
     make bench            # or: .venv/bin/python bench/bench_gateway.py [--runs 3 --seconds 20]
+    BENCH_SCALE=0.1 .venv/bin/python bench/bench_gateway.py   # quick: one run of 3 s
+
+After the runs it profiles the gateway under the same load with py-spy
+(bench/results/gateway-flame.svg), then measures it with two processes against one.
 
 Needs wrk (Debian: apt-get install wrk), PostgreSQL and RabbitMQ (make infra).
 """
@@ -15,6 +19,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -40,9 +45,20 @@ from finhub_shared.settings import read_variable
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-GATEWAY_PORT, BARE_PORT = 18000, 18001
+
+
+def _spare_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+# Spare ports: fixed ones would collide with a chaos run or another bench on the machine.
+GATEWAY_PORT, BARE_PORT = _spare_port(), _spare_port()
 CONNECTIONS, THREADS = 64, 2
 SINK_QUEUE = "bench.gateway.sink"
+RESULTS = ROOT / "bench" / "results"
 
 
 @dataclass(frozen=True)
@@ -62,7 +78,9 @@ def bench_environment() -> dict[str, str]:
     ).replace("_test", "_bench")
     amqp = urlsplit(read_variable("AMQP_URL") or "amqp://finhub:finhub@127.0.0.1:5672/finhub")
     return {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"},
+        # Compiled once, kept apart from the checkout (see system.py).
+        "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "finhub-bench-pycache"),
         "ENVIRONMENT": "development",
         "LOG_LEVEL": "WARNING",
         "GATEWAY_DATABASE_URL": database,
@@ -164,7 +182,7 @@ def start(command: list[str], environment: dict[str, str], log: Path) -> subproc
     return subprocess.Popen(command, cwd=log.parent, env=environment, stdout=handle, stderr=handle)
 
 
-def wait_healthy(port: int, within: float = 30) -> None:
+def wait_healthy(port: int, within: float = 90) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
@@ -212,7 +230,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument(
+        "--profile-seconds",
+        type=int,
+        default=10,
+        help="after the runs, profile the gateway under the same load (0: skip)",
+    )
+    parser.add_argument(
+        "--profile-format", choices=["flamegraph", "raw", "speedscope"], default="flamegraph"
+    )
+    parser.add_argument(
+        "--no-scale", action="store_true", help="skip the two-process run (scale on one machine)"
+    )
     options = parser.parse_args()
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    if scale < 1:  # a quick run: one short run of each, as BENCH_SCALE asks of every bench
+        options.runs = 1
+        options.seconds = max(3, round(options.seconds * scale))
+        options.profile_seconds = min(options.profile_seconds, options.seconds)
     if shutil.which("wrk") is None:
         raise SystemExit("bench_gateway needs wrk: apt-get install wrk")
     environment = bench_environment()
@@ -253,6 +288,8 @@ def main() -> None:
             process = start(command, env, work / log)
             processes.callback(process.wait, 30)
             processes.callback(process.terminate)
+            if log == "gateway.log":
+                gateway = process
         wait_healthy(GATEWAY_PORT)
         wait_healthy(BARE_PORT)
         for run in range(1, options.runs + 1):
@@ -270,8 +307,86 @@ def main() -> None:
                 f"run {run}: bare {bare_results[-1]}\n       gateway {gateway_results[-1]}"
                 f"\n       outbox backlog at end {backlogs[-1][0]}, 5 s later {backlogs[-1][1]}"
             )
+        if options.profile_seconds:
+            profile(gateway.pid, work, environment, options)
+        scaled = None if options.no_scale else two_processes(work, environment, options.seconds)
     asyncio.run(delete_sink(environment["AMQP_URL"]))
     report(bare_results, gateway_results, backlogs, options)
+    if scaled is not None:
+        one, two = scaled
+        print(
+            f"scale: gateway with 2 processes {two.requests_per_second:.0f} req/s "
+            f"(p99 {two.p99_ms:.1f} ms) vs 1 process {one.requests_per_second:.0f} req/s "
+            f"(p99 {one.p99_ms:.1f} ms) back to back: gain "
+            f"{two.requests_per_second / one.requests_per_second:.2f}x"
+        )
+
+
+def two_processes(work: Path, environment: dict[str, str], seconds: int) -> tuple[Result, Result]:
+    """The gateway's API with two uvicorn worker processes on one port, measured right after one
+    more run of the single process (the same load, back to back)."""
+    port = _spare_port()
+    command = [
+        str(BIN / "uvicorn"),
+        "webhook_gateway.main:create_app",
+        "--factory",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    results = []
+    two = start(command, environment, work / "gateway-2.log")
+    try:
+        wait_healthy(port)
+        for target in (GATEWAY_PORT, port):
+            requests = work / "scale.tsv"
+            write_deliveries(requests, 6_000 * seconds, environment["STRIPE_WEBHOOK_SECRET"])
+            results.append(wrk(target, requests, seconds))
+            requests.unlink()
+    finally:
+        two.terminate()
+        two.wait(30)
+    return results[0], results[1]
+
+
+def profile(pid: int, work: Path, environment: dict[str, str], options: argparse.Namespace) -> None:
+    """py-spy samples the gateway under one more run of the same load (not one of the measured
+    runs: sampling slows the process down); the flame graph goes to bench/results/."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    suffix = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}[options.profile_format]
+    output = RESULTS / f"gateway-flame.{suffix}"
+    requests = work / "profiled.tsv"
+    write_deliveries(
+        requests, 6_000 * options.profile_seconds, environment["STRIPE_WEBHOOK_SECRET"]
+    )
+    # --nonblocking: reading the stacks without pausing the process keeps the load realistic.
+    sampler = subprocess.Popen(
+        [
+            str(BIN / "py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(options.profile_seconds),
+            "--rate",
+            "200",
+            "--nonblocking",
+            "--format",
+            options.profile_format,
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wrk(GATEWAY_PORT, requests, options.profile_seconds)
+    sampler.wait(timeout=options.profile_seconds + 60)
+    requests.unlink()
+    print(f"flame graph of the gateway under load: {output.relative_to(ROOT)}")
 
 
 def report(

@@ -1,0 +1,306 @@
+"""Consumers: billing's Stripe handlers and banking's Pluggy handlers draining a pre-filled queue
+of the end-to-end mix, against a bare aio-pika consumer that only decodes and acks the same
+messages, in one run; then the same with two worker processes per service instead of one.
+
+The messages are what the gateway publishes (its own `envelope_json`), routed by the real
+exchange into the workers' own queues (billing.stripe, banking.pluggy) and, as copies, into a
+bench queue for the bare consumer. Each worker process is the service's own (`finhub-billing
+worker`, `finhub-banking worker`): started after the queues are full, and timed from the first
+event its inbox recorded to the last (inbox_events.handled_at), so start-up is not counted. The
+bare consumer takes as many messages at once (prefetch) as the worker's consumer does.
+
+    make bench    # or: .venv/bin/python bench/bench_consumers.py [--events 4000]
+    BENCH_SCALE=0.1 .venv/bin/python bench/bench_consumers.py   # quick
+
+Needs PostgreSQL and RabbitMQ (make infra); scratch databases and vhost as bench_end_to_end.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aio_pika
+import asyncpg
+import system
+from system import Setup
+
+from finhub_shared.bus import declare_exchange
+from finhub_shared.db import asyncpg_dsn
+from finhub_shared.events import EXCHANGE, routing_key
+from finhub_shared.settings import ServiceSettings
+from finhub_shared.worker import consumer_prefetch
+from webhook_gateway.webhooks.service import envelope_json
+
+BARE_QUEUE = "bench.consumers.bare"
+# The queues each service's worker consumes, as its consumer.py declares them.
+QUEUES = {"billing": ("billing.stripe", 4), "banking": ("banking.pluggy", 6)}
+DRAIN_LIMIT_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class Drained:
+    events: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else float("nan")
+
+
+def messages(
+    count: int,
+    tenants: list[system.Tenant],
+    accounts: list[system.BankAccountSeed],
+    intents: int,
+    invoices: str,
+) -> list[tuple[str, bytes]]:
+    """`count` envelopes of the end-to-end mix, as the gateway would publish them; the open
+    payments settled start at the `intents`-th, the invoices are named `in_<invoices>...`."""
+    out: list[tuple[str, bytes]] = []
+    now = datetime.now(UTC)
+    created = int(time.time())
+    period_end: dict[int, int] = {}
+    for number in range(count):
+        kind = system.MIX[number % len(system.MIX)]
+        if kind == "pluggy":
+            seed = accounts[number % len(accounts)]
+            event = system.transactions_created(seed, now.isoformat())
+            source, event_id, event_type = "pluggy", event["eventId"], event["event"]
+            company = seed.company_id
+        else:
+            index = number % len(tenants)
+            tenant = tenants[index]
+            if kind == "invoice":
+                event = system.invoice_paid(tenant, f"in_{invoices}{number:07d}", created)
+            elif kind == "intent":
+                tenant = tenants[intents % len(tenants)]
+                event = system.payment_intent_succeeded(
+                    tenant, tenant.open_payments[intents // len(tenants)], created
+                )
+                intents += 1
+            else:
+                end = period_end.get(index, created + 30 * system.DAY) + system.DAY
+                period_end[index] = end
+                event = system.subscription_updated(tenant, end, created)
+            source, event_id, event_type = "stripe", event["id"], event["type"]
+            company = tenant.company_id
+        body = envelope_json(
+            source=source,
+            event_id=event_id,
+            event_type=event_type,
+            occurred_at=now,
+            received_at=now,
+            company_id=company,
+            raw_body=json.dumps(event, separators=(",", ":")).encode(),
+        )
+        out.append((routing_key(source, event_type), body))
+    return out
+
+
+async def fill(setup: Setup, batch: list[tuple[str, bytes]]) -> None:
+    """Publish the batch to the exchange, with confirms: the workers' queues and the bare
+    consumer's queue each get every message they are bound to."""
+    connection = await aio_pika.connect(setup.environment["AMQP_URL"])
+    async with connection, connection.channel(publisher_confirms=True) as channel:
+        exchange = await declare_exchange(channel)
+        bare = await channel.declare_queue(BARE_QUEUE, durable=True)
+        for pattern in ("stripe.#", "pluggy.#"):
+            await bare.bind(EXCHANGE, routing_key=pattern)
+        for start in range(0, len(batch), 500):
+            await asyncio.gather(
+                *(
+                    exchange.publish(
+                        aio_pika.Message(
+                            body, message_id=key, delivery_mode=aio_pika.DeliveryMode.PERSISTENT
+                        ),
+                        routing_key=key,
+                    )
+                    for key, body in batch[start : start + 500]
+                )
+            )
+
+
+async def bare_drain(setup: Setup, count: int, prefetch: int) -> Drained:
+    """Decode and ack `count` messages from the bare queue; timed from the first to the last."""
+    connection = await aio_pika.connect(setup.environment["AMQP_URL"])
+    done = asyncio.Event()
+    stamps: list[float] = []
+    async with connection, connection.channel() as channel:
+        await channel.set_qos(prefetch_count=prefetch)
+        queue = await channel.declare_queue(BARE_QUEUE, durable=True)
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            json.loads(message.body)
+            await message.ack()
+            stamps.append(time.monotonic())
+            if len(stamps) >= count:
+                done.set()
+
+        tag = await queue.consume(on_message)
+        await asyncio.wait_for(done.wait(), DRAIN_LIMIT_SECONDS)
+        await queue.cancel(tag)
+        await queue.delete(if_unused=False, if_empty=False)
+    return Drained(len(stamps) - 1, stamps[-1] - stamps[0])
+
+
+async def handled(
+    setup: Setup, service: str, queue: str, since: datetime
+) -> tuple[int, datetime | None, datetime | None]:
+    connection = await asyncpg.connect(asyncpg_dsn(setup.database_url(service)))
+    try:
+        row = await connection.fetchrow(
+            "SELECT count(*), min(handled_at), max(handled_at) FROM inbox_events"
+            " WHERE consumer = $1 AND handled_at >= $2",
+            queue,
+            since,
+        )
+    finally:
+        await connection.close()
+    assert row is not None
+    return int(row[0]), row[1], row[2]
+
+
+async def worker_drain(
+    setup: Setup,
+    started: system.Processes,
+    service: str,
+    expected: int,
+    processes: int,
+    profile: str | None,
+) -> Drained:
+    """Start `processes` workers of the service on its full queue; timed by its inbox. With
+    `profile` (a py-spy format), the first worker is sampled while it drains."""
+    queue = QUEUES[service][0]
+    since = datetime.now(UTC)
+    workers = [system.worker(started, service, number) for number in range(1, processes + 1)]
+    sampler = None
+    if profile:
+        system.wait_ready(workers[0])
+        sampler = system.sample(workers[0], f"{service}-worker-flame", profile)
+    deadline = time.monotonic() + DRAIN_LIMIT_SECONDS
+    count, first, last = 0, None, None
+    while time.monotonic() < deadline:
+        count, first, last = await handled(setup, service, queue, since)
+        if count >= expected:
+            break
+        await asyncio.sleep(0.5)
+    if sampler is not None:
+        sampler.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
+        sampler.wait(timeout=60)
+    for each in workers:
+        started.stop(each)
+    if first is None or last is None or count < 2:
+        return Drained(0, 0.0)
+    return Drained(count - 1, (last - first).total_seconds())
+
+
+def prefetch_of(service: str) -> int:
+    """What the service's worker gives each of its consumers (finhub_shared.worker)."""
+    settings = ServiceSettings.model_construct(
+        database_pool_size=int(os.environ.get("DATABASE_POOL_SIZE", "10")), consumer_prefetch=16
+    )
+    return consumer_prefetch(settings, QUEUES[service][1])
+
+
+async def declare_queues(setup: Setup, started: system.Processes) -> None:
+    """Each worker once, so its queues and bindings exist before they are filled (and empty:
+    a run before may have left messages in the scratch vhost)."""
+    # The live stream's too: billing and banking publish to it, and unroutable messages would
+    # keep their outbox relays retrying.
+    for service in (*QUEUES, "live"):
+        process = system.worker(started, service)
+        system.wait_ready(process)
+        started.stop(process)
+    connection = await aio_pika.connect(setup.environment["AMQP_URL"])
+    async with connection, connection.channel() as channel:
+        for queue, _ in QUEUES.values():
+            await (await channel.declare_queue(queue, passive=True)).purge()
+        await channel.queue_delete(BARE_QUEUE)
+
+
+async def main(options: argparse.Namespace) -> None:
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    events = max(len(system.MIX) * 5, int(options.events * scale))
+    setup = Setup.fresh()
+    await setup.migrate()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-consumers-"))
+    print(f"logs in {workdir}; {events} events per round")
+    rounds = (1, 2)
+    intents_per_round = events * system.MIX.count("intent") // len(system.MIX) + 1
+    with system.processes(setup, workdir) as started:
+        system.wait_ready(system.sandbox(started))
+        tenants = await system.seed_billing(
+            setup, options.companies, intents_per_round * len(rounds) // options.companies + 2
+        )
+        accounts = await system.seed_banking(setup, tenants, options.accounts)
+        await declare_queues(setup, started)
+        results = {}
+        for processes in rounds:
+            # Each round its own payments to settle: the open ones of the round before are paid.
+            offset = intents_per_round * (processes - 1)
+            batch = messages(events, tenants, accounts, offset, f"round{processes}x")
+            await fill(setup, batch)
+            expected = {
+                "billing": sum(1 for key, _ in batch if key.startswith("stripe.")),
+                "banking": sum(1 for key, _ in batch if key.startswith("pluggy.")),
+            }
+            bare = await bare_drain(setup, len(batch), prefetch_of("billing"))
+            drained = {}
+            for service in QUEUES:
+                drained[service] = await worker_drain(
+                    setup,
+                    started,
+                    service,
+                    expected[service],
+                    processes,
+                    options.profile if processes == 1 else None,
+                )
+            results[processes] = (bare, drained)
+            print(f"{processes} process(es): bare {bare}, {drained}")
+    report(results)
+
+
+def report(results: dict[int, tuple[Drained, dict[str, Drained]]]) -> None:
+    print("\nconsumers draining a pre-filled queue of the mix (events/s)")
+    print(f"{'':<34}{'1 process':>12}{'2 processes':>14}{'gain':>8}")
+    bare1, drained1 = results[1]
+    bare2, drained2 = results.get(2, results[1])
+    print(
+        f"{'bare aio-pika (decode + ack)':<34}{bare1.per_second:>12,.0f}{bare2.per_second:>14,.0f}"
+    )
+    for service in QUEUES:
+        one, two = drained1[service], drained2[service]
+        label = f"{service} worker ({QUEUES[service][0]})"
+        print(
+            f"{label:<34}{one.per_second:>12,.0f}{two.per_second:>14,.0f}"
+            f"{two.per_second / one.per_second:>8.2f}x"
+        )
+    for service in QUEUES:
+        ratio = drained1[service].per_second / bare1.per_second
+        print(f"{service} handlers / bare consumer, 1 process: {ratio:.1%} (target >= 50%)")
+
+
+def run() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=4000)
+    parser.add_argument("--companies", type=int, default=1000)
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument(
+        "--profile",
+        choices=["flamegraph", "raw", "speedscope"],
+        help="sample each single worker with py-spy while it drains (bench/results/)",
+    )
+    asyncio.run(main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    run()

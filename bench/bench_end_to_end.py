@@ -1,0 +1,499 @@
+"""End to end: signed provider webhooks sent to the gateway at steady rates, each followed until
+its effect is readable through billing's or banking's public API.
+
+The whole system runs as production runs it, one process per part (the services' own CLIs): the
+provider sandbox (Pluggy's side), the gateway's API and relay, billing's, banking's and the live
+stream's APIs and workers, on scratch databases (finhub_*_bench) and a scratch vhost. 1,000
+companies exist in billing (an owner logged in, a Stripe customer, an active subscription,
+payments Stripe has not settled) and 50 of them have a bank account in banking and in the
+sandbox (see system.py).
+
+The mix, in turn: invoice.paid (a renewal: its invoice is listed paid), payment_intent.succeeded
+(an open payment is listed succeeded), customer.subscription.updated (the subscription shows the
+new period end), and Pluggy transactions/created after the sandbox added a transaction (banking
+lists it, once its worker has synced the account from Pluggy), in the proportions 6:4:5:5.
+
+For each rate: the delay from the webhook's 2xx to the first read that shows its effect (p50,
+p99, max; reads poll each waiting company about every POLL_SECONDS, so the delay is rounded up by
+up to that much), events lost (answered 2xx, and the backlog stopped shrinking for
+STALL_SECONDS without them showing), the backlog (effects not visible yet) when sending stops
+and how long it takes to drain (up to --drain-limit; what is left then is reported as late,
+with the rate it drains at); and the resident memory of every API and worker, idle and at
+its peak under the load.
+
+    make bench      # or: .venv/bin/python bench/bench_end_to_end.py [--rates 50 200 1000]
+    BENCH_SCALE=0.1 .venv/bin/python bench/bench_end_to_end.py   # quick: 6 s per rate
+
+Needs PostgreSQL and RabbitMQ (make infra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import system
+from system import BankAccountSeed, Process, Setup, Tenant
+
+POLL_SECONDS = 0.1
+DRAIN_LIMIT_SECONDS = 120.0  # the warm-up's
+STALL_SECONDS = 60.0
+MIX = system.MIX
+SENDING_CONNECTIONS = 64
+READING_CONNECTIONS = 16
+
+
+@dataclass
+class Sent:
+    """One webhook: when its 2xx came, and when its effect was first read."""
+
+    kind: str
+    acked_at: float
+    seen_at: float | None = None
+
+
+@dataclass
+class Expectation:
+    """What a company's (or account's) next read must show for its waiting events."""
+
+    events: list[tuple[Sent, object]] = field(default_factory=list)
+
+
+@dataclass
+class RateResult:
+    rate: int
+    sent: int
+    refused: int
+    achieved_rate: float
+    delays: dict[str, list[float]]
+    unseen: int  # effects not shown when the drain ended
+    stalled: bool  # it ended because nothing showed for STALL_SECONDS: the unseen are lost
+    draining_rate: float  # effects shown per second after sending stopped
+    backlog_at_stop: int
+    drain_seconds: float | None
+    peak_rss: dict[str, int]
+
+
+class Watcher:
+    """Reads each company's state through the public APIs until every sent event shows."""
+
+    def __init__(
+        self, setup: Setup, tenants: list[Tenant], accounts: list[BankAccountSeed]
+    ) -> None:
+        self.billing = httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{setup.ports['billing']}",
+            timeout=30,
+            limits=httpx.Limits(max_connections=READING_CONNECTIONS),
+        )
+        self.banking = httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{setup.ports['banking']}",
+            timeout=30,
+            limits=httpx.Limits(max_connections=READING_CONNECTIONS),
+        )
+        # (kind, company id) or ("pluggy", account id): the events waiting to show there.
+        self.waiting: dict[tuple[str, uuid.UUID], Expectation] = defaultdict(Expectation)
+        self.known: dict[uuid.UUID, set[str]] = {}  # an account's transactions before the run
+        self.added: dict[uuid.UUID, int] = defaultdict(int)
+        self.tenants = {tenant.company_id: tenant for tenant in tenants}
+        self.accounts = {seed.account_id: seed for seed in accounts}
+        self.gate = asyncio.Semaphore(READING_CONNECTIONS)
+
+    def expect(self, key: tuple[str, uuid.UUID], sent: Sent, proof: object) -> None:
+        self.waiting[key].events.append((sent, proof))
+
+    @property
+    def backlog(self) -> int:
+        return sum(len(expectation.events) for expectation in self.waiting.values())
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            keys = [key for key, expectation in self.waiting.items() if expectation.events]
+            await asyncio.gather(*(self._read(key) for key in keys))
+            await asyncio.sleep(max(0.0, POLL_SECONDS - (time.monotonic() - started)))
+
+    async def _read(self, key: tuple[str, uuid.UUID]) -> None:
+        kind, owner = key
+        async with self.gate:
+            try:
+                shown = await self._shown(kind, owner)
+            except httpx.HTTPError:
+                return
+        now = time.monotonic()
+        expectation = self.waiting[key]
+        still = []
+        for sent, proof in expectation.events:
+            if shown(proof):
+                sent.seen_at = now
+            else:
+                still.append((sent, proof))
+        expectation.events = still
+
+    async def _shown(self, kind: str, owner: uuid.UUID) -> Callable[[object], bool]:
+        if kind == "pluggy":
+            count = await self.new_transactions(owner)
+            return lambda proof: isinstance(proof, int) and proof <= count
+        tenant = self.tenants[owner]
+        headers = {"Authorization": f"Bearer {tenant.token}"}
+        if kind == "subscription":
+            answer = await self.billing.get("/api/payments/subscription", headers=headers)
+            end = answer.raise_for_status().json()["current_period_end"]
+            return lambda proof: isinstance(proof, str) and end is not None and end >= proof
+        path = "/api/payments/invoices" if kind == "invoice" else "/api/payments/payments"
+        answer = await self.billing.get(path, params={"page_size": 100}, headers=headers)
+        items = answer.raise_for_status().json()["items"]
+        if kind == "invoice":
+            paid = {item["number"] for item in items if item["status"] == "paid"}
+        else:
+            paid = {item["stripe_invoice_id"] for item in items if item["status"] == "succeeded"}
+        return lambda proof: proof in paid
+
+    async def transactions(self, account_id: uuid.UUID, known: set[str] | None) -> list[str]:
+        """The account's transaction ids, newest first, down to the first already `known`."""
+        seed = self.accounts[account_id]
+        headers = {"Authorization": f"Bearer {seed.token}"}
+        ids: list[str] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"account_id": str(seed.account_id), "limit": 200}
+            if cursor:
+                params["cursor"] = cursor
+            answer = await self.banking.get(
+                "/api/banking/transactions", params=params, headers=headers
+            )
+            page = answer.raise_for_status().json()
+            for item in page["results"]:
+                if known is not None and item["id"] in known:
+                    return ids
+                ids.append(item["id"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                return ids
+
+    async def new_transactions(self, account_id: uuid.UUID) -> int:
+        return len(await self.transactions(account_id, self.known.get(account_id, set())))
+
+    async def remember_transactions(self) -> None:
+        """What each account holds now; what comes later is new."""
+        for account_id in self.accounts:
+            self.known[account_id] = set(await self.transactions(account_id, None))
+
+    async def aclose(self) -> None:
+        await self.billing.aclose()
+        await self.banking.aclose()
+
+
+class Sender:
+    """Signs and sends the mix, advancing each company's Stripe objects as it goes."""
+
+    def __init__(
+        self,
+        setup: Setup,
+        tenants: list[Tenant],
+        accounts: list[BankAccountSeed],
+        watcher: Watcher,
+    ) -> None:
+        self.setup = setup
+        self.tenants = tenants
+        self.accounts = accounts
+        self.watcher = watcher
+        self.gateway = httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{setup.ports['gateway']}",
+            timeout=30,
+            limits=httpx.Limits(max_connections=SENDING_CONNECTIONS),
+        )
+        self.pluggy = httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{setup.ports['sandbox']}/pluggy", timeout=30
+        )
+        self.counter = 0
+        self.pluggy_sent = 0
+        self.period_end: dict[int, int] = {}
+        self.invoices = 0
+        self.open_payment = 0
+        self.created: dict[int, int] = {}
+        self.refused = 0
+
+    def _created(self, index: int) -> int:
+        """Stripe's `created`: now, and always later than this company's previous event."""
+        created = max(int(time.time()), self.created.get(index, 0) + 1)
+        self.created[index] = created
+        return created
+
+    async def send_one(self, results: list[Sent]) -> None:
+        number = self.counter
+        self.counter += 1
+        kind = MIX[number % len(MIX)]
+        if kind == "pluggy":
+            seed = self.accounts[self.pluggy_sent % len(self.accounts)]
+            self.pluggy_sent += 1
+            added = await self.pluggy.post(
+                f"/_sandbox/items/{seed.pluggy_item_id}/transactions",
+                json={"count": 1, "accountId": seed.pluggy_account_id},
+            )
+            created_from = added.raise_for_status().json()["createdAtFrom"]
+            body, headers = system.signed_pluggy(
+                self.setup, system.transactions_created(seed, created_from)
+            )
+            self.watcher.added[seed.account_id] += 1
+            proof: object = self.watcher.added[seed.account_id]
+            key = ("pluggy", seed.account_id)
+            path = "/webhooks/pluggy"
+        else:
+            index = number % len(self.tenants)
+            tenant = self.tenants[index]
+            created = self._created(index)
+            if kind == "invoice":
+                self.invoices += 1
+                invoice_id = f"in_bench{self.invoices:07d}"
+                event = system.invoice_paid(tenant, invoice_id, created)
+                proof = f"FH-{invoice_id}"
+            elif kind == "intent":
+                slot = self.open_payment // len(self.tenants)
+                tenant = self.tenants[self.open_payment % len(self.tenants)]
+                self.open_payment += 1
+                invoice_id = tenant.open_payments[slot]
+                event = system.payment_intent_succeeded(tenant, invoice_id, created)
+                proof = invoice_id
+            else:
+                end = self.period_end.get(index, created + 30 * system.DAY) + system.DAY
+                self.period_end[index] = end
+                event = system.subscription_updated(tenant, end, created)
+                proof = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(end))
+            body, headers = system.signed_stripe(self.setup, event)
+            key = (kind, tenant.company_id)
+            path = "/webhooks/stripe"
+        answer = await self.gateway.post(path, content=body, headers=headers)
+        if answer.status_code >= 300:
+            self.refused += 1
+            return
+        sent = Sent(kind, time.monotonic())
+        results.append(sent)
+        self.watcher.expect(key, sent, proof)
+
+    async def aclose(self) -> None:
+        await self.gateway.aclose()
+        await self.pluggy.aclose()
+
+
+async def sample_memory(parts: list[Process], peaks: dict[str, int], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        for part in parts:
+            peaks[part.name] = max(peaks.get(part.name, 0), part.rss_bytes())
+        await asyncio.sleep(1)
+
+
+async def at_rate(
+    rate: int,
+    seconds: float,
+    drain_limit: float,
+    sender: Sender,
+    watcher: Watcher,
+    parts: list[Process],
+) -> RateResult:
+    results: list[Sent] = []
+    peaks: dict[str, int] = {}
+    stop_watching, stop_sampling = asyncio.Event(), asyncio.Event()
+    watching = asyncio.create_task(watcher.watch(stop_watching))
+    sampling = asyncio.create_task(sample_memory(parts, peaks, stop_sampling))
+    refused_before = sender.refused
+    tasks: set[asyncio.Task[None]] = set()
+    total = int(rate * seconds)
+    started = time.monotonic()
+    for number in range(total):
+        # A steady rate: event n leaves at start + n / rate, however long the others take.
+        delay = started + number / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(sender.send_one(results))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    await asyncio.gather(*tasks)
+    stopped = time.monotonic()
+    achieved = total / (stopped - started)
+    backlog_at_stop = watcher.backlog
+    stalled = not await drained(watcher, drain_limit, stall=STALL_SECONDS)
+    drain_seconds = time.monotonic() - stopped
+    draining_rate = (backlog_at_stop - watcher.backlog) / drain_seconds
+    stop_sampling.set()
+    await sampling
+    unseen = watcher.backlog
+    # What never showed is given up, so the next rate starts clean.
+    watcher.waiting.clear()
+    stop_watching.set()
+    await watching
+    delays: dict[str, list[float]] = defaultdict(list)
+    for sent in results:
+        if sent.seen_at is not None:
+            delays[sent.kind].append(sent.seen_at - sent.acked_at)
+            delays["all"].append(sent.seen_at - sent.acked_at)
+    return RateResult(
+        rate,
+        len(results),
+        sender.refused - refused_before,
+        achieved,
+        delays,
+        unseen,
+        unseen > 0 and stalled,
+        draining_rate,
+        backlog_at_stop,
+        drain_seconds if unseen == 0 else None,
+        peaks,
+    )
+
+
+async def drained(watcher: Watcher, limit: float, stall: float | None = None) -> bool:
+    """Wait until every waiting effect showed, `limit` seconds at most; False when that ended
+    because none showed for `stall` seconds (what is left then is lost, not late)."""
+    deadline = time.monotonic() + limit
+    last_backlog, last_progress = watcher.backlog, time.monotonic()
+    while watcher.backlog and time.monotonic() < deadline:
+        await asyncio.sleep(POLL_SECONDS)
+        if watcher.backlog < last_backlog:
+            last_backlog, last_progress = watcher.backlog, time.monotonic()
+        elif stall is not None and time.monotonic() - last_progress > stall:
+            return False
+    return True
+
+
+async def warm_up(sender: Sender, watcher: Watcher) -> None:
+    """One transactions/created per account (each account's first sync reads its history) and a
+    few Stripe events, all followed to their effect; then what the accounts hold is the start."""
+    results: list[Sent] = []
+    for _ in range(len(MIX) * len(sender.accounts) // MIX.count("pluggy")):
+        await sender.send_one(results)
+    stop = asyncio.Event()
+    watching = asyncio.create_task(watcher.watch(stop))
+    await drained(watcher, DRAIN_LIMIT_SECONDS)
+    stop.set()
+    await watching
+    if watcher.backlog:
+        raise SystemExit(f"warm-up: {watcher.backlog} events never showed; see the logs")
+    watcher.waiting.clear()
+    await watcher.remember_transactions()
+    watcher.added.clear()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def report(results: list[RateResult], idle: dict[str, int], seconds: float) -> None:
+    print(f"\nend to end, {seconds:g} s per rate (2xx from the gateway -> effect read via the API)")
+    print(
+        f"{'rate/s':>7}{'sent':>8}{'got/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+        f"{'lost':>6}{'refused':>8}{'backlog':>9}{'drain s':>9}"
+    )
+    late = []
+    for result in results:
+        every = result.delays.get("all") or [float("nan")]
+        drain = f"{result.drain_seconds:.1f}" if result.drain_seconds is not None else "never"
+        print(
+            f"{result.rate:>7}{result.sent:>8}{result.achieved_rate:>8.0f}"
+            f"{percentile(every, 0.5) * 1000:>9.0f}{percentile(every, 0.99) * 1000:>9.0f}"
+            f"{max(every) * 1000:>9.0f}{result.unseen if result.stalled else 0:>6}"
+            f"{result.refused:>8}"
+            f"{result.backlog_at_stop:>9}{drain:>9}"
+        )
+    print("\np50 / p99 by kind (ms):")
+    for result in results:
+        by_kind = ", ".join(
+            f"{kind} {percentile(values, 0.5) * 1000:.0f}/{percentile(values, 0.99) * 1000:.0f}"
+            for kind, values in sorted(result.delays.items())
+            if kind != "all" and values
+        )
+        print(f"  {result.rate:>5}/s: {by_kind}")
+    print("\nresident memory (RSS): idle -> peak under each rate")
+    for name, value in idle.items():
+        peaks = " / ".join(system.mebibytes(result.peak_rss.get(name, 0)) for result in results)
+        print(f"  {name:<18}{system.mebibytes(value):>9} -> {peaks}")
+        if result.unseen and not result.stalled:
+            late.append(
+                f"  {result.rate}/s: {result.unseen} effects still to show after the drain limit,"
+                f" showing at {result.draining_rate:.0f}/s (late, not lost; the p50/p99/max"
+                " above count only those that showed)"
+            )
+    print("\n".join(late))
+    worst = max((result.unseen for result in results if result.stalled), default=0)
+    print(f"events lost: {worst} at worst (target 0)")
+
+
+async def main(options: argparse.Namespace) -> None:
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    seconds = max(1.0, options.seconds * scale)
+    companies = max(len(MIX), int(options.companies * min(1.0, scale * 10)))
+    accounts = max(1, min(options.accounts, companies))
+    total_intents = sum(int(rate * seconds) for rate in options.rates) * MIX.count("intent")
+    open_each = total_intents // len(MIX) // companies + 2
+    setup = Setup.fresh()
+    await setup.migrate()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
+    print(f"logs in {workdir}; {companies} companies, {accounts} bank accounts")
+    with system.processes(setup, workdir) as started:
+        sandbox = system.sandbox(started)
+        system.wait_ready(sandbox)
+        parts = [
+            system.serve(started, "gateway"),
+            system.worker(started, "gateway"),
+            system.serve(started, "billing"),
+            system.worker(started, "billing"),
+            system.serve(started, "banking"),
+            system.worker(started, "banking"),
+            # The live stream consumes what billing and banking tell it (notifications, syncs).
+            system.serve(started, "live"),
+            system.worker(started, "live"),
+        ]
+        system.wait_ready(*parts)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{setup.ports['sandbox']}/pluggy"
+        ) as http:
+            # Pluggy's per-minute limits would pace the bench, not the system under test.
+            await http.post("/_sandbox/rate-limits", json={"enabled": False})
+        tenants = await system.seed_billing(setup, companies, open_each)
+        seeds = await system.seed_banking(setup, tenants, accounts)
+        watcher = Watcher(setup, tenants, seeds)
+        sender = Sender(setup, tenants, seeds, watcher)
+        try:
+            await warm_up(sender, watcher)
+            await asyncio.sleep(3)
+            idle = {part.name: part.rss_bytes() for part in parts}
+            results = []
+            for rate in options.rates:
+                result = await at_rate(rate, seconds, options.drain_limit, sender, watcher, parts)
+                results.append(result)
+                print(
+                    f"rate {rate}/s: sent {result.sent}, unseen {result.unseen}, "
+                    f"backlog at stop {result.backlog_at_stop}, drained in {result.drain_seconds}"
+                )
+        finally:
+            await sender.aclose()
+            await watcher.aclose()
+    report(results, idle, seconds)
+
+
+def run(arguments: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rates", type=int, nargs="+", default=[50, 200, 1000])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--companies", type=int, default=1000)
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument(
+        "--drain-limit",
+        type=float,
+        default=300,
+        help="seconds to wait for the backlog after sending stops",
+    )
+    asyncio.run(main(parser.parse_args(arguments)))
+
+
+if __name__ == "__main__":
+    run()
