@@ -268,3 +268,43 @@ async def test_a_filtered_replay_says_how_many_first_then_sends_the_gateway_the_
         )
     ]
     assert "2 evento(s) reenviado(s)" in done.text
+
+
+@pytest.mark.asyncio
+async def test_the_live_stream_is_relayed_with_a_renewed_token_once_the_old_one_expired() -> None:
+    message = b'id: 7\nevent: item.status\ndata: {"status": "UPDATED"}\n\n'
+    asked: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/auth/refresh":
+            return httpx.Response(200, json={**TOKENS, "access_token": "access-2"})
+        if request.url.path == "/api/live/stream":
+            asked.append(request.headers.get("Authorization"))
+            if request.headers["Authorization"] == "Bearer access-1":
+                return httpx.Response(401, json={"code": "token_expired", "message": "Expired."})
+            return httpx.Response(
+                200, content=message, headers={"Content-Type": "text/event-stream"}
+            )
+        return billing_login(request) or httpx.Response(404)
+
+    async with console_with(handler) as client:
+        await logged_in(client)
+        relayed = await client.get("/app/stream")
+
+    assert asked == ["Bearer access-1", "Bearer access-2"]
+    assert relayed.headers["content-type"].startswith("text/event-stream")
+    assert relayed.content == message
+
+
+@pytest.mark.asyncio
+async def test_the_live_stream_ends_for_good_once_the_log_in_has() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path in ("/api/live/stream", "/api/auth/refresh"):
+            return httpx.Response(401, json={"code": "session_revoked", "message": "Revoked."})
+        return billing_login(request) or httpx.Response(404)
+
+    async with console_with(handler) as client:
+        await logged_in(client)
+        relayed = await client.get("/app/stream")
+
+    assert relayed.status_code == 204

@@ -101,11 +101,11 @@ async def as_user(
     except ServiceFailed as error:
         if error.status_code != 401:
             raise
-    token = await _refreshed(request)
+    token = await refreshed_token(request)
     return await api.call(method, path, token=token, json=json, params=params)
 
 
-async def _refreshed(request: Request) -> str:
+async def refreshed_token(request: Request) -> str:
     """A new access token from billing, or LoginRequired when the log-in has ended."""
     refresh = request.session.get("refresh_token")
     if isinstance(refresh, str):

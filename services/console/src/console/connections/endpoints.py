@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from console.errors import LoginRequired, ServiceFailed
-from console.web import as_user, csrf_protected, render, services
+from console.web import as_user, csrf_protected, refreshed_token, render, services
 
 router = APIRouter(prefix="/app")
 Protected = [Depends(csrf_protected)]
@@ -100,28 +100,25 @@ async def stream(request: Request) -> Response:
     token = request.session.get("access_token")
     if not isinstance(token, str):
         raise LoginRequired
-    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
-    if last := request.headers.get("Last-Event-ID"):
-        headers["Last-Event-ID"] = last
-    http = services(request).http
-    upstream = http.build_request(
-        "GET",
-        services(request).live_url.rstrip("/") + "/api/live/stream",
-        headers=headers,
-        timeout=httpx.Timeout(10.0, read=None),
-    )
-    try:
-        response = await http.send(upstream, stream=True)
-    except httpx.HTTPError:
+    response = await _open_stream(request, token)
+    if response is not None and response.status_code == 401:
+        # The access token expired (the stream ended with token_expired): once more, renewed.
+        await response.aclose()
+        try:
+            token = await refreshed_token(request)
+        except LoginRequired:
+            return Response(status_code=204)  # the log-in has ended: the browser stops asking
+        response = await _open_stream(request, token)
+    if response is None:
         return Response(status_code=503)
     if response.status_code != 200:
         await response.aclose()
-        # EventSource retries on its own; a refused token ends it (204 stops the browser).
+        # EventSource retries on its own; a refused log-in ends it (204 stops the browser).
         return Response(status_code=204 if response.status_code == 401 else 503)
 
     async def relay() -> AsyncIterator[bytes]:
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.aiter_bytes():
                 yield chunk
         except httpx.HTTPError:
             return
@@ -133,3 +130,21 @@ async def stream(request: Request) -> Response:
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _open_stream(request: Request, token: str) -> httpx.Response | None:
+    """The live stream's response, its body still to read; None when live did not answer."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    if last := request.headers.get("Last-Event-ID"):
+        headers["Last-Event-ID"] = last
+    http = services(request).http
+    upstream = http.build_request(
+        "GET",
+        services(request).live_url.rstrip("/") + "/api/live/stream",
+        headers=headers,
+        timeout=httpx.Timeout(10.0, read=None),
+    )
+    try:
+        return await http.send(upstream, stream=True)
+    except httpx.HTTPError:
+        return None
