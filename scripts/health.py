@@ -18,6 +18,7 @@ SERVICES = [
     ("banking", "BANKING_PORT", 8002),
     ("live", "LIVE_PORT", 8004),
     ("provider-sandbox", "SANDBOX_PORT", 8010),
+    ("console", "CONSOLE_PORT", 8080),
 ]
 
 
