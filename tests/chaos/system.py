@@ -32,13 +32,15 @@ SUPERVISOR_CONF = ROOT / "deploy" / "supervisor" / "supervisord.conf"
 # Every process's output, kept after the run (the temporary directory is not).
 LOG_DIR = ROOT / ".run" / "chaos"
 SERVICES = ("gateway", "billing", "banking", "live")
+# The programs whose readiness the console's health page shows, as under `make run`.
+HEALTH_TARGETS = ("gateway", "gateway-admin", *SERVICES[1:], *(f"{s}-worker" for s in SERVICES))
 READY_TIMEOUT_SECONDS = 120.0
 PROBE_TIMEOUT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
 class Ports:
-    """A block clear of `make run` (8000-8004, 8010, 9100-9103) and the shared servers, below
+    """A block clear of `make run` (8000-8004, 8010, 8080, 9100-9103) and the shared servers, below
     the ephemeral range: a port in it could be taken by an outgoing connection while its server
     is stopped for a fault, and the server then could not listen again."""
 
@@ -48,6 +50,7 @@ class Ports:
     gateway_admin: int = 18003
     live: int = 18004
     sandbox: int = 18010
+    console: int = 18080
     gateway_worker: int = 19100
     billing_worker: int = 19101
     banking_worker: int = 19102
@@ -81,6 +84,7 @@ class Secrets:
     pluggy_client_secret: str
     pluggy_webhook_secret: str
     mfa_encryption_key: str
+    console_secret_key: str
 
     @classmethod
     def fresh(cls) -> Secrets:
@@ -95,6 +99,7 @@ class Secrets:
             pluggy_client_secret=secrets.token_urlsafe(24),
             pluggy_webhook_secret=secrets.token_urlsafe(24),
             mfa_encryption_key=Fernet.generate_key().decode(),
+            console_secret_key=secrets.token_urlsafe(32),
         )
 
 
@@ -132,7 +137,7 @@ class System:
         return {service: self.postgres.database_url(f"finhub_{service}") for service in SERVICES}
 
     def url(self, part: str) -> str:
-        """The base URL of an API: gateway, billing, banking, live or sandbox."""
+        """The base URL of a process's HTTP port: any field of `Ports` but the servers'."""
         return f"http://127.0.0.1:{getattr(self.ports, part)}"
 
     def environment(self) -> dict[str, str]:
@@ -164,6 +169,7 @@ class System:
             "PLUGGY_WEBHOOK_SECRET": keys.pluggy_webhook_secret,
             "PLUGGY_API_URL": f"{sandbox}/pluggy",
             "MFA_ENCRYPTION_KEY": keys.mfa_encryption_key,
+            "CONSOLE_SECRET_KEY": keys.console_secret_key,
             "PUBLIC_WEBHOOK_BASE_URL": self.url("gateway"),
             "SANDBOX_PUBLIC_URL": sandbox,
             "SANDBOX_SEED_FILE": "",
@@ -173,6 +179,15 @@ class System:
             "BANKING_PORT": str(ports.banking),
             "LIVE_PORT": str(ports.live),
             "SANDBOX_PORT": str(ports.sandbox),
+            "CONSOLE_PORT": str(ports.console),
+            # The console calls this run's APIs, never those of a `make run` beside it.
+            "CONSOLE_BILLING_URL": self.url("billing"),
+            "CONSOLE_BANKING_URL": self.url("banking"),
+            "CONSOLE_LIVE_URL": self.url("live"),
+            "CONSOLE_GATEWAY_ADMIN_URL": self.url("gateway_admin"),
+            "CONSOLE_HEALTH_TARGETS": ",".join(
+                f"{program}={self.url(program.replace('-', '_'))}" for program in HEALTH_TARGETS
+            ),
             "GATEWAY_WORKER_METRICS_PORT": str(ports.gateway_worker),
             "BILLING_WORKER_METRICS_PORT": str(ports.billing_worker),
             "BANKING_WORKER_METRICS_PORT": str(ports.banking_worker),
@@ -182,14 +197,15 @@ class System:
         }
 
     def probes(self) -> list[Probe]:
-        """Every process the system needs ready: each API and each worker."""
+        """Every process the system needs ready: each API (the console too) and each worker."""
         ports = self.ports
         apis = [Probe(part, getattr(ports, part)) for part in SERVICES]
         workers = [
             Probe(f"{service}-worker", getattr(ports, f"{service}_worker"), fallback="/metrics")
             for service in SERVICES
         ]
-        return [Probe("sandbox", ports.sandbox, "/healthz"), *apis, *workers]
+        console = Probe("console", ports.console)
+        return [Probe("sandbox", ports.sandbox, "/healthz"), *apis, console, *workers]
 
     def start(self) -> None:
         """Infrastructure, databases and migrations, then every process; wait until all ready."""
