@@ -1,7 +1,8 @@
 """Write `.env` from `.env.example` on first use, with a fresh development secret per placeholder.
 
 An existing `.env` keeps every value it has, so secrets stay stable across runs; a setting that
-`.env.example` gained since (a new service's database URL...) is appended to it.
+`.env.example` gained since (a new service's database URL...) is appended to it, and a default
+that `.env.example` retired because it no longer works is replaced by the current one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,16 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from finhub_shared.auth import generate_signing_keypair
+
+# Defaults .env.example once shipped that lead nowhere now: Stripe sent users back to a front end
+# on localhost:3000 that never existed; the web console's pages took its place.
+RETIRED_DEFAULTS = {
+    "BILLING_CHECKOUT_SUCCESS_URL": (
+        "http://localhost:3000/billing/success?session_id={CHECKOUT_SESSION_ID}"
+    ),
+    "BILLING_CHECKOUT_CANCEL_URL": "http://localhost:3000/billing/cancelled",
+    "BILLING_PORTAL_RETURN_URL": "http://localhost:3000/settings/billing",
+}
 
 
 def fresh_secrets() -> dict[str, str]:
@@ -56,6 +67,22 @@ def missing_settings(example: str, current: str, values: dict[str, str]) -> list
     ]
 
 
+def without_retired_defaults(example: str, current: str) -> tuple[str, list[str]]:
+    """`current` with each retired default it still holds set to the example's value, and the
+    names of those settings; a value of the developer's own stays."""
+    examples = dict(
+        line.split("=", 1) for line in example.splitlines() if "=" in line and line[0] != "#"
+    )
+    lines, replaced = [], []
+    for line in current.splitlines():
+        name, _, value = line.partition("=")
+        if name in examples and RETIRED_DEFAULTS.get(name) == value:
+            line = f"{name}={examples[name]}"
+            replaced.append(name)
+        lines.append(line)
+    return "\n".join(lines) + "\n", replaced
+
+
 def main(root: Path) -> None:
     target = root / ".env"
     example = (root / ".env.example").read_text()
@@ -65,10 +92,13 @@ def main(root: Path) -> None:
         print(f"wrote {target} with fresh development secrets")
         return
     current = target.read_text()
-    added = missing_settings(example, current, fresh_secrets())
+    updated, replaced = without_retired_defaults(example, current)
+    if replaced:
+        target.write_text(updated)
+        print(f"updated in {target} from .env.example: {', '.join(replaced)}")
+    added = missing_settings(example, updated, fresh_secrets())
     if added:
-        separator = "" if current.endswith("\n") else "\n"
-        target.write_text(current + separator + "\n".join(added) + "\n")
+        target.write_text(updated + "\n".join(added) + "\n")
         names = ", ".join(line.partition("=")[0] for line in added)
         print(f"added to {target} from .env.example: {names}")
     target.touch()

@@ -58,3 +58,23 @@ def test_an_existing_env_keeps_its_values_and_gains_what_the_example_added(
     }
     assert "LIVE_PORT" in said
     assert again == ""
+
+
+def test_a_retired_default_is_replaced_and_a_value_of_ones_own_stays(tmp_path: Path) -> None:
+    (tmp_path / ".env.example").write_text(
+        "BILLING_PORTAL_RETURN_URL=http://127.0.0.1:8080/app/subscription\n"
+        "BILLING_CHECKOUT_CANCEL_URL=http://127.0.0.1:8080/app/subscription?checkout=cancelled\n"
+    )
+    (tmp_path / ".env").write_text(
+        "BILLING_PORTAL_RETURN_URL=http://localhost:3000/settings/billing\n"
+        "BILLING_CHECKOUT_CANCEL_URL=http://127.0.0.1:5173/cancelled\n"
+    )
+
+    said = make_env(tmp_path)
+
+    assert settings(tmp_path) == {
+        "BILLING_PORTAL_RETURN_URL": "http://127.0.0.1:8080/app/subscription",
+        "BILLING_CHECKOUT_CANCEL_URL": "http://127.0.0.1:5173/cancelled",
+    }
+    assert "BILLING_PORTAL_RETURN_URL" in said
+    assert make_env(tmp_path) == ""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import update
 
+from billing.config import get_settings
 from billing.customers.models import StripeCustomer
 from billing.plans.models import Plan
 from finhub_shared.db import Database
@@ -173,8 +175,18 @@ async def test_the_portal_needs_a_billing_account(
     assert response.json()["code"] == "no_billing_account"
 
 
+@pytest.fixture
+def portal_return_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A return URL of the test's own, whatever .env says (apps started after this read it)."""
+    url = "https://app.finhub.test/settings/billing"
+    monkeypatch.setenv("BILLING_PORTAL_RETURN_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
 async def test_the_portal_opens_for_the_companys_customer(
-    client: httpx.AsyncClient, fake_stripe: SandboxStripe
+    portal_return_url: str, client: httpx.AsyncClient, fake_stripe: SandboxStripe
 ) -> None:
     company = await checked_out_company(client, fake_stripe)
 
@@ -185,7 +197,7 @@ async def test_the_portal_opens_for_the_companys_customer(
     assert response.json()["url"] == portal_session["url"]
     [portal] = fake_stripe.calls("POST", "/v1/billing_portal/sessions")
     assert portal["customer"] == company.customer_id
-    assert portal["return_url"] == "http://localhost:3000/settings/billing"
+    assert portal["return_url"] == portal_return_url
 
 
 @pytest.mark.parametrize(
