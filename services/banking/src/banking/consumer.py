@@ -6,7 +6,7 @@ import httpx
 
 from banking.config import get_settings
 from banking.connectors import handlers as connector_handlers
-from banking.connectors.jobs import refresh_catalogue_job
+from banking.connectors.jobs import refresh_catalogue_job, report_health_job
 from banking.database import InboxEvent, OutboxMessage
 from banking.entitlements import handlers as entitlement_handlers
 from banking.erasure import handlers as erasure_handlers
@@ -90,6 +90,7 @@ async def run() -> None:
                 wipe_expired_mfa_job(),
                 time_out_unauthorised_job(),
                 refresh_catalogue_job(settings.connector_catalogue_refresh_seconds),
+                report_health_job(),
                 daily_insights_job(),
                 train_models_job(),
             ),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from banking.database import Base
 
 HEALTH_OFFLINE = "OFFLINE"
+HEALTHY = "ONLINE"
 
 
 class Connector(Base):

@@ -39,6 +39,11 @@ async def listed(session: AsyncSession, filters: ConnectorFilters) -> list[Conne
     return list(await session.scalars(statement))
 
 
+async def every(session: AsyncSession) -> list[Connector]:
+    """Every connector kept, by id."""
+    return list(await session.scalars(select(Connector).order_by(Connector.id)))
+
+
 async def save(
     session: AsyncSession, connector: pluggy.Connector, reported_at: datetime | None
 ) -> Connector:
