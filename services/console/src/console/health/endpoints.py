@@ -1,4 +1,5 @@
-"""/admin/health: every process ready or not, outbox backlogs, circuits, dead letters."""
+"""/admin/health: every process ready or not, outbox backlogs, circuits, dead letters, and the
+health of Pluggy's connectors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from starlette.responses import Response
 
 from console.config import ConsoleSettings
 from console.errors import ServiceFailed, ServiceUnreachable
-from console.health.service import probe_all
+from console.health.service import connector_report, probe_all
 from console.web import as_operator, render, services
 
 router = APIRouter(prefix="/admin")
@@ -24,4 +25,10 @@ async def health(request: Request) -> Response:
         dead_letters = (await as_operator(request, "GET", "/admin/dead-letters"))["items"]
     except (ServiceFailed, ServiceUnreachable):
         dead_letters = None  # the page still shows every process; the table says why not
-    return render(request, "admin/health.html", processes=processes, dead_letters=dead_letters)
+    return render(
+        request,
+        "admin/health.html",
+        processes=processes,
+        dead_letters=dead_letters,
+        connectors=connector_report(processes),
+    )

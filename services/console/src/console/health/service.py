@@ -22,6 +22,10 @@ class ProcessHealth:
     outbox_oldest_age_seconds: float | None = None
     circuits_open: dict[str, bool] = field(default_factory=dict)
     tasks_ready: dict[str, bool] = field(default_factory=dict)
+    # Pluggy's connectors as banking's worker reports them: how many per health status, and
+    # each one not ONLINE (name, status).
+    connectors_by_status: dict[str, int] = field(default_factory=dict)
+    connectors_unhealthy: list[tuple[str, str]] = field(default_factory=list)
 
 
 async def probe_all(http: httpx.AsyncClient, targets: dict[str, str]) -> list[ProcessHealth]:
@@ -48,7 +52,8 @@ async def probe(http: httpx.AsyncClient, name: str, url: str) -> ProcessHealth:
 
 
 def read_metrics(health: ProcessHealth, text: str) -> None:
-    """The gauges operators look at first: outbox backlog, circuits, background tasks."""
+    """The gauges operators look at first: outbox backlog, circuits, background tasks, and
+    Pluggy's connectors in trouble."""
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name == "outbox_backlog":
@@ -60,3 +65,13 @@ def read_metrics(health: ProcessHealth, text: str) -> None:
                 health.circuits_open[sample.labels.get("provider", "?")] = sample.value > 0
             elif sample.name == "worker_task_ready":
                 health.tasks_ready[sample.labels.get("task", "?")] = sample.value > 0
+            elif sample.name == "banking_connectors":
+                health.connectors_by_status[sample.labels.get("status", "?")] = int(sample.value)
+            elif sample.name == "banking_connector_unhealthy" and sample.value > 0:
+                connector = (sample.labels.get("connector", "?"), sample.labels.get("status", "?"))
+                health.connectors_unhealthy.append(connector)
+
+
+def connector_report(processes: list[ProcessHealth]) -> ProcessHealth | None:
+    """The first process that reports Pluggy's connectors (banking's workers all agree)."""
+    return next((process for process in processes if process.connectors_by_status), None)
