@@ -24,12 +24,12 @@ import yaml
 from cryptography.fernet import Fernet
 from fastapi import APIRouter, FastAPI
 from pydantic import SecretStr
-from pydantic_core import PydanticUndefined
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from banking.config import BankingSettings
 from billing.config import BillingSettings
+from console.config import ConsoleSettings
 from finhub_dev.deploy_check import SECRETS_TEMPLATE, Manifest, load, name_of, render
 from finhub_shared.app import create_service_app
 from finhub_shared.db import Database
@@ -47,6 +47,16 @@ def _settings_classes() -> dict[str, type[ServiceSettings]]:
         "billing": BillingSettings,
         "banking": BankingSettings,
         "live": LiveSettings,
+        "console": ConsoleSettings,
+    }
+
+
+def _database_settings_classes() -> dict[str, type[ServiceSettings]]:
+    """The images whose processes hold database connections (not the console)."""
+    return {
+        service: settings
+        for service, settings in _settings_classes().items()
+        if "database_url" in settings.model_fields
     }
 
 
@@ -182,7 +192,7 @@ def test_database_connections_fit_postgresql_max_connections(
     assert pgbouncer["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == 0
     pooled_servers = max_pods(pgbouncer, manifests) * int(pooler["max_db_connections"])
     clients_of_pgbouncer = 0
-    for service, settings in _settings_classes().items():
+    for service, settings in _database_settings_classes().items():
         deployments = [m for m in service_deployments(manifests) if service_of(m) == service]
         assert deployments, service
         connections = 0
@@ -214,6 +224,8 @@ def test_services_behind_pgbouncer_keep_no_prepared_statements(
     assert pgbouncer_ini(manifests)["pgbouncer"]["pool_mode"] == "transaction"
     for deployment in service_deployments(manifests):
         settings = _settings_classes()[service_of(deployment)]
+        if settings not in _database_settings_classes().values():
+            continue
         values = environment(deployment, manifests, secrets)
         if urlsplit(values[database_url_variable(settings)]).hostname == "pgbouncer":
             cache = setting(values, settings, "database_statement_cache_size")
@@ -289,13 +301,42 @@ def test_production_settings_hold_no_local_address(
         for variable, value in values.items():
             assert not points_at_this_machine(value), (name_of(deployment), variable)
         # A setting whose default points at this machine must be set, or production uses it.
-        for field in settings.model_fields.values():
-            default = field.default
-            if default is PydanticUndefined or default is None:
+        for name, field in settings.model_fields.items():
+            # A process without a broker (the console) never reads AMQP_URL.
+            if field.is_required() or (name == "amqp_url" and not settings.uses_broker):
+                continue
+            default = field.get_default(call_default_factory=True, validated_data={})
+            if default is None:
                 continue
             text = default.get_secret_value() if isinstance(default, SecretStr) else str(default)
             if points_at_this_machine(text):
-                assert field.validation_alias in values, (name_of(deployment), field.alias)
+                assert field.validation_alias in values, (name_of(deployment), name)
+
+
+def test_the_console_calls_services_of_the_manifests(
+    manifests: list[Manifest], secrets: dict[str, dict[str, str]]
+) -> None:
+    [console] = [m for m in service_deployments(manifests) if service_of(m) == "console"]
+    values = environment(console, manifests, secrets)
+    services = {
+        (service["metadata"]["name"], port["port"])
+        for service in of_kind(manifests, "Service")
+        for port in service["spec"]["ports"]
+    }
+    settings = ConsoleSettings.model_fields
+    own = [
+        name
+        for name in settings
+        if name.endswith("_url") and name not in ServiceSettings.model_fields
+    ]
+    urls = [values[str(settings[name].validation_alias)] for name in own]
+    urls += [target.split("=", 1)[1] for target in values["CONSOLE_HEALTH_TARGETS"].split(",")]
+    # Every API and worker of the manifests is on the health page.
+    assert len(urls) == 4 + 1 + len(service_deployments(manifests)) - 1
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.hostname != "api.pluggy.ai":
+            assert (parts.hostname, parts.port) in services, url
 
 
 def _real(variable: str, value: str) -> str:

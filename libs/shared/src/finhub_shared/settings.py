@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import ip_address, ip_network
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -81,6 +81,10 @@ class ServiceSettings(BaseSettings):
         populate_by_name=True,
     )
 
+    # Whether the process talks to RabbitMQ: production then wants AMQP_URL set. The web console,
+    # which only calls the services' HTTP APIs, has no broker to name.
+    uses_broker: ClassVar[bool] = True
+
     environment: Environment = Field("development", validation_alias="ENVIRONMENT")
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
@@ -146,7 +150,7 @@ class ServiceSettings(BaseSettings):
             for rule in field.metadata:
                 if isinstance(rule, ProductionRule) and (problem := rule.problem(value)):
                     problems.append(f"{variable} {problem}")
-        if "amqp_url" not in self.model_fields_set:
+        if self.uses_broker and "amqp_url" not in self.model_fields_set:
             problems.append("AMQP_URL is not set (the development broker would be used)")
         if self.forwarded_allow_ips is None:
             problems.append("FORWARDED_ALLOW_IPS must name the ingress's addresses")

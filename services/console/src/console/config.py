@@ -27,6 +27,8 @@ DEFAULT_HEALTH_TARGETS = (
 class ConsoleSettings(ServiceSettings):
     """Everything the console reads from the environment; it keeps no database of its own."""
 
+    uses_broker = False  # it calls the services' HTTP APIs only
+
     port: int = Field(8080, ge=1, le=65535, validation_alias="CONSOLE_PORT")
     # Signs the session cookie (the user's access token, the operator's admin token).
     secret_key: SecretStr = Field(validation_alias="CONSOLE_SECRET_KEY")
