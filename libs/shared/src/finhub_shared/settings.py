@@ -46,6 +46,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def local_url_problem(value: str) -> str | None:
+    """What is wrong with a URL that production must not find on this machine, or None."""
+    host = (urlsplit(value).hostname or "").lower()
+    if host in LOOPBACK_HOSTS or host.endswith(".localhost") or _is_loopback(host):
+        return "must not point at this machine (localhost)"
+    return None
+
+
 def _live_stripe_key_problem(value: SecretStr) -> str | None:
     if value.get_secret_value().startswith(LIVE_STRIPE_KEY_PREFIXES):
         return None
@@ -58,6 +66,9 @@ def _off_problem(value: bool) -> str | None:
 
 # A URL a provider or a user's browser reaches: https, and not localhost, in production.
 PublicUrl = Annotated[str, ProductionRule(_public_url_problem)]
+# Another service's URL inside the deployment (http://billing:8001): anything but this machine in
+# production, where a development default would reach nothing.
+ServiceUrl = Annotated[str, ProductionRule(local_url_problem)]
 # The Stripe API key: a live one in production (a test key bills nobody).
 StripeApiKey = Annotated[SecretStr, ProductionRule(_live_stripe_key_problem)]
 # A development convenience (sandbox mode, test data) that production keeps off.

@@ -8,7 +8,14 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from finhub_shared.settings import PublicUrl, ServiceSettings, load_settings
+from finhub_shared.settings import (
+    ProductionRule,
+    PublicUrl,
+    ServiceSettings,
+    ServiceUrl,
+    load_settings,
+    local_url_problem,
+)
 
 # `make run`'s processes and where their readiness answers (each worker's metrics port).
 DEFAULT_HEALTH_TARGETS = (
@@ -24,6 +31,11 @@ DEFAULT_HEALTH_TARGETS = (
 )
 
 
+def _local_target_problem(targets: list[str]) -> str | None:
+    problems = (local_url_problem(target.partition("=")[2]) for target in targets)
+    return next((problem for problem in problems if problem), None)
+
+
 class ConsoleSettings(ServiceSettings):
     """Everything the console reads from the environment; it keeps no database of its own."""
 
@@ -32,17 +44,17 @@ class ConsoleSettings(ServiceSettings):
     port: int = Field(8080, ge=1, le=65535, validation_alias="CONSOLE_PORT")
     # Signs the session cookie (the user's access token, the operator's admin token).
     secret_key: SecretStr = Field(validation_alias="CONSOLE_SECRET_KEY")
-    billing_url: str = Field("http://127.0.0.1:8001", validation_alias="CONSOLE_BILLING_URL")
-    banking_url: str = Field("http://127.0.0.1:8002", validation_alias="CONSOLE_BANKING_URL")
-    live_url: str = Field("http://127.0.0.1:8004", validation_alias="CONSOLE_LIVE_URL")
-    gateway_admin_url: str = Field(
+    billing_url: ServiceUrl = Field("http://127.0.0.1:8001", validation_alias="CONSOLE_BILLING_URL")
+    banking_url: ServiceUrl = Field("http://127.0.0.1:8002", validation_alias="CONSOLE_BANKING_URL")
+    live_url: ServiceUrl = Field("http://127.0.0.1:8004", validation_alias="CONSOLE_LIVE_URL")
+    gateway_admin_url: ServiceUrl = Field(
         "http://127.0.0.1:8003", validation_alias="CONSOLE_GATEWAY_ADMIN_URL"
     )
     # Where the connect page sends the bank log-in with banking's connect token, as Pluggy's
     # widget does (the sandbox's Pluggy in development).
     pluggy_api_url: PublicUrl = Field("https://api.pluggy.ai", validation_alias="PLUGGY_API_URL")
     # name=base URL of each process whose /readyz (and /metrics) the health page reads.
-    health_targets: Annotated[list[str], NoDecode] = Field(
+    health_targets: Annotated[list[str], NoDecode, ProductionRule(_local_target_problem)] = Field(
         default_factory=lambda: list(DEFAULT_HEALTH_TARGETS),
         validation_alias="CONSOLE_HEALTH_TARGETS",
     )
