@@ -50,6 +50,13 @@ DRAIN_LIMIT_SECONDS = 600.0
 class Drained:
     events: int
     seconds: float
+    # The workers' CPU time from their first handled event to their last (bare: nan).
+    cpu_seconds: float = float("nan")
+
+    @property
+    def per_cpu_second(self) -> float:
+        """Events per second of one core: what a busy machine changes least."""
+        return self.events / self.cpu_seconds if self.cpu_seconds > 0 else float("nan")
 
     @property
     def per_second(self) -> float:
@@ -188,19 +195,28 @@ async def worker_drain(
         sampler = system.sample(workers[0], f"{service}-worker-flame", profile)
     deadline = time.monotonic() + DRAIN_LIMIT_SECONDS
     count, first, last = 0, None, None
+    cpu_at_first: tuple[int, float] | None = None
     while time.monotonic() < deadline:
         count, first, last = await handled(setup, service, queue, since)
+        if count and cpu_at_first is None:
+            cpu_at_first = (count, sum(each.cpu_seconds() for each in workers))
         if count >= expected:
             break
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.2)
+    cpu_at_end = sum(each.cpu_seconds() for each in workers)
     if sampler is not None:
         sampler.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
         sampler.wait(timeout=60)
     for each in workers:
         started.stop(each)
-    if first is None or last is None or count < 2:
+    if first is None or last is None or count < 2 or cpu_at_first is None:
         return Drained(0, 0.0)
-    return Drained(count - 1, (last - first).total_seconds())
+    counted, cpu_before = cpu_at_first
+    return Drained(
+        count - 1,
+        (last - first).total_seconds(),
+        (cpu_at_end - cpu_before) * (count - 1) / max(1, count - counted),
+    )
 
 
 def prefetch_of(service: str) -> int:
@@ -287,6 +303,11 @@ def report(results: dict[int, tuple[Drained, dict[str, Drained]]]) -> None:
     for service in QUEUES:
         ratio = drained1[service].per_second / bare1.per_second
         print(f"{service} handlers / bare consumer, 1 process: {ratio:.1%} (target >= 50%)")
+    for service in QUEUES:
+        print(
+            f"{service} worker: {drained1[service].per_cpu_second:,.0f} events per CPU-second"
+            " (its own process; what one core gives it)"
+        )
 
 
 def run() -> None:

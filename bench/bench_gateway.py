@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import aio_pika
 import asyncpg
 import httpx
+import psutil
 import stripe
 
 from finhub_dev.provisioning import database_url_for_tests
@@ -68,6 +69,8 @@ class Result:
     p99_ms: float
     non_2xx: int
     socket_errors: int
+    # CPU time the server process spent per request: what a busy machine changes least.
+    cpu_us_per_request: float = float("nan")
 
 
 def bench_environment() -> dict[str, str]:
@@ -153,7 +156,12 @@ def write_deliveries(path: Path, count: int, secret: str) -> None:
             out.write(f"{signature}\t{body}\n")
 
 
-def wrk(port: int, deliveries: Path, seconds: int) -> Result:
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def wrk(port: int, deliveries: Path, seconds: int, pid: int | None = None) -> Result:
     environment = {**os.environ, "WRK_REQUESTS": str(deliveries), "WRK_THREADS": str(THREADS)}
     command = [
         "wrk",
@@ -166,9 +174,12 @@ def wrk(port: int, deliveries: Path, seconds: int) -> Result:
         str(ROOT / "bench" / "wrk_signed.lua"),
         f"http://127.0.0.1:{port}",
     ]
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     output = subprocess.run(command, env=environment, capture_output=True, text=True, check=True)
+    cpu = cpu_seconds(pid) - cpu_before if pid else float("nan")
     summary = json.loads(output.stdout.strip().splitlines()[-1])
     return Result(
+        cpu_us_per_request=cpu / max(1, summary["requests"]) * 1e6,
         requests_per_second=summary["requests"] / (summary["duration_us"] / 1e6),
         p50_ms=summary["p50_us"] / 1000,
         p99_ms=summary["p99_us"] / 1000,
@@ -290,15 +301,19 @@ def main() -> None:
             processes.callback(process.terminate)
             if log == "gateway.log":
                 gateway = process
+            elif log == "bare.log":
+                bare = process
         wait_healthy(GATEWAY_PORT)
         wait_healthy(BARE_PORT)
         for run in range(1, options.runs + 1):
-            bare_results.append(wrk(BARE_PORT, bare_requests, options.seconds))
+            bare_results.append(wrk(BARE_PORT, bare_requests, options.seconds, bare.pid))
             gateway_requests = work / f"gateway-{run}.tsv"
             write_deliveries(
                 gateway_requests, 6_000 * options.seconds, environment["STRIPE_WEBHOOK_SECRET"]
             )
-            gateway_results.append(wrk(GATEWAY_PORT, gateway_requests, options.seconds))
+            gateway_results.append(
+                wrk(GATEWAY_PORT, gateway_requests, options.seconds, gateway.pid)
+            )
             at_end = asyncio.run(outbox_backlog(database_url))
             time.sleep(5)
             backlogs.append((at_end, asyncio.run(outbox_backlog(database_url))))
@@ -396,14 +411,19 @@ def report(
     options: argparse.Namespace,
 ) -> None:
     print(f"\n{options.runs} runs of {options.seconds} s, {CONNECTIONS} connections, 1 worker")
-    print(f"{'':<26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    print(f"{'':<26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'CPU µs/req':>12}")
     for name, results in (("bare endpoint (median)", bare), ("gateway (median)", gateway)):
         rate = median(results, "requests_per_second")
         p50, p99 = median(results, "p50_ms"), median(results, "p99_ms")
         refused = sum(result.non_2xx for result in results)
-        print(f"{name:<26}{rate:>10.0f}{p50:>10.1f}{p99:>10.1f}{refused:>10}")
+        cpu = median(results, "cpu_us_per_request")
+        print(f"{name:<26}{rate:>10.0f}{p50:>10.1f}{p99:>10.1f}{refused:>10}{cpu:>12.0f}")
     ratio = median(gateway, "requests_per_second") / median(bare, "requests_per_second")
     print(f"gateway / bare throughput: {ratio:.1%}")
+    # On a busy machine each server gets what the others leave it; its own CPU time per request
+    # is what the throughput ratio on a core of its own would be.
+    cpu_ratio = median(bare, "cpu_us_per_request") / median(gateway, "cpu_us_per_request")
+    print(f"bare / gateway CPU per request (the ratio on an idle core): {cpu_ratio:.1%}")
     print(
         "outbox backlog at end of each run → 5 s later: "
         + ", ".join(f"{end} → {later}" for end, later in backlogs)

@@ -82,7 +82,9 @@ class Setup:
     def fresh(cls) -> Setup:
         private_pem, public_pem = generate_signing_keypair()
         amqp = urlsplit(read_variable("AMQP_URL") or "amqp://finhub:finhub@127.0.0.1:5672/finhub")
-        ports = {name: spare_port() for name in ("gateway", "billing", "banking", "sandbox")}
+        ports = {
+            name: spare_port() for name in ("gateway", "billing", "banking", "live", "sandbox")
+        }
         sandbox = f"http://127.0.0.1:{ports['sandbox']}"
         environment = {
             **{
@@ -150,6 +152,15 @@ class Process:
     name: str
     popen: subprocess.Popen[bytes]
     port: int | None = None  # where its /healthz answers
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the process and its children so far."""
+        try:
+            parent = psutil.Process(self.popen.pid)
+            every = [parent, *parent.children(recursive=True)]
+            return float(sum(each.cpu_times().user + each.cpu_times().system for each in every))
+        except psutil.NoSuchProcess:
+            return 0.0
 
     def rss_bytes(self) -> int:
         """Resident memory of the process and its children (uvicorn's workers)."""
