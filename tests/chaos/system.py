@@ -185,6 +185,12 @@ class System:
             "CONSOLE_BANKING_URL": self.url("banking"),
             "CONSOLE_LIVE_URL": self.url("live"),
             "CONSOLE_GATEWAY_ADMIN_URL": self.url("gateway_admin"),
+            # Stripe sends users back to this run's console.
+            "BILLING_CHECKOUT_SUCCESS_URL": self.url("console")
+            + "/app/subscription?checkout=success",
+            "BILLING_CHECKOUT_CANCEL_URL": self.url("console")
+            + "/app/subscription?checkout=cancelled",
+            "BILLING_PORTAL_RETURN_URL": self.url("console") + "/app/subscription",
             "CONSOLE_HEALTH_TARGETS": ",".join(
                 f"{program}={self.url(program.replace('-', '_'))}" for program in HEALTH_TARGETS
             ),
