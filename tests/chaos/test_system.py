@@ -14,7 +14,7 @@ from console.config import ConsoleSettings
 
 from .system import ROOT, Ports, System
 
-LOOPBACK_URL = re.compile(r"https?://127\.0\.0\.1:(\d+)")
+LOOPBACK_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):(\d+)")
 
 
 @pytest.fixture
