@@ -46,6 +46,7 @@ async def test_categories_come_from_pluggy_once(
         "description": "Eating out",
         "description_translated": "Restaurantes",
         "parent_id": "11000000",
+        "name": "Restaurantes",
     }
     assert fake_pluggy.calls_to("GET", "/categories") == 1
 
@@ -185,4 +186,6 @@ async def test_applying_a_rule_recategorises_the_past_but_not_hand_picked_ones(
     by_id = {t["id"]: t for t in await transactions_of(client, company_id)}
     assert by_id[picked["id"]]["category_id"] == "01000000"
     others = [t for t in by_id.values() if t["id"] != picked["id"]]
-    assert {(t["category_id"], t["category_name"]) for t in others} == {("11010000", "Eating out")}
+    assert {(t["category_id"], t["category_name"]) for t in others} == {
+        ("11010000", "Restaurantes")
+    }

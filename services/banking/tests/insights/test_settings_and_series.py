@@ -156,7 +156,7 @@ async def test_the_category_history_is_months_by_categories_of_visible_spending(
         datetime(2026, 11, 1, 12, tzinfo=UTC),
         datetime(2026, 10, 1, 12, tzinfo=UTC),
     )
-    food, rent = ("Food", "01000000"), ("Rent", "02000000")
+    food, rent = ("Groceries", "10000000"), ("Rent", "17010000")
     fake_pluggy.add_transactions(account, 2, amount="10.00", category=food, when=last_month)
     fake_pluggy.add_transactions(account, 1, amount="30.00", category=rent, when=this_month)
     fake_pluggy.add_transactions(
@@ -170,6 +170,8 @@ async def test_the_category_history_is_months_by_categories_of_visible_spending(
     )
     assert synced.status_code == 202, synced.text
     assert await run_queued_syncs(worker_runtime) == 1
+    # Pluggy's tree, as the console's category picker keeps it: it names categories in pt-BR.
+    assert (await client.get("/api/banking/categories", headers=token)).status_code == 200
 
     answer = await client.get(
         "/api/banking/insights/categories/history",
@@ -181,8 +183,12 @@ async def test_the_category_history_is_months_by_categories_of_visible_spending(
     body = answer.json()
     assert body["months"] == ["2026-09", "2026-10", "2026-11"]
     assert body["categories"] == [
-        {"category_id": "02000000", "category_name": "Rent", "spending_cents": [0, 0, 3000]},
-        {"category_id": "01000000", "category_name": "Food", "spending_cents": [0, 2000, 0]},
+        {"category_id": "17010000", "category_name": "Aluguel", "spending_cents": [0, 0, 3000]},
+        {
+            "category_id": "10000000",
+            "category_name": "Supermercado",
+            "spending_cents": [0, 2000, 0],
+        },
     ]
 
 

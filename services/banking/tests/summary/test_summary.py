@@ -162,3 +162,45 @@ async def test_without_dates_the_summary_covers_twelve_months_to_the_clocks_day_
         "2025-12-01",
         "2026-11-30",
     )
+
+
+@pytest.mark.asyncio
+async def test_spending_by_category_is_named_in_portuguese_where_pluggys_tree_translates_it(
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
+) -> None:
+    company_id = uuid.uuid4()
+    headers = token_for(company_id)
+    await connect_bank(client, fake_pluggy, company_id)
+    account = next(iter(fake_pluggy.accounts))
+    for amount, category in (
+        ("900.00", ("Rent", "17010000")),
+        ("300.00", ("Groceries", "10000000")),
+        ("200.00", ("Groceries", "10000000")),
+        # An id Pluggy's tree does not have keeps the name it came with.
+        ("100.00", ("Pet care", "22010000")),
+    ):
+        fake_pluggy.add_transactions(account, 1, when=on(10), amount=amount, category=category)
+    fake_pluggy.add_transactions(account, 1, when=on(10), amount="50.00", category=None)
+    await run_queued_syncs(worker_runtime)
+    period = {"from": "2026-10-01", "to": "2026-10-31"}
+    before = await client.get("/api/banking/summary", params=period, headers=headers)
+    # Pluggy's tree, as the console's category picker keeps it.
+    assert (await client.get("/api/banking/categories", headers=headers)).status_code == 200
+
+    after = await client.get("/api/banking/summary", params=period, headers=headers)
+
+    assert [c["category_name"] for c in before.json()["spending_by_category"]] == [
+        "Rent",
+        "Groceries",
+        "Pet care",
+        None,
+    ]
+    assert after.json()["spending_by_category"] == [
+        {"category_id": "17010000", "category_name": "Aluguel", "spending_cents": 90000},
+        {"category_id": "10000000", "category_name": "Supermercado", "spending_cents": 50000},
+        {"category_id": "22010000", "category_name": "Pet care", "spending_cents": 10000},
+        {"category_id": None, "category_name": None, "spending_cents": 5000},
+    ]

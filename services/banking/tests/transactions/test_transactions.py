@@ -255,3 +255,47 @@ async def test_another_companys_transactions_are_invisible(
         await client.post(f"/api/banking/accounts/{accounts['Conta 0']}/sync/", headers=headers),
     ):
         assert response.status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_categories_are_named_in_portuguese_where_pluggys_tree_translates_them(
+    worker_runtime: Runtime,
+    client: httpx.AsyncClient,
+    fake_pluggy: SandboxPluggy,
+    database: Database,
+) -> None:
+    company_id = uuid.uuid4()
+    headers = token_for(company_id)
+    await connect_bank(client, fake_pluggy, company_id)
+    account_id = next(iter(fake_pluggy.accounts))
+    named = {
+        "UBER *TRIP": ("Transportation", "19000000"),
+        "ALUGUEL SALA": ("Rent", "17010000"),
+        # A name that is not Pluggy's English one for its id, and an id the tree lacks.
+        "COWORKING": ("Escritório compartilhado", "17010000"),
+        "PETSHOP": ("Pet care", "22010000"),
+    }
+    for description, category in named.items():
+        fake_pluggy.add_transactions(account_id, 1, description=description, category=category)
+    fake_pluggy.add_transactions(account_id, 1, description="SEM CATEGORIA", category=None)
+    await run_queued_syncs(worker_runtime)
+    assert (await client.get("/api/banking/categories", headers=headers)).status_code == 200
+
+    results = (await listing(client, company_id, limit=200))["results"]
+
+    assert {t["description"]: (t["category_id"], t["category_name"]) for t in results} == {
+        "UBER *TRIP": ("19000000", "Transporte"),
+        "ALUGUEL SALA": ("17010000", "Aluguel"),
+        "COWORKING": ("17010000", "Escritório compartilhado"),
+        "PETSHOP": ("22010000", "Pet care"),
+        "SEM CATEGORIA": (None, None),
+    }
+    uber = next(t for t in results if t["description"] == "UBER *TRIP")
+    one = await client.get(f"/api/banking/transactions/{uber['id']}", headers=headers)
+    assert one.json()["category_name"] == "Transporte"
+    corrected = await client.patch(
+        f"/api/banking/transactions/{uber['id']}", json={"category_id": "11010000"}, headers=headers
+    )
+    assert corrected.json()["transaction"]["category_name"] == "Restaurantes"
+    relisted = (await listing(client, company_id, category_id="11010000"))["results"]
+    assert [(t["id"], t["category_name"]) for t in relisted] == [(uber["id"], "Restaurantes")]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,10 +16,17 @@ from banking.transactions.models import CATEGORY_FROM_RULE, CATEGORY_FROM_USER, 
 from finhub_shared import queries
 from finhub_shared.auth import Principal, scoped
 
+Columns = TypeVarTuple("Columns")
+
 
 async def list_categories(session: AsyncSession) -> list[Category]:
     """Every category, parents before their children."""
     return list(await session.scalars(select(Category).order_by(Category.id)))
+
+
+async def any_category(session: AsyncSession) -> bool:
+    """Whether Pluggy's categories were kept yet."""
+    return await session.scalar(select(select(Category.id).exists())) or False
 
 
 async def get_category(session: AsyncSession, category_id: str) -> Category | None:
@@ -30,6 +37,27 @@ async def category_names(session: AsyncSession) -> dict[str, str]:
     """Each category's description, by id."""
     rows = await session.execute(select(Category.id, Category.description))
     return dict(rows.all())
+
+
+def with_category(statement: Select[*Columns]) -> Select[*Columns]:
+    """The statement's transactions joined to their category in Pluggy's tree, if it has one,
+    for `shown_name`."""
+    return statement.outerjoin(Category, Category.id == Transaction.category_id)
+
+
+def shown_name() -> ColumnElement[str | None]:
+    """The transaction's category as users read it (a statement `with_category`): Pluggy's
+    pt-BR name, else the name stored with it (a name of the company's own, or a category the
+    tree does not translate), else the tree's."""
+    stored = Transaction.category_name
+    is_pluggys = or_(stored.is_(None), stored == Category.description)
+    return case(
+        (
+            and_(Category.description_translated.is_not(None), is_pluggys),
+            Category.description_translated,
+        ),
+        else_=func.coalesce(stored, Category.description),
+    )
 
 
 async def save_categories(session: AsyncSession, categories: Sequence[pluggy.Category]) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from banking.categories.models import MAX_RULE_VALUE_LENGTH
 from banking.fields import AmountCents
@@ -20,9 +20,14 @@ class CategoryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    description: str
-    description_translated: str | None
+    description: str = Field(description="Pluggy's English name.")
+    description_translated: str | None = Field(description="Pluggy's pt-BR name, if it has one.")
     parent_id: str | None
+
+    @computed_field(description="The name users read: the pt-BR one, else the English one.")  # type: ignore[prop-decorator]
+    @property
+    def name(self) -> str:
+        return self.description_translated or self.description
 
 
 class RuleCreate(BaseModel):

@@ -13,8 +13,10 @@ from banking.categories import repository
 from banking.categories.errors import InvalidRule, RuleLimitReached, UnknownCategory
 from banking.categories.models import Category, CategoryRule
 from banking.categories.schemas import RuleCreate, RuleRead, RuleUpdate
+from banking.pluggy import PluggyClient
 from banking.runtime import Runtime
 from finhub_shared.auth import Principal
+from finhub_shared.db import Database
 from finhub_shared.queries import advisory_lock
 
 
@@ -25,6 +27,17 @@ async def list_categories(session: AsyncSession, runtime: Runtime) -> list[Categ
         await repository.save_categories(session, await runtime.pluggy.list_categories())
         categories = await repository.list_categories(session)
     return categories
+
+
+async def keep_tree(database: Database, pluggy: PluggyClient) -> None:
+    """Keep Pluggy's categories, which name them in pt-BR, if they are not kept yet; Pluggy is
+    called with no transaction open."""
+    async with database.transaction() as session:
+        if await repository.any_category(session):
+            return
+    tree = await pluggy.list_categories()
+    async with database.transaction() as session:
+        await repository.save_categories(session, tree)
 
 
 async def ensure_category(session: AsyncSession, runtime: Runtime, category_id: str) -> Category:

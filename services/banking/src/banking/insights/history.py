@@ -21,6 +21,7 @@ class Movement:
     merchant: str | None
     # Pluggy's category id ("05070000"), as transactions store it.
     category_id: str | None
+    # As users read it: Pluggy's pt-BR name when its tree has one (the texts are in pt-BR).
     category_name: str | None
 
 

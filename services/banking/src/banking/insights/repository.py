@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from banking.accounts.models import ACTIVE, BankAccount
+from banking.categories import repository as categories
 from banking.entitlements.models import CompanyEntitlement
 from banking.insights.history import AccountBalance, CompanyHistory, Movement, ScheduledPayment
 from banking.insights.models import Insight, InsightRun, InsightSettings
@@ -74,16 +75,18 @@ async def _movements(session: AsyncSession, company_id: UUID, since: date) -> tu
     # accounts have an AccountBalance.
     day = cast(func.timezone(CALENDAR_ZONE, Transaction.date), Date)
     statement = (
-        select(
-            Transaction.id,
-            Transaction.account_id,
-            day,
-            Transaction.amount_cents,
-            Transaction.type,
-            Transaction.description,
-            Transaction.merchant_name,
-            Transaction.category_id,
-            Transaction.category_name,
+        categories.with_category(
+            select(
+                Transaction.id,
+                Transaction.account_id,
+                day,
+                Transaction.amount_cents,
+                Transaction.type,
+                Transaction.description,
+                Transaction.merchant_name,
+                Transaction.category_id,
+                categories.shown_name(),
+            )
         )
         .join(BankAccount, BankAccount.id == Transaction.account_id)
         .join(Item, Item.id == BankAccount.item_id)
@@ -233,14 +236,18 @@ async def spending_by_month_and_category(
     session: AsyncSession, company_id: UUID, start: date, end: date
 ) -> list[tuple[date, str | None, str | None, int]]:
     """Money out per Brazil calendar month and category in [start, end): (month, category id,
-    its name, cents); visible transactions only, moves between own accounts left out."""
+    its name as users read it, cents); visible transactions only, moves between own accounts
+    left out."""
     month = month_of_column(Transaction.date)
     statement = (
-        select(
-            month,
-            Transaction.category_id,
-            func.max(Transaction.category_name),
-            func.sum(Transaction.amount_cents),
+        categories.with_category(
+            select(
+                month,
+                Transaction.category_id,
+                # The category's transactions share its translation; of stored names, any will do.
+                func.max(categories.shown_name()),
+                func.sum(Transaction.amount_cents),
+            )
         )
         .join(BankAccount, BankAccount.id == Transaction.account_id)
         .where(

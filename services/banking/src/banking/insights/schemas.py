@@ -60,7 +60,10 @@ class ForecastOut(BaseModel):
 
 class CategorySeries(BaseModel):
     category_id: str | None = Field(description="Pluggy's category id; None: uncategorised.")
-    category_name: str | None
+    category_name: str | None = Field(
+        description="The category as users read it: Pluggy's pt-BR name, else the name stored "
+        "with the transaction (Pluggy's English one when it has no translation)."
+    )
     spending_cents: list[int] = Field(description="Money out in each of `months`, in order.")
 
 

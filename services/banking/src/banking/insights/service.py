@@ -20,6 +20,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking import publishing
+from banking.categories import service as categories
 from banking.entitlements import service as entitlements
 from banking.entitlements.schemas import Entitlements, InsightLevel
 from banking.insights import (
@@ -51,6 +52,7 @@ from banking.insights.wording import month_key
 from banking.money import BRAZIL_TIME
 from banking.runtime import Runtime
 from finhub_shared.db import Database
+from finhub_shared.errors import ProviderError
 from finhub_shared.queries import advisory_lock
 
 log = structlog.get_logger(__name__)
@@ -320,6 +322,7 @@ async def refresh(
     computation that started after the request already answered it."""
     database: Database = runtime.database
     started = clock()
+    await _keep_category_tree(runtime)
     async with database.transaction() as session:
         run = await repository.run_of(session, company_id)
         if run is not None and run.computed_at is not None and run.computed_at >= requested_at:
@@ -354,6 +357,15 @@ async def refresh(
         failed=sorted(detected.failed),
     )
     return stored
+
+
+async def _keep_category_tree(runtime: Runtime) -> None:
+    """Pluggy's category tree kept before the texts name categories in pt-BR; while Pluggy
+    cannot give it, they name them as transactions store them (English) rather than wait."""
+    try:
+        await categories.keep_tree(runtime.database, runtime.pluggy)
+    except ProviderError:
+        log.warning("insights_category_tree_unavailable", exc_info=True)
 
 
 async def queue_due(session: AsyncSession, now: datetime, limit: int) -> int:

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banking.accounts.models import ACTIVE, BankAccount
+from banking.categories import repository as categories
 from banking.categories.repository import normalised
 from banking.items.models import CLOSED_STATUSES, Item
 from banking.money import month_of_column
@@ -80,19 +81,19 @@ async def months(
 async def spending_by_category(
     session: AsyncSession, principal: Principal, start: datetime, end: datetime
 ) -> list[CategorySpending]:
-    """Money out per category, largest first."""
+    """Money out per category, largest first, each named as users read it (pt-BR)."""
     total = func.sum(Transaction.amount_cents)
+    # The category's transactions share its translation; of stored names, any one will do.
+    name = func.max(categories.shown_name())
     statement = (
-        _counted(principal, start, end, select(Transaction.category_id, total))
+        _counted(principal, start, end, select(Transaction.category_id, name, total))
         .where(Transaction.type == DEBIT)
         .group_by(Transaction.category_id)
         .order_by(total.desc(), Transaction.category_id)
     )
-    rows = (await session.execute(statement)).all()
-    names = await _category_names(session, principal, [row[0] for row in rows if row[0]])
+    rows = await session.execute(categories.with_category(statement))
     return [
-        CategorySpending(category_id=c, category_name=names.get(c or ""), spending_cents=int(s))
-        for c, s in rows
+        CategorySpending(category_id=c, category_name=n, spending_cents=int(s)) for c, n, s in rows
     ]
 
 
@@ -162,19 +163,3 @@ def _counted(
 
 def _payee() -> ColumnElement[str]:
     return func.coalesce(Transaction.merchant_name, normalised(Transaction.description))
-
-
-async def _category_names(
-    session: AsyncSession, principal: Principal, category_ids: list[str]
-) -> dict[str, str]:
-    """The names the company's transactions carry for these categories."""
-    if not category_ids:
-        return {}
-    statement = scoped(
-        select(Transaction.category_id, func.max(Transaction.category_name))
-        .where(Transaction.category_id.in_(category_ids))
-        .group_by(Transaction.category_id),
-        Transaction,
-        principal,
-    )
-    return {c: n for c, n in await session.execute(statement) if c and n}

@@ -23,7 +23,10 @@ class MonthTotals(BaseModel):
 
 class CategorySpending(BaseModel):
     category_id: str | None
-    category_name: str | None
+    category_name: str | None = Field(
+        description="The category as users read it: Pluggy's pt-BR name, else the name stored "
+        "with the transaction (Pluggy's English one when it has no translation)."
+    )
     spending_cents: int
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from banking.categories.errors import RuleLimitReached, UnknownCategory
 from banking.dependencies import BankingRuntime
-from banking.transactions import repository, service
+from banking.transactions import service
 from banking.transactions.schemas import (
     CategoryCorrection,
     CorrectionResult,
@@ -42,9 +42,7 @@ async def get_transaction(
     transaction_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
 ) -> TransactionRead:
     """One transaction."""
-    return TransactionRead.model_validate(
-        await repository.get_for(session, principal, transaction_id)
-    )
+    return await service.get_transaction(session, principal, transaction_id)
 
 
 @router.patch(

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banking.categories import repository as categories
 from banking.money import BRAZIL_TIME, month_of_column
 from banking.transactions.models import CATEGORY_FROM_USER, Transaction
 from banking.transactions.schemas import TransactionFilters
@@ -243,14 +244,25 @@ async def page_for(
     filters: TransactionFilters,
     after: KeysetCursor | None,
     limit: int,
-) -> list[Transaction]:
-    """One page of the caller's transactions, newest first (ties by id), after `after`; those
-    hidden past their month's limit are left out."""
-    statement = scoped(select(Transaction), Transaction, principal).where(
-        ~Transaction.over_limit, *_conditions(filters)
-    )
+) -> list[tuple[Transaction, str | None]]:
+    """One page of the caller's transactions, newest first (ties by id), after `after`, each
+    with its category's name as users read it; those hidden past their month's limit are left
+    out."""
+    statement = scoped(
+        categories.with_category(select(Transaction, categories.shown_name())),
+        Transaction,
+        principal,
+    ).where(~Transaction.over_limit, *_conditions(filters))
     page = keyset_page(statement, Transaction.date, Transaction.id, after, limit)
-    return list(await session.scalars(page))
+    return [(transaction, name) for transaction, name in await session.execute(page)]
+
+
+async def shown_category_name(session: AsyncSession, transaction_id: uuid.UUID) -> str | None:
+    """The transaction's category name as users read it (see `page_for`)."""
+    statement = categories.with_category(
+        select(categories.shown_name()).select_from(Transaction)
+    ).where(Transaction.id == transaction_id)
+    return await session.scalar(statement)
 
 
 def _conditions(filters: TransactionFilters) -> list[ColumnElement[bool]]:

@@ -29,7 +29,10 @@ class TransactionRead(BaseModel):
     currency_code: str
     status: str | None
     category_id: str | None
-    category_name: str | None
+    category_name: str | None = Field(
+        description="The category as users read it: Pluggy's pt-BR name, else the name stored "
+        "with the transaction (Pluggy's English one when it has no translation)."
+    )
     category_source: str | None = Field(
         description="pluggy, rule, user, or learned (the company's model; see its confidence)."
     )

@@ -48,9 +48,25 @@ async def list_transactions(
     after = KeysetCursor.decode(cursor, invalid=INVALID_CURSOR) if cursor else None
     rows = await repository.page_for(session, principal, filters, after, limit + 1)
     page, more = rows[:limit], len(rows) > limit
+    last = page[-1][0] if more else None
     return TransactionPage(
-        results=[TransactionRead.model_validate(row) for row in page],
-        next_cursor=KeysetCursor(date=page[-1].date, id=page[-1].id).encode() if more else None,
+        results=[shown(transaction, name) for transaction, name in page],
+        next_cursor=KeysetCursor(date=last.date, id=last.id).encode() if last else None,
+    )
+
+
+async def get_transaction(
+    session: AsyncSession, principal: Principal, transaction_id: uuid.UUID
+) -> TransactionRead:
+    """The caller's transaction (404 for another company's or a hidden one)."""
+    transaction = await repository.get_for(session, principal, transaction_id)
+    return shown(transaction, await repository.shown_category_name(session, transaction.id))
+
+
+def shown(transaction: Transaction, category_name: str | None) -> TransactionRead:
+    """The transaction as the API shows it, named in pt-BR (stored: Pluggy's English name)."""
+    return TransactionRead.model_validate(transaction).model_copy(
+        update={"category_name": category_name}
     )
 
 
@@ -96,7 +112,9 @@ async def correct_category(
         after={**before, "category_id": transaction.category_id, "similar_updated": similar},
     )
     return CorrectionResult(
-        transaction=TransactionRead.model_validate(transaction),
+        transaction=shown(
+            transaction, await repository.shown_category_name(session, transaction.id)
+        ),
         rule=RuleRead.model_validate(rule) if rule else None,
         similar_updated=similar,
         suggestions=await learning.suggestions_for(
