@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from operator import itemgetter
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -52,13 +53,9 @@ async def list_transactions(
         filters=chosen,
         query=urlencode({key: value for key, value in chosen.items() if value}),
         accounts=accounts,
-        categories=sorted(categories, key=_category_name),
+        categories=sorted(categories, key=itemgetter("name")),
         changed=changed,
     )
-
-
-def _category_name(category: dict[str, Any]) -> str:
-    return str(category.get("description_translated") or category["description"])
 
 
 @router.post("/{transaction_id}/category", dependencies=Protected)
