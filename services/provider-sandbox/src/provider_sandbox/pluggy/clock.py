@@ -1,4 +1,5 @@
-"""The Pluggy half's clock: real UTC time moved forward by the control API, or frozen for tests."""
+"""The Pluggy half's clock: real UTC time moved forward by the control API, or frozen for tests,
+which may also set it to any moment (a fixed date)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ class SandboxClock:
         gap = moment - self.now()
         if gap > timedelta(0):
             self._offset += gap
+
+    def set_to(self, moment: datetime) -> timedelta:
+        """Put the clock at `moment`, back or ahead; returns how far it moved."""
+        gap = moment - self.now()
+        self._offset += gap
+        return gap
 
     def freeze(self) -> None:
         """Stop real time from moving the clock (tests step it with `jump_to`)."""

@@ -1,7 +1,9 @@
 """The Pluggy half's control API under `/pluggy/_sandbox`: what Pluggy, banks and payers do.
 
-- time: `POST /clock {frozen}` stops or restarts real time; `POST /advance {days, hours,
-  minutes, seconds}` moves the clock, running item steps, auto-syncs and timeouts on the way;
+- time: `POST /clock {frozen, at}` stops or restarts real time and, given `at` (an ISO timestamp
+  with its offset), puts the clock there, back or ahead, running nothing (a test's fixed date;
+  what was due in an hour stays an hour away); `POST /advance {days, hours, minutes, seconds}`
+  moves the clock forward, running item steps, auto-syncs and timeouts on the way;
   `POST /reset` forgets everything.
 - rate limits: `POST /rate-limits {enabled}` turns Pluggy's per-endpoint limits on or off.
 - connectors: `POST /connectors/{id}/health {status}` (OFFLINE = maintenance).
@@ -19,13 +21,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from provider_sandbox.pluggy import accounts, consents
 from provider_sandbox.pluggy.bodies import CamelModel
@@ -47,6 +49,7 @@ SANDBOX_PAYER_CPF = "529.982.247-25"
 
 class ClockSetting(CamelModel):
     frozen: bool
+    at: AwareDatetime | None = None
 
 
 class TimeAdvance(CamelModel):
@@ -114,11 +117,14 @@ async def get_clock(sandbox: Sandbox) -> dict[str, Any]:
 
 @router.post("/clock")
 async def set_clock(body: ClockSetting, sandbox: Sandbox) -> dict[str, Any]:
-    """Freeze the clock (tests step it with /advance) or let real time move it again."""
+    """Freeze the clock (tests step it with /advance) or let real time move it again, from `at`
+    when given."""
     if body.frozen:
         sandbox.clock.freeze()
     else:
         sandbox.clock.unfreeze()
+    if body.at is not None:
+        await sandbox.set_clock(body.at.astimezone(UTC))
     return sandbox.clock_state()
 
 

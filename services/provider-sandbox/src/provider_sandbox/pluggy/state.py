@@ -59,6 +59,11 @@ class PluggySandbox:
         """The clock as the control API shows it."""
         return {"now": iso(self.now()), "frozen": self.clock.frozen}
 
+    async def set_clock(self, moment: datetime) -> dict[str, Any]:
+        """Put the clock at `moment`, back or ahead (a test's fixed date), running nothing."""
+        await self.timeline.move_to(moment)
+        return self.clock_state()
+
     async def advance(self, delta: timedelta) -> dict[str, Any]:
         """Move the clock forward by `delta`, running what falls due on the way."""
         ran = await self.timeline.advance(delta)

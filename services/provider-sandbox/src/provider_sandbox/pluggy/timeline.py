@@ -69,6 +69,14 @@ class Timeline:
         """Move the clock forward by `delta`, running what falls due on the way."""
         return await self.run_until(self.clock.now() + delta)
 
+    async def move_to(self, moment: datetime) -> None:
+        """Put the clock at `moment`, back or ahead, running nothing: what was due in an hour
+        is still due an hour after `moment`."""
+        async with self._lock:
+            gap = self.clock.set_to(moment)
+            for due in self._due:
+                due.at += gap
+
     def start(self) -> None:
         """Start running due actions as real time passes."""
         self._ticker = asyncio.create_task(self._tick(), name="pluggy-timeline")
