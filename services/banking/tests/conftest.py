@@ -3,7 +3,7 @@ import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -112,17 +112,25 @@ class FrozenClock:
         return self.now
 
 
-@pytest_asyncio.fixture
-async def clock(app: FastAPI, fake_pluggy: SandboxPluggy) -> FrozenClock:
-    """Banking's clock and Pluggy's stopped together at noon in Brazil on the 10th of next month
-    (Pluggy's never goes back, so next month is always ahead): a test's days then fall mid-month
-    and mid-day, the same day in Brazil and in UTC, whatever day it runs."""
-    here = fake_pluggy.state.now().astimezone(BRAZIL_TIME).date()
-    tenth = (here.replace(day=1) + timedelta(days=32)).replace(day=10)
-    frozen = FrozenClock(datetime.combine(tenth, time(12), BRAZIL_TIME).astimezone(UTC))
+# The day banking's PIX tests stand on, whatever day they run: noon in Brazil mid-month, the same
+# day in Brazil and in UTC.
+PIX_DAY = datetime(2026, 3, 10, 12, tzinfo=BRAZIL_TIME)
+# Noon in Brazil on the day before March ends, for what must carry across a month's end.
+MONTH_END_EVE = datetime(2026, 3, 30, 12, tzinfo=BRAZIL_TIME)
+
+
+async def stop_clocks_at(app: FastAPI, fake_pluggy: SandboxPluggy, moment: datetime) -> FrozenClock:
+    """Banking's clock and Pluggy's stopped together at `moment`, back or ahead of theirs."""
+    frozen = FrozenClock(moment.astimezone(UTC))
     await fake_pluggy.stop_clock_at(frozen.now)
     app.state.clock = frozen
     return frozen
+
+
+@pytest_asyncio.fixture
+async def clock(app: FastAPI, fake_pluggy: SandboxPluggy) -> FrozenClock:
+    """Banking's clock and Pluggy's stopped together at PIX_DAY."""
+    return await stop_clocks_at(app, fake_pluggy, PIX_DAY)
 
 
 def token_for(company_id: uuid.UUID, role: str = "owner") -> dict[str, str]:

@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -167,14 +167,9 @@ class SandboxPluggy:
         take the steps that fall due, sending their webhooks."""
         await self._control("/advance", delta)
 
-    def today(self) -> date:
-        """The day on Pluggy's clock."""
-        return self.state.now().date()
-
     async def stop_clock_at(self, moment: datetime) -> None:
-        """Stop Pluggy's clock at `moment`, which must be ahead of it (it never goes back)."""
-        await self._control("/clock", {"frozen": True})
-        await self._control("/advance", {"seconds": (moment - self.state.now()).total_seconds()})
+        """Stop Pluggy's clock at `moment` (aware), back or ahead of where it stands."""
+        await self._control("/clock", {"frozen": True, "at": moment.isoformat()})
         assert self.state.now() == moment
 
     async def pay(self, request_id: str) -> Json:

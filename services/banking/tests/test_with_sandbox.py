@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -25,7 +25,14 @@ from finhub_shared.db import Database
 from provider_sandbox.pluggy.testing import Pluggy, running_pluggy
 from provider_sandbox.pluggy.transactions.catalog import LANDLORDS
 
-from .conftest import FAST_RETRIES, deliver_pluggy_event, run_queued_syncs, token_for
+from .conftest import (
+    FAST_RETRIES,
+    PIX_DAY,
+    FrozenClock,
+    deliver_pluggy_event,
+    run_queued_syncs,
+    token_for,
+)
 
 MFA_2_STEP = 5
 
@@ -62,6 +69,15 @@ async def banking_app(database: Database, sandbox: Pluggy) -> AsyncIterator[Fast
     application = create_app(pluggy_transport=httpx.ASGITransport(app=sandbox.app))
     async with LifespanManager(application):
         yield application
+
+
+@pytest_asyncio.fixture
+async def on_pix_day(sandbox: Pluggy, banking_app: FastAPI) -> None:
+    """The sandbox's clock and banking's stopped at PIX_DAY, for journeys whose days matter
+    (banking's connection routes tell the time by the wall clock: they stay on it)."""
+    stopped = {"frozen": True, "at": PIX_DAY.isoformat()}
+    assert (await sandbox.http.post("/_sandbox/clock", json=stopped)).status_code == 200
+    banking_app.state.clock = FrozenClock(PIX_DAY.astimezone(UTC))
 
 
 @pytest_asyncio.fixture
@@ -196,6 +212,7 @@ async def test_a_wrong_password_against_the_sandbox_asks_to_fix_the_credentials(
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("on_pix_day")
 async def test_a_pix_payment_to_completion_against_the_sandbox(
     banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks
 ) -> None:
@@ -221,15 +238,13 @@ async def test_a_pix_payment_to_completion_against_the_sandbox(
 async def _authorised_daily_payment(
     banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks, headers: dict[str, str]
 ) -> dict[str, Any]:
-    """A PIX of R$ 10 on each of the next three days, authorised by the payer."""
-    clock = (await sandbox.http.post("/_sandbox/advance", json={})).json()
-    tomorrow = datetime.fromisoformat(clock["now"]).date() + timedelta(days=1)
+    """A PIX of R$ 10 on each of the three days after PIX_DAY, authorised by the payer."""
     created = await banking.post(
         "/api/banking/pix/payments/",
         json={
             "amount_cents": 1000,
             "recipient": {"pix_key": "aluguel@example.com"},
-            "schedule": {"type": "daily", "start_date": tomorrow.isoformat(), "occurrences": 3},
+            "schedule": {"type": "daily", "start_date": "2026-03-11", "occurrences": 3},
         },
         headers=headers,
     )
@@ -244,6 +259,7 @@ async def _authorised_daily_payment(
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("on_pix_day")
 async def test_a_scheduled_pix_shows_each_date_as_it_is_paid(
     banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks
 ) -> None:
@@ -251,8 +267,7 @@ async def test_a_scheduled_pix_shows_each_date_as_it_is_paid(
     payment = await _authorised_daily_payment(banking, sandbox, webhooks, headers)
     assert payment["status"] == "scheduled"
     dates = [row["scheduled_date"] for row in payment["schedules"]]
-    assert len(dates) == 3
-    assert dates == sorted(dates)
+    assert dates == ["2026-03-11", "2026-03-12", "2026-03-13"]
     assert {row["status"] for row in payment["schedules"]} == {"SCHEDULED"}
 
     await sandbox.advance(days=2)
@@ -268,6 +283,7 @@ async def test_a_scheduled_pix_shows_each_date_as_it_is_paid(
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("on_pix_day")
 async def test_one_date_or_the_rest_of_a_scheduled_pix_can_be_cancelled(
     banking: httpx.AsyncClient, sandbox: Pluggy, webhooks: Webhooks
 ) -> None:
@@ -302,6 +318,7 @@ async def test_one_date_or_the_rest_of_a_scheduled_pix_can_be_cancelled(
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("on_pix_day")
 async def test_a_payment_that_is_not_scheduled_cannot_be_cancelled(
     banking: httpx.AsyncClient, sandbox: Pluggy
 ) -> None:
@@ -376,6 +393,7 @@ async def test_the_connector_list_refuses_filters_it_does_not_know(
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("on_pix_day")
 async def test_the_dashboard_finds_the_rent_and_subscriptions_of_a_sandbox_bank(
     sandbox_runtime: Runtime,
     banking: httpx.AsyncClient,

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import update
 
 from banking.pix.jobs import time_out_unauthorised_payments
@@ -16,7 +17,14 @@ from banking.runtime import Runtime
 from finhub_shared.db import Database
 from provider_sandbox.pluggy.payments.models import INSTITUTIONS
 
-from ..conftest import FrozenClock, deliver_pluggy_event, deliver_webhooks, token_for
+from ..conftest import (
+    MONTH_END_EVE,
+    FrozenClock,
+    deliver_pluggy_event,
+    deliver_webhooks,
+    stop_clocks_at,
+    token_for,
+)
 from ..pluggy_sandbox import SandboxPluggy
 
 
@@ -159,6 +167,30 @@ async def test_a_scheduled_payment_to_a_bank_account(
 
 
 @pytest.mark.asyncio
+async def test_a_daily_schedule_goes_on_across_the_months_end(
+    worker_runtime: Runtime, client: httpx.AsyncClient, fake_pluggy: SandboxPluggy, app: FastAPI
+) -> None:
+    await stop_clocks_at(app, fake_pluggy, MONTH_END_EVE)
+    company_id = uuid.uuid4()
+    schedule = {"type": "daily", "start_date": "2026-03-31", "occurrences": 3}
+
+    created = await pay(client, company_id, schedule=schedule)
+    [request_id] = fake_pluggy.payment_requests
+    await fake_pluggy.pay(request_id)
+    await deliver_webhooks(worker_runtime, fake_pluggy)
+    await fake_pluggy.advance(days=2)
+    await deliver_webhooks(worker_runtime, fake_pluggy)
+
+    assert created.status_code == 201, created.text
+    dates = (await payment(client, company_id, created.json()["id"]))["schedules"]
+    assert [(d["scheduled_date"], d["status"]) for d in dates] == [
+        ("2026-03-31", "COMPLETED"),
+        ("2026-04-01", "COMPLETED"),
+        ("2026-04-02", "SCHEDULED"),
+    ]
+
+
+@pytest.mark.asyncio
 async def test_bad_payments_are_422(client: httpx.AsyncClient) -> None:
     company_id = uuid.uuid4()
 
@@ -223,7 +255,7 @@ async def test_an_automatic_pix_mandate_from_authorisation_to_revocation(
     assert cycle.status_code == 201
     await fake_pluggy.advance(days=6)
     assert "automatic_pix_payment/completed" in await deliver_webhooks(worker_runtime, fake_pluggy)
-    next_cycle = (fake_pluggy.today() + timedelta(days=5)).isoformat()
+    next_cycle = (today + timedelta(days=6 + 5)).isoformat()
     second = await client.post(
         f"/api/banking/pix/automatic/{mandate['id']}/payments/",
         json={"amount_cents": 9990, "date": next_cycle},
