@@ -79,6 +79,7 @@ class Database:
         pool_size: int = 10,
         max_overflow: int = 0,
         statement_cache_size: int = 100,
+        pre_ping: bool = True,
     ) -> None:
         self.engine: AsyncEngine = create_async_engine(
             sqlalchemy_url(url),
@@ -86,7 +87,10 @@ class Database:
             # The pool (and its overflow) is the bound: a burst waits its turn (pool_timeout)
             # rather than opening connections past what the database's budget allows.
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            # A ping is three round trips per checkout (begin, select, rollback); without it a
+            # connection the server dropped fails its first statement instead, and SQLAlchemy
+            # then replaces every pooled connection (see `worker_database`).
+            pool_pre_ping=pre_ping,
             # A failed statement's message must not carry its parameters: bank data, tokens.
             hide_parameters=True,
             pool_timeout=10,
@@ -98,11 +102,21 @@ class Database:
             },
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit_sessions = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work is committed when the block ends, or rolled back if it raises."""
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def single_read(self) -> AsyncIterator[AsyncSession]:
+        """A session for one read statement, sent without BEGIN and ROLLBACK around it (one
+        round trip, not three); never for writes, nor reads that must agree with each other."""
+        async with self._autocommit_sessions() as session:
             yield session
 
     async def ping(self) -> None:

@@ -171,5 +171,5 @@ def fetching_dispatcher(
 async def _already_claimed(
     database: Database, inbox_model: type[InboxEventMixin], consumer: str, event_id: str
 ) -> bool:
-    async with database.sessions() as session:
+    async with database.single_read() as session:
         return await session.get(inbox_model, (consumer, event_id)) is not None

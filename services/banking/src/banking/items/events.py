@@ -52,7 +52,7 @@ async def look_up_account(
 ) -> AccountLookup:
     """Whether the account is stored; if not, its item fetched from Pluggy (a transactions
     event may arrive before the item's own)."""
-    async with database.transaction() as session:
+    async with database.single_read() as session:
         stored = await accounts.by_pluggy_id(session, pluggy_account_id) is not None
     item = None
     if not stored and pluggy_item_id is not None:
