@@ -31,7 +31,7 @@ PUBLIC = {
     ("POST", "/api/auth/register"),
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/refresh"),
-    ("GET", "/api/payments/plans/"),
+    ("GET", "/api/payments/plans"),
     ("GET", "/api/auth/legal-documents"),
 }
 

@@ -21,10 +21,10 @@ pytestmark = pytest.mark.asyncio
 # Each route that changes company data, with a body it would accept.
 PLAN = {"plan_id": 1, "billing_period": "monthly"}
 WRITES: dict[tuple[str, str], dict[str, Any] | None] = {
-    ("POST", "/api/payments/checkout/"): PLAN,
-    ("POST", "/api/payments/portal/"): None,
-    ("POST", "/api/payments/subscription/cancel/"): {"when": "now"},
-    ("POST", "/api/payments/subscription/change-plan/"): PLAN,
+    ("POST", "/api/payments/checkout"): PLAN,
+    ("POST", "/api/payments/portal"): None,
+    ("POST", "/api/payments/subscription/cancel"): {"when": "now"},
+    ("POST", "/api/payments/subscription/change-plan"): PLAN,
     ("POST", "/api/notifications/{notification_id}/read"): None,
     ("POST", "/api/payments/disputes/{dispute_id}/evidence"): {"customer_name": "Ana Souza"},
     ("POST", "/api/payments/disputes/{dispute_id}/evidence/files"): None,
