@@ -41,7 +41,7 @@ from billing.accounts.models import Company, RefreshToken, User
 from billing.customers.models import StripeCustomer
 from billing.payments.models import Payment
 from billing.subscriptions.models import Subscription
-from finhub_dev.provisioning import database_url_for_tests
+from finhub_dev.provisioning import database_url_for_tests, test_suffix
 from finhub_dev.testing import migrate_fresh
 from finhub_shared.auth import TokenIssuer, generate_signing_keypair
 from finhub_shared.db import Database
@@ -67,6 +67,8 @@ def spare_port() -> int:
 
 
 def _bench_url(variable: str, default: str) -> str:
+    """The benchmark's twin of a database: `_bench`, or `_bench_<name>` with
+    FINHUB_TEST_NAMESPACE=<name>, like the vhost."""
     return database_url_for_tests(read_variable(variable) or default).replace("_test", "_bench")
 
 
@@ -99,7 +101,9 @@ class Setup:
             "LOG_LEVEL": "WARNING",
             "POSTGRES_ADMIN_URL": read_variable("POSTGRES_ADMIN_URL")
             or "postgresql://postgres@127.0.0.1:5432/postgres",
-            "AMQP_URL": amqp._replace(path=amqp.path + "_bench").geturl(),
+            "AMQP_URL": amqp._replace(
+                path=amqp.path + test_suffix().replace("_test", "_bench")
+            ).geturl(),
             **{
                 f"{service.upper()}_DATABASE_URL": _bench_url(
                     f"{service.upper()}_DATABASE_URL",
@@ -289,21 +293,22 @@ def sandbox(started: Processes) -> Process:
 
 
 def wait_ready(*started: Process, within: float = 300) -> None:
-    """Until every process answers /healthz on its port (a busy machine takes its time to import
-    everything); a process that ends instead stops the bench."""
+    """Until every process answers /readyz on its port (a worker only once its consumers are
+    connected, so its queues exist; a busy machine takes its time to import everything); a
+    process that ends instead stops the bench."""
     deadline = time.monotonic() + within
     for process in started:
         while process.port is not None:
             if process.popen.poll() is not None:
                 raise SystemExit(f"{process.name} ended (exit {process.popen.returncode})")
             try:
-                url = f"http://127.0.0.1:{process.port}/healthz"
+                url = f"http://127.0.0.1:{process.port}/readyz"
                 if httpx.get(url, timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise SystemExit(f"{process.name} not healthy after {within} s")
+                raise SystemExit(f"{process.name} not ready after {within} s")
             time.sleep(0.3)
 
 

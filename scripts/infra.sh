@@ -66,9 +66,9 @@ rabbitmqctl_ await_startup >/dev/null
 
 # The development vhost and its twins for the test suite and the benchmarks, one user for all.
 rabbitmqctl_ list_users | grep -q "^$AMQP_USER\b" || rabbitmqctl_ add_user "$AMQP_USER" "$AMQP_PASSWORD" >/dev/null
-# FINHUB_TEST_NAMESPACE (see conftest.py) gives a test run a vhost of its own.
+# FINHUB_TEST_NAMESPACE (see conftest.py) gives a test run and a benchmark a vhost of their own.
 for vhost in "$AMQP_VHOST" "${AMQP_VHOST}_test" "${AMQP_VHOST}_bench" \
-  ${FINHUB_TEST_NAMESPACE:+"${AMQP_VHOST}_test_${FINHUB_TEST_NAMESPACE}"}; do
+  ${FINHUB_TEST_NAMESPACE:+"${AMQP_VHOST}_test_${FINHUB_TEST_NAMESPACE}" "${AMQP_VHOST}_bench_${FINHUB_TEST_NAMESPACE}"}; do
   rabbitmqctl_ add_vhost "$vhost" >/dev/null 2>&1 || true
   rabbitmqctl_ set_permissions -p "$vhost" "$AMQP_USER" ".*" ".*" ".*" >/dev/null
 done
