@@ -41,8 +41,8 @@ from finhub_shared.worker import consumer_prefetch
 from webhook_gateway.webhooks.service import envelope_json
 
 BARE_QUEUE = "bench.consumers.bare"
-# The queues each service's worker consumes, as its consumer.py declares them.
-QUEUES = {"billing": ("billing.stripe", 4), "banking": ("banking.pluggy", 6)}
+# The queue of each service's worker that the mix goes to.
+QUEUES = {"billing": "billing.stripe", "banking": "banking.pluggy"}
 DRAIN_LIMIT_SECONDS = 600.0
 
 
@@ -186,7 +186,7 @@ async def worker_drain(
 ) -> Drained:
     """Start `processes` workers of the service on its full queue; timed by its inbox. With
     `profile` (a py-spy format), the first worker is sampled while it drains."""
-    queue = QUEUES[service][0]
+    queue = QUEUES[service]
     since = datetime.now(UTC)
     workers = [system.worker(started, service, number) for number in range(1, processes + 1)]
     sampler = None
@@ -219,12 +219,19 @@ async def worker_drain(
     )
 
 
-def prefetch_of(service: str) -> int:
-    """What the service's worker gives each of its consumers (finhub_shared.worker)."""
+def worker_prefetch() -> int:
+    """What a worker gives each of its consumers (finhub_shared.worker), with the pool size and
+    prefetch the bench's workers run with."""
+    fields = ServiceSettings.model_fields
     settings = ServiceSettings.model_construct(
-        database_pool_size=int(os.environ.get("DATABASE_POOL_SIZE", "10")), consumer_prefetch=16
+        database_pool_size=int(
+            os.environ.get("DATABASE_POOL_SIZE", fields["database_pool_size"].default)
+        ),
+        consumer_prefetch=int(
+            os.environ.get("CONSUMER_PREFETCH", fields["consumer_prefetch"].default)
+        ),
     )
-    return consumer_prefetch(settings, QUEUES[service][1])
+    return consumer_prefetch(settings)
 
 
 async def declare_queues(setup: Setup, started: system.Processes) -> None:
@@ -238,7 +245,7 @@ async def declare_queues(setup: Setup, started: system.Processes) -> None:
         started.stop(process)
     connection = await aio_pika.connect(setup.environment["AMQP_URL"])
     async with connection, connection.channel() as channel:
-        for queue, _ in QUEUES.values():
+        for queue in QUEUES.values():
             await (await channel.declare_queue(queue, passive=True)).purge()
         await channel.queue_delete(BARE_QUEUE)
 
@@ -269,7 +276,7 @@ async def main(options: argparse.Namespace) -> None:
                 "billing": sum(1 for key, _ in batch if key.startswith("stripe.")),
                 "banking": sum(1 for key, _ in batch if key.startswith("pluggy.")),
             }
-            bare = await bare_drain(setup, len(batch), prefetch_of("billing"))
+            bare = await bare_drain(setup, len(batch), worker_prefetch())
             drained = {}
             for service in QUEUES:
                 drained[service] = await worker_drain(
@@ -295,7 +302,7 @@ def report(results: dict[int, tuple[Drained, dict[str, Drained]]]) -> None:
     )
     for service in QUEUES:
         one, two = drained1[service], drained2[service]
-        label = f"{service} worker ({QUEUES[service][0]})"
+        label = f"{service} worker ({QUEUES[service]})"
         print(
             f"{label:<34}{one.per_second:>12,.0f}{two.per_second:>14,.0f}"
             f"{two.per_second / one.per_second:>8.2f}x"

@@ -87,7 +87,7 @@ async def worker(database: Database) -> AsyncIterator[Runtime]:
         settings.amqp_url.get_secret_value(),
         subscription.queue,
         message_handler(subscription, runtime, InboxEvent),
-        prefetch=consumer_prefetch(settings, len(SUBSCRIPTIONS)),
+        prefetch=consumer_prefetch(settings),
     )
     await consumer.start()
     try:

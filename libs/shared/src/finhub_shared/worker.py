@@ -166,24 +166,31 @@ def _consumers(
     if inbox_model is None:
         raise ValueError("a worker that consumes needs an inbox table")
     settings = runtime.settings
-    prefetch = consumer_prefetch(settings, len(subscriptions))
+    # One pool of slots for every queue: a busy queue uses what idle ones leave, and all of them
+    # together never run more handlers than the database pool can serve.
+    slots = asyncio.Semaphore(handler_slots(settings))
     return [
         Consumer(
             settings.amqp_url.get_secret_value(),
             subscription.queue,
             message_handler(subscription, runtime, inbox_model),
-            prefetch=prefetch,
+            prefetch=consumer_prefetch(settings),
+            handler_slots=slots,
             handler_time_limit_seconds=subscription.handler_time_limit_seconds,
         )
         for subscription in subscriptions
     ]
 
 
-def consumer_prefetch(settings: ServiceSettings, consumers: int) -> int:
-    """Messages each consumer takes at once: never more, all consumers together, than the
-    database pool can serve (a handler holds a connection while it runs)."""
-    shareable = max(1, settings.database_pool_size - CONNECTIONS_KEPT_FOR_TASKS)
-    return max(1, min(settings.consumer_prefetch, shareable // consumers))
+def handler_slots(settings: ServiceSettings) -> int:
+    """Handlers a worker runs at once, across its queues: each holds a database connection, and
+    the relay and periodic jobs keep theirs."""
+    return max(1, settings.database_pool_size - CONNECTIONS_KEPT_FOR_TASKS)
+
+
+def consumer_prefetch(settings: ServiceSettings) -> int:
+    """Messages each consumer takes at once: enough to fill every handler slot by itself."""
+    return min(settings.consumer_prefetch, handler_slots(settings))
 
 
 def message_handler(

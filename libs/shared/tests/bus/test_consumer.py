@@ -266,6 +266,45 @@ async def test_no_more_messages_are_in_hand_than_the_prefetch(
 
 
 @pytest.mark.asyncio
+async def test_consumers_sharing_handler_slots_run_no_more_handlers_than_the_slots_together(
+    amqp_url: str,
+    new_queue: NewQueue,
+    start_consumer: StartConsumer,
+    send_event: SendEvent,
+    wait_for: WaitFor,
+) -> None:
+    busy, quiet = new_queue(), new_queue()
+    release = asyncio.Event()
+    running: Counter[str] = Counter()
+    handled: list[str] = []
+
+    def handler_of(queue: ConsumerQueue) -> Callable[[EventEnvelope], Awaitable[None]]:
+        async def handle(envelope: EventEnvelope) -> None:
+            running[queue.name] += 1
+            await release.wait()
+            running[queue.name] -= 1
+            handled.append(envelope.id)
+
+        return handle
+
+    slots = asyncio.Semaphore(3)
+    for queue in (busy, quiet):
+        consumer = Consumer(amqp_url, queue, handler_of(queue), prefetch=3, handler_slots=slots)
+        await start_consumer(consumer)
+    for _ in range(5):
+        await send_event(busy)
+
+    # The busy queue uses every slot while the other has nothing to do...
+    await wait_for(lambda: running[busy.name] == 3)
+    await send_event(quiet)
+    await asyncio.sleep(0.3)  # time enough for the quiet queue's handler, were a slot free
+    assert (running[busy.name], running[quiet.name]) == (3, 0)
+    # ...and every message is handled once slots come free.
+    release.set()
+    await wait_for(lambda: len(handled) == 6)
+
+
+@pytest.mark.asyncio
 async def test_stop_finishes_the_message_in_hand_and_takes_no_more(
     amqp_url: str,
     new_queue: NewQueue,

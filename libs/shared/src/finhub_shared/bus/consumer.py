@@ -65,7 +65,8 @@ class Consumer:
 
     `handle` commits its own database transaction before returning; if it raises, a copy of
     the message goes to the next retry tier (or the DLQ after the last) and the original is
-    acked only once the broker confirmed the copy.
+    acked only once the broker confirmed the copy. A handler runs only while it holds one of
+    `handler_slots`, which a worker's consumers share (each handler holds a database connection).
     """
 
     def __init__(
@@ -75,12 +76,14 @@ class Consumer:
         handle: MessageHandler,
         *,
         prefetch: int = 16,
+        handler_slots: asyncio.Semaphore | None = None,
         handler_time_limit_seconds: float = HANDLER_TIME_LIMIT_SECONDS,
     ) -> None:
         self.queue = queue
         self._amqp_url = amqp_url
         self._handle = handle
         self._prefetch = prefetch
+        self._handler_slots = handler_slots or asyncio.Semaphore(prefetch)
         self._handler_time_limit_seconds = handler_time_limit_seconds
         self._publisher = Publisher(amqp_url, name=f"{queue.name} retries")
         self._outcomes = OutcomeReporter(self._publisher)
@@ -153,7 +156,7 @@ class Consumer:
             event_id=envelope.id, event_type=envelope.type
         ):
             try:
-                async with asyncio.timeout(self._handler_time_limit_seconds):
+                async with self._handler_slots, asyncio.timeout(self._handler_time_limit_seconds):
                     skipped = await self._handle(envelope)
             except Refused as error:
                 await self._park(message, f"refused: {_describe_error(error)}", envelope)
