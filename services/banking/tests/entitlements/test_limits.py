@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from banking.entitlements import service
 from banking.entitlements.models import CompanyEntitlement
-from banking.entitlements.schemas import TrialTerms
+from banking.entitlements.schemas import EntitlementsSnapshot, TrialTerms
 from banking.registries import entitlement_events
 from banking.runtime import Runtime
 from finhub_shared.db import Database
@@ -227,3 +227,75 @@ async def test_reconnecting_an_existing_item_is_allowed_at_the_limit(
     )
 
     assert response.status_code == 201
+
+
+async def apply(database: Database, envelope: EventEnvelope) -> bool:
+    async with database.transaction() as session:
+        snapshot = EntitlementsSnapshot.model_validate(envelope.data)
+        return await service.apply_snapshot(session, snapshot, envelope.occurred_at)
+
+
+@pytest.mark.asyncio
+async def test_a_snapshot_is_acted_on_only_when_its_limits_are_new_to_the_company(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    await connect_token(client, company_id)  # an assumed trial of 10 accounts, 5000 a month
+
+    # Billing's first word is acted on even with the trial's very limits.
+    assert await apply(database, entitlements_event(company_id, "starter", bank_accounts=10))
+    # A renewal, a new period: a later version with the same limits is kept, nothing to act on.
+    renewal = entitlements_event(company_id, "starter", bank_accounts=10, status="past_due")
+    assert not await apply(database, renewal)
+    assert not await apply(database, entitlements_event(company_id, "starter", bank_accounts=10))
+    assert await apply(database, entitlements_event(company_id, "pro", bank_accounts=11))
+    assert await apply(
+        database,
+        entitlements_event(company_id, "pro", bank_accounts=11, transactions_per_month=None),
+    )
+    # An outdated version is not kept, however new its limits.
+    assert not await apply(
+        database, entitlements_event(company_id, "starter", bank_accounts=3, version=1)
+    )
+
+    async with database.transaction() as session:
+        row = await session.get(CompanyEntitlement, company_id)
+    assert row is not None
+    assert (row.plan, row.bank_accounts_limit, row.transactions_per_month_limit) == (
+        "pro",
+        11,
+        None,
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_companys_first_snapshot_finds_nothing_to_act_on(database: Database) -> None:
+    company_id = uuid.uuid4()
+
+    assert not await apply(database, entitlements_event(company_id, "starter", bank_accounts=1))
+    assert await apply(database, entitlements_event(company_id, "pro", bank_accounts=10))
+    assert await plan_of(database, company_id) == ("pro", 10)
+
+
+@pytest.mark.asyncio
+async def test_a_snapshot_with_the_same_limits_keeps_its_version_and_status(
+    worker_runtime: Runtime, database: Database
+) -> None:
+    company_id = uuid.uuid4()
+    await receive(worker_runtime, entitlements_event(company_id, "starter", bank_accounts=3))
+    await receive(
+        worker_runtime,
+        entitlements_event(
+            company_id, "starter", bank_accounts=3, status="past_due", version=10**9
+        ),
+    )
+    # Older than the renewal kept, though with other limits.
+    await receive(
+        worker_runtime,
+        entitlements_event(company_id, "professional", bank_accounts=10, version=10**9 - 1),
+    )
+
+    async with database.transaction() as session:
+        row = await session.get(CompanyEntitlement, company_id)
+    assert row is not None
+    assert (row.plan, row.status, row.version) == ("starter", "past_due", 10**9)

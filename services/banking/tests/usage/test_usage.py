@@ -4,7 +4,7 @@ from the listing, a transaction's page and the dashboard, until a larger plan sh
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ from banking.entitlements.schemas import EntitlementsSnapshot
 from banking.registries import entitlement_events
 from banking.runtime import Runtime
 from banking.transactions.models import Transaction
+from banking.usage import service as usage
 from finhub_shared.db import Database
 from finhub_shared.events import utcnow
 
@@ -315,3 +316,27 @@ async def test_usage_shows_the_plan_and_this_months_use(
     assert (usage["bank_accounts"], usage["bank_accounts_limit"]) == (2, 10)
     assert (usage["transactions"], usage["transactions_limit"]) == (0, 5000)
     assert (usage["over_limit"], usage["hidden_transactions"]) == (False, 0)
+
+
+@pytest.mark.asyncio
+async def test_a_pages_new_transactions_are_counted_in_their_months_each_against_the_limit(
+    database: Database,
+) -> None:
+    company_id = uuid.uuid4()
+    september, october = date(2026, 9, 1), date(2026, 10, 1)
+    new = {month: [uuid.uuid4() for _ in range(4)] for month in (september, october)}
+
+    async with database.transaction() as session:
+        first = await usage.count_new_transactions(
+            session, company_id, {october: new[october][:3], september: new[september][:1]}, 3
+        )
+        second = await usage.count_new_transactions(
+            session, company_id, {september: new[september][1:], october: new[october][3:]}, 3
+        )
+        unlimited = await usage.count_new_transactions(
+            session, company_id, {october: [uuid.uuid4()]}, None
+        )
+
+    assert first == []
+    assert set(second) == {new[september][3], new[october][3]}
+    assert unlimited == []

@@ -50,6 +50,21 @@ async def by_pluggy_id(session: AsyncSession, pluggy_account_id: str) -> BankAcc
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def of_open_item_by_pluggy_id(
+    session: AsyncSession, pluggy_account_id: str
+) -> BankAccount | None:
+    """The account Pluggy knows by this id, if its item is open (one query for both)."""
+    statement = (
+        select(BankAccount)
+        .join(Item, Item.id == BankAccount.item_id)
+        .where(
+            BankAccount.pluggy_account_id == pluggy_account_id,
+            Item.status.not_in(CLOSED_STATUSES),
+        )
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
 async def of_items(
     session: AsyncSession, item_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[BankAccount]]:
@@ -176,11 +191,10 @@ async def mark_synced(
     session: AsyncSession, account_id: uuid.UUID, synced_until: datetime | None, at: datetime
 ) -> None:
     """Record a finished sync and where the next one starts."""
-    account = await session.get(BankAccount, account_id)
-    assert account is not None
+    values: dict[str, Any] = {"last_synced_at": at}
     if synced_until is not None:
-        account.synced_until = synced_until
-    account.last_synced_at = at
+        values["synced_until"] = synced_until
+    await session.execute(update(BankAccount).where(BankAccount.id == account_id).values(values))
 
 
 async def delete_of_item(session: AsyncSession, item_id: uuid.UUID) -> None:

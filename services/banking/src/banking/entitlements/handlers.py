@@ -18,7 +18,8 @@ async def on_entitlements_changed(
     session: AsyncSession, envelope: EventEnvelope, runtime: Runtime
 ) -> None:
     """Keep the company's latest entitlements; accounts blocked past the old limit that the new
-    one covers are activated and synced, transactions hidden past it shown again."""
+    one covers are activated and synced, transactions hidden past it shown again. A snapshot
+    with the limits already kept (a renewal, a new period) changes nothing there."""
     snapshot = EntitlementsSnapshot.model_validate(envelope.data)
     if await service.apply_snapshot(session, snapshot, envelope.occurred_at):
         await admission.unblock_within_limit(session, snapshot.company_id, utcnow())

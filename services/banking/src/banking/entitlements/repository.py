@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import Enum
 from uuid import UUID
 
+from sqlalchemy import Exists, exists
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from banking.entitlements.models import SOURCE_ASSUMED_TRIAL, SOURCE_BILLING, CompanyEntitlement
 from banking.entitlements.schemas import EntitlementsSnapshot, TrialTerms
@@ -23,6 +26,10 @@ async def get_or_start_trial(
 ) -> CompanyEntitlement:
     """The company's row, created as an assumed trial starting `now` when there is none; with
     `lock`, held until the transaction ends."""
+    # Read first: a company has its row from its first request on, so the insert is rare.
+    row = await _read(session, company_id, lock=lock)
+    if row is not None:
+        return row
     await session.execute(
         insert(CompanyEntitlement)
         .values(
@@ -38,12 +45,17 @@ async def get_or_start_trial(
         )
         .on_conflict_do_nothing(index_elements=[CompanyEntitlement.company_id])
     )
-    if lock:
-        row = await queries.get_for_update(session, CompanyEntitlement, company_id)
-    else:
-        row = await session.get(CompanyEntitlement, company_id, populate_existing=True)
-    assert row is not None  # inserted above, or there before
+    row = await _read(session, company_id, lock=lock)
+    assert row is not None  # inserted above, or by a request at the same time
     return row
+
+
+async def _read(
+    session: AsyncSession, company_id: UUID, *, lock: bool
+) -> CompanyEntitlement | None:
+    if lock:
+        return await queries.get_for_update(session, CompanyEntitlement, company_id)
+    return await session.get(CompanyEntitlement, company_id, populate_existing=True)
 
 
 def trial_row(company_id: UUID, terms: TrialTerms, now: datetime) -> CompanyEntitlement:
@@ -67,11 +79,20 @@ async def get_locked(session: AsyncSession, company_id: UUID) -> CompanyEntitlem
     return await queries.get_for_update(session, CompanyEntitlement, company_id)
 
 
+class Saved(Enum):
+    """What storing billing's snapshot did."""
+
+    OUTDATED = "outdated"  # the same or a later version was stored: nothing changed
+    FIRST = "first"  # the company's first row: no account or transaction of it was limited yet
+    SAME_LIMITS = "same_limits"  # stored over billing's snapshot with these very limits
+    NEW_LIMITS = "new_limits"  # stored over an assumed trial or other limits
+
+
 async def save_snapshot(
     session: AsyncSession, snapshot: EntitlementsSnapshot, produced_at: datetime
-) -> bool:
-    """Store billing's snapshot unless one of the same or a later version is stored; True when
-    it was stored."""
+) -> Saved:
+    """Store billing's snapshot unless one of the same or a later version is stored, and say
+    what it replaced (one statement)."""
     values = {
         "plan": snapshot.plan,
         "status": snapshot.status,
@@ -92,5 +113,27 @@ async def save_snapshot(
         where=(CompanyEntitlement.source != SOURCE_BILLING)
         | CompanyEntitlement.version.is_(None)
         | (CompanyEntitlement.version < new_row.excluded.version),
-    ).returning(CompanyEntitlement.company_id)
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    ).returning(*_row_before(snapshot))
+    before = (await session.execute(statement)).one_or_none()
+    if before is None:
+        return Saved.OUTDATED
+    existed, same_limits = before
+    if not existed:
+        return Saved.FIRST
+    return Saved.SAME_LIMITS if same_limits else Saved.NEW_LIMITS
+
+
+def _row_before(snapshot: EntitlementsSnapshot) -> tuple[Exists, Exists]:
+    """Whether the company had a row before the statement, and one of billing's with the
+    snapshot's limits: subqueries of a statement see the table as it was before it."""
+    before = aliased(CompanyEntitlement)
+    of_company = before.company_id == snapshot.company_id
+    same_limits = exists().where(
+        of_company,
+        before.source == SOURCE_BILLING,
+        before.bank_accounts_limit.is_not_distinct_from(snapshot.limits.bank_accounts),
+        before.transactions_per_month_limit.is_not_distinct_from(
+            snapshot.limits.transactions_per_month
+        ),
+    )
+    return exists().where(of_company), same_limits

@@ -31,15 +31,16 @@ async def apply_snapshot(
     session: AsyncSession, snapshot: EntitlementsSnapshot, produced_at: datetime
 ) -> bool:
     """Keep billing's snapshot as the company's entitlements, unless a later version is kept;
-    True when it was kept."""
-    stored = await repository.save_snapshot(session, snapshot, produced_at)
-    if not stored:
+    True when it replaced other limits or an assumed trial: admission and usage act on it (a
+    company's first row finds none of its accounts or transactions limited yet)."""
+    saved = await repository.save_snapshot(session, snapshot, produced_at)
+    if saved is repository.Saved.OUTDATED:
         log.info(
             "entitlements_snapshot_outdated",
             company_id=str(snapshot.company_id),
             version=snapshot.version,
         )
-    return stored
+    return saved is repository.Saved.NEW_LIMITS
 
 
 async def entitlements_for(

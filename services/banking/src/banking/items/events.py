@@ -65,8 +65,7 @@ async def find_account(
 ) -> BankAccount | None:
     """The account of an open item, its item and accounts kept first if they were fetched (as
     event `event_id` did); None for an account blocked past the plan's limit (it is not synced)."""
-    account = await accounts.by_pluggy_id(session, lookup.pluggy_account_id)
-    if account is None and lookup.item is not None:
+    if lookup.item is not None and not await _is_stored(session, lookup.pluggy_account_id):
         actor = audit.event_actor("pluggy", event_id)
         item = await service.keep_item(
             session, runtime, lookup.item.pluggy_item_id, lookup.item, now, actor=actor
@@ -75,11 +74,12 @@ async def find_account(
             await service.keep_accounts(
                 session, runtime, item, lookup.item, now, queue_first_sync=False
             )
-            account = await accounts.by_pluggy_id(session, lookup.pluggy_account_id)
-    if account is None or account.status == BLOCKED:
-        return None
-    item = await repository.get(session, account.item_id)
-    return account if item is not None and not item.is_closed else None
+    account = await accounts.of_open_item_by_pluggy_id(session, lookup.pluggy_account_id)
+    return account if account is not None and account.status != BLOCKED else None
+
+
+async def _is_stored(session: AsyncSession, pluggy_account_id: str) -> bool:
+    return await accounts.by_pluggy_id(session, pluggy_account_id) is not None
 
 
 async def confirm_item_gone(database: Database, runtime: Runtime, pluggy_item_id: str) -> bool:

@@ -95,12 +95,9 @@ async def store_page(
     # Rules win: the model only categorises what no rule matched.
     await learning.guess_categories(rows, terms.learned)
     written = await upsert_leaving_out_refused(session, rows, page)
-    over_limit: list[uuid.UUID] = []
-    # Months in one order, so that two syncs of the company never wait on each other in a cycle.
-    for month in sorted(written.new_by_month):
-        over_limit += await usage.count_new_transactions(
-            session, account.company_id, month, written.new_by_month[month], terms.monthly_limit
-        )
+    over_limit = await usage.count_new_transactions(
+        session, account.company_id, written.new_by_month, terms.monthly_limit
+    )
     await transactions.flag_over_limit(session, over_limit)
     page.created = sum(len(ids) for ids in written.new_by_month.values())
     page.updated = written.updated

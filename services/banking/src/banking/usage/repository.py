@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date
 
 from sqlalchemy import select
@@ -14,15 +14,24 @@ from banking.usage.models import MonthlyUsage
 
 
 async def add_transactions(
-    session: AsyncSession, company_id: uuid.UUID, month: date, count: int
-) -> int:
-    """Add `count` to the month's total, atomically; returns the new total."""
-    new_row = insert(MonthlyUsage).values(company_id=company_id, month=month, transactions=count)
-    statement = new_row.on_conflict_do_update(
+    session: AsyncSession, company_id: uuid.UUID, counts: Mapping[date, int]
+) -> dict[date, int]:
+    """Add each month's count to its total, atomically, in one statement; the new totals.
+
+    The months are written oldest first, so that two syncs of the company never wait on each
+    other in a cycle."""
+    if not counts:
+        return {}
+    rows = [
+        {"company_id": company_id, "month": month, "transactions": counts[month]}
+        for month in sorted(counts)
+    ]
+    new_rows = insert(MonthlyUsage).values(rows)
+    statement = new_rows.on_conflict_do_update(
         index_elements=[MonthlyUsage.company_id, MonthlyUsage.month],
-        set_={"transactions": MonthlyUsage.transactions + new_row.excluded.transactions},
-    ).returning(MonthlyUsage.transactions)
-    return int((await session.execute(statement)).scalar_one())
+        set_={"transactions": MonthlyUsage.transactions + new_rows.excluded.transactions},
+    ).returning(MonthlyUsage.month, MonthlyUsage.transactions)
+    return {month: int(total) for month, total in await session.execute(statement)}
 
 
 async def get(session: AsyncSession, company_id: uuid.UUID, month: date) -> MonthlyUsage | None:
@@ -32,6 +41,19 @@ async def get(session: AsyncSession, company_id: uuid.UUID, month: date) -> Mont
         .execution_options(populate_existing=True)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def of_months(
+    session: AsyncSession, company_id: uuid.UUID, months: Collection[date]
+) -> list[MonthlyUsage]:
+    """These months of the company that have a row, oldest first."""
+    statement = (
+        select(MonthlyUsage)
+        .where(MonthlyUsage.company_id == company_id, MonthlyUsage.month.in_(months))
+        .order_by(MonthlyUsage.month)
+        .execution_options(populate_existing=True)
+    )
+    return list(await session.scalars(statement))
 
 
 async def locked_months(

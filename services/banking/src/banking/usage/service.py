@@ -9,7 +9,7 @@ hidden ones of every month again, oldest first, up to it. A smaller one hides no
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -27,17 +27,23 @@ USAGE_CHANGED = "usage.changed"
 async def count_new_transactions(
     session: AsyncSession,
     company_id: uuid.UUID,
-    month: date,
-    new_ids: Sequence[uuid.UUID],
+    new_by_month: Mapping[date, Sequence[uuid.UUID]],
     limit: int | None,
 ) -> list[uuid.UUID]:
-    """Count these new transactions of `month`; the ones past the monthly limit are returned."""
-    total = await repository.add_transactions(session, company_id, month, len(new_ids))
-    if limit is None or total <= limit:
+    """Count these new transactions in their months; the ones past the monthly limit are
+    returned."""
+    counts = {month: len(ids) for month, ids in new_by_month.items() if ids}
+    totals = await repository.add_transactions(session, company_id, counts)
+    if limit is None:
         return []
-    before = total - len(new_ids)
-    over = total - max(limit, before)
-    return list(new_ids[-over:])
+    over_limit: list[uuid.UUID] = []
+    for month, total in totals.items():
+        new_ids = new_by_month[month]
+        before = total - len(new_ids)
+        over = total - max(limit, before)
+        if over > 0:
+            over_limit += new_ids[-over:]
+    return over_limit
 
 
 def limit_notice(limit: int, month: date) -> str:
@@ -101,8 +107,9 @@ async def settle(
     rights = await entitlements.known_entitlements(session, company_id, now)
     if rights is None:
         return
-    revealed = await reveal_within_limit(session, company_id, rights.transactions_per_month_limit)
-    await report(session, company_id, {*months, *revealed}, now)
+    limit = rights.transactions_per_month_limit
+    revealed = await reveal_within_limit(session, company_id, limit)
+    await _report(session, company_id, {*months, *revealed}, limit, now)
 
 
 async def report(
@@ -110,13 +117,25 @@ async def report(
 ) -> None:
     """Publish `banking.usage.changed` for each month against the plan in force now; tell the
     company once a month is past the limit."""
+    if not months:
+        return
     rights = await entitlements.known_entitlements(session, company_id, now)
     limit = rights.transactions_per_month_limit if rights is not None else None
+    await _report(session, company_id, months, limit, now)
+
+
+async def _report(
+    session: AsyncSession,
+    company_id: uuid.UUID,
+    months: Collection[date],
+    limit: int | None,
+    now: datetime,
+) -> None:
+    if not months:
+        return
     bank_accounts = await accounts_repository.count_active(session, company_id)
-    for month in sorted(months):
-        usage = await repository.get(session, company_id, month)
-        if usage is None:
-            continue
+    for usage in await repository.of_months(session, company_id, months):
+        month = usage.month
         payload = usage_payload(company_id, month, bank_accounts, usage.transactions, limit)
         await publishing.publish(session, USAGE_CHANGED, payload, company_id)
         if limit is not None and usage.transactions > limit and usage.limit_notice_sent_at is None:
