@@ -6,10 +6,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.accounts.models import ACTIVE_COMPANY, Company
 from billing.notifications import repository
 from billing.notifications.models import Notification
 from billing.publishing import NOTIFICATION_CREATED, publish
@@ -26,15 +24,11 @@ async def notify(
 ) -> Notification | None:
     """Store a notification; the stream delivers it once the transaction commits. A company
     being deleted, or erased, gets none: nobody may read it, and the erasure must stay whole."""
-    status = await session.scalar(select(Company.status).where(Company.id == company_id))
-    if status != ACTIVE_COMPANY:
-        return None
-    notification = Notification(
-        company_id=company_id, kind=kind, title=title, message=message, data=data or {}
+    notification = await repository.add_if_active(
+        session, company_id, kind=kind, title=title, message=message, data=data or {}
     )
-    session.add(notification)
-    await session.flush()
-    await publish(session, NOTIFICATION_CREATED, live_data(notification), company_id)
+    if notification is not None:
+        await publish(session, NOTIFICATION_CREATED, live_data(notification), company_id)
     return notification
 
 

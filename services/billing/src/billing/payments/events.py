@@ -12,7 +12,7 @@ from billing.audit import service as audit
 from billing.invoices import repository as invoices
 from billing.invoices.events import ask_for_action
 from billing.notifications.service import notify
-from billing.payments import service
+from billing.payments import repository, service
 from billing.payments.models import Payment
 from billing.stripe import payloads as stripe
 from billing.subscriptions import service as subscriptions
@@ -26,17 +26,20 @@ async def locked_payment(
     intent_id: str | None,
     charge_id: str | None = None,
 ) -> tuple[Subscription, Payment] | None:
-    """The payment, read again under its company's subscription row lock; None if unknown."""
-    payment = await service.payment_of(session, intent_id=intent_id, charge_id=charge_id)
-    # An unknown payment is usual for a subscription's: Stripe sends the intent's and the charge's
-    # events before the invoice's, which record the payment (and carry the same outcome).
+    """The payment, read under its company's subscription row lock; None if unknown."""
+    # One statement finds the payment's company and locks its subscription. An unknown payment
+    # is usual for a subscription's: Stripe sends the intent's and the charge's events before the
+    # invoice's, which record the payment (and carry the same outcome).
     subscription = await subscriptions.lock_for_event(
-        session, event, company_id=payment.company_id if payment else None, usual=True
+        session,
+        event,
+        company_id=repository.company_by_stripe_ids(charge_id=charge_id, intent_id=intent_id),
+        usual=True,
     )
-    if subscription is None or payment is None:
+    if subscription is None:
         return None
-    await session.refresh(payment)
-    return subscription, payment
+    payment = await service.payment_of(session, intent_id=intent_id, charge_id=charge_id)
+    return None if payment is None else (subscription, payment)
 
 
 async def _audit(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVarTuple
 from uuid import UUID
 
-from sqlalchemy import Select, select
+from sqlalchemy import ScalarSelect, Select, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.payments.models import Payment, Refund
 from finhub_shared import queries
 from finhub_shared.auth import Principal, scoped
+
+Columns = TypeVarTuple("Columns")
 
 
 async def by_invoice(session: AsyncSession, stripe_invoice_id: str) -> Payment | None:
@@ -19,16 +22,45 @@ async def by_invoice(session: AsyncSession, stripe_invoice_id: str) -> Payment |
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def by_payment_intent(session: AsyncSession, intent_id: str) -> Payment | None:
-    """The payment a Stripe payment intent makes."""
-    statement = select(Payment).where(Payment.stripe_payment_intent_id == intent_id)
-    return (await session.execute(statement)).scalar_one_or_none()
+async def by_stripe_ids(
+    session: AsyncSession,
+    *,
+    invoice_id: str | None = None,
+    charge_id: str | None = None,
+    intent_id: str | None = None,
+) -> Payment | None:
+    """The payment that the first of these Stripe ids to name one names (invoice, charge, then
+    payment intent; None skipped), in one query."""
+    statement = _first_named(select(Payment), invoice_id, charge_id, intent_id)
+    return None if statement is None else (await session.execute(statement)).scalar_one_or_none()
 
 
-async def by_charge(session: AsyncSession, charge_id: str) -> Payment | None:
-    """The payment a Stripe charge belongs to."""
-    statement = select(Payment).where(Payment.stripe_charge_id == charge_id)
-    return (await session.execute(statement)).scalar_one_or_none()
+def company_by_stripe_ids(
+    *, charge_id: str | None = None, intent_id: str | None = None
+) -> ScalarSelect[UUID] | None:
+    """The company of `by_stripe_ids`' payment, as a subquery for another statement."""
+    statement = _first_named(select(Payment.company_id), None, charge_id, intent_id)
+    return None if statement is None else statement.scalar_subquery()
+
+
+def _first_named(
+    statement: Select[*Columns],
+    invoice_id: str | None,
+    charge_id: str | None,
+    intent_id: str | None,
+) -> Select[*Columns] | None:
+    """The statement's row for the first id given that names a payment; None if none is given.
+    Each id is a unique column, so each names at most one payment."""
+    ids = (
+        (Payment.stripe_invoice_id, invoice_id),
+        (Payment.stripe_charge_id, charge_id),
+        (Payment.stripe_payment_intent_id, intent_id),
+    )
+    keys = [column == value for column, value in ids if value is not None]
+    if not keys:
+        return None
+    first = case(*((key, rank) for rank, key in enumerate(keys)))
+    return statement.where(or_(*keys)).order_by(first).limit(1)
 
 
 async def get_for(session: AsyncSession, principal: Principal, payment_id: UUID) -> Payment:

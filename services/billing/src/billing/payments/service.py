@@ -70,9 +70,7 @@ async def record_for_invoice(
     if invoice.id is None:
         return None
     intent_id = invoice.payment_intent_id
-    payment = await repository.by_invoice(session, invoice.id)
-    if payment is None and intent_id is not None:
-        payment = await repository.by_payment_intent(session, intent_id)
+    payment = await repository.by_stripe_ids(session, invoice_id=invoice.id, intent_id=intent_id)
     amount = invoice.amount_paid if status == SUCCEEDED else invoice.amount_due
     if payment is None:
         payment = Payment(
@@ -133,14 +131,8 @@ async def record_for_checkout(
 async def payment_of(
     session: AsyncSession, *, intent_id: str | None, charge_id: str | None = None
 ) -> Payment | None:
-    """The payment a payment intent or charge belongs to, if we know it."""
-    if charge_id is not None:
-        payment = await repository.by_charge(session, charge_id)
-        if payment is not None:
-            return payment
-    if intent_id is not None:
-        return await repository.by_payment_intent(session, intent_id)
-    return None
+    """The payment a charge belongs to, else the one a payment intent makes, if we know it."""
+    return await repository.by_stripe_ids(session, charge_id=charge_id, intent_id=intent_id)
 
 
 def apply_payment_intent(payment: Payment, intent: stripe.PaymentIntent, version: datetime) -> bool:

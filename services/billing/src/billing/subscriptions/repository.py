@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ScalarSelect, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.customers.models import StripeCustomer
@@ -20,8 +20,11 @@ async def get_for_company(session: AsyncSession, company_id: UUID) -> Subscripti
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def lock_for_company(session: AsyncSession, company_id: UUID) -> Subscription | None:
-    """The company's subscription, locked until the transaction ends (concurrent changes wait)."""
+async def lock_for_company(
+    session: AsyncSession, company_id: UUID | ScalarSelect[UUID]
+) -> Subscription | None:
+    """The company's subscription, locked until the transaction ends (concurrent changes wait);
+    `company_id` may be a subquery that finds it."""
     statement = queries.locked(select(Subscription).where(Subscription.company_id == company_id))
     return (await session.execute(statement)).scalar_one_or_none()
 

@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
+from sqlalchemy import ScalarSelect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.audit import service as audit
@@ -98,14 +99,18 @@ class Change:
 async def changing(
     session: AsyncSession, subscription: Subscription, *, actor: str, action: str
 ) -> AsyncIterator[Change]:
-    """Audit what the block changes, and publish the entitlements if they moved."""
+    """Audit what the block changes, and publish the entitlements if they moved.
+
+    The block only changes the subscription (and reads plans), so that the change and its new
+    entitlements version reach the database in one UPDATE: anything else is done after it.
+    """
     change = Change(before=state_of(subscription))
     entitlements_before = await entitlements_of(session, subscription)
     yield change
     change.after = state_of(subscription)
     if not change.changed:
         return
-    await session.flush()
+    await publish_if_changed(session, subscription, entitlements_before)
     await audit.record(
         session,
         subscription.company_id,
@@ -114,7 +119,6 @@ async def changing(
         before=change.before,
         after=change.after,
     )
-    await publish_if_changed(session, subscription, entitlements_before)
 
 
 async def start_trial(
@@ -158,7 +162,7 @@ async def lock_for_event(
     session: AsyncSession,
     event: stripe.StripeEvent,
     *,
-    company_id: UUID | None = None,
+    company_id: UUID | ScalarSelect[UUID] | None = None,
     metadata: dict[str, str] | None = None,
     customer_id: str | None = None,
     stripe_subscription_id: str | None = None,
@@ -168,7 +172,8 @@ async def lock_for_event(
     """The locked subscription of the company a Stripe event is about; None if the event is none
     of ours, logged as `stripe_event_unmatched` (at info level when that is `usual`).
 
-    The company is `company_id` when the caller knows it, else tried in turn: the company id we put
+    The company is `company_id` when the caller knows it (or the subquery that finds it, so that
+    finding and locking are one statement), else tried in turn: the company id we put
     in the metadata, the Stripe customer we created, the Stripe subscription we know. `ours=False`
     drops an event about something we do not follow (a checkout without a subscription, a payment
     method that is not a card).
@@ -319,7 +324,8 @@ async def apply_stripe_subscription(
             _set_status(subscription, status, version)
         if subscription.status == CANCELLED:
             subscription.action_required = None
-            await dunning.stop(session, subscription.company_id, "stopped", version or utcnow())
+    if subscription.status == CANCELLED:
+        await dunning.stop(session, subscription.company_id, "stopped", version or utcnow())
 
 
 async def _apply_item(
@@ -387,7 +393,6 @@ async def renew_from_invoice(
         return False
     if not await follows(session, subscription, stripe_subscription_id, None):
         return False
-    recovered = 0
     async with changing(session, subscription, actor=actor, action="invoice_paid"):
         await _adopt_from_invoice(session, subscription, invoice, stripe_subscription_id)
         period = invoice.service_period
@@ -397,11 +402,11 @@ async def renew_from_invoice(
         action = subscription.action_required
         if action is not None and action.get("invoice_id") == invoice.id:
             subscription.action_required = None
-        # Paying this invoice settles its own schedule; being active again settles them all.
-        settled = None if subscription.status == ACTIVE else invoice.id
-        recovered = await dunning.stop(
-            session, subscription.company_id, "recovered", version, only_invoice=settled
-        )
+    # Paying this invoice settles its own schedule; being active again settles them all.
+    settled = None if subscription.status == ACTIVE else invoice.id
+    recovered = await dunning.stop(
+        session, subscription.company_id, "recovered", version, only_invoice=settled
+    )
     return recovered > 0
 
 
@@ -423,15 +428,14 @@ async def fail_from_invoice(
         return False
     if not await follows(session, subscription, stripe_subscription_id, None):
         return False
-    started = False
     async with changing(session, subscription, actor=actor, action="invoice_payment_failed"):
         await _adopt_from_invoice(session, subscription, invoice, stripe_subscription_id)
         _set_status(subscription, PAST_DUE, version)
-        if subscription.status == PAST_DUE:
-            started = await dunning.start(
-                session, subscription.company_id, invoice.id, stripe_subscription_id, version
-            )
-    return started
+    if subscription.status != PAST_DUE:
+        return False
+    return await dunning.start(
+        session, subscription.company_id, invoice.id, stripe_subscription_id, version
+    )
 
 
 async def _adopt_from_invoice(
