@@ -418,6 +418,17 @@ def test_uvicorn_lines_are_redacted_even_after_uvicorn_set_up_its_own_handlers(
     assert error_line["exception"][0]["exc_type"] == "ConnectionError"
 
 
+def test_without_access_log_uvicorn_finds_no_handler_for_its_access_lines(
+    restore_logging: None,
+) -> None:
+    # uvicorn checks this once per connection and then skips each request's line altogether.
+    configure_logging("banking", stream=io.StringIO(), access_log=False)
+    assert not logging.getLogger("uvicorn.access").hasHandlers()
+
+    configure_logging("banking", stream=io.StringIO(), access_log=True)
+    assert logging.getLogger("uvicorn.access").hasHandlers()
+
+
 def test_configuring_twice_replaces_the_handler_instead_of_doubling_lines(
     restore_logging: None,
 ) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from finhub_shared.errors import BodyTooLarge, PayloadTooLarge
@@ -81,5 +80,8 @@ def install_body_limit(
 
 
 def _declared_length(scope: Scope) -> int | None:
-    declared = Headers(scope=scope).get("content-length", "")
-    return int(declared) if declared.isdigit() else None
+    # The first Content-Length, read from the raw headers (ASGI names them in lower case).
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,8 +18,9 @@ def current_correlation_id() -> str | None:
 
 
 def new_correlation_id() -> str:
-    """A fresh correlation id."""
-    return uuid.uuid4().hex
+    """A fresh correlation id: 128 random bits as 32 hex digits (uuid4().hex's shape, a third
+    of its cost; nothing reads it as a UUID, and callers may send any id of their own)."""
+    return os.urandom(16).hex()
 
 
 @contextmanager
@@ -27,8 +28,11 @@ def correlation_scope(correlation_id: str | None) -> Iterator[str]:
     """Make `correlation_id` (or a fresh one) current and add it to every log line in the block."""
     value = correlation_id or new_correlation_id()
     token = _correlation_id.set(value)
+    # Tokens restore what was bound before, without the copy of the whole context that
+    # structlog's bound_contextvars makes on every entry (a request pays for it).
+    log_tokens = structlog.contextvars.bind_contextvars(correlation_id=value)
     try:
-        with structlog.contextvars.bound_contextvars(correlation_id=value):
-            yield value
+        yield value
     finally:
+        structlog.contextvars.reset_contextvars(**log_tokens)
         _correlation_id.reset(token)

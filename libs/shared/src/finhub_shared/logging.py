@@ -370,7 +370,10 @@ def configure_logging(
         library_logger.handlers.clear()
         library_logger.propagate = True
     # One line per request costs the hot paths dearly; the metrics already count every request.
-    logging.getLogger("uvicorn.access").setLevel(logging.INFO if access_log else logging.WARNING)
+    # Off, the access logger reaches no handler: uvicorn then skips the call and its arguments.
+    access = logging.getLogger("uvicorn.access")
+    access.setLevel(logging.INFO if access_log else logging.WARNING)
+    access.propagate = access_log
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

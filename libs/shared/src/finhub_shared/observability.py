@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.datastructures import Headers, MutableHeaders
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from finhub_shared.correlation import correlation_scope
@@ -21,7 +21,9 @@ from finhub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 CORRELATION_HEADER = "X-Correlation-ID"
-_INCOMING_CORRELATION_HEADERS = ("x-correlation-id", "x-request-id")
+_CORRELATION_HEADER_RAW = CORRELATION_HEADER.lower().encode("latin-1")
+# In order of preference.
+_INCOMING_CORRELATION_HEADERS = (b"x-correlation-id", b"x-request-id")
 # Anything else (too long, spaces, quotes, newlines) could forge or break log lines.
 _SANE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
@@ -34,32 +36,17 @@ log = get_logger(__name__)
 
 
 def _incoming_correlation_id(scope: Scope) -> str | None:
-    headers = Headers(scope=scope)
+    # One pass over the raw headers (ASGI names them in lower case), each name's first value.
+    candidates: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in _INCOMING_CORRELATION_HEADERS:
+            candidates.setdefault(name, value)
     for name in _INCOMING_CORRELATION_HEADERS:
-        value = headers.get(name)
-        if value is not None and _SANE_CORRELATION_ID.fullmatch(value):
-            return value
+        if name in candidates:
+            text = candidates[name].decode("latin-1")
+            if _SANE_CORRELATION_ID.fullmatch(text):
+                return text
     return None
-
-
-class CorrelationIdMiddleware:
-    """Run each request in a correlation scope (the caller's id if sane) and echo the id back."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        with correlation_scope(_incoming_correlation_id(scope)) as correlation_id:
-
-            async def send_with_correlation_id(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    MutableHeaders(scope=message).append(CORRELATION_HEADER, correlation_id)
-                await send(message)
-
-            await self.app(scope, receive, send_with_correlation_id)
 
 
 def _route_template(scope: Scope) -> str:
@@ -69,8 +56,21 @@ def _route_template(scope: Scope) -> str:
     return template if isinstance(template, str) else UNMATCHED_ROUTE
 
 
-class MetricsMiddleware:
-    """Count requests and time them by method, route template and status."""
+@functools.cache
+def _request_series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    """The counter and the timer of one method, route and status, labelled once: `.labels()` on
+    every request was measurable. No more entries than the registry itself keeps children."""
+    return (
+        HTTP_REQUESTS.labels(method=method, route=route, status=str(status)),
+        HTTP_LATENCY.labels(method=method, route=route),
+    )
+
+
+class RequestObservability:
+    """Run each request in a correlation scope (the caller's id if sane), echo the id back, and
+    count and time the request by method, route template and status.
+
+    One middleware and one `send` wrapper for both: each layer costs every request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -81,20 +81,23 @@ class MetricsMiddleware:
             return
         status = 500  # what the client gets if the app raises before answering
         started = time.perf_counter()
+        with correlation_scope(_incoming_correlation_id(scope)) as correlation_id:
+            header = (_CORRELATION_HEADER_RAW, correlation_id.encode("latin-1"))
 
-        async def send_recording_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+            async def send_observed(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    message["headers"] = [*message.get("headers", ()), header]
+                await send(message)
 
-        try:
-            await self.app(scope, receive, send_recording_status)
-        finally:
-            method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
-            route = _route_template(scope)
-            HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
-            HTTP_LATENCY.labels(method=method, route=route).observe(time.perf_counter() - started)
+            try:
+                await self.app(scope, receive, send_observed)
+            finally:
+                method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
+                requests, latency = _request_series(method, _route_template(scope), status)
+                requests.inc()
+                latency.observe(time.perf_counter() - started)
 
 
 async def _check_outcome(name: str, check: ReadinessCheck, time_limit: float) -> str:
@@ -174,7 +177,5 @@ def install_observability(
     readiness_timeout: float = DEFAULT_READINESS_TIMEOUT,
 ) -> None:
     """Add correlation ids, request metrics and the health/readiness/metrics routes to `app`."""
-    app.add_middleware(MetricsMiddleware)
-    # Added last, so outermost: everything inside, metrics included, sees the correlation id.
-    app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(RequestObservability)
     app.include_router(health_router(checks, alive_checks=alive_checks, timeout=readiness_timeout))
