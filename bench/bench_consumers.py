@@ -33,14 +33,20 @@ import asyncpg
 import system
 from system import Setup
 
-from finhub_shared.bus import declare_exchange
-from finhub_shared.db import asyncpg_dsn
-from finhub_shared.events import EXCHANGE, routing_key
+from billing.database import InboxEvent
+from finhub_shared.bus import Consumer, ConsumerQueue, declare_consumer_queue, declare_exchange
+from finhub_shared.bus.outcomes import Skipped
+from finhub_shared.db import Database, asyncpg_dsn
+from finhub_shared.events import EventEnvelope, routing_key
+from finhub_shared.inbox import HandlerRegistry, inbox_dispatcher
+from finhub_shared.logging import configure_logging
 from finhub_shared.settings import ServiceSettings
-from finhub_shared.worker import consumer_prefetch
+from finhub_shared.worker import consumer_prefetch, handler_slots, worker_database
 from webhook_gateway.webhooks.service import envelope_json
 
-BARE_QUEUE = "bench.consumers.bare"
+BARE_QUEUE = ConsumerQueue("bench.consumers.bare", ("stripe.#", "pluggy.#"))
+# Our own consumer with the inbox and no handlers: what every event costs before any domain work.
+INBOX_QUEUE = ConsumerQueue("bench.consumers.inbox", ("stripe.#", "pluggy.#"))
 # The queue of each service's worker that the mix goes to.
 QUEUES = {"billing": "billing.stripe", "banking": "banking.pluggy"}
 DRAIN_LIMIT_SECONDS = 600.0
@@ -114,14 +120,11 @@ def messages(
 
 
 async def fill(setup: Setup, batch: list[tuple[str, bytes]]) -> None:
-    """Publish the batch to the exchange, with confirms: the workers' queues and the bare
-    consumer's queue each get every message they are bound to."""
+    """Publish the batch to the exchange, with confirms: the workers' queues and the bench's own
+    consumers' queues each get every message they are bound to."""
     connection = await aio_pika.connect(setup.environment["AMQP_URL"])
     async with connection, connection.channel(publisher_confirms=True) as channel:
         exchange = await declare_exchange(channel)
-        bare = await channel.declare_queue(BARE_QUEUE, durable=True)
-        for pattern in ("stripe.#", "pluggy.#"):
-            await bare.bind(EXCHANGE, routing_key=pattern)
         for start in range(0, len(batch), 500):
             await asyncio.gather(
                 *(
@@ -143,7 +146,7 @@ async def bare_drain(setup: Setup, count: int, prefetch: int) -> Drained:
     stamps: list[float] = []
     async with connection, connection.channel() as channel:
         await channel.set_qos(prefetch_count=prefetch)
-        queue = await channel.declare_queue(BARE_QUEUE, durable=True)
+        queue = await channel.declare_queue(BARE_QUEUE.name, passive=True)
 
         async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             json.loads(message.body)
@@ -155,8 +158,52 @@ async def bare_drain(setup: Setup, count: int, prefetch: int) -> Drained:
         tag = await queue.consume(on_message)
         await asyncio.wait_for(done.wait(), DRAIN_LIMIT_SECONDS)
         await queue.cancel(tag)
-        await queue.delete(if_unused=False, if_empty=False)
     return Drained(len(stamps) - 1, stamps[-1] - stamps[0])
+
+
+async def inbox_drain(setup: Setup, count: int) -> Drained:
+    """Our Consumer (envelope validation, handler slots, outcome reports) with the inbox's
+    transaction and no handlers, in this process, as a worker runs it; timed from the first
+    event handled to the last."""
+    configure_logging("bench", "WARNING", json=True)  # as the bench's workers run
+    settings = ServiceSettings.model_construct(
+        database_pool_size=worker_pool_size(), consumer_prefetch=worker_prefetch()
+    )
+    database = worker_database("bench", setup.database_url("billing"), settings)
+    runtime = Inbox(database)
+    dispatch = inbox_dispatcher(runtime, InboxEvent, INBOX_QUEUE.name, HandlerRegistry())
+    stamps: list[tuple[float, float]] = []
+    done = asyncio.Event()
+
+    async def handle(envelope: EventEnvelope) -> Skipped | None:
+        skipped = await dispatch(envelope)
+        stamps.append((time.monotonic(), time.process_time()))
+        if len(stamps) >= count:
+            done.set()
+        return skipped
+
+    consumer = Consumer(
+        setup.environment["AMQP_URL"],
+        INBOX_QUEUE,
+        handle,
+        prefetch=worker_prefetch(),
+        handler_slots=asyncio.Semaphore(handler_slots(settings)),
+    )
+    await consumer.start()
+    try:
+        await asyncio.wait_for(done.wait(), DRAIN_LIMIT_SECONDS)
+    finally:
+        await consumer.stop()
+        await database.dispose()
+    (first, first_cpu), (last, last_cpu) = stamps[0], stamps[-1]
+    return Drained(len(stamps) - 1, last - first, last_cpu - first_cpu)
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """The runtime an inbox dispatcher needs: only a database."""
+
+    database: Database
 
 
 async def handled(
@@ -219,17 +266,19 @@ async def worker_drain(
     )
 
 
+def worker_pool_size() -> int:
+    """The database pool the bench's workers run with."""
+    default = ServiceSettings.model_fields["database_pool_size"].default
+    return int(os.environ.get("DATABASE_POOL_SIZE", default))
+
+
 def worker_prefetch() -> int:
     """What a worker gives each of its consumers (finhub_shared.worker), with the pool size and
     prefetch the bench's workers run with."""
-    fields = ServiceSettings.model_fields
+    default = ServiceSettings.model_fields["consumer_prefetch"].default
     settings = ServiceSettings.model_construct(
-        database_pool_size=int(
-            os.environ.get("DATABASE_POOL_SIZE", fields["database_pool_size"].default)
-        ),
-        consumer_prefetch=int(
-            os.environ.get("CONSUMER_PREFETCH", fields["consumer_prefetch"].default)
-        ),
+        database_pool_size=worker_pool_size(),
+        consumer_prefetch=int(os.environ.get("CONSUMER_PREFETCH", default)),
     )
     return consumer_prefetch(settings)
 
@@ -245,9 +294,10 @@ async def declare_queues(setup: Setup, started: system.Processes) -> None:
         started.stop(process)
     connection = await aio_pika.connect(setup.environment["AMQP_URL"])
     async with connection, connection.channel() as channel:
-        for queue in QUEUES.values():
+        for bench_queue in (BARE_QUEUE, INBOX_QUEUE):
+            await declare_consumer_queue(channel, bench_queue)
+        for queue in (*QUEUES.values(), BARE_QUEUE.name, INBOX_QUEUE.name):
             await (await channel.declare_queue(queue, passive=True)).purge()
-        await channel.queue_delete(BARE_QUEUE)
 
 
 async def main(options: argparse.Namespace) -> None:
@@ -276,8 +326,9 @@ async def main(options: argparse.Namespace) -> None:
                 "billing": sum(1 for key, _ in batch if key.startswith("stripe.")),
                 "banking": sum(1 for key, _ in batch if key.startswith("pluggy.")),
             }
-            bare = await bare_drain(setup, len(batch), worker_prefetch())
-            drained = {}
+            drained = {"bare": await bare_drain(setup, len(batch), worker_prefetch())}
+            if processes == 1:
+                drained["inbox"] = await inbox_drain(setup, len(batch))
             for service in QUEUES:
                 drained[service] = await worker_drain(
                     setup,
@@ -287,32 +338,41 @@ async def main(options: argparse.Namespace) -> None:
                     processes,
                     options.profile if processes == 1 else None,
                 )
-            results[processes] = (bare, drained)
-            print(f"{processes} process(es): bare {bare}, {drained}")
+            results[processes] = drained
+            print(f"{processes} process(es): {drained}")
     report(results)
 
 
-def report(results: dict[int, tuple[Drained, dict[str, Drained]]]) -> None:
+LABELS = {
+    "bare": "bare aio-pika (decode + ack)",
+    "inbox": "our consumer + inbox, no handler",
+    **{service: f"{service} worker ({queue})" for service, queue in QUEUES.items()},
+}
+
+
+def report(results: dict[int, dict[str, Drained]]) -> None:
     print("\nconsumers draining a pre-filled queue of the mix (events/s)")
-    print(f"{'':<34}{'1 process':>12}{'2 processes':>14}{'gain':>8}")
-    bare1, drained1 = results[1]
-    bare2, drained2 = results.get(2, results[1])
-    print(
-        f"{'bare aio-pika (decode + ack)':<34}{bare1.per_second:>12,.0f}{bare2.per_second:>14,.0f}"
-    )
+    print(f"{'':<36}{'1 process':>10}{'2 processes':>13}{'gain':>7}{'CPU/event':>11}")
+    one, two = results[1], results.get(2, {})
+    for name, label in LABELS.items():
+        rate = one[name].per_second
+        line = f"{label:<36}{rate:>10,.0f}"
+        if name in two:
+            line += f"{two[name].per_second:>13,.0f}{two[name].per_second / rate:>6.2f}x"
+        else:
+            line += f"{'':>13}{'':>7}"
+        if name != "bare":
+            line += f"{1e6 / one[name].per_cpu_second:>8,.0f} µs"
+        print(line)
     for service in QUEUES:
-        one, two = drained1[service], drained2[service]
-        label = f"{service} worker ({QUEUES[service]})"
         print(
-            f"{label:<34}{one.per_second:>12,.0f}{two.per_second:>14,.0f}"
-            f"{two.per_second / one.per_second:>8.2f}x"
+            f"{service} handlers / bare consumer, 1 process: "
+            f"{one[service].per_second / one['bare'].per_second:.1%} (target >= 50%); "
+            f"/ our consumer + inbox: {one[service].per_second / one['inbox'].per_second:.1%}"
         )
     for service in QUEUES:
-        ratio = drained1[service].per_second / bare1.per_second
-        print(f"{service} handlers / bare consumer, 1 process: {ratio:.1%} (target >= 50%)")
-    for service in QUEUES:
         print(
-            f"{service} worker: {drained1[service].per_cpu_second:,.0f} events per CPU-second"
+            f"{service} worker: {one[service].per_cpu_second:,.0f} events per CPU-second"
             " (its own process; what one core gives it)"
         )
 
