@@ -155,7 +155,7 @@ class Process:
 
     name: str
     popen: subprocess.Popen[bytes]
-    port: int | None = None  # where its /healthz answers
+    port: int | None = None  # where its /readyz answers
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) of the process and its children so far."""
