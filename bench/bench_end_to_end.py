@@ -291,8 +291,9 @@ class Sender:
             path = "/webhooks/stripe"
         try:
             answer = await self.gateway.post(path, content=body, headers=headers)
-        except httpx.TimeoutException:
-            # Not acknowledged: the provider would send it again; it is no loss of ours.
+        except httpx.TransportError:
+            # Not acknowledged (timed out, connection dropped): the provider would send it
+            # again; it is no loss of ours.
             self.refused += 1
             return
         if answer.status_code >= 300:
