@@ -180,6 +180,12 @@ async def test_a_company_signs_up_pays_connects_its_bank_and_sees_its_charts(
         mfa = page.locator("#mfa-answer")
         await expect(mfa).to_be_visible()
         await mfa.fill("123456")
+        # A live event redrawing the panel while the code is typed keeps what was typed.
+        await page.evaluate(
+            "() => htmx.ajax('GET', document.getElementById('item-state').dataset.stateUrl,"
+            " {target: '#item-state', swap: 'innerHTML'})"
+        )
+        await expect(mfa).to_have_value("123456")
         await page.get_by_role("button", name="Enviar código").click()
         await expect(page.locator('[data-status="UPDATED"]')).to_be_visible()
         await expect(page.locator('#progress li[data-event="sync.finished"]').first).to_be_visible()

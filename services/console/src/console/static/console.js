@@ -14,6 +14,27 @@
     "sync.failed": "A sincronização falhou"
   };
   function refresh() { htmx.ajax("GET", panel.dataset.stateUrl, { target: "#item-state", swap: "innerHTML" }); }
+  // Events arrive while the user types the bank's code, and each redraws the panel: what was
+  // typed for the same question is kept, with the focus (a new question starts empty).
+  function question() {
+    var name = panel.querySelector("input[name=name]");
+    return name ? name.value : null;
+  }
+  var typing = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var answer = document.getElementById("mfa-answer");
+    if (event.detail.target !== panel || !answer) { return; }
+    typing = { question: question(), value: answer.value, focused: document.activeElement === answer };
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var answer = document.getElementById("mfa-answer");
+    if (event.detail.target !== panel) { return; }
+    if (typing && answer && question() === typing.question) {
+      if (typing.value) { answer.value = typing.value; }
+      if (typing.focused) { answer.focus(); }
+    }
+    typing = null;
+  });
   var source = new EventSource("/app/stream");
   source.addEventListener("open", refresh);
   Object.keys(labels).forEach(function (name) {
