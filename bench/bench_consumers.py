@@ -34,7 +34,13 @@ import system
 from system import Setup
 
 from billing.database import InboxEvent
-from finhub_shared.bus import Consumer, ConsumerQueue, declare_consumer_queue, declare_exchange
+from finhub_shared.bus import (
+    Consumer,
+    ConsumerQueue,
+    declare_consumer_queue,
+    declare_exchange,
+    delete_consumer_queue,
+)
 from finhub_shared.bus.outcomes import Skipped
 from finhub_shared.db import Database, asyncpg_dsn
 from finhub_shared.events import EventEnvelope, routing_key
@@ -284,8 +290,8 @@ def worker_prefetch() -> int:
 
 
 async def declare_queues(setup: Setup, started: system.Processes) -> None:
-    """Each worker once, so its queues and bindings exist before they are filled (and empty:
-    a run before may have left messages in the scratch vhost)."""
+    """Each worker once, so its queues and bindings exist before they are filled; the bench's
+    own queues afresh (a run before may have left messages in them)."""
     # The live stream's too: billing and banking publish to it, and unroutable messages would
     # keep their outbox relays retrying.
     for service in (*QUEUES, "live"):
@@ -295,9 +301,8 @@ async def declare_queues(setup: Setup, started: system.Processes) -> None:
     connection = await aio_pika.connect(setup.environment["AMQP_URL"])
     async with connection, connection.channel() as channel:
         for bench_queue in (BARE_QUEUE, INBOX_QUEUE):
+            await delete_consumer_queue(channel, bench_queue)
             await declare_consumer_queue(channel, bench_queue)
-        for queue in (*QUEUES.values(), BARE_QUEUE.name, INBOX_QUEUE.name):
-            await (await channel.declare_queue(queue, passive=True)).purge()
 
 
 async def main(options: argparse.Namespace) -> None:
@@ -305,6 +310,7 @@ async def main(options: argparse.Namespace) -> None:
     events = max(len(system.MIX) * 5, int(options.events * scale))
     setup = Setup.fresh()
     await setup.migrate()
+    await setup.empty_queues()
     workdir = Path(tempfile.mkdtemp(prefix="bench-consumers-"))
     print(f"logs in {workdir}; {events} events per round")
     rounds = (1, 2)

@@ -14,12 +14,13 @@ new period end), and Pluggy transactions/created after the sandbox added a trans
 lists it, once its worker has synced the account from Pluggy), in the proportions 6:4:5:5.
 
 For each rate: the delay from the webhook's 2xx to the first read that shows its effect (p50,
-p99, max; reads poll each waiting company about every POLL_SECONDS, so the delay is rounded up by
-up to that much), events lost (answered 2xx, and the backlog stopped shrinking for
-STALL_SECONDS without them showing), the backlog (effects not visible yet) when sending stops
-and how long it takes to drain (up to --drain-limit; what is left then is reported as late,
-with the rate it drains at); and the resident memory of every API and worker, idle and at
-its peak under the load.
+p99, max; the watcher reads each waiting company again every POLL_SECONDS, or as often as
+READS_PER_SECOND allows when many wait, so the delay is rounded up by up to that much: the
+"read every" column gives the longest gap), events lost (answered 2xx, and the backlog stopped
+shrinking for STALL_SECONDS without them showing), the backlog (effects not visible yet) when
+sending stops and how long it takes to drain (up to --drain-limit; what is left then is
+reported as late, with the rate it drains at); and the resident memory of every API and
+worker, idle and at its peak under the load.
 
     make bench      # or: .venv/bin/python bench/bench_end_to_end.py [--rates 50 200 1000]
     BENCH_SCALE=0.1 .venv/bin/python bench/bench_end_to_end.py   # quick: 6 s per rate
@@ -31,24 +32,39 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
+import queue
 import tempfile
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import httpx
 import system
 from system import BankAccountSeed, Process, Setup, Tenant
 
 POLL_SECONDS = 0.1
+# The watcher's reads are load on the APIs and on the two cores: bounded, like the dashboards of
+# the companies waiting, so that the 1,000/s run measures the system and not the watcher.
+READS_PER_SECOND = 100
 DRAIN_LIMIT_SECONDS = 120.0  # the warm-up's
 STALL_SECONDS = 60.0
 MIX = system.MIX
-SENDING_CONNECTIONS = 64
+SENDING_CONNECTIONS = 64  # per sender process
+# The senders run in processes of their own: sharing one event loop with the watcher, one
+# sender's client peaked at about 55 deliveries a second, answered in 30 ms by the gateway and
+# seen after 0.5 s, so that the bench measured itself.
+SENDER_PROCESSES = 2
+# The workers yield the cores to the gateway's intake and to the senders (the providers, on
+# machines of their own in production): a delivery must be acknowledged within the provider's
+# timeout whatever the backlog, and the backlog is the queue's to hold.
+WORKER_NICENESS = 10
 READING_CONNECTIONS = 16
 PLUGGY_CONNECTIONS = 8
 
@@ -82,6 +98,7 @@ class RateResult:
     backlog_at_stop: int
     drain_seconds: float | None
     peak_rss: dict[str, int]
+    read_every: float  # the watcher's longest gap between two reads of one company
 
 
 class Watcher:
@@ -103,10 +120,10 @@ class Watcher:
         # (kind, company id) or ("pluggy", account id): the events waiting to show there.
         self.waiting: dict[tuple[str, uuid.UUID], Expectation] = defaultdict(Expectation)
         self.known: dict[uuid.UUID, set[str]] = {}  # an account's transactions before the run
-        self.added: dict[uuid.UUID, int] = defaultdict(int)
         self.tenants = {tenant.company_id: tenant for tenant in tenants}
         self.accounts = {seed.account_id: seed for seed in accounts}
         self.gate = asyncio.Semaphore(READING_CONNECTIONS)
+        self.longest_sweep = 0.0  # seconds between two reads of the same company, at worst
 
     def expect(self, key: tuple[str, uuid.UUID], sent: Sent, proof: object) -> None:
         self.waiting[key].events.append((sent, proof))
@@ -116,11 +133,23 @@ class Watcher:
         return sum(len(expectation.events) for expectation in self.waiting.values())
 
     async def watch(self, stop: asyncio.Event) -> None:
+        """Sweep the waiting companies and accounts, longest waiting first, at READS_PER_SECOND."""
         while not stop.is_set():
             started = time.monotonic()
-            keys = [key for key, expectation in self.waiting.items() if expectation.events]
-            await asyncio.gather(*(self._read(key) for key in keys))
-            await asyncio.sleep(max(0.0, POLL_SECONDS - (time.monotonic() - started)))
+            keys = sorted(
+                (key for key, expectation in self.waiting.items() if expectation.events),
+                key=lambda key: self.waiting[key].events[0][0].acked_at,
+            )
+            reads = []
+            for number, key in enumerate(keys):
+                await asyncio.sleep(
+                    max(0.0, started + number / READS_PER_SECOND - time.monotonic())
+                )
+                reads.append(asyncio.create_task(self._read(key)))
+            await asyncio.gather(*reads)
+            sweep = time.monotonic() - started
+            self.longest_sweep = max(self.longest_sweep, sweep)
+            await asyncio.sleep(max(0.0, POLL_SECONDS - sweep))
 
     async def _read(self, key: tuple[str, uuid.UUID]) -> None:
         kind, owner = key
@@ -194,19 +223,20 @@ class Watcher:
 
 
 class Sender:
-    """Signs and sends the mix, advancing each company's Stripe objects as it goes."""
+    """Signs and sends the mix for its share of the companies and accounts, advancing each
+    company's Stripe objects as it goes; what each delivery must show goes to `reports`."""
 
     def __init__(
         self,
         setup: Setup,
         tenants: list[Tenant],
         accounts: list[BankAccountSeed],
-        watcher: Watcher,
+        reports: multiprocessing.Queue[Any],
     ) -> None:
         self.setup = setup
         self.tenants = tenants
         self.accounts = accounts
-        self.watcher = watcher
+        self.reports = reports
         self.gateway = httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{setup.ports['gateway']}",
             timeout=httpx.Timeout(30, pool=None),
@@ -225,11 +255,33 @@ class Sender:
         self.in_flight = asyncio.Semaphore(SENDING_CONNECTIONS)
         self.counter = 0
         self.pluggy_sent = 0
+        self.added: dict[uuid.UUID, int] = defaultdict(int)  # transactions added per account
         self.period_end: dict[int, int] = {}
         self.invoices = 0
         self.open_payment = 0
         self.created: dict[int, int] = {}
         self.refused = 0
+
+    async def at_rate(self, rate: float, total: int) -> None:
+        """`total` deliveries at a steady `rate`: delivery n leaves at start + n / rate,
+        however long the others take."""
+        tasks: set[asyncio.Task[None]] = set()
+        started = time.monotonic()
+        for number in range(total):
+            delay = started + number / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task = asyncio.create_task(self.send_one())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        await asyncio.gather(*tasks)
+
+    async def warm_up(self) -> None:
+        """One transactions/created per account and the Stripe events between, one at a time;
+        the transactions counted from here on are those added after it."""
+        for _ in range(len(MIX) * len(self.accounts) // MIX.count("pluggy")):
+            await self.send_one()
+        self.added.clear()
 
     def _created(self, index: int) -> int:
         """Stripe's `created`: now, and always later than this company's previous event."""
@@ -237,11 +289,11 @@ class Sender:
         self.created[index] = created
         return created
 
-    async def send_one(self, results: list[Sent]) -> None:
+    async def send_one(self) -> None:
         async with self.in_flight:
-            await self._send(results)
+            await self._send()
 
-    async def _send(self, results: list[Sent]) -> None:
+    async def _send(self) -> None:
         number = self.counter
         self.counter += 1
         kind = MIX[number % len(MIX)]
@@ -261,8 +313,8 @@ class Sender:
             body, headers = system.signed_pluggy(
                 self.setup, system.transactions_created(seed, created_from)
             )
-            self.watcher.added[seed.account_id] += 1
-            proof: object = self.watcher.added[seed.account_id]
+            self.added[seed.account_id] += 1
+            proof: object = self.added[seed.account_id]
             key = ("pluggy", seed.account_id)
             path = "/webhooks/pluggy"
         else:
@@ -270,8 +322,9 @@ class Sender:
             tenant = self.tenants[index]
             created = self._created(index)
             if kind == "invoice":
+                # Unique across the sender processes: each has companies of its own.
                 self.invoices += 1
-                invoice_id = f"in_bench{self.invoices:07d}"
+                invoice_id = f"in_bench{tenant.company_id.hex[:8]}{self.invoices:07d}"
                 event = system.invoice_paid(tenant, invoice_id, created)
                 proof = f"FH-{invoice_id}"
             elif kind == "intent":
@@ -299,13 +352,111 @@ class Sender:
         if answer.status_code >= 300:
             self.refused += 1
             return
-        sent = Sent(kind, time.monotonic())
-        results.append(sent)
-        self.watcher.expect(key, sent, proof)
+        self.reports.put((kind, key, proof, time.monotonic()))
 
     async def aclose(self) -> None:
         await self.gateway.aclose()
         await self.pluggy.aclose()
+
+
+def send_on_command(
+    setup: Setup,
+    tenants: list[Tenant],
+    accounts: list[BankAccountSeed],
+    commands: Connection,
+    reports: multiprocessing.Queue[Any],
+) -> None:
+    """A sender process: runs each command it is given ("warm-up", or a rate and a number of
+    deliveries), then reports ("done", deliveries not acknowledged); None ends it."""
+    asyncio.run(_send_on_command(setup, tenants, accounts, commands, reports))
+
+
+async def _send_on_command(
+    setup: Setup,
+    tenants: list[Tenant],
+    accounts: list[BankAccountSeed],
+    commands: Connection,
+    reports: multiprocessing.Queue[Any],
+) -> None:
+    sender = Sender(setup, tenants, accounts, reports)
+    loop = asyncio.get_running_loop()
+    try:
+        while (command := await loop.run_in_executor(None, commands.recv)) is not None:
+            refused_before = sender.refused
+            if command == "warm-up":
+                await sender.warm_up()
+            else:
+                rate, total = command
+                await sender.at_rate(rate, total)
+            reports.put(("done", sender.refused - refused_before))
+    finally:
+        await sender.aclose()
+
+
+class Senders:
+    """SENDER_PROCESSES sender processes, each with its share of the companies and accounts
+    (a company's events all leave from one, so they stay in order)."""
+
+    def __init__(
+        self, setup: Setup, tenants: list[Tenant], accounts: list[BankAccountSeed]
+    ) -> None:
+        spawn = multiprocessing.get_context("spawn")
+        self.reports: multiprocessing.Queue[Any] = spawn.Queue()
+        self.commands: list[Connection] = []
+        self.processes = []
+        for number in range(SENDER_PROCESSES):
+            ours, theirs = spawn.Pipe()
+            process = spawn.Process(
+                target=send_on_command,
+                args=(
+                    setup,
+                    tenants[number::SENDER_PROCESSES],
+                    accounts[number::SENDER_PROCESSES],
+                    theirs,
+                    self.reports,
+                ),
+                daemon=True,
+            )
+            process.start()
+            self.commands.append(ours)
+            self.processes.append(process)
+
+    async def warm_up(self, watcher: Watcher) -> None:
+        for commands in self.commands:
+            commands.send("warm-up")
+        await self._follow(watcher)
+
+    async def at_rate(self, rate: int, total: int, watcher: Watcher) -> tuple[list[Sent], int]:
+        """`total` deliveries at `rate` a second, shared between the processes; what each must
+        show is given to the watcher as its 2xx comes. Returns them and how many had none."""
+        for number, commands in enumerate(self.commands):
+            share = total // SENDER_PROCESSES + (number < total % SENDER_PROCESSES)
+            commands.send((rate / SENDER_PROCESSES, share))
+        return await self._follow(watcher)
+
+    async def _follow(self, watcher: Watcher) -> tuple[list[Sent], int]:
+        sent: list[Sent] = []
+        refused, done = 0, 0
+        while done < len(self.commands):
+            try:
+                report = self.reports.get_nowait()
+            except queue.Empty:
+                await asyncio.sleep(0.005)
+                continue
+            if report[0] == "done":
+                done += 1
+                refused += report[1]
+                continue
+            kind, key, proof, acked_at = report
+            delivery = Sent(kind, acked_at)
+            sent.append(delivery)
+            watcher.expect(key, delivery, proof)
+        return sent, refused
+
+    def stop(self) -> None:
+        for commands, process in zip(self.commands, self.processes, strict=True):
+            commands.send(None)
+            process.join(30)
 
 
 async def sample_memory(parts: list[Process], peaks: dict[str, int], stop: asyncio.Event) -> None:
@@ -319,28 +470,18 @@ async def at_rate(
     rate: int,
     seconds: float,
     drain_limit: float,
-    sender: Sender,
+    senders: Senders,
     watcher: Watcher,
     parts: list[Process],
 ) -> RateResult:
-    results: list[Sent] = []
     peaks: dict[str, int] = {}
     stop_watching, stop_sampling = asyncio.Event(), asyncio.Event()
+    watcher.longest_sweep = 0.0
     watching = asyncio.create_task(watcher.watch(stop_watching))
     sampling = asyncio.create_task(sample_memory(parts, peaks, stop_sampling))
-    refused_before = sender.refused
-    tasks: set[asyncio.Task[None]] = set()
     total = int(rate * seconds)
     started = time.monotonic()
-    for number in range(total):
-        # A steady rate: event n leaves at start + n / rate, however long the others take.
-        delay = started + number / rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        task = asyncio.create_task(sender.send_one(results))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-    await asyncio.gather(*tasks)
+    results, refused = await senders.at_rate(rate, total, watcher)
     stopped = time.monotonic()
     achieved = total / (stopped - started)
     backlog_at_stop = watcher.backlog
@@ -362,7 +503,7 @@ async def at_rate(
     return RateResult(
         rate,
         len(results),
-        sender.refused - refused_before,
+        refused,
         achieved,
         delays,
         unseen,
@@ -371,6 +512,7 @@ async def at_rate(
         backlog_at_stop,
         drain_seconds if unseen == 0 else None,
         peaks,
+        watcher.longest_sweep,
     )
 
 
@@ -388,14 +530,12 @@ async def drained(watcher: Watcher, limit: float, stall: float | None = None) ->
     return True
 
 
-async def warm_up(sender: Sender, watcher: Watcher) -> None:
+async def warm_up(senders: Senders, watcher: Watcher) -> None:
     """One transactions/created per account (each account's first sync reads its history) and a
     few Stripe events, all followed to their effect; then what the accounts hold is the start."""
-    results: list[Sent] = []
-    for _ in range(len(MIX) * len(sender.accounts) // MIX.count("pluggy")):
-        await sender.send_one(results)
     stop = asyncio.Event()
     watching = asyncio.create_task(watcher.watch(stop))
+    await senders.warm_up(watcher)
     await drained(watcher, DRAIN_LIMIT_SECONDS)
     stop.set()
     await watching
@@ -403,7 +543,6 @@ async def warm_up(sender: Sender, watcher: Watcher) -> None:
         raise SystemExit(f"warm-up: {watcher.backlog} events never showed; see the logs")
     watcher.waiting.clear()
     await watcher.remember_transactions()
-    watcher.added.clear()
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -415,7 +554,7 @@ def report(results: list[RateResult], idle: dict[str, int], seconds: float) -> N
     print(f"\nend to end, {seconds:g} s per rate (2xx from the gateway -> effect read via the API)")
     print(
         f"{'rate/s':>7}{'sent':>8}{'got/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-        f"{'lost':>6}{'no 2xx':>8}{'backlog':>9}{'drain s':>9}"
+        f"{'lost':>6}{'no 2xx':>8}{'backlog':>9}{'drain s':>9}{'read every s':>14}"
     )
     late = []
     for result in results:
@@ -426,8 +565,14 @@ def report(results: list[RateResult], idle: dict[str, int], seconds: float) -> N
             f"{percentile(every, 0.5) * 1000:>9.0f}{percentile(every, 0.99) * 1000:>9.0f}"
             f"{max(every) * 1000:>9.0f}{result.unseen if result.stalled else 0:>6}"
             f"{result.refused:>8}"
-            f"{result.backlog_at_stop:>9}{drain:>9}"
+            f"{result.backlog_at_stop:>9}{drain:>9}{result.read_every:>14.1f}"
         )
+        if result.unseen and not result.stalled:
+            late.append(
+                f"  {result.rate}/s: {result.unseen} effects still to show after the drain limit,"
+                f" showing at {result.draining_rate:.0f}/s (late, not lost; the p50/p99/max"
+                " above count only those that showed)"
+            )
     print("\np50 / p99 by kind (ms):")
     for result in results:
         by_kind = ", ".join(
@@ -440,12 +585,6 @@ def report(results: list[RateResult], idle: dict[str, int], seconds: float) -> N
     for name, value in idle.items():
         peaks = " / ".join(system.mebibytes(result.peak_rss.get(name, 0)) for result in results)
         print(f"  {name:<18}{system.mebibytes(value):>9} -> {peaks}")
-        if result.unseen and not result.stalled:
-            late.append(
-                f"  {result.rate}/s: {result.unseen} effects still to show after the drain limit,"
-                f" showing at {result.draining_rate:.0f}/s (late, not lost; the p50/p99/max"
-                " above count only those that showed)"
-            )
     print("\n".join(late))
     worst = max((result.unseen for result in results if result.stalled), default=0)
     print(f"events lost: {worst} at worst (target 0)")
@@ -462,6 +601,7 @@ async def main(options: argparse.Namespace) -> None:
     open_each = total_intents // len(MIX) // companies + 2
     setup = Setup.fresh()
     await setup.migrate()
+    await setup.empty_queues()
     workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
     print(f"logs in {workdir}; {companies} companies, {accounts} bank accounts")
     with system.processes(setup, workdir) as started:
@@ -469,14 +609,14 @@ async def main(options: argparse.Namespace) -> None:
         system.wait_ready(sandbox)
         parts = [
             system.serve(started, "gateway"),
-            system.worker(started, "gateway"),
+            system.worker(started, "gateway", niceness=WORKER_NICENESS),
             system.serve(started, "billing"),
-            system.worker(started, "billing"),
+            system.worker(started, "billing", niceness=WORKER_NICENESS),
             system.serve(started, "banking"),
-            system.worker(started, "banking"),
+            system.worker(started, "banking", niceness=WORKER_NICENESS),
             # The live stream consumes what billing and banking tell it (notifications, syncs).
             system.serve(started, "live"),
-            system.worker(started, "live"),
+            system.worker(started, "live", niceness=WORKER_NICENESS),
         ]
         system.wait_ready(*parts)
         async with httpx.AsyncClient(
@@ -487,14 +627,14 @@ async def main(options: argparse.Namespace) -> None:
         tenants = await system.seed_billing(setup, companies, open_each)
         seeds = await system.seed_banking(setup, tenants, accounts)
         watcher = Watcher(setup, tenants, seeds)
-        sender = Sender(setup, tenants, seeds, watcher)
+        senders = Senders(setup, tenants, seeds)
         try:
-            await warm_up(sender, watcher)
+            await warm_up(senders, watcher)
             await asyncio.sleep(3)
             idle = {part.name: part.rss_bytes() for part in parts}
             results = []
             for rate in options.rates:
-                result = await at_rate(rate, seconds, options.drain_limit, sender, watcher, parts)
+                result = await at_rate(rate, seconds, options.drain_limit, senders, watcher, parts)
                 results.append(result)
                 # Printed as each rate ends, so a later failure loses nothing measured.
                 every = result.delays.get("all") or [float("nan")]
@@ -502,10 +642,10 @@ async def main(options: argparse.Namespace) -> None:
                     f"rate {rate}/s: sent {result.sent}, unseen {result.unseen}, "
                     f"backlog at stop {result.backlog_at_stop}, drained in {result.drain_seconds}"
                     f", p50 {percentile(every, 0.5):.2f} s, p99 {percentile(every, 0.99):.2f} s, "
-                    f"max {max(every):.2f} s"
+                    f"max {max(every):.2f} s, read every {result.read_every:.1f} s"
                 )
         finally:
-            await sender.aclose()
+            senders.stop()
             await watcher.aclose()
     report(results, idle, seconds)
 

@@ -27,16 +27,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aio_pika
 import httpx
 import psutil
 import stripe
 from cryptography.fernet import Fernet
 from sqlalchemy import insert
 
+from banking import consumer as banking_worker
 from banking.accounts.models import BankAccount
 from banking.connectors.models import Connector
 from banking.entitlements.models import SOURCE_BILLING, CompanyEntitlement
 from banking.items.models import Item
+from billing import consumer as billing_worker
 from billing.accounts.models import Company, RefreshToken, User
 from billing.customers.models import StripeCustomer
 from billing.payments.models import Payment
@@ -44,8 +47,11 @@ from billing.subscriptions.models import Subscription
 from finhub_dev.provisioning import database_url_for_tests, test_suffix
 from finhub_dev.testing import migrate_fresh
 from finhub_shared.auth import TokenIssuer, generate_signing_keypair
+from finhub_shared.bus import delete_consumer_queue
 from finhub_shared.db import Database
 from finhub_shared.settings import read_variable
+from live import consumer as live_worker
+from webhook_gateway import consumer as gateway_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -144,6 +150,15 @@ class Setup:
                 self.database_url(service),
                 self.environment["POSTGRES_ADMIN_URL"],
             )
+
+    async def empty_queues(self) -> None:
+        """The scratch vhost without the queues a run before left, messages included (a run cut
+        short leaves thousands); each worker declares its own again as it starts."""
+        connection = await aio_pika.connect(self.environment["AMQP_URL"])
+        async with connection, connection.channel() as channel:
+            for worker in (gateway_worker, billing_worker, banking_worker, live_worker):
+                for subscription in worker.SUBSCRIPTIONS:
+                    await delete_consumer_queue(channel, subscription.queue)
 
 
 # --- processes -----------------------------------------------------------------------------------
@@ -274,12 +289,13 @@ def serve(started: Processes, service: str, workers: int = 1) -> Process:
     return started.start(f"{service}-api", command, int(port))
 
 
-def worker(started: Processes, service: str, number: int = 1) -> Process:
-    """A service's worker (consumers, relay, jobs); each one on a metrics port of its own."""
+def worker(started: Processes, service: str, number: int = 1, niceness: int = 0) -> Process:
+    """A service's worker (consumers, relay, jobs), at `niceness` (nice(1)); each one on a
+    metrics port of its own."""
     port = spare_port()
     return started.start(
         f"{service}-worker-{number}",
-        [str(BIN / f"finhub-{service}"), "worker"],
+        ["nice", "-n", str(niceness), str(BIN / f"finhub-{service}"), "worker"],
         port,
         WORKER_METRICS_PORT=str(port),
     )
