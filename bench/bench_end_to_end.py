@@ -367,26 +367,27 @@ class Sender:
         await self.pluggy.aclose()
 
 
+@dataclass(frozen=True)
+class Share:
+    """A sender process's share of the companies and accounts."""
+
+    setup: Setup
+    tenants: list[Tenant]
+    accounts: list[BankAccountSeed]
+
+
 def send_on_command(
-    setup: Setup,
-    tenants: list[Tenant],
-    accounts: list[BankAccountSeed],
-    commands: Connection,
-    reports: multiprocessing.Queue[Any],
+    share: Share, commands: Connection, reports: multiprocessing.Queue[Any]
 ) -> None:
     """A sender process: runs each command it is given ("warm-up", or a rate and a number of
     deliveries), then reports ("done", deliveries not acknowledged); None ends it."""
-    asyncio.run(_send_on_command(setup, tenants, accounts, commands, reports))
+    asyncio.run(_send_on_command(share, commands, reports))
 
 
 async def _send_on_command(
-    setup: Setup,
-    tenants: list[Tenant],
-    accounts: list[BankAccountSeed],
-    commands: Connection,
-    reports: multiprocessing.Queue[Any],
+    share: Share, commands: Connection, reports: multiprocessing.Queue[Any]
 ) -> None:
-    sender = Sender(setup, tenants, accounts, reports)
+    sender = Sender(share.setup, share.tenants, share.accounts, reports)
     loop = asyncio.get_running_loop()
     try:
         while (command := await loop.run_in_executor(None, commands.recv)) is not None:
@@ -417,9 +418,11 @@ class Senders:
             process = spawn.Process(
                 target=send_on_command,
                 args=(
-                    setup,
-                    tenants[number::SENDER_PROCESSES],
-                    accounts[number::SENDER_PROCESSES],
+                    Share(
+                        setup,
+                        tenants[number::SENDER_PROCESSES],
+                        accounts[number::SENDER_PROCESSES],
+                    ),
                     theirs,
                     self.reports,
                 ),
