@@ -452,6 +452,8 @@ class Senders:
             try:
                 report = self.reports.get_nowait()
             except queue.Empty:
+                if not all(process.is_alive() for process in self.processes):
+                    raise SystemExit("a sender process ended early; its error is above") from None
                 await asyncio.sleep(0.005)
                 continue
             if report[0] == "done":
@@ -466,8 +468,10 @@ class Senders:
 
     def stop(self) -> None:
         for commands, process in zip(self.commands, self.processes, strict=True):
-            commands.send(None)
-            process.join(30)
+            if process.is_alive():
+                commands.send(None)
+                process.join(30)
+            process.terminate()
 
 
 async def sample_memory(parts: list[Process], peaks: dict[str, int], stop: asyncio.Event) -> None:

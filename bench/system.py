@@ -34,12 +34,10 @@ import stripe
 from cryptography.fernet import Fernet
 from sqlalchemy import insert
 
-from banking import consumer as banking_worker
 from banking.accounts.models import BankAccount
 from banking.connectors.models import Connector
 from banking.entitlements.models import SOURCE_BILLING, CompanyEntitlement
 from banking.items.models import Item
-from billing import consumer as billing_worker
 from billing.accounts.models import Company, RefreshToken, User
 from billing.customers.models import StripeCustomer
 from billing.payments.models import Payment
@@ -50,8 +48,6 @@ from finhub_shared.auth import TokenIssuer, generate_signing_keypair
 from finhub_shared.bus import delete_consumer_queue
 from finhub_shared.db import Database
 from finhub_shared.settings import read_variable
-from live import consumer as live_worker
-from webhook_gateway import consumer as gateway_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -154,6 +150,14 @@ class Setup:
     async def empty_queues(self) -> None:
         """The scratch vhost without the queues a run before left, messages included (a run cut
         short leaves thousands); each worker declares its own again as it starts."""
+        # Imported here, not with the module: the workers' handlers pull in banking's insights
+        # (pandas, scikit-learn), 4 s and 150 MiB that every process importing system.py (the
+        # end-to-end bench's senders) would pay for a list of queue names.
+        from banking import consumer as banking_worker
+        from billing import consumer as billing_worker
+        from live import consumer as live_worker
+        from webhook_gateway import consumer as gateway_worker
+
         connection = await aio_pika.connect(self.environment["AMQP_URL"])
         async with connection, connection.channel() as channel:
             for worker in (gateway_worker, billing_worker, banking_worker, live_worker):
