@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Generic, Literal, Protocol, TypeVar
+from functools import cache
+from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 
 import structlog
-from sqlalchemy import DateTime, String, func
+from sqlalchemy import DateTime, Insert, String, Table, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,6 +42,8 @@ FetchingHandler = Callable[[RuntimeT, EventEnvelope], Awaitable[Effect | None]]
 class InboxEventMixin:
     """Columns of a service's `inbox_events` table; the service declares it on its own Base."""
 
+    # Set by the service's declarative Base; typed here for the statements built from it.
+    __table__: ClassVar[Table]
     __tablename__ = "inbox_events"
 
     consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -96,19 +99,22 @@ async def claim(
     outcome: Outcome,
 ) -> bool:
     """Record the event as handled by `consumer`; False when it already was (a redelivery)."""
-    statement = (
-        insert(inbox_model)
-        .values(
-            consumer=consumer,
-            event_id=envelope.id,
-            source=envelope.source,
-            event_type=envelope.type,
-            outcome=outcome,
-        )
-        .on_conflict_do_nothing()
-        .returning(inbox_model.event_id)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    row = {
+        "consumer": consumer,
+        "event_id": envelope.id,
+        "source": envelope.source,
+        "event_type": envelope.type,
+        "outcome": outcome,
+    }
+    result = await session.execute(_claim_statement(inbox_model.__table__), row)
+    return result.scalar_one_or_none() is not None
+
+
+@cache
+def _claim_statement(table: Table) -> Insert:
+    # Built once, with its values bound at execution: building the statement and its cache key
+    # for every event, through the ORM's bulk-insert path, was half of the inbox's CPU per event.
+    return insert(table).on_conflict_do_nothing().returning(table.c.event_id)
 
 
 def inbox_dispatcher(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from functools import cache
+from typing import ClassVar, Protocol
 
 import structlog
 from sqlalchemy import (
@@ -13,10 +14,12 @@ from sqlalchemy import (
     DateTime,
     Identity,
     Index,
+    Insert,
     Integer,
     LargeBinary,
     Row,
     String,
+    Table,
     Text,
     delete,
     func,
@@ -42,6 +45,8 @@ log = structlog.get_logger(__name__)
 class OutboxMessageMixin:
     """Columns of a service's `outbox_messages` table; the service declares it on its own Base."""
 
+    # Set by the service's declarative Base; typed here for the statements built from it.
+    __table__: ClassVar[Table]
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -96,16 +101,22 @@ async def enqueue(
     session: AsyncSession, outbox_model: type[OutboxMessageMixin], envelope: EventEnvelope
 ) -> None:
     """Add `envelope` to the outbox; it is published only if the surrounding transaction commits."""
-    await session.execute(
-        insert(outbox_model).values(
-            message_id=envelope.id,
-            exchange=EXCHANGE,
-            routing_key=envelope.routing_key,
-            body=envelope.model_dump_json().encode(),
-            correlation_id=current_correlation_id(),
-            trace_context=current_trace_context(),
-        )
-    )
+    row = {
+        "message_id": envelope.id,
+        "exchange": EXCHANGE,
+        "routing_key": envelope.routing_key,
+        "body": envelope.model_dump_json().encode(),
+        "correlation_id": current_correlation_id(),
+        "trace_context": current_trace_context(),
+    }
+    await session.execute(_enqueue_statement(outbox_model.__table__), row)
+
+
+@cache
+def _enqueue_statement(table: Table) -> Insert:
+    # Built once, its values bound at execution (as the inbox's claim): the ORM's bulk-insert
+    # path rebuilt the statement and its cache key for every message.
+    return insert(table)
 
 
 class OutboxRelay:
