@@ -19,8 +19,10 @@ POLL_SECONDS, or as often as READS_PER_SECOND allows, so the delay is rounded up
 much: the "read every" column gives the longest gap), events lost (answered 2xx, and the
 backlog stopped shrinking for STALL_SECONDS without them showing), the backlog (effects not
 visible yet) when sending stops and how long it takes to drain (up to --drain-limit; what is
-left then is reported as late, with the rate it drains at); and the resident memory of every
-API and worker, idle and at its peak under the load.
+left then is reported as late, with the rate it drains at); where that delay goes, from the
+databases' own timestamps (the gateway's outbox row written and published, the worker's inbox
+row for the same event id); and the resident memory of every API and worker, idle and at its
+peak under the load.
 
     make bench      # or: .venv/bin/python bench/bench_end_to_end.py [--rates 50 200 1000]
     .venv/bin/python bench/bench_end_to_end.py --worker-niceness 10    # the intake first
@@ -42,13 +44,17 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import system
 from system import BankAccountSeed, Process, Setup, Tenant
+
+from finhub_shared.db import asyncpg_dsn
 
 POLL_SECONDS = 0.1
 # The watcher's reads are load on the APIs and on the two cores: bounded, so that the run
@@ -98,6 +104,7 @@ class RateResult:
     drain_seconds: float | None
     peak_rss: dict[str, int]
     read_every: float  # the watcher's longest gap between two reads of one company
+    stages: dict[str, list[float]]  # seconds from the gateway's durable write, by stage
 
 
 class Watcher:
@@ -116,6 +123,7 @@ class Watcher:
             timeout=30,
             limits=httpx.Limits(max_connections=READING_CONNECTIONS),
         )
+        self.setup = setup
         # (kind, company id) or ("pluggy", account id): the events waiting to show there.
         self.waiting: dict[tuple[str, uuid.UUID], Expectation] = defaultdict(Expectation)
         self.known: dict[uuid.UUID, set[str]] = {}  # an account's transactions before the run
@@ -495,6 +503,7 @@ async def at_rate(
     watching = asyncio.create_task(watcher.watch(stop_watching))
     sampling = asyncio.create_task(sample_memory(parts, peaks, stop_sampling))
     total = int(rate * seconds)
+    since = datetime.now(UTC)
     started = time.monotonic()
     results, refused = await senders.at_rate(rate, total, watcher)
     stopped = time.monotonic()
@@ -528,7 +537,56 @@ async def at_rate(
         drain_seconds if unseen == 0 else None,
         peaks,
         watcher.longest_sweep,
+        await stage_delays(watcher.setup, since),
     )
+
+
+# The queue each worker takes the gateway's events from, as its inbox names it.
+WORKER_QUEUES = {"billing": "billing.stripe", "banking": "banking.pluggy"}
+
+
+async def stage_delays(setup: Setup, since: datetime) -> dict[str, list[float]]:
+    """Seconds from each event's durable write at the gateway (its outbox row) to the relay's
+    publish, and to each worker's inbox row for it: where the end-to-end delay goes, by the
+    databases' clock (one server). The relay marks a batch published once the broker confirmed
+    all of it, so a worker may handle an event before its row says published."""
+    gateway = await _rows(
+        setup,
+        "gateway",
+        "SELECT message_id, created_at, published_at FROM outbox_messages WHERE created_at >= $1",
+        since,
+    )
+    written = {row["message_id"]: row["created_at"] for row in gateway}
+    stages: dict[str, list[float]] = {
+        "relay published": [
+            (row["published_at"] - row["created_at"]).total_seconds()
+            for row in gateway
+            if row["published_at"] is not None
+        ]
+    }
+    for service, queue_name in WORKER_QUEUES.items():
+        handled = await _rows(
+            setup,
+            service,
+            "SELECT event_id, handled_at FROM inbox_events"
+            " WHERE consumer = $1 AND handled_at >= $2",
+            queue_name,
+            since,
+        )
+        stages[f"{service} handled"] = [
+            (row["handled_at"] - written[row["event_id"]]).total_seconds()
+            for row in handled
+            if row["event_id"] in written
+        ]
+    return stages
+
+
+async def _rows(setup: Setup, service: str, query: str, *arguments: object) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(asyncpg_dsn(setup.database_url(service)))
+    try:
+        return await connection.fetch(query, *arguments)
+    finally:
+        await connection.close()
 
 
 async def drained(watcher: Watcher, limit: float, stall: float | None = None) -> bool:
@@ -596,6 +654,14 @@ def report(results: list[RateResult], idle: dict[str, int], seconds: float) -> N
             if kind != "all" and values
         )
         print(f"  {result.rate:>5}/s: {by_kind}")
+    print("\nwhere the delay goes: seconds from the gateway's durable write, p50 / p99 (events)")
+    for result in results:
+        stages = ", ".join(
+            f"{stage} {percentile(values, 0.5):.1f}/{percentile(values, 0.99):.1f} ({len(values)})"
+            for stage, values in result.stages.items()
+            if values
+        )
+        print(f"  {result.rate:>5}/s: {stages}")
     print("\nresident memory (RSS): idle -> peak under each rate")
     for name, value in idle.items():
         peaks = " / ".join(system.mebibytes(result.peak_rss.get(name, 0)) for result in results)

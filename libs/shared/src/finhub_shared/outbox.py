@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    FromClause,
     Identity,
     Index,
     Insert,
@@ -46,7 +47,7 @@ class OutboxMessageMixin:
     """Columns of a service's `outbox_messages` table; the service declares it on its own Base."""
 
     # Set by the service's declarative Base; typed here for the statements built from it.
-    __table__: ClassVar[Table]
+    __table__: ClassVar[FromClause]
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -113,9 +114,10 @@ async def enqueue(
 
 
 @cache
-def _enqueue_statement(table: Table) -> Insert:
+def _enqueue_statement(table: FromClause) -> Insert:
     # Built once, its values bound at execution (as the inbox's claim): the ORM's bulk-insert
     # path rebuilt the statement and its cache key for every message.
+    assert isinstance(table, Table)
     return insert(table)
 
 
