@@ -3,8 +3,12 @@ with a stack trace; sessions and forms are guarded."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
+
+from console.connections.endpoints import STREAM_READ_TIMEOUT_SECONDS
 
 from .conftest import console_with, csrf_of, logged_in
 
@@ -294,6 +298,41 @@ async def test_the_live_stream_is_relayed_with_a_renewed_token_once_the_old_one_
     assert asked == ["Bearer access-1", "Bearer access-2"]
     assert relayed.headers["content-type"].startswith("text/event-stream")
     assert relayed.content == message
+
+
+class _SilentAfter(httpx.AsyncByteStream):
+    """A stream that sends `first`, then goes silent until the reader's timeout."""
+
+    def __init__(self, first: bytes) -> None:
+        self.first = first
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.first
+        raise httpx.ReadTimeout("no heartbeat")
+
+
+@pytest.mark.asyncio
+async def test_a_live_stream_silent_past_its_heartbeat_ends_and_the_browser_reconnects() -> None:
+    message = b"id: 3\nevent: sync.finished\ndata: {}\n\n"
+    read_timeouts: list[float | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/live/stream":
+            read_timeouts.append(request.extensions["timeout"]["read"])
+            return httpx.Response(
+                200, stream=_SilentAfter(message), headers={"Content-Type": "text/event-stream"}
+            )
+        return billing_login(request) or httpx.Response(404)
+
+    async with console_with(handler) as client:
+        await logged_in(client)
+        relayed = await client.get("/app/stream")
+
+    assert relayed.status_code == 200
+    assert relayed.content == message
+    # Longer than live's longest heartbeat (LIVE_HEARTBEAT_SECONDS is 60 at most), not forever.
+    assert read_timeouts == [STREAM_READ_TIMEOUT_SECONDS]
+    assert STREAM_READ_TIMEOUT_SECONDS > 60
 
 
 @pytest.mark.asyncio

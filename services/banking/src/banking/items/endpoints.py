@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from banking.dependencies import BankingDatabase, BankingRuntime
+from banking.dependencies import BankingDatabase, BankingRuntime, Clock
 from banking.entitlements.errors import BankAccountLimitReached
 from banking.items import service
 from banking.items.errors import ItemClosed, ItemNotFound, MfaExpired, MfaNotPending
@@ -20,7 +20,6 @@ from banking.items.schemas import (
 from finhub_shared.auth import CurrentPrincipal, ManagerPrincipal, WriterPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, error_responses
-from finhub_shared.events import utcnow
 
 router = APIRouter(prefix="/api/banking", tags=["connections"])
 
@@ -35,9 +34,10 @@ async def create_connect_token(
     database: BankingDatabase,
     runtime: BankingRuntime,
     principal: ManagerPrincipal,
+    clock: Clock,
 ) -> ConnectTokenRead:
     """A token for Pluggy's widget; with `item_id`, to update (reconnect) that connection."""
-    return await service.create_connect_token(database, runtime, principal, body.item_id, utcnow())
+    return await service.create_connect_token(database, runtime, principal, body.item_id, clock())
 
 
 @router.post("/pluggy/callback", responses=error_responses(ItemNotFound))
@@ -46,9 +46,10 @@ async def pluggy_callback(
     database: BankingDatabase,
     runtime: BankingRuntime,
     principal: ManagerPrincipal,
+    clock: Clock,
 ) -> ItemRead:
     """The widget connected an item: store it with its accounts and start syncing."""
-    now = utcnow()
+    now = clock()
     snapshot = await service.fetch_connection(database, runtime, principal, body.item_id, now)
     async with database.transaction() as session:
         return await service.complete_connection(session, runtime, principal, snapshot, now)
@@ -56,18 +57,22 @@ async def pluggy_callback(
 
 @router.get("/items")
 async def list_items(
-    session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+    session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal, clock: Clock
 ) -> list[ItemRead]:
     """Your bank connections, each with what to do next."""
-    return await service.list_items(session, runtime, principal, utcnow())
+    return await service.list_items(session, runtime, principal, clock())
 
 
 @router.get("/items/{item_id}", responses=error_responses(NotFound))
 async def get_item(
-    item_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
+    item_id: uuid.UUID,
+    session: DbSession,
+    runtime: BankingRuntime,
+    principal: CurrentPrincipal,
+    clock: Clock,
 ) -> ItemRead:
     """One bank connection."""
-    return await service.get_item(session, runtime, principal, item_id, utcnow())
+    return await service.get_item(session, runtime, principal, item_id, clock())
 
 
 @router.delete(
@@ -78,9 +83,10 @@ async def delete_item(
     database: BankingDatabase,
     runtime: BankingRuntime,
     principal: ManagerPrincipal,
+    clock: Clock,
 ) -> Response:
     """Remove the connection, at Pluggy too, with its accounts and transactions."""
-    await service.delete_item(database, runtime, principal, item_id)
+    await service.delete_item(database, runtime, principal, item_id, clock())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -94,9 +100,10 @@ async def answer_mfa(
     database: BankingDatabase,
     runtime: BankingRuntime,
     principal: WriterPrincipal,
+    clock: Clock,
 ) -> ItemRead:
     """Answer the bank's MFA prompt."""
-    now = utcnow()
+    now = clock()
     snapshot = await service.answer_mfa(database, runtime, principal, item_id, body.parameters, now)
     async with database.transaction() as session:
         return await service.keep_mfa_outcome(session, runtime, principal, item_id, snapshot, now)
@@ -112,6 +119,7 @@ async def reconnect(
     database: BankingDatabase,
     runtime: BankingRuntime,
     principal: WriterPrincipal,
+    clock: Clock,
 ) -> ConnectTokenRead:
     """A fresh connect token for this connection (after an MFA timeout or a refused log-in)."""
-    return await service.create_connect_token(database, runtime, principal, item_id, utcnow())
+    return await service.create_connect_token(database, runtime, principal, item_id, clock())

@@ -17,6 +17,10 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from console.errors import LoginRequired, ServiceFailed
 from console.web import as_user, csrf_protected, refreshed_token, render, services
 
+# Live sends at least a heartbeat every LIVE_HEARTBEAT_SECONDS (60 at most): a stream silent for
+# longer is dead (a half-open connection), and ending it has the browser's EventSource reconnect.
+STREAM_READ_TIMEOUT_SECONDS = 75.0
+
 router = APIRouter(prefix="/app")
 Protected = [Depends(csrf_protected)]
 
@@ -142,7 +146,7 @@ async def _open_stream(request: Request, token: str) -> httpx.Response | None:
         "GET",
         services(request).live_url.rstrip("/") + "/api/live/stream",
         headers=headers,
-        timeout=httpx.Timeout(10.0, read=None),
+        timeout=httpx.Timeout(10.0, read=STREAM_READ_TIMEOUT_SECONDS),
     )
     try:
         return await http.send(upstream, stream=True)
