@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from banking.dependencies import BankingDatabase, BankingRuntime, Clock
+from banking.dependencies import BankingDatabase, BankingRuntime
 from banking.entitlements.errors import BankAccountLimitReached
 from banking.items import service
 from banking.items.errors import ItemClosed, ItemNotFound, MfaExpired, MfaNotPending
@@ -20,6 +20,7 @@ from banking.items.schemas import (
 from finhub_shared.auth import CurrentPrincipal, ManagerPrincipal, WriterPrincipal
 from finhub_shared.db import DbSession
 from finhub_shared.errors import NotFound, error_responses
+from finhub_shared.events import utcnow
 
 router = APIRouter(prefix="/api/banking", tags=["connections"])
 
@@ -34,10 +35,9 @@ async def create_connect_token(
     database: BankingDatabase,
     runtime: BankingRuntime,
     principal: ManagerPrincipal,
-    clock: Clock,
 ) -> ConnectTokenRead:
     """A token for Pluggy's widget; with `item_id`, to update (reconnect) that connection."""
-    return await service.create_connect_token(database, runtime, principal, body.item_id, clock())
+    return await service.create_connect_token(database, runtime, principal, body.item_id, utcnow())
 
 
 @router.post("/pluggy/callback", responses=error_responses(ItemNotFound))
@@ -46,10 +46,9 @@ async def pluggy_callback(
     database: BankingDatabase,
     runtime: BankingRuntime,
     principal: ManagerPrincipal,
-    clock: Clock,
 ) -> ItemRead:
     """The widget connected an item: store it with its accounts and start syncing."""
-    now = clock()
+    now = utcnow()
     snapshot = await service.fetch_connection(database, runtime, principal, body.item_id, now)
     async with database.transaction() as session:
         return await service.complete_connection(session, runtime, principal, snapshot, now)
@@ -57,22 +56,18 @@ async def pluggy_callback(
 
 @router.get("/items")
 async def list_items(
-    session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal, clock: Clock
+    session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
 ) -> list[ItemRead]:
     """Your bank connections, each with what to do next."""
-    return await service.list_items(session, runtime, principal, clock())
+    return await service.list_items(session, runtime, principal, utcnow())
 
 
 @router.get("/items/{item_id}", responses=error_responses(NotFound))
 async def get_item(
-    item_id: uuid.UUID,
-    session: DbSession,
-    runtime: BankingRuntime,
-    principal: CurrentPrincipal,
-    clock: Clock,
+    item_id: uuid.UUID, session: DbSession, runtime: BankingRuntime, principal: CurrentPrincipal
 ) -> ItemRead:
     """One bank connection."""
-    return await service.get_item(session, runtime, principal, item_id, clock())
+    return await service.get_item(session, runtime, principal, item_id, utcnow())
 
 
 @router.delete(
@@ -83,10 +78,9 @@ async def delete_item(
     database: BankingDatabase,
     runtime: BankingRuntime,
     principal: ManagerPrincipal,
-    clock: Clock,
 ) -> Response:
     """Remove the connection, at Pluggy too, with its accounts and transactions."""
-    await service.delete_item(database, runtime, principal, item_id, clock())
+    await service.delete_item(database, runtime, principal, item_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -100,10 +94,9 @@ async def answer_mfa(
     database: BankingDatabase,
     runtime: BankingRuntime,
     principal: WriterPrincipal,
-    clock: Clock,
 ) -> ItemRead:
     """Answer the bank's MFA prompt."""
-    now = clock()
+    now = utcnow()
     snapshot = await service.answer_mfa(database, runtime, principal, item_id, body.parameters, now)
     async with database.transaction() as session:
         return await service.keep_mfa_outcome(session, runtime, principal, item_id, snapshot, now)
@@ -119,7 +112,6 @@ async def reconnect(
     database: BankingDatabase,
     runtime: BankingRuntime,
     principal: WriterPrincipal,
-    clock: Clock,
 ) -> ConnectTokenRead:
     """A fresh connect token for this connection (after an MFA timeout or a refused log-in)."""
-    return await service.create_connect_token(database, runtime, principal, item_id, clock())
+    return await service.create_connect_token(database, runtime, principal, item_id, utcnow())

@@ -92,15 +92,13 @@ async def confirm_item_gone(database: Database, runtime: Runtime, pluggy_item_id
     return False
 
 
-async def delete_gone_item(
-    session: AsyncSession, pluggy_item_id: str, event_id: str, now: datetime
-) -> None:
+async def delete_gone_item(session: AsyncSession, pluggy_item_id: str, event_id: str) -> None:
     """Close the item Pluggy confirmed gone (event `event_id`) and delete its bank data."""
     await advisory_lock(session, "item", pluggy_item_id)
     item = await repository.by_pluggy_id(session, pluggy_item_id)
     if item is not None and not item.is_closed:
         actor = audit.event_actor("pluggy", event_id)
-        await service.close_item(session, item, states.DELETED, now, actor=actor)
+        await service.close_item(session, item, states.DELETED, actor=actor)
 
 
 async def confirm_consent_revoked(
@@ -118,14 +116,13 @@ async def confirm_consent_revoked(
 
 
 async def revoke_confirmed_consent(
-    session: AsyncSession, pluggy_item_id: str, event_id: str, now: datetime
+    session: AsyncSession, pluggy_item_id: str, event_id: str
 ) -> None:
     """Revoke the item whose consent Pluggy confirmed gone (event `event_id`)."""
     await advisory_lock(session, "item", pluggy_item_id)
     item = await repository.by_pluggy_id(session, pluggy_item_id)
     if item is not None and not item.is_closed:
-        actor = audit.event_actor("pluggy", event_id)
-        await service.revoke_consent(session, item, now, actor=actor)
+        await service.revoke_consent(session, item, actor=audit.event_actor("pluggy", event_id))
 
 
 def note_unconfirmed_deletion(event_type: str, **ids: str) -> None:

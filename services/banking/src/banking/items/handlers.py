@@ -83,10 +83,9 @@ async def on_item_deleted(runtime: Runtime, envelope: EventEnvelope) -> Effect |
     event = ItemEvent.model_validate(envelope.data)
     if not await events.confirm_item_gone(runtime.database, runtime, event.item_id):
         return None
-    now = utcnow()
 
     async def delete(session: AsyncSession) -> None:
-        await events.delete_gone_item(session, event.item_id, envelope.id, now)
+        await events.delete_gone_item(session, event.item_id, envelope.id)
 
     return delete
 
@@ -96,11 +95,10 @@ async def on_consent_revoked(runtime: Runtime, envelope: EventEnvelope) -> Effec
     """Stop syncing and delete the item's bank data once Pluggy lists its consents, none in
     force."""
     event = ItemEvent.model_validate(envelope.data)
-    now = utcnow()
-    if not await events.confirm_consent_revoked(runtime.database, runtime, event.item_id, now):
+    if not await events.confirm_consent_revoked(runtime.database, runtime, event.item_id, utcnow()):
         return None
 
     async def revoke(session: AsyncSession) -> None:
-        await events.revoke_confirmed_consent(session, event.item_id, envelope.id, now)
+        await events.revoke_confirmed_consent(session, event.item_id, envelope.id)
 
     return revoke

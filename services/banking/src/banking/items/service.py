@@ -50,6 +50,7 @@ from banking.sync import service as sync
 from finhub_shared.auth import Principal
 from finhub_shared.db import Database
 from finhub_shared.errors import ProviderError
+from finhub_shared.events import utcnow
 from finhub_shared.queries import advisory_lock
 
 log = structlog.get_logger(__name__)
@@ -181,7 +182,7 @@ async def get_item(
 
 
 async def delete_item(
-    database: Database, runtime: Runtime, principal: Principal, item_id: uuid.UUID, now: datetime
+    database: Database, runtime: Runtime, principal: Principal, item_id: uuid.UUID
 ) -> None:
     """Remove the connection at Pluggy (revoking its consent), then its data here."""
     async with database.transaction() as session:
@@ -191,8 +192,7 @@ async def delete_item(
     await runtime.pluggy.delete_item(item.pluggy_item_id)
     async with database.transaction() as session:
         item = await repository.get_for(session, principal, item_id)
-        actor = audit.user_actor(principal.user_id)
-        await close_item(session, item, states.DELETED, now, actor=actor)
+        await close_item(session, item, states.DELETED, actor=audit.user_actor(principal.user_id))
 
 
 async def answer_mfa(
@@ -312,7 +312,7 @@ async def keep_item(
     state = snapshot.state
     if state is None:
         if item is not None:
-            await close_item(session, item, states.DELETED, now, actor=actor)
+            await close_item(session, item, states.DELETED, actor=actor)
         return item
     company_id = item.company_id if item is not None else _company_of(state, company_hint)
     if company_id is None:
@@ -320,7 +320,7 @@ async def keep_item(
         return None
     item = await store_item_state(session, runtime, item, snapshot, company_id, now, actor=actor)
     if snapshot.consent_gone:
-        await revoke_consent(session, item, now, actor=actor)
+        await revoke_consent(session, item, actor=actor)
     return item
 
 
@@ -527,11 +527,11 @@ async def consent_is_gone(runtime: Runtime, state: pluggy.Item, now: datetime) -
     return bool(consents) and not any(consent_in_force(consent, now) for consent in consents)
 
 
-async def revoke_consent(session: AsyncSession, item: Item, now: datetime, *, actor: str) -> None:
+async def revoke_consent(session: AsyncSession, item: Item, *, actor: str) -> None:
     """Consent is gone: stop syncing, delete the bank data it covered, tell the company."""
     if item.status == states.CONSENT_REVOKED:
         return
-    await close_item(session, item, states.CONSENT_REVOKED, now, actor=actor)
+    await close_item(session, item, states.CONSENT_REVOKED, actor=actor)
     await publishing.notify_company(
         session,
         item.company_id,
@@ -543,9 +543,7 @@ async def revoke_consent(session: AsyncSession, item: Item, now: datetime, *, ac
     log.info("item_consent_revoked", item_id=str(item.id))
 
 
-async def close_item(
-    session: AsyncSession, item: Item, status: str, now: datetime, *, actor: str
-) -> None:
+async def close_item(session: AsyncSession, item: Item, status: str, *, actor: str) -> None:
     """Deleted or consent revoked: forget the MFA prompt and delete the accounts' data (both
     audited)."""
     changed, before = item.status != status, _audited(item)
@@ -555,6 +553,7 @@ async def close_item(
     item.mfa_expires_at = None
     item.user_action_instructions = None
     retries.stop(item)
+    now = utcnow()
     await admission.remove_of_item(session, item, now)
     await session.flush()
     if changed:
