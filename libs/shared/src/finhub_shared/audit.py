@@ -20,12 +20,12 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from sqlalchemy import BigInteger, ColumnElement, Identity, Index, String, func, select
+from sqlalchemy import BigInteger, ColumnElement, Identity, Index, String, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from finhub_shared.auth import CompanyOwned, ManagerPrincipal, Principal, scoped
-from finhub_shared.db import DbSession
+from finhub_shared.db import DbSession, table_of
 from finhub_shared.errors import InvalidCursor, error_responses
 from finhub_shared.fields import IsoDay, IsoInstant
 from finhub_shared.pagination import SerialKeysetCursor, keyset_page
@@ -233,6 +233,9 @@ class AuditLog:
 
     def __init__(self, model: type[AuditColumns]) -> None:
         self.model = model
+        # Built once, its values bound at execution: an ORM add and flush per entry cost about
+        # twice as much CPU, and entries are written with most of billing's events.
+        self._insert = insert(table_of(model))
 
     async def record(
         self,
@@ -245,11 +248,16 @@ class AuditLog:
         after: dict[str, Any] | None = None,
     ) -> None:
         """Add one entry in the session's transaction (`before`/`after` JSON-ready, no secret)."""
-        entry = self.model()
-        entry.company_id, entry.actor, entry.action = company_id, actor, action
-        entry.before, entry.after = before, after
-        session.add(entry)
+        # What the session holds goes first: the entry may be of a company added just now.
         await session.flush()
+        row = {
+            "company_id": company_id,
+            "actor": actor,
+            "action": action,
+            "before": before,
+            "after": after,
+        }
+        await session.execute(self._insert, row)
 
     def router(self, prefix: str, service: str) -> APIRouter:
         """`GET {prefix}/audit`: the caller's company's entries, for its owners and admins."""

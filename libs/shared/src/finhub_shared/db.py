@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, text
+from sqlalchemy import DateTime, MetaData, Table, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -40,6 +40,14 @@ TYPE_ANNOTATION_MAP: Mapping[Any, TypeEngine[Any] | type[TypeEngine[Any]]] = {
 def new_metadata() -> MetaData:
     """Metadata for one service's tables, with our constraint naming convention."""
     return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Any]) -> Table:
+    """The table a declarative model maps, for Core statements (built once, values bound at
+    execution, they skip the ORM's work per statement)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import cache
-from typing import ClassVar, Generic, Literal, Protocol, TypeVar
+from typing import Generic, Literal, Protocol, TypeVar
 
 import structlog
-from sqlalchemy import DateTime, FromClause, Insert, String, Table, func
+from sqlalchemy import DateTime, Insert, Select, String, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from finhub_shared.bus.outcomes import Skipped
-from finhub_shared.db import Database
+from finhub_shared.db import Database, table_of
 from finhub_shared.events import EventEnvelope
 
 log = structlog.get_logger(__name__)
@@ -42,8 +42,6 @@ FetchingHandler = Callable[[RuntimeT, EventEnvelope], Awaitable[Effect | None]]
 class InboxEventMixin:
     """Columns of a service's `inbox_events` table; the service declares it on its own Base."""
 
-    # Set by the service's declarative Base; typed here for the statements built from it.
-    __table__: ClassVar[FromClause]
     __tablename__ = "inbox_events"
 
     consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -106,15 +104,14 @@ async def claim(
         "event_type": envelope.type,
         "outcome": outcome,
     }
-    result = await session.execute(_claim_statement(inbox_model.__table__), row)
+    result = await session.execute(_claim_statement(table_of(inbox_model)), row)
     return result.scalar_one_or_none() is not None
 
 
 @cache
-def _claim_statement(table: FromClause) -> Insert:
+def _claim_statement(table: Table) -> Insert:
     # Built once, with its values bound at execution: building the statement and its cache key
     # for every event, through the ORM's bulk-insert path, was half of the inbox's CPU per event.
-    assert isinstance(table, Table)
     return insert(table).on_conflict_do_nothing().returning(table.c.event_id)
 
 
@@ -178,5 +175,15 @@ def fetching_dispatcher(
 async def _already_claimed(
     database: Database, inbox_model: type[InboxEventMixin], consumer: str, event_id: str
 ) -> bool:
+    statement = _claimed_statement(table_of(inbox_model))
     async with database.single_read() as session:
-        return await session.get(inbox_model, (consumer, event_id)) is not None
+        found = await session.execute(statement, {"consumer": consumer, "event_id": event_id})
+        return found.first() is not None
+
+
+@cache
+def _claimed_statement(table: Table) -> Select[tuple[str]]:
+    # Built once, as the claim's.
+    return select(table.c.event_id).where(
+        table.c.consumer == bindparam("consumer"), table.c.event_id == bindparam("event_id")
+    )

@@ -6,13 +6,12 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import cache
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 import structlog
 from sqlalchemy import (
     BigInteger,
     DateTime,
-    FromClause,
     Identity,
     Index,
     Insert,
@@ -35,7 +34,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from finhub_shared import metrics
 from finhub_shared.correlation import current_correlation_id
-from finhub_shared.db import Database
+from finhub_shared.db import Database, table_of
 from finhub_shared.events import EXCHANGE, EventEnvelope, utcnow
 from finhub_shared.supervision import Heartbeat
 from finhub_shared.tracing import current_trace_context
@@ -46,8 +45,6 @@ log = structlog.get_logger(__name__)
 class OutboxMessageMixin:
     """Columns of a service's `outbox_messages` table; the service declares it on its own Base."""
 
-    # Set by the service's declarative Base; typed here for the statements built from it.
-    __table__: ClassVar[FromClause]
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -110,14 +107,13 @@ async def enqueue(
         "correlation_id": current_correlation_id(),
         "trace_context": current_trace_context(),
     }
-    await session.execute(_enqueue_statement(outbox_model.__table__), row)
+    await session.execute(_enqueue_statement(table_of(outbox_model)), row)
 
 
 @cache
-def _enqueue_statement(table: FromClause) -> Insert:
+def _enqueue_statement(table: Table) -> Insert:
     # Built once, its values bound at execution (as the inbox's claim): the ORM's bulk-insert
     # path rebuilt the statement and its cache key for every message.
-    assert isinstance(table, Table)
     return insert(table)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar, TypeVarTuple
 
-from sqlalchemy import CursorResult, Result, Select, func, select
+from sqlalchemy import CursorResult, Result, Select, String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -36,10 +36,16 @@ def locked(statement: Select[*Columns]) -> Select[*Columns]:
     return statement.with_for_update().execution_options(populate_existing=True)
 
 
+# Built once, its key bound at execution: banking takes one with every Pluggy event.
+_ADVISORY_LOCK = select(
+    func.pg_advisory_xact_lock(func.hashtext(bindparam("lock_key", type_=String)))
+)
+
+
 async def advisory_lock(session: AsyncSession, namespace: str, key: str) -> None:
     """Wait until no other transaction holds (namespace, key), then hold it until this one ends:
     the lock for rows that may not exist yet."""
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"{namespace}:{key}"))))
+    await session.execute(_ADVISORY_LOCK, {"lock_key": f"{namespace}:{key}"})
 
 
 def newest_first(

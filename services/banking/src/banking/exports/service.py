@@ -30,6 +30,7 @@ from banking.publishing import COMPANY_EXPORTED, company_exported_data, publish
 from banking.transactions.models import Transaction
 from banking.usage.models import MonthlyUsage
 from finhub_shared.audit import redacted
+from finhub_shared.db import table_of
 
 ENCODING = "gzip+base64"
 # Rows read from the database at a time.
@@ -91,12 +92,6 @@ class _Packed:
 def reais(cents: int) -> str:
     """Integer cents as a decimal string of reais: 123456 → "1234.56"."""
     return str(Decimal(cents).scaleb(-2).quantize(Decimal("0.01")))
-
-
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def _visible(table: Table) -> list[Any]:
@@ -161,7 +156,7 @@ async def _transactions_csv(session: AsyncSession, company_id: UUID) -> str:
 
 
 def _of_company(model: type[Any], company_id: UUID) -> Select[Any]:
-    table = _table(model)
+    table = table_of(model)
     order = [table.c[name] for name in READING_ORDER.get(model, ())] or table.primary_key.columns
     return select(*_visible(table)).where(table.c.company_id == company_id).order_by(*order)
 
@@ -170,7 +165,7 @@ async def company_files(session: AsyncSession, company_id: UUID) -> dict[str, st
     """Banking's files of the company, each gzipped then base64: its connections (with their
     bank's name, never a credential or an MFA prompt), accounts, transactions (JSON and CSV with
     amounts in reais), categorisation rules, PIX payments and mandates, and monthly usage."""
-    items = _table(Item)
+    items = table_of(Item)
     connections = (
         select(*_visible(items), Connector.name.label("connector_name"))
         .join(Connector, Connector.id == items.c.connector_id)

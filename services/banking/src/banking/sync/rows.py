@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, Table
+from sqlalchemy import String
 
 from banking.accounts.models import BankAccount
 from banking.categories.matching import Candidate, Categorizer
@@ -28,6 +28,7 @@ from banking.transactions.models import (
     DEBIT,
     Transaction,
 )
+from finhub_shared.db import table_of
 from finhub_shared.fields import MAX_BIGINT, encodable
 
 # Descriptions are TEXT, yet a bank's line is a few dozen characters: a longer one is a provider
@@ -40,8 +41,7 @@ _LATEST = datetime(LAST_DAY.year, LAST_DAY.month, LAST_DAY.day, tzinfo=UTC)
 
 
 def _column_lengths() -> dict[str, int]:
-    table = Transaction.__table__
-    assert isinstance(table, Table)
+    table = table_of(Transaction)
     return {
         column.name: column.type.length
         for column in table.columns

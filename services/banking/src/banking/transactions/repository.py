@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
-    Table,
     bindparam,
     case,
     delete,
@@ -29,6 +28,7 @@ from banking.transactions.models import CATEGORY_FROM_USER, Transaction
 from banking.transactions.schemas import TransactionFilters
 from finhub_shared import queries
 from finhub_shared.auth import Principal, ensure_owned, scoped
+from finhub_shared.db import table_of
 from finhub_shared.pagination import KeysetCursor, keyset_page
 
 # Refreshed from Pluggy on every newer version of a transaction.
@@ -99,8 +99,7 @@ async def upsert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Writt
 def _upsert_statement() -> Any:
     """INSERT the page's rows ... ON CONFLICT (new rows inserted, newer versions updated), then
     the ids of the new rows of each month, in date order, and the number of updated ones."""
-    table = Transaction.__table__
-    assert isinstance(table, Table)
+    table = table_of(Transaction)
     columns = table.c
     arrays = [bindparam(name, type_=ARRAY(columns[name].type)) for name in _WRITTEN_COLUMNS]
     page = func.unnest(*arrays).table_valued(*_WRITTEN_COLUMNS).render_derived()

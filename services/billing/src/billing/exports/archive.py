@@ -32,6 +32,7 @@ from billing.subscriptions.models import Subscription
 from billing.usage.models import Usage
 from finhub_shared.audit import redacted
 from finhub_shared.auth import CompanyOwned
+from finhub_shared.db import table_of
 
 FORMAT_VERSION = 1
 # What never leaves billing, even for the company itself: password hashes, and links that give
@@ -76,18 +77,12 @@ async def _rows(
     ]
 
 
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 async def billing_files(session: AsyncSession, company_id: UUID) -> dict[str, bytes]:
     """Billing's data of the company, one JSON file per table (no password hashes)."""
-    [company] = await _rows(session, _table(Company), "id", company_id)
+    [company] = await _rows(session, table_of(Company), "id", company_id)
     files = {"company.json": _json(company)}
     for name, model in COMPANY_TABLES:
-        files[name] = _json(await _rows(session, _table(model), "company_id", company_id))
+        files[name] = _json(await _rows(session, table_of(model), "company_id", company_id))
     return files
 
 
