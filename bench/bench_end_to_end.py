@@ -48,6 +48,7 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -582,7 +583,11 @@ async def stage_delays(setup: Setup, since: datetime) -> dict[str, list[float]]:
 
 
 async def _rows(setup: Setup, service: str, query: str, *arguments: object) -> list[asyncpg.Record]:
-    connection = await asyncpg.connect(asyncpg_dsn(setup.database_url(service)))
+    # As the administrator: under load the services' pools hold every ordinary connection slot,
+    # and PostgreSQL keeps a few for superusers.
+    database = urlsplit(setup.database_url(service)).path
+    admin = urlsplit(setup.environment["POSTGRES_ADMIN_URL"])._replace(path=database)
+    connection = await asyncpg.connect(asyncpg_dsn(admin.geturl()))
     try:
         return await connection.fetch(query, *arguments)
     finally:
