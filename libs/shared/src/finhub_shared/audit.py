@@ -233,8 +233,8 @@ class AuditLog:
 
     def __init__(self, model: type[AuditColumns]) -> None:
         self.model = model
-        # Built once, its values bound at execution: an ORM add and flush per entry cost about
-        # twice as much CPU, and entries are written with most of billing's events.
+        # Built once, its values bound at execution (as the inbox's claim): an ORM add and flush
+        # took the unit of work's path for each entry, and most of billing's events write one.
         self._insert = insert(table_of(model))
 
     async def record(
