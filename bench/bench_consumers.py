@@ -54,7 +54,7 @@ BARE_QUEUE = ConsumerQueue("bench.consumers.bare", ("stripe.#", "pluggy.#"))
 # Our own consumer with the inbox and no handlers: what every event costs before any domain work.
 INBOX_QUEUE = ConsumerQueue("bench.consumers.inbox", ("stripe.#", "pluggy.#"))
 # The queue of each service's worker that the mix goes to.
-QUEUES = {"billing": "billing.stripe", "banking": "banking.pluggy"}
+QUEUES = system.PROVIDER_QUEUES
 DRAIN_LIMIT_SECONDS = 600.0
 
 

@@ -542,10 +542,6 @@ async def at_rate(
     )
 
 
-# The queue each worker takes the gateway's events from, as its inbox names it.
-WORKER_QUEUES = {"billing": "billing.stripe", "banking": "banking.pluggy"}
-
-
 async def stage_delays(setup: Setup, since: datetime) -> dict[str, list[float]]:
     """Seconds from each event's durable write at the gateway (its outbox row) to the relay's
     publish, and to each worker's inbox row for it: where the end-to-end delay goes, by the
@@ -565,7 +561,7 @@ async def stage_delays(setup: Setup, since: datetime) -> dict[str, list[float]]:
             if row["published_at"] is not None
         ]
     }
-    for service, queue_name in WORKER_QUEUES.items():
+    for service, queue_name in system.PROVIDER_QUEUES.items():
         handled = await _rows(
             setup,
             service,
