@@ -56,10 +56,10 @@ SERVICES = ("gateway", "billing", "banking", "live")
 PLUGGY_CLIENT_ID, PLUGGY_CLIENT_SECRET = "bench-client", "bench-secret"
 PLAN_ID = 2  # professional, seeded by billing's migrations
 DAY = 86_400
-# The end-to-end mix, in turn: renewals paid, open payments settled, subscriptions moved to a
-# new period, new bank transactions (6:4:5:5).
 # The queue each worker takes the gateway's provider events from (its inbox's consumer name).
 PROVIDER_QUEUES = {"billing": "billing.stripe", "banking": "banking.pluggy"}
+# The end-to-end mix, in turn: renewals paid, open payments settled, subscriptions moved to a
+# new period, new bank transactions (6:4:5:5).
 MIX = ("invoice",) * 6 + ("intent",) * 4 + ("subscription",) * 5 + ("pluggy",) * 5
 
 
