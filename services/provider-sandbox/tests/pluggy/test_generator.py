@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
@@ -9,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from provider_sandbox.pluggy.testing import Pluggy
-from provider_sandbox.pluggy.transactions.catalog import BANKS
+from provider_sandbox.pluggy.transactions.catalog import BANKS, BASE_COUNTS, AccountKind
 from provider_sandbox.pluggy.transactions.generator import Holder
 from provider_sandbox.pluggy.transactions.ledger import Ledger
 from provider_sandbox.pluggy.transactions.listing import Filters, cursor_page, encode_cursor
@@ -46,6 +47,33 @@ def test_salary_and_rent_repeat_with_one_party_and_amount_month_after_month() ->
     other_account = [_ledger("acct-2", 400).transaction(i) for i in range(400)]
     rents = {t["amount"] for t in transactions + other_account if t["description"][:7] == "Aluguel"}
     assert len(rents) == 2  # each account its own rent
+
+
+@pytest.mark.parametrize(
+    ("kind", "recurring", "payees"),
+    [
+        ("CHECKING", ("Salário", "Aluguel"), 2),  # its salary and its rent
+        ("CREDIT_CARD", ("Netflix", "Spotify"), 1),  # one streaming service
+    ],
+)
+def test_every_account_sees_its_recurring_payments_once_a_month_in_its_first_year(
+    kind: AccountKind, recurring: tuple[str, ...], payees: int
+) -> None:
+    for number in range(100):
+        ledger = Ledger(f"acct-{number}", kind, HOLDER, 500_000)
+        first_sync = ledger.add_batch(BASE_COUNTS[kind], NOW, NOW - timedelta(days=365))
+        transactions = [ledger.transaction(i) for i in first_sync]
+
+        repeated = [t for t in transactions if t["description"].startswith(recurring)]
+        by_payee: dict[str, list[datetime]] = {}
+        for transaction in repeated:
+            dates = by_payee.setdefault(transaction["description"], [])
+            dates.append(datetime.fromisoformat(transaction["date"]))
+        assert len(by_payee) == payees, ledger.account_id
+        for payee, dates in by_payee.items():
+            gaps = [(later - earlier).days for earlier, later in itertools.pairwise(dates)]
+            assert len(dates) >= 12, (ledger.account_id, payee)
+            assert all(26 <= gap <= 35 for gap in gaps), (ledger.account_id, payee, gaps)
 
 
 def test_a_hundred_thousand_transactions_are_paged_in_bounded_memory() -> None:

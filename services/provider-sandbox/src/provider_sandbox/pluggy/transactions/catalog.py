@@ -291,14 +291,14 @@ class Template:
     raw: str
     method: PaymentMethod | None = None
     is_card_purchase: bool = False
-    # Salary, rent, subscriptions: one party and one amount per account, as a statement repeats
-    # them month after month (and a dashboard can find them recurring).
+    # Salary, rent, subscriptions: one party and one amount per account, once a month at the
+    # same place of the month (as a statement repeats them, and a dashboard can find them
+    # recurring), rather than drawn by weight: their weight is 0.
     recurring: bool = False
 
 
 CHECKING_TEMPLATES: tuple[Template, ...] = (
-    # Salary and rent about once a month in the 200 transactions of a year's checking history.
-    Template(5, "CREDIT", "01010000", 600_000, 1_500_000, EMPLOYERS,
+    Template(0, "CREDIT", "01010000", 600_000, 1_500_000, EMPLOYERS,
              "Salário {name}", "TED RECEBIDA SALARIO {name}", "TED", recurring=True),
     Template(14, "CREDIT", "05070000", 2_000, 303_000, PEOPLE,
              "Pix recebido de {name}", "PIX RECEBIDO {name}", "PIX"),
@@ -306,7 +306,7 @@ CHECKING_TEMPLATES: tuple[Template, ...] = (
              "Pix enviado para {name}", "PIX ENVIADO {name}", "PIX"),
     Template(2, "DEBIT", "05080000", 50_000, 500_000, PEOPLE,
              "TED enviada para {name}", "TED ENVIADA {name}", "TED"),
-    Template(5, "DEBIT", "17010000", 150_000, 350_000, LANDLORDS,
+    Template(0, "DEBIT", "17010000", 150_000, 350_000, LANDLORDS,
              "Aluguel - {name}", "PAGTO BOLETO ALUGUEL {name}", "BOLETO", recurring=True),
     Template(6, "DEBIT", "17020000", 8_000, 45_000, UTILITIES,
              "Conta {name}", "PAGTO BOLETO {name}", "BOLETO"),
@@ -338,7 +338,7 @@ CREDIT_CARD_TEMPLATES: tuple[Template, ...] = (
              "{name}", "{name}", is_card_purchase=True),
     Template(12, "DEBIT", "08010000", 2_000, 250_000, ONLINE_STORES,
              "{name}", "{name}", is_card_purchase=True),
-    Template(5, "DEBIT", "09020000", 1_990, 5_990, SUBSCRIPTION_SERVICES,
+    Template(0, "DEBIT", "09020000", 1_990, 5_990, SUBSCRIPTION_SERVICES,
              "{name}", "{name}", is_card_purchase=True, recurring=True),
     Template(2, "CREDIT", "05100000", 80_000, 600_000, (BANK_ITSELF,),
              "Pagamento recebido", "PAGAMENTO EFETUADO"),

@@ -23,6 +23,7 @@ from typing import Any
 from provider_sandbox.pluggy.clock import iso
 from provider_sandbox.pluggy.transactions.catalog import (
     BANKS,
+    BASE_COUNTS,
     CATEGORIES,
     TEMPLATES,
     AccountKind,
@@ -32,6 +33,8 @@ from provider_sandbox.pluggy.transactions.catalog import (
 )
 
 PENDING_CARD_WINDOW = timedelta(days=7)
+# A first sync's history spans a year: BASE_COUNTS / 12 transactions make a month of it.
+MONTHS_OF_HISTORY = 12
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,15 @@ class _Draws:
 
 
 @dataclass(frozen=True)
+class _Recurring:
+    """A recurring template with the one party and amount it has on this account."""
+
+    template: Template
+    party: Party
+    cents: int
+
+
+@dataclass(frozen=True)
 class Draft:
     """What the digest decides for one transaction before it is dated and shaped."""
 
@@ -84,22 +96,32 @@ class TransactionFactory:
         self.seed = seed
         self.kind = kind
         self.holder = holder
-        self._templates = TEMPLATES[kind]
+        templates = TEMPLATES[kind]
+        self._drawn = [template for template in templates if not template.recurring]
         self._cumulative_weights = list(
-            itertools.accumulate(template.weight for template in self._templates)
+            itertools.accumulate(template.weight for template in self._drawn)
         )
-        self._recurring = {
-            pick: self._recurring_choice(pick, template)
-            for pick, template in enumerate(self._templates)
-            if template.recurring
+        self._month = BASE_COUNTS[kind] // MONTHS_OF_HISTORY
+        self._monthly = self._place_recurring(templates)
+
+    def _place_recurring(self, templates: tuple[Template, ...]) -> dict[int, _Recurring]:
+        """Which transaction of each month (numbers counted modulo a month's count) is which
+        recurring template: the same place every month, spread over it, shifted per account."""
+        phase = _Draws(hashlib.blake2b(b"month", key=self.seed).digest()).below(self._month)
+        recurring = [(pick, each) for pick, each in enumerate(templates) if each.recurring]
+        spacing = self._month / max(len(recurring), 1)
+        return {
+            (phase + int(order * spacing)) % self._month: self._recurring_choice(pick, template)
+            for order, (pick, template) in enumerate(recurring)
         }
 
-    def _recurring_choice(self, pick: int, template: Template) -> tuple[Party, int]:
+    def _recurring_choice(self, pick: int, template: Template) -> _Recurring:
         """The one party and amount of a recurring template for this account."""
         digest = hashlib.blake2b(b"recurring" + bytes([pick]), key=self.seed).digest()
         draws = _Draws(digest)
         party = template.parties[draws.below(len(template.parties))]
-        return party, template.min_cents + draws.below(template.max_cents - template.min_cents)
+        cents = template.min_cents + draws.below(template.max_cents - template.min_cents)
+        return _Recurring(template, party, cents)
 
     def digest(self, index: int) -> bytes:
         """The 32 bytes every choice for transaction `index` is read from."""
@@ -113,13 +135,14 @@ class TransactionFactory:
         """The kind, party, amount and time slot share of transaction `index`."""
         digest = self.digest(index)
         draws = _Draws(digest)
-        pick = bisect.bisect_right(
-            self._cumulative_weights, draws.below(self._cumulative_weights[-1])
-        )
-        template = self._templates[pick]
-        if template.recurring:
-            party, cents = self._recurring[pick]
+        recurring = self._monthly.get(index % self._month)
+        if recurring is not None:
+            template, party, cents = recurring.template, recurring.party, recurring.cents
         else:
+            pick = bisect.bisect_right(
+                self._cumulative_weights, draws.below(self._cumulative_weights[-1])
+            )
+            template = self._drawn[pick]
             party = template.parties[draws.below(len(template.parties))]
             # Skewed towards small amounts, as real statements are.
             share = draws.fraction() ** 2
