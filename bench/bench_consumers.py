@@ -30,6 +30,7 @@ from pathlib import Path
 
 import aio_pika
 import asyncpg
+import psutil
 import system
 from system import Setup
 
@@ -64,6 +65,15 @@ class Drained:
     seconds: float
     # The workers' CPU time from their first handled event to their last (bare: nan).
     cpu_seconds: float = float("nan")
+    # The whole machine's over the same span.
+    machine: system.MachineCPU | None = None
+
+    def machine_per_event(self, program: str | None = None) -> float:
+        """Microseconds of CPU per event: the machine's, or one infrastructure program's."""
+        if self.machine is None or not self.events:
+            return float("nan")
+        used = self.machine.busy if program is None else self.machine.by_program[program]
+        return 1e6 * used / self.events
 
     @property
     def per_cpu_second(self) -> float:
@@ -150,6 +160,7 @@ async def bare_drain(setup: Setup, count: int, prefetch: int) -> Drained:
     connection = await aio_pika.connect(setup.environment["AMQP_URL"])
     done = asyncio.Event()
     stamps: list[float] = []
+    machine: list[system.MachineCPU] = []
     async with connection, connection.channel() as channel:
         await channel.set_qos(prefetch_count=prefetch)
         queue = await channel.declare_queue(BARE_QUEUE.name, passive=True)
@@ -158,13 +169,15 @@ async def bare_drain(setup: Setup, count: int, prefetch: int) -> Drained:
             json.loads(message.body)
             await message.ack()
             stamps.append(time.monotonic())
+            if len(stamps) in (1, count):
+                machine.append(system.MachineCPU.now())
             if len(stamps) >= count:
                 done.set()
 
         tag = await queue.consume(on_message)
         await asyncio.wait_for(done.wait(), DRAIN_LIMIT_SECONDS)
         await queue.cancel(tag)
-    return Drained(len(stamps) - 1, stamps[-1] - stamps[0])
+    return Drained(len(stamps) - 1, stamps[-1] - stamps[0], machine=machine[-1].since(machine[0]))
 
 
 async def inbox_drain(setup: Setup, count: int) -> Drained:
@@ -179,11 +192,14 @@ async def inbox_drain(setup: Setup, count: int) -> Drained:
     runtime = Inbox(database)
     dispatch = inbox_dispatcher(runtime, InboxEvent, INBOX_QUEUE.name, HandlerRegistry())
     stamps: list[tuple[float, float]] = []
+    machine: list[system.MachineCPU] = []
     done = asyncio.Event()
 
     async def handle(envelope: EventEnvelope) -> Skipped | None:
         skipped = await dispatch(envelope)
         stamps.append((time.monotonic(), time.process_time()))
+        if len(stamps) in (1, count):
+            machine.append(system.MachineCPU.now())
         if len(stamps) >= count:
             done.set()
         return skipped
@@ -202,7 +218,9 @@ async def inbox_drain(setup: Setup, count: int) -> Drained:
         await consumer.stop()
         await database.dispose()
     (first, first_cpu), (last, last_cpu) = stamps[0], stamps[-1]
-    return Drained(len(stamps) - 1, last - first, last_cpu - first_cpu)
+    return Drained(
+        len(stamps) - 1, last - first, last_cpu - first_cpu, machine[-1].since(machine[0])
+    )
 
 
 @dataclass(frozen=True)
@@ -248,15 +266,17 @@ async def worker_drain(
         sampler = system.sample(workers[0], f"{service}-worker-flame", profile)
     deadline = time.monotonic() + DRAIN_LIMIT_SECONDS
     count, first, last = 0, None, None
-    cpu_at_first: tuple[int, float] | None = None
+    cpu_at_first: tuple[int, float, system.MachineCPU] | None = None
     while time.monotonic() < deadline:
         count, first, last = await handled(setup, service, queue, since)
         if count and cpu_at_first is None:
-            cpu_at_first = (count, sum(each.cpu_seconds() for each in workers))
+            workers_cpu = sum(each.cpu_seconds() for each in workers)
+            cpu_at_first = (count, workers_cpu, system.MachineCPU.now())
         if count >= expected:
             break
         await asyncio.sleep(0.2)
     cpu_at_end = sum(each.cpu_seconds() for each in workers)
+    machine_at_end = system.MachineCPU.now()
     if sampler is not None:
         sampler.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
         sampler.wait(timeout=60)
@@ -264,11 +284,14 @@ async def worker_drain(
         started.stop(each)
     if first is None or last is None or count < 2 or cpu_at_first is None:
         return Drained(0, 0.0)
-    counted, cpu_before = cpu_at_first
+    counted, cpu_before, machine_before = cpu_at_first
+    # The snapshots were taken when `counted` events were already handled: scale to count - 1.
+    share = (count - 1) / max(1, count - counted)
     return Drained(
         count - 1,
         (last - first).total_seconds(),
-        (cpu_at_end - cpu_before) * (count - 1) / max(1, count - counted),
+        (cpu_at_end - cpu_before) * share,
+        machine_at_end.since(machine_before).scaled(share),
     )
 
 
@@ -380,6 +403,40 @@ def report(results: dict[int, dict[str, Drained]]) -> None:
         print(
             f"{service} worker: {one[service].per_cpu_second:,.0f} events per CPU-second"
             " (its own process; what one core gives it)"
+        )
+    report_machine(one)
+
+
+def report_machine(one: dict[str, Drained]) -> None:
+    """Where the machine's CPU goes per event, 1 process; the rate that caps each consumer at
+    with every core busy, and with PostgreSQL and RabbitMQ alone on them."""
+    cores = psutil.cpu_count() or 1
+    programs = list(system.INFRASTRUCTURE.values())
+    print(f"\nthe machine's CPU per event, 1 process (µs; {cores} cores)")
+    header = f"{'':<36}{'consumer':>10}" + "".join(f"{name:>12}" for name in programs)
+    print(f"{header}{'machine':>10}{'busy':>7}{'cap':>9}{'infra cap':>11}")
+    for name, label in LABELS.items():
+        drained = one[name]
+        consumer = f"{1e6 / drained.per_cpu_second:,.0f}" if name != "bare" else "-"
+        machine = drained.machine_per_event()
+        infrastructure = sum(drained.machine_per_event(program) for program in programs)
+        busy = machine * drained.per_second / 1e6 / cores
+        line = f"{label:<36}{consumer:>10}"
+        line += "".join(f"{drained.machine_per_event(program):>12,.0f}" for program in programs)
+        line += f"{machine:>10,.0f}{busy:>7.0%}{cores * 1e6 / machine:>9,.0f}"
+        print(f"{line}{cores * 1e6 / infrastructure:>11,.0f}")
+    print(
+        "busy: the share of the cores in use during the drain; cap: events/s with every core"
+        " as busy per event as in this drain (cores / the machine's CPU per event); infra cap:"
+        " the same if the consumer took no CPU at all (PostgreSQL's and RabbitMQ's alone)"
+    )
+    bare = one["bare"].per_second
+    for service in QUEUES:
+        drained = one[service]
+        infrastructure = sum(drained.machine_per_event(program) for program in programs)
+        print(
+            f"{service}: with a consumer that took no CPU, PostgreSQL and RabbitMQ would still"
+            f" cap it at {cores * 1e6 / infrastructure / bare:.0%} of the bare consumer here"
         )
 
 

@@ -197,6 +197,43 @@ class Process:
             return 0
 
 
+# The programs whose CPU a drain is split into, by process name.
+INFRASTRUCTURE = {"postgres": "PostgreSQL", "beam.smp": "RabbitMQ"}
+
+
+@dataclass(frozen=True)
+class MachineCPU:
+    """CPU time used so far: by the whole machine, and by each infrastructure program."""
+
+    busy: float
+    by_program: dict[str, float]
+
+    @classmethod
+    def now(cls) -> MachineCPU:
+        """A snapshot. A process that exits between two snapshots takes its time with it:
+        PostgreSQL's backends live as long as the pools' connections, RabbitMQ is one process."""
+        times = psutil.cpu_times()
+        by_program = dict.fromkeys(INFRASTRUCTURE.values(), 0.0)
+        for each in psutil.process_iter(["name", "cpu_times"]):
+            program = INFRASTRUCTURE.get(each.info["name"])
+            if program is not None and each.info["cpu_times"] is not None:
+                by_program[program] += each.info["cpu_times"].user + each.info["cpu_times"].system
+        return cls(times.user + times.nice + times.system + times.irq + times.softirq, by_program)
+
+    def since(self, earlier: MachineCPU) -> MachineCPU:
+        """The CPU time used between `earlier` and this snapshot."""
+        return MachineCPU(
+            self.busy - earlier.busy,
+            {name: used - earlier.by_program[name] for name, used in self.by_program.items()},
+        )
+
+    def scaled(self, factor: float) -> MachineCPU:
+        """These times multiplied by `factor` (a span measured over part of a drain)."""
+        return MachineCPU(
+            self.busy * factor, {name: used * factor for name, used in self.by_program.items()}
+        )
+
+
 @dataclass
 class Processes:
     """Started processes, stopped (TERM, then KILL) when the block ends."""
