@@ -585,9 +585,10 @@ async def _rows(setup: Setup, service: str, query: str, *arguments: object) -> l
     admin = urlsplit(setup.environment["POSTGRES_ADMIN_URL"])._replace(path=database)
     connection = await asyncpg.connect(asyncpg_dsn(admin.geturl()))
     try:
-        return await connection.fetch(query, *arguments)
+        rows: list[asyncpg.Record] = await connection.fetch(query, *arguments)
     finally:
         await connection.close()
+    return rows
 
 
 async def drained(watcher: Watcher, limit: float, stall: float | None = None) -> bool:
