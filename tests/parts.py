@@ -40,12 +40,10 @@ from billing.database import OutboxMessage as BillingOutbox
 from billing.runtime import Runtime as BillingRuntime
 from billing.stripe.client import open_stripe_client
 from finhub_dev.sse import served
-from finhub_dev.testing import migrate_fresh
-from finhub_shared.bus import Consumer, ConsumerQueue, Publisher, delete_consumer_queue
+from finhub_dev.testing import migrate_fresh, relaying
+from finhub_shared.bus import Consumer, ConsumerQueue, delete_consumer_queue
 from finhub_shared.db import Database
 from finhub_shared.inbox import InboxEventMixin
-from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay
-from finhub_shared.supervision import Supervisor
 from finhub_shared.worker import Subscription, WorkerRuntime, message_handler
 from live.database import InboxEvent as LiveInbox
 from live.runtime import Runtime as LiveRuntime
@@ -201,7 +199,7 @@ async def running_system(
             (urls["billing"], BillingOutbox),
             (urls["banking"], BankingOutbox),
         ):
-            await stack.enter_async_context(relaying(url, outbox))
+            await stack.enter_async_context(relaying(url, outbox, name="e2e-relay"))
         for inbox, subscriptions, worker_runtime, prefetch in (
             (BillingInbox, billing.consumer.SUBSCRIPTIONS, billing_runtime, 8),
             (BankingInbox, banking.consumer.SUBSCRIPTIONS, banking_runtime, 8),
@@ -232,22 +230,6 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://local") as client:
             yield client
-
-
-@asynccontextmanager
-async def relaying(database_url: str, outbox: type[OutboxMessageMixin]) -> AsyncIterator[None]:
-    """A service worker's outbox relay: its outbox published to RabbitMQ."""
-    database = Database(database_url, application_name="e2e-relay")
-    publisher = Publisher(os.environ["AMQP_URL"], name="e2e relay")
-    await publisher.connect()
-    relay = OutboxRelay(database, outbox, publisher)
-    try:
-        async with Supervisor() as supervisor:
-            supervisor.start("outbox-relay", relay.run, window_seconds=60)
-            yield
-    finally:
-        await publisher.close()
-        await database.dispose()
 
 
 def _consumers_database(stack: AsyncExitStack, database_url: str) -> Database:

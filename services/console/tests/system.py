@@ -48,13 +48,11 @@ from billing.database import OutboxMessage as BillingOutbox
 from billing.runtime import Runtime as BillingRuntime
 from billing.stripe.client import open_stripe_client
 from console.config import get_settings as console_settings
-from finhub_dev.testing import migrate_fresh
-from finhub_shared.bus import Consumer, ConsumerQueue, Publisher, delete_consumer_queue
+from finhub_dev.testing import migrate_fresh, relaying
+from finhub_shared.bus import Consumer, ConsumerQueue, delete_consumer_queue
 from finhub_shared.db import Database
 from finhub_shared.inbox import InboxEventMixin
-from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay
 from finhub_shared.provider_client import CircuitBreakerPolicy, RetryPolicy
-from finhub_shared.supervision import Supervisor
 from finhub_shared.worker import Subscription, WorkerRuntime, message_handler
 from live.config import get_settings as live_settings
 from live.database import InboxEvent as LiveInbox
@@ -223,7 +221,7 @@ async def _start(
         (databases["billing"], BillingOutbox),
         (databases["banking"], BankingOutbox),
     ):
-        await stack.enter_async_context(_relaying(url, outbox))
+        await stack.enter_async_context(relaying(url, outbox, name="console-e2e-relay"))
     live_worker = live.consumer.worker_settings()
     banking_runtime = _banking(stack, databases)
     # The banks Pluggy offers, as banking's worker reads them when it starts.
@@ -258,21 +256,6 @@ async def _start(
     # Once per environment, as an operator does: Pluggy learns our URL and secret header.
     async with pluggy_registration.open_pluggy(gateway_settings()) as api:
         await pluggy_registration.register(api, gateway_settings())
-
-
-@asynccontextmanager
-async def _relaying(database_url: str, outbox: type[OutboxMessageMixin]) -> AsyncIterator[None]:
-    database = Database(database_url, application_name="console-e2e-relay")
-    publisher = Publisher(os.environ["AMQP_URL"], name="console e2e relay")
-    await publisher.connect()
-    relay = OutboxRelay(database, outbox, publisher)
-    try:
-        async with Supervisor() as supervisor:
-            supervisor.start("outbox-relay", relay.run, window_seconds=60)
-            yield
-    finally:
-        await publisher.close()
-        await database.dispose()
 
 
 def _database(stack: AsyncExitStack, database_url: str) -> Database:

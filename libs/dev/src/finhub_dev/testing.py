@@ -25,8 +25,11 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData, func, select, text
 
 from finhub_dev.provisioning import ensure_database
+from finhub_shared.bus import Publisher
 from finhub_shared.cli import alembic_config
 from finhub_shared.db import Database, asyncpg_dsn
+from finhub_shared.outbox import OutboxMessageMixin, OutboxRelay
+from finhub_shared.supervision import Supervisor
 
 
 async def migrate_fresh(service_dir: Path, database_url: str, admin_url: str) -> None:
@@ -182,3 +185,22 @@ async def table_row_counts(database: Database, metadata: MetaData) -> dict[str, 
             table.name: await session.scalar(select(func.count()).select_from(table)) or 0
             for table in metadata.sorted_tables
         }
+
+
+@asynccontextmanager
+async def relaying(
+    database_url: str, outbox: type[OutboxMessageMixin], *, name: str
+) -> AsyncIterator[None]:
+    """A service worker's outbox relay in this process: its outbox published to RabbitMQ
+    (AMQP_URL), supervised as the worker supervises it."""
+    database = Database(database_url, application_name=name)
+    publisher = Publisher(os.environ["AMQP_URL"], name=name)
+    await publisher.connect()
+    relay = OutboxRelay(database, outbox, publisher)
+    try:
+        async with Supervisor() as supervisor:
+            supervisor.start("outbox-relay", relay.run, window_seconds=60)
+            yield
+    finally:
+        await publisher.close()
+        await database.dispose()
