@@ -4,7 +4,8 @@ A company pays its checkout; the Stripe stand-in sends its signed events to the 
 that makes the subscription active is followed in one trace: the gateway's request stores it with
 its outbox row (which keeps the request's trace context), the relay publishes it, billing's
 consumer handles it and writes its database, and the entitlements and the notification billing
-publishes through its own outbox are handled by banking (its database) and by the live worker.
+publishes through its own outbox are handled by banking (its database) and by the live worker,
+whose stored event reaches the company's open live stream in the same trace.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
+from finhub_dev.sse import opened
 from finhub_dev.traces import Recording, ancestors, recording_spans
 
 from .parts import running_system
@@ -59,15 +61,22 @@ def database_writes(spans: Sequence[ReadableSpan], parent: ReadableSpan, url: st
     }
 
 
+def delivered(spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
+    """The live API's deliveries of a notification to open streams."""
+    return [span for span in spans if span.name == "deliver notification"]
+
+
 async def the_activation_trace(recording: Recording) -> list[ReadableSpan]:
     """The live worker's handling of the welcome notification that followed the activating
-    Stripe event, once banking has handled that trace's entitlements too: its whole trace."""
+    Stripe event, once banking has handled that trace's entitlements and the live API has
+    delivered the notification too: its whole trace."""
     async with asyncio.timeout(PATIENCE_SECONDS):
         while True:
             spans = recording.spans()
             for live in consumed(spans, "live.events"):
                 trace = [span for span in spans if span.context.trace_id == live.context.trace_id]
-                if from_a_stripe_webhook(spans, live) and consumed(trace, "banking.entitlements"):
+                complete = consumed(trace, "banking.entitlements") and delivered(trace)
+                if from_a_stripe_webhook(spans, live) and complete:
                     return trace
             await asyncio.sleep(0.2)
 
@@ -83,11 +92,13 @@ async def test_a_stripe_event_is_one_trace_through_gateway_billing_banking_and_l
             plans = (await system.billing.get("/api/payments/plans/")).json()
             enterprise = next(plan for plan in plans if plan["slug"] == "enterprise")
 
-            await system.pay_checkout(headers, enterprise["id"])
+            async with opened(system.live, token) as (_, stream):
+                assert stream is not None
+                await system.pay_checkout(headers, enterprise["id"])
 
-            await wait_for_subscription(system.billing, token, "active")
-            await wait_for_limits(system.banking, token, "active")
-            trace = await the_activation_trace(recording)
+                await wait_for_subscription(system.billing, token, "active")
+                await wait_for_limits(system.banking, token, "active")
+                trace = await the_activation_trace(recording)
 
     [live] = consumed(trace, "live.events")
     [banking] = consumed(trace, "banking.entitlements")
@@ -109,4 +120,8 @@ async def test_a_stripe_event_is_one_trace_through_gateway_billing_banking_and_l
     assert database_writes(trace, billing, os.environ["BILLING_DATABASE_URL"])
     assert database_writes(trace, banking, os.environ["BANKING_DATABASE_URL"])
     assert database_writes(trace, live, os.environ["LIVE_DATABASE_URL"])
+    # ...and the live API hands the stored notification to the company's open stream.
+    [delivery] = delivered(trace)
+    assert ancestors(trace, delivery)[0] is live
+    assert (delivery.attributes or {})["live.streams"] == 1
     assert len({span.context.trace_id for span in trace}) == 1

@@ -210,6 +210,24 @@ def consuming(
         yield
 
 
+def mark_handed_on(
+    name: str, trace_context: Mapping[str, str], attributes: Mapping[str, str | int]
+) -> None:
+    """A span, in the trace `trace_context` (a stored row's) names, marking the moment what that
+    trace stored was handed on: a live stream's delivery, so the trace reaches the user's screen."""
+    provider = _state.provider
+    if provider is None:
+        return
+    tracer = provider.get_tracer(__name__)
+    span = tracer.start_span(
+        name,
+        context=propagate.extract(trace_context),
+        kind=SpanKind.PRODUCER,
+        attributes=attributes,
+    )
+    span.end()
+
+
 def mark_failed(description: str) -> None:
     """Mark the active span failed with `description`, already redacted: the exception itself is
     not recorded, as its text and stack may hold what must never leave the process."""

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import BigInteger, Index, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from live.database import Base
@@ -46,3 +47,5 @@ class LiveEvent(Base):
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
     data: Mapped[dict[str, Any]]
+    # The W3C trace context of the work that stored it, so its delivery joins the same trace.
+    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB)

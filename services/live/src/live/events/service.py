@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from finhub_shared.bus import Refused
 from finhub_shared.events import EventEnvelope
+from finhub_shared.tracing import current_trace_context
 from live.events import repository
 from live.events.models import LiveEvent
 from live.events.schemas import CONTRACTS
@@ -35,6 +36,7 @@ async def record(session: AsyncSession, envelope: EventEnvelope) -> int:
         shown=contract.shown,
         occurred_at=envelope.occurred_at,
         data=data.model_dump(mode="json"),
+        trace_context=current_trace_context(),
     )
     await repository.add(session, event)
     return seq

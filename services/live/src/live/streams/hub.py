@@ -21,9 +21,11 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from finhub_shared import tracing
 from finhub_shared.db import Database
 from finhub_shared.supervision import Heartbeat, Supervisor
 from live.events import repository as events
+from live.events.models import LiveEvent
 from live.streams import repository as streams
 from live.streams.errors import ListenerLost
 from live.streams.messages import Rendered, render
@@ -224,8 +226,11 @@ class Hub:
         async with self._reads, self._database.sessions() as session:
             stored = await events.after(session, company_id, since, PAGE_SIZE)
         rendered = [render(event) for event in stored]
+        positions = [subscriber.after_seq for subscriber in subscribers]
         for subscriber in subscribers:
             subscriber.take(rendered)
+        if tracing.tracing_enabled():
+            _mark_delivered(stored, positions, subscribers)
         if len(stored) == PAGE_SIZE:
             self._read_soon(company_id)
 
@@ -244,6 +249,28 @@ class Hub:
                         subscriber.end("stream_dropped")
             heartbeat.beat()
             await heartbeat.pause(STREAM_BEAT_SECONDS)
+
+
+def _mark_delivered(
+    stored: Sequence[LiveEvent], positions: Sequence[int], subscribers: Sequence[Subscriber]
+) -> None:
+    """A span in each shown event's own trace as it reaches streams (`positions`: theirs before
+    this delivery), so a webhook's trace ends on the user's screen, not in the live database."""
+    for event in stored:
+        if event.trace_context is None or not event.shown:
+            continue
+        streams = sum(
+            1
+            for before, subscriber in zip(positions, subscribers, strict=True)
+            if before < event.seq <= subscriber.after_seq
+        )
+        if streams:
+            attributes: dict[str, str | int] = {
+                "live.company_id": str(event.company_id),
+                "live.seq": event.seq,
+                "live.streams": streams,
+            }
+            tracing.mark_handed_on(f"deliver {event.type}", event.trace_context, attributes)
 
 
 async def _first_of(*events: asyncio.Event, seconds: float) -> None:
