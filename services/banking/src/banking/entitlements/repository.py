@@ -6,14 +6,15 @@ from datetime import datetime, timedelta
 from enum import Enum
 from uuid import UUID
 
-from sqlalchemy import Exists, exists
+from sqlalchemy import Exists, Table, bindparam, exists
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import ReturningInsert
 
 from banking.entitlements.models import SOURCE_ASSUMED_TRIAL, SOURCE_BILLING, CompanyEntitlement
 from banking.entitlements.schemas import EntitlementsSnapshot, TrialTerms
 from finhub_shared import queries
+from finhub_shared.db import table_of
 
 
 async def get(session: AsyncSession, company_id: UUID) -> CompanyEntitlement | None:
@@ -94,6 +95,7 @@ async def save_snapshot(
     """Store billing's snapshot unless one of the same or a later version is stored, and say
     what it replaced (one statement)."""
     values = {
+        "company_id": snapshot.company_id,
         "plan": snapshot.plan,
         "status": snapshot.status,
         "bank_accounts_limit": snapshot.limits.bank_accounts,
@@ -105,16 +107,7 @@ async def save_snapshot(
         "version": snapshot.version,
         "snapshot_at": produced_at,
     }
-    new_row = insert(CompanyEntitlement).values(company_id=snapshot.company_id, **values)
-    statement = new_row.on_conflict_do_update(
-        index_elements=[CompanyEntitlement.company_id],
-        set_=values,
-        # Billing always wins over an assumed trial; among billing's, the highest version wins.
-        where=(CompanyEntitlement.source != SOURCE_BILLING)
-        | CompanyEntitlement.version.is_(None)
-        | (CompanyEntitlement.version < new_row.excluded.version),
-    ).returning(*_row_before(snapshot))
-    before = (await session.execute(statement)).one_or_none()
+    before = (await session.execute(_SAVE_SNAPSHOT, values)).one_or_none()
     if before is None:
         return Saved.OUTDATED
     existed, same_limits = before
@@ -123,17 +116,50 @@ async def save_snapshot(
     return Saved.SAME_LIMITS if same_limits else Saved.NEW_LIMITS
 
 
-def _row_before(snapshot: EntitlementsSnapshot) -> tuple[Exists, Exists]:
+def _save_snapshot_statement() -> ReturningInsert[bool, bool]:
+    """save_snapshot's upsert, its values bound at execution: built per call (its `excluded`
+    alias, the subqueries over the table as it was) it cost more CPU than it takes to run."""
+    table = table_of(CompanyEntitlement)
+    new_row = insert(table).values({column: bindparam(column) for column in SNAPSHOT_COLUMNS})
+    upsert = new_row.on_conflict_do_update(
+        index_elements=[table.c.company_id],
+        set_={column: new_row.excluded[column] for column in SNAPSHOT_COLUMNS[1:]},
+        # Billing always wins over an assumed trial; among billing's, the highest version wins.
+        where=(table.c.source != SOURCE_BILLING)
+        | table.c.version.is_(None)
+        | (table.c.version < new_row.excluded.version),
+    )
+    return upsert.returning(*_row_before(table))
+
+
+def _row_before(table: Table) -> tuple[Exists, Exists]:
     """Whether the company had a row before the statement, and one of billing's with the
     snapshot's limits: subqueries of a statement see the table as it was before it."""
-    before = aliased(CompanyEntitlement)
-    of_company = before.company_id == snapshot.company_id
+    before = table.alias("before")
+    of_company = before.c.company_id == bindparam("company_id")
     same_limits = exists().where(
         of_company,
-        before.source == SOURCE_BILLING,
-        before.bank_accounts_limit.is_not_distinct_from(snapshot.limits.bank_accounts),
-        before.transactions_per_month_limit.is_not_distinct_from(
-            snapshot.limits.transactions_per_month
+        before.c.source == SOURCE_BILLING,
+        before.c.bank_accounts_limit.is_not_distinct_from(bindparam("bank_accounts_limit")),
+        before.c.transactions_per_month_limit.is_not_distinct_from(
+            bindparam("transactions_per_month_limit")
         ),
     )
     return exists().where(of_company), same_limits
+
+
+# The snapshot's columns, the key first.
+SNAPSHOT_COLUMNS = (
+    "company_id",
+    "plan",
+    "status",
+    "bank_accounts_limit",
+    "transactions_per_month_limit",
+    "valid_until",
+    "insights",
+    "insight_plans",
+    "source",
+    "version",
+    "snapshot_at",
+)
+_SAVE_SNAPSHOT = _save_snapshot_statement()
