@@ -259,16 +259,16 @@ def _mark_delivered(
     for event in stored:
         if event.trace_context is None or not event.shown:
             continue
-        streams = sum(
+        reached = sum(
             1
             for before, subscriber in zip(positions, subscribers, strict=True)
             if before < event.seq <= subscriber.after_seq
         )
-        if streams:
+        if reached:
             attributes: dict[str, str | int] = {
                 "live.company_id": str(event.company_id),
                 "live.seq": event.seq,
-                "live.streams": streams,
+                "live.streams": reached,
             }
             tracing.mark_handed_on(f"deliver {event.type}", event.trace_context, attributes)
 
